@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The tests: set up this machine, lint, then run the whole suite against a real PostGIS that the
+# tests start themselves in a temporary folder. Extra arguments go to pytest.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+cd "$ROOT"
+say "ruff"
+ruff check .
+ruff format --check .
+say "pytest"
+exec python -m pytest "$@"
