@@ -1,0 +1,68 @@
+"""Settings of the gridmap application, read from the environment.
+
+Library functions never read these themselves: they take explicit arguments, and only the
+command line and the API build a :class:`Settings` (through :func:`get_settings`) and pass
+its values down.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_PG_BINDIR = Path("/usr/lib/postgresql/15/bin")
+"""Where Debian's ``postgresql-15`` package puts ``initdb``, ``pg_ctl`` and ``postgres``."""
+
+
+class Settings(BaseSettings):
+    """Where gridmap keeps its data and how it reaches its database.
+
+    Every field is read from ``GRIDMAP_<FIELD>``; the database URL also from the conventional
+    ``DATABASE_URL``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GRIDMAP_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "GRIDMAP_DATABASE_URL"),
+        description="An external PostGIS; when unset, gridmap runs its own private cluster.",
+    )
+    state_dir: Path = Field(
+        default=Path(".gridmap"),
+        description="Folder of the embedded cluster (``<state_dir>/pg``) and other local state.",
+    )
+    pg_bindir: Path = Field(
+        default=DEFAULT_PG_BINDIR, description="Folder of the PostgreSQL 15 server binaries."
+    )
+    pg_system_user: str = Field(
+        default="postgres",
+        description="Unprivileged user that runs the embedded server when gridmap runs as root.",
+    )
+    database_name: str = Field(default="gridmap", description="Database of the embedded cluster.")
+    host: str = Field(default="127.0.0.1", description="Address the API listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port the API listens on.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("state_dir")
+    @classmethod
+    def _absolute_state_dir(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
+
+    @property
+    def cluster_dir(self) -> Path:
+        """Folder of the embedded PostgreSQL cluster."""
+        return self.state_dir / "pg"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the settings read from the environment, once per process."""
+    return Settings()

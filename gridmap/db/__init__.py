@@ -1,0 +1,1 @@
+"""The database: models, migrations, engines and the embedded PostGIS cluster."""
