@@ -1,0 +1,407 @@
+"""The PostGIS schema of DESIGN.md §4 as SQLAlchemy 2 / GeoAlchemy2 models.
+
+Every geometry is stored in EPSG:4326 in a column named ``geom``, with a GiST index and a
+CHECK that it is valid (:func:`geometry_column`). Lengths and areas are computed in a local
+metric CRS elsewhere; the few stored here carry their unit in their name (``length_m``).
+Kinds and statuses are text with a CHECK against the values in this module, so that a new
+value is one migration that swaps a constraint, not an ``ALTER TYPE``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Double,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SRID = 4326
+
+REGION_LEVELS = ("city", "district", "street", "community")
+PLAN_STATUSES = ("draft", "current", "archived")
+GRID_KINDS = ("urban", "suburban", "rural", "dedicated")
+BUILDING_SOURCES = ("estimated", "imported")
+CIRCLE_METHODS = ("network", "euclidean")
+ROLES = ("viewer", "planner", "admin")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with named constraints, so that migrations can address them."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSONB, list[str]: ARRAY(Text)}
+
+
+def geometry_column(geometry_type: str, *, nullable: bool = False) -> Mapped[Any]:
+    """Return a ``geom`` column of one geometry type in EPSG:4326 (index and CHECK apart)."""
+    return mapped_column(Geometry(geometry_type, srid=SRID, spatial_index=False), nullable=nullable)
+
+
+def geometry_rules(table: str) -> tuple[Index, CheckConstraint]:
+    """Return the GiST index and the validity CHECK that every ``geom`` column carries."""
+    return (
+        Index(f"ix_{table}_geom", "geom", postgresql_using="gist"),
+        CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
+    )
+
+
+def one_of(column: str, values: tuple[str, ...], name: str | None = None) -> CheckConstraint:
+    """Return a CHECK that ``column`` holds one of ``values``."""
+    listed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=name or f"{column}_allowed")
+
+
+def digits(column: str, pattern: str) -> CheckConstraint:
+    """Return a CHECK that ``column`` matches a regular expression of digits."""
+    return CheckConstraint(f"{column} ~ '{pattern}'", name=f"{column}_format")
+
+
+def timestamp_now() -> Mapped[datetime]:
+    """Return a timestamp column set by the database on insert."""
+    return mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# -- regions, units, buildings -----------------------------------------------------------
+class Region(Base):
+    """A city, district, street or community, with its GB/T 2260 / statistical code."""
+
+    __tablename__ = "region"
+    __table_args__ = (
+        *geometry_rules("region"),
+        one_of("level", REGION_LEVELS),
+        digits("code", "^[0-9]{6}([0-9]{3}){0,2}$"),
+        Index("ix_region_parent_id", "parent_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    level: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("region.id", ondelete="RESTRICT"))
+    geom: Mapped[Any] = geometry_column("MULTIPOLYGON")
+
+
+class Unit(Base):
+    """The smallest governance unit: a block or building cluster, with its households."""
+
+    __tablename__ = "unit"
+    __table_args__ = (
+        *geometry_rules("unit"),
+        digits("code", "^[0-9]{16}$"),
+        CheckConstraint(
+            "residents >= 0 AND households >= 0 AND governance_load >= 0", name="figures"
+        ),
+        Index("ix_unit_community_id", "community_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("region.id", ondelete="RESTRICT"))
+    kind: Mapped[str] = mapped_column(String(32), server_default="residential")
+    residents: Mapped[int] = mapped_column(Integer, server_default="0")
+    households: Mapped[int] = mapped_column(Integer, server_default="0")
+    governance_load: Mapped[float] = mapped_column(Double, server_default="0")
+    geom: Mapped[Any] = geometry_column("MULTIPOLYGON")
+
+
+class Building(Base):
+    """A building footprint with its levels and residents (estimated or imported)."""
+
+    __tablename__ = "building"
+    __table_args__ = (
+        *geometry_rules("building"),
+        one_of("source", BUILDING_SOURCES),
+        CheckConstraint("residents >= 0 AND households >= 0", name="figures"),
+        CheckConstraint("levels IS NULL OR levels > 0", name="levels_positive"),
+        Index("ix_building_unit_id", "unit_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    osm_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="SET NULL"))
+    building_type: Mapped[str | None] = mapped_column(String(64))
+    levels: Mapped[int | None] = mapped_column(Integer)
+    residents: Mapped[int] = mapped_column(Integer, server_default="0")
+    households: Mapped[int] = mapped_column(Integer, server_default="0")
+    source: Mapped[str] = mapped_column(String(16), server_default="estimated")
+    geom: Mapped[Any] = geometry_column("MULTIPOLYGON")
+
+
+# -- plans, assignments, grids ------------------------------------------------------------
+class Plan(Base):
+    """A partition of the units into grids: a draft, the one current plan, or archived."""
+
+    __tablename__ = "plan"
+    __table_args__ = (
+        one_of("status", PLAN_STATUSES),
+        CheckConstraint("revision >= 1", name="revision_positive"),
+        Index(
+            "uq_plan_single_current",
+            "status",
+            unique=True,
+            postgresql_where=text("status = 'current'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), server_default="draft")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id", ondelete="SET NULL"))
+    parameters: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    revision: Mapped[int] = mapped_column(Integer, server_default="1")
+    author: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = timestamp_now()
+    updated_at: Mapped[datetime] = timestamp_now()
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Grid(Base):
+    """A grid of one plan: whole units of one community, with its figures and staff."""
+
+    __tablename__ = "grid"
+    __table_args__ = (
+        *geometry_rules("grid"),
+        one_of("kind", GRID_KINDS),
+        digits("code", "^[0-9]{15}$"),
+        UniqueConstraint("plan_id", "code"),
+        UniqueConstraint("plan_id", "id"),  # target of assignment's (plan, grid) key
+        CheckConstraint("households >= 0 AND residents >= 0", name="figures"),
+        Index("ix_grid_community_id", "community_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(15))
+    name: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16), server_default="urban")
+    community_id: Mapped[int] = mapped_column(ForeignKey("region.id", ondelete="RESTRICT"))
+    locked: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    staff: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    households: Mapped[int] = mapped_column(Integer, server_default="0")
+    residents: Mapped[int] = mapped_column(Integer, server_default="0")
+    governance_load: Mapped[float] = mapped_column(Double, server_default="0")
+    area_m2: Mapped[float | None] = mapped_column(Double)
+    radius_m: Mapped[float | None] = mapped_column(Double)
+    polsby_popper: Mapped[float | None] = mapped_column(Double)
+    geom: Mapped[Any] = geometry_column("MULTIPOLYGON", nullable=True)  # union of its units
+
+
+class Assignment(Base):
+    """The content of a plan: each unit in one grid of that plan."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["plan_id", "grid_id"],
+            ["grid.plan_id", "grid.id"],
+            name="fk_assignment_grid_same_plan",
+            ondelete="CASCADE",
+        ),
+        Index("ix_assignment_grid_id", "grid_id"),
+    )
+
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True
+    )
+    grid_id: Mapped[int] = mapped_column(Integer)
+
+
+# -- stations and the walking network -----------------------------------------------------
+class Station(Base):
+    """A party-mass service station (党群服务站) and the services it offers."""
+
+    __tablename__ = "station"
+    __table_args__ = (*geometry_rules("station"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(32), server_default="station")
+    services: Mapped[list[str]] = mapped_column(server_default=text("'{}'::text[]"))
+    capacity_residents: Mapped[int | None] = mapped_column(Integer)
+    geom: Mapped[Any] = geometry_column("POINT")
+
+
+class WalkNode(Base):
+    """A node of the walking network."""
+
+    __tablename__ = "walk_node"
+    __table_args__ = (*geometry_rules("walk_node"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    osm_id: Mapped[int | None] = mapped_column(BigInteger)
+    geom: Mapped[Any] = geometry_column("POINT")
+
+
+class WalkEdge(Base):
+    """A walkable segment between two nodes, with its length in metres."""
+
+    __tablename__ = "walk_edge"
+    __table_args__ = (
+        *geometry_rules("walk_edge"),
+        CheckConstraint("length_m >= 0", name="length_nonnegative"),
+        Index("ix_walk_edge_source", "source"),
+        Index("ix_walk_edge_target", "target"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source: Mapped[int] = mapped_column(ForeignKey("walk_node.id", ondelete="CASCADE"))
+    target: Mapped[int] = mapped_column(ForeignKey("walk_node.id", ondelete="CASCADE"))
+    length_m: Mapped[float] = mapped_column(Double)
+    highway: Mapped[str | None] = mapped_column(String(32))
+    osm_id: Mapped[int | None] = mapped_column(BigInteger)
+    geom: Mapped[Any] = geometry_column("LINESTRING")
+
+
+# -- coverage ------------------------------------------------------------------------------
+class CoverageRun(Base):
+    """One coverage computation: its parameters, the plan it was read against, its rates."""
+
+    __tablename__ = "coverage_run"
+    __table_args__ = (
+        CheckConstraint("minutes > 0 AND speed_m_per_min > 0", name="parameters_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = timestamp_now()
+    minutes: Mapped[float] = mapped_column(Double)
+    speed_m_per_min: Mapped[float] = mapped_column(Double)
+    budget_m: Mapped[float] = mapped_column(Double)
+    max_snap_m: Mapped[float | None] = mapped_column(Double)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id", ondelete="SET NULL"))
+    parameters: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    figures: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+
+
+class StationCircle(Base):
+    """A station's service circle in one run: drawn on the network, or a Euclidean disc."""
+
+    __tablename__ = "station_circle"
+    __table_args__ = (*geometry_rules("station_circle"), one_of("method", CIRCLE_METHODS))
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("coverage_run.id", ondelete="CASCADE"), primary_key=True
+    )
+    station_id: Mapped[int] = mapped_column(
+        ForeignKey("station.id", ondelete="CASCADE"), primary_key=True
+    )
+    method: Mapped[str] = mapped_column(String(16), primary_key=True, server_default="network")
+    area_m2: Mapped[float | None] = mapped_column(Double)
+    geom: Mapped[Any] = geometry_column("MULTIPOLYGON")
+
+
+class UnitCoverage(Base):
+    """A unit's covered residents and walking distance to its nearest station in one run."""
+
+    __tablename__ = "unit_coverage"
+    __table_args__ = (
+        CheckConstraint(
+            "covered_residents BETWEEN 0 AND residents "
+            "AND covered_households BETWEEN 0 AND households",
+            name="covered_within_totals",
+        ),
+    )
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("coverage_run.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True
+    )
+    residents: Mapped[int] = mapped_column(Integer)
+    households: Mapped[int] = mapped_column(Integer)
+    covered_residents: Mapped[int] = mapped_column(Integer)
+    covered_households: Mapped[int] = mapped_column(Integer)
+    walk_m: Mapped[float | None] = mapped_column(Double)  # None: no station reachable
+    nearest_station_id: Mapped[int | None] = mapped_column(
+        ForeignKey("station.id", ondelete="SET NULL")
+    )
+
+
+# -- overlays, events, audit, keys ---------------------------------------------------------
+class Overlay(Base):
+    """A zone of a special net (多网合一) laid over the base grids."""
+
+    __tablename__ = "overlay"
+    __table_args__ = (*geometry_rules("overlay"), UniqueConstraint("net", "code"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    net: Mapped[str] = mapped_column(String(32))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(Text)
+    geom: Mapped[Any] = geometry_column("MULTIPOLYGON")
+
+
+class Event(Base):
+    """A hotline ticket, dispute or patrol finding at a point: a grid's governance load."""
+
+    __tablename__ = "event"
+    __table_args__ = (*geometry_rules("event"), Index("ix_event_occurred_at", "occurred_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(32), server_default="open")
+    geom: Mapped[Any] = geometry_column("POINT")
+
+
+class Audit(Base):
+    """Who did what to which plan or record, when, with the payload."""
+
+    __tablename__ = "audit"
+    __table_args__ = (Index("ix_audit_target", "target_table", "target_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = timestamp_now()
+    actor: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(64))
+    target_table: Mapped[str] = mapped_column(String(64))
+    target_id: Mapped[int | None] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+
+
+class ApiKey(Base):
+    """An API key, stored as a hash, with its role and optional region scope."""
+
+    __tablename__ = "api_key"
+    __table_args__ = (one_of("role", ROLES),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"))
+    embed: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    created_at: Mapped[datetime] = timestamp_now()
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,77 @@
+"""The Alembic migration: from empty to head and back, and in step with the models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from psycopg import sql
+from sqlalchemy import Engine, inspect, text
+
+from gridmap.db import migrate
+from gridmap.db.engine import make_engine
+from gridmap.db.local import LocalCluster
+from gridmap.db.models import Base
+
+SCRATCH = "gridmap_migrations"
+
+
+@pytest.fixture
+def empty_database(cluster: LocalCluster) -> Iterator[Engine]:
+    """A new database with PostGIS and nothing else, dropped after the test."""
+    admin_url = cluster.url(driver=None, database="postgres")
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(SCRATCH)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(SCRATCH)))
+    engine = make_engine(cluster.url(database=SCRATCH))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(SCRATCH)))
+
+
+def _tables(engine: Engine) -> set[str]:
+    with engine.connect() as connection:
+        return set(inspect(connection).get_table_names())
+
+
+def test_upgrade_from_empty_then_downgrade_cleanly_then_upgrade_again(
+    empty_database: Engine,
+) -> None:
+    assert _tables(empty_database) == set()  # not even PostGIS: the migration installs it
+
+    migrate.upgrade(empty_database)
+    with empty_database.connect() as connection:
+        assert migrate.current_revision(connection) == migrate.head_revision() == "0001"
+    assert len(_tables(empty_database) - {"spatial_ref_sys", "alembic_version"}) == 16
+
+    migrate.downgrade(empty_database, "base")
+    with empty_database.connect() as connection:
+        assert migrate.current_revision(connection) is None
+        leftovers = connection.execute(text(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i', 'S') "
+            "AND c.relname NOT LIKE 'spatial_ref_sys%' AND c.relname NOT LIKE 'alembic_version%'"
+        )).scalar_one()  # fmt: skip
+    assert _tables(empty_database) == {"spatial_ref_sys", "alembic_version"}
+    assert leftovers == 0  # no index or sequence left behind
+
+    migrate.upgrade(empty_database)
+    assert len(_tables(empty_database) - {"spatial_ref_sys", "alembic_version"}) == 16
+
+
+def test_the_models_and_the_migrations_describe_the_same_schema(engine: Engine) -> None:
+    def include(obj: object, name: str | None, type_: str, reflected: bool, other: object) -> bool:
+        return not (type_ == "table" and name == "spatial_ref_sys")
+
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": include}
+        )
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []

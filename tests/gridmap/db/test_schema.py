@@ -1,0 +1,265 @@
+"""The schema of DESIGN.md §4 in a real PostGIS: round trips, validity, codes, one current plan."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import shapely
+from shapely import LineString, MultiPolygon, Polygon
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from gridmap.db import models
+from tests import factories as f
+
+GEOMETRY_TABLES = {
+    "region", "unit", "building", "grid", "station", "walk_node", "walk_edge",
+    "station_circle", "overlay", "event",
+}  # fmt: skip
+ALL_TABLES = GEOMETRY_TABLES | {
+    "plan", "assignment", "coverage_run", "unit_coverage", "audit", "api_key",
+}  # fmt: skip
+POLYGON_TABLES = sorted({"region", "unit", "building", "grid", "station_circle", "overlay"})
+
+
+def _walk_nodes(session: Session) -> tuple[models.WalkNode, models.WalkNode]:
+    a = f.add(session, models.WalkNode(geom=f.ewkb(f.point(0, 0))))
+    b = f.add(session, models.WalkNode(geom=f.ewkb(f.point(1, 0))))
+    return a, b
+
+
+def _row(session: Session, table: str, geom: Any) -> Any:
+    """Return a new, unflushed row of ``table``, with ``geom`` where the table has one."""
+    g = f.ewkb(geom) if geom is not None else None
+    if table == "region":
+        return models.Region(code="510107001001", name="玉林社区", level="community", geom=g)
+    if table == "overlay":
+        return models.Overlay(net="public_security", code="ZA-01", name="治安一区", geom=g)
+    if table == "event":
+        return models.Event(kind="12345", occurred_at=datetime(2026, 5, 1, tzinfo=UTC), geom=g)
+    if table == "station":
+        return models.Station(code="ST-1", name="玉林党群服务站", services=["图书", "代办"], geom=g)
+    if table == "walk_node":
+        return models.WalkNode(osm_id=42, geom=g)
+    if table == "plan":
+        return models.Plan(name="2026 plan")
+    if table == "audit":
+        return models.Audit(actor="planner", action="accept", target_table="plan",
+                            payload={"plan": 1})  # fmt: skip
+    if table == "coverage_run":
+        return models.CoverageRun(minutes=5, speed_m_per_min=60, budget_m=300)
+    community = f.region(session)
+    if table == "api_key":
+        return models.ApiKey(key_hash="ab" * 32, prefix="gm_ab", name="portal", role="viewer",
+                             region_id=community.id)  # fmt: skip
+    if table == "unit":
+        return models.Unit(code=f"{community.code}0001", community_id=community.id,
+                           residents=262, households=100, geom=g)  # fmt: skip
+    unit = f.unit(session, community)
+    if table == "building":
+        return models.Building(unit_id=unit.id, levels=6, residents=90, households=34, geom=g)
+    if table == "grid":
+        return models.Grid(plan_id=f.plan(session).id, code=f"{community.code}001",
+                           community_id=community.id, geom=g)  # fmt: skip
+    if table == "assignment":
+        grid = f.grid(session, f.plan(session), community)
+        return models.Assignment(plan_id=grid.plan_id, unit_id=unit.id, grid_id=grid.id)
+    if table == "walk_edge":
+        a, b = _walk_nodes(session)
+        return models.WalkEdge(source=a.id, target=b.id, length_m=96.3, highway="footway",
+                               geom=g)  # fmt: skip
+    run = f.coverage_run(session)
+    station = f.station(session)
+    if table == "station_circle":
+        return models.StationCircle(run_id=run.id, station_id=station.id, geom=g)
+    if table == "unit_coverage":
+        return models.UnitCoverage(run_id=run.id, unit_id=unit.id, residents=262, households=100,
+                                   covered_residents=131, covered_households=50, walk_m=240.0,
+                                   nearest_station_id=station.id)  # fmt: skip
+    raise AssertionError(f"no row builder for {table}")
+
+
+def _sample_geometry(table: str) -> Any:
+    if table in {"station", "walk_node", "event"}:
+        return f.point(0.25, 0.75)
+    if table == "walk_edge":
+        return LineString([f.point(0, 0), f.point(1, 0), f.point(1, 1)])
+    # a block with a courtyard: the hole must survive the round trip too
+    shell = f.square(0, 0, size=0.002).geoms[0].exterior
+    courtyard = f.square(1, 1, size=0.0005).geoms[0].exterior
+    return MultiPolygon([Polygon(shell, [courtyard])])
+
+
+def _constraint_error(session: Session, add: Callable[[], None]) -> str:
+    """Run ``add`` in a savepoint and return the database's refusal message."""
+    with pytest.raises(DBAPIError) as refused, session.begin_nested():
+        add()
+        session.flush()
+    return str(refused.value.orig)
+
+
+def test_the_schema_has_every_table_of_the_design(engine: Any) -> None:
+    with engine.connect() as connection:
+        tables = set(inspect(connection).get_table_names())
+    assert tables - {"spatial_ref_sys", "alembic_version"} == ALL_TABLES
+
+
+@pytest.mark.parametrize("table", sorted(ALL_TABLES))
+def test_each_table_round_trips_a_row(db: Session, table: str) -> None:
+    geometry = _sample_geometry(table) if table in GEOMETRY_TABLES else None
+    row = _row(db, table, geometry)
+    db.add(row)
+    db.flush()
+    mapper = inspect(type(row))
+    key = mapper.primary_key_from_instance(row)
+    assert all(part is not None for part in key)
+    db.expire_all()
+    again = db.get(type(row), key)
+    assert again is not None
+    if geometry is None:
+        return
+    wkb, srid = db.execute(
+        text(f"SELECT ST_AsBinary(geom), ST_SRID(geom) FROM {table} WHERE geom IS NOT NULL")
+    ).one()
+    assert srid == models.SRID
+    assert shapely.from_wkb(bytes(wkb)).equals_exact(geometry, tolerance=0)
+
+
+def test_every_geometry_column_has_a_gist_index_and_a_validity_check(engine: Any) -> None:
+    with engine.connect() as connection:
+        columns = connection.execute(text(
+            "SELECT f_table_name, f_geometry_column, srid FROM geometry_columns "
+            "WHERE f_table_schema = 'public'"
+        )).all()  # fmt: skip
+        gist = {
+            row.tablename
+            for row in connection.execute(text(
+                "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'public' "
+                "AND indexdef LIKE '%USING gist (geom)%'"
+            ))
+        }  # fmt: skip
+        checked = {
+            row.relname
+            for row in connection.execute(text(
+                "SELECT c.relname FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
+                "WHERE k.contype = 'c' AND pg_get_constraintdef(k.oid) ILIKE '%st_isvalid(geom)%'"
+            ))
+        }  # fmt: skip
+    assert {(table, column, srid) for table, column, srid in columns} == {
+        (table, "geom", models.SRID) for table in GEOMETRY_TABLES
+    }
+    assert gist == GEOMETRY_TABLES
+    assert checked == GEOMETRY_TABLES
+
+
+@pytest.mark.parametrize("table", POLYGON_TABLES)
+def test_an_invalid_polygon_is_refused(db: Session, table: str) -> None:
+    bowtie = f.bowtie()
+    assert not bowtie.is_valid
+    message = _constraint_error(db, lambda: db.add(_row(db, table, bowtie)))
+    assert f"ck_{table}_geom_valid" in message
+
+
+def test_a_geometry_in_another_crs_is_refused(db: Session) -> None:
+    community = f.region(db)
+    web_mercator = "SRID=3857;MULTIPOLYGON(((0 0,100 0,100 100,0 100,0 0)))"
+    message = _constraint_error(db, lambda: db.add(models.Unit(
+        code=f"{community.code}0009", community_id=community.id, geom=web_mercator,
+    )))  # fmt: skip
+    assert "SRID" in message
+
+
+@pytest.mark.parametrize(
+    ("make", "duplicate"),
+    [
+        pytest.param(
+            lambda s: f.region(s, code="510107001001"),
+            lambda s: f.region(s, code="510107001001"),
+            id="region code",
+        ),
+        pytest.param(
+            lambda s: f.unit(s, f.region(s, code="510107001002"), serial=7),
+            lambda s: f.unit(s, s.scalars(select(models.Region).filter_by(
+                code="510107001002")).one(), serial=7),
+            id="unit code",
+        ),
+        pytest.param(
+            lambda s: f.station(s, code="ST-7"), lambda s: f.station(s, code="ST-7"),
+            id="station code",
+        ),
+        pytest.param(
+            lambda s: f.grid(s, f.plan(s, name="p"), f.region(s, code="510107001003")),
+            lambda s: f.grid(
+                s,
+                s.scalars(select(models.Plan).filter_by(name="p")).one(),
+                s.scalars(select(models.Region).filter_by(code="510107001003")).one(),
+            ),
+            id="grid code within a plan",
+        ),
+        pytest.param(
+            lambda s: f.add(s, models.Overlay(net="urban_management", code="CG-1", name="a",
+                                              geom=f.ewkb(f.square()))),
+            lambda s: f.add(s, models.Overlay(net="urban_management", code="CG-1", name="b",
+                                              geom=f.ewkb(f.square(1)))),
+            id="overlay code within a net",
+        ),
+    ],
+)  # fmt: skip
+def test_a_duplicate_code_is_refused(
+    db: Session, make: Callable[[Session], Any], duplicate: Callable[[Session], Any]
+) -> None:
+    make(db)
+    message = _constraint_error(db, lambda: duplicate(db))
+    assert "duplicate key value violates unique constraint" in message
+
+
+def test_plans_share_grid_codes_but_an_assignment_stays_in_its_plan(db: Session) -> None:
+    community = f.region(db)
+    old, new = f.plan(db, name="old"), f.plan(db, name="new")
+    kept = f.grid(db, old, community, serial=1)
+    f.grid(db, new, community, serial=1)  # a grid that did not change keeps its code
+    unit = f.unit(db, community)
+    message = _constraint_error(db, lambda: db.add(
+        models.Assignment(plan_id=new.id, unit_id=unit.id, grid_id=kept.id)
+    ))  # fmt: skip
+    assert "fk_assignment_grid_same_plan" in message
+
+
+def test_only_one_plan_may_be_current(db: Session) -> None:
+    f.plan(db, status="current", name="2025")
+    f.plan(db, status="archived", name="2024")
+    f.plan(db, status="archived", name="2023")
+    f.plan(db, status="draft", name="2026 a")
+    f.plan(db, status="draft", name="2026 b")
+    message = _constraint_error(db, lambda: f.plan(db, status="current", name="2026"))
+    assert "uq_plan_single_current" in message
+    counts = dict(db.execute(text("SELECT status, count(*) FROM plan GROUP BY status")).all())
+    assert counts == {"current": 1, "archived": 2, "draft": 2}
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value", "constraint"),
+    [
+        ("region", "level", "province", "ck_region_level_allowed"),
+        ("region", "code", "51010700100", "ck_region_code_format"),
+        ("plan", "status", "published", "ck_plan_status_allowed"),
+        ("api_key", "role", "root", "ck_api_key_role_allowed"),
+        ("unit", "households", -1, "ck_unit_figures"),
+        ("unit_coverage", "covered_residents", 300, "ck_unit_coverage_covered_within_totals"),
+    ],
+)
+def test_values_outside_the_domain_are_refused(
+    db: Session, table: str, column: str, value: Any, constraint: str
+) -> None:
+    geometry = _sample_geometry(table) if table in GEOMETRY_TABLES else None
+
+    def add() -> None:
+        row = _row(db, table, geometry)
+        setattr(row, column, value)
+        db.add(row)
+
+    assert constraint in _constraint_error(db, add)
