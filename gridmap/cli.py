@@ -1,0 +1,208 @@
+"""The ``gridmap`` command: one command group per part of the library."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from gridmap.config import Settings, get_settings
+from gridmap.db import migrate
+from gridmap.db.engine import database_url, local_cluster, make_engine, uses_external_database
+from gridmap.db.health import ServerInfo, server_info
+from gridmap.errors import GridmapError, StoreError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    name="gridmap",
+    help="One map for the whole city: grids, units, stations and 5-minute coverage.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(
+    help="The database: the embedded PostGIS or DATABASE_URL.", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+STOPPED_EXIT_CODE = 3  # as `pg_ctl status` says of a stopped server
+
+
+def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn gridmap's own errors into a message and exit code 1, without a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except GridmapError as error:
+            err_console.print(f"[bold red]error:[/] {error}", highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _read_server(settings: Settings) -> ServerInfo:
+    engine = make_engine(database_url(settings))
+    try:
+        with engine.connect() as connection:
+            return server_info(connection)
+    except OperationalError as error:
+        where = make_url(database_url(settings)).render_as_string(hide_password=True)
+        raise StoreError(f"cannot connect to {where}: {error.orig}") from None
+    finally:
+        engine.dispose()
+
+
+def _print_server(info: ServerInfo) -> None:
+    schema = info.schema_revision or "empty (run `gridmap db migrate`)"
+    if info.schema_revision and not info.schema_current:
+        schema += f" (newest is {info.head_revision}: run `gridmap db migrate`)"
+    console.print(f"PostgreSQL {info.postgresql_version}, PostGIS {info.postgis_version or '-'}")
+    console.print(f"schema revision: {schema}")
+
+
+@db_app.command("up")
+@reports_errors
+def db_up() -> None:
+    """Create and start the embedded PostGIS (harmless when it runs already)."""
+    settings = get_settings()
+    if uses_external_database(settings):
+        where = make_url(database_url(settings)).render_as_string(hide_password=True)
+        console.print(f"DATABASE_URL is set: using the PostGIS at {where}; nothing to start.")
+        _print_server(_read_server(settings))
+        return
+    cluster = local_cluster(settings)
+    with console.status("Starting the embedded PostGIS…"):
+        result = cluster.up()
+    status = result.status
+    said = {
+        "started": "started",
+        "restarted": "restarted (its binaries changed since it started)",
+        "running": "already running",
+    }[result.action]
+    console.print(
+        f"Embedded PostGIS {said}: pid {status.pid}, 127.0.0.1:{status.port}, "
+        f"socket in {status.socket_dir}, data in {cluster.data_dir}"
+    )
+    _print_server(_read_server(settings))
+
+
+@db_app.command("down")
+@reports_errors
+def db_down() -> None:
+    """Stop the embedded PostGIS."""
+    settings = get_settings()
+    if uses_external_database(settings):
+        console.print("DATABASE_URL is set: gridmap does not stop a server it did not start.")
+        return
+    stopped = local_cluster(settings).down()
+    console.print("Embedded PostGIS stopped." if stopped else "Embedded PostGIS was not running.")
+
+
+@db_app.command("status")
+@reports_errors
+def db_status() -> None:
+    """Show where the database is and whether it runs (exit code 3 when stopped)."""
+    settings = get_settings()
+    table = Table(show_header=False, box=None)
+    if uses_external_database(settings):
+        where = make_url(database_url(settings)).render_as_string(hide_password=True)
+        table.add_row("store", f"external (DATABASE_URL) {where}")
+        console.print(table)
+        _print_server(_read_server(settings))
+        return
+    cluster = local_cluster(settings)
+    status = cluster.status()
+    table.add_row("store", "embedded")
+    table.add_row("folder", str(status.cluster_dir))
+    table.add_row("state", "running" if status.running else "stopped")
+    if status.running:
+        table.add_row("pid", str(status.pid))
+        table.add_row("address", f"127.0.0.1:{status.port}")
+        table.add_row("socket", str(status.socket_dir))
+        table.add_row("database", status.database)
+    console.print(table)
+    if not status.running:
+        raise typer.Exit(STOPPED_EXIT_CODE)
+    _print_server(_read_server(settings))
+
+
+@db_app.command("url")
+@reports_errors
+def db_url(
+    sqlalchemy: Annotated[
+        bool, typer.Option("--sqlalchemy", help="With the driver, for SQLAlchemy.")
+    ] = False,
+) -> None:
+    """Print the connection URL (libpq form for psql, ogr2ogr and QGIS)."""
+    url = make_url(database_url(get_settings()))
+    if not sqlalchemy:
+        url = url.set(drivername="postgresql")
+    print(url.render_as_string(hide_password=False))
+
+
+@db_app.command("migrate")
+@reports_errors
+def db_migrate(
+    revision: Annotated[str, typer.Option(help="Revision to upgrade to.")] = "head",
+) -> None:
+    """Upgrade the schema to the newest revision."""
+    engine = make_engine(database_url(get_settings()))
+    try:
+        with console.status(f"Upgrading the schema to {revision}…"):
+            migrate.upgrade(engine, revision)
+        with engine.connect() as connection:
+            console.print(f"Schema at revision {migrate.current_revision(connection)}.")
+    finally:
+        engine.dispose()
+
+
+@db_app.command("downgrade")
+@reports_errors
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Revision to go back to; `base` drops all.")],
+) -> None:
+    """Downgrade the schema to an older revision."""
+    engine = make_engine(database_url(get_settings()))
+    try:
+        migrate.downgrade(engine, revision)
+        with engine.connect() as connection:
+            console.print(f"Schema at revision {migrate.current_revision(connection) or 'base'}.")
+    finally:
+        engine.dispose()
+
+
+@app.command("serve")
+@reports_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Serve the API and the web map."""
+    import uvicorn
+
+    settings = get_settings()
+    # The app is named by its import path so that the library does not import the web layer.
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        proxy_headers=True,
+    )
+
+
+def main() -> None:
+    """Run the command line."""
+    app()
