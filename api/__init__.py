@@ -1,0 +1,1 @@
+"""The gridmap web API: a FastAPI app over the gridmap library."""

@@ -1,0 +1,37 @@
+"""Dependencies shared by the routes: settings, the engine, a connection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
+
+from gridmap.config import Settings
+from gridmap.errors import StoreError
+
+
+def get_app_settings(request: Request) -> Settings:
+    """Return the settings the app was built with."""
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_engine(request: Request) -> Engine:
+    """Return the app's engine."""
+    return request.app.state.engine  # type: ignore[no-any-return]
+
+
+def get_connection(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connection]:
+    """Yield a connection for one request; a database that cannot be reached is a 503."""
+    try:
+        connection = engine.connect()
+    except OperationalError as error:
+        raise StoreError(f"the database cannot be reached: {error.orig}") from None
+    with connection:
+        yield connection
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+ConnectionDep = Annotated[Connection, Depends(get_connection)]

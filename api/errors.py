@@ -1,0 +1,52 @@
+"""gridmap's errors as HTTP answers: one status per error class, in application/problem+json."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from gridmap.errors import Conflict, GridmapError, InvalidInput, NotFound, StoreError
+
+PROBLEM_JSON = "application/problem+json"
+
+STATUS_BY_ERROR: dict[type[GridmapError], int] = {
+    InvalidInput: 400,
+    NotFound: 404,
+    Conflict: 409,
+    StoreError: 503,
+    GridmapError: 500,
+}
+
+
+def status_for(error: GridmapError) -> int:
+    """Return the HTTP status of ``error``: that of its nearest class in the table."""
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 500
+
+
+def problem(status: int, title: str, detail: str) -> JSONResponse:
+    """Return an RFC 9457 problem document."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+async def _gridmap_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, GridmapError)
+    return problem(status_for(error), type(error).__name__, str(error))
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    details = "; ".join(
+        f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors()
+    )
+    return problem(400, "InvalidInput", details)
+
+
+def add_exception_handlers(app: FastAPI) -> None:
+    """Answer gridmap's errors and invalid requests as problem documents."""
+    app.add_exception_handler(GridmapError, _gridmap_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

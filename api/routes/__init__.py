@@ -1,0 +1,5 @@
+"""The route families, collected in the order the app includes them."""
+
+from api.routes import docs, health, landing
+
+ROUTERS = (landing.router, docs.router, health.router)

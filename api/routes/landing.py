@@ -1,0 +1,71 @@
+"""The OGC API landing page and conformance declaration."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+router = APIRouter(tags=["OGC API"])
+
+CONFORMANCE = (
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/landing-page",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/json",
+)
+
+
+class Link(BaseModel):
+    """A web link as OGC API documents carry them."""
+
+    href: str
+    rel: str
+    type: str | None = None
+    title: str | None = None
+
+
+class LandingPage(BaseModel):
+    """The OGC API landing page."""
+
+    title: str
+    description: str
+    links: list[Link]
+
+
+class Conformance(BaseModel):
+    """The conformance classes the service implements."""
+
+    conformsTo: list[str]
+
+
+@router.get("/", response_model=LandingPage, response_model_exclude_none=True)
+def landing_page(request: Request) -> LandingPage:
+    """Describe the service and link to its API definition and conformance classes."""
+
+    def url(name: str) -> str:
+        return str(request.url_for(name))
+
+    return LandingPage(
+        title="gridmap",
+        description=(
+            "One map for the whole city (全市一张图): regions, governance grids, units, "
+            "stations and 5-minute service-circle coverage."
+        ),
+        links=[
+            Link(href=url("landing_page"), rel="self", type="application/json",
+                 title="This document"),
+            Link(href=url("openapi"), rel="service-desc",
+                 type="application/vnd.oai.openapi+json;version=3.1", title="The API definition"),
+            Link(href=url("swagger_ui_html"), rel="service-doc", type="text/html",
+                 title="The API documentation"),
+            Link(href=url("conformance"), rel="conformance", type="application/json",
+                 title="Conformance classes implemented by this service"),
+            Link(href=url("health"), rel="status", type="application/json",
+                 title="Service and database health"),
+        ],
+    )  # fmt: skip
+
+
+@router.get("/conformance", response_model=Conformance)
+def conformance() -> Conformance:
+    """List the conformance classes the service implements."""
+    return Conformance(conformsTo=list(CONFORMANCE))

@@ -1,0 +1,65 @@
+"""Errors as problem documents: one status per error class, the field named."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.errors import add_exception_handlers, status_for
+from gridmap.errors import (
+    Conflict,
+    GridmapError,
+    InvalidInput,
+    MissingBinaries,
+    NotFound,
+    StoreError,
+)
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (InvalidInput("x"), 400),
+        (NotFound("x"), 404),
+        (Conflict("x"), 409),
+        (StoreError("x"), 503),
+        (MissingBinaries("x"), 503),  # a subclass takes its nearest listed class
+        (GridmapError("x"), 500),
+    ],
+)
+def test_each_error_class_has_one_status(error: GridmapError, status: int) -> None:
+    assert status_for(error) == status
+
+
+def _app() -> FastAPI:
+    app = FastAPI()
+    add_exception_handlers(app)
+
+    @app.get("/grids")
+    def grids(limit: int = 10) -> dict[str, int]:
+        if limit > 100:
+            raise InvalidInput(f"limit {limit} is above the maximum of 100")
+        return {"limit": limit}
+
+    return app
+
+
+def test_a_malformed_parameter_is_a_400_problem_naming_it() -> None:
+    response = TestClient(_app()).get("/grids", params={"limit": "many"})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == 400
+    assert problem["detail"].startswith("query.limit:")
+
+
+def test_a_domain_error_keeps_its_message() -> None:
+    response = TestClient(_app()).get("/grids", params={"limit": 500})
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "InvalidInput",
+        "status": 400,
+        "detail": "limit 500 is above the maximum of 100",
+    }
