@@ -405,3 +405,44 @@ class ApiKey(Base):
     embed: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     created_at: Mapped[datetime] = timestamp_now()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# -- the city's own base layers (from OSM): basemap, barriers, station candidates ----------
+class Street(Base):
+    """A street, path or railway line: draws the basemap and cuts blocks into units."""
+
+    __tablename__ = "street"
+    __table_args__ = (*geometry_rules("street"), Index("ix_street_kind", "kind"))
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    osm_id: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))  # OSM highway=* value, or "rail"
+    name: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[Any] = geometry_column("LINESTRING")
+
+
+class Water(Base):
+    """A water area: drawn on the basemap, a barrier between units."""
+
+    __tablename__ = "water"
+    __table_args__ = (*geometry_rules("water"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    osm_id: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[Any] = geometry_column("MULTIPOLYGON")
+
+
+class Amenity(Base):
+    """A place that could host a station: community centre, library, school, town hall."""
+
+    __tablename__ = "amenity"
+    __table_args__ = (*geometry_rules("amenity"), UniqueConstraint("osm_type", "osm_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    osm_type: Mapped[str] = mapped_column(String(8))
+    osm_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[Any] = geometry_column("POINT")

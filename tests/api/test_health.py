@@ -12,6 +12,7 @@ from psycopg import sql
 from api.main import create_app
 from gridmap.config import Settings
 from gridmap.db.local import LocalCluster
+from gridmap.db.migrate import head_revision
 
 
 def test_health_reports_postgresql_postgis_and_the_schema(client: TestClient) -> None:
@@ -21,7 +22,7 @@ def test_health_reports_postgresql_postgis_and_the_schema(client: TestClient) ->
     assert body["status"] == "ok"
     assert body["postgresql_version"].startswith("15.")
     assert body["postgis_version"].startswith("3.")
-    assert body["schema_revision"] == body["schema_head"] == "0001"
+    assert body["schema_revision"] == body["schema_head"] == head_revision()
 
 
 @pytest.fixture

@@ -18,12 +18,14 @@ from tests import factories as f
 
 GEOMETRY_TABLES = {
     "region", "unit", "building", "grid", "station", "walk_node", "walk_edge",
-    "station_circle", "overlay", "event",
+    "station_circle", "overlay", "event", "street", "water", "amenity",
 }  # fmt: skip
 ALL_TABLES = GEOMETRY_TABLES | {
     "plan", "assignment", "coverage_run", "unit_coverage", "audit", "api_key",
 }  # fmt: skip
-POLYGON_TABLES = sorted({"region", "unit", "building", "grid", "station_circle", "overlay"})
+POLYGON_TABLES = sorted(
+    {"region", "unit", "building", "grid", "station_circle", "overlay", "water"}
+)
 
 
 def _walk_nodes(session: Session) -> tuple[models.WalkNode, models.WalkNode]:
@@ -45,6 +47,12 @@ def _row(session: Session, table: str, geom: Any) -> Any:
         return models.Station(code="ST-1", name="玉林党群服务站", services=["图书", "代办"], geom=g)
     if table == "walk_node":
         return models.WalkNode(osm_id=42, geom=g)
+    if table == "street":
+        return models.Street(osm_id=7, kind="residential", name="玉林北路", geom=g)
+    if table == "water":
+        return models.Water(osm_id=8, kind="river", name="府河", geom=g)
+    if table == "amenity":
+        return models.Amenity(osm_type="node", osm_id=9, kind="library", name="图书馆", geom=g)
     if table == "plan":
         return models.Plan(name="2026 plan")
     if table == "audit":
@@ -84,9 +92,9 @@ def _row(session: Session, table: str, geom: Any) -> Any:
 
 
 def _sample_geometry(table: str) -> Any:
-    if table in {"station", "walk_node", "event"}:
+    if table in {"station", "walk_node", "event", "amenity"}:
         return f.point(0.25, 0.75)
-    if table == "walk_edge":
+    if table in {"walk_edge", "street"}:
         return LineString([f.point(0, 0), f.point(1, 0), f.point(1, 1)])
     # a block with a courtyard: the hole must survive the round trip too
     shell = f.square(0, 0, size=0.002).geoms[0].exterior

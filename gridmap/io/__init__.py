@@ -1,0 +1,1 @@
+"""Importers and exporters: OSM, user files, coordinate systems, validation."""

@@ -1,0 +1,46 @@
+"""The field's numbers, each in one place: walking budgets, grid bounds, household sizes.
+
+Sources: GB 50180-2018 (the 5-minute living circle, 300 m at 60 m/min), the grid-governance
+rules that DESIGN.md §6 summarises (urban comprehensive grids of 300–500 households and at most
+2,500 residents; rural grids of about 300 households), and China's 7th census (2.62 persons per
+household). Every value can be overridden where it is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+WALK_MINUTES = 5.0
+WALK_SPEED_M_PER_MIN = 60.0
+WALK_BUDGET_M = WALK_MINUTES * WALK_SPEED_M_PER_MIN
+
+PERSONS_PER_HOUSEHOLD = 2.62
+FLOOR_AREA_PER_PERSON_M2 = 40.0
+DEFAULT_RESIDENTIAL_LEVELS = 3
+
+COMMUNITY_RESIDENTS = (3_000, 8_000)
+"""Residents of a community derived when a source has no admin boundaries (min, max)."""
+
+COMMUNITIES_PER_STREET = (4, 12)
+"""Communities of a street derived when a source has no admin boundaries (min, max)."""
+
+SLIVER_AREA_M2 = 200.0
+"""Blocks smaller than this are merged into a neighbour."""
+
+
+@dataclass(frozen=True)
+class GridBounds:
+    """Size rules of one kind of grid."""
+
+    min_households: int
+    max_households: int
+    target_households: int
+    max_residents: int | None = None
+
+
+GRID_BOUNDS = {
+    "urban": GridBounds(300, 500, 400, max_residents=2_500),
+    "suburban": GridBounds(300, 500, 400, max_residents=2_500),
+    "rural": GridBounds(200, 400, 300),
+}
+"""Default bounds per comprehensive grid kind; dedicated grids are never re-partitioned."""
