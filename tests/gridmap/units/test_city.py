@@ -1,0 +1,200 @@
+"""The real demo city in PostGIS: Helsinki's OSM extract imported, cut into units, coded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy import Connection, Engine, text
+from typer.testing import CliRunner
+
+from gridmap.cli import app
+from gridmap.db.demo import helsinki_pbf
+from gridmap.db.local import LocalCluster
+from gridmap.errors import Conflict, InvalidInput
+from gridmap.io.osm import OsmLayers, read_osm
+from gridmap.io.osm_import import import_osm_layers
+from gridmap.stations import seed_stations_from_amenities
+from gridmap.units.service import UnitBuildCounts, build_units
+
+COUNTY = "990101"
+
+
+@dataclass(frozen=True)
+class City:
+    connection: Connection
+    layers: OsmLayers
+    counts: UnitBuildCounts
+    stations: int
+
+    def value(self, query: str) -> object:
+        return self.connection.execute(text(query)).scalar_one()
+
+
+@pytest.fixture(scope="module")
+def city(engine: Engine) -> Iterator[City]:
+    """Helsinki imported and built once for the module, rolled back afterwards."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        layers = read_osm(helsinki_pbf())
+        import_osm_layers(connection, layers)
+        counts = build_units(connection, county_code=COUNTY)
+        stations = seed_stations_from_amenities(connection)
+        try:
+            yield City(connection, layers, counts, stations)
+        finally:
+            transaction.rollback()
+
+
+def test_the_osm_layers_are_in_postgis(city: City) -> None:
+    assert city.value("SELECT count(*) FROM building") == len(city.layers.buildings) > 400
+    assert city.value("SELECT count(*) FROM walk_edge") == len(city.layers.walk_edges) > 6000
+    assert city.value("SELECT count(*) FROM walk_node") == len(city.layers.walk_nodes)
+    assert city.value("SELECT count(*) FROM amenity") == len(city.layers.amenities) > 5
+    assert city.value("SELECT count(*) FROM street WHERE kind = 'rail'") > 0
+
+
+def test_walk_edge_lengths_are_geodesic_metres(city: City) -> None:
+    worst = city.value("SELECT max(abs(length_m - ST_Length(geom::geography))) FROM walk_edge")
+    assert worst < 0.05  # pyproj's geodesic and PostGIS's agree within centimetres
+
+
+def test_the_walking_network_has_no_motorway_and_no_trunk_without_sidewalk(city: City) -> None:
+    assert city.value("SELECT count(*) FROM walk_edge WHERE highway LIKE 'motorway%'") == 0
+    edges = city.layers.walk_edges
+    assert edges["source"].isin(city.layers.walk_nodes["id"]).all()
+
+
+def test_units_cover_each_community_wall_to_wall(city: City) -> None:
+    worst = city.value("""
+        SELECT max(
+            ST_Area(ST_SymDifference(r.geom, u.geom)::geography) / ST_Area(r.geom::geography)
+        )
+        FROM region r
+        JOIN (SELECT community_id, ST_Union(geom) AS geom FROM unit GROUP BY community_id) u
+          ON u.community_id = r.id
+    """)  # fmt: skip
+    assert worst < 0.001
+
+
+def test_no_two_units_overlap_by_more_than_a_square_metre(city: City) -> None:
+    overlapping = city.value("""
+        SELECT count(*) FROM unit a JOIN unit b ON a.id < b.id AND ST_Intersects(a.geom, b.geom)
+        WHERE ST_Area(ST_Intersection(a.geom, b.geom)::geography) > 1
+    """)  # fmt: skip
+    assert overlapping == 0
+
+
+def test_every_building_lies_in_exactly_one_unit(city: City) -> None:
+    assert city.value("SELECT count(*) FROM building WHERE unit_id IS NULL") == 0
+    outside = city.value("""
+        SELECT count(*) FROM building b JOIN unit u ON u.id = b.unit_id
+        WHERE NOT ST_Intersects(ST_PointOnSurface(b.geom), u.geom)
+    """)  # fmt: skip
+    assert outside == 0
+
+
+def test_units_carry_the_sums_of_their_buildings(city: City) -> None:
+    mismatched = city.value("""
+        SELECT count(*) FROM unit u
+        LEFT JOIN (
+            SELECT unit_id, sum(residents) r, sum(households) h FROM building GROUP BY unit_id
+        ) b ON b.unit_id = u.id
+        WHERE u.residents <> coalesce(b.r, 0) OR u.households <> coalesce(b.h, 0)
+    """)  # fmt: skip
+    assert mismatched == 0
+    assert city.value("SELECT sum(residents) FROM unit") == city.counts.residents > 10_000
+    assert city.value("SELECT max(households) FROM unit") <= 500  # a partition can meet its bounds
+
+
+def test_regions_nest_and_carry_codes_of_their_parents(city: City) -> None:
+    assert city.value("SELECT code FROM region WHERE level = 'district'") == COUNTY
+    bad_parent = city.value("""
+        SELECT count(*) FROM region c JOIN region p ON p.id = c.parent_id
+        WHERE left(c.code, length(p.code)) <> p.code AND c.level <> 'district'
+    """)  # fmt: skip
+    assert bad_parent == 0
+    bad_units = city.value("""
+        SELECT count(*) FROM unit u JOIN region r ON r.id = u.community_id
+        WHERE left(u.code, 12) <> r.code OR r.level <> 'community'
+    """)  # fmt: skip
+    assert bad_units == 0
+
+
+def test_communities_hold_about_three_to_eight_thousand_residents(city: City) -> None:
+    sizes = city.connection.execute(text(
+        "SELECT sum(residents) FROM unit GROUP BY community_id"
+    )).scalars().all()  # fmt: skip
+    assert len(sizes) == city.counts.communities >= 2
+    assert all(3_000 <= s <= 8_000 for s in sizes)
+
+
+def test_seeded_stations_stand_in_their_communities(city: City) -> None:
+    assert city.stations == city.value("SELECT count(*) FROM station") >= 2
+    misplaced = city.value("""
+        SELECT count(*) FROM station s JOIN region r ON r.code = split_part(s.code, '-', 1)
+        WHERE NOT ST_Intersects(s.geom, r.geom)
+    """)  # fmt: skip
+    assert misplaced == 0
+
+
+def test_reimporting_the_same_file_replaces_and_keeps_units(city: City) -> None:
+    before = city.value("SELECT count(*) FROM building")
+    with city.connection.begin_nested() as savepoint:
+        import_osm_layers(city.connection, city.layers)
+        assert city.value("SELECT count(*) FROM building") == before
+        assert city.value("SELECT count(*) FROM building WHERE unit_id IS NULL") == 0
+        assert city.value("SELECT count(*) FROM walk_edge") == len(city.layers.walk_edges)
+        savepoint.rollback()
+
+
+def test_building_units_twice_needs_replace(city: City) -> None:
+    with pytest.raises(Conflict, match="units already"):
+        build_units(city.connection, county_code=COUNTY)
+
+
+@pytest.mark.parametrize("code", ["99010", "990100", "abcdef", "0901011"])
+def test_a_bad_county_code_is_refused(city: City, code: str) -> None:
+    with pytest.raises(InvalidInput, match="is not a 6-digit county code"):
+        build_units(city.connection, county_code=code, replace=True)
+
+
+def test_a_file_that_is_not_pbf_is_refused(tmp_path: object) -> None:
+    fake = tmp_path / "city.osm.pbf"  # type: ignore[operator]
+    fake.write_text('{"type": "FeatureCollection", "features": []}')
+    with pytest.raises(InvalidInput, match="not an OSM PBF file"):
+        read_osm(fake)
+    with pytest.raises(InvalidInput, match="no such file"):
+        read_osm(tmp_path / "missing.osm.pbf")  # type: ignore[operator]
+
+
+def test_the_demo_command_builds_the_city_once(
+    cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = "gridmap_demo"
+    admin = cluster.url(driver=None, database="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    monkeypatch.setenv("DATABASE_URL", cluster.url(driver=None, database=name))
+    try:
+        runner = CliRunner()
+        first = runner.invoke(app, ["demo", "--no-serve"])
+        assert first.exit_code == 0, first.output
+        assert "Imported Helsinki.osm.pbf" in first.output
+        assert "stations opened" in first.output
+        second = runner.invoke(app, ["demo", "--no-serve"])
+        assert second.exit_code == 0, second.output
+        assert "Imported" not in second.output and "units in" not in second.output
+        with psycopg.connect(cluster.url(driver=None, database=name)) as conn:
+            counts = conn.execute(
+                "SELECT (SELECT count(*) FROM unit), (SELECT count(*) FROM region), "
+                "(SELECT count(*) FROM station)"
+            ).fetchone()
+        assert counts is not None and all(c > 0 for c in counts)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
