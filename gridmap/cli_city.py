@@ -41,9 +41,10 @@ def build_city_units(county_code: str, *, replace: bool) -> None:
     """Cut units and derive regions in one transaction, showing progress."""
     with steps("Units", total=4) as step, engine_from_settings() as engine, engine.begin() as conn:
         counts = build_units(conn, county_code=county_code, replace=replace, step=step)
+    streets = "street" if counts.streets == 1 else "streets"
     console.print(
         f"{counts.units:,} units in {counts.communities} communities and {counts.streets} "
-        f"streets: {counts.residents:,} residents, {counts.households:,} households."
+        f"{streets}: {counts.residents:,} residents, {counts.households:,} households."
     )
 
 

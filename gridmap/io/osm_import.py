@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
-from gridmap.db.bulk import copy_rows
+from gridmap.db.city import replace_layer, replace_walk_network, upsert_osm_buildings
 from gridmap.io.crs import local_metric_crs
 from gridmap.io.osm import OsmLayers
 from gridmap.units.residents import ResidentModel, estimate_residents
@@ -46,25 +46,20 @@ def import_osm_layers(
     say("buildings")
     buildings = _write_buildings(connection, layers, model or ResidentModel())
     say("walking network")
-    connection.execute(text("DELETE FROM walk_edge"))
-    connection.execute(text("DELETE FROM walk_node"))
-    nodes = copy_rows(
-        connection, "walk_node", layers.walk_nodes.assign(osm_id=layers.walk_nodes["id"])
-    )
-    edges = copy_rows(
+    nodes, edges = replace_walk_network(
         connection,
-        "walk_edge",
+        layers.walk_nodes.assign(osm_id=layers.walk_nodes["id"]),
         layers.walk_edges[["source", "target", "length_m", "highway", "osm_id", "geometry"]],
     )
     say("streets, water and amenities")
-    counts = {}
-    for table, frame in (
-        ("street", layers.streets),
-        ("water", layers.water),
-        ("amenity", layers.amenities),
-    ):
-        connection.execute(text(f"DELETE FROM {table}"))
-        counts[table] = copy_rows(connection, table, frame)
+    counts = {
+        table: replace_layer(connection, table, frame)
+        for table, frame in (
+            ("street", layers.streets),
+            ("water", layers.water),
+            ("amenity", layers.amenities),
+        )
+    }
     return OsmImportCounts(
         buildings, nodes, edges, counts["street"], counts["water"], counts["amenity"]
     )
@@ -89,26 +84,4 @@ def _write_buildings(connection: Connection, layers: OsmLayers, model: ResidentM
             "geometry": frame.geometry.to_numpy(),
         }
     )
-    connection.execute(text(
-        "CREATE TEMP TABLE incoming_building (LIKE building INCLUDING DEFAULTS) ON COMMIT DROP"
-    ))  # fmt: skip
-    copy_rows(connection, "building", rows, into="incoming_building")
-    connection.execute(text(
-        "DELETE FROM building WHERE osm_id IS NOT NULL "
-        "AND osm_id NOT IN (SELECT osm_id FROM incoming_building)"
-    ))  # fmt: skip
-    connection.execute(text("""
-        INSERT INTO building (osm_id, building_type, levels, residents, households, source, geom)
-        SELECT osm_id, building_type, levels, residents, households, 'estimated', geom
-        FROM incoming_building
-        ON CONFLICT (osm_id) DO UPDATE SET
-            building_type = excluded.building_type,
-            levels = excluded.levels,
-            geom = excluded.geom,
-            residents = CASE WHEN building.source = 'imported'
-                             THEN building.residents ELSE excluded.residents END,
-            households = CASE WHEN building.source = 'imported'
-                              THEN building.households ELSE excluded.households END
-    """))  # fmt: skip
-    connection.execute(text("DROP TABLE incoming_building"))
-    return len(rows)
+    return upsert_osm_buildings(connection, rows)

@@ -15,8 +15,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
+from gridmap.db import city as db
 from gridmap.db.bulk import copy_rows
 from gridmap.errors import Conflict, InvalidInput
 from gridmap.geometry import polygonal_parts
@@ -68,24 +69,16 @@ def build_units(
         raise InvalidInput(
             f"county code {county_code!r} is not a 6-digit county code (GB/T 2260, e.g. 510107)"
         )
-    existing = connection.execute(text("SELECT count(*) FROM unit")).scalar_one()
+    existing = db.count_units(connection)
     if existing and not replace:
         raise Conflict(f"the city has {existing} units already; pass replace to rebuild them")
     if existing:
-        connection.execute(text("UPDATE building SET unit_id = NULL"))
-        connection.execute(text("DELETE FROM unit"))
-        connection.execute(text("DELETE FROM region"))
+        db.clear_units_and_regions(connection)
 
     say("loading buildings, streets and water")
-    buildings = gpd.read_postgis(
-        "SELECT id, households, residents, geom FROM building ORDER BY id",
-        connection,
-        geom_col="geom",
-    )
+    buildings, streets, water = db.load_city_layers(connection)
     if buildings.empty:
         raise InvalidInput("there are no buildings: import an OSM file or a buildings layer first")
-    streets = gpd.read_postgis("SELECT kind, name, geom FROM street", connection, geom_col="geom")
-    water = gpd.read_postgis("SELECT geom FROM water", connection, geom_col="geom")
     centre = buildings.geometry.union_all().centroid
     metric = local_metric_crs(centre.x, centre.y)
     buildings_m, streets_m = buildings.to_crs(metric), streets.to_crs(metric)
@@ -125,15 +118,20 @@ def build_units(
     street_geoms = _dissolve(community_geoms, street_of_community)
 
     say("coding and writing regions and units")
-    writer = _RegionWriter(connection, metric)
+
+    def add(codes: Sequence[str], names: Sequence[str], level: str, parents: Sequence[int | None],
+            geoms: Sequence[object]) -> np.ndarray:  # fmt: skip
+        return db.insert_regions(connection, codes=codes, names=names, level=level,
+                                 parents=parents, geoms=_to_wgs84(geoms, metric))  # fmt: skip
+
     city_code = county_code[:4] + "00"
     whole = shapely.union_all(units)
-    city_id = writer.add([city_code], [city_name], "city", [None], [whole])[0]
-    district_id = writer.add([county_code], [district_name], "district", [city_id], [whole])[0]
+    city_id = add([city_code], [city_name], "city", [None], [whole])[0]
+    district_id = add([county_code], [district_name], "district", [city_id], [whole])[0]
     street_xy = shapely.get_coordinates(shapely.point_on_surface(street_geoms))
     street_codes = regions.serial_codes(county_code, street_xy, digits=3)
     street_names = _names(street_geoms, streets_m, street_codes, "街道")
-    street_ids = writer.add(
+    street_ids = add(
         street_codes, street_names, "street", [district_id] * len(street_geoms), street_geoms
     )
     community_codes = np.empty(len(community_geoms), dtype=object)
@@ -141,7 +139,7 @@ def build_units(
         mine = np.flatnonzero(street_of_community == s)
         community_codes[mine] = regions.serial_codes(street_codes[s], community_xy[mine], digits=3)
     community_names = _names(community_geoms, streets_m, community_codes, "社区")
-    community_ids = writer.add(
+    community_ids = add(
         community_codes,
         community_names,
         "community",
@@ -152,17 +150,17 @@ def build_units(
     for c in range(len(community_geoms)):
         mine = np.flatnonzero(community_of_unit == c)
         unit_codes[mine] = regions.serial_codes(community_codes[c], unit_xy[mine], digits=4)
-    unit_ids = writer.next_ids("unit", len(units))
+    unit_ids = db.next_ids(connection, "unit", len(units))
     copy_rows(
         connection,
         "unit",
         pd.DataFrame({
             "id": unit_ids, "code": unit_codes, "community_id": community_ids[community_of_unit],
             "residents": unit_residents, "households": unit_households,
-            "geometry": writer.to_wgs84(units),
+            "geometry": _to_wgs84(units, metric),
         }),
     )  # fmt: skip
-    _link_buildings(connection, buildings["id"].to_numpy(), unit_ids[owner])
+    db.link_buildings(connection, buildings["id"].to_numpy(), unit_ids[owner])
     return UnitBuildCounts(
         units=len(units),
         communities=len(community_geoms),
@@ -199,65 +197,10 @@ def _names(
     return names
 
 
-class _RegionWriter:
-    """Writes regions with ids drawn from the table's sequence, geometries back in EPSG:4326."""
-
-    def __init__(self, connection: Connection, metric: object) -> None:
-        self.connection = connection
-        self.metric = metric
-
-    def next_ids(self, table: str, n: int) -> np.ndarray:
-        """Draw ``n`` ids from the sequence of ``table``."""
-        rows = self.connection.execute(
-            text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
-            {"t": table, "n": n},
-        ).scalars()
-        return np.fromiter(rows, dtype=np.int64, count=n)
-
-    def to_wgs84(self, geoms: np.ndarray) -> np.ndarray:
-        """Return metric geometries as MultiPolygons in EPSG:4326."""
-        series = gpd.GeoSeries(list(geoms), crs=self.metric).to_crs(4326)
-        return _as_multi(series.values)
-
-    def add(
-        self,
-        codes: Sequence[str],
-        names: Sequence[str],
-        level: str,
-        parents: Sequence[int | None],
-        geoms: Sequence[object],
-    ) -> np.ndarray:
-        """Insert regions of one level and return their ids."""
-        ids = self.next_ids("region", len(codes))
-        copy_rows(
-            self.connection,
-            "region",
-            pd.DataFrame({
-                "id": ids, "code": list(codes), "name": list(names), "level": level,
-                "parent_id": pd.array(list(parents), dtype="Int64"),
-                "geometry": self.to_wgs84(np.asarray(geoms, dtype=object)),
-            }),
-        )  # fmt: skip
-        return ids
-
-
-def _as_multi(geoms: np.ndarray) -> np.ndarray:
-    """Return polygonal geometries as valid MultiPolygons."""
-    multi, positions = polygonal_parts(np.asarray(geoms, dtype=object))
-    if len(positions) != len(geoms):
+def _to_wgs84(geoms: Sequence[object], metric: object) -> np.ndarray:
+    """Return metric polygonal geometries as valid MultiPolygons in EPSG:4326."""
+    series = gpd.GeoSeries(list(geoms), crs=metric).to_crs(4326)
+    multi, positions = polygonal_parts(np.asarray(series.values, dtype=object))
+    if len(positions) != len(series):
         raise InvalidInput("a derived region has no area")
     return multi
-
-
-def _link_buildings(connection: Connection, building_ids: np.ndarray, unit_ids: np.ndarray) -> None:
-    connection.execute(text("CREATE TEMP TABLE building_unit (id int, unit_id int) ON COMMIT DROP"))
-    copy_rows(
-        connection,
-        "building",
-        pd.DataFrame({"id": building_ids, "unit_id": unit_ids}),
-        into="building_unit",
-    )
-    connection.execute(text(
-        "UPDATE building b SET unit_id = t.unit_id FROM building_unit t WHERE b.id = t.id"
-    ))  # fmt: skip
-    connection.execute(text("DROP TABLE building_unit"))

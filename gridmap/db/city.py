@@ -1,0 +1,165 @@
+"""Reads and writes of the city's base layers, units and regions: the services' SQL.
+
+Every function works in the caller's transaction on a SQLAlchemy connection; frames travel
+with COPY (:mod:`gridmap.db.bulk`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from gridmap.db.bulk import copy_rows
+
+REPLACEABLE_LAYERS = ("street", "water", "amenity")
+
+
+def replace_walk_network(
+    connection: Connection, nodes: pd.DataFrame, edges: pd.DataFrame
+) -> tuple[int, int]:
+    """Replace the walking network; return the node and edge counts written."""
+    connection.execute(text("DELETE FROM walk_edge"))
+    connection.execute(text("DELETE FROM walk_node"))
+    return copy_rows(connection, "walk_node", nodes), copy_rows(connection, "walk_edge", edges)
+
+
+def replace_layer(connection: Connection, table: str, frame: pd.DataFrame) -> int:
+    """Replace the rows of a base layer (street, water or amenity)."""
+    if table not in REPLACEABLE_LAYERS:
+        raise ValueError(f"{table!r} is not a replaceable base layer")
+    connection.execute(text(f"DELETE FROM {table}"))  # the name is from the allow-list above
+    return copy_rows(connection, table, frame)
+
+
+_UPSERT_BUILDINGS = text("""
+    INSERT INTO building (osm_id, building_type, levels, residents, households, source, geom)
+    SELECT osm_id, building_type, levels, residents, households, 'estimated', geom
+    FROM incoming_building
+    ON CONFLICT (osm_id) DO UPDATE SET
+        building_type = excluded.building_type,
+        levels = excluded.levels,
+        geom = excluded.geom,
+        residents = CASE WHEN building.source = 'imported'
+                         THEN building.residents ELSE excluded.residents END,
+        households = CASE WHEN building.source = 'imported'
+                          THEN building.households ELSE excluded.households END
+""")
+
+
+def upsert_osm_buildings(connection: Connection, rows: pd.DataFrame) -> int:
+    """Upsert buildings by OSM id; drop OSM buildings not in ``rows``; keep imported counts."""
+    connection.execute(text(
+        "CREATE TEMP TABLE incoming_building (LIKE building INCLUDING DEFAULTS) ON COMMIT DROP"
+    ))  # fmt: skip
+    copy_rows(connection, "building", rows, into="incoming_building")
+    connection.execute(text(
+        "DELETE FROM building WHERE osm_id IS NOT NULL "
+        "AND osm_id NOT IN (SELECT osm_id FROM incoming_building)"
+    ))  # fmt: skip
+    connection.execute(_UPSERT_BUILDINGS)
+    connection.execute(text("DROP TABLE incoming_building"))
+    return len(rows)
+
+
+def load_city_layers(
+    connection: Connection,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Return the buildings, streets and water of the city, in EPSG:4326."""
+    buildings = gpd.read_postgis(
+        "SELECT id, households, residents, geom FROM building ORDER BY id",
+        connection,
+        geom_col="geom",
+    )
+    streets = gpd.read_postgis("SELECT kind, name, geom FROM street", connection, geom_col="geom")
+    water = gpd.read_postgis("SELECT geom FROM water", connection, geom_col="geom")
+    return buildings, streets, water
+
+
+def count_units(connection: Connection) -> int:
+    """Return how many units the city has."""
+    return int(connection.execute(text("SELECT count(*) FROM unit")).scalar_one())
+
+
+def clear_units_and_regions(connection: Connection) -> None:
+    """Remove every unit and region (buildings stay, unlinked)."""
+    connection.execute(text("UPDATE building SET unit_id = NULL"))
+    connection.execute(text("DELETE FROM unit"))
+    connection.execute(text("DELETE FROM region"))
+
+
+def next_ids(connection: Connection, table: str, n: int) -> np.ndarray:
+    """Draw ``n`` ids from the sequence of ``table``'s ``id``."""
+    rows = connection.execute(
+        text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+        {"t": table, "n": n},
+    ).scalars()
+    return np.fromiter(rows, dtype=np.int64, count=n)
+
+
+def insert_regions(
+    connection: Connection,
+    *,
+    codes: Sequence[str],
+    names: Sequence[str],
+    level: str,
+    parents: Sequence[int | None],
+    geoms: np.ndarray,
+) -> np.ndarray:
+    """Insert regions of one level (geometries as MultiPolygons in EPSG:4326); return ids."""
+    ids = next_ids(connection, "region", len(codes))
+    copy_rows(
+        connection,
+        "region",
+        pd.DataFrame({
+            "id": ids, "code": list(codes), "name": list(names), "level": level,
+            "parent_id": pd.array(list(parents), dtype="Int64"), "geometry": geoms,
+        }),
+    )  # fmt: skip
+    return ids
+
+
+def link_buildings(connection: Connection, building_ids: np.ndarray, unit_ids: np.ndarray) -> None:
+    """Set each building's unit."""
+    connection.execute(text("CREATE TEMP TABLE building_unit (id int, unit_id int) ON COMMIT DROP"))
+    frame = pd.DataFrame({"id": building_ids, "unit_id": unit_ids})
+    copy_rows(connection, "building", frame, into="building_unit")
+    connection.execute(
+        text("UPDATE building b SET unit_id = t.unit_id FROM building_unit t WHERE b.id = t.id")
+    )
+    connection.execute(text("DROP TABLE building_unit"))
+
+
+_SEED_ONE_STATION_PER_COMMUNITY = text("""
+    WITH centre AS (
+        SELECT u.community_id,
+               ST_SetSRID(ST_MakePoint(
+                   sum(ST_X(ST_PointOnSurface(b.geom)) * b.residents) / nullif(sum(b.residents), 0),
+                   sum(ST_Y(ST_PointOnSurface(b.geom)) * b.residents) / nullif(sum(b.residents), 0)
+               ), 4326) AS point
+        FROM building b JOIN unit u ON u.id = b.unit_id
+        GROUP BY u.community_id
+    )
+    INSERT INTO station (code, name, kind, services, geom)
+    SELECT r.code || '-01', coalesce(a.name, r.name) || ' 党群服务站', 'station', :services, a.geom
+    FROM region r
+    JOIN centre c ON c.community_id = r.id AND c.point IS NOT NULL
+    JOIN LATERAL (
+        SELECT name, geom FROM amenity
+        WHERE ST_Intersects(amenity.geom, r.geom)
+        ORDER BY amenity.geom <-> c.point
+        LIMIT 1
+    ) a ON true
+    WHERE r.level = 'community'
+    ON CONFLICT (code) DO NOTHING
+""")
+
+
+def insert_station_per_community(connection: Connection, services: Sequence[str]) -> int:
+    """Open a station in each community at the amenity nearest its residents' centre."""
+    return connection.execute(
+        _SEED_ONE_STATION_PER_COMMUNITY, {"services": list(services)}
+    ).rowcount
