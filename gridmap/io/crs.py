@@ -71,19 +71,24 @@ def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> Coords:
     return lon + dlon, lat + dlat
 
 
+def _invert(
+    forward: Transform, lon: ArrayLike, lat: ArrayLike, start: Coords | None = None
+) -> Coords:
+    """Solve ``forward(x) = (lon, lat)`` for x by fixed-point iteration from ``start``."""
+    target_lon, target_lat = _arrays(lon, lat)
+    x_lon, x_lat = start if start is not None else (target_lon.copy(), target_lat.copy())
+    for _ in range(_INVERSE_MAX_ITERATIONS):
+        y_lon, y_lat = forward(x_lon, x_lat)
+        err_lon, err_lat = y_lon - target_lon, y_lat - target_lat
+        x_lon, x_lat = x_lon - err_lon, x_lat - err_lat
+        if max(np.max(np.abs(err_lon)), np.max(np.abs(err_lat))) < _INVERSE_TOLERANCE_DEG:
+            break
+    return x_lon, x_lat
+
+
 def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> Coords:
     """Invert :func:`wgs84_to_gcj02` by fixed-point iteration (error far below 0.5 m)."""
-    target_lon, target_lat = _arrays(lon, lat)
-    wgs_lon, wgs_lat = target_lon.copy(), target_lat.copy()
-    for _ in range(_INVERSE_MAX_ITERATIONS):
-        gcj_lon, gcj_lat = wgs84_to_gcj02(wgs_lon, wgs_lat)
-        err_lon, err_lat = gcj_lon - target_lon, gcj_lat - target_lat
-        wgs_lon, wgs_lat = wgs_lon - err_lon, wgs_lat - err_lat
-        if np.all(np.abs(err_lon) < _INVERSE_TOLERANCE_DEG) and np.all(
-            np.abs(err_lat) < _INVERSE_TOLERANCE_DEG
-        ):
-            break
-    return wgs_lon, wgs_lat
+    return _invert(wgs84_to_gcj02, lon, lat)
 
 
 def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> Coords:
@@ -96,20 +101,11 @@ def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> Coords:
 
 def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> Coords:
     """Invert :func:`gcj02_to_bd09`: the published closed form, refined by iteration."""
-    target_lon, target_lat = _arrays(lon, lat)
-    x, y = target_lon - 0.0065, target_lat - 0.006
+    bd_lon, bd_lat = _arrays(lon, lat)
+    x, y = bd_lon - 0.0065, bd_lat - 0.006
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
-    gcj_lon, gcj_lat = z * np.cos(theta), z * np.sin(theta)
-    for _ in range(_INVERSE_MAX_ITERATIONS):
-        bd_lon, bd_lat = gcj02_to_bd09(gcj_lon, gcj_lat)
-        err_lon, err_lat = bd_lon - target_lon, bd_lat - target_lat
-        gcj_lon, gcj_lat = gcj_lon - err_lon, gcj_lat - err_lat
-        if np.all(np.abs(err_lon) < _INVERSE_TOLERANCE_DEG) and np.all(
-            np.abs(err_lat) < _INVERSE_TOLERANCE_DEG
-        ):
-            break
-    return gcj_lon, gcj_lat
+    return _invert(gcj02_to_bd09, bd_lon, bd_lat, start=(z * np.cos(theta), z * np.sin(theta)))
 
 
 def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> Coords:
