@@ -95,11 +95,12 @@ def merge_slivers(blocks: Geoms, *, min_area_m2: float = SLIVER_AREA_M2) -> Geom
             target = np.r_[target, nearest[1]]
         graph = coo_matrix((np.ones(len(source)), (source, target)), shape=(len(blocks),) * 2)
         _, labels = connected_components(graph, directed=False)
-        blocks = _dissolve(blocks, labels)
+        blocks = dissolve(blocks, labels)
     return blocks
 
 
-def _dissolve(polygons: Geoms, labels: NDArray[np.int64]) -> Geoms:
+def dissolve(polygons: Geoms, labels: NDArray[np.int64]) -> Geoms:
+    """Union the polygons of each label; the result is ordered by label."""
     order = np.argsort(labels, kind="stable")
     _, starts = np.unique(labels[order], return_index=True)
     groups = np.split(polygons[order], starts[1:])

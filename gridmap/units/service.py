@@ -107,7 +107,7 @@ def build_units(
         target=float(np.mean(community_residents)), minimum=float(community_residents[0]),
         maximum=float(community_residents[1]),
     )  # fmt: skip
-    community_geoms = _dissolve(units, community_of_unit)
+    community_geoms = blocks.dissolve(units, community_of_unit)
     community_residents_ = np.bincount(community_of_unit, weights=unit_residents).astype(np.int64)
     community_xy = shapely.get_coordinates(shapely.point_on_surface(community_geoms))
     street_of_community = regions.grow_regions(
@@ -115,7 +115,7 @@ def build_units(
         target=float(np.mean(STREET_RESIDENTS)), minimum=float(STREET_RESIDENTS[0]),
         maximum=float(STREET_RESIDENTS[1]),
     )  # fmt: skip
-    street_geoms = _dissolve(community_geoms, street_of_community)
+    street_geoms = blocks.dissolve(community_geoms, street_of_community)
 
     say("coding and writing regions and units")
 
@@ -167,12 +167,6 @@ def build_units(
         streets=len(street_geoms),
         residents=int(unit_residents.sum()),
         households=int(unit_households.sum()),
-    )
-
-
-def _dissolve(polygons: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    return np.array(
-        [shapely.union_all(polygons[labels == k]) for k in range(labels.max() + 1)], dtype=object
     )
 
 
