@@ -102,20 +102,12 @@ def build_units(
 
     say("deriving communities and streets")
     unit_xy = shapely.get_coordinates(shapely.point_on_surface(units))
-    community_of_unit = regions.grow_regions(
-        regions.adjacency(units), unit_residents.astype(float), unit_xy,
-        target=float(np.mean(community_residents)), minimum=float(community_residents[0]),
-        maximum=float(community_residents[1]),
-    )  # fmt: skip
-    community_geoms = blocks.dissolve(units, community_of_unit)
-    community_residents_ = np.bincount(community_of_unit, weights=unit_residents).astype(np.int64)
-    community_xy = shapely.get_coordinates(shapely.point_on_surface(community_geoms))
-    street_of_community = regions.grow_regions(
-        regions.adjacency(community_geoms), community_residents_.astype(float), community_xy,
-        target=float(np.mean(STREET_RESIDENTS)), minimum=float(STREET_RESIDENTS[0]),
-        maximum=float(STREET_RESIDENTS[1]),
-    )  # fmt: skip
-    street_geoms = blocks.dissolve(community_geoms, street_of_community)
+    community_of_unit, community_geoms, community_xy, community_weights = _group(
+        units, unit_residents.astype(float), unit_xy, community_residents
+    )
+    street_of_community, street_geoms, street_xy, _ = _group(
+        community_geoms, community_weights, community_xy, STREET_RESIDENTS
+    )
 
     say("coding and writing regions and units")
 
@@ -128,7 +120,6 @@ def build_units(
     whole = shapely.union_all(units)
     city_id = add([city_code], [city_name], "city", [None], [whole])[0]
     district_id = add([county_code], [district_name], "district", [city_id], [whole])[0]
-    street_xy = shapely.get_coordinates(shapely.point_on_surface(street_geoms))
     street_codes = regions.serial_codes(county_code, street_xy, digits=3)
     street_names = _names(street_geoms, streets_m, street_codes, "街道")
     street_ids = add(
@@ -168,6 +159,22 @@ def build_units(
         residents=int(unit_residents.sum()),
         households=int(unit_households.sum()),
     )
+
+
+def _group(
+    polygons: np.ndarray, weights: np.ndarray, xy: np.ndarray, bounds: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Grow contiguous regions of ``polygons`` within ``bounds`` of weight.
+
+    Returns each polygon's region, and each region's geometry, inner point and weight.
+    """
+    labels = regions.grow_regions(
+        regions.adjacency(polygons), weights, xy,
+        target=float(np.mean(bounds)), minimum=float(bounds[0]), maximum=float(bounds[1]),
+    )  # fmt: skip
+    geoms = blocks.dissolve(polygons, labels)
+    inner = shapely.get_coordinates(shapely.point_on_surface(geoms))
+    return labels, geoms, inner, np.bincount(labels, weights=weights)
 
 
 def _names(
