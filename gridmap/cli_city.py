@@ -10,8 +10,12 @@ from rich.table import Table
 
 from gridmap.cli_common import console, engine_from_settings, reports_errors, steps
 from gridmap.config import get_settings
+from gridmap.io.file_import import import_file
+from gridmap.io.layers import LAYERS
+from gridmap.io.options import ImportOptions
 from gridmap.io.osm import read_osm
 from gridmap.io.osm_import import import_osm_layers
+from gridmap.io.read import parse_field_map
 from gridmap.stations import seed_stations_from_amenities
 from gridmap.units.service import build_units
 
@@ -35,6 +39,20 @@ def import_osm_file(path: Path) -> None:
     for name, value in counts.__dict__.items():
         table.add_row(name.replace("_", " "), f"{value:,}")
     console.print(table)
+
+
+def import_layer_file(layer: str, path: Path, options: ImportOptions) -> None:
+    """Import one user's layer file in one transaction and report what it wrote."""
+    with steps(f"Import {layer}", total=2) as step, engine_from_settings() as engine:
+        step(f"reading and checking {path.name}")
+        with engine.begin() as connection:
+            result = import_file(connection, layer, path, options)
+            step("written")
+    for repair in result.repairs:
+        console.print(f"[yellow]fixed[/] {repair}", highlight=False)
+    console.print(f"Imported {result.rows:,} {layer} from {path.name}.", highlight=False)
+    for note in result.notes:
+        console.print(f"  {note}", highlight=False)
 
 
 def build_city_units(county_code: str, *, replace: bool) -> None:
@@ -62,6 +80,64 @@ def import_osm_command(
 ) -> None:
     """Import buildings, the walking network, streets, water and amenities from OSM."""
     import_osm_file(path)
+
+
+CrsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--crs",
+        help="Input CRS: an EPSG code (4326, 4490, 4527...), gcj02 or bd09. "
+        "Default: the file's own, else WGS 84.",
+    ),
+]
+MapOption = Annotated[
+    list[str] | None,
+    typer.Option("--map", help="Rename a field: target=source, e.g. households=HH. Repeatable."),
+]
+FixOption = Annotated[
+    bool, typer.Option("--fix", help="Repair invalid polygons with make_valid and report each.")
+]
+
+
+def _layer_command(layer: str) -> None:
+    """Register ``gridmap import <layer> FILE`` with the options every layer shares."""
+
+    def command(
+        path: Annotated[Path, typer.Argument(help="GeoJSON, GPKG, SHP or zip, CSV or XLSX.")],
+        crs: CrsOption = None,
+        field_map: MapOption = None,
+        fix: FixOption = False,
+    ) -> None:
+        options = ImportOptions(crs=crs, field_map=parse_field_map(field_map or []), fix=fix)
+        import_layer_file(layer, path, options)
+
+    command.__doc__ = f"Import {layer} from a file, in one transaction."
+    import_app.command(layer)(reports_errors(command))
+
+
+for _layer in LAYERS:
+    if _layer != "grids":
+        _layer_command(_layer)
+
+
+@import_app.command("grids")
+@reports_errors
+def import_grids_command(
+    path: Annotated[Path, typer.Argument(help="Grid polygons: GeoJSON, GPKG, SHP or zip, CSV.")],
+    crs: CrsOption = None,
+    field_map: MapOption = None,
+    fix: FixOption = False,
+    plan: Annotated[str | None, typer.Option(help="Name of the plan the grids make.")] = None,
+    current: Annotated[
+        bool, typer.Option("--current", help="Make the plan current (the old one is archived).")
+    ] = False,
+) -> None:
+    """Import grids as a plan: each unit goes to the grid holding its largest part."""
+    options = ImportOptions(
+        crs=crs, field_map=parse_field_map(field_map or []), fix=fix, plan_name=plan,
+        make_current=current,
+    )  # fmt: skip
+    import_layer_file("grids", path, options)
 
 
 @units_app.command("build")

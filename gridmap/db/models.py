@@ -39,6 +39,7 @@ REGION_LEVELS = ("city", "district", "street", "community")
 PLAN_STATUSES = ("draft", "current", "archived")
 GRID_KINDS = ("urban", "suburban", "rural", "dedicated")
 BUILDING_SOURCES = ("estimated", "imported")
+REGION_SOURCES = ("derived", "imported", "osm")
 CIRCLE_METHODS = ("network", "euclidean")
 ROLES = ("viewer", "planner", "admin")
 
@@ -95,6 +96,7 @@ class Region(Base):
     __table_args__ = (
         *geometry_rules("region"),
         one_of("level", REGION_LEVELS),
+        one_of("source", REGION_SOURCES),
         digits("code", "^[0-9]{6}([0-9]{3}){0,2}$"),
         Index("ix_region_parent_id", "parent_id"),
     )
@@ -104,6 +106,7 @@ class Region(Base):
     name: Mapped[str] = mapped_column(Text)
     level: Mapped[str] = mapped_column(String(16))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("region.id", ondelete="RESTRICT"))
+    source: Mapped[str] = mapped_column(String(16), server_default="derived")
     geom: Mapped[Any] = geometry_column("MULTIPOLYGON")
 
 

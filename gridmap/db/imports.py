@@ -1,0 +1,206 @@
+"""The SQL of ``gridmap import`` for users' layers: upserts by code, links and sums.
+
+Every function works in the caller's transaction; rows arrive with COPY into a temporary table
+shaped like the target, then one statement upserts them.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from gridmap.db.bulk import copy_rows
+from gridmap.db.models import Base
+
+
+def _stage(connection: Connection, table: str, frame: pd.DataFrame) -> str:
+    """COPY ``frame`` into a temporary copy of ``table``; return the temporary table's name."""
+    if table not in Base.metadata.tables:
+        raise ValueError(f"unknown table {table!r}")
+    staged = f"incoming_{table}"
+    connection.execute(text(f"DROP TABLE IF EXISTS {staged}"))
+    connection.execute(
+        text(f"CREATE TEMP TABLE {staged} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
+    )
+    connection.execute(text(f"ALTER TABLE {staged} ALTER COLUMN id DROP NOT NULL"))
+    copy_rows(connection, table, frame, into=staged)
+    return staged
+
+
+def city_extent(connection: Connection) -> tuple[float, float, float, float] | None:
+    """Return the bounding box (lon/lat) of the city's regions, buildings and streets, if any."""
+    row = connection.execute(text("""
+        SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (
+            SELECT ST_Extent(geom) AS e FROM (
+                SELECT geom FROM region UNION ALL SELECT geom FROM building
+                UNION ALL SELECT geom FROM street
+            ) g
+        ) x
+    """)).one()  # fmt: skip
+    return None if row[0] is None else (row[0], row[1], row[2], row[3])
+
+
+def regions_by_code(connection: Connection) -> pd.DataFrame:
+    """Return every region's id, code and level, indexed by code."""
+    return pd.read_sql(text("SELECT id, code, level FROM region"), connection, index_col="code")
+
+
+def upsert_regions(connection: Connection, rows: pd.DataFrame, parents: pd.Series) -> int:
+    """Insert or update regions by code (source ``imported``), then link each to its parent.
+
+    ``parents`` maps each row's code to its parent's code (or None).
+    """
+    _stage(connection, "region", rows.assign(source="imported"))
+    connection.execute(text("""
+        INSERT INTO region (code, name, level, source, geom)
+        SELECT code, name, level, source, geom FROM incoming_region
+        ON CONFLICT (code) DO UPDATE SET
+            name = excluded.name, level = excluded.level, source = excluded.source,
+            geom = excluded.geom
+    """))  # fmt: skip
+    links = pd.DataFrame({"code": parents.index, "parent_code": parents.to_numpy()})
+    connection.execute(text("CREATE TEMP TABLE region_parent (code text, parent_code text) "
+                            "ON COMMIT DROP"))  # fmt: skip
+    copy_rows(connection, "region", links, into="region_parent")
+    connection.execute(text("""
+        UPDATE region r SET parent_id = p.id
+        FROM region_parent l LEFT JOIN region p ON p.code = l.parent_code
+        WHERE r.code = l.code
+    """))  # fmt: skip
+    connection.execute(text("DROP TABLE region_parent"))
+    return len(rows)
+
+
+def communities(connection: Connection) -> gpd.GeoDataFrame:
+    """Return the communities' id, code and geometry (EPSG:4326)."""
+    return gpd.read_postgis(
+        "SELECT id, code, geom FROM region WHERE level = 'community' ORDER BY code",
+        connection,
+        geom_col="geom",
+    )
+
+
+def largest_serials(connection: Connection, table: str, prefix_digits: int) -> pd.Series:
+    """Return the largest serial used per parent code among ``table``'s codes (unit or grid)."""
+    if table not in ("unit", "grid"):
+        raise ValueError(f"{table!r} has no serial codes")
+    rows = connection.execute(text(
+        f"SELECT left(code, :n) AS parent, max(right(code, length(code) - :n)::int) "
+        f"FROM {table} GROUP BY 1"
+    ), {"n": prefix_digits}).all()  # fmt: skip
+    return pd.Series({parent: serial for parent, serial in rows}, dtype="int64")
+
+
+def units_with_communities(connection: Connection) -> gpd.GeoDataFrame:
+    """Return every unit's id, code, community (id and code) and geometry (EPSG:4326)."""
+    return gpd.read_postgis(
+        "SELECT u.id, u.code, u.community_id, r.code AS community_code, u.geom "
+        "FROM unit u JOIN region r ON r.id = u.community_id ORDER BY u.code",
+        connection,
+        geom_col="geom",
+    )
+
+
+def upsert_units(connection: Connection, rows: pd.DataFrame, *, sum_codes: list[str]) -> int:
+    """Insert or update units by code, then link the buildings inside them.
+
+    Units in ``sum_codes`` (the file gave no counts) take their buildings' sums.
+    """
+    _stage(connection, "unit", rows)
+    connection.execute(text("""
+        INSERT INTO unit (code, community_id, kind, residents, households, governance_load, geom)
+        SELECT code, community_id, kind, residents, households, governance_load, geom
+        FROM incoming_unit
+        ON CONFLICT (code) DO UPDATE SET
+            community_id = excluded.community_id, kind = excluded.kind,
+            residents = excluded.residents, households = excluded.households,
+            governance_load = excluded.governance_load, geom = excluded.geom
+    """))  # fmt: skip
+    link_buildings_to_units(connection, only_unlinked=False)
+    sum_buildings_into_units(connection, codes=sum_codes)
+    return len(rows)
+
+
+def link_buildings_to_units(connection: Connection, *, only_unlinked: bool) -> None:
+    """Put each building in the unit holding its inner point."""
+    connection.execute(text(f"""
+        UPDATE building b SET unit_id = u.id
+        FROM unit u
+        WHERE ST_Intersects(u.geom, ST_PointOnSurface(b.geom))
+          {"AND b.unit_id IS NULL" if only_unlinked else ""}
+    """))  # fmt: skip
+
+
+def sum_buildings_into_units(connection: Connection, *, codes: list[str] | None = None) -> None:
+    """Set each unit's residents and households to its buildings' sums (units in ``codes``)."""
+    only = "AND u.code = ANY(:codes)" if codes is not None else ""
+    connection.execute(text(f"""
+        UPDATE unit u SET residents = s.residents, households = s.households
+        FROM (SELECT unit_id, sum(residents) AS residents, sum(households) AS households
+              FROM building WHERE unit_id IS NOT NULL GROUP BY unit_id) s
+        WHERE u.id = s.unit_id {only}
+    """), {"codes": codes})  # fmt: skip
+
+
+def upsert_buildings(connection: Connection, rows: pd.DataFrame) -> int:
+    """Update buildings matched by OSM id and insert the rest; link them; re-sum units."""
+    _stage(connection, "building", rows)
+    connection.execute(text("""
+        UPDATE building b SET
+            building_type = coalesce(i.building_type, b.building_type),
+            levels = coalesce(i.levels, b.levels),
+            residents = i.residents, households = i.households, source = i.source,
+            geom = i.geom, unit_id = NULL
+        FROM incoming_building i WHERE i.osm_id IS NOT NULL AND b.osm_id = i.osm_id
+    """))  # fmt: skip
+    connection.execute(text("""
+        INSERT INTO building (osm_id, building_type, levels, residents, households, source, geom)
+        SELECT osm_id, building_type, levels, residents, households, source, geom
+        FROM incoming_building i
+        WHERE i.osm_id IS NULL OR NOT EXISTS (SELECT 1 FROM building b WHERE b.osm_id = i.osm_id)
+    """))  # fmt: skip
+    link_buildings_to_units(connection, only_unlinked=True)
+    sum_buildings_into_units(connection)
+    return len(rows)
+
+
+def upsert_stations(connection: Connection, rows: pd.DataFrame) -> int:
+    """Insert or update stations by code."""
+    _stage(connection, "station", rows)
+    connection.execute(text("""
+        INSERT INTO station (code, name, kind, services, capacity_residents, geom)
+        SELECT code, name, kind, services, capacity_residents, geom FROM incoming_station
+        ON CONFLICT (code) DO UPDATE SET
+            name = excluded.name, kind = excluded.kind, services = excluded.services,
+            capacity_residents = excluded.capacity_residents, geom = excluded.geom
+    """))  # fmt: skip
+    return len(rows)
+
+
+def upsert_events(connection: Connection, rows: pd.DataFrame) -> int:
+    """Insert events (updating those with a known external id); recount each unit's load."""
+    _stage(connection, "event", rows)
+    connection.execute(text("""
+        INSERT INTO event (external_id, kind, occurred_at, status, geom)
+        SELECT external_id, kind, occurred_at, status, geom FROM incoming_event
+        ON CONFLICT (external_id) DO UPDATE SET
+            kind = excluded.kind, occurred_at = excluded.occurred_at,
+            status = excluded.status, geom = excluded.geom
+    """))  # fmt: skip
+    connection.execute(text("""
+        UPDATE unit u SET governance_load = coalesce(
+            (SELECT count(*) FROM event e WHERE ST_Intersects(u.geom, e.geom)), 0)
+    """))  # fmt: skip
+    return len(rows)
+
+
+def upsert_overlays(connection: Connection, rows: pd.DataFrame) -> int:
+    """Insert or update overlay zones by net and code."""
+    _stage(connection, "overlay", rows)
+    connection.execute(text("""
+        INSERT INTO overlay (net, code, name, geom)
+        SELECT net, code, name, geom FROM incoming_overlay
+        ON CONFLICT (net, code) DO UPDATE SET name = excluded.name, geom = excluded.geom
+    """))  # fmt: skip
+    return len(rows)
