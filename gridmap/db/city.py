@@ -79,16 +79,37 @@ def load_city_layers(
     return buildings, streets, water
 
 
+def count_grids(connection: Connection) -> int:
+    """Return how many grids all plans hold."""
+    return int(connection.execute(text("SELECT count(*) FROM grid")).scalar_one())
+
+
 def count_units(connection: Connection) -> int:
     """Return how many units the city has."""
     return int(connection.execute(text("SELECT count(*) FROM unit")).scalar_one())
 
 
-def clear_units_and_regions(connection: Connection) -> None:
-    """Remove every unit and region (buildings stay, unlinked)."""
+def clear_units_and_derived_regions(connection: Connection) -> None:
+    """Remove every unit, and the regions derived from them (buildings stay, unlinked).
+
+    Imported regions (from a file or OSM) stay: a rebuild cuts units inside them again.
+    """
     connection.execute(text("UPDATE building SET unit_id = NULL"))
     connection.execute(text("DELETE FROM unit"))
-    connection.execute(text("DELETE FROM region"))
+    connection.execute(text(
+        "UPDATE region SET parent_id = NULL "
+        "WHERE parent_id IN (SELECT id FROM region WHERE source = 'derived')"
+    ))  # fmt: skip
+    connection.execute(text("DELETE FROM region WHERE source = 'derived'"))
+
+
+def count_regions(connection: Connection, level: str) -> int:
+    """Return how many regions of ``level`` the city has."""
+    return int(
+        connection.execute(
+            text("SELECT count(*) FROM region WHERE level = :level"), {"level": level}
+        ).scalar_one()
+    )
 
 
 def next_ids(connection: Connection, table: str, n: int) -> np.ndarray:

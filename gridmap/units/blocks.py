@@ -57,12 +57,14 @@ def cut_blocks(area: shapely.Geometry, barriers: Geoms) -> Geoms:
     return faces[inside]
 
 
-def _neighbours(polygons: Geoms, candidates: NDArray[np.int64]) -> tuple[NDArray, NDArray, NDArray]:
-    """Return (candidate, neighbour, shared boundary length) for touching polygon pairs."""
+def _neighbours(
+    polygons: Geoms, candidates: NDArray[np.int64], groups: NDArray[np.int64]
+) -> tuple[NDArray, NDArray, NDArray]:
+    """Return (candidate, neighbour, shared boundary length) for touching pairs of one group."""
     tree = STRtree(polygons)
     left, right = tree.query(polygons[candidates], predicate="intersects")
     left = candidates[left]
-    keep = left != right
+    keep = (left != right) & (groups[left] == groups[right])
     left, right = left[keep], right[keep]
     shared = shapely.length(
         shapely.intersection(shapely.boundary(polygons[left]), shapely.boundary(polygons[right]))
@@ -70,18 +72,25 @@ def _neighbours(polygons: Geoms, candidates: NDArray[np.int64]) -> tuple[NDArray
     return left, right, shared
 
 
-def merge_slivers(blocks: Geoms, *, min_area_m2: float = SLIVER_AREA_M2) -> Geoms:
+def merge_slivers(
+    blocks: Geoms,
+    *,
+    min_area_m2: float = SLIVER_AREA_M2,
+    groups: NDArray[np.int64] | None = None,
+) -> tuple[Geoms, NDArray[np.int64]]:
     """Merge every block under ``min_area_m2`` into the neighbour it shares most boundary with.
 
     Chains of slivers resolve over a few rounds; a sliver that touches no other block (cut off
-    by water, say) joins the nearest block instead.
+    by water, say) joins the nearest block instead. With ``groups`` (a community per block),
+    blocks merge only within their group. Returns the blocks and the group of each.
     """
     blocks = np.asarray(blocks, dtype=object)
+    groups = np.zeros(len(blocks), np.int64) if groups is None else np.asarray(groups, np.int64)
     for _ in range(10):
         slivers = np.flatnonzero(shapely.area(blocks) < min_area_m2)
         if slivers.size == 0 or len(blocks) < 2:
             break
-        left, right, shared = _neighbours(blocks, slivers)
+        left, right, shared = _neighbours(blocks, slivers, groups)
         order = np.lexsort((-shared, left))  # per sliver, the longest shared boundary first
         left, right, shared = left[order], right[order], shared[order]
         first = np.r_[True, left[1:] != left[:-1]] & (shared > 0)
@@ -91,12 +100,18 @@ def merge_slivers(blocks: Geoms, *, min_area_m2: float = SLIVER_AREA_M2) -> Geom
             nearest = STRtree(blocks).query_nearest(
                 blocks[orphans], exclusive=True, all_matches=False
             )
-            source = np.r_[source, orphans[nearest[0]]]
-            target = np.r_[target, nearest[1]]
+            same = groups[orphans[nearest[0]]] == groups[nearest[1]]
+            source = np.r_[source, orphans[nearest[0]][same]]
+            target = np.r_[target, nearest[1][same]]
+        if source.size == 0:
+            break
         graph = coo_matrix((np.ones(len(source)), (source, target)), shape=(len(blocks),) * 2)
         _, labels = connected_components(graph, directed=False)
         blocks = dissolve(blocks, labels)
-    return blocks
+        merged = np.zeros(labels.max() + 1, dtype=np.int64)
+        merged[labels] = groups  # blocks merge within one group, so each label has one
+        groups = merged
+    return blocks, groups
 
 
 def dissolve(polygons: Geoms, labels: NDArray[np.int64]) -> Geoms:

@@ -18,9 +18,10 @@ import shapely
 from sqlalchemy import Connection
 
 from gridmap.db import city as db
+from gridmap.db import imports
 from gridmap.db.bulk import copy_rows
 from gridmap.errors import Conflict, InvalidInput
-from gridmap.geometry import polygonal_parts
+from gridmap.geometry import largest_overlap, polygonal_parts
 from gridmap.io.crs import local_metric_crs
 from gridmap.standards import COMMUNITY_RESIDENTS, GRID_BOUNDS, SLIVER_AREA_M2
 from gridmap.units import blocks, regions
@@ -55,7 +56,11 @@ def build_units(
     replace: bool = False,
     step: Step | None = None,
 ) -> UnitBuildCounts:
-    """Cut the stored city into units and derive its regions with codes.
+    """Cut the stored city into units, inside its communities or deriving them.
+
+    Communities that were imported (from a file or OSM) are kept, and units are cut inside each;
+    when there are none, streets and communities are derived by clustering units and coded
+    from ``county_code``.
 
     Raises
     ------
@@ -72,93 +77,197 @@ def build_units(
     existing = db.count_units(connection)
     if existing and not replace:
         raise Conflict(f"the city has {existing} units already; pass replace to rebuild them")
+    if existing and (grids := db.count_grids(connection)):
+        raise Conflict(
+            f"{grids} grids of the city's plans are made of its units; rebuilding the units "
+            "would break them: import the units instead, or start from an empty database"
+        )
     if existing:
-        db.clear_units_and_regions(connection)
+        db.clear_units_and_derived_regions(connection)
 
     say("loading buildings, streets and water")
+    city = _load(connection)
+    communities = imports.communities(connection)
+    say("cutting blocks")
+    if communities.empty:
+        units = _cut(city, city.area(), max_households, sliver_area_m2)
+        say("deriving communities and streets")
+        community_of_unit, community_ids, community_codes = _derive_regions(
+            connection, city, units, county_code, community_residents,
+            city_name=city_name, district_name=district_name,
+        )  # fmt: skip
+    else:
+        inside = np.asarray(communities.to_crs(city.metric).geometry.values, dtype=object)
+        units = _cut(city, inside, max_households, sliver_area_m2)
+        community_of_unit, _ = largest_overlap(units, inside)
+        community_ids = communities["id"].to_numpy()
+        community_codes = communities["code"].to_numpy()
+    say("coding and writing units")
+    return _write_units(connection, city, units, community_of_unit, community_ids, community_codes)
+
+
+@dataclass(frozen=True)
+class _City:
+    """The stored layers that cut units, in the city's metric CRS."""
+
+    metric: object
+    building_ids: np.ndarray
+    points: np.ndarray
+    households: np.ndarray
+    residents: np.ndarray
+    buildings: np.ndarray
+    streets: gpd.GeoDataFrame
+    water: np.ndarray
+
+    def area(self) -> np.ndarray:
+        """Return the mapped area as one polygon (the study area), for a city of no regions."""
+        return np.array(
+            [blocks.study_area(self.streets.geometry.values, self.buildings, water=self.water)],
+            dtype=object,
+        )
+
+
+def _load(connection: Connection) -> _City:
     buildings, streets, water = db.load_city_layers(connection)
     if buildings.empty:
         raise InvalidInput("there are no buildings: import an OSM file or a buildings layer first")
     centre = buildings.geometry.union_all().centroid
     metric = local_metric_crs(centre.x, centre.y)
-    buildings_m, streets_m = buildings.to_crs(metric), streets.to_crs(metric)
-
-    say("cutting blocks")
-    area = blocks.study_area(
-        streets_m.geometry.values,
-        buildings_m.geometry.values,
-        water=water.to_crs(metric).geometry.values,
+    footprints = np.asarray(buildings.to_crs(metric).geometry.values, dtype=object)
+    return _City(
+        metric=metric,
+        building_ids=buildings["id"].to_numpy(),
+        points=shapely.point_on_surface(footprints),
+        households=buildings["households"].to_numpy(),
+        residents=buildings["residents"].to_numpy(),
+        buildings=footprints,
+        streets=streets.to_crs(metric),
+        water=np.asarray(water.to_crs(metric).geometry.values, dtype=object),
     )
-    barriers = streets_m.loc[streets_m["kind"].isin(blocks.BLOCK_CUTTING)].geometry.values
-    faces = blocks.merge_slivers(blocks.cut_blocks(area, barriers), min_area_m2=sliver_area_m2)
-    points = shapely.point_on_surface(buildings_m.geometry.values)
-    households = buildings["households"].to_numpy()
-    units = blocks.split_oversized(faces, points, households, max_households=max_households)
-    owner = blocks.locate(units, points)
-    unit_households = np.bincount(owner, weights=households, minlength=len(units)).astype(np.int64)
-    unit_residents = np.bincount(
-        owner, weights=buildings["residents"], minlength=len(units)
-    ).astype(np.int64)
 
-    say("deriving communities and streets")
+
+def _cut(city: _City, areas: np.ndarray, max_households: int, sliver_area_m2: float) -> np.ndarray:
+    """Cut each area (a community, or the study area) into blocks, merge slivers, split.
+
+    Streets, railways and shores cut; water inside a community becomes units of its own.
+    """
+    barriers = city.streets.loc[city.streets["kind"].isin(blocks.BLOCK_CUTTING)].geometry.values
+    barriers = np.asarray(barriers, dtype=object)
+    barriers = np.concatenate([barriers, shapely.boundary(city.water)])  # shores cut too
+    tree = shapely.STRtree(barriers)
+    faces, groups = [], []
+    for a, area in enumerate(areas):  # one pass per community: a few hundred in a big city
+        cut = blocks.cut_blocks(shapely.make_valid(area), barriers[tree.query(area)])
+        faces.append(cut)
+        groups.append(np.full(len(cut), a))
+    merged, _ = blocks.merge_slivers(
+        np.concatenate(faces), min_area_m2=sliver_area_m2, groups=np.concatenate(groups)
+    )
+    return blocks.split_oversized(
+        merged, city.points, city.households, max_households=max_households
+    )
+
+
+def _derive_regions(
+    connection: Connection,
+    city: _City,
+    units: np.ndarray,
+    county_code: str,
+    community_residents: tuple[int, int],
+    *,
+    city_name: str,
+    district_name: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cluster units into communities and streets, code and write them (source ``derived``).
+
+    Returns each unit's community (a position), and the communities' ids and codes.
+    """
+    owner = blocks.locate(units, city.points)
+    unit_residents = np.bincount(owner, weights=city.residents, minlength=len(units))
     unit_xy = shapely.get_coordinates(shapely.point_on_surface(units))
     community_of_unit, community_geoms, community_xy, community_weights = _group(
-        units, unit_residents.astype(float), unit_xy, community_residents
+        units, unit_residents, unit_xy, community_residents
     )
     street_of_community, street_geoms, street_xy, _ = _group(
         community_geoms, community_weights, community_xy, STREET_RESIDENTS
     )
 
-    say("coding and writing regions and units")
-
     def add(codes: Sequence[str], names: Sequence[str], level: str, parents: Sequence[int | None],
             geoms: Sequence[object]) -> np.ndarray:  # fmt: skip
         return db.insert_regions(connection, codes=codes, names=names, level=level,
-                                 parents=parents, geoms=_to_wgs84(geoms, metric))  # fmt: skip
+                                 parents=parents, geoms=_to_wgs84(geoms, city.metric))  # fmt: skip
 
-    city_code = county_code[:4] + "00"
     whole = shapely.union_all(units)
-    city_id = add([city_code], [city_name], "city", [None], [whole])[0]
+    city_id = add([county_code[:4] + "00"], [city_name], "city", [None], [whole])[0]
     district_id = add([county_code], [district_name], "district", [city_id], [whole])[0]
     street_codes = regions.serial_codes(county_code, street_xy, digits=3)
-    street_names = _names(street_geoms, streets_m, street_codes, "街道")
+    street_names = _names(street_geoms, city.streets, street_codes, "街道")
     street_ids = add(
         street_codes, street_names, "street", [district_id] * len(street_geoms), street_geoms
     )
-    community_codes = np.empty(len(community_geoms), dtype=object)
-    for s in range(len(street_geoms)):
-        mine = np.flatnonzero(street_of_community == s)
-        community_codes[mine] = regions.serial_codes(street_codes[s], community_xy[mine], digits=3)
-    community_names = _names(community_geoms, streets_m, community_codes, "社区")
+    community_codes = _codes_within(street_codes, street_of_community, community_xy, digits=3)
     community_ids = add(
         community_codes,
-        community_names,
+        _names(community_geoms, city.streets, community_codes, "社区"),
         "community",
         street_ids[street_of_community],
         community_geoms,
     )
-    unit_codes = np.empty(len(units), dtype=object)
-    for c in range(len(community_geoms)):
-        mine = np.flatnonzero(community_of_unit == c)
-        unit_codes[mine] = regions.serial_codes(community_codes[c], unit_xy[mine], digits=4)
+    return community_of_unit, community_ids, community_codes
+
+
+def _codes_within(
+    parent_codes: np.ndarray, parent_of: np.ndarray, xy: np.ndarray, *, digits: int
+) -> np.ndarray:
+    """Code every child after its parent, serials in reading order within each parent."""
+    codes = np.empty(len(parent_of), dtype=object)
+    for p in np.unique(parent_of):
+        mine = np.flatnonzero(parent_of == p)
+        codes[mine] = regions.serial_codes(parent_codes[p], xy[mine], digits=digits)
+    return codes
+
+
+def _write_units(
+    connection: Connection,
+    city: _City,
+    units: np.ndarray,
+    community_of_unit: np.ndarray,
+    community_ids: np.ndarray,
+    community_codes: np.ndarray,
+) -> UnitBuildCounts:
+    """Code units within their communities, write them, and put each building in its unit."""
+    owner = blocks.locate(units, city.points)
+    households = np.bincount(owner, weights=city.households, minlength=len(units))
+    residents = np.bincount(owner, weights=city.residents, minlength=len(units))
+    unit_xy = shapely.get_coordinates(shapely.point_on_surface(units))
+    codes = _codes_within(community_codes, community_of_unit, unit_xy, digits=4)
     unit_ids = db.next_ids(connection, "unit", len(units))
     copy_rows(
         connection,
         "unit",
         pd.DataFrame({
-            "id": unit_ids, "code": unit_codes, "community_id": community_ids[community_of_unit],
-            "residents": unit_residents, "households": unit_households,
-            "geometry": _to_wgs84(units, metric),
+            "id": unit_ids, "code": codes, "community_id": community_ids[community_of_unit],
+            "kind": _kinds(units, city.water),
+            "residents": residents.astype(np.int64), "households": households.astype(np.int64),
+            "geometry": _to_wgs84(units, city.metric),
         }),
     )  # fmt: skip
-    db.link_buildings(connection, buildings["id"].to_numpy(), unit_ids[owner])
+    db.link_buildings(connection, city.building_ids, unit_ids[owner])
     return UnitBuildCounts(
         units=len(units),
-        communities=len(community_geoms),
-        streets=len(street_geoms),
-        residents=int(unit_residents.sum()),
-        households=int(unit_households.sum()),
+        communities=len(np.unique(community_of_unit)),
+        streets=db.count_regions(connection, "street"),
+        residents=int(residents.sum()),
+        households=int(households.sum()),
     )
+
+
+def _kinds(units: np.ndarray, water: np.ndarray) -> np.ndarray:
+    """Return ``water`` for units that are mostly water, else ``residential``."""
+    if not len(water):
+        return np.full(len(units), "residential", dtype=object)
+    wet = shapely.area(shapely.intersection(units, shapely.union_all(water)))
+    return np.where(wet > 0.5 * shapely.area(units), "water", "residential").astype(object)
 
 
 def _group(

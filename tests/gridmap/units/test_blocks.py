@@ -42,16 +42,32 @@ def test_a_sliver_joins_the_neighbour_it_shares_most_boundary_with() -> None:
     big = box(0, 0, 100, 100)
     small = box(100, 0, 200, 100)
     sliver = box(100, 100, 104, 130)  # 120 m², touching `small` along 4 m, `big` at a corner
-    merged = blocks.merge_slivers(np.array([big, small, sliver], dtype=object), min_area_m2=200)
+    merged, _ = blocks.merge_slivers(np.array([big, small, sliver], dtype=object), min_area_m2=200)
     areas = sorted(shapely.area(merged).tolist())
     assert areas == [10_000, 10_120]
 
 
 def test_an_isolated_sliver_joins_the_nearest_block() -> None:
-    merged = blocks.merge_slivers(
+    merged, _ = blocks.merge_slivers(
         np.array([box(0, 0, 100, 100), box(110, 0, 115, 10)], dtype=object), min_area_m2=200
     )
     assert len(merged) == 1 and shapely.area(merged[0]) == 10_050
+
+
+def test_slivers_stay_in_their_community() -> None:
+    # the sliver belongs to the east community; it shares 30 m with the west block, 20 m east
+    west, east = box(0, 0, 100, 100), box(104, 80, 200, 100)
+    sliver = box(100, 70, 104, 100)
+    polygons = np.array([west, east, sliver], dtype=object)
+
+    merged, groups = blocks.merge_slivers(polygons, min_area_m2=200, groups=np.array([0, 1, 1]))
+
+    assert sorted(zip(groups.tolist(), shapely.area(merged).tolist(), strict=True)) == [
+        (0, 10_000.0),
+        (1, 1_920.0 + 120.0),
+    ]
+    ungrouped, _ = blocks.merge_slivers(polygons, min_area_m2=200)
+    assert sorted(shapely.area(ungrouped).tolist()) == [1_920.0, 10_120.0]
 
 
 def test_an_oversized_block_is_split_into_pieces_within_the_maximum() -> None:

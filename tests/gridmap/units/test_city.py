@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
+import geopandas as gpd
 import psycopg
 import pytest
 from psycopg import sql
+from shapely import box
 from sqlalchemy import Connection, Engine, text
 from typer.testing import CliRunner
 
@@ -15,6 +18,7 @@ from gridmap.cli import app
 from gridmap.db.demo import helsinki_pbf
 from gridmap.db.local import LocalCluster
 from gridmap.errors import Conflict, InvalidInput
+from gridmap.io.file_import import import_file
 from gridmap.io.osm import OsmLayers, read_osm
 from gridmap.io.osm_import import import_osm_layers
 from gridmap.stations import seed_stations_from_amenities
@@ -198,3 +202,42 @@ def test_the_demo_command_builds_the_city_once(
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def test_units_are_cut_inside_imported_communities(city: City, tmp_path: Path) -> None:
+    savepoint = city.connection.begin_nested()
+    try:
+        xmin, ymin, xmax, ymax = city.layers.buildings.total_bounds
+        middle = (xmin + xmax) / 2
+        west = box(xmin - 0.001, ymin - 0.001, middle, ymax + 0.001)
+        east = box(middle, ymin - 0.001, xmax + 0.001, ymax + 0.001)
+        regions = gpd.GeoDataFrame(
+            {"code": ["110105", "110105001", "110105001001", "110105001002"],
+             "name": ["朝阳区", "西街道", "西社区", "东社区"]},
+            geometry=[west.union(east), west.union(east), west, east], crs=4326,
+        )  # fmt: skip
+        regions.to_file(tmp_path / "regions.geojson")
+        import_file(city.connection, "regions", tmp_path / "regions.geojson")
+
+        counts = build_units(city.connection, county_code=COUNTY, replace=True)
+
+        assert counts.communities == 2
+        assert city.value("SELECT count(*) FROM region WHERE source = 'derived'") == 0
+        assert city.value("SELECT count(*) FROM building WHERE unit_id IS NULL") == 0
+        assert city.value("""
+            SELECT count(*) FROM unit u JOIN region r ON r.id = u.community_id
+            WHERE left(u.code, 12) <> r.code  -- outside its community: only metric round-off
+               OR ST_Area(ST_Difference(u.geom, r.geom)::geography)
+                  > 1e-4 * ST_Area(u.geom::geography)
+        """) == 0  # fmt: skip
+        worst = city.value("""
+            SELECT max(ST_Area(ST_SymDifference(r.geom, u.geom)::geography)
+                       / ST_Area(r.geom::geography))
+            FROM region r
+            JOIN (SELECT community_id, ST_Union(geom) AS geom FROM unit GROUP BY community_id) u
+              ON u.community_id = r.id
+        """)  # fmt: skip
+        assert worst < 0.001
+        assert city.value("SELECT sum(residents) FROM unit") == city.counts.residents
+    finally:
+        savepoint.rollback()
