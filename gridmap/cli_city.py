@@ -55,6 +55,29 @@ def import_layer_file(layer: str, path: Path, options: ImportOptions) -> None:
         console.print(f"  {note}", highlight=False)
 
 
+def synthesize_city(buildings: int, seed: int, *, replace: bool, units: bool) -> None:
+    """Generate a synthetic city, store it, and cut its units, in one transaction."""
+    from gridmap.synth.city import synthesize
+    from gridmap.synth.service import store_city
+
+    settings = get_settings()
+    with steps("Synthetic city", total=6) as step, engine_from_settings() as engine:
+        step(f"generating {buildings:,} buildings (seed {seed})")
+        city = synthesize(buildings, seed=seed, county_code=settings.county_code)
+        with engine.begin() as connection:
+            counts = store_city(connection, city, replace=replace, step=step)
+            if units:
+                step("cutting units inside communities")
+                built = build_units(connection, county_code=settings.county_code)
+    console.print(
+        f"{counts.regions:,} regions, {counts.buildings:,} buildings with "
+        f"{counts.residents:,} residents, {counts.walk_edges:,} walk edges, "
+        f"{counts.stations:,} stations and {counts.events:,} events"
+        + (f"; {built.units:,} units." if units else "."),
+        highlight=False,
+    )
+
+
 def build_city_units(county_code: str, *, replace: bool) -> None:
     """Cut units and derive regions in one transaction, showing progress."""
     with steps("Units", total=4) as step, engine_from_settings() as engine, engine.begin() as conn:
@@ -152,6 +175,20 @@ def units_build_command(
     build_city_units(county or get_settings().county_code, replace=replace)
 
 
+def synth_command(
+    buildings: Annotated[int, typer.Option(min=1, max=2_000_000, help="How many buildings.")],
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed, the same city.")] = 0,
+    replace: Annotated[bool, typer.Option(help="Overwrite the city in the database.")] = False,
+    units: Annotated[bool, typer.Option("--units/--no-units", help="Cut units too.")] = True,
+) -> None:
+    """Generate a Chinese-style synthetic city for scale, deterministic for a seed.
+
+    Districts, streets and communities with codes, a street grid with blocks, buildings with
+    levels and residents, community centres, stations and events.
+    """
+    synthesize_city(buildings, seed, replace=replace, units=units)
+
+
 @stations_app.command("seed")
 @reports_errors
 def stations_seed_command() -> None:
@@ -164,3 +201,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(import_app, name="import")
     app.add_typer(units_app, name="units")
     app.add_typer(stations_app, name="stations")
+    app.command("synth")(reports_errors(synth_command))

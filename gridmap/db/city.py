@@ -184,3 +184,28 @@ def insert_station_per_community(connection: Connection, services: Sequence[str]
     return connection.execute(
         _SEED_ONE_STATION_PER_COMMUNITY, {"services": list(services)}
     ).rowcount
+
+
+CITY_TABLES = (
+    "assignment", "grid", "plan", "unit_coverage", "station_circle", "coverage_run", "unit",
+    "building", "station", "walk_edge", "walk_node", "overlay", "event", "street", "water",
+    "amenity",
+)  # fmt: skip
+"""Every table that holds a city's data; regions and keys are handled apart."""
+
+
+def count_rows(connection: Connection, table: str) -> int:
+    """Return how many rows a city table holds."""
+    if table not in CITY_TABLES:
+        raise ValueError(f"{table!r} is not a city table")
+    return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+def clear_city(connection: Connection) -> None:
+    """Remove the whole city: every layer, plan and coverage run, and every region.
+
+    API keys scoped to a region go with it; other keys and the audit trail stay.
+    """
+    connection.execute(text(f"TRUNCATE {', '.join(CITY_TABLES)} RESTART IDENTITY"))
+    connection.execute(text("UPDATE region SET parent_id = NULL"))
+    connection.execute(text("DELETE FROM region"))

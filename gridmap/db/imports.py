@@ -188,11 +188,16 @@ def upsert_events(connection: Connection, rows: pd.DataFrame) -> int:
             kind = excluded.kind, occurred_at = excluded.occurred_at,
             status = excluded.status, geom = excluded.geom
     """))  # fmt: skip
+    recount_governance_load(connection)
+    return len(rows)
+
+
+def recount_governance_load(connection: Connection) -> None:
+    """Set each unit's governance load to the number of events inside it."""
     connection.execute(text("""
         UPDATE unit u SET governance_load = coalesce(
             (SELECT count(*) FROM event e WHERE ST_Intersects(u.geom, e.geom)), 0)
     """))  # fmt: skip
-    return len(rows)
 
 
 def upsert_overlays(connection: Connection, rows: pd.DataFrame) -> int:

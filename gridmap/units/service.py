@@ -253,6 +253,7 @@ def _write_units(
         }),
     )  # fmt: skip
     db.link_buildings(connection, city.building_ids, unit_ids[owner])
+    imports.recount_governance_load(connection)
     return UnitBuildCounts(
         units=len(units),
         communities=len(np.unique(community_of_unit)),

@@ -1,0 +1,1 @@
+"""Synthetic cities for scale: a seeded generator (pure) and the service that stores one."""
