@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from gridmap.db.bulk import copy_rows
+from gridmap.db.bulk import copy_rows, read_geoframe
 
 REPLACEABLE_LAYERS = ("street", "water", "amenity")
 
@@ -69,13 +69,11 @@ def load_city_layers(
     connection: Connection,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Return the buildings, streets and water of the city, in EPSG:4326."""
-    buildings = gpd.read_postgis(
-        "SELECT id, households, residents, geom FROM building ORDER BY id",
-        connection,
-        geom_col="geom",
+    buildings = read_geoframe(
+        connection, "SELECT id, households, residents, geom FROM building ORDER BY id"
     )
-    streets = gpd.read_postgis("SELECT kind, name, geom FROM street", connection, geom_col="geom")
-    water = gpd.read_postgis("SELECT geom FROM water", connection, geom_col="geom")
+    streets = read_geoframe(connection, "SELECT kind, name, geom FROM street")
+    water = read_geoframe(connection, "SELECT geom FROM water")
     return buildings, streets, water
 
 

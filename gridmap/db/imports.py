@@ -10,7 +10,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from gridmap.db.bulk import copy_rows
+from gridmap.db.bulk import copy_rows, read_geoframe
 from gridmap.db.models import Base
 
 
@@ -74,10 +74,8 @@ def upsert_regions(connection: Connection, rows: pd.DataFrame, parents: pd.Serie
 
 def communities(connection: Connection) -> gpd.GeoDataFrame:
     """Return the communities' id, code and geometry (EPSG:4326)."""
-    return gpd.read_postgis(
-        "SELECT id, code, geom FROM region WHERE level = 'community' ORDER BY code",
-        connection,
-        geom_col="geom",
+    return read_geoframe(
+        connection, "SELECT id, code, geom FROM region WHERE level = 'community' ORDER BY code"
     )
 
 
@@ -94,11 +92,10 @@ def largest_serials(connection: Connection, table: str, prefix_digits: int) -> p
 
 def units_with_communities(connection: Connection) -> gpd.GeoDataFrame:
     """Return every unit's id, code, community (id and code) and geometry (EPSG:4326)."""
-    return gpd.read_postgis(
+    return read_geoframe(
+        connection,
         "SELECT u.id, u.code, u.community_id, r.code AS community_code, u.geom "
         "FROM unit u JOIN region r ON r.id = u.community_id ORDER BY u.code",
-        connection,
-        geom_col="geom",
     )
 
 

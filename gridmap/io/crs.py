@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pyproj
+import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from gridmap.errors import InvalidInput
@@ -148,6 +149,17 @@ def parse_crs(value: str | int) -> str | pyproj.CRS:
         raise InvalidInput(
             f"unknown CRS {value!r}: give an EPSG code (4326, 4490, 4547...), gcj02 or bd09"
         ) from error
+
+
+def metric_crs_of(geometries: ArrayLike) -> pyproj.CRS:
+    """Return the local metric CRS of WGS 84 geometries: the UTM zone of their extent's centre.
+
+    >>> import shapely
+    >>> metric_crs_of(shapely.points([104.0, 104.1], [30.6, 30.7])).to_epsg()
+    32648
+    """
+    xmin, ymin, xmax, ymax = shapely.total_bounds(geometries)
+    return local_metric_crs((xmin + xmax) / 2, (ymin + ymax) / 2)
 
 
 def local_metric_crs(lon: float, lat: float) -> pyproj.CRS:

@@ -21,7 +21,7 @@ from sqlalchemy import Connection
 
 from gridmap.db import imports as db
 from gridmap.io import unit_import
-from gridmap.io.crs import local_metric_crs
+from gridmap.io.crs import metric_crs_of
 from gridmap.io.layers import LAYERS, validate_layer
 from gridmap.io.options import ImportOptions, Prepared, column
 from gridmap.io.problems import Problems
@@ -168,8 +168,7 @@ def _buildings(
     geoms = frame.geometry
     present = geoms.notna() & ~geoms.is_empty
     if present.any():
-        centre = geoms[present].union_all().centroid
-        footprint = geoms.to_crs(local_metric_crs(centre.x, centre.y)).area.fillna(0.0)
+        footprint = geoms.to_crs(metric_crs_of(geoms[present].values)).area.fillna(0.0)
         est_r, est_h = estimate_residents(
             footprint.to_numpy(), levels.to_numpy(dtype=float),
             building_type.fillna("yes").astype(str).to_numpy(), options.resident_model,

@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from gridmap.db.city import replace_layer, replace_walk_network, upsert_osm_buildings
-from gridmap.io.crs import local_metric_crs
+from gridmap.io.crs import metric_crs_of
 from gridmap.io.osm import OsmLayers
 from gridmap.units.residents import ResidentModel, estimate_residents
 
@@ -67,8 +67,7 @@ def import_osm_layers(
 
 def _write_buildings(connection: Connection, layers: OsmLayers, model: ResidentModel) -> int:
     frame = layers.buildings
-    centre = frame.geometry.union_all().centroid
-    footprint_m2 = frame.geometry.to_crs(local_metric_crs(centre.x, centre.y)).area.to_numpy()
+    footprint_m2 = frame.geometry.to_crs(metric_crs_of(frame.geometry.values)).area.to_numpy()
     residents, households = estimate_residents(
         footprint_m2, frame["levels"].to_numpy(), frame["building_type"].to_numpy(), model
     )

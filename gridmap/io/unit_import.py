@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 from gridmap.db import imports as db
 from gridmap.db import plans
 from gridmap.geometry import largest_overlap
-from gridmap.io.crs import local_metric_crs
+from gridmap.io.crs import metric_crs_of
 from gridmap.io.options import ImportOptions, Prepared, column
 from gridmap.io.problems import Problems
 from gridmap.standards import PERSONS_PER_HOUSEHOLD
@@ -31,8 +31,7 @@ COMMUNITY_CODE_DIGITS = 12
 def _metric(frame: gpd.GeoDataFrame, *others: gpd.GeoDataFrame) -> list[np.ndarray]:
     """Return the geometries of ``frame`` and ``others`` in the local metric CRS."""
     present = frame.geometry.dropna()
-    centre = (present if not present.empty else others[0].geometry).union_all().centroid
-    crs = local_metric_crs(centre.x, centre.y)
+    crs = metric_crs_of((present if not present.empty else others[0].geometry).values)
     return [np.asarray(f.geometry.to_crs(crs).values, dtype=object) for f in (frame, *others)]
 
 

@@ -14,7 +14,7 @@ from gridmap.db import city as db
 from gridmap.db import imports
 from gridmap.db.bulk import copy_rows
 from gridmap.errors import Conflict
-from gridmap.io.crs import local_metric_crs
+from gridmap.io.crs import metric_crs_of
 from gridmap.synth.city import SyntheticCity
 from gridmap.units.residents import ResidentModel, estimate_residents
 
@@ -97,8 +97,8 @@ def _multi(geoms: np.ndarray) -> np.ndarray:
 
 
 def _estimate(city: SyntheticCity, model: ResidentModel) -> tuple[np.ndarray, np.ndarray]:
-    centre = city.regions.geometry.iloc[0].centroid
-    footprint_m2 = city.buildings.to_crs(local_metric_crs(centre.x, centre.y)).area.to_numpy()
+    metric = metric_crs_of(city.buildings.geometry.values)
+    footprint_m2 = city.buildings.to_crs(metric).area.to_numpy()
     return estimate_residents(
         footprint_m2,
         city.buildings["levels"].to_numpy(dtype=float),

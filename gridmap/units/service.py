@@ -22,7 +22,7 @@ from gridmap.db import imports
 from gridmap.db.bulk import copy_rows
 from gridmap.errors import Conflict, InvalidInput
 from gridmap.geometry import largest_overlap, polygonal_parts
-from gridmap.io.crs import local_metric_crs
+from gridmap.io.crs import metric_crs_of
 from gridmap.standards import COMMUNITY_RESIDENTS, GRID_BOUNDS, SLIVER_AREA_M2
 from gridmap.units import blocks, regions
 
@@ -131,8 +131,7 @@ def _load(connection: Connection) -> _City:
     buildings, streets, water = db.load_city_layers(connection)
     if buildings.empty:
         raise InvalidInput("there are no buildings: import an OSM file or a buildings layer first")
-    centre = buildings.geometry.union_all().centroid
-    metric = local_metric_crs(centre.x, centre.y)
+    metric = metric_crs_of(buildings.geometry.values)
     footprints = np.asarray(buildings.to_crs(metric).geometry.values, dtype=object)
     return _City(
         metric=metric,
