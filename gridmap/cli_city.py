@@ -30,11 +30,13 @@ stations_app = typer.Typer(help="Party-mass service stations (党群服务站)."
 
 def import_osm_file(path: Path) -> None:
     """Read an OSM PBF file and write its layers in one transaction, showing progress."""
-    with steps("OSM import", total=4) as step, engine_from_settings() as engine:
+    with steps("OSM import", total=5) as step, engine_from_settings() as engine:
         step(f"reading {path.name}")
         layers = read_osm(path)
         with engine.begin() as connection:
-            counts = import_osm_layers(connection, layers, step=step)
+            counts = import_osm_layers(
+                connection, layers, county_code=get_settings().county_code, step=step
+            )
     table = Table("layer", "rows", title=f"Imported {path.name}")
     for name, value in counts.__dict__.items():
         table.add_row(name.replace("_", " "), f"{value:,}")

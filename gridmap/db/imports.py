@@ -46,12 +46,15 @@ def regions_by_code(connection: Connection) -> pd.DataFrame:
     return pd.read_sql(text("SELECT id, code, level FROM region"), connection, index_col="code")
 
 
-def upsert_regions(connection: Connection, rows: pd.DataFrame, parents: pd.Series) -> int:
-    """Insert or update regions by code (source ``imported``), then link each to its parent.
+def upsert_regions(
+    connection: Connection, rows: pd.DataFrame, parents: pd.Series, *, source: str = "imported"
+) -> int:
+    """Insert or update regions by code, then link each to its parent.
 
-    ``parents`` maps each row's code to its parent's code (or None).
+    ``parents`` maps each row's code to its parent's code (or None); ``source`` says where the
+    regions came from (``imported`` from a file, ``osm``).
     """
-    _stage(connection, "region", rows.assign(source="imported"))
+    _stage(connection, "region", rows.assign(source=source))
     connection.execute(text("""
         INSERT INTO region (code, name, level, source, geom)
         SELECT code, name, level, source, geom FROM incoming_region

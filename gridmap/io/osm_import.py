@@ -15,8 +15,11 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from gridmap.db.city import replace_layer, replace_walk_network, upsert_osm_buildings
+from gridmap.db.imports import upsert_regions
+from gridmap.geometry import polygonal_parts
 from gridmap.io.crs import metric_crs_of
 from gridmap.io.osm import OsmLayers
+from gridmap.io.osm_regions import regions_from_boundaries
 from gridmap.units.residents import ResidentModel, estimate_residents
 
 Step = Callable[[str], None]
@@ -32,6 +35,7 @@ class OsmImportCounts:
     streets: int
     water: int
     amenities: int
+    regions: int = 0
 
 
 def import_osm_layers(
@@ -39,9 +43,14 @@ def import_osm_layers(
     layers: OsmLayers,
     *,
     model: ResidentModel | None = None,
+    county_code: str | None = None,
     step: Step | None = None,
 ) -> OsmImportCounts:
-    """Write ``layers`` into the database on ``connection`` (the caller commits)."""
+    """Write ``layers`` into the database on ``connection`` (the caller commits).
+
+    With ``county_code``, admin boundaries that reach down to communities become regions
+    (source ``osm``), coded from it.
+    """
     say = step or (lambda _: None)
     say("buildings")
     buildings = _write_buildings(connection, layers, model or ResidentModel())
@@ -60,8 +69,18 @@ def import_osm_layers(
             ("amenity", layers.amenities),
         )
     }
+    regions = 0
+    if county_code is not None and not layers.boundaries.empty:
+        say("admin boundaries")
+        found = regions_from_boundaries(layers.boundaries, county_code)
+        if not found.empty:
+            rows = found.assign(geometry=polygonal_parts(found.geometry.values)[0])
+            parents = pd.Series(found["parent_code"].to_numpy(), index=found["code"].to_numpy())
+            regions = upsert_regions(
+                connection, rows[["code", "name", "level", "geometry"]], parents, source="osm"
+            )
     return OsmImportCounts(
-        buildings, nodes, edges, counts["street"], counts["water"], counts["amenity"]
+        buildings, nodes, edges, counts["street"], counts["water"], counts["amenity"], regions
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -239,5 +239,35 @@ def test_units_are_cut_inside_imported_communities(city: City, tmp_path: Path) -
         """)  # fmt: skip
         assert worst < 0.001
         assert city.value("SELECT sum(residents) FROM unit") == city.counts.residents
+    finally:
+        savepoint.rollback()
+
+
+def test_osm_admin_boundaries_become_regions_with_units_inside(city: City) -> None:
+    savepoint = city.connection.begin_nested()
+    try:
+        xmin, ymin, xmax, ymax = city.layers.buildings.total_bounds
+        middle = (ymin + ymax) / 2
+        south = box(xmin - 0.001, ymin - 0.001, xmax + 0.001, middle)
+        north = box(xmin - 0.001, middle, xmax + 0.001, ymax + 0.001)
+        boundaries = gpd.GeoDataFrame(
+            {"name": ["Kluuvi", "Kaartinkaupunki"], "admin_level": [10, 10]},
+            geometry=[north, south], crs=4326,
+        )  # fmt: skip
+        layers = replace(city.layers, boundaries=boundaries)
+
+        counts = import_osm_layers(city.connection, layers, county_code="990102")
+        build_units(city.connection, county_code="990102", replace=True)
+
+        assert counts.regions == 4  # a district, its street, two communities
+        rows = city.connection.execute(text(
+            "SELECT r.code, r.name, r.source, count(u.id) FROM region r "
+            "JOIN unit u ON u.community_id = r.id GROUP BY r.id ORDER BY r.code"
+        )).all()  # fmt: skip
+        assert [r[:3] for r in rows] == [
+            ("990102001001", "Kluuvi", "osm"), ("990102001002", "Kaartinkaupunki", "osm")
+        ]  # fmt: skip
+        assert all(n > 10 for *_, n in rows)
+        assert city.value("SELECT count(*) FROM building WHERE unit_id IS NULL") == 0
     finally:
         savepoint.rollback()
