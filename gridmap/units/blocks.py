@@ -23,6 +23,9 @@ BLOCK_CUTTING = (
 )  # fmt: skip
 """Street kinds (OSM highway=*, or rail) that bound a block; paths and service roads do not."""
 
+MINOR_PATHS = ("service", "footway", "path", "cycleway", "steps", "track")
+"""Ways inside a block along which an oversized block is split first."""
+
 Geoms = NDArray[np.object_]
 
 
@@ -128,25 +131,52 @@ def split_oversized(
     households: NDArray[np.int64],
     *,
     max_households: int,
+    paths: Geoms | None = None,
 ) -> Geoms:
     """Split each block whose buildings hold more than ``max_households``, until none does.
 
-    A block is cut by a straight line across its longer side, at the households' weighted
-    median, so both halves stay whole pieces of the block and balanced; a single building
+    A block is first cut along the minor ``paths`` that cross it (service roads, footways),
+    when that leaves buildings in every piece and lightens the heaviest; what is still above
+    the maximum is cut by a straight line across its longer side, at the households' weighted
+    median, so both halves stay whole pieces of the block and balanced. A single building
     above the maximum stays a unit of its own (a partition reports it as oversize).
     """
     blocks = np.asarray(blocks, dtype=object)
     households = np.asarray(households, dtype=np.int64)
     owner = locate(blocks, points)
     load = np.bincount(owner, weights=households, minlength=len(blocks))
+    paths = np.empty(0, dtype=object) if paths is None else np.asarray(paths, dtype=object)
+    tree = STRtree(paths)
     result: list[shapely.Geometry] = []
-    for b in range(len(blocks)):
-        if load[b] <= max_households:
-            result.append(blocks[b])
-            continue
+    for b in np.flatnonzero(load > max_households):  # only the oversized: a few per cent
         mine = owner == b
-        result.extend(_bisect(blocks[b], points[mine], households[mine], max_households))
-    return np.array(result, dtype=object)
+        pieces = _along_paths(blocks[b], paths[tree.query(blocks[b])], points[mine],
+                              households[mine])  # fmt: skip
+        place = locate(pieces, points[mine])
+        for p, piece in enumerate(pieces):
+            here = place == p
+            result.extend(_bisect(piece, points[mine][here], households[mine][here],
+                                  max_households))  # fmt: skip
+    return np.concatenate([blocks[load <= max_households], np.array(result, dtype=object)])
+
+
+def _along_paths(
+    block: shapely.Geometry, paths: Geoms, points: Geoms, households: NDArray[np.int64]
+) -> Geoms:
+    """Cut ``block`` along ``paths`` when every piece keeps buildings and the heaviest is lighter.
+
+    Returns the pieces, or the block alone.
+    """
+    whole = np.array([block], dtype=object)
+    if not len(paths):
+        return whole
+    pieces, _ = merge_slivers(cut_blocks(block, paths))
+    if len(pieces) < 2:
+        return whole
+    load = np.bincount(locate(pieces, points), weights=households, minlength=len(pieces))
+    if (np.bincount(locate(pieces, points), minlength=len(pieces)) == 0).any():
+        return whole
+    return pieces if load.max() < households.sum() else whole
 
 
 def _bisect(

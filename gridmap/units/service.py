@@ -162,9 +162,11 @@ def _cut(city: _City, areas: np.ndarray, max_households: int, sliver_area_m2: fl
     merged, _ = blocks.merge_slivers(
         np.concatenate(faces), min_area_m2=sliver_area_m2, groups=np.concatenate(groups)
     )
+    paths = city.streets.loc[city.streets["kind"].isin(blocks.MINOR_PATHS)].geometry.values
     return blocks.split_oversized(
-        merged, city.points, city.households, max_households=max_households
-    )
+        merged, city.points, city.households, max_households=max_households,
+        paths=np.asarray(paths, dtype=object),
+    )  # fmt: skip
 
 
 def _derive_regions(

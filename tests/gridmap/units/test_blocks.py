@@ -95,3 +95,33 @@ def test_every_point_lies_in_exactly_one_polygon() -> None:
     polygons = np.array([box(0, 0, 10, 10), box(10, 0, 20, 10)], dtype=object)
     points = np.array([Point(5, 5), Point(10, 5), Point(15, 5), Point(30, 5)], dtype=object)
     assert blocks.locate(polygons, points).tolist() == [0, 0, 1, 1]  # edge: first; outside: nearest
+
+
+def test_an_oversized_block_is_split_along_its_footway_first() -> None:
+    block = box(0, 0, 200, 100)
+    points = np.array([Point(x, 50) for x in (20, 60, 120, 160)], dtype=object)
+    households = np.array([200, 200, 200, 200])
+    footway = np.array([LineString([(80, -10), (80, 110)])], dtype=object)
+
+    along = blocks.split_oversized(
+        np.array([block], dtype=object), points, households, max_households=500, paths=footway
+    )
+    straight = blocks.split_oversized(
+        np.array([block], dtype=object), points, households, max_households=500
+    )
+
+    assert sorted(shapely.bounds(along)[:, 2].tolist()) == [80.0, 200.0]  # at the footway
+    assert sorted(shapely.bounds(straight)[:, 2].tolist()) == [90.0, 200.0]  # at the median
+
+
+def test_a_path_that_would_leave_a_piece_empty_is_not_used() -> None:
+    block = box(0, 0, 200, 100)
+    points = np.array([Point(x, 50) for x in (120, 140, 160, 180)], dtype=object)
+    footway = np.array([LineString([(80, -10), (80, 110)])], dtype=object)
+
+    pieces = blocks.split_oversized(
+        np.array([block], dtype=object), points, np.array([200] * 4), max_households=500,
+        paths=footway,
+    )  # fmt: skip
+
+    assert sorted(shapely.bounds(pieces)[:, 0].tolist()) == [0.0, 150.0]
