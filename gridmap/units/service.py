@@ -291,21 +291,26 @@ def _group(
 def _names(
     geoms: np.ndarray, streets_m: gpd.GeoDataFrame, codes: np.ndarray, suffix: str
 ) -> list[str]:
-    """Name each region after the named street that runs longest inside it, as cities do."""
+    """Name each region after the named street that runs longest inside it, as cities do.
+
+    A street names one region only; a region left without one is named by its serial.
+    """
     named = streets_m.loc[streets_m["name"].notna()]
-    names = []
+    lines = np.asarray(named.geometry.values, dtype=object)
+    region, line = shapely.STRtree(lines).query(np.asarray(geoms, dtype=object),
+                                                predicate="intersects")  # fmt: skip
+    lengths = pd.DataFrame({
+        "region": region, "name": named["name"].to_numpy()[line],
+        "length": shapely.length(shapely.intersection(lines[line], np.asarray(geoms)[region])),
+    }).groupby(["region", "name"], as_index=False)["length"].sum()  # fmt: skip
+    ranked = lengths.sort_values(["region", "length"], ascending=[True, False])
+    names = [f"{suffix}{code[-3:]}" for code in codes]
     taken: set[str] = set()
-    for geom, code in zip(geoms, codes, strict=True):
-        inside = named.loc[named.intersects(geom)]
-        lengths = inside.intersection(geom).length.groupby(inside["name"].to_numpy()).sum()
-        choice = next(
-            (n for n in lengths.sort_values(ascending=False).index if n not in taken), None
-        )
-        if choice is None:
-            names.append(f"{suffix}{code[-3:]}")
-        else:
+    for r, candidates in ranked.groupby("region", sort=True)["name"]:  # small groups
+        choice = next((n for n in candidates if n not in taken), None)
+        if choice is not None:
             taken.add(choice)
-            names.append(f"{choice}{suffix}")
+            names[r] = f"{choice}{suffix}"
     return names
 
 

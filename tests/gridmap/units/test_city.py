@@ -271,3 +271,17 @@ def test_osm_admin_boundaries_become_regions_with_units_inside(city: City) -> No
         assert city.value("SELECT count(*) FROM building WHERE unit_id IS NULL") == 0
     finally:
         savepoint.rollback()
+
+
+def test_derived_regions_are_named_after_their_longest_street(city: City) -> None:
+    names = (
+        city.connection.execute(
+            text("SELECT name FROM region WHERE level IN ('street', 'community') ORDER BY code")
+        )
+        .scalars()
+        .all()
+    )
+    street_names = set(city.layers.streets["name"].dropna())
+    assert len(names) == len(set(names))  # a street names one region only
+    assert all(n.endswith(("街道", "社区")) for n in names)
+    assert sum(n[:-2] in street_names for n in names) >= len(names) - 1
