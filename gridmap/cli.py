@@ -54,11 +54,16 @@ def _print_server(info: ServerInfo) -> None:
 @reports_errors
 def db_up() -> None:
     """Create and start the embedded PostGIS (harmless when it runs already)."""
+    start_store()
+    _print_server(_read_server(get_settings()))
+
+
+def start_store() -> None:
+    """Start the embedded PostGIS unless DATABASE_URL names another, and say where it is."""
     settings = get_settings()
     if uses_external_database(settings):
         where = make_url(database_url(settings)).render_as_string(hide_password=True)
         console.print(f"DATABASE_URL is set: using the PostGIS at {where}; nothing to start.")
-        _print_server(_read_server(settings))
         return
     cluster = local_cluster(settings)
     with console.status("Starting the embedded PostGIS…"):
@@ -73,7 +78,6 @@ def db_up() -> None:
         f"Embedded PostGIS {said}: pid {status.pid}, 127.0.0.1:{status.port}, "
         f"socket in {status.socket_dir}, data in {cluster.data_dir}"
     )
-    _print_server(_read_server(settings))
 
 
 @db_app.command("down")
@@ -196,8 +200,7 @@ def demo(
     from gridmap.db.demo import demo_state, helsinki_pbf
 
     settings = get_settings()
-    if not uses_external_database(settings):
-        db_up()
+    start_store()
     db_migrate()
     with engine_from_settings() as engine, engine.connect() as connection:
         state = demo_state(connection)

@@ -250,3 +250,27 @@ def test_imported_units_cover_the_district_wall_to_wall(city: Session) -> None:
         count(city, "SELECT ST_Area(geom::geography) FROM region WHERE code = '510107'"),
         rtol=1e-9,
     )
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".shp", ".zip", ".csv", ".xlsx"])
+def test_every_format_gives_the_same_stations(db: Session, tmp_path: Path, suffix: str) -> None:
+    points = gpd.GeoDataFrame(
+        {"code": ["S1", "S2"], "name": ["东站", "西站"], "capacity": [3000, 5000]},
+        geometry=shapely.points([ORIGIN[0], ORIGIN[0] + D], [ORIGIN[1], ORIGIN[1]]),
+        crs=4326,
+    )
+    if suffix in (".csv", ".xlsx"):
+        frame = pd.DataFrame(points.drop(columns="geometry"))
+        frame["经度"], frame["纬度"] = points.geometry.x, points.geometry.y
+    else:
+        frame = points
+
+    run(db, "stations", write(frame, tmp_path / f"stations{suffix}"),
+        field_map={"capacity_residents": "capacity"})  # fmt: skip
+
+    rows = db.connection().execute(text(
+        "SELECT code, name, capacity_residents, round(ST_X(geom)::numeric, 6) FROM station "
+        "ORDER BY code"
+    )).all()  # fmt: skip
+    assert [tuple(r[:3]) for r in rows] == [("S1", "东站", 3000), ("S2", "西站", 5000)]
+    assert [float(r[3]) for r in rows] == [round(ORIGIN[0], 6), round(ORIGIN[0] + D, 6)]

@@ -190,6 +190,7 @@ def test_the_demo_command_builds_the_city_once(
         assert first.exit_code == 0, first.output
         assert "Imported Helsinki.osm.pbf" in first.output
         assert "stations opened" in first.output
+        assert "schema revision: empty" not in first.output  # migrated before it says so
         second = runner.invoke(app, ["demo", "--no-serve"])
         assert second.exit_code == 0, second.output
         assert "Imported" not in second.output and "units in" not in second.output
