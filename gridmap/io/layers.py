@@ -71,8 +71,16 @@ LAYERS = {
 }  # fmt: skip
 """Every layer ``gridmap import`` takes besides OSM."""
 
-LEVEL_ALIASES = {"市": "city", "区": "district", "县": "district", "街道": "street", "镇": "street",
-                 "乡": "street", "社区": "community", "村": "community"}  # fmt: skip
+CHOICE_ALIASES = {
+    "市": "city", "区": "district", "县": "district", "街道": "street", "镇": "street",
+    "乡": "street", "社区": "community", "村": "community",
+    "城区": "urban", "城区型": "urban", "城郊": "suburban", "城郊型": "suburban",
+    "农村": "rural", "农村型": "rural", "专属": "dedicated", "专属网格": "dedicated",
+}  # fmt: skip
+"""Chinese words for region levels and grid kinds, as grid centres' files write them."""
+TEXT_FIELDS = ("code", "name", "community", "net", "kind", "level", "external_id", "status",
+               "services", "building_type")  # fmt: skip
+"""Fields read as text: codes stay strings even when a file stores them as numbers."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +101,7 @@ def validate_layer(
         if name not in out.columns:
             present = ", ".join(c for c in out.columns if c not in ("geometry", "label"))
             problems.add("file", f"no {name!r} column (it has: {present}); use --map {name}=...")
-    for name in set(spec.required) | set(spec.unique) | set(spec.choices) - {"osm_id"}:
+    for name in TEXT_FIELDS:
         if name in out.columns:
             out[name] = _as_text(out[name])
     for name in spec.required:
@@ -180,7 +188,7 @@ def _as_time(series: pd.Series, name: str, labels: np.ndarray, problems: Problem
 def _as_choice(
     series: pd.Series, name: str, allowed: tuple[str, ...], labels: np.ndarray, problems: Problems
 ) -> pd.Series:
-    values = series.map(lambda v: LEVEL_ALIASES.get(v, v) if isinstance(v, str) else v)
+    values = series.map(lambda v: CHOICE_ALIASES.get(v, v) if isinstance(v, str) else v)
     values = values.where(values.isna(), values.astype(str).str.lower())
     bad = values.notna() & ~values.isin(allowed)
     problems.add_where(

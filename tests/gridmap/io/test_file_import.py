@@ -274,3 +274,18 @@ def test_every_format_gives_the_same_stations(db: Session, tmp_path: Path, suffi
     )).all()  # fmt: skip
     assert [tuple(r[:3]) for r in rows] == [("S1", "东站", 3000), ("S2", "西站", 5000)]
     assert [float(r[3]) for r in rows] == [round(ORIGIN[0], 6), round(ORIGIN[0] + D, 6)]
+
+
+def test_codes_stored_as_numbers_stay_codes(db: Session, tmp_path: Path) -> None:
+    run(db, "regions", write(regions_frame(), tmp_path / "regions.geojson"))
+    units = gpd.GeoDataFrame(
+        {"code": [5101070010020007], "community": [510107001002], "households": [12]},
+        geometry=[cell(2, 0)], crs=4326,
+    )  # fmt: skip
+    run(db, "units", write(units, tmp_path / "units.geojson"))
+    grids = gpd.GeoDataFrame({"kind": ["城区型"]}, geometry=[cell(2, 0)], crs=4326)
+
+    run(db, "grids", write(grids, tmp_path / "grids.geojson"))
+
+    assert count(db, "SELECT code FROM unit") == "5101070010020007"
+    assert count(db, "SELECT code || ' ' || kind FROM grid") == "510107001002001 urban"
