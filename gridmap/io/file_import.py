@@ -101,7 +101,12 @@ def _regions(
     )  # fmt: skip
     parent = parent.where(parent.isin(known), None)
     rows = pd.DataFrame(
-        {"code": code, "name": frame["name"], "level": inferred, "geometry": frame.geometry.values}
+        {
+            "code": code,
+            "name": column(frame, "name"),
+            "level": inferred,
+            "geometry": frame.geometry.values,
+        }
     )
     return (
         lambda c: db.upsert_regions(c, rows, pd.Series(parent.to_numpy(), index=code.to_numpy())),
@@ -117,7 +122,7 @@ def _stations(
         if isinstance(v, str) else []
     )  # fmt: skip
     rows = pd.DataFrame({
-        "code": frame["code"], "name": frame["name"],
+        "code": column(frame, "code"), "name": column(frame, "name"),
         "kind": column(frame, "kind").fillna("station"),
         "services": services.map(_pg_array),
         "capacity_residents": pd.array(
@@ -132,9 +137,9 @@ def _events(
     connection: Connection, frame: gpd.GeoDataFrame, problems: Problems, options: ImportOptions
 ) -> Prepared:
     rows = pd.DataFrame({
-        "external_id": column(frame, "external_id"), "kind": frame["kind"],
-        "occurred_at": frame["occurred_at"], "status": column(frame, "status").fillna("open"),
-        "geometry": frame.geometry.values,
+        "external_id": column(frame, "external_id"), "kind": column(frame, "kind"),
+        "occurred_at": column(frame, "occurred_at"),
+        "status": column(frame, "status").fillna("open"), "geometry": frame.geometry.values,
     })  # fmt: skip
     return lambda c: db.upsert_events(c, rows), ["each unit's governance load recounted"]
 
@@ -143,8 +148,9 @@ def _overlays(
     connection: Connection, frame: gpd.GeoDataFrame, problems: Problems, options: ImportOptions
 ) -> Prepared:
     rows = pd.DataFrame({
-        "net": frame["net"], "code": frame["code"],
-        "name": column(frame, "name").fillna(frame["code"]), "geometry": frame.geometry.values,
+        "net": column(frame, "net"), "code": column(frame, "code"),
+        "name": column(frame, "name").fillna(column(frame, "code")),
+        "geometry": frame.geometry.values,
     })  # fmt: skip
     return lambda c: db.upsert_overlays(c, rows), []
 

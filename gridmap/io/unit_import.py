@@ -42,16 +42,24 @@ def _fill_codes(
     used: pd.Series,
     *,
     digits: int,
+    problems: Problems,
 ) -> pd.Series:
-    """Give rows without a code the next free serials of their parent, in reading order."""
+    """Give rows without a code the next free serials of their parent, in reading order.
+
+    Serials are never reused: they start after the highest one stored or in the file.
+    """
     codes = codes.copy()
     given = codes.dropna()
-    in_file = pd.Series(given.str[-digits:].astype(int).to_numpy(), index=given.str[:-digits])
+    serial = pd.to_numeric(given.str[-digits:], errors="coerce")  # bad codes are reported apart
+    in_file = pd.Series(serial.to_numpy(), index=given.str[:-digits]).dropna().astype(int)
     highest = pd.concat([used, in_file]).groupby(level=0).max()
     missing = codes.isna() & parents.notna()
     for parent in pd.unique(parents[missing]):
         mine = np.flatnonzero((missing & (parents == parent)).to_numpy())
         start = int(highest.get(parent, 0)) + 1
+        if start + len(mine) > 10**digits:
+            problems.add(parent, f"no free {digits}-digit serials left for {len(mine)} more codes")
+            continue
         codes.iloc[mine] = serial_codes(parent, xy[mine], digits=digits, start=start)
     return codes
 
@@ -89,7 +97,7 @@ def prepare_units(
     )  # fmt: skip
     xy = _inner_xy(units_m)
     used = db.largest_serials(connection, "unit", COMMUNITY_CODE_DIGITS)
-    code = _fill_codes(code, community, xy, used, digits=UNIT_SERIAL_DIGITS)
+    code = _fill_codes(code, community, xy, used, digits=UNIT_SERIAL_DIGITS, problems=problems)
     counted = column(frame, "residents").notna() | column(frame, "households").notna()
     given_residents = pd.to_numeric(column(frame, "residents"))
     given_households = pd.to_numeric(column(frame, "households"))
@@ -154,7 +162,9 @@ def prepare_grids(
          for c, m in zip(code[wrong], community[wrong], strict=True)],
     )  # fmt: skip
     used = db.largest_serials(connection, "grid", COMMUNITY_CODE_DIGITS)
-    code = _fill_codes(code, community, _inner_xy(grids_m), used, digits=GRID_SERIAL_DIGITS)
+    code = _fill_codes(
+        code, community, _inner_xy(grids_m), used, digits=GRID_SERIAL_DIGITS, problems=problems
+    )
     by_code = units.drop_duplicates("community_code").set_index("community_code")["community_id"]
     grids = pd.DataFrame({
         "code": code, "name": column(frame, "name"), "kind": column(frame, "kind").fillna("urban"),

@@ -198,3 +198,33 @@ def test_the_command_line_reports_without_a_traceback(
     assert "Traceback" not in result.output
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM station")).scalar_one() == 0
+
+
+def test_bad_unit_codes_are_reported_not_crashed_on(city: Session, tmp_path: Path) -> None:
+    frame = units_frame()
+    frame["code"] = ["12AB", None, "5101070010019999", None, None, None, None, None]
+
+    message = refused(city, "units", write(frame, tmp_path / "u.geojson"), "unit")
+
+    assert "feature 1: code '12AB' is not a 16-digit unit code" in message
+    assert "feature 3: code 5101070010019999 does not start with its community's code " in message
+    assert "510107001001: no free 4-digit serials left for 3 more codes" in message
+
+
+@pytest.mark.parametrize(
+    ("layer", "table", "columns", "missing"),
+    [
+        ("stations", "station", {"code": ["S1"]}, "name"),
+        ("events", "event", {"kind": ["hotline"]}, "occurred_at"),
+        ("regions", "region", {"name": ["x"]}, "code"),
+    ],
+)
+def test_a_required_column_that_is_missing(
+    db: Session, tmp_path: Path, layer: str, table: str, columns: dict, missing: str
+) -> None:
+    frame = pd.DataFrame({**columns, "wkt": [cell(0, 0).wkt if layer == "regions" else
+                                             shapely.Point(*ORIGIN).wkt]})  # fmt: skip
+
+    message = refused(db, layer, write(frame, tmp_path / "f.csv"), table)
+
+    assert f"file: no {missing!r} column" in message
