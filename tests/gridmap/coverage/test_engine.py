@@ -1,0 +1,109 @@
+"""The coverage engine on networks small enough to check on paper."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gridmap.coverage.engine import (
+    CoverageParameters,
+    euclidean_reach,
+    nearest_stations,
+    station_load,
+)
+from gridmap.errors import InvalidInput
+from gridmap.network import snap
+from tests.gridmap.coverage.networks import lattice, network, points, street
+
+
+def reach(net, stations, buildings, budget=300.0, max_snap=200.0):
+    return nearest_stations(
+        net, snap(net, stations, max_snap_m=max_snap), snap(net, buildings, max_snap_m=max_snap),
+        budget_m=budget,
+    )  # fmt: skip
+
+
+def test_snapping_lands_in_the_middle_of_an_edge_not_on_a_node() -> None:
+    net = street()
+    snapped = snap(net, points((150, 20), (399, -1)), max_snap_m=200)
+    assert snapped.edge.tolist() == [1, 3]
+    assert snapped.offset_m.tolist() == [50.0, 99.0]
+    assert snapped.snap_m.tolist() == [20.0, 1.0]
+
+
+def test_walks_count_the_snaps_and_the_way_along_the_edges() -> None:
+    # the station stands 10 m off the street at x = 50; buildings 5 m off at x = 250 and 390,
+    # and one on the station's own edge at x = 80, 3 m off on the other side
+    result = reach(street(), points((50, 10)), points((250, 5), (390, 0), (80, -3)))
+
+    assert result.walk_m[0] == pytest.approx(10 + 50 + 100 + 50 + 5)
+    assert result.walk_m[1] == np.inf  # 350 m: beyond the 300 m budget
+    assert result.walk_m[2] == pytest.approx(10 + 30 + 3)  # straight along the shared edge
+    assert result.covered.tolist() == [True, False, True]
+    assert result.station.tolist() == [0, -1, 0]
+
+
+def test_each_building_goes_to_its_nearest_station() -> None:
+    result = reach(street(9), points((0, 0), (800, 0)), points((100, 0), (390, 0), (700, 0)))
+    assert result.station.tolist() == [0, -1, 1]  # 390 m and 410 m: neither within 300 m
+    assert result.walk_m.tolist() == [100.0, np.inf, 100.0]
+    assert result.covered.tolist() == [True, False, True]
+
+
+def test_buildings_far_from_every_walkway_are_unreachable_not_dropped() -> None:
+    result = reach(street(), points((0, 0)), points((0, 500), (0, 150)))
+    assert result.reachable.tolist() == [False, True]
+    assert result.covered.tolist() == [False, True]  # 150 m snap + 0 m walk
+    assert len(result.walk_m) == 2
+
+
+def test_a_longer_budget_reaches_farther() -> None:
+    stations, buildings = points((0, 0)), points((390, 0))
+    assert not reach(street(), stations, buildings, budget=300).covered[0]
+    assert reach(street(), stations, buildings, budget=400).covered[0]
+
+
+def test_no_stations_cover_no_one() -> None:
+    result = reach(street(), points(), points((10, 0)))
+    assert result.covered.tolist() == [False] and result.station.tolist() == [-1]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("minutes", -5), ("minutes", 0), ("minutes", 600), ("speed_m_per_min", 0),
+     ("speed_m_per_min", 1e6), ("max_snap_m", -1), ("minutes", float("nan"))],
+)  # fmt: skip
+def test_bad_parameters_are_refused(field: str, value: float) -> None:
+    with pytest.raises(InvalidInput, match=field):
+        CoverageParameters(**{field: value})
+
+
+def test_the_euclidean_disc_covers_what_the_network_does_not() -> None:
+    # across a missing link: 150 m as the crow flies, 750 m on foot round a U
+    net = network([(0, 0), (0, 300), (150, 300), (150, 0)], [(0, 1), (1, 2), (2, 3)])
+    stations, buildings = points((0, 0)), points((150, 0))
+    assert not reach(net, stations, buildings).covered[0]
+    assert euclidean_reach(stations, buildings, budget_m=300).covered[0]
+
+
+def test_station_load_sums_the_residents_each_station_is_nearest_to() -> None:
+    result = reach(street(9), points((0, 0), (800, 0)), points((100, 0), (200, 0), (700, 0)))
+    residents, households = station_load(result, np.array([10, 20, 30]), np.array([4, 8, 12]), 2)
+    assert residents.tolist() == [30, 30] and households.tolist() == [12, 12]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(0, 900), st.floats(0, 900)), min_size=0, max_size=5),
+    st.tuples(st.floats(0, 900), st.floats(0, 900)),
+)
+def test_adding_a_station_never_lowers_coverage(stations, extra) -> None:
+    net = lattice(10, 10)
+    rng = np.random.default_rng(0)
+    buildings = points(*[tuple(p) for p in rng.uniform(0, 900, (200, 2))])
+    before = reach(net, points(*stations), buildings)
+    after = reach(net, points(*stations, extra), buildings)
+    assert (after.covered >= before.covered).all()
+    assert (after.walk_m <= before.walk_m + 1e-9).all()
