@@ -19,6 +19,19 @@ MIN_EDGE_M = 1e-6
 
 
 @dataclass(frozen=True)
+class Incidence:
+    """The edges at every node.
+
+    Node ``i`` touches ``edge[indptr[i]:indptr[i + 1]]``, as their target where ``at_target``
+    holds (else as their source).
+    """
+
+    indptr: NDArray[np.int64]
+    edge: NDArray[np.int64]
+    at_target: NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
 class WalkNetwork:
     """An undirected walking network; node and edge positions index every array."""
 
@@ -29,6 +42,15 @@ class WalkNetwork:
     length_m: NDArray[np.float64]
     lines: NDArray[np.object_]  # edge LineStrings in metres, from source to target
     graph: csr_matrix  # (n, n), both directions, the shortest edge of each pair
+
+    def incidence(self) -> Incidence:
+        """Return, for every node, the edges that touch it and at which end."""
+        node = np.r_[self.source, self.target]
+        edge = np.r_[np.arange(len(self.source)), np.arange(len(self.target))]
+        at_target = np.r_[np.zeros(len(self.source), bool), np.ones(len(self.target), bool)]
+        order = np.argsort(node, kind="stable")
+        indptr = np.r_[0, np.cumsum(np.bincount(node, minlength=self.n_nodes))]
+        return Incidence(indptr, edge[order], at_target[order])
 
     @property
     def n_nodes(self) -> int:

@@ -319,6 +319,43 @@ class StationCircle(Base):
     )
     method: Mapped[str] = mapped_column(String(16), primary_key=True, server_default="network")
     area_m2: Mapped[float | None] = mapped_column(Double)
+    residents: Mapped[int | None] = mapped_column(Integer)  # load: nearest to this station
+    households: Mapped[int | None] = mapped_column(Integer)
+    geom: Mapped[Any] = geometry_column("MULTIPOLYGON")
+
+
+class BuildingCoverage(Base):
+    """A building's snap, walk and nearest station in one run: the detail under the rates."""
+
+    __tablename__ = "building_coverage"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("coverage_run.id", ondelete="CASCADE"), primary_key=True
+    )
+    building_id: Mapped[int] = mapped_column(
+        ForeignKey("building.id", ondelete="CASCADE"), primary_key=True
+    )
+    reachable: Mapped[bool] = mapped_column(Boolean)  # within the maximum snap of a walkway
+    covered: Mapped[bool] = mapped_column(Boolean)
+    snap_m: Mapped[float | None] = mapped_column(Double)
+    walk_m: Mapped[float | None] = mapped_column(Double)  # None: no station within the budget
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id", ondelete="SET NULL"))
+
+
+class CoverageGap(Base):
+    """Uncovered residential buildings grouped into one area, ranked by residents."""
+
+    __tablename__ = "coverage_gap"
+    __table_args__ = (*geometry_rules("coverage_gap"),)
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("coverage_run.id", ondelete="CASCADE"), primary_key=True
+    )
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    residents: Mapped[int] = mapped_column(Integer)
+    households: Mapped[int] = mapped_column(Integer)
+    buildings: Mapped[int] = mapped_column(Integer)
+    area_m2: Mapped[float | None] = mapped_column(Double)
     geom: Mapped[Any] = geometry_column("MULTIPOLYGON")
 
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gridmap.coverage.circles import network_circles
 from gridmap.coverage.engine import (
     CoverageParameters,
     euclidean_reach,
     nearest_stations,
     station_load,
 )
+from gridmap.coverage.reach import station_reach
 from gridmap.errors import InvalidInput
 from gridmap.network import snap
 from tests.gridmap.coverage.networks import lattice, network, points, street
@@ -107,3 +110,44 @@ def test_adding_a_station_never_lowers_coverage(stations, extra) -> None:
     after = reach(net, points(*stations, extra), buildings)
     assert (after.covered >= before.covered).all()
     assert (after.walk_m <= before.walk_m + 1e-9).all()
+
+
+def test_a_network_circle_follows_the_streets_and_stops_at_the_budget() -> None:
+    net = street(9)  # x from 0 to 800
+    sites = snap(net, points((400, 10)), max_snap_m=200)
+    reached = station_reach(net, sites, budget_m=300)
+    circle = network_circles(net, sites, reached, budget_m=300, buffer_m=25)[0]
+
+    # 300 m less the 10 m snap: the street from x = 110 to 690, buffered by 25 m
+    xmin, ymin, xmax, ymax = circle.bounds
+    assert (xmin, xmax) == pytest.approx((110 - 25, 690 + 25), abs=0.5)
+    assert (ymin, ymax) == pytest.approx((-25, 25), abs=0.5)
+    assert reached.of(0)[0].tolist() == [2, 3, 4, 5, 6]
+    assert reached.of(0)[1].tolist() == [210.0, 110.0, 10.0, 110.0, 210.0]
+
+
+def test_circles_turn_corners_and_cut_partial_edges() -> None:
+    net = lattice(5, 5)  # 400 m square, streets every 100 m
+    sites = snap(net, points((200, 200)), max_snap_m=200)
+    reached = station_reach(net, sites, budget_m=150)
+    circle = network_circles(net, sites, reached, budget_m=150, buffer_m=1)[0]
+
+    # a cross of arms 150 m long, plus 50 m stubs round the four nearest corners
+    assert circle.covers(shapely.Point(200, 349)) and not circle.covers(shapely.Point(200, 352))
+    assert circle.covers(shapely.Point(249, 300)) and not circle.covers(shapely.Point(252, 300))
+    assert not circle.covers(shapely.Point(300, 300))
+    line_length = 4 * 150 + 8 * 50
+    assert circle.area == pytest.approx(2 * line_length, rel=0.03)
+
+
+def test_reach_agrees_with_the_one_pass_engine() -> None:
+    net = lattice(8, 8)
+    rng = np.random.default_rng(3)
+    stations = snap(net, points(*rng.uniform(0, 700, (6, 2))), max_snap_m=200)
+    nodes = snap(net, shapely.points(net.node_xy), max_snap_m=1)
+    reached = station_reach(net, stations, budget_m=300)
+    best = np.full(net.n_nodes, np.inf)
+    np.minimum.at(best, reached.node, reached.walk_m)
+    one_pass = nearest_stations(net, stations, nodes, budget_m=300)
+    assert np.allclose(np.where(np.isinf(best), -1, best), np.where(np.isinf(one_pass.walk_m),
+                       -1, one_pass.walk_m))  # fmt: skip

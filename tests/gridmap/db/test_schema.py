@@ -18,13 +18,14 @@ from tests import factories as f
 
 GEOMETRY_TABLES = {
     "region", "unit", "building", "grid", "station", "walk_node", "walk_edge",
-    "station_circle", "overlay", "event", "street", "water", "amenity",
+    "station_circle", "overlay", "event", "street", "water", "amenity", "coverage_gap",
 }  # fmt: skip
 ALL_TABLES = GEOMETRY_TABLES | {
     "plan", "assignment", "coverage_run", "unit_coverage", "audit", "api_key",
+    "building_coverage",
 }  # fmt: skip
 POLYGON_TABLES = sorted(
-    {"region", "unit", "building", "grid", "station_circle", "overlay", "water"}
+    {"region", "unit", "building", "grid", "station_circle", "overlay", "water", "coverage_gap"}
 )
 
 
@@ -88,6 +89,14 @@ def _row(session: Session, table: str, geom: Any) -> Any:
         return models.UnitCoverage(run_id=run.id, unit_id=unit.id, residents=262, households=100,
                                    covered_residents=131, covered_households=50, walk_m=240.0,
                                    nearest_station_id=station.id)  # fmt: skip
+    if table == "coverage_gap":
+        return models.CoverageGap(run_id=run.id, rank=0, residents=120, households=46,
+                                  buildings=3, geom=g)  # fmt: skip
+    if table == "building_coverage":
+        building = f.add(session, models.Building(unit_id=unit.id, geom=f.ewkb(f.square())))
+        return models.BuildingCoverage(run_id=run.id, building_id=building.id, reachable=True,
+                                       covered=True, snap_m=4.0, walk_m=180.0,
+                                       station_id=station.id)  # fmt: skip
     raise AssertionError(f"no row builder for {table}")
 
 
