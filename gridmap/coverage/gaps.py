@@ -1,7 +1,8 @@
 """Gaps: uncovered residential buildings grouped into areas, largest first.
 
 Buildings whose footprints lie within ``join_m`` of each other fall in one gap; the gap's area
-is their footprints grown by half that distance. Pure: metric geometries in, arrays out.
+is the concave hull of their footprints grown by half that distance. Pure: metric geometries
+in, arrays out.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from scipy.sparse.csgraph import connected_components
 
 GAP_JOIN_M = 40.0
 """Uncovered buildings this close together make one gap."""
+CONCAVITY = 0.3
+"""shapely's concave hull ratio for a gap's outline: 0 hugs the buildings, 1 is convex."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,8 @@ def gap_areas(
     label = rank[label]
     order = np.argsort(label, kind="stable")
     collections = shapely.geometrycollections(shapes[order], indices=label[order])
-    geometry = shapely.buffer(collections, join_m / 2, quad_segs=4)
+    hulls = shapely.concave_hull(collections, ratio=CONCAVITY)  # far cheaper than a union
+    geometry = shapely.buffer(hulls, join_m / 2, quad_segs=4)
     gap_of_building[members] = label
     return Gaps(
         geometry,

@@ -46,9 +46,7 @@ def upgrade() -> None:
         sa.Column("households", sa.Integer, nullable=False),
         sa.Column("buildings", sa.Integer, nullable=False),
         sa.Column("area_m2", sa.Double),
-        sa.Column(
-            "geom", Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False
-        ),
+        sa.Column("geom", Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False),
         sa.PrimaryKeyConstraint("run_id", "rank", name="pk_coverage_gap"),
         _fk("coverage_gap", "run_id", "coverage_run", "CASCADE"),
         sa.CheckConstraint("ST_IsValid(geom)", name="ck_coverage_gap_geom_valid"),

@@ -1,0 +1,139 @@
+"""The SQL of coverage: the inputs of a run, its saved results, and its rates at every level.
+
+A unit counts as covered when at least half of its residents are; units without residents
+(water, parks) are left out of the unit counts.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from gridmap.db.bulk import copy_rows, read_geoframe
+
+_COVERED_UNIT = "(uc.residents > 0 AND 2 * uc.covered_residents >= uc.residents)"
+_SUMS = f"""
+    sum(uc.residents)::bigint AS residents, sum(uc.covered_residents)::bigint AS covered_residents,
+    sum(uc.households)::bigint AS households,
+    sum(uc.covered_households)::bigint AS covered_households,
+    count(*) FILTER (WHERE uc.residents > 0) AS units,
+    count(*) FILTER (WHERE {_COVERED_UNIT}) AS covered_units
+"""
+
+
+def load_network(connection: Connection) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Return the walking network's nodes (id) and edges (source, target, length_m)."""
+    nodes = read_geoframe(connection, "SELECT id, geom FROM walk_node ORDER BY id")
+    edges = read_geoframe(
+        connection, "SELECT id, source, target, length_m, geom FROM walk_edge ORDER BY id"
+    )
+    return nodes, edges
+
+
+def load_buildings(connection: Connection) -> gpd.GeoDataFrame:
+    """Return every building's id, unit, residents and households."""
+    return read_geoframe(
+        connection,
+        "SELECT id, unit_id, residents, households, geom FROM building ORDER BY id",
+    )
+
+
+def load_stations(connection: Connection) -> gpd.GeoDataFrame:
+    """Return every station's id, code, name and capacity."""
+    return read_geoframe(
+        connection,
+        "SELECT id, code, name, capacity_residents, geom FROM station ORDER BY id",
+    )
+
+
+def load_candidates(connection: Connection, *, source: str) -> gpd.GeoDataFrame:
+    """Return candidate sites: station-capable amenities, or every unit's inner point."""
+    if source == "amenities":
+        query = ("SELECT 'amenity ' || id AS label, coalesce(name, kind) AS name, geom "
+                 "FROM amenity ORDER BY id")  # fmt: skip
+    elif source == "units":
+        query = ("SELECT 'unit ' || code AS label, code AS name, ST_PointOnSurface(geom) AS geom "
+                 "FROM unit WHERE residents > 0 ORDER BY code")  # fmt: skip
+    else:
+        raise ValueError(f"unknown candidate source {source!r}")
+    return read_geoframe(connection, query)
+
+
+def insert_run(
+    connection: Connection,
+    *,
+    minutes: float,
+    speed_m_per_min: float,
+    budget_m: float,
+    max_snap_m: float,
+    plan_id: int | None,
+    figures: dict[str, Any],
+) -> int:
+    """Insert a coverage run; return its id."""
+    return int(connection.execute(text("""
+        INSERT INTO coverage_run (minutes, speed_m_per_min, budget_m, max_snap_m, plan_id, figures)
+        VALUES (:minutes, :speed, :budget, :snap, :plan, CAST(:figures AS jsonb)) RETURNING id
+    """), {"minutes": minutes, "speed": speed_m_per_min, "budget": budget_m, "snap": max_snap_m,
+           "plan": plan_id, "figures": json.dumps(figures)}).scalar_one())  # fmt: skip
+
+
+def save_details(
+    connection: Connection,
+    run_id: int,
+    *,
+    buildings: pd.DataFrame,
+    units: pd.DataFrame,
+    circles: pd.DataFrame,
+    gaps: pd.DataFrame,
+) -> None:
+    """Write a run's building, unit, circle and gap rows (frames shaped like the tables)."""
+    for table, frame in (("building_coverage", buildings), ("unit_coverage", units),
+                         ("station_circle", circles), ("coverage_gap", gaps)):  # fmt: skip
+        copy_rows(connection, table, frame.assign(run_id=run_id))
+
+
+def current_plan_id(connection: Connection) -> int | None:
+    """Return the current plan's id, if there is one."""
+    return connection.execute(text("SELECT id FROM plan WHERE status = 'current'")).scalar()
+
+
+def latest_run_id(connection: Connection) -> int | None:
+    """Return the newest coverage run's id, if any."""
+    return connection.execute(text("SELECT max(id) FROM coverage_run")).scalar()
+
+
+def region_rates(connection: Connection, run_id: int) -> pd.DataFrame:
+    """Return the rates of every region (community up to city) in a run."""
+    return pd.read_sql(text(f"""
+        WITH RECURSIVE up AS (
+            SELECT id AS community_id, id AS region_id FROM region WHERE level = 'community'
+            UNION ALL
+            SELECT up.community_id, r.parent_id FROM up JOIN region r ON r.id = up.region_id
+            WHERE r.parent_id IS NOT NULL
+        )
+        SELECT g.code, g.name, g.level, {_SUMS}
+        FROM unit_coverage uc
+        JOIN unit u ON u.id = uc.unit_id
+        JOIN up ON up.community_id = u.community_id
+        JOIN region g ON g.id = up.region_id
+        WHERE uc.run_id = :run
+        GROUP BY g.id
+        ORDER BY g.code
+    """), connection, params={"run": run_id})  # fmt: skip
+
+
+def grid_rates(connection: Connection, run_id: int, plan_id: int) -> pd.DataFrame:
+    """Return the rates of every grid of a plan in a run."""
+    return pd.read_sql(text(f"""
+        SELECT g.code, g.name, 'grid' AS level, {_SUMS}
+        FROM unit_coverage uc
+        JOIN assignment a ON a.unit_id = uc.unit_id AND a.plan_id = :plan
+        JOIN grid g ON g.id = a.grid_id
+        WHERE uc.run_id = :run
+        GROUP BY g.id
+        ORDER BY g.code
+    """), connection, params={"run": run_id, "plan": plan_id})  # fmt: skip
