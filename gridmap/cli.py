@@ -215,9 +215,10 @@ def demo(
 
 
 def _register_groups() -> None:
-    from gridmap import cli_city
+    from gridmap import cli_city, cli_coverage
 
     cli_city.register(app)
+    cli_coverage.register(app)
 
 
 _register_groups()

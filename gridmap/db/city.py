@@ -185,7 +185,8 @@ def insert_station_per_community(connection: Connection, services: Sequence[str]
 
 
 CITY_TABLES = (
-    "assignment", "grid", "plan", "unit_coverage", "station_circle", "coverage_run", "unit",
+    "assignment", "grid", "plan", "building_coverage", "coverage_gap", "unit_coverage",
+    "station_circle", "coverage_run", "unit",
     "building", "station", "walk_edge", "walk_node", "overlay", "event", "street", "water",
     "amenity",
 )  # fmt: skip

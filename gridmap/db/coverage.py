@@ -137,3 +137,29 @@ def grid_rates(connection: Connection, run_id: int, plan_id: int) -> pd.DataFram
         GROUP BY g.id
         ORDER BY g.code
     """), connection, params={"run": run_id, "plan": plan_id})  # fmt: skip
+
+
+def run_figures(connection: Connection, run_id: int) -> dict[str, Any]:
+    """Return a run's city-wide figures."""
+    figures = connection.execute(
+        text("SELECT figures FROM coverage_run WHERE id = :run"), {"run": run_id}
+    ).scalar_one()
+    return dict(figures)
+
+
+def gaps(connection: Connection, run_id: int) -> pd.DataFrame:
+    """Return a run's gaps, largest first (without geometry)."""
+    return pd.read_sql(text(
+        "SELECT rank, residents, households, buildings, area_m2 FROM coverage_gap "
+        "WHERE run_id = :run ORDER BY rank"
+    ), connection, params={"run": run_id})  # fmt: skip
+
+
+def station_loads(connection: Connection, run_id: int) -> pd.DataFrame:
+    """Return each station's load on the network in a run, with its capacity."""
+    return pd.read_sql(text(
+        "SELECT s.code, s.name, s.capacity_residents, coalesce(c.residents, 0) AS residents, "
+        "coalesce(c.households, 0) AS households FROM station s "
+        "LEFT JOIN station_circle c ON c.station_id = s.id AND c.run_id = :run "
+        "AND c.method = 'network' ORDER BY s.code"
+    ), connection, params={"run": run_id})  # fmt: skip

@@ -166,11 +166,19 @@ def _regions(xs: np.ndarray, ys: np.ndarray, county_code: str) -> pd.DataFrame:
     return frame[["code", "name", "level", "geometry"]]
 
 
+def _with_lanes(edges: np.ndarray) -> np.ndarray:
+    """Return street positions with a lane halfway between each pair: 2n - 1 lines."""
+    return np.sort(np.r_[edges, (edges[:-1] + edges[1:]) / 2])
+
+
 def _grid_box(xs: np.ndarray, ys: np.ndarray, a: int, b: int, c: int, d: int) -> shapely.Polygon:
     """Return the rectangle of blocks [a, b) × [c, d) with a vertex at every street crossing.
 
-    The vertices make region edges follow the street segments exactly once projected.
+    The vertices (at streets and lanes) make region edges follow the street segments exactly
+    once projected.
     """
+    xs, ys = _with_lanes(xs), _with_lanes(ys)
+    a, b, c, d = 2 * a, 2 * b, 2 * c, 2 * d
     ring = np.concatenate([
         np.column_stack([xs[a:b + 1], np.full(b - a + 1, ys[c])]),
         np.column_stack([np.full(d - c, xs[b]), ys[c + 1:d + 1]]),
@@ -196,7 +204,11 @@ def _code_children(children: pd.DataFrame, parents: pd.DataFrame, suffix: str) -
 
 
 def _streets(xs: np.ndarray, ys: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Return the street grid as segments between crossings: walk nodes, edges, street lines."""
+    """Return the street grid as segments between crossings: walk nodes, edges, street lines.
+
+    Every block has two lanes (service roads) crossing at its middle, as compounds do.
+    """
+    xs, ys = _with_lanes(xs), _with_lanes(ys)
     nx, ny = len(xs), len(ys)
     gx, gy = np.meshgrid(xs, ys, indexing="xy")
     node_id = np.arange(nx * ny).reshape(ny, nx)
@@ -209,9 +221,12 @@ def _streets(xs: np.ndarray, ys: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame
     source = np.r_[horizontal[0], vertical[0]]
     target = np.r_[horizontal[1], vertical[1]]
     line_no = np.r_[horizontal[2], vertical[2]]
-    arterial = line_no % 3 == 0
-    kind = np.where(arterial, "primary", "residential").astype(object)
-    names = np.r_[[f"{k + 1}路" for k in horizontal[2]], [f"{k + 1}街" for k in vertical[2]]]
+    lane = line_no % 2 == 1
+    kind = np.select([lane, line_no // 2 % 3 == 0], ["service", "primary"], "residential")
+    kind = kind.astype(object)
+    names = np.r_[[f"{k // 2 + 1}路" for k in horizontal[2]],
+                  [f"{k // 2 + 1}街" for k in vertical[2]]].astype(object)  # fmt: skip
+    names[lane] = None
     xy = np.column_stack([gx.ravel(), gy.ravel()])
     lines = shapely.linestrings(
         np.stack([xy[source], xy[target]], axis=1).reshape(-1, 2), indices=np.repeat(

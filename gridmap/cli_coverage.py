@@ -1,0 +1,130 @@
+"""``gridmap coverage``: 5-minute service-circle rates, what-if and siting, on the command line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+from sqlalchemy import Connection
+
+from gridmap.cli_common import console, engine_from_settings, reports_errors, steps
+from gridmap.coverage.engine import MAX_SNAP_M, CoverageParameters
+from gridmap.coverage.service import run_coverage
+from gridmap.db import coverage as db
+from gridmap.standards import WALK_MINUTES, WALK_SPEED_M_PER_MIN
+
+coverage_app = typer.Typer(
+    help="5-minute service-circle coverage (5分钟服务圈覆盖率) on the walking network.",
+    invoke_without_command=True,
+)
+LOWEST_SHOWN = 5
+ALL_SHOWN = 10
+
+
+def _percent(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
+def _parameters(ctx: typer.Context) -> CoverageParameters:
+    return ctx.obj  # type: ignore[no-any-return]
+
+
+@coverage_app.callback()
+@reports_errors
+def coverage_command(
+    ctx: typer.Context,
+    minutes: Annotated[float, typer.Option(help="Walking minutes.")] = WALK_MINUTES,
+    speed: Annotated[float, typer.Option(help="Walking speed, metres a minute.")] = (
+        WALK_SPEED_M_PER_MIN
+    ),
+    max_snap: Annotated[
+        float, typer.Option(help="Metres from a walkway beyond which a building is unreachable.")
+    ] = MAX_SNAP_M,
+    plan: Annotated[int | None, typer.Option(help="Plan whose grids get rates (current).")] = None,
+) -> None:
+    """Compute and save coverage rates at every level, circles, station loads and gaps."""
+    ctx.obj = CoverageParameters(minutes=minutes, speed_m_per_min=speed, max_snap_m=max_snap)
+    if ctx.invoked_subcommand is not None:
+        return
+    with engine_from_settings() as engine:
+        with steps("Coverage", total=4) as step, engine.begin() as connection:
+            summary = run_coverage(connection, ctx.obj, plan_id=plan, step=step)
+        with engine.connect() as connection:
+            print_run(connection, summary.run_id, ctx.obj)
+
+
+def print_run(connection: Connection, run_id: int, parameters: CoverageParameters) -> None:
+    """Print a run's city rates, its regions (lowest first), gaps and overloaded stations."""
+    regions = db.region_rates(connection, run_id)
+    city = regions.loc[regions["level"] == "city"]
+    figures = db.run_figures(connection, run_id)
+    title = (f"Coverage run {run_id}: {parameters.minutes:g} min × {parameters.speed_m_per_min:g} "
+             f"m/min = {parameters.budget_m:g} m")  # fmt: skip
+    table = Table("", "covered", "total", "rate", "Euclidean disc", title=title)
+    whole = city.iloc[0] if len(city) else None
+    table.add_row(
+        "residents", f"{figures['covered_residents']:,}", f"{figures['residents']:,}",
+        _percent(figures["covered_residents"], figures["residents"]),
+        f"{100 * figures['euclidean_rate_residents']:.1f}%",
+    )  # fmt: skip
+    table.add_row(
+        "households", f"{figures['covered_households']:,}", f"{figures['households']:,}",
+        _percent(figures["covered_households"], figures["households"]), "",
+    )  # fmt: skip
+    if whole is not None:
+        table.add_row("units", f"{whole['covered_units']:,}", f"{whole['units']:,}",
+                      _percent(whole["covered_units"], whole["units"]), "")  # fmt: skip
+    console.print(table)
+    if figures["unreachable_buildings"]:
+        console.print(
+            f"[yellow]{figures['unreachable_buildings']:,} buildings "
+            f"({figures['unreachable_residents']:,} residents) lie farther than "
+            f"{parameters.max_snap_m:g} m from any walkway: counted as not covered.[/]"
+        )
+    _print_levels(regions)
+    _print_gaps(db.gaps(connection, run_id))
+    _print_overloaded(db.station_loads(connection, run_id))
+
+
+def _print_levels(regions: pd.DataFrame) -> None:
+    table = Table("level", "code", "name", "residents", "covered", "rate",
+                  title=f"By region (at most the lowest {ALL_SHOWN} of each level)")  # fmt: skip
+    regions = regions.assign(rate=regions["covered_residents"] / regions["residents"].clip(lower=1))
+    for level in ("district", "street", "community"):
+        rows = regions.loc[regions["level"] == level].sort_values("rate").head(ALL_SHOWN)
+        for row in rows.itertuples():
+            table.add_row(level, row.code, row.name, f"{row.residents:,}",
+                          f"{row.covered_residents:,}", f"{100 * row.rate:.1f}%")  # fmt: skip
+    console.print(table)
+
+
+def _print_gaps(gaps: pd.DataFrame) -> None:
+    if gaps.empty:
+        console.print("No gaps: every resident is within the walk.")
+        return
+    table = Table("rank", "residents", "households", "buildings", "area (ha)",
+                  title="Largest gaps (uncovered residents)")  # fmt: skip
+    for row in gaps.head(LOWEST_SHOWN).itertuples():
+        table.add_row(str(row.rank + 1), f"{row.residents:,}", f"{row.households:,}",
+                      f"{row.buildings:,}", f"{row.area_m2 / 1e4:.1f}")  # fmt: skip
+    console.print(table)
+
+
+def _print_overloaded(loads: pd.DataFrame) -> None:
+    loads = loads.assign(capacity_residents=pd.to_numeric(loads["capacity_residents"]))
+    over = loads.loc[loads["capacity_residents"].notna()
+                     & (loads["residents"] > loads["capacity_residents"])]  # fmt: skip
+    busiest = loads.sort_values("residents", ascending=False).head(LOWEST_SHOWN)
+    table = Table("station", "name", "residents served", "capacity",
+                  title=f"Busiest stations ({len(over)} over capacity)")  # fmt: skip
+    for row in busiest.itertuples():
+        capacity = "-" if pd.isna(row.capacity_residents) else f"{int(row.capacity_residents):,}"
+        table.add_row(row.code, row.name, f"{row.residents:,}", capacity)
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``gridmap coverage`` to ``app``."""
+    app.add_typer(coverage_app, name="coverage")
