@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,46 +10,23 @@ import psycopg
 import pytest
 from psycopg import sql
 from shapely import box
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from gridmap.cli import app
-from gridmap.db.demo import helsinki_pbf
 from gridmap.db.local import LocalCluster
 from gridmap.errors import Conflict, InvalidInput
 from gridmap.io.file_import import import_file
-from gridmap.io.osm import OsmLayers, read_osm
+from gridmap.io.osm import read_osm
 from gridmap.io.osm_import import import_osm_layers
-from gridmap.stations import seed_stations_from_amenities
-from gridmap.units.service import UnitBuildCounts, build_units
-
-COUNTY = "990101"
+from gridmap.units.service import build_units
+from tests.gridmap.conftest import COUNTY, City
 
 
-@dataclass(frozen=True)
-class City:
-    connection: Connection
-    layers: OsmLayers
-    counts: UnitBuildCounts
-    stations: int
-
-    def value(self, query: str) -> object:
-        return self.connection.execute(text(query)).scalar_one()
-
-
-@pytest.fixture(scope="module")
-def city(engine: Engine) -> Iterator[City]:
-    """Helsinki imported and built once for the module, rolled back afterwards."""
-    with engine.connect() as connection:
-        transaction = connection.begin()
-        layers = read_osm(helsinki_pbf())
-        import_osm_layers(connection, layers)
-        counts = build_units(connection, county_code=COUNTY)
-        stations = seed_stations_from_amenities(connection)
-        try:
-            yield City(connection, layers, counts, stations)
-        finally:
-            transaction.rollback()
+@pytest.fixture
+def city(helsinki: City) -> City:
+    """The session's Helsinki."""
+    return helsinki
 
 
 def test_the_osm_layers_are_in_postgis(city: City) -> None:

@@ -1,0 +1,49 @@
+"""The real demo city, built once per test session for every module that reads it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import Connection, Engine, text
+
+from gridmap.db.demo import helsinki_pbf
+from gridmap.io.osm import OsmLayers, read_osm
+from gridmap.io.osm_import import import_osm_layers
+from gridmap.stations import seed_stations_from_amenities
+from gridmap.units.service import UnitBuildCounts, build_units
+
+COUNTY = "990101"
+
+
+@dataclass(frozen=True)
+class City:
+    """Helsinki in PostGIS, on a connection whose transaction is never committed."""
+
+    connection: Connection
+    layers: OsmLayers
+    counts: UnitBuildCounts
+    stations: int
+
+    def value(self, query: str) -> object:
+        """Return the one value ``query`` selects."""
+        return self.connection.execute(text(query)).scalar_one()
+
+
+@pytest.fixture(scope="session")
+def helsinki(engine: Engine) -> Iterator[City]:
+    """Helsinki imported, cut into units and given stations; rolled back at the end.
+
+    Tests that change it do so inside a savepoint they roll back.
+    """
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        layers = read_osm(helsinki_pbf())
+        import_osm_layers(connection, layers)
+        counts = build_units(connection, county_code=COUNTY)
+        stations = seed_stations_from_amenities(connection)
+        try:
+            yield City(connection, layers, counts, stations)
+        finally:
+            transaction.rollback()
