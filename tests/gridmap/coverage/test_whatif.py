@@ -1,0 +1,79 @@
+"""What-if answers equal a full recomputation, change after change."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gridmap.coverage.engine import nearest_stations
+from gridmap.coverage.whatif import WhatIf
+from gridmap.errors import NotFound
+from gridmap.network import snap
+from tests.gridmap.coverage.networks import lattice
+
+BUDGET = 300.0
+
+
+def _setup(seed: int = 0):
+    net = lattice(10, 10)
+    rng = np.random.default_rng(seed)
+    points = shapely.points(rng.uniform(-20, 920, (300, 2)))
+    buildings = snap(net, points, max_snap_m=60)
+    residents = rng.integers(0, 50, 300)
+    return net, buildings, residents
+
+
+def _full(net, buildings, stations) -> np.ndarray:
+    sites = snap(net, np.array(stations, dtype=object), max_snap_m=60)
+    return nearest_stations(net, sites, buildings, budget_m=BUDGET).walk_m
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(
+    st.tuples(st.sampled_from(["add", "move", "remove"]), st.floats(0, 900), st.floats(0, 900)),
+    min_size=1, max_size=8,
+))  # fmt: skip
+def test_every_change_matches_a_full_recomputation(changes) -> None:
+    net, buildings, residents = _setup()
+    live = WhatIf(net, buildings, residents, residents // 2, budget_m=BUDGET, max_snap_m=60)
+    stations: dict[int, shapely.Point] = {}
+    for action, x, y in changes:
+        point = shapely.Point(x, y)
+        if action == "add" or not stations:
+            stations[live.add(point)] = point
+        elif action == "move":
+            key = next(iter(stations))
+            del stations[key]
+            stations[live.move(key, point)] = point
+        else:
+            live.remove(key := next(iter(stations)))
+            del stations[key]
+        expected = _full(net, buildings, list(stations.values()))
+        assert np.allclose(np.nan_to_num(live.walk_m, posinf=-1),
+                           np.nan_to_num(expected, posinf=-1))  # fmt: skip
+
+
+def test_rates_per_group_and_in_total() -> None:
+    net, buildings, residents = _setup()
+    groups = np.arange(300) % 3
+    live = WhatIf(net, buildings, residents, residents // 2, budget_m=BUDGET, max_snap_m=60,
+                  groups=groups)  # fmt: skip
+    assert live.rates().covered_residents == 0
+    live.add_many(shapely.points([[450, 450], [100, 100]]))
+    rates = live.rates()
+    covered = live.covered
+    assert rates.covered_residents == residents[covered].sum() > 0
+    assert rates.group_covered_residents.tolist() == [
+        residents[covered & (groups == g)].sum() for g in range(3)
+    ]
+    assert rates.rate == pytest.approx(rates.covered_residents / residents.sum())
+
+
+def test_removing_an_unknown_station_is_not_found() -> None:
+    net, buildings, residents = _setup()
+    live = WhatIf(net, buildings, residents, residents, budget_m=BUDGET, max_snap_m=60)
+    with pytest.raises(NotFound):
+        live.remove(7)
