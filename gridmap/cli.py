@@ -210,6 +210,11 @@ def demo(
         cli_city.build_city_units(settings.county_code, replace=False)
     if not state.stations:
         cli_city.seed_stations()
+    if not state.coverage_runs:
+        from gridmap.cli_coverage import run_and_print
+        from gridmap.coverage.engine import CoverageParameters
+
+        run_and_print(CoverageParameters())
     if serve_after:
         serve(host=None, port=None)
 

@@ -11,8 +11,10 @@ from sqlalchemy import Connection
 
 from gridmap.cli_common import console, engine_from_settings, reports_errors, steps
 from gridmap.coverage.engine import MAX_SNAP_M, CoverageParameters
+from gridmap.coverage.planning import live_coverage, suggest_sites
 from gridmap.coverage.service import run_coverage
 from gridmap.db import coverage as db
+from gridmap.errors import InvalidInput
 from gridmap.standards import WALK_MINUTES, WALK_SPEED_M_PER_MIN
 
 coverage_app = typer.Typer(
@@ -46,13 +48,17 @@ def coverage_command(
 ) -> None:
     """Compute and save coverage rates at every level, circles, station loads and gaps."""
     ctx.obj = CoverageParameters(minutes=minutes, speed_m_per_min=speed, max_snap_m=max_snap)
-    if ctx.invoked_subcommand is not None:
-        return
+    if ctx.invoked_subcommand is None:
+        run_and_print(ctx.obj, plan_id=plan)
+
+
+def run_and_print(parameters: CoverageParameters, *, plan_id: int | None = None) -> None:
+    """Run coverage in one transaction, with progress, and print what it found."""
     with engine_from_settings() as engine:
         with steps("Coverage", total=4) as step, engine.begin() as connection:
-            summary = run_coverage(connection, ctx.obj, plan_id=plan, step=step)
+            summary = run_coverage(connection, parameters, plan_id=plan_id, step=step)
         with engine.connect() as connection:
-            print_run(connection, summary.run_id, ctx.obj)
+            print_run(connection, summary.run_id, parameters)
 
 
 def print_run(connection: Connection, run_id: int, parameters: CoverageParameters) -> None:
@@ -128,3 +134,89 @@ def _print_overloaded(loads: pd.DataFrame) -> None:
 def register(app: typer.Typer) -> None:
     """Add ``gridmap coverage`` to ``app``."""
     app.add_typer(coverage_app, name="coverage")
+
+
+def _lon_lat(text: str, option: str) -> tuple[float, float]:
+    try:
+        lon, lat = (float(v) for v in text.split(","))
+    except ValueError:
+        raise InvalidInput(f"{option} {text!r}: write LON,LAT, e.g. 104.06,30.64") from None
+    return lon, lat
+
+
+@coverage_app.command("whatif")
+@reports_errors
+def whatif_command(
+    ctx: typer.Context,
+    add: Annotated[list[str] | None, typer.Option(help="A new station at LON,LAT.")] = None,
+    move: Annotated[list[str] | None, typer.Option(help="CODE=LON,LAT: move a station.")] = None,
+    remove: Annotated[list[str] | None, typer.Option(help="CODE: close a station.")] = None,
+) -> None:
+    """Ask what the rates would be with stations added, moved or closed (nothing is saved)."""
+    with engine_from_settings() as engine, engine.connect() as connection:
+        live = live_coverage(connection, _parameters(ctx))
+    before, before_rates = live.community_rates(), live.whatif.rates()
+    for k, point in enumerate(add or []):
+        live.add(f"new-{k + 1}", *_lon_lat(point, "--add"))
+    for change in move or []:
+        code, _, point = change.partition("=")
+        live.move(code, *_lon_lat(point, "--move"))
+    for code in remove or []:
+        live.remove(code)
+    after, after_rates = live.community_rates(), live.whatif.rates()
+    table = Table("", "residents covered", "rate", title="What if")
+    table.add_row("now", f"{before_rates.covered_residents:,}",
+                  _percent(before_rates.covered_residents, before_rates.residents))  # fmt: skip
+    table.add_row("after", f"{after_rates.covered_residents:,}",
+                  _percent(after_rates.covered_residents, after_rates.residents))  # fmt: skip
+    console.print(table)
+    changed = after.loc[after["covered_residents"] != before["covered_residents"]]
+    if not changed.empty:
+        communities = Table("community", "before", "after", title="Communities that change")
+        for code, row in changed.iterrows():
+            communities.add_row(
+                str(code), _percent(before.loc[code, "covered_residents"], row["residents"]),
+                _percent(row["covered_residents"], row["residents"]),
+            )  # fmt: skip
+        console.print(communities)
+
+
+@coverage_app.command("siting")
+@reports_errors
+def siting_command(
+    ctx: typer.Context,
+    k: Annotated[int | None, typer.Option("--k", help="How many new stations.")] = None,
+    target: Annotated[
+        float | None, typer.Option(help="Fewest stations to reach this rate, e.g. 0.98.")
+    ] = None,
+    candidates: Annotated[str, typer.Option(help="amenities or units.")] = "amenities",
+    capacity: Annotated[int | None, typer.Option(help="Residents one station can serve.")] = None,
+    exact: Annotated[
+        bool, typer.Option(help="Also solve exactly with HiGHS; show the gap.")
+    ] = False,
+) -> None:
+    """Suggest where new stations would cover the most uncovered residents."""
+    with steps("Siting", total=1) as step, engine_from_settings() as engine:
+        step("scoring candidates")
+        with engine.connect() as connection:
+            report = suggest_sites(connection, _parameters(ctx), k=k, target_rate=target,
+                                   candidates=candidates, capacity=capacity,
+                                   solve_exactly=exact)  # fmt: skip
+    table = Table("#", "site", "name", "lon", "lat", "adds residents",
+                  title=f"Suggested stations (greedy; coverage {100 * report.before_rate:.1f}% → "
+                  f"{100 * report.greedy.rate:.1f}%)")  # fmt: skip
+    for i, row in enumerate(report.sites.itertuples(), start=1):
+        table.add_row(str(i), row.label, str(row.name), f"{row.lon:.6f}", f"{row.lat:.6f}",
+                      f"{row.gain:,}")  # fmt: skip
+    console.print(table)
+    if not report.target_reached:
+        console.print(
+            f"[yellow]The target {100 * target:.1f}% cannot be reached with these candidates: "
+            f"at most {100 * report.greedy.rate:.1f}% (try --candidates units).[/]"
+        )
+    if report.exact is not None:
+        gap = report.exact.covered_residents - report.greedy.covered_residents
+        console.print(
+            f"Exact (HiGHS): {len(report.exact.chosen)} stations, coverage "
+            f"{100 * report.exact.rate:.1f}%; greedy is {gap:,} residents short of the optimum."
+        )

@@ -163,3 +163,12 @@ def station_loads(connection: Connection, run_id: int) -> pd.DataFrame:
         "LEFT JOIN station_circle c ON c.station_id = s.id AND c.run_id = :run "
         "AND c.method = 'network' ORDER BY s.code"
     ), connection, params={"run": run_id})  # fmt: skip
+
+
+def building_communities(connection: Connection) -> pd.Series:
+    """Return each building's community code, indexed by building id."""
+    rows = connection.execute(text(
+        "SELECT b.id, r.code FROM building b JOIN unit u ON u.id = b.unit_id "
+        "JOIN region r ON r.id = u.community_id"
+    )).all()  # fmt: skip
+    return pd.Series({i: code for i, code in rows}, dtype=object)

@@ -17,13 +17,14 @@ class DemoState:
     buildings: int
     units: int
     stations: int
+    coverage_runs: int
 
 
 def demo_state(connection: Connection) -> DemoState:
     """Count the demo's buildings, units and stations."""
     row = connection.execute(text(
         "SELECT (SELECT count(*) FROM building), (SELECT count(*) FROM unit), "
-        "(SELECT count(*) FROM station)"
+        "(SELECT count(*) FROM station), (SELECT count(*) FROM coverage_run)"
     )).one()  # fmt: skip
     return DemoState(*row)
 

@@ -78,7 +78,7 @@ def synthesize(buildings: int, *, seed: int = 0, county_code: str = "990101") ->
             pd.DataFrame(
                 {
                     "code": stations["community"].to_numpy() + "-01",
-                    "name": stations["name"].str.replace("社区服务中心", "党群服务站").to_numpy(),
+                    "name": stations["name"].str.replace("服务中心", "党群服务站").to_numpy(),
                     "geometry": stations.geometry.to_numpy(),
                 }
             ),
@@ -264,7 +264,7 @@ def _community_centres(rng: np.random.Generator, regions: pd.DataFrame) -> pd.Da
     y = bounds[:, 1] + (0.2 + 0.6 * corner[:, 1]) * (bounds[:, 3] - bounds[:, 1])
     return pd.DataFrame({
         "kind": "community_centre", "community": communities["code"].to_numpy(),
-        "name": communities["name"].to_numpy() + "社区服务中心", "geometry": shapely.points(x, y),
+        "name": communities["name"].to_numpy() + "服务中心", "geometry": shapely.points(x, y),
     })  # fmt: skip
 
 

@@ -176,6 +176,21 @@ def test_the_demo_command_builds_the_city_once(
                 "(SELECT count(*) FROM station)"
             ).fetchone()
         assert counts is not None and all(c > 0 for c in counts)
+
+        coverage = runner.invoke(app, ["coverage"])
+        assert coverage.exit_code == 0, coverage.output
+        for part in ("Coverage run 2: 5 min × 60 m/min = 300 m", "residents", "households",
+                     "units", "By region", "Largest gaps", "Busiest stations"):  # fmt: skip
+            assert part in coverage.output
+        whatif = runner.invoke(app, ["coverage", "whatif", "--add", "24.944,60.170"])
+        assert whatif.exit_code == 0, whatif.output
+        assert "What if" in whatif.output and "after" in whatif.output
+        siting = runner.invoke(app, ["coverage", "siting", "--k", "2", "--exact"])
+        assert siting.exit_code == 0, siting.output
+        assert "Suggested stations" in siting.output and "Exact (HiGHS)" in siting.output
+        bad = runner.invoke(app, ["coverage", "--minutes", "-5"])
+        assert bad.exit_code == 1 and "minutes must be above 0" in bad.output
+        assert "Traceback" not in bad.output
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -1,0 +1,152 @@
+"""What-if and siting on the stored city: the services behind ``gridmap coverage whatif|siting``.
+
+Both load the city once (:func:`gridmap.coverage.service.load_city`), take points in WGS 84,
+and answer in residents and rates; neither writes anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from sqlalchemy import Connection
+
+from gridmap.coverage import engine, siting
+from gridmap.coverage.engine import CoverageParameters
+from gridmap.coverage.service import City, load_city
+from gridmap.coverage.whatif import WhatIf
+from gridmap.db import coverage as db
+from gridmap.errors import InvalidInput, NotFound
+from gridmap.network import snap
+
+
+@dataclass
+class LiveCoverage:
+    """The city with its stations in a :class:`WhatIf`, ready for changes by station code."""
+
+    city: City
+    whatif: WhatIf
+    keys: dict[str, int]  # station code → what-if key
+    communities: pd.Index  # the community code of each group
+
+    def to_metric(self, lon: float, lat: float) -> shapely.Point:
+        """Return a WGS 84 point in the city's metric CRS."""
+        x, y = pyproj.Transformer.from_crs(4326, self.city.crs, always_xy=True).transform(lon, lat)
+        return shapely.Point(x, y)
+
+    def add(self, code: str, lon: float, lat: float) -> None:
+        """Add a station called ``code`` at a WGS 84 point."""
+        if code in self.keys:
+            raise InvalidInput(f"station {code} exists already")
+        self.keys[code] = self.whatif.add(self.to_metric(lon, lat))
+
+    def move(self, code: str, lon: float, lat: float) -> None:
+        """Move station ``code`` to a WGS 84 point."""
+        self.keys[code] = self.whatif.move(self._key(code), self.to_metric(lon, lat))
+
+    def remove(self, code: str) -> None:
+        """Remove station ``code``."""
+        self.whatif.remove(self._key(code))
+        del self.keys[code]
+
+    def _key(self, code: str) -> int:
+        if code not in self.keys:
+            raise NotFound(f"no station {code}")
+        return self.keys[code]
+
+    def community_rates(self) -> pd.DataFrame:
+        """Return covered and total residents per community under the current stations."""
+        rates = self.whatif.rates()
+        return pd.DataFrame(
+            {"covered_residents": rates.group_covered_residents[: len(self.communities)],
+             "residents": rates.group_residents[: len(self.communities)]},
+            index=self.communities,
+        )  # fmt: skip
+
+
+def live_coverage(connection: Connection, parameters: CoverageParameters) -> LiveCoverage:
+    """Load the city and its stations into a what-if."""
+    city = load_city(connection)
+    buildings = snap(city.network, city.points, max_snap_m=parameters.max_snap_m)
+    community = db.building_communities(connection).reindex(city.buildings["id"]).fillna("")
+    codes, groups = np.unique(community.to_numpy().astype(str), return_inverse=True)
+    whatif = WhatIf(
+        city.network, buildings, city.buildings["residents"].to_numpy(),
+        city.buildings["households"].to_numpy(), budget_m=parameters.budget_m,
+        max_snap_m=parameters.max_snap_m, groups=groups,
+    )  # fmt: skip
+    keys = whatif.add_many(np.asarray(city.stations.geometry.values, dtype=object))
+    return LiveCoverage(city, whatif, dict(zip(city.stations["code"], keys, strict=True)),
+                        pd.Index(codes, name="community"))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SitingReport:
+    """Suggested new stations, in the order chosen, and the rates they bring."""
+
+    sites: pd.DataFrame  # label, name, lon, lat, gain (residents)
+    before_rate: float
+    greedy: siting.Siting
+    exact: siting.Siting | None
+    target_rate: float | None = None
+
+    @property
+    def target_reached(self) -> bool:
+        """Whether the greedy sites reach the target rate (True when there is none)."""
+        return self.target_rate is None or self.greedy.rate >= self.target_rate - 1e-12
+
+
+def suggest_sites(
+    connection: Connection,
+    parameters: CoverageParameters,
+    *,
+    k: int | None = None,
+    target_rate: float | None = None,
+    candidates: str = "amenities",
+    capacity: int | None = None,
+    solve_exactly: bool = False,
+) -> SitingReport:
+    """Choose new stations among candidates: ``k`` of them, or as few as reach ``target_rate``.
+
+    Raises
+    ------
+    InvalidInput
+        On a bad ``k``, target or candidate source, or when there are no candidates.
+    """
+    if target_rate is not None and not 0 < target_rate <= 1:
+        raise InvalidInput(f"target rate must be above 0 and at most 1 (got {target_rate})")
+    if candidates not in ("amenities", "units"):
+        raise InvalidInput("candidates must be 'amenities' or 'units'")
+    city = load_city(connection)
+    sites_frame = db.load_candidates(connection, source=candidates)
+    if sites_frame.empty:
+        raise InvalidInput(f"there are no candidate sites among the {candidates}")
+    budget = parameters.budget_m
+    network = city.network
+    buildings = snap(network, city.points, max_snap_m=parameters.max_snap_m)
+    stations = snap(network, np.asarray(city.stations.geometry.values, dtype=object),
+                    max_snap_m=parameters.max_snap_m)  # fmt: skip
+    reach = engine.nearest_stations(network, stations, buildings, budget_m=budget)
+    residents = city.buildings["residents"].to_numpy()
+    total, covered = int(residents.sum()), int(residents[reach.covered].sum())
+    metric_sites = sites_frame.to_crs(city.crs)
+    candidate_snaps = snap(network, np.asarray(metric_sites.geometry.values, dtype=object),
+                           max_snap_m=parameters.max_snap_m)  # fmt: skip
+    sets = siting.coverage_sets(network, candidate_snaps, buildings, residents, reach.covered,
+                                budget_m=budget)  # fmt: skip
+    goal = None if target_rate is None else target_rate * total
+    found = siting.greedy(sets, already_covered=covered, total=total, k=k,
+                          target_residents=goal, capacity=capacity)  # fmt: skip
+    reachable = goal is None or found.covered_residents >= goal
+    best = (siting.exact(sets, already_covered=covered, total=total, k=k, target_residents=goal)
+            if solve_exactly and reachable else None)  # fmt: skip
+    chosen = sites_frame.iloc[found.chosen]
+    table = pd.DataFrame({
+        "label": chosen["label"].to_numpy(), "name": chosen["name"].to_numpy(),
+        "lon": chosen.geometry.x.to_numpy(), "lat": chosen.geometry.y.to_numpy(),
+        "gain": found.gains,
+    })  # fmt: skip
+    return SitingReport(table, covered / total if total else 0.0, found, best, target_rate)
