@@ -88,16 +88,24 @@ def symmetric_graph(
 
 
 def lightest_graph(
-    rows: NDArray[np.int64], cols: NDArray[np.int64], weights: NDArray[np.float64], n: int
+    rows: NDArray[np.int64],
+    cols: NDArray[np.int64],
+    weights: NDArray[np.float64],
+    n: int,
+    *,
+    n_cols: int | None = None,
 ) -> csr_matrix:
-    """Return an (n, n) directed CSR graph keeping the lightest of repeated arcs.
+    """Return an (n, n_cols or n) directed CSR graph keeping the lightest of repeated arcs.
 
     (A plain COO → CSR conversion would add repeated arcs' weights up.)
     """
+    shape = (n, n if n_cols is None else n_cols)
+    if not len(rows):
+        return csr_matrix(shape)
     order = np.lexsort((weights, cols, rows))  # per pair, the lightest first
     rows, cols, weights = rows[order], cols[order], weights[order]
     first = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])]
-    return csr_matrix((weights[first], (rows[first], cols[first])), shape=(n, n))
+    return csr_matrix((weights[first], (rows[first], cols[first])), shape=shape)
 
 
 @dataclass(frozen=True)

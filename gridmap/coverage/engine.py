@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from scipy.sparse import csr_matrix
+from scipy.sparse import csr_matrix, vstack
 from scipy.sparse.csgraph import dijkstra
 
 from gridmap.errors import InvalidInput
@@ -77,15 +77,20 @@ def station_graph(network: WalkNetwork, stations: Snapped) -> tuple[csr_matrix, 
     """
     n = network.n_nodes
     placed = np.flatnonzero(stations.reachable)
-    virtual = n + np.arange(len(placed))
     edge = stations.edge[placed]
     ahead = stations.snap_m[placed] + stations.offset_m[placed]
     behind = stations.snap_m[placed] + network.length_m[edge] - stations.offset_m[placed]
-    base = network.graph.tocoo()
-    rows = np.r_[base.row, virtual, virtual]
-    cols = np.r_[base.col, network.source[edge], network.target[edge]]
-    weights = np.r_[base.data, np.maximum(ahead, _EPSILON_M), np.maximum(behind, _EPSILON_M)]
-    return lightest_graph(rows, cols, weights, n + len(placed)), placed
+    size = n + len(placed)
+    base = network.graph
+    wide = csr_matrix((base.data, base.indices, base.indptr), shape=(n, size))
+    virtual = lightest_graph(  # a station on a loop edge has one arc to its one end
+        np.repeat(np.arange(len(placed)), 2),
+        np.column_stack([network.source[edge], network.target[edge]]).ravel(),
+        np.maximum(np.column_stack([ahead, behind]).ravel(), _EPSILON_M),
+        len(placed),
+        n_cols=size,
+    )
+    return vstack([wide, virtual], format="csr"), placed
 
 
 def nearest_stations(
