@@ -1,4 +1,8 @@
-"""The real demo city, built once per test session for every module that reads it."""
+"""The real demo city, built once per test module that reads it.
+
+Module scope, not session scope: the city lives in an open transaction whose locks would block
+other modules' TRUNCATEs and schema changes until the session ended.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ class City:
         return self.connection.execute(text(query)).scalar_one()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def helsinki(engine: Engine) -> Iterator[City]:
     """Helsinki imported, cut into units and given stations; rolled back at the end.
 
