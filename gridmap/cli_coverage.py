@@ -153,8 +153,11 @@ def whatif_command(
     remove: Annotated[list[str] | None, typer.Option(help="CODE: close a station.")] = None,
 ) -> None:
     """Ask what the rates would be with stations added, moved or closed (nothing is saved)."""
-    with engine_from_settings() as engine, engine.connect() as connection:
-        live = live_coverage(connection, _parameters(ctx))
+    with steps("What if", total=2) as step, engine_from_settings() as engine:
+        step("loading the city and walking from its stations")
+        with engine.connect() as connection:
+            live = live_coverage(connection, _parameters(ctx))
+        step("changing stations")
     before, before_rates = live.community_rates(), live.whatif.rates()
     for k, point in enumerate(add or []):
         live.add(f"new-{k + 1}", *_lon_lat(point, "--add"))
