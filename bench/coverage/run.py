@@ -120,7 +120,7 @@ def run(case: dict, *, with_networkx: bool) -> None:  # type: ignore[type-arg]
     if with_networkx:
         times["networkx"], rates["networkx"] = _networkx(net, graph, sources, sites, buildings,
                                                          residents)  # fmt: skip
-    pandana = _pandana(net, graph, sources, sites, buildings, residents)
+    pandana = _in_child(_pandana, net, graph, sources, sites, buildings, residents)
     if pandana is not None:
         times["pandana"], rates["pandana"] = pandana
     print(
@@ -197,6 +197,26 @@ def _pandana(net, graph, sources, sites, buildings, residents):  # type: ignore[
 
     seconds, reach = _timed(nearest)
     return seconds, _rate(reach, residents)
+
+
+PEER_TIMEOUT_S = 600
+
+
+def _in_child(function, *args):  # type: ignore[no-untyped-def]
+    """Run a peer in a forked process, giving up after PEER_TIMEOUT_S (its set-up included)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=lambda: queue.put(function(*args)))
+    child.start()
+    child.join(PEER_TIMEOUT_S)
+    if child.is_alive():
+        child.terminate()
+        print(f"  ({function.__name__.strip('_')} gave up: not done within {PEER_TIMEOUT_S} s, "
+              "its preprocessing included)")  # fmt: skip
+        return None
+    return queue.get() if not queue.empty() else None
 
 
 def _whatif(net, buildings, residents, stations) -> None:  # type: ignore[no-untyped-def]

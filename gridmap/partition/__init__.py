@@ -1,0 +1,1 @@
+"""Re-partitioning units into grids: the engine (pure), and later plans, codes and the service."""

@@ -1,0 +1,274 @@
+"""Re-partitioning units into grids: contiguous, balanced, compact, nested in communities.
+
+Pure (DESIGN.md §6): a unit adjacency graph and weights in, an assignment and its per-grid
+figures and infeasible cases out. Each community is partitioned on its own. Inside one, a
+connected piece of ``H`` households gets ``k`` grids, the count nearest ``H / target`` that keeps
+every grid within [min, max] (and under the residents cap); the piece is cut by recursive
+spanning-tree bisection: a minimum spanning tree over the units' centroid distances (jittered by
+the seed, so every cut follows short links and keeps grids compact) is cut at the edge whose
+subtree holds the households share closest to ``k1 / k``, within the bounds both sides must meet.
+A cut of a tree leaves both sides connected, so every grid is contiguous by construction.
+
+What cannot be met is said per case and the rest is solved: a unit above the maximum is a grid
+of its own (oversize), a community below the minimum is one grid (undersize), an island unit is
+named, a grid wider than the service radius is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import (
+    breadth_first_order,
+    connected_components,
+    minimum_spanning_tree,
+    shortest_path,
+)
+
+from gridmap.errors import InvalidInput
+from gridmap.standards import GRID_BOUNDS
+
+ATTEMPTS = 24
+"""Spanning trees tried per cut before the best-balanced cut is taken as it is."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Size rules of the grids of one partition."""
+
+    min_households: int = GRID_BOUNDS["urban"].min_households
+    max_households: int = GRID_BOUNDS["urban"].max_households
+    target_households: int = GRID_BOUNDS["urban"].target_households
+    max_residents: int | None = GRID_BOUNDS["urban"].max_residents
+    radius_m: float | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_households <= self.target_households <= self.max_households:
+            raise InvalidInput(
+                "bounds must satisfy 0 < min <= target <= max households "
+                f"(got {self.min_households}, {self.target_households}, {self.max_households})"
+            )
+        if self.radius_m is not None and self.radius_m <= 0:
+            raise InvalidInput(f"radius must be above 0 m (got {self.radius_m})")
+
+
+@dataclass(frozen=True)
+class Units:
+    """The units to partition: adjacency, weights, centroids (metres), communities."""
+
+    adjacency: csr_matrix  # symmetric; an entry means a shared boundary (no barrier between)
+    households: NDArray[np.int64]
+    residents: NDArray[np.int64]
+    xy: NDArray[np.float64]
+    community: NDArray[np.int64]
+    load: NDArray[np.float64] | None = None
+
+    def __len__(self) -> int:
+        return len(self.households)
+
+
+@dataclass(frozen=True)
+class Case:
+    """Something a planner must know: what could not be met, where, and what would help."""
+
+    kind: str  # oversize_unit, undersize_community, island, out_of_bounds, radius
+    community: int
+    units: tuple[int, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Each unit's grid, and the cases that could not be met."""
+
+    labels: NDArray[np.int64]
+    cases: list[Case] = field(default_factory=list)
+
+    @property
+    def n_grids(self) -> int:
+        """How many grids there are."""
+        return int(self.labels.max(initial=-1)) + 1
+
+
+def partition(units: Units, bounds: Bounds, *, seed: int = 0) -> Partition:
+    """Partition every community's units into grids within ``bounds``."""
+    rng = np.random.default_rng(seed)
+    labels = np.full(len(units), -1, dtype=np.int64)
+    cases: list[Case] = []
+    next_label = 0
+    for c in np.unique(units.community):
+        members = np.flatnonzero(units.community == c)
+        for part in _pieces(units, members, bounds, int(c), cases):
+            for grid in _split(units, part, _grid_count(units, part, bounds), bounds, rng):
+                labels[grid] = next_label
+                next_label += 1
+    cases += _report(units, labels, bounds)
+    return Partition(labels, cases)
+
+
+def _pieces(
+    units: Units, members: NDArray[np.int64], bounds: Bounds, community: int, cases: list[Case]
+) -> list[NDArray[np.int64]]:
+    """Split a community into connected pieces to partition, setting oversize units apart."""
+    big = members[units.households[members] > bounds.max_households]
+    for u in big:
+        cases.append(Case("oversize_unit", community, (int(u),),
+                          f"unit {u} alone holds {units.households[u]} households, above the "
+                          f"maximum {bounds.max_households}: it is a grid of its own; split the "
+                          "unit to bring it within bounds"))  # fmt: skip
+    rest = np.setdiff1d(members, big)
+    pieces = [np.array([u]) for u in big]
+    if not len(rest):
+        return pieces
+    sub = units.adjacency[rest][:, rest]
+    n_parts, part_of = connected_components(sub, directed=False)
+    total = int(units.households[members].sum())
+    if total < bounds.min_households:
+        cases.append(Case("undersize_community", community, tuple(int(u) for u in members),
+                          f"community {community} holds {total} households in all, below the "
+                          f"minimum {bounds.min_households}: it is one grid; merge it with a "
+                          "neighbouring community or lower the minimum"))  # fmt: skip
+        return [*pieces, rest]
+    for p in range(n_parts):
+        piece = rest[part_of == p]
+        if n_parts > 1 and len(piece) == 1 and units.adjacency[piece[0]].count_nonzero() == 0:
+            cases.append(Case("island", community, (int(piece[0]),),
+                              f"unit {piece[0]} touches no other unit (water or a barrier all "
+                              "round): it is a grid of its own"))  # fmt: skip
+        pieces.append(piece)
+    return pieces
+
+
+def _grid_count(units: Units, piece: NDArray[np.int64], bounds: Bounds) -> int:
+    """Return how many grids a connected piece gets."""
+    households = int(units.households[piece].sum())
+    fewest = max(1, -(-households // bounds.max_households))
+    most = max(1, households // bounds.min_households)
+    if bounds.max_residents:
+        fewest = max(fewest, -(-int(units.residents[piece].sum()) // bounds.max_residents))
+    k = max(1, round(households / bounds.target_households))
+    if fewest > most:  # no count fits: the nearest to the target, and the case is reported
+        return int(min(k, len(piece)))
+    return int(min(max(k, fewest), most, len(piece)))
+
+
+def _split(
+    units: Units, piece: NDArray[np.int64], k: int, bounds: Bounds, rng: np.random.Generator
+) -> list[NDArray[np.int64]]:
+    """Cut a connected piece into ``k`` connected grids by recursive tree bisection."""
+    if k <= 1 or len(piece) <= 1:
+        return [piece]
+    k_low = k // 2
+    side = _bisect(units, piece, k_low, k - k_low, bounds, rng)
+    return (_split(units, piece[side], k_low, bounds, rng)
+            + _split(units, piece[~side], k - k_low, bounds, rng))  # fmt: skip
+
+
+def _bisect(
+    units: Units,
+    piece: NDArray[np.int64],
+    k_one: int,
+    k_two: int,
+    bounds: Bounds,
+    rng: np.random.Generator,
+) -> NDArray[np.bool_]:
+    """Return the side of the best cut: within bounds for both sides when one exists."""
+    weights = units.households[piece].astype(float)
+    total = weights.sum()
+    goal = total * k_one / (k_one + k_two)
+    sub = units.adjacency[piece][:, piece].tocoo()
+    distance = np.hypot(*(units.xy[piece[sub.row]] - units.xy[piece[sub.col]]).T) + 1.0
+    best_side, best_score = None, np.inf
+    for _ in range(ATTEMPTS):
+        jitter = distance * rng.uniform(1.0, 1.6, len(distance))
+        tree = minimum_spanning_tree(
+            csr_matrix((jitter, (sub.row, sub.col)), shape=(len(piece),) * 2)
+        )
+        tree = tree + tree.T
+        root = int(rng.integers(len(piece)))
+        _, parent = breadth_first_order(tree, root, directed=False)
+        below = _subtree_sums(tree, root, parent, weights)
+        low = np.array([k_one * bounds.min_households, k_two * bounds.min_households])
+        high = np.array([k_one * bounds.max_households, k_two * bounds.max_households])
+        first = (below >= low[0]) & (below <= high[0]) & (total - below >= low[1]) & (
+            total - below <= high[1])  # fmt: skip
+        second = (below >= low[1]) & (below <= high[1]) & (total - below >= low[0]) & (
+            total - below <= high[0])  # fmt: skip
+        score = np.minimum(np.abs(below - goal), np.abs(total - below - goal))
+        score = np.where(first | second, score, score + total)  # out of bounds: a last resort
+        score[root] = np.inf
+        v = int(np.argmin(score))
+        if score[v] < best_score:
+            best_score = score[v]
+            inside = _subtree_members(tree, parent, v)
+            keep_small = np.abs(below[v] - goal) <= np.abs(total - below[v] - goal)
+            best_side = inside if keep_small else ~inside
+        if best_score < total and best_score <= 0.05 * goal:
+            break
+    return best_side
+
+
+def _subtree_sums(
+    tree: csr_matrix, root: int, parent: NDArray[np.int32], weights: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Return the total weight under each node of a rooted tree, a depth level at a time."""
+    depth = shortest_path(tree, indices=root, unweighted=True, directed=False).astype(np.int64)
+    sums = weights.copy()
+    by_depth = np.argsort(-depth, kind="stable")
+    levels = np.split(by_depth, np.flatnonzero(np.diff(depth[by_depth])) + 1)
+    for level in levels[:-1]:  # every level but the root's, deepest first
+        np.add.at(sums, parent[level], sums[level])
+    return sums
+
+
+def _subtree_members(tree: csr_matrix, parent: NDArray[np.int32], top: int) -> NDArray[np.bool_]:
+    """Return which nodes lie under ``top``: the side of the tree cut above it."""
+    cut = tree.tolil()
+    cut[top, parent[top]] = 0
+    cut[parent[top], top] = 0
+    cut = cut.tocsr()
+    cut.eliminate_zeros()
+    _, part = connected_components(cut, directed=False)
+    return part == part[top]
+
+
+def _report(units: Units, labels: NDArray[np.int64], bounds: Bounds) -> list[Case]:
+    """Name the grids outside the bounds or the service radius."""
+    cases = []
+    n = int(labels.max(initial=-1)) + 1
+    households = np.bincount(labels, weights=units.households, minlength=n)
+    residents = np.bincount(labels, weights=units.residents, minlength=n)
+    for g in np.flatnonzero((households < bounds.min_households)
+                            | (households > bounds.max_households)
+                            | ((residents > bounds.max_residents) if bounds.max_residents
+                               else False)):  # fmt: skip
+        members = np.flatnonzero(labels == g)
+        cases.append(Case("out_of_bounds", int(units.community[members[0]]),
+                          tuple(int(u) for u in members),
+                          f"grid {g}: {int(households[g])} households, {int(residents[g])} "
+                          "residents, outside the bounds"))  # fmt: skip
+    if bounds.radius_m is not None:
+        for g, radius in enumerate(grid_radius(units, labels)):
+            if radius > bounds.radius_m:
+                members = np.flatnonzero(labels == g)
+                cases.append(Case("radius", int(units.community[members[0]]),
+                                  tuple(int(u) for u in members),
+                                  f"grid {g} reaches {radius:.0f} m from its centre, beyond the "
+                                  f"{bounds.radius_m:.0f} m service radius"))  # fmt: skip
+    return cases
+
+
+def grid_radius(units: Units, labels: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Return each grid's radius: its farthest unit centroid from its households' centre."""
+    n = int(labels.max(initial=-1)) + 1
+    weight = units.households.astype(float) + 1e-9
+    total = np.bincount(labels, weights=weight, minlength=n)
+    centre = np.column_stack([np.bincount(labels, weights=units.xy[:, i] * weight, minlength=n)
+                              for i in (0, 1)]) / total[:, None]  # fmt: skip
+    distance = np.hypot(*(units.xy - centre[labels]).T)
+    radius = np.zeros(n)
+    np.maximum.at(radius, labels, distance)
+    return radius

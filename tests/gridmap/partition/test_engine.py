@@ -1,0 +1,119 @@
+"""The partition engine on lattices of units: contiguous, nested, within bounds, repeatable."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+from gridmap.errors import InvalidInput
+from gridmap.partition.engine import Bounds, Units, grid_radius, partition
+
+BOUNDS = Bounds(min_households=300, max_households=500, target_households=400,
+                max_residents=None)  # fmt: skip
+
+
+def lattice(cols: int, rows: int, households, *, bands: int = 1, size: float = 100.0) -> Units:
+    """Square units on a grid, rook adjacency, communities as vertical bands."""
+    index = np.arange(cols * rows).reshape(rows, cols)
+    pairs = np.r_[np.c_[index[:, :-1].ravel(), index[:, 1:].ravel()],
+                  np.c_[index[:-1].ravel(), index[1:].ravel()]]  # fmt: skip
+    n = cols * rows
+    adjacency = csr_matrix((np.ones(2 * len(pairs)), (np.r_[pairs[:, 0], pairs[:, 1]],
+                            np.r_[pairs[:, 1], pairs[:, 0]])), shape=(n, n))  # fmt: skip
+    col = np.tile(np.arange(cols), rows)
+    community = col * bands // cols
+    keep = community[pairs[:, 0]] == community[pairs[:, 1]]  # no adjacency across communities
+    pairs = pairs[keep]
+    adjacency = csr_matrix((np.ones(2 * len(pairs)), (np.r_[pairs[:, 0], pairs[:, 1]],
+                            np.r_[pairs[:, 1], pairs[:, 0]])), shape=(n, n))  # fmt: skip
+    households = np.asarray(households, dtype=np.int64)
+    xy = np.c_[col * size, np.repeat(np.arange(rows), cols) * size].astype(float)
+    return Units(adjacency, households, np.round(households * 2.62).astype(np.int64), xy,
+                 community)  # fmt: skip
+
+
+def check_valid(units: Units, labels: np.ndarray) -> None:
+    assert (labels >= 0).all()  # every unit in exactly one grid
+    for g in np.unique(labels):
+        members = np.flatnonzero(labels == g)
+        sub = units.adjacency[members][:, members]
+        assert connected_components(sub, directed=False)[0] == 1, f"grid {g} is in pieces"
+        assert len(np.unique(units.community[members])) == 1, f"grid {g} spans communities"
+
+
+def test_a_lattice_is_cut_into_contiguous_grids_within_bounds() -> None:
+    units = lattice(20, 20, np.full(400, 40), bands=2)  # 16,000 households, 8,000 a community
+
+    result = partition(units, BOUNDS, seed=1)
+
+    check_valid(units, result.labels)
+    households = np.bincount(result.labels, weights=units.households)
+    assert ((households >= 300) & (households <= 500)).all()
+    assert result.n_grids == 40 and result.cases == []
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(4, 14), st.integers(4, 14), st.integers(1, 3), st.integers(0, 2**16))
+def test_random_maps_give_valid_plans_within_bounds(cols, rows, bands, seed) -> None:
+    rng = np.random.default_rng(seed)
+    units = lattice(cols, rows, rng.integers(5, 50, cols * rows), bands=min(bands, cols))
+    result = partition(units, BOUNDS, seed=seed)
+    check_valid(units, result.labels)
+    households = np.bincount(result.labels, weights=units.households)
+    totals = np.bincount(units.community, weights=units.households)
+    # some count of grids fits with room for a unit (50 households) to spare on each side
+    feasible_community = np.ceil((totals + 50) / 500) <= np.floor((totals - 50) / 300)
+    first_unit = np.unique(result.labels, return_index=True)[1]
+    feasible = feasible_community[units.community[first_unit]]
+    in_bounds = (households >= 300) & (households <= 500)
+    if feasible.any():
+        assert in_bounds[feasible].mean() >= 0.98
+    again = partition(units, BOUNDS, seed=seed)
+    assert np.array_equal(result.labels, again.labels)  # the same seed, the same plan
+
+
+def test_infeasible_cases_are_named_and_the_rest_is_solved() -> None:
+    households = np.full(60, 30)
+    households[7] = 900  # one unit above the maximum
+    units = lattice(6, 10, households, bands=2)
+    small = lattice(3, 2, np.full(6, 20))  # a community of 120 households
+
+    result = partition(units, BOUNDS)
+    tiny = partition(small, BOUNDS)
+
+    kinds = {c.kind for c in result.cases}
+    assert "oversize_unit" in kinds and result.labels[7] not in np.delete(result.labels, 7)
+    check_valid(units, result.labels)
+    assert tiny.n_grids == 1 and tiny.cases[0].kind == "undersize_community"
+    assert "below the minimum 300" in tiny.cases[0].message
+
+
+def test_an_island_unit_is_named() -> None:
+    units = lattice(5, 4, np.full(20, 40))
+    adjacency = units.adjacency.tolil()
+    for other in list(adjacency.rows[0]):
+        adjacency[0, other] = 0
+        adjacency[other, 0] = 0
+    adjacency = adjacency.tocsr()
+    adjacency.eliminate_zeros()
+    island = Units(adjacency, units.households, units.residents, units.xy, units.community)
+    result = partition(island, BOUNDS)
+    assert any(c.kind == "island" and c.units == (0,) for c in result.cases)
+    check_valid(island, result.labels)
+
+
+def test_the_radius_is_reported_and_grids_stay_compact() -> None:
+    units = lattice(16, 16, np.full(256, 40))
+    result = partition(units, Bounds(300, 500, 400, max_residents=None, radius_m=150), seed=3)
+    radius = grid_radius(units, result.labels)
+    assert radius.max() < 400  # about ten 100 m units per grid: compact, not strung out
+    assert {c.kind for c in result.cases} <= {"radius"}
+
+
+def test_bad_bounds_are_refused() -> None:
+    with pytest.raises(InvalidInput, match="min <= target <= max"):
+        Bounds(min_households=500, max_households=300, target_households=400)
