@@ -102,10 +102,10 @@ def partition(units: Units, bounds: Bounds, *, seed: int = 0) -> Partition:
     for c in np.unique(units.community):
         members = np.flatnonzero(units.community == c)
         for part in _pieces(units, members, bounds, int(c), cases):
-            for grid in _split(units, part, _grid_count(units, part, bounds), bounds, rng):
+            for grid in split_piece(units, part, grid_count(units, part, bounds), bounds, rng):
                 labels[grid] = next_label
                 next_label += 1
-    cases += _report(units, labels, bounds)
+    cases += report_cases(units, labels, bounds)
     return Partition(labels, cases)
 
 
@@ -142,7 +142,7 @@ def _pieces(
     return pieces
 
 
-def _grid_count(units: Units, piece: NDArray[np.int64], bounds: Bounds) -> int:
+def grid_count(units: Units, piece: NDArray[np.int64], bounds: Bounds) -> int:
     """Return how many grids a connected piece gets."""
     households = int(units.households[piece].sum())
     fewest = max(1, -(-households // bounds.max_households))
@@ -155,7 +155,7 @@ def _grid_count(units: Units, piece: NDArray[np.int64], bounds: Bounds) -> int:
     return int(min(max(k, fewest), most, len(piece)))
 
 
-def _split(
+def split_piece(
     units: Units, piece: NDArray[np.int64], k: int, bounds: Bounds, rng: np.random.Generator
 ) -> list[NDArray[np.int64]]:
     """Cut a connected piece into ``k`` connected grids by recursive tree bisection."""
@@ -163,8 +163,8 @@ def _split(
         return [piece]
     k_low = k // 2
     side = _bisect(units, piece, k_low, k - k_low, bounds, rng)
-    return (_split(units, piece[side], k_low, bounds, rng)
-            + _split(units, piece[~side], k - k_low, bounds, rng))  # fmt: skip
+    return (split_piece(units, piece[side], k_low, bounds, rng)
+            + split_piece(units, piece[~side], k - k_low, bounds, rng))  # fmt: skip
 
 
 def _bisect(
@@ -235,7 +235,7 @@ def _subtree_members(tree: csr_matrix, parent: NDArray[np.int32], top: int) -> N
     return part == part[top]
 
 
-def _report(units: Units, labels: NDArray[np.int64], bounds: Bounds) -> list[Case]:
+def report_cases(units: Units, labels: NDArray[np.int64], bounds: Bounds) -> list[Case]:
     """Name the grids outside the bounds or the service radius."""
     cases = []
     n = int(labels.max(initial=-1)) + 1

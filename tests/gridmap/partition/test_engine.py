@@ -10,6 +10,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from gridmap.errors import InvalidInput
+from gridmap.partition.adjust import adjust
 from gridmap.partition.engine import Bounds, Units, grid_radius, partition
 
 BOUNDS = Bounds(min_households=300, max_households=500, target_households=400,
@@ -117,3 +118,40 @@ def test_the_radius_is_reported_and_grids_stay_compact() -> None:
 def test_bad_bounds_are_refused() -> None:
     with pytest.raises(InvalidInput, match="min <= target <= max"):
         Bounds(min_households=500, max_households=300, target_households=400)
+
+
+def test_adjustment_fixes_only_the_grids_that_break_a_rule() -> None:
+    units = lattice(12, 12, np.full(144, 40), bands=2)  # 72 units of 40 per community
+    good = partition(units, BOUNDS, seed=2).labels
+    spoiled = good.copy()
+    a, b = spoiled[0], spoiled[71]  # two grids of the first community...
+    spoiled[spoiled == b] = a  # ...made one: above the maximum
+
+    fixed = adjust(units, spoiled, BOUNDS, seed=2)
+
+    check_valid(units, fixed.labels)
+    households = np.bincount(fixed.labels, weights=units.households)
+    assert ((households >= 300) & (households <= 500)).all()
+    untouched = spoiled != a
+    # every grid that was fine keeps exactly its units
+    for g in np.unique(spoiled[untouched]):
+        members = np.flatnonzero(spoiled == g)
+        assert len(np.unique(fixed.labels[members])) == 1
+        assert (fixed.labels == fixed.labels[members[0]]).sum() == len(members)
+
+
+def test_adjustment_merges_a_light_grid_and_never_touches_a_locked_one() -> None:
+    units = lattice(10, 4, np.full(40, 40))  # 1,600 households
+    labels = np.repeat(np.arange(4), 10)  # rows: 4 grids of 400
+    labels[[9]] = 4  # one unit on its own: 40 households, far below the minimum
+    locked = np.zeros(5, bool)
+    locked[1] = True
+
+    fixed = adjust(units, labels, BOUNDS, locked=locked)
+
+    check_valid(units, fixed.labels)
+    row_one = np.flatnonzero(labels == 1)
+    assert (fixed.labels == fixed.labels[row_one[0]]).sum() == 10  # the locked grid as it was
+    households = np.bincount(fixed.labels, weights=units.households)
+    assert ((households >= 300) & (households <= 500)).all()
+    assert fixed.n_grids == 4
