@@ -13,6 +13,7 @@ from sqlalchemy import Connection, text
 
 from gridmap.db.bulk import copy_rows
 from gridmap.db.city import next_ids
+from gridmap.errors import NotFound
 
 
 def insert_plan(
@@ -98,3 +99,122 @@ def add_audit(
         {"actor": actor, "action": action, "table": table, "target": target_id,
          "payload": json.dumps(payload, ensure_ascii=False)},
     )  # fmt: skip
+
+
+def plan_row(connection: Connection, plan_id: int) -> dict[str, Any]:
+    """Return a plan's id, name, status, parent, revision and parameters."""
+    row = (
+        connection.execute(
+            text(
+                "SELECT id, name, status, parent_id, revision, parameters FROM plan WHERE id = :p"
+            ),
+            {"p": plan_id},
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"no plan {plan_id}")
+    return dict(row)
+
+
+def list_plans(connection: Connection) -> pd.DataFrame:
+    """Return every plan with its grid count, newest first."""
+    return pd.read_sql(text("""
+        SELECT p.id, p.name, p.status, p.parent_id, p.revision, p.created_at,
+               count(g.id) AS grids
+        FROM plan p LEFT JOIN grid g ON g.plan_id = p.id
+        GROUP BY p.id ORDER BY p.id DESC
+    """), connection)  # fmt: skip
+
+
+def current_plan_id(connection: Connection) -> int | None:
+    """Return the current plan's id, if any."""
+    return connection.execute(text("SELECT id FROM plan WHERE status = 'current'")).scalar()
+
+
+def plan_content(connection: Connection, plan_id: int) -> pd.DataFrame:
+    """Return the plan's assignment: unit id → grid id, code, kind and lock."""
+    return pd.read_sql(text("""
+        SELECT a.unit_id, g.id AS grid_id, g.code, g.name, g.kind, g.locked
+        FROM assignment a JOIN grid g ON g.id = a.grid_id
+        WHERE a.plan_id = :p
+    """), connection, params={"p": plan_id})  # fmt: skip
+
+
+def copy_plan(connection: Connection, source_id: int, *, name: str, author: str) -> int:
+    """Make a draft holding the same grids and assignment as plan ``source_id``."""
+    new_id = int(connection.execute(text(
+        "INSERT INTO plan (name, author, parent_id, parameters) "
+        "SELECT :name, :author, id, parameters FROM plan WHERE id = :s RETURNING id"
+    ), {"name": name, "author": author, "s": source_id}).scalar_one())  # fmt: skip
+    connection.execute(text("""
+        INSERT INTO grid (plan_id, code, name, kind, community_id, locked, staff, households,
+                          residents, governance_load, area_m2, radius_m, polsby_popper, geom)
+        SELECT :n, code, name, kind, community_id, locked, staff, households, residents,
+               governance_load, area_m2, radius_m, polsby_popper, geom
+        FROM grid WHERE plan_id = :s
+    """), {"n": new_id, "s": source_id})  # fmt: skip
+    connection.execute(text("""
+        INSERT INTO assignment (plan_id, unit_id, grid_id)
+        SELECT :n, a.unit_id, g2.id
+        FROM assignment a JOIN grid g1 ON g1.id = a.grid_id
+        JOIN grid g2 ON g2.plan_id = :n AND g2.code = g1.code
+        WHERE a.plan_id = :s
+    """), {"n": new_id, "s": source_id})  # fmt: skip
+    return new_id
+
+
+def clear_plan(connection: Connection, plan_id: int) -> None:
+    """Remove a plan's grids and assignment (the plan row stays)."""
+    connection.execute(text("DELETE FROM grid WHERE plan_id = :p"), {"p": plan_id})
+
+
+def update_plan(connection: Connection, plan_id: int, parameters: dict[str, Any]) -> int:
+    """Record new parameters and bump the revision; return the new revision."""
+    return int(connection.execute(text(
+        "UPDATE plan SET parameters = CAST(:params AS jsonb), revision = revision + 1, "
+        "updated_at = now() WHERE id = :p RETURNING revision"
+    ), {"p": plan_id, "params": json.dumps(parameters)}).scalar_one())  # fmt: skip
+
+
+def set_radius(connection: Connection, grid_ids: pd.Series, radius_m: pd.Series) -> None:
+    """Store each grid's radius (metres)."""
+    connection.execute(text("CREATE TEMP TABLE grid_radius (id int, radius_m float8) "
+                            "ON COMMIT DROP"))  # fmt: skip
+    copy_rows(connection, "grid", pd.DataFrame({"id": grid_ids.to_numpy(),
+                                                "radius_m": radius_m.to_numpy()}),
+              into="grid_radius")  # fmt: skip
+    connection.execute(text(
+        "UPDATE grid g SET radius_m = r.radius_m FROM grid_radius r WHERE g.id = r.id"
+    ))  # fmt: skip
+    connection.execute(text("DROP TABLE grid_radius"))
+
+
+def set_locked(connection: Connection, plan_id: int, codes: list[str], locked: bool) -> int:
+    """Lock or unlock grids of a plan by code; return how many changed."""
+    return connection.execute(
+        text("UPDATE grid SET locked = :l WHERE plan_id = :p AND code = ANY(:codes)"),
+        {"l": locked, "p": plan_id, "codes": codes},
+    ).rowcount
+
+
+def grid_figures(connection: Connection, plan_id: int) -> pd.DataFrame:
+    """Return a plan's grids with their figures."""
+    return pd.read_sql(text("""
+        SELECT g.code, g.name, g.kind, r.code AS community, g.locked, g.households, g.residents,
+               g.governance_load, g.area_m2, g.radius_m, g.polsby_popper,
+               (SELECT count(*) FROM assignment a WHERE a.grid_id = g.id) AS units
+        FROM grid g JOIN region r ON r.id = g.community_id
+        WHERE g.plan_id = :p ORDER BY g.code
+    """), connection, params={"p": plan_id})  # fmt: skip
+
+
+def households_of_units(connection: Connection, unit_ids: list[int]) -> int:
+    """Return the households of the given units."""
+    if not unit_ids:
+        return 0
+    return int(connection.execute(
+        text("SELECT coalesce(sum(households), 0) FROM unit WHERE id = ANY(:ids)"),
+        {"ids": [int(i) for i in unit_ids]},
+    ).scalar_one())  # fmt: skip

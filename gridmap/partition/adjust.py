@@ -17,6 +17,7 @@ from gridmap.partition.engine import (
     Partition,
     Units,
     grid_count,
+    repair,
     report_cases,
     split_piece,
 )
@@ -47,7 +48,9 @@ def adjust(
         changed |= _merge_light(units, labels, bounds, locked_now, rng)
         if not changed:
             break
-    labels, _ = _relabel(labels)
+    frozen = np.zeros(int(labels.max()) + 1, dtype=bool)
+    frozen[list(locked_now)] = True
+    labels, _ = _relabel(repair(units, labels, bounds, frozen=frozen))
     return Partition(labels, report_cases(units, labels, bounds))
 
 

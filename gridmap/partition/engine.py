@@ -105,6 +105,7 @@ def partition(units: Units, bounds: Bounds, *, seed: int = 0) -> Partition:
             for grid in split_piece(units, part, grid_count(units, part, bounds), bounds, rng):
                 labels[grid] = next_label
                 next_label += 1
+    labels = repair(units, labels, bounds)
     cases += report_cases(units, labels, bounds)
     return Partition(labels, cases)
 
@@ -272,3 +273,68 @@ def grid_radius(units: Units, labels: NDArray[np.int64]) -> NDArray[np.float64]:
     radius = np.zeros(n)
     np.maximum.at(radius, labels, distance)
     return radius
+
+
+def repair(
+    units: Units,
+    labels: NDArray[np.int64],
+    bounds: Bounds,
+    *,
+    frozen: NDArray[np.bool_] | None = None,
+    rounds: int = 200,
+) -> NDArray[np.int64]:
+    """Move single boundary units between neighbouring grids to bring grids within bounds.
+
+    A move is made only when it keeps both grids connected and in one community, brings the
+    grid at fault nearer its bounds and does not push the other grid out of them. Units of
+    ``frozen`` grids (locked ones) never move.
+    """
+    labels = labels.copy()
+    frozen_grids = set() if frozen is None else set(np.flatnonzero(frozen).tolist())
+    graph = units.adjacency
+    for _ in range(rounds):
+        households = np.bincount(labels, weights=units.households)
+        over = households > bounds.max_households
+        under = households < bounds.min_households
+        faulty = [g for g in np.flatnonzero(over | under) if g not in frozen_grids]
+        if not faulty or not any(_fix_one(units, graph, labels, households, bounds, int(g),
+                                          frozen_grids) for g in faulty):  # fmt: skip
+            break
+    return labels
+
+
+def _fix_one(units: Units, graph: csr_matrix, labels: NDArray[np.int64],
+             households: NDArray[np.float64], bounds: Bounds, g: int,
+             frozen: set[int]) -> bool:  # fmt: skip
+    members = np.flatnonzero(labels == g)
+    heavy = households[g] > bounds.max_households
+    # pairs (unit, other grid) across g's boundary
+    rows, cols = graph[members].nonzero()
+    inner, outer = members[rows], cols
+    other = labels[outer]
+    across = (other != g) & ~np.isin(other, list(frozen))
+    inner, outer, other = inner[across], outer[across], other[across]
+    if heavy:  # give one of g's units to a neighbour with room
+        options = [
+            (u, h)
+            for u, h in zip(inner, other, strict=True)
+            if households[h] + units.households[u] <= bounds.max_households
+        ]
+    else:  # take one unit from a neighbour with households to spare
+        options = [
+            (v, g)
+            for v, h in zip(outer, other, strict=True)
+            if households[h] - units.households[v] >= bounds.min_households
+            and households[g] + units.households[v] <= bounds.max_households
+        ]
+    for u, target in sorted(options, key=lambda o: -units.households[o[0]]):
+        source = labels[u]
+        rest = np.flatnonzero(labels == source)
+        rest = rest[rest != u]
+        if len(rest) and connected_components(graph[rest][:, rest], directed=False)[0] != 1:
+            continue
+        labels[u] = target
+        households[source] -= units.households[u]
+        households[target] += units.households[u]
+        return True
+    return False

@@ -1,0 +1,242 @@
+"""Partition a draft plan on the stored city, and keep plans: new, accept, lock, diff.
+
+Loads the units (adjacency within communities, households, residents, load, centroids in the
+city's metric CRS), runs the engine in full or adjustment mode, gives grids their codes (kept
+where a grid is the same as before), and writes the plan's grids, assignment and figures in the
+caller's transaction. Dedicated grids and locked grids are kept as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import csr_matrix
+from sqlalchemy import Connection
+
+from gridmap.db import imports
+from gridmap.db import plans as db
+from gridmap.db.bulk import read_geoframe
+from gridmap.errors import Conflict, InvalidInput
+from gridmap.io.crs import metric_crs_of
+from gridmap.partition.adjust import adjust
+from gridmap.partition.codes import inherit_codes
+from gridmap.partition.engine import Bounds, Case, Units, grid_radius, partition, report_cases
+from gridmap.units.regions import adjacency
+
+Step = Callable[[str], None]
+MODES = ("full", "adjust")
+
+
+@dataclass(frozen=True)
+class PartitionSummary:
+    """What a partition produced."""
+
+    plan_id: int
+    revision: int
+    grids: int
+    in_bounds: int
+    units_moved: int
+    cases: list[Case]
+
+
+@dataclass(frozen=True)
+class CityUnits:
+    """The stored units, ready for the engine."""
+
+    ids: np.ndarray
+    community_codes: np.ndarray
+    units: Units
+
+
+def load_units(connection: Connection) -> CityUnits:
+    """Load the units with their adjacency (never across communities) in metres."""
+    frame = read_geoframe(connection, """
+        SELECT u.id, u.households, u.residents, u.governance_load, r.code AS community, u.geom
+        FROM unit u JOIN region r ON r.id = u.community_id ORDER BY u.id
+    """)  # fmt: skip
+    if frame.empty:
+        raise InvalidInput("the city has no units: run `gridmap units build` first")
+    metric = frame.to_crs(metric_crs_of(frame.geometry.values))
+    polygons = np.asarray(metric.geometry.values, dtype=object)
+    community_codes, community = np.unique(frame["community"].to_numpy(), return_inverse=True)
+    touching = adjacency(polygons).tocoo()
+    same = community[touching.row] == community[touching.col]
+    n = len(frame)
+    graph = csr_matrix((np.ones(int(same.sum())), (touching.row[same], touching.col[same])),
+                       shape=(n, n))  # fmt: skip
+    units = Units(
+        graph, frame["households"].to_numpy(np.int64), frame["residents"].to_numpy(np.int64),
+        shapely.get_coordinates(shapely.point_on_surface(polygons)), community.astype(np.int64),
+        frame["governance_load"].to_numpy(float),
+    )  # fmt: skip
+    return CityUnits(frame["id"].to_numpy(), community_codes[community], units)
+
+
+def new_plan(connection: Connection, *, name: str, source: int | None, author: str) -> int:
+    """Make a draft plan: a copy of plan ``source``, or empty."""
+    if source is None:
+        return db.insert_plan(connection, name=name, author=author, parameters={})
+    db.plan_row(connection, source)
+    return db.copy_plan(connection, source, name=name, author=author)
+
+
+def partition_plan(
+    connection: Connection,
+    plan_id: int,
+    *,
+    mode: str = "full",
+    bounds: Bounds | None = None,
+    seed: int = 0,
+    author: str = "gridmap",
+    step: Step | None = None,
+) -> PartitionSummary:
+    """Re-partition a draft plan in place (full, or adjusting its present grids).
+
+    Raises
+    ------
+    Conflict
+        When the plan is not a draft.
+    InvalidInput
+        On an unknown mode, or adjusting a plan that has no grids.
+    """
+    say = step or (lambda _: None)
+    if mode not in MODES:
+        raise InvalidInput(f"mode must be full or adjust (got {mode!r})")
+    bounds = bounds or Bounds()
+    plan = db.plan_row(connection, plan_id)
+    if plan["status"] != "draft":
+        raise Conflict(f"plan {plan_id} is {plan['status']}: only a draft can be re-partitioned")
+    say("loading units")
+    city = load_units(connection)
+    content = db.plan_content(connection, plan_id).set_index("unit_id").reindex(city.ids)
+    if mode == "adjust" and content["code"].isna().all():
+        raise InvalidInput(f"plan {plan_id} has no grids to adjust: use mode full")
+    kept = (content["kind"].eq("dedicated") | content["locked"].eq(True)).to_numpy()
+    say(f"partitioning ({mode})")
+    labels = _labels(city, content, kept, mode, bounds, seed)
+    say("coding and writing grids")
+    summary = _write(connection, plan_id, city, content, labels, bounds)
+    revision = db.update_plan(connection, plan_id, {
+        "mode": mode, "seed": seed, **asdict(bounds), "cases": len(summary[2]),
+    })  # fmt: skip
+    db.add_audit(
+        connection,
+        actor=author,
+        action=f"partition {mode}",
+        table="plan",
+        target_id=plan_id,
+        payload={"revision": revision, "grids": summary[0]},
+    )
+    moved = int((content["code"].to_numpy() != summary[3]).sum())
+    return PartitionSummary(plan_id, revision, summary[0], summary[1], moved, summary[2])
+
+
+def _labels(
+    city: CityUnits,
+    content: pd.DataFrame,
+    kept: np.ndarray,
+    mode: str,
+    bounds: Bounds,
+    seed: int,
+) -> np.ndarray:
+    """Return each unit's new grid label; kept grids keep their units."""
+    units = city.units
+    old = content["code"].fillna("").to_numpy().astype(str)
+    if mode == "adjust":
+        _, current = np.unique(old, return_inverse=True)
+        locked = pd.Series(kept).groupby(current).any().to_numpy()
+        return adjust(units, current, bounds, locked=locked, seed=seed).labels
+    labels = np.full(len(units), -1, dtype=np.int64)
+    free = np.flatnonzero(~kept)
+    sub = Units(units.adjacency[free][:, free], units.households[free], units.residents[free],
+                units.xy[free], units.community[free])  # fmt: skip
+    labels[free] = partition(sub, bounds, seed=seed).labels
+    if kept.any():
+        _, kept_labels = np.unique(old[kept], return_inverse=True)
+        labels[kept] = labels.max() + 1 + kept_labels
+    return labels
+
+
+def _write(
+    connection: Connection,
+    plan_id: int,
+    city: CityUnits,
+    content: pd.DataFrame,
+    labels: np.ndarray,
+    bounds: Bounds,
+) -> tuple[int, int, list[Case], np.ndarray]:
+    units = city.units
+    k = int(labels.max()) + 1
+    first = np.unique(labels, return_index=True)[1]
+    weight = units.households.astype(float) + 1e-9
+    total = np.bincount(labels, weights=weight)[:, None]
+    centre = (
+        np.column_stack([np.bincount(labels, weights=units.xy[:, i] * weight) for i in (0, 1)])
+        / total
+    )
+    used = imports.largest_serials(connection, "grid", 12).to_dict()
+    codes = inherit_codes(labels, content["code"].to_numpy(dtype=object), units.households,
+                          city.community_codes[first], centre, used)  # fmt: skip
+    by_code = content.dropna(subset=["code"]).drop_duplicates("code").set_index("code")
+    communities = imports.regions_by_code(connection)["id"]
+    grids = pd.DataFrame({
+        "code": codes,
+        "name": [by_code["name"].get(c) if c in by_code.index else None for c in codes],
+        "kind": [by_code["kind"].get(c, "urban") if c in by_code.index else "urban"
+                 for c in codes],
+        "community_id": communities.loc[city.community_codes[first]].to_numpy(),
+    })  # fmt: skip
+    locked = {c for c, flag in by_code["locked"].items() if flag} if len(by_code) else set()
+    db.clear_plan(connection, plan_id)
+    grid_ids = db.insert_grids(connection, plan_id, grids)
+    db.insert_assignments(connection, plan_id, pd.Series(city.ids), grid_ids.iloc[labels])
+    db.refresh_grid_figures(connection, plan_id)
+    db.set_radius(connection, grid_ids, pd.Series(grid_radius(units, labels)))
+    if locked:
+        db.set_locked(connection, plan_id, sorted(locked & set(codes)), True)
+    households = np.bincount(labels, weights=units.households, minlength=k)
+    residents = np.bincount(labels, weights=units.residents, minlength=k)
+    fine = (households >= bounds.min_households) & (households <= bounds.max_households)
+    if bounds.max_residents:
+        fine &= residents <= bounds.max_residents
+    return k, int(fine.sum()), report_cases(units, labels, bounds), codes[labels]
+
+
+def accept_plan(connection: Connection, plan_id: int, *, actor: str) -> None:
+    """Make a draft the current plan and archive the old one, in the caller's transaction."""
+    plan = db.plan_row(connection, plan_id)
+    if plan["status"] != "draft":
+        raise Conflict(f"plan {plan_id} is {plan['status']}: only a draft can be accepted")
+    if not db.plan_content(connection, plan_id).shape[0]:
+        raise InvalidInput(f"plan {plan_id} has no grids: partition it first")
+    previous = db.current_plan_id(connection)
+    db.make_current(connection, plan_id)
+    db.add_audit(connection, actor=actor, action="accept", table="plan", target_id=plan_id,
+                 payload={"archived": previous, "revision": plan["revision"]})  # fmt: skip
+
+
+def diff_plans(connection: Connection, a: int, b: int) -> dict[str, object]:
+    """Compare two plans: units moved, grids kept, split, merged, new and retired."""
+    left = db.plan_content(connection, a).set_index("unit_id")["code"]
+    right = db.plan_content(connection, b).set_index("unit_id")["code"]
+    both = pd.DataFrame({"a": left, "b": right}).dropna()
+    moved = both.loc[both["a"] != both["b"]]
+    pairs = both.groupby(["a", "b"]).size().reset_index()
+    splits = pairs.groupby("a")["b"].nunique()
+    merges = pairs.groupby("b")["a"].nunique()
+    figures_a = db.grid_figures(connection, a).set_index("code")
+    figures_b = db.grid_figures(connection, b).set_index("code")
+    return {
+        "units_moved": len(moved),
+        "households_moved": db.households_of_units(connection, moved.index.tolist()),
+        "kept": sorted(set(left) & set(right)),
+        "new": sorted(set(right) - set(left)),
+        "retired": sorted(set(left) - set(right)),
+        "split": sorted(splits.index[splits > 1]),
+        "merged": sorted(merges.index[merges > 1]),
+        "before": figures_a, "after": figures_b,
+    }  # fmt: skip

@@ -1,0 +1,119 @@
+"""Plans on the real demo city: partition, adjust, codes kept, accept, diff, locks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlalchemy import text
+
+from gridmap.errors import Conflict, InvalidInput
+from gridmap.partition.engine import Bounds
+from gridmap.partition.service import (
+    accept_plan,
+    diff_plans,
+    load_units,
+    new_plan,
+    partition_plan,
+)
+from tests.gridmap.conftest import City
+
+
+@pytest.fixture
+def city(helsinki: City):
+    savepoint = helsinki.connection.begin_nested()
+    try:
+        yield helsinki
+    finally:
+        savepoint.rollback()
+
+
+def test_a_full_partition_gives_a_valid_plan_with_figures(city: City) -> None:
+    connection = city.connection
+    plan = new_plan(connection, name="全量", source=None, author="test")
+
+    summary = partition_plan(connection, plan, mode="full", seed=1)
+
+    assert summary.grids > 10 and summary.revision == 2
+    # Helsinki's units are chunky (up to 500 households each): most grids fit, the rest are
+    # each named in a case
+    assert summary.in_bounds >= 0.7 * summary.grids
+    named = [c for c in summary.cases if c.kind == "out_of_bounds"]
+    assert summary.in_bounds + len(named) == summary.grids
+    assert city.value(f"SELECT count(*) FROM assignment WHERE plan_id = {plan}") == city.value(
+        "SELECT count(*) FROM unit"
+    )
+    bad = city.value(f"""
+        SELECT count(*) FROM grid g WHERE plan_id = {plan} AND (
+            NOT ST_IsValid(geom) OR polsby_popper IS NULL OR radius_m IS NULL
+            OR left(code, 12) <> (SELECT code FROM region WHERE id = g.community_id))
+    """)  # fmt: skip
+    assert bad == 0  # each grid valid, in its community, coded after it, with figures
+
+
+def test_adjusting_an_accepted_plan_keeps_codes_and_moves_few_units(city: City) -> None:
+    connection = city.connection
+    first = new_plan(connection, name="现状", source=None, author="test")
+    partition_plan(connection, first, mode="full", seed=1)
+    accept_plan(connection, first, actor="admin")
+    draft = new_plan(connection, name="调整", source=first, author="test")
+
+    tighter = Bounds(min_households=250, max_households=420, target_households=350,
+                     max_residents=None)  # fmt: skip
+    summary = partition_plan(connection, draft, mode="adjust", bounds=tighter, seed=1)
+    diff = diff_plans(connection, first, draft)
+
+    assert set(diff["kept"]) and len(diff["kept"]) + len(diff["retired"]) == len(diff["before"])
+    assert summary.units_moved == diff["units_moved"] < len(load_units(connection).ids) / 2
+    used = set(diff["before"].index)
+    assert not (set(diff["new"]) & used)  # no code reused
+    assert city.value(f"SELECT status FROM plan WHERE id = {first}") == "current"
+
+
+def test_accepting_archives_the_old_current_plan_in_one_go(city: City) -> None:
+    connection = city.connection
+    a = new_plan(connection, name="a", source=None, author="t")
+    partition_plan(connection, a, seed=1)
+    accept_plan(connection, a, actor="admin")
+    b = new_plan(connection, name="b", source=a, author="t")
+    accept_plan(connection, b, actor="admin")
+    statuses = connection.execute(text(
+        f"SELECT id, status FROM plan WHERE id IN ({a}, {b}) ORDER BY id"
+    )).all()  # fmt: skip
+    assert statuses == [(a, "archived"), (b, "current")]
+    assert city.value("SELECT count(*) FROM audit WHERE action = 'accept'") >= 2
+    with pytest.raises(Conflict):
+        accept_plan(connection, a, actor="admin")
+    with pytest.raises(Conflict):
+        partition_plan(connection, b)
+
+
+def test_locked_grids_never_change(city: City) -> None:
+    connection = city.connection
+    plan = new_plan(connection, name="p", source=None, author="t")
+    partition_plan(connection, plan, seed=1)
+    code, units = connection.execute(text(f"""
+        SELECT g.code, array_agg(a.unit_id ORDER BY a.unit_id) FROM grid g
+        JOIN assignment a ON a.grid_id = g.id WHERE g.plan_id = {plan}
+        GROUP BY g.code ORDER BY g.code LIMIT 1
+    """)).one()  # fmt: skip
+    connection.execute(text(f"UPDATE grid SET locked = true WHERE plan_id = {plan} "
+                            f"AND code = '{code}'"))  # fmt: skip
+
+    partition_plan(connection, plan, seed=7, bounds=Bounds(200, 350, 280, max_residents=None))
+
+    after = connection.execute(text(f"""
+        SELECT array_agg(a.unit_id ORDER BY a.unit_id), bool_and(g.locked) FROM grid g
+        JOIN assignment a ON a.grid_id = g.id WHERE g.plan_id = {plan} AND g.code = '{code}'
+    """)).one()  # fmt: skip
+    assert after == (units, True)
+
+
+def test_bad_requests_are_refused(city: City) -> None:
+    plan = new_plan(city.connection, name="p", source=None, author="t")
+    with pytest.raises(InvalidInput, match="mode"):
+        partition_plan(city.connection, plan, mode="sideways")
+    with pytest.raises(InvalidInput, match="no grids to adjust"):
+        partition_plan(city.connection, plan, mode="adjust")
+    with pytest.raises(InvalidInput, match="no grids"):
+        accept_plan(city.connection, plan, actor="admin")
+    assert np.isfinite(1.0)
