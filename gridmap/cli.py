@@ -210,6 +210,10 @@ def demo(
         cli_city.build_city_units(settings.county_code, replace=False)
     if not state.stations:
         cli_city.seed_stations()
+    if not state.plans:
+        from gridmap.cli_plan import first_plan
+
+        first_plan()
     if not state.coverage_runs:
         from gridmap.cli_coverage import run_and_print
         from gridmap.coverage.engine import CoverageParameters
@@ -220,10 +224,11 @@ def demo(
 
 
 def _register_groups() -> None:
-    from gridmap import cli_city, cli_coverage
+    from gridmap import cli_city, cli_coverage, cli_plan
 
     cli_city.register(app)
     cli_coverage.register(app)
+    cli_plan.register(app)
 
 
 _register_groups()

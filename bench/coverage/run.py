@@ -96,7 +96,16 @@ def _case(name, nodes, edges, buildings, stations):  # type: ignore[no-untyped-d
     }
 
 
-def run(case: dict, *, with_networkx: bool) -> None:  # type: ignore[type-arg]
+NODE_TIMES: dict[str, float] = {}
+
+
+def _our_nodes(net, sites):  # type: ignore[no-untyped-def]
+    graph, placed = station_graph(net, sites)
+    return dijkstra(graph, directed=True, indices=net.n_nodes + np.arange(len(placed)),
+                    min_only=True, limit=BUDGET_M)  # fmt: skip
+
+
+def run(case: dict, *, with_networkx: bool, with_pandana: bool = True) -> None:  # type: ignore[type-arg]
     """Time every contender on one case and print the ratios and the rates."""
     net, residents = case["network"], case["residents"]
     start = time.perf_counter()
@@ -114,13 +123,17 @@ def run(case: dict, *, with_networkx: bool) -> None:  # type: ignore[type-arg]
         return _buildings(net, dist[:n], sites, buildings)
 
     floor_s, floor_reach = _timed(floor)
+    NODE_TIMES["floor"], _ = _timed(lambda: dijkstra(graph, directed=True, indices=sources,
+                                                     min_only=True, limit=BUDGET_M))  # fmt: skip
+    NODE_TIMES["gridmap"], _ = _timed(lambda: _our_nodes(net, sites))
     rate = float(residents[ours.covered].sum() / residents.sum())
     rates = {"gridmap": rate, "floor": _rate(floor_reach, residents)}
     times = {"gridmap": ours_s, "floor": floor_s}
     if with_networkx:
         times["networkx"], rates["networkx"] = _networkx(net, graph, sources, sites, buildings,
                                                          residents)  # fmt: skip
-    pandana = _in_child(_pandana, net, graph, sources, sites, buildings, residents)
+    pandana = (_in_child(_pandana, net, graph, sources, sites, buildings, residents)
+               if with_pandana else None)  # fmt: skip
     if pandana is not None:
         times["pandana"], rates["pandana"] = pandana
     print(
@@ -131,6 +144,9 @@ def run(case: dict, *, with_networkx: bool) -> None:  # type: ignore[type-arg]
         ratio = seconds / ours_s
         print(f"  {who:>9}: {seconds * 1000:10.1f} ms  ({ratio:6.1f}× gridmap)  rate "
               f"{100 * rates[who]:.2f}% (Δ {100 * (rates[who] - rate):+.3f} pp)")  # fmt: skip
+    nodes_only = ", ".join(f"{who} {1000 * s:.1f} ms ({s / NODE_TIMES['gridmap']:.1f}×)"
+                           for who, s in NODE_TIMES.items())  # fmt: skip
+    print(f"  node distances alone (the shared building step left out): {nodes_only}")
     print(f"  whole city, snapping {len(residents):,} buildings included: {whole_s:.2f} s")
     if case["name"] == "demo":
         _whatif(net, buildings, residents, case["stations"])
@@ -159,10 +175,13 @@ def _networkx(net, graph, sources, sites, buildings, residents):  # type: ignore
             for node, d in nx.single_source_dijkstra_path_length(g, s, cutoff=BUDGET_M).items():
                 if node < net.n_nodes and d < best[node]:
                     best[node] = d
-        return _buildings(net, best, sites, buildings)
+        return best
 
-    seconds, reach = _timed(per_station, repeat=1)
-    return seconds, _rate(reach, residents)
+    seconds, best = _timed(per_station, repeat=1)
+    NODE_TIMES["networkx"] = seconds
+    start = time.perf_counter()
+    reach = _buildings(net, best, sites, buildings)
+    return seconds + time.perf_counter() - start, _rate(reach, residents)
 
 
 def _pandana(net, graph, sources, sites, buildings, residents):  # type: ignore[no-untyped-def]
@@ -247,11 +266,12 @@ def main() -> None:
     parser.add_argument("--cases", nargs="+", default=["demo", "1m"],
                         choices=["demo", "100k", "1m"])  # fmt: skip
     parser.add_argument("--no-networkx", action="store_true")
+    parser.add_argument("--no-pandana", action="store_true")
     args = parser.parse_args()
     for name in args.cases:
         case = demo_case() if name == "demo" else synthetic_case(
             100_000 if name == "100k" else 1_000_000)  # fmt: skip
-        run(case, with_networkx=not args.no_networkx)
+        run(case, with_networkx=not args.no_networkx, with_pandana=not args.no_pandana)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,15 @@ class DemoState:
     units: int
     stations: int
     coverage_runs: int
+    plans: int
 
 
 def demo_state(connection: Connection) -> DemoState:
     """Count the demo's buildings, units and stations."""
     row = connection.execute(text(
         "SELECT (SELECT count(*) FROM building), (SELECT count(*) FROM unit), "
-        "(SELECT count(*) FROM station), (SELECT count(*) FROM coverage_run)"
+        "(SELECT count(*) FROM station), (SELECT count(*) FROM coverage_run), "
+        "(SELECT count(*) FROM plan)"
     )).one()  # fmt: skip
     return DemoState(*row)
 

@@ -151,8 +151,32 @@ def test_a_file_that_is_not_pbf_is_refused(tmp_path: object) -> None:
         read_osm(tmp_path / "missing.osm.pbf")  # type: ignore[operator]
 
 
+def _plans_from_the_command_line(runner: CliRunner, folder: Path) -> None:
+    def run(*args: str) -> str:
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "现状" in run("plan", "list") and "current" in run("plan", "list")
+    assert "Draft plan 2" in run("plan", "new", "--from", "current", "--name", "调整")
+    out = run("partition", "--plan", "2", "--mode", "adjust", "--max", "450", "--target", "380")
+    assert "Plan 2 revision 2" in out
+    diff = run("plan", "diff", "1", "2")
+    assert "units moved" in diff and "kept" in diff and "Polsby-Popper" in diff
+    for fmt in ("geojson", "gpkg", "csv"):
+        out = run("plan", "export", "2", "--format", fmt, "--output", str(folder / f"p.{fmt}"))
+        assert "rows of plan 2" in out
+    grids = gpd.read_file(folder / "p.geojson")
+    assert len(grids) > 10 and grids["code"].str.len().eq(15).all()
+    assert "Imported" in run("import", "grids", str(folder / "p.geojson"), "--plan", "往返")
+    assert "grids locked" in run("plan", "lock", "2", grids["code"].iloc[0])
+    assert "is current" in run("plan", "accept", "2")
+    refused = runner.invoke(app, ["plan", "accept", "1"])
+    assert refused.exit_code == 1 and "archived" in refused.output
+
+
 def test_the_demo_command_builds_the_city_once(
-    cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch
+    cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     name = "gridmap_demo"
     admin = cluster.url(driver=None, database="postgres")
@@ -188,6 +212,7 @@ def test_the_demo_command_builds_the_city_once(
         siting = runner.invoke(app, ["coverage", "siting", "--k", "2", "--exact"])
         assert siting.exit_code == 0, siting.output
         assert "Suggested stations" in siting.output and "Exact (HiGHS)" in siting.output
+        _plans_from_the_command_line(runner, tmp_path)
         bad = runner.invoke(app, ["coverage", "--minutes", "-5"])
         assert bad.exit_code == 1 and "minutes must be above 0" in bad.output
         assert "Traceback" not in bad.output
