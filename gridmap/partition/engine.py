@@ -102,12 +102,44 @@ def partition(units: Units, bounds: Bounds, *, seed: int = 0) -> Partition:
     for c in np.unique(units.community):
         members = np.flatnonzero(units.community == c)
         for part in _pieces(units, members, bounds, int(c), cases):
-            for grid in split_piece(units, part, grid_count(units, part, bounds), bounds, rng):
+            for grid in _cut_within_radius(units, part, bounds, rng):
                 labels[grid] = next_label
                 next_label += 1
     labels = repair(units, labels, bounds)
     cases += report_cases(units, labels, bounds)
     return Partition(labels, cases)
+
+
+def _cut_within_radius(
+    units: Units, piece: NDArray[np.int64], bounds: Bounds, rng: np.random.Generator
+) -> list[NDArray[np.int64]]:
+    """Cut a piece into grids, more of them while one reaches beyond the service radius.
+
+    A finer cut is kept only while its grids all stay within the household bounds.
+    """
+    k = grid_count(units, piece, bounds)
+    grids = split_piece(units, piece, k, bounds, rng)
+    if bounds.radius_m is None:
+        return grids
+    most = int(units.households[piece].sum()) // bounds.min_households
+    while k < min(most, len(piece)) and max(_radius(units, g) for g in grids) > bounds.radius_m:
+        k += 1
+        finer = split_piece(units, piece, k, bounds, rng)
+        if not all(_in_bounds(units, g, bounds) for g in finer):
+            break
+        grids = finer
+    return grids
+
+
+def _in_bounds(units: Units, grid: NDArray[np.int64], bounds: Bounds) -> bool:
+    households = units.households[grid].sum()
+    return bool(bounds.min_households <= households <= bounds.max_households)
+
+
+def _radius(units: Units, grid: NDArray[np.int64]) -> float:
+    weight = units.households[grid].astype(float) + 1e-9
+    centre = (units.xy[grid] * weight[:, None]).sum(axis=0) / weight.sum()
+    return float(np.hypot(*(units.xy[grid] - centre).T).max())
 
 
 def _pieces(

@@ -107,6 +107,17 @@ def test_an_island_unit_is_named() -> None:
     check_valid(island, result.labels)
 
 
+def test_a_service_radius_asks_for_more_grids_when_the_bounds_allow() -> None:
+    strip = lattice(40, 2, np.full(80, 12))  # 960 households along a 4 km strip
+    loose = partition(strip, BOUNDS, seed=1)
+    tight = partition(strip, Bounds(300, 500, 400, max_residents=None, radius_m=700), seed=1)
+
+    assert loose.n_grids == 2 and grid_radius(strip, loose.labels).max() > 700
+    assert tight.n_grids == 3 and grid_radius(strip, tight.labels).max() <= 700
+    assert tight.cases == []
+    check_valid(strip, tight.labels)
+
+
 def test_the_radius_is_reported_and_grids_stay_compact() -> None:
     units = lattice(16, 16, np.full(256, 40))
     result = partition(units, Bounds(300, 500, 400, max_residents=None, radius_m=150), seed=3)
