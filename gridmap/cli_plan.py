@@ -176,6 +176,13 @@ def partition_command(
         f"{summary.in_bounds} within {min_households}–{max_households} households; "
         f"{summary.units_moved} units changed grid."
     )
+    with engine_from_settings() as engine, engine.connect() as connection:
+        figures = db.grid_figures(connection, plan)
+    console.print(
+        f"  Polsby-Popper mean {figures['polsby_popper'].mean():.2f}, "
+        f"min {figures['polsby_popper'].min():.2f}; largest radius "
+        f"{figures['radius_m'].max():.0f} m; households sd {figures['households'].std():.0f}."
+    )
     for case in summary.cases[:20]:
         console.print(f"  [yellow]{case.kind}[/]: {case.message}", highlight=False)
 

@@ -117,3 +117,25 @@ def test_bad_requests_are_refused(city: City) -> None:
     with pytest.raises(InvalidInput, match="no grids"):
         accept_plan(city.connection, plan, actor="admin")
     assert np.isfinite(1.0)
+
+
+def test_acceptance_is_atomic(city: City, monkeypatch: pytest.MonkeyPatch) -> None:
+    connection = city.connection
+    a = new_plan(connection, name="a", source=None, author="t")
+    partition_plan(connection, a, seed=1)
+    accept_plan(connection, a, actor="admin")
+    b = new_plan(connection, name="b", source=a, author="t")
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr("gridmap.partition.service.db.add_audit", fail)
+    attempt = connection.begin_nested()  # what the CLI's one transaction is
+    with pytest.raises(RuntimeError):
+        accept_plan(connection, b, actor="admin")
+    attempt.rollback()
+
+    statuses = dict(connection.execute(text(
+        f"SELECT id, status FROM plan WHERE id IN ({a}, {b})"
+    )).all())  # fmt: skip
+    assert statuses == {a: "current", b: "draft"}
