@@ -31,7 +31,9 @@ from scipy.sparse.csgraph import (
 from gridmap.errors import InvalidInput
 from gridmap.standards import GRID_BOUNDS
 
-ATTEMPTS = 24
+ATTEMPTS = 12
+COMFORT = 0.25
+"""Share of the bounds' width a side of several grids keeps to spare, when a cut allows."""
 """Spanning trees tried per cut before the best-balanced cut is taken as it is."""
 
 
@@ -208,9 +210,19 @@ def _bisect(
     bounds: Bounds,
     rng: np.random.Generator,
 ) -> NDArray[np.bool_]:
-    """Return the side of the best cut: within bounds for both sides when one exists."""
+    """Return the side of the best cut: within bounds for both sides when one exists.
+
+    Among the cuts within bounds, the one leaving the most compact sides wins (the least
+    spread of unit centroids about each side's centre, as k-means measures it); when no cut is
+    within bounds, the best balanced one is taken.
+    """
     weights = units.households[piece].astype(float)
     total = weights.sum()
+    xy = units.xy[piece] - units.xy[piece].mean(axis=0)
+    moments = np.column_stack([np.ones(len(piece)), xy, (xy**2).sum(axis=1)])
+    spread_all = moments[:, 3].sum() - (moments[:, 1].sum() ** 2 + moments[:, 2].sum() ** 2) / len(
+        piece
+    )
     goal = total * k_one / (k_one + k_two)
     sub = units.adjacency[piece][:, piece].tocoo()
     distance = np.hypot(*(units.xy[piece[sub.row]] - units.xy[piece[sub.col]]).T) + 1.0
@@ -223,15 +235,13 @@ def _bisect(
         tree = tree + tree.T
         root = int(rng.integers(len(piece)))
         _, parent = breadth_first_order(tree, root, directed=False)
-        below = _subtree_sums(tree, root, parent, weights)
-        low = np.array([k_one * bounds.min_households, k_two * bounds.min_households])
-        high = np.array([k_one * bounds.max_households, k_two * bounds.max_households])
-        first = (below >= low[0]) & (below <= high[0]) & (total - below >= low[1]) & (
-            total - below <= high[1])  # fmt: skip
-        second = (below >= low[1]) & (below <= high[1]) & (total - below >= low[0]) & (
-            total - below <= high[0])  # fmt: skip
-        score = np.minimum(np.abs(below - goal), np.abs(total - below - goal))
-        score = np.where(first | second, score, score + total)  # out of bounds: a last resort
+        sums = _subtree_sums(tree, root, parent, np.column_stack([weights, moments]))
+        below = sums[:, 0]
+        spread = _split_spread(sums[:, 1:], moments) / max(spread_all, 1e-9)
+        valid = _fits(below, total, k_one, k_two, bounds, 0.0)
+        comfortable = _fits(below, total, k_one, k_two, bounds, COMFORT)
+        balance = np.minimum(np.abs(below - goal), np.abs(total - below - goal)) / total
+        score = np.select([comfortable, valid], [spread, 1.0 + spread], 3.0 + balance)
         score[root] = np.inf
         v = int(np.argmin(score))
         if score[v] < best_score:
@@ -239,15 +249,51 @@ def _bisect(
             inside = _subtree_members(tree, parent, v)
             keep_small = np.abs(below[v] - goal) <= np.abs(total - below[v] - goal)
             best_side = inside if keep_small else ~inside
-        if best_score < total and best_score <= 0.05 * goal:
-            break
     return best_side
+
+
+def _fits(
+    below: NDArray[np.float64],
+    total: float,
+    k_one: int,
+    k_two: int,
+    bounds: Bounds,
+    comfort: float,
+) -> NDArray[np.bool_]:
+    """Say which cuts leave each side a total its grids can share within the bounds.
+
+    With ``comfort`` > 0, a side of several grids must keep that share of the bounds' width
+    to spare at each end, so the cuts below it can still be found.
+    """
+
+    def room(k: int) -> tuple[float, float]:
+        spare = comfort * (bounds.max_households - bounds.min_households) * (k > 1)
+        return k * bounds.min_households + spare, k * bounds.max_households - spare
+
+    (low_1, high_1), (low_2, high_2) = room(k_one), room(k_two)
+    rest = total - below
+    return ((below >= low_1) & (below <= high_1) & (rest >= low_2) & (rest <= high_2)) | (
+        (below >= low_2) & (below <= high_2) & (rest >= low_1) & (rest <= high_1))  # fmt: skip
+
+
+def _split_spread(below: NDArray[np.float64], moments: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return, for the cut above each node, the summed spread of centroids of both sides.
+
+    ``below`` holds the subtree sums of ``moments`` (count, x, y, x² + y²) under each node.
+    """
+    above = moments.sum(axis=0) - below
+
+    def spread(side: NDArray[np.float64]) -> NDArray[np.float64]:
+        n = np.maximum(side[:, 0], 1e-9)
+        return side[:, 3] - (side[:, 1] ** 2 + side[:, 2] ** 2) / n
+
+    return spread(below) + spread(above)
 
 
 def _subtree_sums(
     tree: csr_matrix, root: int, parent: NDArray[np.int32], weights: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    """Return the total weight under each node of a rooted tree, a depth level at a time."""
+    """Return the total weight (one column or several) under each node of a rooted tree."""
     depth = shortest_path(tree, indices=root, unweighted=True, directed=False).astype(np.int64)
     sums = weights.copy()
     by_depth = np.argsort(-depth, kind="stable")
