@@ -151,7 +151,9 @@ def _child(queue, name, units, polygons, k):  # type: ignore[no-untyped-def]
     queue.put((time.perf_counter() - start, labels))
 
 
-def run_case(name: str, units: Units, polygons: np.ndarray, limit_s: float) -> None:
+def run_case(
+    name: str, units: Units, polygons: np.ndarray, limit_s: float, *, peers: bool = True
+) -> None:
     """Print one case's table."""
     print(f"\n{name}: {len(units):,} units, {int(units.households.sum()):,} households, "
           f"{len(np.unique(units.community)):,} communities")  # fmt: skip
@@ -160,7 +162,7 @@ def run_case(name: str, units: Units, polygons: np.ndarray, limit_s: float) -> N
     ours_s = time.perf_counter() - start
     rows = {"gridmap": (ours_s, measure(units, polygons, ours.labels))}
     context = multiprocessing.get_context("fork")
-    for peer in ("MaxP", "RegionKMeans", "SKATER"):
+    for peer in ("MaxP", "RegionKMeans", "SKATER") if peers else ():
         queue = context.Queue()
         child = context.Process(target=_child, args=(queue, peer, units, polygons, ours.n_grids))
         child.start()
@@ -191,11 +193,12 @@ def main() -> None:
     parser.add_argument("--cases", nargs="+", default=["demo", "10k"],
                         choices=["demo", "2k", "10k", "100k"])  # fmt: skip
     parser.add_argument("--limit", type=float, default=300.0, help="seconds per peer")
+    parser.add_argument("--no-peers", action="store_true", help="time gridmap alone")
     args = parser.parse_args()
     sizes = {"2k": 2_000, "10k": 10_000, "100k": 100_000}
     for name in args.cases:
         units, polygons = demo() if name == "demo" else synthetic(sizes[name])
-        run_case(name, units, polygons, args.limit)
+        run_case(name, units, polygons, args.limit, peers=not args.no_peers)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from scipy.sparse.csgraph import (
 from gridmap.errors import InvalidInput
 from gridmap.standards import GRID_BOUNDS
 
-ATTEMPTS = 12
+ATTEMPTS = 8
 COMFORT = 0.25
 """Share of the bounds' width a side of several grids keeps to spare, when a cut allows."""
 """Spanning trees tried per cut before the best-balanced cut is taken as it is."""
