@@ -52,8 +52,16 @@ class CityUnits:
     units: Units
 
 
+BARRIER_KINDS = ("motorway", "motorway_link")
+"""Street kinds no grid reaches across (with water): no one walks over them. Trunk roads and
+railways are left out for now: most trunk roads have crossings, and railways cut so many units
+apart in a city centre (Helsinki's station yard) that derived communities fall to pieces."""
+BARRIER_SHARE = 0.5
+"""Units whose shared boundary runs along a barrier for more than this share are not linked."""
+
+
 def load_units(connection: Connection) -> CityUnits:
-    """Load the units with their adjacency (never across communities) in metres."""
+    """Load the units with their adjacency (never across communities or barriers) in metres."""
     frame = read_geoframe(connection, """
         SELECT u.id, u.households, u.residents, u.governance_load, r.code AS community, u.geom
         FROM unit u JOIN region r ON r.id = u.community_id ORDER BY u.id
@@ -64,7 +72,13 @@ def load_units(connection: Connection) -> CityUnits:
     polygons = np.asarray(metric.geometry.values, dtype=object)
     community_codes, community = np.unique(frame["community"].to_numpy(), return_inverse=True)
     touching = adjacency(polygons).tocoo()
-    same = community[touching.row] == community[touching.col]
+    barriers = read_geoframe(connection, """
+        SELECT geom FROM street WHERE kind = ANY(:kinds)
+        UNION ALL SELECT ST_Boundary(geom) FROM water
+    """, {"kinds": list(BARRIER_KINDS)})  # fmt: skip
+    lines = np.asarray(barriers.to_crs(metric.crs).geometry.values, dtype=object)
+    crossing = across_barriers(polygons, touching.row, touching.col, lines)
+    same = (community[touching.row] == community[touching.col]) & ~crossing
     n = len(frame)
     graph = csr_matrix((np.ones(int(same.sum())), (touching.row[same], touching.col[same])),
                        shape=(n, n))  # fmt: skip
@@ -74,6 +88,25 @@ def load_units(connection: Connection) -> CityUnits:
         frame["governance_load"].to_numpy(float),
     )  # fmt: skip
     return CityUnits(frame["id"].to_numpy(), community_codes[community], units)
+
+
+def across_barriers(
+    polygons: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    barriers: np.ndarray,
+    *,
+    width_m: float = 5.0,
+) -> np.ndarray:
+    """Say which neighbouring pairs share a boundary that mostly runs along a barrier line."""
+    if not len(barriers) or not len(left):
+        return np.zeros(len(left), dtype=bool)
+    shared = shapely.intersection(
+        shapely.boundary(polygons[left]), shapely.boundary(polygons[right])
+    )
+    zone = shapely.union_all(shapely.buffer(barriers, width_m, quad_segs=2))
+    along = shapely.length(shapely.intersection(shared, zone))
+    return along > BARRIER_SHARE * np.maximum(shapely.length(shared), 1e-9)
 
 
 def new_plan(connection: Connection, *, name: str, source: int | None, author: str) -> int:

@@ -139,3 +139,19 @@ def test_acceptance_is_atomic(city: City, monkeypatch: pytest.MonkeyPatch) -> No
         f"SELECT id, status FROM plan WHERE id IN ({a}, {b})"
     )).all())  # fmt: skip
     assert statuses == {a: "current", b: "draft"}
+
+
+def test_no_grid_reaches_across_a_trunk_road_or_water() -> None:
+    from shapely import LineString, box
+
+    from gridmap.partition.service import across_barriers
+
+    polygons = np.array([box(0, 0, 100, 100), box(100, 0, 200, 100), box(0, 100, 100, 200)],
+                        dtype=object)  # fmt: skip
+    trunk = np.array([LineString([(100, -50), (100, 150)])], dtype=object)  # between 0 and 1
+
+    crossing = across_barriers(polygons, np.array([0, 0]), np.array([1, 2]), trunk)
+
+    assert crossing.tolist() == [True, False]
+    assert not across_barriers(polygons, np.array([0]), np.array([1]),
+                               np.empty(0, dtype=object)).any()  # fmt: skip
