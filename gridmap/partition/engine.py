@@ -25,7 +25,6 @@ from scipy.sparse.csgraph import (
     breadth_first_order,
     connected_components,
     minimum_spanning_tree,
-    shortest_path,
 )
 
 from gridmap.errors import InvalidInput
@@ -232,10 +231,9 @@ def _bisect(
         tree = minimum_spanning_tree(
             csr_matrix((jitter, (sub.row, sub.col)), shape=(len(piece),) * 2)
         )
-        tree = tree + tree.T
         root = int(rng.integers(len(piece)))
-        _, parent = breadth_first_order(tree, root, directed=False)
-        sums = _subtree_sums(tree, root, parent, np.column_stack([weights, moments]))
+        order, parent = breadth_first_order(tree, root, directed=False)
+        sums = _subtree_sums(order, parent, np.column_stack([weights, moments]))
         below = sums[:, 0]
         spread = _split_spread(sums[:, 1:], moments) / max(spread_all, 1e-9)
         valid = _fits(below, total, k_one, k_two, bounds, 0.0)
@@ -291,10 +289,15 @@ def _split_spread(below: NDArray[np.float64], moments: NDArray[np.float64]) -> N
 
 
 def _subtree_sums(
-    tree: csr_matrix, root: int, parent: NDArray[np.int32], weights: NDArray[np.float64]
+    order: NDArray[np.int32], parent: NDArray[np.int32], weights: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    """Return the total weight (one column or several) under each node of a rooted tree."""
-    depth = shortest_path(tree, indices=root, unweighted=True, directed=False).astype(np.int64)
+    """Return the total weight (one column or several) under each node of a BFS tree.
+
+    Depths follow from the breadth-first order; sums then climb a depth level at a time.
+    """
+    depth = np.zeros(len(order), dtype=np.int64)
+    for node in order[1:]:  # parents come first in a breadth-first order
+        depth[node] = depth[parent[node]] + 1
     sums = weights.copy()
     by_depth = np.argsort(-depth, kind="stable")
     levels = np.split(by_depth, np.flatnonzero(np.diff(depth[by_depth])) + 1)
