@@ -1,9 +1,10 @@
-"""Benchmark: the partition engine against spopt's MaxP, RegionKMeans and SKATER.
+"""Benchmark: the partition engine against spopt's MaxP, RegionKMeans and SKATER, and GerryChain.
 
 All contenders get the same units, the same adjacency (no link across a community boundary)
 and, where they accept them, the same bounds (300–500 households): MaxP and SKATER take the
 minimum as its threshold; SKATER and RegionKMeans (which take no household bound) take
-gridmap's grid count. Each peer runs in a forked
+gridmap's grid count; GerryChain's recursive tree partition runs per community with gridmap's
+grid count and a population tolerance of ±25% around the mean (the 300–500 band). Each peer runs in a forked
 process and is reported as not finished past the time limit.
 
 Cases: the Helsinki demo's units (built in a private PostGIS), and synthetic cities of 10k and
@@ -127,6 +128,35 @@ def measure(units: Units, polygons: np.ndarray, labels: np.ndarray) -> dict[str,
     }  # fmt: skip
 
 
+def _gerrychain(units: Units, labels: np.ndarray) -> np.ndarray:
+    """GerryChain's recursive tree partition, per community, with gridmap's grid counts."""
+    import networkx as nx
+    from gerrychain import Graph
+    from gerrychain.partition.initial_partition_generators import recursive_tree_part
+
+    result = np.full(len(units), -1, dtype=np.int64)
+    next_label = 0
+    for c in np.unique(units.community):
+        members = np.flatnonzero(units.community == c)
+        k = len(np.unique(labels[members]))
+        sub = units.adjacency[members][:, members].tocoo()
+        g = nx.Graph()
+        g.add_nodes_from((i, {"households": int(units.households[m])})
+                         for i, m in enumerate(members))  # fmt: skip
+        g.add_edges_from(zip(sub.row.tolist(), sub.col.tolist(), strict=True))
+        if k == 1 or not nx.is_connected(g):
+            result[members] = next_label
+            next_label += 1
+            continue
+        total = units.households[members].sum()
+        parts = recursive_tree_part(Graph.from_networkx(g), range(k), total / k, "households",
+                                    0.25, rng=0)  # 400 ± 25%: the 300–500 bounds  # fmt: skip
+        for node, part in parts.items():
+            result[members[node]] = next_label + part
+        next_label += k
+    return result
+
+
 def _spopt(name: str, units: Units, polygons: np.ndarray, k: int) -> np.ndarray:
     import geopandas as gpd
     import libpysal
@@ -150,9 +180,9 @@ def _spopt(name: str, units: Units, polygons: np.ndarray, k: int) -> np.ndarray:
     return np.asarray(model.labels_)
 
 
-def _child(queue, name, units, polygons, k):  # type: ignore[no-untyped-def]
+def _child(queue, name, units, polygons, k, ours):  # type: ignore[no-untyped-def]
     start = time.perf_counter()
-    labels = _spopt(name, units, polygons, k)
+    labels = _gerrychain(units, ours) if name == "GerryChain" else _spopt(name, units, polygons, k)
     queue.put((time.perf_counter() - start, labels))
 
 
@@ -167,9 +197,10 @@ def run_case(
     ours_s = time.perf_counter() - start
     rows = {"gridmap": (ours_s, measure(units, polygons, ours.labels))}
     context = multiprocessing.get_context("fork")
-    for peer in ("MaxP", "RegionKMeans", "SKATER") if peers else ():
+    for peer in ("MaxP", "RegionKMeans", "SKATER", "GerryChain") if peers else ():
         queue = context.Queue()
-        child = context.Process(target=_child, args=(queue, peer, units, polygons, ours.n_grids))
+        arguments = (queue, peer, units, polygons, ours.n_grids, ours.labels)
+        child = context.Process(target=_child, args=arguments)
         child.start()
         child.join(limit_s)
         if child.is_alive():
