@@ -4,8 +4,8 @@ All contenders get the same units, the same adjacency (no link across a communit
 and, where they accept them, the same bounds (300–500 households): MaxP and SKATER take the
 minimum as its threshold; SKATER and RegionKMeans (which take no household bound) take
 gridmap's grid count; GerryChain's recursive tree partition runs per community with gridmap's
-grid count and a population tolerance of ±25% around the mean (the 300–500 band). Each peer runs in a forked
-process and is reported as not finished past the time limit.
+grid count and a population tolerance of ±25% around the mean (the 300–500 band). Each peer
+runs in a forked process and is reported as not finished past the time limit.
 
 Cases: the Helsinki demo's units (built in a private PostGIS), and synthetic cities of 10k and
 100k units (Voronoi cells of a jittered lattice, communities of about 40 units, 20–150
