@@ -64,6 +64,18 @@ def _fill_codes(
     return codes
 
 
+def _check_prefix(
+    code: pd.Series, community: pd.Series, labels: np.ndarray, problems: Problems
+) -> None:
+    """Report codes that do not start with their community's code."""
+    wrong = code.notna() & community.notna() & (code.str[:COMMUNITY_CODE_DIGITS] != community)
+    problems.add_where(
+        labels, wrong.to_numpy(),
+        [f"code {c} does not start with its community's code {m}"
+         for c, m in zip(code[wrong], community[wrong], strict=True)],
+    )  # fmt: skip
+
+
 def prepare_units(
     connection: Connection, frame: gpd.GeoDataFrame, problems: Problems, options: ImportOptions
 ) -> Prepared:
@@ -89,12 +101,7 @@ def prepare_units(
     outside = community.isna() & ~unknown & frame.geometry.notna()
     problems.add_where(labels, outside.to_numpy(), "lies in no community")
     code = column(frame, "code")
-    wrong = code.notna() & community.notna() & (code.str[:COMMUNITY_CODE_DIGITS] != community)
-    problems.add_where(
-        labels, wrong.to_numpy(),
-        [f"code {c} does not start with its community's code {m}"
-         for c, m in zip(code[wrong], community[wrong], strict=True)],
-    )  # fmt: skip
+    _check_prefix(code, community, labels, problems)
     xy = _inner_xy(units_m)
     used = db.largest_serials(connection, "unit", COMMUNITY_CODE_DIGITS)
     code = _fill_codes(code, community, xy, used, digits=UNIT_SERIAL_DIGITS, problems=problems)
@@ -155,12 +162,7 @@ def prepare_grids(
     )  # fmt: skip
     community.index = frame.index
     code = column(frame, "code")
-    wrong = code.notna() & community.notna() & (code.str[:COMMUNITY_CODE_DIGITS] != community)
-    problems.add_where(
-        labels, wrong.to_numpy(),
-        [f"code {c} does not start with its community's code {m}"
-         for c, m in zip(code[wrong], community[wrong], strict=True)],
-    )  # fmt: skip
+    _check_prefix(code, community, labels, problems)
     used = db.largest_serials(connection, "grid", COMMUNITY_CODE_DIGITS)
     code = _fill_codes(
         code, community, _inner_xy(grids_m), used, digits=GRID_SERIAL_DIGITS, problems=problems
