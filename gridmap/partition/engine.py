@@ -362,7 +362,7 @@ def repair(
     bounds: Bounds,
     *,
     frozen: NDArray[np.bool_] | None = None,
-    rounds: int = 200,
+    rounds: int = 50,
 ) -> NDArray[np.int64]:
     """Move single boundary units between neighbouring grids to bring grids within bounds.
 
@@ -378,8 +378,9 @@ def repair(
         over = households > bounds.max_households
         under = households < bounds.min_households
         faulty = [g for g in np.flatnonzero(over | under) if g not in frozen_grids]
-        if not faulty or not any(_fix_one(units, graph, labels, households, bounds, int(g),
-                                          frozen_grids) for g in faulty):  # fmt: skip
+        moved = [_fix_one(units, graph, labels, households, bounds, int(g), frozen_grids)
+                 for g in faulty]  # every faulty grid gets its move each round  # fmt: skip
+        if not any(moved):
             break
     return labels
 
