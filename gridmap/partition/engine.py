@@ -31,6 +31,8 @@ from gridmap.errors import InvalidInput
 from gridmap.standards import GRID_BOUNDS
 
 ATTEMPTS = 8
+LOAD_WEIGHT = 0.3
+"""How much an uneven share of governance load counts against a cut, beside compactness."""
 COMFORT = 0.25
 """Share of the bounds' width a side of several grids keeps to spare, when a cut allows."""
 """Spanning trees tried per cut before the best-balanced cut is taken as it is."""
@@ -223,6 +225,7 @@ def _bisect(
         piece
     )
     goal = total * k_one / (k_one + k_two)
+    load = np.zeros(len(piece)) if units.load is None else units.load[piece].astype(float)
     sub = units.adjacency[piece][:, piece].tocoo()
     distance = np.hypot(*(units.xy[piece[sub.row]] - units.xy[piece[sub.col]]).T) + 1.0
     best_side, best_score = None, np.inf
@@ -233,9 +236,11 @@ def _bisect(
         )
         root = int(rng.integers(len(piece)))
         order, parent = breadth_first_order(tree, root, directed=False)
-        sums = _subtree_sums(order, parent, np.column_stack([weights, moments]))
+        sums = _subtree_sums(order, parent, np.column_stack([weights, moments, load]))
         below = sums[:, 0]
-        spread = _split_spread(sums[:, 1:], moments) / max(spread_all, 1e-9)
+        spread = _split_spread(sums[:, 1:5], moments) / max(spread_all, 1e-9)
+        spread += LOAD_WEIGHT * _load_imbalance(sums[:, 5], load.sum(), below, total, goal,
+                                                k_one, k_two)  # fmt: skip
         valid = _fits(below, total, k_one, k_two, bounds, 0.0)
         comfortable = _fits(below, total, k_one, k_two, bounds, COMFORT)
         balance = np.minimum(np.abs(below - goal), np.abs(total - below - goal)) / total
@@ -248,6 +253,25 @@ def _bisect(
             keep_small = np.abs(below[v] - goal) <= np.abs(total - below[v] - goal)
             best_side = inside if keep_small else ~inside
     return best_side
+
+
+def _load_imbalance(
+    load_below: NDArray[np.float64],
+    whole: float,
+    below: NDArray[np.float64],
+    total: float,
+    goal: float,
+    k_one: int,
+    k_two: int,
+) -> NDArray[np.float64]:
+    """Return how unevenly each cut shares governance load per grid (0 when even, or no load)."""
+    if whole <= 0:
+        return np.zeros(len(below))
+    inside_first = np.abs(below - goal) <= np.abs(total - below - goal)
+    k_in = np.where(inside_first, k_one, k_two)
+    k_out = np.where(inside_first, k_two, k_one)
+    per_grid = whole / (k_one + k_two)
+    return np.abs(load_below / k_in - (whole - load_below) / k_out) / per_grid
 
 
 def _fits(

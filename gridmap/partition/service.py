@@ -186,7 +186,8 @@ def _labels(
     labels = np.full(len(units), -1, dtype=np.int64)
     free = np.flatnonzero(~kept)
     sub = Units(units.adjacency[free][:, free], units.households[free], units.residents[free],
-                units.xy[free], units.community[free])  # fmt: skip
+                units.xy[free], units.community[free],
+                None if units.load is None else units.load[free])  # fmt: skip
     labels[free] = partition(sub, bounds, seed=seed).labels
     if kept.any():
         _, kept_labels = np.unique(old[kept], return_inverse=True)

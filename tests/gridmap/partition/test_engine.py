@@ -166,3 +166,20 @@ def test_adjustment_merges_a_light_grid_and_never_touches_a_locked_one() -> None
     households = np.bincount(fixed.labels, weights=units.households)
     assert ((households >= 300) & (households <= 500)).all()
     assert fixed.n_grids == 4
+
+
+def test_governance_load_is_shared_more_evenly_when_given() -> None:
+    plain = lattice(16, 16, np.full(256, 40))
+    load = np.zeros(256)
+    load[:48] = 30.0  # three rows of busy units along one edge (a market street, say)
+    loaded = Units(plain.adjacency, plain.households, plain.residents, plain.xy,
+                   plain.community, load)  # fmt: skip
+
+    without = partition(plain, BOUNDS, seed=4).labels
+    with_load = partition(loaded, BOUNDS, seed=4).labels
+
+    def spread(labels: np.ndarray) -> float:
+        return float(np.std(np.bincount(labels, weights=load)))
+
+    check_valid(loaded, with_load)
+    assert spread(with_load) < spread(without)
