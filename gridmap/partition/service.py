@@ -24,7 +24,8 @@ from gridmap.errors import Conflict, InvalidInput
 from gridmap.io.crs import metric_crs_of
 from gridmap.partition.adjust import adjust
 from gridmap.partition.codes import inherit_codes
-from gridmap.partition.engine import Bounds, Case, Units, grid_radius, partition, report_cases
+from gridmap.partition.engine import Bounds, Case, Units, grid_radius, partition
+from gridmap.standards import GRID_BOUNDS
 from gridmap.units.regions import adjacency
 
 Step = Callable[[str], None]
@@ -150,11 +151,13 @@ def partition_plan(
         raise InvalidInput(f"plan {plan_id} has no grids to adjust: use mode full")
     kept = (content["kind"].eq("dedicated") | content["locked"].eq(True)).to_numpy()
     say(f"partitioning ({mode})")
-    labels = _labels(city, content, kept, mode, bounds, seed)
+    by_kind = kind_bounds(bounds)
+    labels, cases = _labels(city, content, kept, mode, by_kind, seed)
     say("coding and writing grids")
-    summary = _write(connection, plan_id, city, content, labels, bounds)
+    summary = _write(connection, plan_id, city, content, labels, by_kind)
     revision = db.update_plan(connection, plan_id, {
-        "mode": mode, "seed": seed, **asdict(bounds), "cases": len(summary[2]),
+        "mode": mode, "seed": seed, "cases": len(cases),
+        "bounds": {kind: asdict(b) for kind, b in by_kind.items()},
     })  # fmt: skip
     db.add_audit(
         connection,
@@ -164,8 +167,42 @@ def partition_plan(
         target_id=plan_id,
         payload={"revision": revision, "grids": summary[0]},
     )
-    moved = int((content["code"].to_numpy() != summary[3]).sum())
-    return PartitionSummary(plan_id, revision, summary[0], summary[1], moved, summary[2])
+    moved = int((content["code"].to_numpy() != summary[2]).sum())
+    return PartitionSummary(plan_id, revision, summary[0], summary[1], moved, cases)
+
+
+def community_kind(code: str) -> str:
+    """Return the grid kind of a community by its street part (DESIGN.md §5).
+
+    Streets (001–099) are urban, towns (100–199) suburban, townships (200–399) rural.
+
+    >>> [community_kind(c) for c in ("510107001002", "510107105003", "510107201001")]
+    ['urban', 'suburban', 'rural']
+    """
+    serial = int(code[6:9]) if len(code) >= 9 and code[6:9].isdigit() else 1
+    return "urban" if serial < 100 else "suburban" if serial < 200 else "rural"
+
+
+def kind_bounds(bounds: Bounds | None) -> dict[str, Bounds]:
+    """Return the bounds of each grid kind: the given ones for urban and suburban grids.
+
+    Rural grids keep their own household bounds (DESIGN.md §6), with the given radius.
+    """
+    radius = None if bounds is None else bounds.radius_m
+    by_kind = {
+        kind: Bounds(b.min_households, b.max_households, b.target_households, b.max_residents,
+                     radius)
+        for kind, b in GRID_BOUNDS.items()
+    }  # fmt: skip
+    if bounds is not None:
+        by_kind["urban"] = by_kind["suburban"] = bounds
+    return by_kind
+
+
+def _subset(units: Units, members: np.ndarray) -> Units:
+    return Units(units.adjacency[members][:, members], units.households[members],
+                 units.residents[members], units.xy[members], units.community[members],
+                 None if units.load is None else units.load[members])  # fmt: skip
 
 
 def _labels(
@@ -173,26 +210,36 @@ def _labels(
     content: pd.DataFrame,
     kept: np.ndarray,
     mode: str,
-    bounds: Bounds,
+    bounds: dict[str, Bounds],
     seed: int,
-) -> np.ndarray:
-    """Return each unit's new grid label; kept grids keep their units."""
+) -> tuple[np.ndarray, list[Case]]:
+    """Return each unit's new grid label, and the cases; kept grids keep their units.
+
+    Communities are partitioned by their own kind's bounds (urban, suburban, rural).
+    """
     units = city.units
     old = content["code"].fillna("").to_numpy().astype(str)
-    if mode == "adjust":
-        _, current = np.unique(old, return_inverse=True)
-        locked = pd.Series(kept).groupby(current).any().to_numpy()
-        return adjust(units, current, bounds, locked=locked, seed=seed).labels
+    kinds = np.array([community_kind(c) for c in city.community_codes], dtype=object)
     labels = np.full(len(units), -1, dtype=np.int64)
-    free = np.flatnonzero(~kept)
-    sub = Units(units.adjacency[free][:, free], units.households[free], units.residents[free],
-                units.xy[free], units.community[free],
-                None if units.load is None else units.load[free])  # fmt: skip
-    labels[free] = partition(sub, bounds, seed=seed).labels
-    if kept.any():
+    cases: list[Case] = []
+    _, current = np.unique(old, return_inverse=True)
+    for kind in np.unique(kinds):
+        members = np.flatnonzero((kinds == kind) & ((mode == "adjust") | ~kept))
+        if not len(members):
+            continue
+        sub = _subset(units, members)
+        if mode == "adjust":
+            _, local = np.unique(current[members], return_inverse=True)
+            locked = pd.Series(kept[members]).groupby(local).any().to_numpy()
+            result = adjust(sub, local, bounds[kind], locked=locked, seed=seed)
+        else:
+            result = partition(sub, bounds[kind], seed=seed)
+        labels[members] = result.labels + labels.max() + 1
+        cases += result.cases
+    if mode == "full" and kept.any():
         _, kept_labels = np.unique(old[kept], return_inverse=True)
         labels[kept] = labels.max() + 1 + kept_labels
-    return labels
+    return labels, cases
 
 
 def _write(
@@ -201,8 +248,8 @@ def _write(
     city: CityUnits,
     content: pd.DataFrame,
     labels: np.ndarray,
-    bounds: Bounds,
-) -> tuple[int, int, list[Case], np.ndarray]:
+    bounds: dict[str, Bounds],
+) -> tuple[int, int, np.ndarray]:
     units = city.units
     k = int(labels.max()) + 1
     first = np.unique(labels, return_index=True)[1]
@@ -220,8 +267,8 @@ def _write(
     grids = pd.DataFrame({
         "code": codes,
         "name": [by_code["name"].get(c) if c in by_code.index else None for c in codes],
-        "kind": [by_code["kind"].get(c, "urban") if c in by_code.index else "urban"
-                 for c in codes],
+        "kind": [by_code["kind"].get(c) if c in by_code.index else community_kind(community)
+                 for c, community in zip(codes, city.community_codes[first], strict=True)],
         "community_id": communities.loc[city.community_codes[first]].to_numpy(),
     })  # fmt: skip
     locked = {c for c, flag in by_code["locked"].items() if flag} if len(by_code) else set()
@@ -234,10 +281,12 @@ def _write(
         db.set_locked(connection, plan_id, sorted(locked & set(codes)), True)
     households = np.bincount(labels, weights=units.households, minlength=k)
     residents = np.bincount(labels, weights=units.residents, minlength=k)
-    fine = (households >= bounds.min_households) & (households <= bounds.max_households)
-    if bounds.max_residents:
-        fine &= residents <= bounds.max_residents
-    return k, int(fine.sum()), report_cases(units, labels, bounds), codes[labels]
+    own = [bounds[community_kind(c)] for c in city.community_codes[first]]
+    low = np.array([b.min_households for b in own])
+    high = np.array([b.max_households for b in own])
+    cap = np.array([b.max_residents or np.inf for b in own])
+    fine = (households >= low) & (households <= high) & (residents <= cap)
+    return k, int(fine.sum()), codes[labels]
 
 
 def accept_plan(connection: Connection, plan_id: int, *, actor: str) -> None:

@@ -154,3 +154,15 @@ def test_no_grid_reaches_across_a_trunk_road_or_water() -> None:
     assert crossing.tolist() == [True, False]
     assert not across_barriers(polygons, np.array([0]), np.array([1]),
                                np.empty(0, dtype=object)).any()  # fmt: skip
+
+
+def test_rural_communities_keep_their_own_bounds() -> None:
+    from gridmap.partition.service import community_kind, kind_bounds
+
+    given = Bounds(200, 350, 280, max_residents=None, radius_m=600)
+    by_kind = kind_bounds(given)
+
+    assert by_kind["urban"] == by_kind["suburban"] == given
+    assert (by_kind["rural"].min_households, by_kind["rural"].max_households) == (200, 400)
+    assert by_kind["rural"].radius_m == 600
+    assert community_kind("510107203004") == "rural"
