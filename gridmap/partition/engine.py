@@ -33,6 +33,8 @@ from gridmap.standards import GRID_BOUNDS
 ATTEMPTS = 8
 LOAD_WEIGHT = 0.3
 """How much an uneven share of governance load counts against a cut, beside compactness."""
+REFINE_ROUNDS = 10
+"""Rounds of compactness moves after the cuts (each moves at most one unit per grid)."""
 COMFORT = 0.25
 """Share of the bounds' width a side of several grids keeps to spare, when a cut allows."""
 """Spanning trees tried per cut before the best-balanced cut is taken as it is."""
@@ -108,7 +110,7 @@ def partition(units: Units, bounds: Bounds, *, seed: int = 0) -> Partition:
             for grid in _cut_within_radius(units, part, bounds, rng):
                 labels[grid] = next_label
                 next_label += 1
-    labels = repair(units, labels, bounds)
+    labels = refine(units, repair(units, labels, bounds), bounds)
     cases += report_cases(units, labels, bounds)
     return Partition(labels, cases)
 
@@ -444,3 +446,67 @@ def _fix_one(units: Units, graph: csr_matrix, labels: NDArray[np.int64],
         households[target] += units.households[u]
         return True
     return False
+
+
+def refine(
+    units: Units, labels: NDArray[np.int64], bounds: Bounds, *, rounds: int = REFINE_ROUNDS
+) -> NDArray[np.int64]:
+    """Make grids more compact by moving boundary units to the neighbour whose centre is nearer.
+
+    The k-means step under constraints: a move is made only when it keeps both grids within
+    the household bounds (and the residents cap), keeps the donor connected, does not make the
+    two grids' governance load more uneven, and brings the unit nearer its grid's centre. Each
+    grid gives or takes at most one unit per round.
+    """
+    labels = labels.copy()
+    graph = units.adjacency.tocoo()
+    for _ in range(rounds):
+        k = int(labels.max()) + 1
+        count = np.bincount(labels, minlength=k).astype(float)
+        centre = np.column_stack([np.bincount(labels, weights=units.xy[:, i], minlength=k)
+                                  for i in (0, 1)]) / np.maximum(count, 1)[:, None]  # fmt: skip
+        u, v = graph.row, graph.col
+        g, h = labels[u], labels[v]
+        across = g != h
+        u, g, h = u[across], g[across], h[across]
+        gain = (((units.xy[u] - centre[g]) ** 2).sum(axis=1)
+                - ((units.xy[u] - centre[h]) ** 2).sum(axis=1))  # fmt: skip
+        order = np.argsort(-gain)
+        order = order[gain[order] > 0]
+        households = np.bincount(labels, weights=units.households, minlength=k)
+        residents = np.bincount(labels, weights=units.residents, minlength=k)
+        load = np.zeros(len(units)) if units.load is None else units.load
+        grid_load = np.bincount(labels, weights=load, minlength=k)
+        touched: set[int] = set()
+        moved = 0
+        for i in order:
+            unit, source, target = int(u[i]), int(g[i]), int(h[i])
+            if source in touched or target in touched or labels[unit] != source:
+                continue
+            w, r = units.households[unit], units.residents[unit]
+            if (
+                households[source] - w < bounds.min_households
+                or households[target] + w > bounds.max_households
+                or (bounds.max_residents and residents[target] + r > bounds.max_residents)
+            ):
+                continue  # fmt: skip
+            gap = abs(grid_load[source] - grid_load[target])
+            if abs(grid_load[source] - grid_load[target] - 2 * load[unit]) > gap:
+                continue  # never at the cost of a more uneven load
+            rest = np.flatnonzero(labels == source)
+            rest = rest[rest != unit]
+            sub = units.adjacency[rest][:, rest]
+            if not len(rest) or connected_components(sub, directed=False)[0] != 1:
+                continue
+            labels[unit] = target
+            households[source] -= w
+            households[target] += w
+            residents[source] -= r
+            residents[target] += r
+            grid_load[source] -= load[unit]
+            grid_load[target] += load[unit]
+            touched.update((source, target))
+            moved += 1
+        if not moved:
+            break
+    return labels
