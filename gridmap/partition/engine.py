@@ -477,6 +477,8 @@ def refine(
         residents = np.bincount(labels, weights=units.residents, minlength=k)
         load = np.zeros(len(units)) if units.load is None else units.load
         grid_load = np.bincount(labels, weights=load, minlength=k)
+        by_grid = np.argsort(labels, kind="stable")  # members of every grid, for this round:
+        starts = np.searchsorted(labels[by_grid], np.arange(k + 1))  # valid while untouched
         touched: set[int] = set()
         moved = 0
         for i in order:
@@ -493,7 +495,7 @@ def refine(
             gap = abs(grid_load[source] - grid_load[target])
             if abs(grid_load[source] - grid_load[target] - 2 * load[unit]) > gap:
                 continue  # never at the cost of a more uneven load
-            rest = np.flatnonzero(labels == source)
+            rest = by_grid[starts[source] : starts[source + 1]]
             rest = rest[rest != unit]
             sub = units.adjacency[rest][:, rest]
             if not len(rest) or connected_components(sub, directed=False)[0] != 1:
