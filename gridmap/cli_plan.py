@@ -160,12 +160,16 @@ def partition_command(
     max_households: Annotated[int, typer.Option("--max")] = URBAN.max_households,
     max_residents: Annotated[int | None, typer.Option()] = URBAN.max_residents,
     radius: Annotated[float | None, typer.Option(help="Service radius, metres.")] = None,
+    radius_by: Annotated[
+        str, typer.Option(help="Measure the radius straight, or walk on the network.")
+    ] = "straight",
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Re-partition a draft plan into grids within household bounds."""
-    bounds = Bounds(min_households, max_households, target, max_residents, radius)
+    bounds = Bounds(min_households, max_households, target, max_residents, radius, radius_by)
+    walking = radius is not None and radius_by == "walk"
     with (
-        steps("Partition", total=3) as step,
+        steps("Partition", total=4 if walking else 3) as step,
         engine_from_settings() as engine,
         engine.begin() as connection,
     ):

@@ -94,11 +94,12 @@ def _units(polygons: np.ndarray, households: np.ndarray, community: np.ndarray) 
     touching = adjacency(polygons).tocoo()
     same = community[touching.row] == community[touching.col]
     n = len(polygons)
-    graph = csr_matrix((np.ones(int(same.sum())), (touching.row[same], touching.col[same])),
+    graph = csr_matrix((touching.data[same], (touching.row[same], touching.col[same])),
                        shape=(n, n))  # fmt: skip
     return Units(graph, households.astype(np.int64), np.round(households * 2.62).astype(np.int64),
                  shapely.get_coordinates(shapely.point_on_surface(polygons)),
-                 np.unique(community, return_inverse=True)[1].astype(np.int64))  # fmt: skip
+                 np.unique(community, return_inverse=True)[1].astype(np.int64), None,
+                 shapely.area(polygons), shapely.length(polygons))  # fmt: skip
 
 
 def measure(units: Units, polygons: np.ndarray, labels: np.ndarray) -> dict[str, float]:

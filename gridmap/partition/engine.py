@@ -17,6 +17,7 @@ named, a grid wider than the service radius is reported.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,6 +29,7 @@ from scipy.sparse.csgraph import (
 )
 
 from gridmap.errors import InvalidInput
+from gridmap.partition.walking import Walks
 from gridmap.standards import GRID_BOUNDS
 
 ATTEMPTS = 8
@@ -38,6 +40,7 @@ REFINE_ROUNDS = 10
 COMFORT = 0.25
 """Share of the bounds' width a side of several grids keeps to spare, when a cut allows."""
 """Spanning trees tried per cut before the best-balanced cut is taken as it is."""
+RADIUS_MEASURES = ("straight", "walk")
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class Bounds:
     target_households: int = GRID_BOUNDS["urban"].target_households
     max_residents: int | None = GRID_BOUNDS["urban"].max_residents
     radius_m: float | None = None
+    radius_by: str = "straight"  # or "walk": on the walking network (the caller gives walks)
 
     def __post_init__(self) -> None:
         if not 0 < self.min_households <= self.target_households <= self.max_households:
@@ -58,11 +62,18 @@ class Bounds:
             )
         if self.radius_m is not None and self.radius_m <= 0:
             raise InvalidInput(f"radius must be above 0 m (got {self.radius_m})")
+        if self.radius_by not in RADIUS_MEASURES:
+            raise InvalidInput(f"radius_by must be straight or walk (got {self.radius_by!r})")
 
 
 @dataclass(frozen=True)
 class Units:
-    """The units to partition: adjacency, weights, centroids (metres), communities."""
+    """The units to partition: adjacency, weights, centroids (metres), communities.
+
+    With ``area`` and ``perimeter`` (m², m) and the shared boundary's length in each adjacency
+    entry, the refinement aims at the grids' Polsby-Popper compactness itself; without them, at
+    the spread of unit centroids about each grid's centre.
+    """
 
     adjacency: csr_matrix  # symmetric; an entry means a shared boundary (no barrier between)
     households: NDArray[np.int64]
@@ -70,9 +81,23 @@ class Units:
     xy: NDArray[np.float64]
     community: NDArray[np.int64]
     load: NDArray[np.float64] | None = None
+    area: NDArray[np.float64] | None = None
+    perimeter: NDArray[np.float64] | None = None
+    walks: Walks | None = None  # when given, the service radius is measured on foot
 
     def __len__(self) -> int:
         return len(self.households)
+
+    def subset(self, members: NDArray[np.int64]) -> Units:
+        """Return the units ``members``, renumbered from 0 in that order."""
+
+        def pick(values: NDArray[Any] | None) -> NDArray[Any] | None:
+            return None if values is None else values[members]
+
+        return Units(self.adjacency[members][:, members], self.households[members],
+                     self.residents[members], self.xy[members], self.community[members],
+                     pick(self.load), pick(self.area), pick(self.perimeter),
+                     None if self.walks is None else self.walks.subset(members))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -142,6 +167,8 @@ def _in_bounds(units: Units, grid: NDArray[np.int64], bounds: Bounds) -> bool:
 
 
 def _radius(units: Units, grid: NDArray[np.int64]) -> float:
+    if units.walks is not None:
+        return float(units.walks.subset(grid).radius(np.zeros(len(grid), dtype=np.int64))[0])
     weight = units.households[grid].astype(float) + 1e-9
     centre = (units.xy[grid] * weight[:, None]).sum(axis=0) / weight.sum()
     return float(np.hypot(*(units.xy[grid] - centre).T).max())
@@ -359,18 +386,29 @@ def report_cases(units: Units, labels: NDArray[np.int64], bounds: Bounds) -> lis
                           f"grid {g}: {int(households[g])} households, {int(residents[g])} "
                           "residents, outside the bounds"))  # fmt: skip
     if bounds.radius_m is not None:
+        how = "on foot" if units.walks is not None else "in a straight line"
         for g, radius in enumerate(grid_radius(units, labels)):
             if radius > bounds.radius_m:
                 members = np.flatnonzero(labels == g)
+                radius_m = f"{bounds.radius_m:.0f} m service radius"
+                what = (f"reaches {radius:.0f} m {how} from its centre, beyond the {radius_m}"
+                        if np.isfinite(radius)
+                        else f"has no unit from which every other is within the {radius_m} "
+                        f"{how}")  # fmt: skip
                 cases.append(Case("radius", int(units.community[members[0]]),
                                   tuple(int(u) for u in members),
-                                  f"grid {g} reaches {radius:.0f} m from its centre, beyond the "
-                                  f"{bounds.radius_m:.0f} m service radius"))  # fmt: skip
+                                  f"grid {g} {what}; more, smaller grids (a lower maximum) or a "
+                                  "new path would bring it in"))  # fmt: skip
     return cases
 
 
 def grid_radius(units: Units, labels: NDArray[np.int64]) -> NDArray[np.float64]:
-    """Return each grid's radius: its farthest unit centroid from its households' centre."""
+    """Return each grid's radius: its farthest unit centroid from its households' centre.
+
+    With walks, the radius on foot from the grid's best-placed unit instead.
+    """
+    if units.walks is not None:
+        return units.walks.radius(labels)
     n = int(labels.max(initial=-1)) + 1
     weight = units.households.astype(float) + 1e-9
     total = np.bincount(labels, weights=weight, minlength=n)
@@ -451,28 +489,24 @@ def _fix_one(units: Units, graph: csr_matrix, labels: NDArray[np.int64],
 def refine(
     units: Units, labels: NDArray[np.int64], bounds: Bounds, *, rounds: int = REFINE_ROUNDS
 ) -> NDArray[np.int64]:
-    """Make grids more compact by moving boundary units to the neighbour whose centre is nearer.
+    """Make grids more compact by moving boundary units to the neighbour that suits them better.
 
-    The k-means step under constraints: a move is made only when it keeps both grids within
-    the household bounds (and the residents cap), keeps the donor connected, does not make the
-    two grids' governance load more uneven, and brings the unit nearer its grid's centre. Each
-    grid gives or takes at most one unit per round.
+    A move is made only when it keeps both grids within the household bounds (and the
+    residents cap), keeps the donor connected, does not make the two grids' governance load
+    more uneven, and makes the two grids more compact: their summed Polsby-Popper score when
+    the units' shapes are known, else the unit's distance to its grid's centre (the k-means
+    step). Each grid gives or takes at most one unit per round.
     """
     labels = labels.copy()
     graph = units.adjacency.tocoo()
     for _ in range(rounds):
         k = int(labels.max()) + 1
-        count = np.bincount(labels, minlength=k).astype(float)
-        centre = np.column_stack([np.bincount(labels, weights=units.xy[:, i], minlength=k)
-                                  for i in (0, 1)]) / np.maximum(count, 1)[:, None]  # fmt: skip
         u, v = graph.row, graph.col
-        g, h = labels[u], labels[v]
-        across = g != h
-        u, g, h = u[across], g[across], h[across]
-        gain = (((units.xy[u] - centre[g]) ** 2).sum(axis=1)
-                - ((units.xy[u] - centre[h]) ** 2).sum(axis=1))  # fmt: skip
-        order = np.argsort(-gain)
-        order = order[gain[order] > 0]
+        across = labels[u] != labels[v]
+        u, g, h = u[across], labels[u[across]], labels[v[across]]
+        gain = _compactness_gain(units, labels, k, u, g, h)
+        order = np.argsort(-gain, kind="stable")
+        order = order[gain[order] > 1e-12]
         households = np.bincount(labels, weights=units.households, minlength=k)
         residents = np.bincount(labels, weights=units.residents, minlength=k)
         load = np.zeros(len(units)) if units.load is None else units.load
@@ -512,3 +546,40 @@ def refine(
         if not moved:
             break
     return labels
+
+
+def _compactness_gain(
+    units: Units,
+    labels: NDArray[np.int64],
+    k: int,
+    u: NDArray[np.int64],
+    g: NDArray[np.int64],
+    h: NDArray[np.int64],
+) -> NDArray[np.float64]:
+    """Return how much moving each unit ``u`` from grid ``g`` to ``h`` makes them more compact."""
+    if units.area is None or units.perimeter is None:
+        count = np.bincount(labels, minlength=k).astype(float)
+        centre = np.column_stack([np.bincount(labels, weights=units.xy[:, i], minlength=k)
+                                  for i in (0, 1)]) / np.maximum(count, 1)[:, None]  # fmt: skip
+        return (((units.xy[u] - centre[g]) ** 2).sum(axis=1)
+                - ((units.xy[u] - centre[h]) ** 2).sum(axis=1))  # fmt: skip
+    graph = units.adjacency.tocoo()
+    inside = labels[graph.row] == labels[graph.col]
+    area = np.bincount(labels, weights=units.area, minlength=k)
+    perimeter = np.bincount(labels, weights=units.perimeter, minlength=k) - np.bincount(
+        labels[graph.row[inside]], weights=graph.data[inside], minlength=k
+    )  # every inner boundary is listed twice: once from each side
+    members = csr_matrix((np.ones(len(labels)), (np.arange(len(labels)), labels)),
+                         shape=(len(labels), k))  # fmt: skip
+    shared = (units.adjacency @ members).tocsr()  # boundary each unit shares with each grid
+    with_g = np.asarray(shared[u, g]).ravel()
+    with_h = np.asarray(shared[u, h]).ravel()
+    a, p = units.area[u], units.perimeter[u]
+
+    def score(area: NDArray[np.float64], perimeter: NDArray[np.float64]) -> NDArray[np.float64]:
+        return 4 * np.pi * area / np.maximum(perimeter, 1e-9) ** 2
+
+    before = score(area[g], perimeter[g]) + score(area[h], perimeter[h])
+    after = (score(area[g] - a, perimeter[g] - p + 2 * with_g)
+             + score(area[h] + a, perimeter[h] + p - 2 * with_h))  # fmt: skip
+    return after - before

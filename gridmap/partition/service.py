@@ -9,7 +9,7 @@ caller's transaction. Dedicated grids and locked grids are kept as they are.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,7 @@ import shapely
 from scipy.sparse import csr_matrix
 from sqlalchemy import Connection
 
+from gridmap.db import coverage as coverage_db
 from gridmap.db import imports
 from gridmap.db import plans as db
 from gridmap.db.bulk import read_geoframe
@@ -24,7 +25,9 @@ from gridmap.errors import Conflict, InvalidInput
 from gridmap.io.crs import metric_crs_of
 from gridmap.partition.adjust import adjust
 from gridmap.partition.codes import inherit_codes
+from gridmap.network import WalkNetwork
 from gridmap.partition.engine import Bounds, Case, Units, grid_radius, partition
+from gridmap.partition.walking import unit_walks
 from gridmap.standards import GRID_BOUNDS
 from gridmap.units.regions import adjacency
 
@@ -51,6 +54,7 @@ class CityUnits:
     ids: np.ndarray
     community_codes: np.ndarray
     units: Units
+    crs: object  # the metric CRS of ``units.xy``, areas and lengths
 
 
 BARRIER_KINDS = ("motorway", "motorway_link")
@@ -81,14 +85,36 @@ def load_units(connection: Connection) -> CityUnits:
     crossing = across_barriers(polygons, touching.row, touching.col, lines)
     same = (community[touching.row] == community[touching.col]) & ~crossing
     n = len(frame)
-    graph = csr_matrix((np.ones(int(same.sum())), (touching.row[same], touching.col[same])),
-                       shape=(n, n))  # fmt: skip
+    graph = csr_matrix((touching.data[same], (touching.row[same], touching.col[same])),
+                       shape=(n, n))  # fmt: skip  (each entry: the shared boundary's length)
     units = Units(
         graph, frame["households"].to_numpy(np.int64), frame["residents"].to_numpy(np.int64),
         shapely.get_coordinates(shapely.point_on_surface(polygons)), community.astype(np.int64),
-        frame["governance_load"].to_numpy(float),
+        frame["governance_load"].to_numpy(float), shapely.area(polygons),
+        shapely.length(polygons),
     )  # fmt: skip
-    return CityUnits(frame["id"].to_numpy(), community_codes[community], units)
+    return CityUnits(frame["id"].to_numpy(), community_codes[community], units, metric.crs)
+
+
+def with_walks(connection: Connection, city: CityUnits, cutoff_m: float) -> CityUnits:
+    """Return the city's units with their walks to each other within ``cutoff_m``.
+
+    Raises
+    ------
+    InvalidInput
+        When the city has no walking network.
+    """
+    nodes, edges = coverage_db.load_network(connection)
+    if edges.empty:
+        raise InvalidInput("a radius on foot needs a walking network: import an OSM file first")
+    nodes_m, edges_m = nodes.to_crs(city.crs), edges.to_crs(city.crs)
+    network = WalkNetwork.from_arrays(
+        nodes["id"].to_numpy(), shapely.get_coordinates(nodes_m.geometry.values),
+        edges["source"].to_numpy(), edges["target"].to_numpy(), edges["length_m"].to_numpy(),
+        np.asarray(edges_m.geometry.values, dtype=object),
+    )  # fmt: skip
+    walks = unit_walks(network, shapely.points(city.units.xy), cutoff_m=cutoff_m)
+    return replace(city, units=replace(city.units, walks=walks))
 
 
 def across_barriers(
@@ -146,6 +172,9 @@ def partition_plan(
         raise Conflict(f"plan {plan_id} is {plan['status']}: only a draft can be re-partitioned")
     say("loading units")
     city = load_units(connection)
+    if bounds.radius_by == "walk" and bounds.radius_m is not None:
+        say("measuring walks between units")
+        city = with_walks(connection, city, bounds.radius_m)
     content = db.plan_content(connection, plan_id).set_index("unit_id").reindex(city.ids)
     if mode == "adjust" and content["code"].isna().all():
         raise InvalidInput(f"plan {plan_id} has no grids to adjust: use mode full")
@@ -189,20 +218,15 @@ def kind_bounds(bounds: Bounds | None) -> dict[str, Bounds]:
     Rural grids keep their own household bounds (DESIGN.md §6), with the given radius.
     """
     radius = None if bounds is None else bounds.radius_m
+    radius_by = "straight" if bounds is None else bounds.radius_by
     by_kind = {
         kind: Bounds(b.min_households, b.max_households, b.target_households, b.max_residents,
-                     radius)
+                     radius, radius_by)
         for kind, b in GRID_BOUNDS.items()
     }  # fmt: skip
     if bounds is not None:
         by_kind["urban"] = by_kind["suburban"] = bounds
     return by_kind
-
-
-def _subset(units: Units, members: np.ndarray) -> Units:
-    return Units(units.adjacency[members][:, members], units.households[members],
-                 units.residents[members], units.xy[members], units.community[members],
-                 None if units.load is None else units.load[members])  # fmt: skip
 
 
 def _labels(
@@ -227,7 +251,7 @@ def _labels(
         members = np.flatnonzero((kinds == kind) & ((mode == "adjust") | ~kept))
         if not len(members):
             continue
-        sub = _subset(units, members)
+        sub = units.subset(members)
         if mode == "adjust":
             _, local = np.unique(current[members], return_inverse=True)
             locked = pd.Series(kept[members]).groupby(local).any().to_numpy()
@@ -276,7 +300,8 @@ def _write(
     grid_ids = db.insert_grids(connection, plan_id, grids)
     db.insert_assignments(connection, plan_id, pd.Series(city.ids), grid_ids.iloc[labels])
     db.refresh_grid_figures(connection, plan_id)
-    db.set_radius(connection, grid_ids, pd.Series(grid_radius(units, labels)))
+    straight = grid_radius(replace(units, walks=None), labels)  # the stored figure: a straight
+    db.set_radius(connection, grid_ids, pd.Series(straight))  # line (walks go in the cases)
     if locked:
         db.set_locked(connection, plan_id, sorted(locked & set(codes)), True)
     households = np.bincount(labels, weights=units.households, minlength=k)

@@ -23,7 +23,10 @@ SHARED_EDGE_MIN_M = 1.0
 def adjacency(
     polygons: NDArray[np.object_], *, min_shared_m: float = SHARED_EDGE_MIN_M
 ) -> csr_matrix:
-    """Return the symmetric adjacency of polygons that share a boundary of ``min_shared_m``."""
+    """Return the symmetric adjacency of polygons that share a boundary of ``min_shared_m``.
+
+    Each entry holds the length of the shared boundary (so a perimeter can be told from it).
+    """
     tree = STRtree(polygons)
     left, right = tree.query(polygons, predicate="intersects")
     keep = left < right
@@ -32,9 +35,9 @@ def adjacency(
         shapely.intersection(shapely.boundary(polygons[left]), shapely.boundary(polygons[right]))
     )
     keep = shared >= min_shared_m
-    left, right = left[keep], right[keep]
+    left, right, shared = left[keep], right[keep], shared[keep]
     n = len(polygons)
-    data = np.ones(2 * len(left))
+    data = np.r_[shared, shared]
     return coo_matrix((data, (np.r_[left, right], np.r_[right, left])), shape=(n, n)).tocsr()
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
+from gridmap.db import plans as db_plans
 from gridmap.errors import Conflict, InvalidInput
 from gridmap.partition.engine import Bounds
 from gridmap.partition.service import (
@@ -63,7 +64,18 @@ def test_adjusting_an_accepted_plan_keeps_codes_and_moves_few_units(city: City) 
     diff = diff_plans(connection, first, draft)
 
     assert set(diff["kept"]) and len(diff["kept"]) + len(diff["retired"]) == len(diff["before"])
-    assert summary.units_moved == diff["units_moved"] < len(load_units(connection).ids) / 2
+    assert summary.units_moved == diff["units_moved"]
+    # only the grids out of the tighter bounds and their neighbours may change
+    city_units = load_units(connection)
+    codes = db_plans.plan_content(connection, first).set_index("unit_id")["code"]
+    grid_of = codes.loc[city_units.ids].to_numpy()
+    before = diff["before"]
+    faulty = set(before.index[(before["households"] < 250) | (before["households"] > 420)])
+    graph = city_units.units.adjacency.tocoo()
+    near = set(grid_of[graph.col[np.isin(grid_of[graph.row], list(faulty))]])
+    assert faulty and set(before.index) - near <= set(diff["kept"])
+    moved = codes != db_plans.plan_content(connection, draft).set_index("unit_id")["code"]
+    assert set(codes[moved]) <= near
     used = set(diff["before"].index)
     assert not (set(diff["new"]) & used)  # no code reused
     assert city.value(f"SELECT status FROM plan WHERE id = {first}") == "current"
@@ -166,3 +178,28 @@ def test_rural_communities_keep_their_own_bounds() -> None:
     assert (by_kind["rural"].min_households, by_kind["rural"].max_households) == (200, 400)
     assert by_kind["rural"].radius_m == 600
     assert community_kind("510107203004") == "rural"
+
+
+def test_a_radius_on_foot_is_measured_on_the_walking_network(city: City) -> None:
+    from gridmap.partition.service import with_walks
+
+    connection = city.connection
+    units = with_walks(connection, load_units(connection), 600).units
+    pairs = units.walks.metres.tocoo()
+    straight = np.hypot(*(units.xy[pairs.row] - units.xy[pairs.col]).T)
+    assert len(pairs.data) > len(units) and (pairs.data >= straight - 1e-6).all()
+    assert units.walks.measurable.mean() > 0.95  # Helsinki's units lie by its paths
+
+    plan = new_plan(connection, name="步行半径", source=None, author="test")
+    on_foot = Bounds(radius_m=400, radius_by="walk", max_residents=None)
+    summary = partition_plan(connection, plan, bounds=on_foot, seed=1)
+    straight_plan = new_plan(connection, name="直线半径", source=None, author="test")
+    in_line = partition_plan(connection, straight_plan, seed=1,
+                             bounds=Bounds(radius_m=400, max_residents=None))  # fmt: skip
+
+    far = [c for c in summary.cases if c.kind == "radius"]
+    assert far and all("on foot" in c.message for c in far)
+    assert len(far) >= len([c for c in in_line.cases if c.kind == "radius"])
+    saved = city.value(f"SELECT parameters->'bounds'->'urban'->>'radius_by' FROM plan "
+                       f"WHERE id = {plan}")  # fmt: skip
+    assert saved == "walk"

@@ -159,8 +159,11 @@ def _plans_from_the_command_line(runner: CliRunner, folder: Path) -> None:
 
     assert "现状" in run("plan", "list") and "current" in run("plan", "list")
     assert "Draft plan 2" in run("plan", "new", "--from", "current", "--name", "调整")
-    out = run("partition", "--plan", "2", "--mode", "adjust", "--max", "450", "--target", "380")
+    out = run("partition", "--plan", "2", "--mode", "adjust", "--max", "450", "--target", "380",
+              "--radius", "800", "--radius-by", "walk")  # fmt: skip
     assert "Plan 2 revision 2" in out
+    bad = runner.invoke(app, ["partition", "--plan", "2", "--radius", "800", "--radius-by", "car"])
+    assert bad.exit_code == 1 and "radius_by must be straight or walk" in bad.output
     diff = run("plan", "diff", "1", "2")
     assert "units moved" in diff and "kept" in diff and "Polsby-Popper" in diff
     for fmt in ("geojson", "gpkg", "csv"):

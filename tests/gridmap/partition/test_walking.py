@@ -1,0 +1,92 @@
+"""A service radius on foot: walks between units on the network, and grids cut by them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import shapely
+
+from gridmap.network import WalkNetwork
+from gridmap.partition.engine import Bounds, grid_radius, partition
+from gridmap.partition.walking import unit_walks, walking_radius
+from tests.gridmap.partition.test_engine import check_valid, lattice
+
+# A street 20 m south of a row of twelve units 100 m apart (x = 0 … 1,100), broken by a
+# river between x = 560 and 620: the only way across is a bridge 980 m downstream. Unit 6
+# (x = 600) snaps to the street's corner at x = 620.
+NODES = np.array([[0, -20], [560, -20], [560, -1000], [620, -1000], [620, -20], [1100, -20]],
+                 dtype=float)  # fmt: skip
+ROUND = 980 + 60 + 980  # down to the bridge, across, and back
+SIX = np.hypot(20, 20)  # unit 6's snap
+EDGES = np.array([[0, 1], [1, 2], [2, 3], [3, 4], [4, 5]])
+
+
+def network() -> WalkNetwork:
+    lines = shapely.linestrings(np.stack([NODES[EDGES[:, 0]], NODES[EDGES[:, 1]]], axis=1))
+    return WalkNetwork.from_arrays(np.arange(6), NODES, EDGES[:, 0], EDGES[:, 1],
+                                   shapely.length(lines), lines)  # fmt: skip
+
+
+def units_on_foot(cutoff_m: float):  # type: ignore[no-untyped-def]
+    row = lattice(12, 1, np.full(12, 40))  # 480 households in one community
+    walks = unit_walks(network(), shapely.points(row.xy), cutoff_m=cutoff_m)
+    return row, walks
+
+
+def test_walks_go_round_by_the_bridge_and_straight_along_one_street() -> None:
+    _, walks = units_on_foot(4000)
+    metres = walks.metres.toarray()
+
+    assert metres[5, 6] == pytest.approx(20 + 60 + ROUND + SIX)
+    assert metres[0, 1] == pytest.approx(20 + 100 + 20)  # both on the first street
+    assert metres[0, 11] == pytest.approx(20 + 560 + ROUND + 480 + 20)
+    assert np.allclose(metres, metres.T) and walks.measurable.all()
+    short = units_on_foot(1000)[1].metres
+    assert short[5, 6] == 0 and short[0, 5] == pytest.approx(20 + 500 + 20)  # beyond the cutoff: none
+
+
+def test_the_radius_on_foot_is_from_the_best_placed_member() -> None:
+    _, walks = units_on_foot(4000)
+    one, halves = np.zeros(12, dtype=np.int64), np.repeat([0, 1], 6)
+
+    # from x = 200 (or 300) to the far end; from x = 900 back to unit 6
+    assert walks.radius(halves) == pytest.approx([20 + 300 + 20, 20 + 280 + SIX])
+    assert walks.radius(one)[0] == pytest.approx(20 + 60 + ROUND + 480 + 20)  # from x = 500
+    cut = units_on_foot(1000)[1]
+    assert cut.radius(one)[0] == np.inf  # no member reaches every other within the cutoff
+    assert walking_radius(cut.metres, one, np.zeros(12, dtype=bool))[0] == 0
+
+
+def test_a_radius_on_foot_cuts_the_grid_at_the_river() -> None:
+    row, walks = units_on_foot(700)
+    bounds = Bounds(200, 500, 400, max_residents=None, radius_m=700, radius_by="walk")
+    straight = partition(row, Bounds(200, 500, 400, max_residents=None, radius_m=700), seed=1)
+    on_foot = partition(replace(row, walks=walks), bounds, seed=1)
+
+    assert straight.n_grids == 1 and straight.cases == []  # 550 m in a straight line
+    assert on_foot.n_grids == 2 and on_foot.cases == []
+    assert len(set(on_foot.labels[:6])) == 1 and set(on_foot.labels[:6]).isdisjoint(
+        on_foot.labels[6:])  # fmt: skip
+    check_valid(row, on_foot.labels)
+
+
+def test_a_grid_beyond_the_radius_on_foot_is_reported_as_such() -> None:
+    row, walks = units_on_foot(500)
+    tight = Bounds(300, 500, 400, max_residents=None, radius_m=500, radius_by="walk")
+    walking = replace(row, walks=walks)
+
+    result = partition(walking, tight, seed=1)
+
+    assert result.n_grids == 1  # 480 households: no second grid fits the minimum
+    (case,) = result.cases
+    assert case.kind == "radius" and "on foot" in case.message and "500 m" in case.message
+    assert grid_radius(walking, result.labels)[0] == np.inf
+
+
+def test_an_unknown_radius_measure_is_refused() -> None:
+    from gridmap.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="radius_by"):
+        Bounds(radius_m=600, radius_by="crow")
