@@ -17,6 +17,8 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
+    Computed,
     DateTime,
     Double,
     ForeignKey,
@@ -486,3 +488,49 @@ class Amenity(Base):
     kind: Mapped[str] = mapped_column(String(32))
     name: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[Any] = geometry_column("POINT")
+
+
+# -- serving -----------------------------------------------------------------------------
+class DataRevision(Base):
+    """How many writes a served table has seen: what tile and feature caches are keyed by.
+
+    A statement-level trigger on each table in :data:`REVISED` bumps its row (migration 0005).
+    """
+
+    __tablename__ = "data_revision"
+
+    table_name: Mapped[str] = mapped_column(Text, primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger, server_default="1")
+    changed_at: Mapped[datetime] = timestamp_now()
+
+
+MERCATOR = ("region", "unit", "building", "grid", "station", "street", "water",
+            "station_circle", "coverage_gap", "overlay", "event")  # fmt: skip
+"""Tables that keep their geometry in web mercator too (``geom_3857``), for tiles."""
+SIMPLIFIED = ("region", "unit", "grid", "street", "water", "station_circle", "coverage_gap",
+              "overlay")  # fmt: skip
+"""Tables that also keep it simplified for low zooms (``geom_3857_s``)."""
+SIMPLIFY_M = 2.4
+"""A tile unit at zoom 12 (40,075 km / 2¹² / 4,096), in web-mercator metres."""
+REVISED = ("region", "unit", "building", "plan", "grid", "assignment", "station", "street",
+           "water", "walk_edge", "coverage_run", "station_circle", "coverage_gap",
+           "unit_coverage", "building_coverage", "overlay", "event")  # fmt: skip
+"""Tables whose writes bump their row of ``data_revision``."""
+
+
+def _derived_geometry(table: str, column: str, expression: str) -> None:
+    """Add a stored generated geometry column (EPSG:3857) and its GiST index to ``table``."""
+    target = Base.metadata.tables[table]
+    target.append_column(Column(column, Geometry("GEOMETRY", srid=3857, spatial_index=False),
+                                Computed(expression, persisted=True)))  # fmt: skip
+    Index(f"ix_{table}_{column}", target.c[column], postgresql_using="gist")
+
+
+for _table in MERCATOR:
+    _derived_geometry(_table, "geom_3857", "ST_Transform(geom, 3857)")
+for _table in SIMPLIFIED:
+    _derived_geometry(
+        _table,
+        "geom_3857_s",
+        f"ST_SimplifyPreserveTopology(ST_Transform(geom, 3857), {SIMPLIFY_M})",
+    )

@@ -23,9 +23,9 @@ from gridmap.db import plans as db
 from gridmap.db.bulk import read_geoframe
 from gridmap.errors import Conflict, InvalidInput
 from gridmap.io.crs import metric_crs_of
+from gridmap.network import WalkNetwork
 from gridmap.partition.adjust import adjust
 from gridmap.partition.codes import inherit_codes
-from gridmap.network import WalkNetwork
 from gridmap.partition.engine import Bounds, Case, Units, grid_radius, partition
 from gridmap.partition.walking import unit_walks
 from gridmap.standards import GRID_BOUNDS
@@ -85,8 +85,9 @@ def load_units(connection: Connection) -> CityUnits:
     crossing = across_barriers(polygons, touching.row, touching.col, lines)
     same = (community[touching.row] == community[touching.col]) & ~crossing
     n = len(frame)
-    graph = csr_matrix((touching.data[same], (touching.row[same], touching.col[same])),
-                       shape=(n, n))  # fmt: skip  (each entry: the shared boundary's length)
+    graph = csr_matrix(
+        (touching.data[same], (touching.row[same], touching.col[same])), shape=(n, n)
+    )  # fmt: skip  (each entry: the shared boundary's length)
     units = Units(
         graph, frame["households"].to_numpy(np.int64), frame["residents"].to_numpy(np.int64),
         shapely.get_coordinates(shapely.point_on_surface(polygons)), community.astype(np.int64),

@@ -49,8 +49,8 @@ def test_upgrade_from_empty_then_downgrade_cleanly_then_upgrade_again(
     assert len(_tables(empty_database) - {"spatial_ref_sys", "alembic_version"}) == 16
     migrate.upgrade(empty_database)
     with empty_database.connect() as connection:
-        assert migrate.current_revision(connection) == migrate.head_revision() == "0004"
-    assert len(_tables(empty_database) - {"spatial_ref_sys", "alembic_version"}) == 21
+        assert migrate.current_revision(connection) == migrate.head_revision() == "0005"
+    assert len(_tables(empty_database) - {"spatial_ref_sys", "alembic_version"}) == 22
 
     migrate.downgrade(empty_database, "base")
     with empty_database.connect() as connection:
@@ -64,7 +64,7 @@ def test_upgrade_from_empty_then_downgrade_cleanly_then_upgrade_again(
     assert leftovers == 0  # no index or sequence left behind
 
     migrate.upgrade(empty_database)
-    assert len(_tables(empty_database) - {"spatial_ref_sys", "alembic_version"}) == 21
+    assert len(_tables(empty_database) - {"spatial_ref_sys", "alembic_version"}) == 22
 
 
 def test_the_models_and_the_migrations_describe_the_same_schema(engine: Engine) -> None:

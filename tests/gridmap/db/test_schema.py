@@ -22,7 +22,7 @@ GEOMETRY_TABLES = {
 }  # fmt: skip
 ALL_TABLES = GEOMETRY_TABLES | {
     "plan", "assignment", "coverage_run", "unit_coverage", "audit", "api_key",
-    "building_coverage",
+    "building_coverage", "data_revision",
 }  # fmt: skip
 POLYGON_TABLES = sorted(
     {"region", "unit", "building", "grid", "station_circle", "overlay", "water", "coverage_gap"}
@@ -61,6 +61,8 @@ def _row(session: Session, table: str, geom: Any) -> Any:
                             payload={"plan": 1})  # fmt: skip
     if table == "coverage_run":
         return models.CoverageRun(minutes=5, speed_m_per_min=60, budget_m=300)
+    if table == "data_revision":
+        return models.DataRevision(table_name="somewhere")
     community = f.region(session)
     if table == "api_key":
         return models.ApiKey(key_hash="ab" * 32, prefix="gm_ab", name="portal", role="viewer",
@@ -159,6 +161,14 @@ def test_every_geometry_column_has_a_gist_index_and_a_validity_check(engine: Any
                 "AND indexdef LIKE '%USING gist (geom)%'"
             ))
         }  # fmt: skip
+        derived_gist = {
+            (row.tablename, row.column)
+            for row in connection.execute(text(
+                "SELECT tablename, substring(indexdef from 'USING gist \\((geom_3857\\w*)\\)') "
+                "AS column FROM pg_indexes WHERE schemaname = 'public' "
+                "AND indexdef ~ 'USING gist \\(geom_3857'"
+            ))
+        }  # fmt: skip
         checked = {
             row.relname
             for row in connection.execute(text(
@@ -166,10 +176,14 @@ def test_every_geometry_column_has_a_gist_index_and_a_validity_check(engine: Any
                 "WHERE k.contype = 'c' AND pg_get_constraintdef(k.oid) ILIKE '%st_isvalid(geom)%'"
             ))
         }  # fmt: skip
+    derived = {(t, "geom_3857") for t in models.MERCATOR} | {
+        (t, "geom_3857_s") for t in models.SIMPLIFIED
+    }
     assert {(table, column, srid) for table, column, srid in columns} == {
         (table, "geom", models.SRID) for table in GEOMETRY_TABLES
-    }
+    } | {(table, column, 3857) for table, column in derived}
     assert gist == GEOMETRY_TABLES
+    assert derived_gist == derived  # each web-mercator copy has its index too
     assert checked == GEOMETRY_TABLES
 
 
@@ -280,3 +294,24 @@ def test_values_outside_the_domain_are_refused(
         db.add(row)
 
     assert constraint in _constraint_error(db, add)
+
+
+def test_web_mercator_copies_and_revisions_follow_every_write(db: Session) -> None:
+    def revision() -> int:
+        return int(
+            db.execute(
+                text("SELECT revision FROM data_revision WHERE table_name = 'station'")
+            ).scalar_one()
+        )
+
+    before = revision()
+    db.add(models.Station(code="ST-9", name="站", geom=f.ewkb(shapely.Point(104.05, 30.65))))
+    db.flush()
+    assert revision() == before + 1
+    x, y = db.execute(text("SELECT ST_X(geom_3857), ST_Y(geom_3857) FROM station "
+                           "WHERE code = 'ST-9'")).one()  # fmt: skip
+    assert (x, y) == pytest.approx((11582793.0, 3587377.9), abs=0.1)  # pyproj: 104.05, 30.65
+    db.execute(text("UPDATE station SET geom = ST_SetSRID(ST_MakePoint(0, 0), 4326) "
+                    "WHERE code = 'ST-9'"))  # fmt: skip
+    assert revision() == before + 2
+    assert db.execute(text("SELECT ST_X(geom_3857) FROM station WHERE code = 'ST-9'")).scalar() == 0

@@ -190,14 +190,23 @@ def polsby_popper(units: Units, labels: np.ndarray) -> np.ndarray:
     inside = labels[graph.row] == labels[graph.col]
     area = np.bincount(labels, weights=units.area)
     perimeter = np.bincount(labels, weights=units.perimeter) - np.bincount(
-        labels[graph.row[inside]], weights=graph.data[inside], minlength=len(area))
+        labels[graph.row[inside]], weights=graph.data[inside], minlength=len(area)
+    )
     return 4 * np.pi * area / perimeter**2
 
 
 def test_refinement_with_unit_shapes_takes_back_a_protruding_unit() -> None:
     plain = lattice(6, 4, np.full(24, 25))  # one community of 24 square units, 600 households
-    shaped = Units(plain.adjacency * 100.0, plain.households, plain.residents, plain.xy,
-                   plain.community, None, np.full(24, 100.0 * 100.0), np.full(24, 400.0))
+    shaped = Units(
+        plain.adjacency * 100.0,
+        plain.households,
+        plain.residents,
+        plain.xy,
+        plain.community,
+        None,
+        np.full(24, 100.0 * 100.0),
+        np.full(24, 400.0),
+    )
     halves = np.tile(np.arange(6) // 3, 4)  # two grids of 3 × 4 units
     notched = halves.copy()
     notched[3] = 0  # the right half's corner unit sticks out of the left half
@@ -210,5 +219,6 @@ def test_refinement_with_unit_shapes_takes_back_a_protruding_unit() -> None:
     before, after = polsby_popper(shaped, notched), polsby_popper(shaped, refined)
     assert after.min() == pytest.approx(4 * np.pi * 12e4 / 1400**2)
     assert after.mean() > before.mean()
-    assert np.array_equal(refine(shaped, notched, Bounds(325, 500, 400, max_residents=None)),
-                          notched)  # the move would leave the right half below the minimum
+    assert np.array_equal(
+        refine(shaped, notched, Bounds(325, 500, 400, max_residents=None)), notched
+    )  # the move would leave the right half below the minimum
