@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gridmap.errors import Conflict, GridmapError, InvalidInput, NotFound, StoreError
+from gridmap.errors import (
+    Cancelled,
+    Conflict,
+    Forbidden,
+    GridmapError,
+    InvalidInput,
+    NotFound,
+    Stale,
+    StoreError,
+    Unauthorized,
+)
 
 PROBLEM_JSON = "application/problem+json"
 
 STATUS_BY_ERROR: dict[type[GridmapError], int] = {
     InvalidInput: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    Cancelled: 409,
+    Stale: 412,
     StoreError: 503,
     GridmapError: 500,
 }
@@ -35,7 +52,18 @@ def problem(status: int, title: str, detail: str) -> JSONResponse:
 
 async def _gridmap_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, GridmapError)
-    return problem(status_for(error), type(error).__name__, str(error))
+    response = problem(status_for(error), type(error).__name__, str(error))
+    if isinstance(error, Unauthorized):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="gridmap"'
+    return response
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    response = problem(error.status_code, HTTPStatus(error.status_code).phrase, str(error.detail))
+    for name, value in (error.headers or {}).items():
+        response.headers[name] = value
+    return response
 
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:
@@ -50,3 +78,4 @@ def add_exception_handlers(app: FastAPI) -> None:
     """Answer gridmap's errors and invalid requests as problem documents."""
     app.add_exception_handler(GridmapError, _gridmap_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -6,8 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
+from api.auth import KeyCache
 from api.errors import add_exception_handlers
+from api.limits import BodyLimit
 from api.routes import ROUTERS, docs
 from gridmap import __version__
 from gridmap.config import Settings, get_settings
@@ -37,7 +40,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.keys = KeyCache()
     add_exception_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
+            allow_headers=["*"], expose_headers=["ETag", "Content-Crs", "Location"],
+        )  # fmt: skip
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     for router in ROUTERS:
         app.include_router(router)
     docs.mount_assets(app)

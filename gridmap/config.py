@@ -50,6 +50,21 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address the API listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the API listens on.")
+    public_read: bool = Field(
+        default=False,
+        description="Serve read endpoints (features, tiles, styles) without a key, as a viewer "
+        "of the whole city.",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Origins other portals call the API from (JSON list; ["*"] for any).',
+    )
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1024, description="Largest request body accepted, in bytes."
+    )
+    tile_cache_mb: int = Field(
+        default=256, ge=0, description="Memory for cached tiles, in MB (0: no cache)."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -25,3 +25,19 @@ class StoreError(GridmapError):
 
 class MissingBinaries(StoreError):
     """The PostgreSQL or PostGIS binaries the embedded store needs are not installed."""
+
+
+class Stale(Conflict):
+    """An edit made against a revision that has since changed (HTTP 412)."""
+
+
+class Unauthorized(GridmapError):
+    """No key, or a key that is not known or was revoked (HTTP 401)."""
+
+
+class Forbidden(GridmapError):
+    """A known key whose role or scope does not allow this (HTTP 403)."""
+
+
+class Cancelled(GridmapError):
+    """Long work stopped at a caller's request; nothing it did was kept."""

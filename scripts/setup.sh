@@ -46,7 +46,7 @@ install_debian_packages() {
 }
 
 ensure_system_packages() {
-    local -a wanted=("${DEBIAN_PACKAGES[@]}")
+    local -a wanted=("${DEBIAN_PACKAGES[@]}" ${EXTRA_DEBIAN_PACKAGES[@]+"${EXTRA_DEBIAN_PACKAGES[@]}"})
     # A python3 without ensurepip (Debian's split python3-venv) cannot make a virtual environment.
     if ! command -v python3 >/dev/null 2>&1; then
         wanted+=(python3 python3-venv)

@@ -2,6 +2,8 @@
 # The tests: set up this machine, lint, then run the whole suite against a real PostGIS that the
 # tests start themselves in a temporary folder. Extra arguments go to pytest.
 set -euo pipefail
+# gdal-bin: GDAL's OAPIF and MVT drivers read the API as a GIS client does.
+EXTRA_DEBIAN_PACKAGES=(gdal-bin)
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$ROOT"
 say "ruff"

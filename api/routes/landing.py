@@ -11,6 +11,16 @@ CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/landing-page",
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/json",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/sorting",
 )
 
 
@@ -59,6 +69,8 @@ def landing_page(request: Request) -> LandingPage:
                  title="The API documentation"),
             Link(href=url("conformance"), rel="conformance", type="application/json",
                  title="Conformance classes implemented by this service"),
+            Link(href=url("collections"), rel="data", type="application/json",
+                 title="The feature collections"),
             Link(href=url("health"), rel="status", type="application/json",
                  title="Service and database health"),
         ],

@@ -1,16 +1,36 @@
-"""An app on the session's PostGIS, built with explicit settings."""
+"""Apps on the session's PostGIS, built with explicit settings.
+
+``client`` serves the session database (empty city). ``served`` is the demo city committed to
+a database of its own, built once per session, with a key for each role; tests that change it
+undo what they change.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from psycopg import sql
 from sqlalchemy import Engine
 
 from api.main import create_app
+from gridmap.auth.keys import create_key
 from gridmap.config import Settings
+from gridmap.coverage.service import run_coverage
+from gridmap.db import migrate
+from gridmap.db.demo import helsinki_pbf
+from gridmap.db.engine import make_engine
 from gridmap.db.local import LocalCluster
+from gridmap.io.osm import read_osm
+from gridmap.io.osm_import import import_osm_layers
+from gridmap.partition.service import accept_plan, new_plan, partition_plan
+from gridmap.stations import seed_stations_from_amenities
+from gridmap.units.service import build_units
+
+SERVED = "gridmap_served"
 
 
 @pytest.fixture
@@ -19,3 +39,94 @@ def client(cluster: LocalCluster, engine: Engine) -> Iterator[TestClient]:
     app = create_app(Settings(database_url=cluster.url()))
     with TestClient(app) as client:
         yield client
+
+
+@dataclass(frozen=True)
+class Served:
+    """The demo city in its own database, and keys to read and change it."""
+
+    url: str
+    engine: Engine
+    keys: dict[str, str]  # viewer, planner, admin, embed (a community), other_embed
+    community: str  # the code the embed key is held to
+
+    def settings(self, **overrides: object) -> Settings:
+        return Settings(database_url=self.url, **overrides)  # type: ignore[arg-type]
+
+    def headers(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}"}
+
+
+@pytest.fixture(scope="session")
+def served(cluster: LocalCluster) -> Iterator[Served]:
+    """Helsinki imported, with units, stations, a current plan and a coverage run."""
+    admin = cluster.url(driver=None, database="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(SERVED)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(SERVED)))
+    url = cluster.url(database=SERVED)
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    with engine.begin() as connection:
+        import_osm_layers(connection, read_osm(helsinki_pbf()))
+        build_units(connection, county_code="990101")
+        seed_stations_from_amenities(connection)
+        plan = new_plan(connection, name="现状", source=None, author="test")
+        partition_plan(connection, plan, seed=0, author="test")
+        accept_plan(connection, plan, actor="test")
+        run_coverage(connection)
+        communities = connection.exec_driver_sql(
+            "SELECT code FROM region WHERE level = 'community' ORDER BY code"
+        ).scalars().all()  # fmt: skip
+        keys = {role: create_key(connection, name=role, role=role).secret
+                for role in ("viewer", "planner", "admin")}  # fmt: skip
+        keys["embed"] = create_key(connection, name="portal", role="viewer",
+                                   region_code=communities[0], embed=True).secret  # fmt: skip
+    try:
+        yield Served(url, engine, keys, communities[0])
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def api(served: Served) -> Iterator[TestClient]:
+    """A client of the app on the served city (keys required)."""
+    with TestClient(create_app(served.settings())) as client:
+        yield client
+
+
+@dataclass(frozen=True)
+class Live:
+    """An app served over real HTTP on loopback."""
+
+    base: str
+    served: Served
+
+
+@pytest.fixture(scope="module")
+def live(served: Served) -> Iterator[Live]:
+    """The served city over HTTP (uvicorn in a thread), for GIS clients and concurrency."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(served.settings()), host="127.0.0.1", port=port,
+                            log_level="warning", lifespan="on")  # fmt: skip
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.05)
+    try:
+        yield Live(f"http://127.0.0.1:{port}", served)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

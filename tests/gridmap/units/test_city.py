@@ -178,6 +178,23 @@ def _plans_from_the_command_line(runner: CliRunner, folder: Path) -> None:
     assert refused.exit_code == 1 and "archived" in refused.output
 
 
+def _keys_from_the_command_line(runner: CliRunner) -> None:
+    made = runner.invoke(app, ["keys", "create", "区平台", "--role", "viewer", "--embed",
+                               "--region", "990101001001"])  # fmt: skip
+    assert made.exit_code == 0, made.output
+    secret = made.output.strip().splitlines()[-1]
+    assert secret.startswith("gm_") and len(secret) > 40
+    listed = runner.invoke(app, ["keys", "list"])
+    assert (
+        "区平台" in listed.output and secret not in listed.output and secret[:10] in listed.output
+    )
+    assert runner.invoke(app, ["keys", "revoke", "1"]).exit_code == 0
+    again = runner.invoke(app, ["keys", "revoke", "1"])
+    assert again.exit_code == 1 and "no live key 1" in again.output
+    bad = runner.invoke(app, ["keys", "create", "x", "--role", "king"])
+    assert bad.exit_code == 1 and "role must be one of" in bad.output
+
+
 def test_the_demo_command_builds_the_city_once(
     cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -216,6 +233,7 @@ def test_the_demo_command_builds_the_city_once(
         assert siting.exit_code == 0, siting.output
         assert "Suggested stations" in siting.output and "Exact (HiGHS)" in siting.output
         _plans_from_the_command_line(runner, tmp_path)
+        _keys_from_the_command_line(runner)
         bad = runner.invoke(app, ["coverage", "--minutes", "-5"])
         assert bad.exit_code == 1 and "minutes must be above 0" in bad.output
         assert "Traceback" not in bad.output

@@ -1,0 +1,90 @@
+"""Who is asking: API keys from a header (or ``?key=`` for embeds and tiles), and roles.
+
+Keys are looked up once and remembered for :data:`CACHE_SECONDS`, so a tile request costs no
+extra query; a revoked key stops working within that time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from threading import Lock
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+
+from api.deps import get_app_settings, get_engine
+from gridmap.auth.keys import Principal, hash_key, lookup
+from gridmap.config import Settings
+from gridmap.errors import Forbidden, Unauthorized
+
+CACHE_SECONDS = 30.0
+
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer gm_…`")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+_query = APIKeyQuery(name="key", auto_error=False, description="An API key, for embeds and tiles")
+
+
+class KeyCache:
+    """Principals by key hash, each remembered for a while."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, Principal | None]] = {}
+        self._lock = Lock()
+
+    def get(self, engine: Engine, secret: str) -> Principal | None:
+        """Return who holds ``secret`` (None: nobody), from memory when recently asked."""
+        digest = hash_key(secret)
+        now = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(digest)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        with engine.connect() as connection:
+            principal = lookup(connection, secret)
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[digest] = (now + CACHE_SECONDS, principal)
+        return principal
+
+
+def principal(
+    request: Request,
+    settings: Annotated[Settings, Depends(get_app_settings)],
+    engine: Annotated[Engine, Depends(get_engine)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    header: Annotated[str | None, Depends(_header)],
+    query: Annotated[str | None, Depends(_query)],
+) -> Principal:
+    """Return who is asking; without a key, a public viewer when public reading is on."""
+    secret = (bearer.credentials if bearer else None) or header or query
+    if not secret:
+        if settings.public_read:
+            return Principal("viewer")
+        raise Unauthorized("an API key is needed: send `Authorization: Bearer <key>`")
+    cache: KeyCache = request.app.state.keys
+    found = cache.get(engine, secret)
+    if found is None:
+        raise Unauthorized("the API key is not known or was revoked")
+    return found
+
+
+def require(role: str) -> Callable[..., Principal]:
+    """Return a dependency that lets through principals with ``role`` or above."""
+
+    def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if not who.may(role):
+            what = "an embed key only reads" if who.embed else f"a {who.role} key"
+            raise Forbidden(f"this needs the {role} role; {what}")
+        return who
+
+    return check
+
+
+Viewer = Annotated[Principal, Depends(require("viewer"))]
+Planner = Annotated[Principal, Depends(require("planner"))]
+Admin = Annotated[Principal, Depends(require("admin"))]

@@ -1,0 +1,119 @@
+"""API keys with roles (viewer, planner, admin), optionally read-only embeds scoped to a region.
+
+A key is 32 random bytes, shown once when it is made; the database keeps only its SHA-256
+(a key has far more entropy than a password, so a slow hash adds nothing) and its first
+characters to tell keys apart in lists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+from gridmap.db.models import ROLES
+from gridmap.errors import InvalidInput, NotFound
+
+PREFIX = "gm_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a role, and the region they are held to (None: the whole city)."""
+
+    role: str
+    region_id: int | None = None
+    embed: bool = False
+    name: str = "public"
+    key_id: int | None = None
+
+    def may(self, role: str) -> bool:
+        """Say whether this principal holds ``role`` or a higher one."""
+        if self.embed and role != "viewer":
+            return False
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+@dataclass(frozen=True)
+class NewKey:
+    """A key just made: the secret (shown once) and its row."""
+
+    id: int
+    secret: str
+    prefix: str
+
+
+def hash_key(secret: str) -> str:
+    """Return the stored hash of a key."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_key(
+    connection: Connection, *, name: str, role: str, region_code: str | None = None,
+    embed: bool = False,
+) -> NewKey:  # fmt: skip
+    """Make a key; an embed key is a viewer held to ``region_code``.
+
+    Raises
+    ------
+    InvalidInput
+        On an unknown role, an embed key without a region or with a role above viewer.
+    NotFound
+        When the region does not exist.
+    """
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)} (got {role!r})")
+    if embed and (role != "viewer" or region_code is None):
+        raise InvalidInput("an embed key is a viewer held to a region: give --region")
+    region_id = None
+    if region_code is not None:
+        region_id = connection.execute(
+            text("SELECT id FROM region WHERE code = :code"), {"code": region_code}
+        ).scalar()
+        if region_id is None:
+            raise NotFound(f"region: no region with code {region_code!r}")
+    secret = PREFIX + secrets.token_urlsafe(32)
+    key_id = connection.execute(text("""
+        INSERT INTO api_key (key_hash, prefix, name, role, region_id, embed)
+        VALUES (:hash, :prefix, :name, :role, :region, :embed) RETURNING id
+    """), {"hash": hash_key(secret), "prefix": secret[:10], "name": name, "role": role,
+           "region": region_id, "embed": embed}).scalar_one()  # fmt: skip
+    return NewKey(int(key_id), secret, secret[:10])
+
+
+def lookup(connection: Connection, secret: str) -> Principal | None:
+    """Return who holds ``secret``, or None when no live key matches."""
+    row = connection.execute(text("""
+        SELECT id, name, role, region_id, embed FROM api_key
+        WHERE key_hash = :hash AND revoked_at IS NULL
+    """), {"hash": hash_key(secret)}).first()  # fmt: skip
+    if row is None:
+        return None
+    return Principal(row.role, row.region_id, row.embed, row.name, row.id)
+
+
+def revoke(connection: Connection, key_id: int) -> None:
+    """Revoke a key; it stops working at once (and within the API's cache time).
+
+    Raises
+    ------
+    NotFound
+        When there is no such live key.
+    """
+    done = connection.execute(text(
+        "UPDATE api_key SET revoked_at = now() WHERE id = :id AND revoked_at IS NULL"
+    ), {"id": key_id}).rowcount  # fmt: skip
+    if not done:
+        raise NotFound(f"no live key {key_id}")
+
+
+def list_keys(connection: Connection) -> list[dict[str, object]]:
+    """Return every key's row, without hashes."""
+    rows = connection.execute(text("""
+        SELECT k.id, k.prefix, k.name, k.role, r.code AS region, k.embed, k.created_at,
+               k.revoked_at
+        FROM api_key k LEFT JOIN region r ON r.id = k.region_id ORDER BY k.id
+    """)).mappings().all()  # fmt: skip
+    return [dict(row) for row in rows]

@@ -1,0 +1,1 @@
+"""Feature collections served as OGC API - Features (GeoJSON)."""

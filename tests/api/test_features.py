@@ -1,0 +1,244 @@
+"""OGC API - Features on the demo city: GDAL reads it; paging, filters, sorting, scope, keys."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+import shapely
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from api.main import create_app
+from gridmap.features.collections import COLLECTIONS
+from gridmap.io.crs import wgs84_to_gcj02
+from tests.api.conftest import Live, Served
+
+GEOJSON = "application/geo+json"
+
+
+def everything(api: TestClient, served: Served, collection: str, **params: str) -> dict:
+    reply = api.get(f"/collections/{collection}/items", headers=served.headers("viewer"),
+                    params={"limit": "10000", **params})  # fmt: skip
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+def count(served: Served, sql: str) -> int:
+    with served.engine.connect() as connection:
+        return int(connection.execute(text(sql)).scalar_one())
+
+
+def test_gdal_lists_and_reads_every_collection(live: Live) -> None:
+    header = f"Authorization: Bearer {live.served.keys['viewer']}"
+    command = ["ogrinfo", "-ro", "-so", "-al", "--config", "GDAL_HTTP_HEADERS", header]
+    out = subprocess.run([*command, f"OAPIF:{live.base}"], capture_output=True, text=True,
+                         timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    layers = [line.split(": ", 1)[1] for line in out.stdout.splitlines()
+              if line.startswith("Layer name: ")]  # fmt: skip
+    assert layers == list(COLLECTIONS)
+    counts = {name: int(line.split(": ")[1]) for name, line in zip(
+        layers, [ln for ln in out.stdout.splitlines() if ln.startswith("Feature Count: ")],
+        strict=True)}  # fmt: skip
+    assert counts["buildings"] == count(live.served, "SELECT count(*) FROM building") == 483
+    assert counts["units"] == 102 and counts["stations"] == 3
+    assert counts["grids"] == count(live.served, "SELECT count(*) FROM grid g JOIN plan p "
+                                    "ON p.id = g.plan_id WHERE p.status = 'current'")  # fmt: skip
+    code, households = next(iter(_grids(live.served)))
+    one = subprocess.run(["ogrinfo", "-ro", "--config", "GDAL_HTTP_HEADERS", header,
+                          f"OAPIF:{live.base}", "grids", "-where", f"code = '{code}'"],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert one.returncode == 0, one.stderr
+    assert f"households (Integer) = {households}" in one.stdout and "MULTIPOLYGON" in one.stdout
+
+
+def _grids(served: Served) -> list[tuple[str, int]]:
+    with served.engine.connect() as connection:
+        return [tuple(r) for r in connection.execute(text(
+            "SELECT g.code, g.households FROM grid g JOIN plan p ON p.id = g.plan_id "
+            "WHERE p.status = 'current' ORDER BY g.code"))]  # fmt: skip
+
+
+def test_pages_follow_next_links_to_every_feature_once(api: TestClient, served: Served) -> None:
+    url, seen, pages = "/collections/buildings/items?limit=100", [], 0
+    while url:
+        page = api.get(url, headers=served.headers("viewer"))
+        assert page.status_code == 200 and page.headers["content-type"] == GEOJSON
+        body = page.json()
+        assert body["numberMatched"] == 483 and body["numberReturned"] == len(body["features"])
+        seen += [f["id"] for f in body["features"]]
+        links = {link["rel"]: link["href"] for link in body["links"]}
+        assert ("prev" in links) == (pages > 0)
+        url = links.get("next", "").replace("http://testserver", "")
+        pages += 1
+    assert pages == 5 and len(seen) == len(set(seen)) == 483
+    assert everything(api, served, "units", limit="20000")["numberReturned"] == 102  # clamped
+
+
+def test_bbox_and_property_filters_select_what_they_say(api: TestClient, served: Served) -> None:
+    box = (24.940, 60.165, 24.946, 60.170)
+    inside = everything(api, served, "buildings", bbox=",".join(map(str, box)))["features"]
+    shapes = [shapely.geometry.shape(f["geometry"]) for f in inside]
+    assert 0 < len(inside) < 483 and all(s.intersects(shapely.box(*box)) for s in shapes)
+    every = everything(api, served, "buildings")["features"]
+    outside = [f for f in every if f["id"] not in {g["id"] for g in inside}]
+    assert not any(shapely.geometry.shape(f["geometry"]).intersects(shapely.box(*box))
+                   for f in outside)  # fmt: skip
+    urban = everything(api, served, "grids", kind="urban")
+    assert urban["numberMatched"] == len(_grids(served))
+    assert everything(api, served, "grids", kind="rural")["numberMatched"] == 0
+
+
+def test_cql2_filters_equal_the_same_test_in_python(api: TestClient, served: Served) -> None:
+    grids = everything(api, served, "grids")["features"]
+    first = grids[0]["properties"]["code"]
+    cases = {
+        "households > 400 AND kind = 'urban'":
+            lambda p: p["households"] > 400 and p["kind"] == "urban",
+        "households < 300 OR residents > 1200":
+            lambda p: p["households"] < 300 or p["residents"] > 1200,
+        f"code IN ('{first}', 'nope')": lambda p: p["code"] == first,
+        f"code LIKE '{first[:12]}%'": lambda p: p["code"].startswith(first[:12]),
+        "NOT (households BETWEEN 300 AND 500)": lambda p: not 300 <= p["households"] <= 500,
+    }  # fmt: skip
+    for expression, test in cases.items():
+        got = {f["id"] for f in everything(api, served, "grids", filter=expression)["features"]}
+        assert got == {f["id"] for f in grids if test(f["properties"])}, expression
+    box = "POLYGON((24.940 60.165, 24.946 60.165, 24.946 60.170, 24.940 60.170, 24.940 60.165))"
+    spatial = everything(api, served, "stations", filter=f"S_INTERSECTS(geometry, {box})")
+    assert all(shapely.box(24.940, 60.165, 24.946, 60.170).intersects(
+        shapely.geometry.shape(f["geometry"])) for f in spatial["features"])  # fmt: skip
+
+
+def test_sortby_orders_and_bad_parameters_name_the_field(api: TestClient, served: Served) -> None:
+    ordered = everything(api, served, "grids", sortby="-households")["features"]
+    values = [f["properties"]["households"] for f in ordered]
+    assert values == sorted(values, reverse=True)
+    h = served.headers("viewer")
+    for params, field in [({"sortby": "height"}, "sortby"), ({"filter": "height > 2"}, "height"),
+                          ({"households": "many"}, "households"), ({"colour": "red"}, "colour"),
+                          ({"bbox": "1,2,3"}, "bbox"), ({"filter": "households >"}, "filter"),
+                          ({"crs": "EPSG:3857"}, "crs"), ({"limit": "0"}, "limit")]:  # fmt: skip
+        reply = api.get("/collections/grids/items", params=params, headers=h)
+        assert reply.status_code == 400, params
+        assert reply.headers["content-type"] == "application/problem+json"
+        assert field in reply.json()["detail"], reply.json()
+    missing = api.get("/collections/nowhere/items", headers=h)
+    assert missing.status_code == 404 and "grids" in missing.json()["detail"]
+
+
+def test_one_feature_by_its_id_and_gcj02_output(api: TestClient, served: Served) -> None:
+    code, households = _grids(served)[0]
+    one = api.get(f"/collections/grids/items/{code}", headers=served.headers("viewer"))
+    assert one.status_code == 200 and one.headers["content-type"] == GEOJSON
+    assert one.json()["properties"]["households"] == households
+    assert api.get("/collections/grids/items/nope", headers=served.headers("viewer")
+                   ).status_code == 404  # fmt: skip
+    assert api.get("/collections/buildings/items/x1", headers=served.headers("viewer")
+                   ).status_code == 404  # fmt: skip
+    with served.engine.begin() as connection:  # a station in Chengdu, where GCJ-02 shifts
+        connection.execute(
+            text(
+                "INSERT INTO station (code, name, geom) VALUES "
+                "('CD-1', '玉林站', ST_SetSRID(ST_MakePoint(104.06, 30.66), 4326))"
+            )
+        )
+    try:
+        plain = api.get("/collections/stations/items/CD-1", headers=served.headers("viewer"))
+        shifted = api.get("/collections/stations/items/CD-1?crs=gcj02",
+                          headers=served.headers("viewer"))  # fmt: skip
+    finally:
+        with served.engine.begin() as connection:
+            connection.execute(text("DELETE FROM station WHERE code = 'CD-1'"))
+    assert plain.json()["geometry"]["coordinates"] == [104.06, 30.66]
+    assert shifted.headers["content-crs"] == "gcj02"
+    expected = [float(v) for v in wgs84_to_gcj02(104.06, 30.66)]
+    assert shifted.json()["geometry"]["coordinates"] == pytest.approx(expected, abs=1e-9)
+    assert expected != pytest.approx([104.06, 30.66], abs=1e-4)  # the shift is hundreds of metres
+
+
+def test_injection_attempts_are_refused_or_harmless(api: TestClient, served: Served) -> None:
+    h = served.headers("viewer")
+    before = count(served, "SELECT count(*) FROM grid")
+    attempts = [
+        {"filter": "code = 'x'; DROP TABLE grid; --"},
+        {"filter": "code = 'x'' OR ''1''=''1'"},
+        {"filter": "households > 0) OR (1=1"},
+        {"filter": "pg_sleep(5) = 1"},
+        {"sortby": "households; DROP TABLE grid"},
+        {"sortby": "(SELECT 1)"},
+        {"code": "' OR 1=1 --"},
+        {"bbox": "0,0,1,1); DROP TABLE grid; --"},
+    ]
+    for params in attempts:
+        reply = api.get("/collections/grids/items", params=params, headers=h)
+        assert reply.status_code in (200, 400), (params, reply.text)
+        if reply.status_code == 200:
+            assert reply.json()["numberMatched"] == 0, params
+    assert count(served, "SELECT count(*) FROM grid") == before
+
+
+def test_an_embed_key_reads_only_its_region(api: TestClient, served: Served) -> None:
+    embed = {"Authorization": f"Bearer {served.keys['embed']}"}
+    grids = api.get("/collections/grids/items", headers=embed).json()["features"]
+    assert grids and {g["properties"]["community"] for g in grids} == {served.community}
+    units = api.get("/collections/units/items?limit=1000", headers=embed).json()
+    assert units["numberMatched"] == count(
+        served, f"SELECT count(*) FROM unit u JOIN region r ON r.id = u.community_id "
+        f"WHERE r.code = '{served.community}'")  # fmt: skip
+    others = [c for c, _ in _grids(served) if not c.startswith(served.community)]
+    assert api.get(f"/collections/grids/items/{others[0]}", headers=embed).status_code == 404
+    region = shapely.geometry.shape(
+        api.get(f"/collections/regions/items/{served.community}", headers=embed).json()["geometry"]
+    )
+    for name in ("buildings", "stations", "circles", "gaps"):
+        for f in api.get(f"/collections/{name}/items?limit=1000", headers=embed).json()["features"]:
+            assert region.buffer(1e-9).contains(
+                shapely.point_on_surface(shapely.geometry.shape(f["geometry"]))
+            ), name
+    assert api.get("/collections/grids/items?key=" + served.keys["embed"]).json()[
+        "numberMatched"
+    ] == len(grids)  # the key in the URL, as an iframe sends it
+
+
+def test_keys_are_needed_unless_public_reading_is_on(api: TestClient, served: Served) -> None:
+    bare = api.get("/collections/grids/items")
+    assert bare.status_code == 401 and bare.headers["www-authenticate"].startswith("Bearer")
+    assert api.get("/collections", headers={"X-API-Key": "gm_wrong"}).status_code == 401
+    assert (
+        api.get(
+            "/",
+        ).status_code
+        == 200
+        and api.get("/conformance").status_code == 200
+    )
+    with TestClient(
+        create_app(served.settings(public_read=True, cors_origins=["https://portal.example"]))
+    ) as public:
+        reply = public.get("/collections/grids/items",
+                           headers={"Origin": "https://portal.example"})  # fmt: skip
+        assert reply.status_code == 200
+        assert reply.headers["access-control-allow-origin"] == "https://portal.example"
+
+
+def test_collections_describe_themselves(api: TestClient, served: Served) -> None:
+    h = served.headers("viewer")
+    listed = api.get("/collections", headers=h).json()
+    assert [c["id"] for c in listed["collections"]] == list(COLLECTIONS)
+    grids = api.get("/collections/grids", headers=h).json()
+    west, south, east, north = grids["extent"]["spatial"]["bbox"][0]
+    assert 24.9 < west < east < 25.0 and 60.1 < south < north < 60.2
+    queryables = api.get("/collections/grids/queryables", headers=h)
+    assert queryables.headers["content-type"] == "application/schema+json"
+    assert queryables.json()["properties"]["households"] == {"type": "integer"}
+    conformance = api.get("/conformance").json()["conformsTo"]
+    assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson" in conformance
+
+
+def test_request_bodies_above_the_limit_are_refused(served: Served) -> None:
+    with TestClient(create_app(served.settings(max_body_bytes=2048))) as small:
+        reply = small.post("/collections", content=b"x" * 5000,
+                           headers=served.headers("viewer"))  # fmt: skip
+    assert reply.status_code == 413 and "2,048 bytes" in json.loads(reply.text)["detail"]
