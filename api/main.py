@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.engine import make_url
 
 from api.auth import KeyCache
 from api.errors import add_exception_handlers
@@ -15,6 +16,9 @@ from api.routes import ROUTERS, docs
 from gridmap import __version__
 from gridmap.config import Settings, get_settings
 from gridmap.db.engine import database_url, make_engine
+from gridmap.tiles.cache import TileCache
+from gridmap.tiles.revisions import Revisions
+from gridmap.tiles.service import TileServer
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -23,11 +27,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(database_url(settings))
+        url = database_url(settings)
+        engine = make_engine(url)
         app.state.engine = engine
+        revisions = Revisions(make_url(url).set(drivername="postgresql").render_as_string(
+            hide_password=False))  # fmt: skip
+        app.state.tiles = TileServer(TileCache(settings.tile_cache_mb * 2**20), revisions)
         try:
             yield
         finally:
+            revisions.close()
             engine.dispose()
 
     app = FastAPI(

@@ -5,9 +5,9 @@ EPSG:3857, so no tile transforms a row), and the polygon and line layers drawn a
 get ``geom_3857_s``, simplified once to the size of a tile unit at zoom 12 (2.4 m). Both follow
 every write without application code.
 
-``data_revision`` counts the writes of each served table (a statement-level trigger bumps it),
-so a tile or feature cache keyed by those counts sees an accepted plan, an edit or a new
-coverage run at once.
+``data_revision`` counts the writes of each served table (a statement-level trigger bumps it
+and notifies ``gridmap_revision``), so a tile cache keyed by those counts sees an accepted
+plan, an edit or a new coverage run at once.
 
 Revision ID: 0005
 Revises: 0004
@@ -64,6 +64,7 @@ def upgrade() -> None:
         BEGIN
             UPDATE data_revision SET revision = revision + 1, changed_at = now()
             WHERE table_name = TG_TABLE_NAME;
+            PERFORM pg_notify('gridmap_revision', TG_TABLE_NAME);  -- delivered on commit
             RETURN NULL;
         END $$
     """)  # fmt: skip

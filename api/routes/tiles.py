@@ -1,0 +1,176 @@
+"""Vector tiles, their TileJSON 3.0.0 documents, and the MapLibre styles that draw them.
+
+Tiles are cached by data revision and answered with an ETag (304 on ``If-None-Match``),
+gzip-compressed when the client accepts it; a tile with nothing in it is a 204. TileJSON
+URLs carry a version token (``v``): a tile asked for with the current token may be kept by
+the browser for a year, since new data means a new token.
+"""
+
+from __future__ import annotations
+
+import gzip
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from api.auth import Viewer
+from api.deps import ConnectionDep
+from gridmap.auth.keys import Principal
+from gridmap.errors import InvalidInput
+from gridmap.tiles.service import TileRequest, TileServer
+from gridmap.tiles.styles import STYLES, style
+from gridmap.tiles.tilesets import TILESETS, Tileset, tileset
+
+router = APIRouter(tags=["Tiles"])
+
+MVT = "application/vnd.mapbox-vector-tile"
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"  # keep it, but ask (a 304 costs no tile)
+
+PlanQuery = Annotated[int | None, Query(ge=1, description="A plan's grids (default: current)")]
+RunQuery = Annotated[int | None, Query(ge=1, description="A coverage run (default: latest)")]
+VersionQuery = Annotated[str | None, Query(description="The data version the URL was made for")]
+
+
+def _server(request: Request) -> TileServer:
+    return request.app.state.tiles  # type: ignore[no-any-return]
+
+
+def _request(
+    tiles: Tileset, z: int, x: int, y: int, who: Principal, plan: int | None, run: int | None
+) -> TileRequest:
+    return TileRequest(tiles, z, x, y, plan, run, who.region_id)
+
+
+@router.get(
+    "/tiles/{tileset_name}/{z}/{x}/{y}.mvt",
+    name="tile",
+    response_class=Response,
+    responses={200: {"content": {MVT: {}}, "description": "A Mapbox Vector Tile"},
+               204: {"description": "Nothing in this tile"},
+               304: {"description": "Not modified since the ETag given"}},
+)  # fmt: skip
+def tile(
+    request: Request,
+    tileset_name: str,
+    z: Annotated[int, Path(ge=0, le=22)],
+    x: Annotated[int, Path(ge=0)],
+    y: Annotated[int, Path(ge=0)],
+    connection: ConnectionDep,
+    who: Viewer,
+    plan: PlanQuery = None,
+    run: RunQuery = None,
+    v: VersionQuery = None,
+) -> Response:
+    """Return one vector tile of a tileset."""
+    server = _server(request)
+    wanted = _request(tileset(tileset_name), z, x, y, who, plan, run)
+    current = _version(server, connection, wanted.tileset)
+    headers = {
+        "Cache-Control": IMMUTABLE if v == current else REVALIDATE,
+        "Vary": "Accept-Encoding",
+    }
+    if who.region_id is not None or who.embed:
+        headers["Cache-Control"] = "private, " + REVALIDATE
+    asked = request.headers.get("if-none-match")
+    if asked is not None:
+        etag = server.etag(connection, wanted)
+        if etag in [t.strip() for t in asked.split(",")] or asked.strip() == "*":
+            return Response(status_code=304, headers={**headers, "ETag": etag})
+    found = server.tile(connection, wanted)
+    headers["ETag"] = found.etag
+    if found.empty:
+        return Response(status_code=204, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(found.gzipped, media_type=MVT, headers=headers)
+    return Response(gzip.decompress(found.gzipped), media_type=MVT, headers=headers)
+
+
+def _version(server: TileServer, connection: Any, tiles: Tileset) -> str:
+    return "-".join(str(r) for r in server.revisions.of(connection, tiles.tables))
+
+
+@router.get("/tiles/{tileset_name}.json", name="tilejson")
+def tilejson(
+    request: Request,
+    tileset_name: str,
+    connection: ConnectionDep,
+    who: Viewer,
+    plan: PlanQuery = None,
+    run: RunQuery = None,
+) -> dict[str, Any]:
+    """Return the TileJSON 3.0.0 document of a tileset."""
+    tiles = tileset(tileset_name)
+    server = _server(request)
+    template = str(request.url_for("tile", tileset_name=tiles.name, z="{z}", x="{x}", y="{y}"))
+    template = template.replace("%7B", "{").replace("%7D", "}")
+    query = {"v": _version(server, connection, tiles)}
+    if plan is not None:
+        query["plan"] = str(plan)
+    if run is not None:
+        query["run"] = str(run)
+    if key := request.query_params.get("key"):
+        query["key"] = key
+    url = template + "?" + "&".join(f"{k}={v}" for k, v in query.items())
+    bounds = _bounds(connection, who)
+    layers = {}
+    for layer in tiles.layers:  # a layer split by zoom (streets) is one vector layer
+        entry = layers.setdefault(
+            layer.name,
+            {
+                "id": layer.name,
+                "fields": dict(layer.fields),
+                "minzoom": layer.minzoom,
+                "maxzoom": layer.maxzoom,
+            },
+        )
+        entry["minzoom"] = min(entry["minzoom"], layer.minzoom)
+        entry["maxzoom"] = max(entry["maxzoom"], layer.maxzoom)
+    return {
+        "tilejson": "3.0.0",
+        "name": tiles.name,
+        "description": tiles.description,
+        "version": "1.0.0",
+        "scheme": "xyz",
+        "tiles": [url],
+        "minzoom": tiles.minzoom,
+        "maxzoom": tiles.maxzoom,
+        "bounds": bounds,
+        "center": [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, 14],
+        "vector_layers": list(layers.values()),
+        "attribution": "© OpenStreetMap contributors; gridmap",
+    }
+
+
+def _bounds(connection: Any, who: Principal) -> list[float]:
+    from sqlalchemy import text
+
+    row = connection.execute(text("""
+        SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (
+            SELECT ST_Extent(geom) AS e FROM region
+            WHERE CAST(:scope AS integer) IS NULL OR id = :scope
+        ) x
+    """), {"scope": who.region_id}).one()  # fmt: skip
+    if row[0] is None:
+        return [-180.0, -85.0511, 180.0, 85.0511]
+    return [round(float(v), 6) for v in row]
+
+
+@router.get("/styles/{name}.json", name="style")
+def style_document(
+    request: Request, name: str, who: Viewer, lang: Annotated[str, Query()] = "zh"
+) -> dict[str, Any]:
+    """Return a MapLibre style: the city's own basemap under gridmap's layers."""
+    if lang not in ("zh", "en"):
+        raise InvalidInput(f"lang must be zh or en (got {lang!r})")
+    key = request.query_params.get("key")
+
+    def source(tileset_name: str) -> str:
+        url = str(request.url_for("tilejson", tileset_name=tileset_name))
+        return url + (f"?key={key}" if key else "")
+
+    return style(name, {t: source(t) for t in TILESETS}, lang=lang)
+
+
+__all__ = ["STYLES", "router"]

@@ -1,0 +1,1 @@
+"""Vector tiles (MVT) built in PostGIS, their cache and the revisions that key it."""

@@ -1,0 +1,86 @@
+"""The data revisions that key cached tiles, kept fresh by PostgreSQL notifications.
+
+Every write to a served table bumps its row of ``data_revision`` and notifies
+``gridmap_revision`` on commit (migration 0005). A listener thread turns each notification
+into a new generation; the revisions are read again only when the generation moved, so a
+cached tile costs no query, and a tile built after a commit never hides behind an old key.
+Without a listener (it could not connect, or lost its connection), they are read every time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+import psycopg
+from sqlalchemy import Connection, text
+
+log = logging.getLogger(__name__)
+CHANNEL = "gridmap_revision"
+
+
+class Revisions:
+    """Each served table's revision, read when a notification says it changed."""
+
+    def __init__(self, libpq_url: str | None) -> None:
+        self._generation = 0
+        self._known: tuple[int, dict[str, int]] | None = None
+        self._lock = threading.Lock()
+        self._listening = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if libpq_url is not None:
+            self._thread = threading.Thread(target=self._listen, args=(libpq_url,),
+                                            name="gridmap-revisions", daemon=True)  # fmt: skip
+            self._thread.start()
+            self._listening.wait(timeout=5)
+
+    @property
+    def listening(self) -> bool:
+        """Say whether notifications arrive (else every call reads the table)."""
+        return self._listening.is_set()
+
+    def of(self, connection: Connection, tables: Sequence[str]) -> tuple[int, ...]:
+        """Return the revisions of ``tables``, in their order."""
+        every = self._current(connection)
+        return tuple(every.get(t, 0) for t in tables)
+
+    def _current(self, connection: Connection) -> dict[str, int]:
+        with self._lock:
+            generation, known = self._generation, self._known
+        if known is not None and known[0] == generation and self.listening:
+            return known[1]
+        rows = connection.execute(text("SELECT table_name, revision FROM data_revision")).all()
+        values = {name: int(revision) for name, revision in rows}
+        with self._lock:
+            self._known = (generation, values)  # stale at once if a notification came meanwhile
+        return values
+
+    def _bump(self) -> None:
+        with self._lock:
+            self._generation += 1
+
+    def _listen(self, url: str) -> None:
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True) as connection:
+                    connection.execute(f"LISTEN {CHANNEL}")
+                    self._bump()  # anything may have changed while no one listened
+                    self._listening.set()
+                    while not self._stop.is_set():
+                        for _ in connection.notifies(timeout=1.0):
+                            self._bump()
+            except psycopg.Error as error:
+                log.warning("tile revisions: listener lost (%s); reading revisions each time",
+                            error)  # fmt: skip
+            finally:
+                self._listening.clear()
+                self._bump()
+            self._stop.wait(2.0)
+
+    def close(self) -> None:
+        """Stop listening."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

@@ -1,0 +1,93 @@
+"""Serving a tile: from the cache when its data has not changed, else built in PostGIS.
+
+A tile's key holds the tileset, z/x/y, the plan and run asked for, the region scope and the
+revisions of every table the tileset reads; its ETag is a digest of that key, so a client's
+``If-None-Match`` is answered without building or even finding the tile.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+from gridmap.tiles.cache import TileCache
+from gridmap.tiles.revisions import Revisions
+from gridmap.tiles.tilesets import Tileset, check_tile, tile_sql, uses
+
+
+@dataclass(frozen=True)
+class TileRequest:
+    """Which tile, of which plan and run, for which region scope."""
+
+    tileset: Tileset
+    z: int
+    x: int
+    y: int
+    plan: int | None = None
+    run: int | None = None
+    scope: int | None = None
+
+    def __post_init__(self) -> None:
+        check_tile(self.z, self.x, self.y)
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A tile, gzip-compressed (empty bytes: no feature in it), and its ETag."""
+
+    gzipped: bytes
+    etag: str
+
+    @property
+    def empty(self) -> bool:
+        """Say whether the tile holds nothing."""
+        return not self.gzipped
+
+
+def build_tile(connection: Connection, request: TileRequest) -> bytes:
+    """Return the tile's MVT bytes, built in one statement (empty: nothing there)."""
+    sql = tile_sql(request.tileset, request.z, scoped=request.scope is not None)
+    if sql is None:
+        return b""
+    params: dict[str, object] = {"z": request.z, "x": request.x, "y": request.y}
+    wanted = {"plan": request.plan, "run": request.run}
+    params |= {name: wanted[name] for name in uses(request.tileset, request.z)}
+    if request.scope is not None:
+        params["scope"] = request.scope
+    data = connection.execute(text(sql), params).scalar()
+    return bytes(data) if data else b""
+
+
+class TileServer:
+    """Tiles through a cache keyed by data revisions."""
+
+    def __init__(self, cache: TileCache, revisions: Revisions) -> None:
+        self.cache = cache
+        self.revisions = revisions
+
+    def etag(self, connection: Connection, request: TileRequest) -> str:
+        """Return the ETag the tile has now (no tile is built)."""
+        return _etag(self._key(connection, request))
+
+    def tile(self, connection: Connection, request: TileRequest) -> Tile:
+        """Return the tile, from the cache or freshly built."""
+        key = self._key(connection, request)
+        data = self.cache.get(key) if self.cache.max_bytes else None
+        if data is None:
+            raw = build_tile(connection, request)
+            data = gzip.compress(raw, compresslevel=5, mtime=0) if raw else b""
+            if self.cache.max_bytes:
+                self.cache.put(key, data)
+        return Tile(data, _etag(key))
+
+    def _key(self, connection: Connection, request: TileRequest) -> tuple[object, ...]:
+        tiles = request.tileset
+        return (tiles.name, request.z, request.x, request.y, request.plan, request.run,
+                request.scope, self.revisions.of(connection, tiles.tables))  # fmt: skip
+
+
+def _etag(key: tuple[object, ...]) -> str:
+    return '"' + hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest() + '"'

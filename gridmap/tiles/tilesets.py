@@ -1,0 +1,220 @@
+"""Tilesets: which layers a vector tile holds at each zoom, and the one SQL query per tile.
+
+Each layer reads its table's stored web-mercator geometry (``geom_3857``; the simplified
+``geom_3857_s`` below zoom 14, where one tile unit is over a metre), so no tile transforms or
+simplifies a row. A tile is one statement: every layer's ``ST_AsMVT`` concatenated, with the
+tile envelope computed once. The SQL is assembled from the constants in this module; what a
+client sends (z, x, y, plan, run, region) arrives only as bound parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gridmap.errors import InvalidInput, NotFound
+
+EXTENT = 4096
+BUFFER = 64
+FULL_DETAIL_ZOOM = 14
+"""From this zoom on, layers read the full geometry; below it, the simplified one."""
+MAX_ZOOM = 22
+
+PLAN = "coalesce(CAST(:plan AS integer), (SELECT id FROM plan WHERE status = 'current'))"
+RUN = "coalesce(CAST(:run AS integer), (SELECT max(id) FROM coverage_run))"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of a tileset: a table, the attributes drawn, the zooms it shows at."""
+
+    name: str
+    table: str  # the table, aliased ``t``
+    attributes: str  # select list over ``t`` (and the joins)
+    fields: dict[str, str]  # attribute → TileJSON type (Number, String, Boolean)
+    minzoom: int
+    maxzoom: int = MAX_ZOOM
+    joins: str = ""
+    where: str = ""  # extra condition over ``t``
+    simplified: bool = True  # the table keeps geom_3857_s
+    parameters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Tileset:
+    """Layers served together under one URL template."""
+
+    name: str
+    description: str
+    layers: tuple[Layer, ...]
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """Every table a tile of this set reads: what its cache key follows."""
+        names = {layer.table for layer in self.layers}
+        for layer in self.layers:
+            text = layer.joins + layer.attributes + layer.where
+            names |= {t for t in _JOINED if t in text}
+        return tuple(sorted(names))
+
+    @property
+    def minzoom(self) -> int:
+        """The lowest zoom any layer shows at."""
+        return min(layer.minzoom for layer in self.layers)
+
+    @property
+    def maxzoom(self) -> int:
+        """The highest zoom any layer shows at."""
+        return max(layer.maxzoom for layer in self.layers)
+
+    def layers_at(self, z: int) -> tuple[Layer, ...]:
+        """Return the layers shown at zoom ``z``."""
+        return tuple(layer for layer in self.layers if layer.minzoom <= z <= layer.maxzoom)
+
+
+_JOINED = ("plan", "assignment", "unit_coverage", "building_coverage", "coverage_run",
+           "station_circle", "grid", "region")  # fmt: skip
+
+GRID_COVERAGE = f"""
+    LEFT JOIN LATERAL (
+        SELECT sum(uc.covered_residents)::float8 / nullif(sum(uc.residents), 0) AS coverage
+        FROM assignment a JOIN unit_coverage uc ON uc.unit_id = a.unit_id AND uc.run_id = {RUN}
+        WHERE a.grid_id = t.id
+    ) c ON true"""
+
+TILESETS: dict[str, Tileset] = {
+    ts.name: ts
+    for ts in (
+        Tileset("gridmap", "Regions, grids, units, buildings, stations, circles and gaps", (
+            Layer("regions", "region", "t.code, t.name, t.level",
+                  {"code": "String", "name": "String", "level": "String"}, 8),
+            Layer("grids", "grid",
+                  "t.code, t.name, t.kind, t.households, t.residents, t.governance_load, "
+                  "t.locked, t.polsby_popper, c.coverage",
+                  {"code": "String", "name": "String", "kind": "String", "households": "Number",
+                   "residents": "Number", "governance_load": "Number", "locked": "Boolean",
+                   "polsby_popper": "Number", "coverage": "Number"},
+                  11, joins=GRID_COVERAGE, where=f"t.plan_id = {PLAN}",
+                  parameters=("plan", "run")),
+            Layer("units", "unit",
+                  "t.code, t.kind, t.households, t.residents, g.code AS grid, "
+                  "uc.covered_residents::float8 / nullif(uc.residents, 0) AS coverage",
+                  {"code": "String", "kind": "String", "households": "Number",
+                   "residents": "Number", "grid": "String", "coverage": "Number"},
+                  13, joins=f"""
+                  LEFT JOIN assignment a ON a.unit_id = t.id AND a.plan_id = {PLAN}
+                  LEFT JOIN grid g ON g.id = a.grid_id
+                  LEFT JOIN unit_coverage uc ON uc.unit_id = t.id AND uc.run_id = {RUN}""",
+                  parameters=("plan", "run")),
+            Layer("buildings", "building",
+                  "t.id, t.residents, t.households, t.levels, bc.covered, bc.walk_m",
+                  {"id": "Number", "residents": "Number", "households": "Number",
+                   "levels": "Number", "covered": "Boolean", "walk_m": "Number"},
+                  14, joins=f"""
+                  LEFT JOIN building_coverage bc ON bc.building_id = t.id AND bc.run_id = {RUN}""",
+                  simplified=False, parameters=("run",)),
+            Layer("circles", "station_circle",
+                  "s.code AS station, t.method, t.residents, t.households",
+                  {"station": "String", "method": "String", "residents": "Number",
+                   "households": "Number"},
+                  12, joins="JOIN station s ON s.id = t.station_id",
+                  where=f"t.run_id = {RUN}", parameters=("run",)),
+            Layer("gaps", "coverage_gap", "t.rank, t.residents, t.households, t.buildings",
+                  {"rank": "Number", "residents": "Number", "households": "Number",
+                   "buildings": "Number"},
+                  12, where=f"t.run_id = {RUN}", parameters=("run",)),
+            Layer("stations", "station",
+                  "t.code, t.name, t.kind, sc.residents AS residents_served",
+                  {"code": "String", "name": "String", "kind": "String",
+                   "residents_served": "Number"},
+                  11, joins=f"""
+                  LEFT JOIN station_circle sc ON sc.station_id = t.id
+                       AND sc.method = 'network' AND sc.run_id = {RUN}""",
+                  simplified=False, parameters=("run",)),
+        )),
+        Tileset("basemap", "The city's own OpenStreetMap layers: water, streets, buildings", (
+            Layer("water", "water", "t.kind, t.name", {"kind": "String", "name": "String"}, 8),
+            Layer("streets", "street", "t.kind, t.name", {"kind": "String", "name": "String"},
+                  11, where="t.kind IN ('motorway', 'trunk', 'primary', 'secondary', "
+                  "'tertiary', 'rail', 'motorway_link', 'trunk_link', 'primary_link')",
+                  maxzoom=13),
+            Layer("streets", "street", "t.kind, t.name", {"kind": "String", "name": "String"},
+                  14),
+            Layer("buildings", "building", "t.levels", {"levels": "Number"}, 14,
+                  simplified=False),
+        )),
+    )
+}  # fmt: skip
+
+
+def tileset(name: str) -> Tileset:
+    """Return the tileset ``name``.
+
+    Raises
+    ------
+    NotFound
+        When there is no such tileset.
+    """
+    try:
+        return TILESETS[name]
+    except KeyError:
+        raise NotFound(f"no tileset {name!r}; there are {', '.join(TILESETS)}") from None
+
+
+def check_tile(z: int, x: int, y: int) -> None:
+    """Refuse tile coordinates outside the tile matrix.
+
+    Raises
+    ------
+    InvalidInput
+        Naming the coordinate at fault.
+    """
+    if not 0 <= z <= MAX_ZOOM:
+        raise InvalidInput(f"z must be between 0 and {MAX_ZOOM} (got {z})")
+    side = 1 << z
+    for name, value in (("x", x), ("y", y)):
+        if not 0 <= value < side:
+            raise InvalidInput(f"{name} must be between 0 and {side - 1} at zoom {z} (got {value})")
+
+
+def tile_sql(tiles: Tileset, z: int, *, scoped: bool) -> str | None:
+    """Return the one statement that builds a tile of ``tiles`` at zoom ``z`` (None: no layer).
+
+    Bound parameters: ``z``, ``x``, ``y``, and ``plan``, ``run``, ``scope`` (a region id)
+    where used. With ``scoped``, only the features of the region are kept (those whose inner
+    point lies in it, as :mod:`gridmap.features.query` does) and clipped at its edge.
+    """
+    layers = tiles.layers_at(z)
+    if not layers:
+        return None
+    parts = []
+    for layer in layers:
+        column = "geom_3857_s" if layer.simplified and z < FULL_DETAIL_ZOOM else "geom_3857"
+        geometry = f"t.{column}"
+        conditions = [f"t.{column} && b.buffered"]
+        if layer.where:
+            conditions.append(layer.where)
+        if scoped:
+            conditions.append(f"t.{column} && r.geom")  # the feature's inner point in the region
+            conditions.append("ST_Intersects(r.geom, ST_PointOnSurface(t.geom_3857))")
+            geometry = f"ST_Intersection(t.{column}, r.geom)"
+        parts.append(f"""
+        (SELECT coalesce(ST_AsMVT(q, '{layer.name}', {EXTENT}, 'geom'), ''::bytea) FROM (
+            SELECT {layer.attributes},
+                   ST_AsMVTGeom({geometry}, b.envelope, {EXTENT}, {BUFFER}, true) AS geom
+            FROM {layer.table} t {layer.joins}
+            WHERE {" AND ".join(conditions)}
+        ) q WHERE q.geom IS NOT NULL)""")
+    scope = (", (SELECT geom_3857 AS geom FROM region WHERE id = :scope) r"
+             if scoped else "")  # fmt: skip
+    return f"""
+    WITH b AS (
+        SELECT ST_TileEnvelope(:z, :x, :y) AS envelope,
+               ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}) AS buffered
+    )
+    SELECT {" || ".join(parts)} AS tile
+    FROM b{scope}"""
+
+
+def uses(tiles: Tileset, z: int) -> tuple[str, ...]:
+    """Return the parameters (plan, run) a tile of ``tiles`` at ``z`` takes."""
+    return tuple(sorted({p for layer in tiles.layers_at(z) for p in layer.parameters}))

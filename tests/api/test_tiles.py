@@ -1,0 +1,205 @@
+"""Vector tiles of the demo city: decoded back, zoom ranges, cache and ETags, scope, TileJSON."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import time
+
+import mapbox_vector_tile
+import pytest
+import shapely
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from api.main import create_app
+from tests.api.conftest import Live, Served
+
+CENTRE = (24.944, 60.170)  # central Helsinki, inside the demo city
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return z, x, y
+
+
+def decode(reply) -> dict:  # type: ignore[no-untyped-def]
+    assert reply.status_code == 200, reply.text
+    assert reply.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    return mapbox_vector_tile.decode(reply.content)
+
+
+def in_tile(served: Served, table: str, z: int, x: int, y: int, where: str = "true",
+            margin: float = 0.0) -> set:  # fmt: skip
+    with served.engine.connect() as connection:
+        return set(connection.execute(text(
+            f"SELECT code FROM {table} t WHERE ST_Intersects(t.geom_3857, "
+            f"ST_TileEnvelope({z}, {x}, {y}, margin => {margin})) AND {where}"
+        )).scalars())  # fmt: skip
+
+
+def between(got: set, served: Served, table: str, z: int, x: int, y: int, where: str = "true"
+            ) -> bool:  # fmt: skip
+    """Say whether a tile holds every feature in it, and none beyond its 64-unit buffer."""
+    inner = in_tile(served, table, z, x, y, where)
+    return inner != set() and inner <= got <= in_tile(served, table, z, x, y, where, 64 / 4096)
+
+
+def test_a_tile_holds_the_features_and_figures_of_its_area(api: TestClient, served: Served) -> None:
+    z, x, y = tile_of(*CENTRE, 15)
+    layers = decode(api.get(f"/tiles/gridmap/{z}/{x}/{y}.mvt", headers=served.headers("viewer")))
+
+    current = "t.plan_id = (SELECT id FROM plan WHERE status = 'current')"
+    grids = {f["properties"]["code"]: f["properties"] for f in layers["grids"]["features"]}
+    assert between(set(grids), served, "grid", z, x, y, current)
+    with served.engine.connect() as connection:
+        stored = dict(connection.execute(text(
+            f"SELECT code, households FROM grid t WHERE {current}")).all())  # fmt: skip
+    assert all(p["households"] == stored[code] for code, p in grids.items())
+    assert all(0 <= p.get("coverage", 0) <= 1 for p in grids.values())
+    units = {f["properties"]["code"] for f in layers["units"]["features"]}
+    assert between(units, served, "unit", z, x, y)
+    assert {f["properties"]["grid"] for f in layers["units"]["features"]} <= set(stored)
+    assert layers["buildings"]["features"] and {"covered", "residents"} <= set(
+        layers["buildings"]["features"][0]["properties"])  # fmt: skip
+    assert layers["grids"]["extent"] == 4096
+
+
+def test_layers_show_within_their_zooms_and_empty_tiles_are_204(
+    api: TestClient, served: Served
+) -> None:
+    h = served.headers("viewer")
+    low = decode(api.get("/tiles/gridmap/{}/{}/{}.mvt".format(*tile_of(*CENTRE, 12)), headers=h))
+    assert {"grids", "stations", "regions"} <= set(low) and not {"buildings", "units"} & set(low)
+    high = decode(api.get("/tiles/gridmap/{}/{}/{}.mvt".format(*tile_of(*CENTRE, 16)), headers=h))
+    assert {"buildings", "units", "grids"} <= set(high)
+    base = decode(api.get("/tiles/basemap/{}/{}/{}.mvt".format(*tile_of(*CENTRE, 14)), headers=h))
+    assert {"streets", "buildings"} <= set(base)
+    far = api.get("/tiles/gridmap/14/0/0.mvt", headers=h)
+    assert far.status_code == 204 and not far.content
+    assert api.get("/tiles/gridmap/7/64/40.mvt", headers=h).status_code == 204  # below minzoom
+    bad = api.get("/tiles/gridmap/3/9/1.mvt", headers=h)
+    assert bad.status_code == 400 and "x must be between 0 and 7" in bad.json()["detail"]
+    assert api.get("/tiles/roads/3/1/1.mvt", headers=h).status_code == 404
+
+
+def test_cached_tiles_follow_every_write_at_once(served: Served) -> None:
+    z, x, y = tile_of(*CENTRE, 15)
+    url = f"/tiles/gridmap/{z}/{x}/{y}.mvt"
+    h = served.headers("viewer")
+    with TestClient(create_app(served.settings())) as api:
+        server = api.app.state.tiles  # type: ignore[attr-defined]
+        assert server.revisions.listening
+        first = api.get(url, headers=h)
+        again = api.get(url, headers=h)
+        assert server.cache.hits == 1 and first.content == again.content
+        etag = first.headers["etag"]
+        not_modified = api.get(url, headers={**h, "If-None-Match": etag})
+        assert not_modified.status_code == 304 and not not_modified.content
+        code = next(f["properties"]["code"] for f in decode(first)["grids"]["features"])
+        with served.engine.begin() as connection:
+            connection.execute(text("UPDATE grid SET households = households + 1000 "
+                                    "WHERE code = :code"), {"code": code})  # fmt: skip
+        try:
+            deadline = time.monotonic() + 5
+            while (fresh := api.get(url, headers={**h, "If-None-Match": etag})).status_code == 304:
+                assert time.monotonic() < deadline, "the edit never reached the tile"
+                time.sleep(0.02)
+            changed = {f["properties"]["code"]: f["properties"]["households"]
+                       for f in decode(fresh)["grids"]["features"]}  # fmt: skip
+            before = {f["properties"]["code"]: f["properties"]["households"]
+                      for f in decode(first)["grids"]["features"]}  # fmt: skip
+            assert changed[code] == before[code] + 1000 and fresh.headers["etag"] != etag
+        finally:
+            with served.engine.begin() as connection:
+                connection.execute(text("UPDATE grid SET households = households - 1000 "
+                                        "WHERE code = :code"), {"code": code})  # fmt: skip
+
+
+def test_tiles_are_gzipped_when_asked_and_versioned_urls_are_immutable(
+    api: TestClient, served: Served
+) -> None:
+    h = served.headers("viewer")
+    document = api.get("/tiles/gridmap.json", headers=h).json()
+    assert document["tilejson"] == "3.0.0" and document["minzoom"] == 8
+    assert {layer["id"] for layer in document["vector_layers"]} == {
+        "regions", "grids", "units", "buildings", "circles", "gaps", "stations"}  # fmt: skip
+    west, south, east, north = document["bounds"]
+    assert 24.9 < west < east < 25.0 and 60.1 < south < north < 60.2
+    template = document["tiles"][0].replace("http://testserver", "")
+    assert "v=" in template
+    z, x, y = tile_of(*CENTRE, 14)
+    versioned = api.get(template.format(z=z, x=x, y=y), headers=h)
+    assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
+    plain = api.get(f"/tiles/gridmap/{z}/{x}/{y}.mvt", headers={**h, "Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and decode(plain)["grids"]
+    zipped = api.get(f"/tiles/gridmap/{z}/{x}/{y}.mvt", headers={**h, "Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert int(zipped.headers["content-length"]) < len(plain.content)
+
+
+def test_an_embed_key_gets_nothing_outside_its_region(api: TestClient, served: Served) -> None:
+    embed = {"Authorization": f"Bearer {served.keys['embed']}"}
+    z, x, y = tile_of(*CENTRE, 14)
+    everything = decode(
+        api.get(f"/tiles/gridmap/{z}/{x}/{y}.mvt", headers=served.headers("viewer"))
+    )
+    scoped = decode(api.get(f"/tiles/gridmap/{z}/{x}/{y}.mvt", headers=embed))
+    codes = {f["properties"]["code"] for f in scoped.get("grids", {"features": []})["features"]}
+    assert all(code.startswith(served.community) for code in codes)
+    assert len(scoped["buildings"]["features"]) < len(everything["buildings"]["features"])
+    with served.engine.connect() as connection:  # every scoped feature's bbox within the region
+        region = connection.execute(
+            text(
+                "SELECT ST_XMin(g), ST_YMin(g), ST_XMax(g), ST_YMax(g) FROM (SELECT ST_Transform("
+                "geom, 3857) g FROM region WHERE code = :c) r"
+            ),
+            {"c": served.community},
+        ).one()
+        tile = connection.execute(text(
+            f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM ST_TileEnvelope({z}, "
+            f"{x}, {y}) e")).one()  # fmt: skip
+    size = (tile[2] - tile[0]) / 4096
+    for layer in scoped.values():
+        for f in layer["features"]:
+            for px, py in _points(f["geometry"]):
+                mx, my = tile[0] + px * size, tile[1] + py * size
+                assert region[0] - 2 * size <= mx <= region[2] + 2 * size
+                assert region[1] - 2 * size <= my <= region[3] + 2 * size
+    assert api.get(f"/tiles/gridmap/{z}/{x}/{y}.mvt?key={served.keys['embed']}").status_code == 200
+    style = api.get("/styles/gridmap.json?key=" + served.keys["embed"]).json()
+    assert style["sources"]["gridmap"]["url"].endswith("key=" + served.keys["embed"])
+
+
+def _points(geometry: dict) -> list:
+    return shapely.get_coordinates(shapely.geometry.shape(geometry)).tolist()
+
+
+def test_the_style_draws_every_layer_from_this_service(api: TestClient, served: Served) -> None:
+    h = served.headers("viewer")
+    style = api.get("/styles/gridmap.json", headers=h).json()
+    assert style["version"] == 8 and style["name"] == "全市一张图"
+    assert set(style["sources"]) == {"gridmap", "basemap"}
+    for name, source in style["sources"].items():
+        tilejson = api.get(source["url"].replace("http://testserver", ""), headers=h).json()
+        layers = {layer["id"] for layer in tilejson["vector_layers"]}
+        drawn = {s["source-layer"] for s in style["layers"] if s.get("source") == name}
+        assert drawn and drawn <= layers, name
+    used = {(s["source"], s["source-layer"]) for s in style["layers"] if "source" in s}
+    assert ("basemap", "water") in used and ("gridmap", "grids") in used
+    assert api.get("/styles/gridmap.json?lang=en", headers=h).json()["name"].startswith("One map")
+    assert api.get("/styles/other.json", headers=h).status_code == 404
+
+
+def test_gdal_reads_a_tile(live: Live) -> None:
+    z, x, y = tile_of(*CENTRE, 15)
+    header = f"Authorization: Bearer {live.served.keys['viewer']}"
+    out = subprocess.run(["ogrinfo", "-ro", "-so", "--config", "GDAL_HTTP_HEADERS", header,
+                          f"MVT:{live.base}/tiles/gridmap/{z}/{x}/{y}.mvt"],
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    for layer in ("grids", "units", "buildings"):
+        assert f": {layer} (" in out.stdout, out.stdout
+    pytest.importorskip("mapbox_vector_tile")
