@@ -35,8 +35,8 @@ SERVED = "gridmap_served"
 
 @pytest.fixture
 def client(cluster: LocalCluster, engine: Engine) -> Iterator[TestClient]:
-    """A client of the app on the migrated session database."""
-    app = create_app(Settings(database_url=cluster.url()))
+    """A client of the app on the migrated session database, readable without a key."""
+    app = create_app(Settings(database_url=cluster.url(), public_read=True))
     with TestClient(app) as client:
         yield client
 
