@@ -35,3 +35,4 @@ def get_connection(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[C
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ConnectionDep = Annotated[Connection, Depends(get_connection)]
+EngineDep = Annotated[Engine, Depends(get_engine)]

@@ -16,6 +16,7 @@ from gridmap.errors import (
     GridmapError,
     InvalidInput,
     NotFound,
+    PreconditionRequired,
     Stale,
     StoreError,
     Unauthorized,
@@ -31,6 +32,7 @@ STATUS_BY_ERROR: dict[type[GridmapError], int] = {
     Conflict: 409,
     Cancelled: 409,
     Stale: 412,
+    PreconditionRequired: 428,
     StoreError: 503,
     GridmapError: 500,
 }

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 
 from api.auth import KeyCache
 from api.errors import add_exception_handlers
+from api.jobs import Jobs
 from api.limits import BodyLimit
 from api.routes import ROUTERS, docs
 from gridmap import __version__
@@ -33,9 +34,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         revisions = Revisions(make_url(url).set(drivername="postgresql").render_as_string(
             hide_password=False))  # fmt: skip
         app.state.tiles = TileServer(TileCache(settings.tile_cache_mb * 2**20), revisions)
+        app.state.jobs = Jobs()
         try:
             yield
         finally:
+            app.state.jobs.shutdown()
             revisions.close()
             engine.dispose()
 

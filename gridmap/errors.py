@@ -41,3 +41,7 @@ class Forbidden(GridmapError):
 
 class Cancelled(GridmapError):
     """Long work stopped at a caller's request; nothing it did was kept."""
+
+
+class PreconditionRequired(InvalidInput):
+    """An edit sent without the revision it was made against (HTTP 428)."""

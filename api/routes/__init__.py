@@ -1,5 +1,6 @@
 """The route families, collected in the order the app includes them."""
 
-from api.routes import docs, features, health, landing, tiles
+from api.routes import coverage, docs, features, health, jobs, landing, plans, tiles
 
-ROUTERS = (landing.router, docs.router, health.router, features.router, tiles.router)
+ROUTERS = (landing.router, docs.router, health.router, features.router, tiles.router,
+           plans.router, jobs.router, coverage.router)  # fmt: skip

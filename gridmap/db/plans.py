@@ -50,8 +50,13 @@ def insert_assignments(
     copy_rows(connection, "assignment", frame)
 
 
-def refresh_grid_figures(connection: Connection, plan_id: int) -> None:
-    """Recompute each grid's sums, its geometry (the union of its units) and its area."""
+def refresh_grid_figures(
+    connection: Connection, plan_id: int, grid_ids: list[int] | None = None
+) -> None:
+    """Recompute each grid's sums, its geometry (the union of its units) and its area.
+
+    Only the grids ``grid_ids`` when given.
+    """
     connection.execute(text("""
         UPDATE grid g SET
             households = s.households, residents = s.residents,
@@ -65,10 +70,11 @@ def refresh_grid_figures(connection: Connection, plan_id: int) -> None:
                    ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(u.geom)), 3)) AS geom
             FROM assignment a JOIN unit u ON u.id = a.unit_id
             WHERE a.plan_id = :plan
+              AND (CAST(:grids AS integer[]) IS NULL OR a.grid_id = ANY(:grids))
             GROUP BY a.grid_id
         ) s
         WHERE g.id = s.grid_id AND g.plan_id = :plan
-    """), {"plan": plan_id})  # fmt: skip
+    """), {"plan": plan_id, "grids": grid_ids})  # fmt: skip
 
 
 def make_current(connection: Connection, plan_id: int) -> None:

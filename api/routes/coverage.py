@@ -1,0 +1,100 @@
+"""Coverage questions answered at once, nothing saved.
+
+What if stations were added, moved or closed, and where new stations would raise coverage most.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from api.auth import Planner
+from api.deps import ConnectionDep
+from gridmap.coverage.engine import CoverageParameters
+from gridmap.coverage.planning import live_coverage, suggest_sites
+
+router = APIRouter(prefix="/coverage", tags=["Coverage"])
+
+Lon = Field(ge=-180, le=180)
+Lat = Field(ge=-90, le=90)
+
+
+class Place(BaseModel):
+    """A WGS 84 position."""
+
+    lon: float = Lon
+    lat: float = Lat
+
+
+class StationMove(Place):
+    """A station to move, by code, and where to."""
+
+    code: str = Field(min_length=1, max_length=32)
+
+
+class WhatIf(BaseModel):
+    """Stations to add, move and close, and the walk to measure."""
+
+    add: list[Place] = Field(default_factory=list, max_length=200)
+    move: list[StationMove] = Field(default_factory=list, max_length=200)
+    remove: list[str] = Field(default_factory=list, max_length=200)
+    minutes: float = Field(default=5.0, gt=0, le=60)
+    speed_m_per_min: float = Field(default=60.0, gt=0, le=300)
+
+
+class SitingAsk(BaseModel):
+    """How many new stations (or the rate to reach) and where they may go."""
+
+    k: int | None = Field(default=None, ge=1, le=500)
+    target: float | None = Field(default=None, gt=0, le=1)
+    candidates: str = Field(default="amenities", pattern="^(amenities|units)$")
+    capacity: int | None = Field(default=None, ge=1)
+    exact: bool = False
+    minutes: float = Field(default=5.0, gt=0, le=60)
+    speed_m_per_min: float = Field(default=60.0, gt=0, le=300)
+
+
+def _rates(rates: Any) -> dict[str, Any]:
+    return {"covered_residents": int(rates.covered_residents), "residents": int(rates.residents),
+            "covered_households": int(rates.covered_households),
+            "households": int(rates.households), "rate": float(rates.rate)}  # fmt: skip
+
+
+@router.post("/whatif", name="whatif")
+def whatif(body: WhatIf, connection: ConnectionDep, who: Planner) -> dict[str, Any]:
+    """Return the coverage rates now and with the stations changed as asked."""
+    live = live_coverage(connection, CoverageParameters(body.minutes, body.speed_m_per_min))
+    before, before_rates = live.community_rates(), live.whatif.rates()
+    for k, place in enumerate(body.add):
+        live.add(f"new-{k + 1}", place.lon, place.lat)
+    for change in body.move:
+        live.move(change.code, change.lon, change.lat)
+    for code in body.remove:
+        live.remove(code)
+    after, after_rates = live.community_rates(), live.whatif.rates()
+    communities = [
+        {"community": str(code), "residents": int(row["residents"]),
+         "covered_before": int(before.loc[code, "covered_residents"]),
+         "covered_after": int(row["covered_residents"])}
+        for code, row in after.iterrows() if str(code)
+    ]  # fmt: skip
+    return {"before": _rates(before_rates), "after": _rates(after_rates),
+            "communities": communities}  # fmt: skip
+
+
+@router.post("/siting", name="siting")
+def siting(body: SitingAsk, connection: ConnectionDep, who: Planner) -> dict[str, Any]:
+    """Suggest new stations: ``k`` of them, or the fewest that reach ``target``."""
+    report = suggest_sites(connection, CoverageParameters(body.minutes, body.speed_m_per_min),
+                           k=body.k, target_rate=body.target, candidates=body.candidates,
+                           capacity=body.capacity, solve_exactly=body.exact)  # fmt: skip
+    sites = [{"label": str(r.label), "name": None if r.name is None else str(r.name),
+              "lon": float(r.lon), "lat": float(r.lat), "gain": int(r.gain)}
+             for r in report.sites.itertuples()]  # fmt: skip
+    return {
+        "before_rate": report.before_rate, "after_rate": report.greedy.rate,
+        "target_reached": report.target_reached, "sites": sites,
+        "exact_rate": None if report.exact is None else report.exact.rate,
+    }  # fmt: skip

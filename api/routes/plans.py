@@ -1,0 +1,226 @@
+"""Plans: list, read, create drafts, move units (``If-Match``), diff, figures, accept, lock.
+
+A plan's ETag is its revision; an edit must send it back in ``If-Match`` and gets 412 when
+the plan changed since (and 428 when it sends none).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Header, Request, Response
+from pydantic import BaseModel, Field
+
+from api.auth import Admin, Planner, Viewer
+from api.deps import ConnectionDep, EngineDep
+from gridmap.db import plans as db
+from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionRequired
+from gridmap.partition.edits import Move, move_units
+from gridmap.partition.service import accept_plan, diff_plans, new_plan
+
+router = APIRouter(prefix="/plans", tags=["Plans"])
+
+
+class NewPlan(BaseModel):
+    """A draft to make: empty, or a copy of a plan."""
+
+    name: str = Field(min_length=1, max_length=200, examples=["2027 调整"])
+    source: int | str | None = Field(
+        default="current", description="`current`, a plan id, or null for an empty draft"
+    )
+
+
+class UnitMove(BaseModel):
+    """One unit into one grid of the plan."""
+
+    unit: str = Field(min_length=1, max_length=32, description="The unit's code")
+    grid: str = Field(min_length=1, max_length=32, description="The grid's code in this plan")
+
+
+class Edit(BaseModel):
+    """Units to move, all at once."""
+
+    moves: list[UnitMove] = Field(min_length=1, max_length=5000)
+
+
+class Locks(BaseModel):
+    """Grids to lock or unlock."""
+
+    grids: list[str] = Field(min_length=1, max_length=10000)
+    locked: bool = True
+
+
+def _plain(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    frame = frame.replace({np.nan: None})
+    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+            for row in frame.to_dict(orient="records")]  # fmt: skip
+
+
+def _scoped_out(who: Any) -> None:
+    if who.region_id is not None:
+        raise Forbidden("plans are the whole city's: a key held to a region cannot read them")
+
+
+def _plan_body(connection: Any, plan_id: int) -> dict[str, Any]:
+    row = db.plan_row(connection, plan_id)
+    figures = db.grid_figures(connection, plan_id)
+    body = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+    body["grids"] = len(figures)
+    if len(figures):
+        body["summary"] = {
+            "households": int(figures["households"].sum()),
+            "mean_polsby_popper": float(figures["polsby_popper"].mean()),
+            "min_polsby_popper": float(figures["polsby_popper"].min()),
+            "largest_radius_m": float(figures["radius_m"].max()),
+            "households_sd": float(figures["households"].std(ddof=0)),
+        }
+    return body
+
+
+@router.get("", name="plans")
+def plans(connection: ConnectionDep, who: Viewer) -> list[dict[str, Any]]:
+    """List the plans, newest first."""
+    _scoped_out(who)
+    return _plain(db.list_plans(connection).astype({"created_at": str}))
+
+
+@router.get("/{plan_id}", name="plan")
+def plan(
+    plan_id: int, response: Response, connection: ConnectionDep, who: Viewer
+) -> dict[str, Any]:
+    """Return a plan with its summary figures; its ETag is its revision."""
+    _scoped_out(who)
+    body = _plan_body(connection, plan_id)
+    response.headers["ETag"] = f'"{body["revision"]}"'
+    return body
+
+
+@router.post("", name="new_plan", status_code=201)
+def create_plan(
+    body: NewPlan, request: Request, response: Response, engine: EngineDep, who: Planner
+) -> dict[str, Any]:
+    """Make a draft: a copy of the current plan (default), of another plan, or empty."""
+    _scoped_out(who)
+    with engine.begin() as connection:
+        source: int | None
+        if body.source == "current":
+            source = db.current_plan_id(connection)
+            if source is None:
+                raise Conflict("source: there is no current plan to copy; give null")
+        elif body.source is None:
+            source = None
+        elif isinstance(body.source, int) or str(body.source).isdigit():
+            source = int(body.source)
+        else:
+            raise InvalidInput(f"source: {body.source!r} is not current, a plan id or null")
+        plan_id = new_plan(connection, name=body.name, source=source, author=who.name)
+        result = _plan_body(connection, plan_id)
+    response.headers["Location"] = str(request.url_for("plan", plan_id=plan_id))
+    response.headers["ETag"] = f'"{result["revision"]}"'
+    return result
+
+
+def _revision(if_match: str | None) -> int:
+    if if_match is None:
+        raise PreconditionRequired("If-Match: send the plan's ETag (its revision) with an edit")
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise InvalidInput(f"If-Match: {if_match!r} is not a plan revision")
+    return int(value)
+
+
+@router.patch("/{plan_id}", name="edit_plan")
+def edit_plan(
+    plan_id: int,
+    body: Edit,
+    response: Response,
+    engine: EngineDep,
+    who: Planner,
+    if_match: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    """Move units between grids of a draft, if it is still at the revision in ``If-Match``."""
+    _scoped_out(who)
+    expected = _revision(if_match)
+    with engine.begin() as connection:
+        result = move_units(connection, plan_id, [Move(m.unit, m.grid) for m in body.moves],
+                            expected_revision=expected, author=who.name)  # fmt: skip
+    response.headers["ETag"] = f'"{result.revision}"'
+    return {"revision": result.revision, "grids": _plain(pd.DataFrame(result.grids)),
+            "warnings": result.warnings}  # fmt: skip
+
+
+@router.get("/{plan_id}/grids", name="plan_grids")
+def plan_grids(plan_id: int, connection: ConnectionDep, who: Viewer) -> list[dict[str, Any]]:
+    """Return each grid of a plan with its figures."""
+    _scoped_out(who)
+    db.plan_row(connection, plan_id)
+    return _plain(db.grid_figures(connection, plan_id))
+
+
+@router.get("/{plan_id}/units", name="plan_units")
+def plan_units(plan_id: int, connection: ConnectionDep, who: Viewer) -> dict[str, str]:
+    """Return each unit's grid in a plan, by code."""
+    _scoped_out(who)
+    db.plan_row(connection, plan_id)
+    from sqlalchemy import text
+
+    rows = connection.execute(text(
+        "SELECT u.code AS unit, g.code AS grid FROM assignment a JOIN unit u ON u.id = a.unit_id "
+        "JOIN grid g ON g.id = a.grid_id WHERE a.plan_id = :p"), {"p": plan_id}).all()  # fmt: skip
+    return {r.unit: r.grid for r in rows}
+
+
+@router.get("/{plan_id}/diff", name="plan_diff")
+def plan_diff(
+    plan_id: int, connection: ConnectionDep, who: Viewer, against: int | None = None
+) -> dict[str, Any]:
+    """Compare a plan with another (the current one by default): moves, splits, merges."""
+    _scoped_out(who)
+    other = against if against is not None else db.current_plan_id(connection)
+    if other is None:
+        raise NotFound("against: there is no current plan; give a plan id")
+    db.plan_row(connection, plan_id)
+    db.plan_row(connection, other)
+    diff = diff_plans(connection, other, plan_id)
+    body = {k: v for k, v in diff.items() if k not in ("before", "after")}
+    body["before"] = _plain(diff["before"].reset_index())  # type: ignore[attr-defined]
+    body["after"] = _plain(diff["after"].reset_index())  # type: ignore[attr-defined]
+    body["moved_units"] = _moved_units(connection, other, plan_id)
+    body["from"], body["to"] = other, plan_id
+    return body
+
+
+def _moved_units(connection: Any, a: int, b: int) -> list[dict[str, str]]:
+    from sqlalchemy import text
+
+    rows = connection.execute(text("""
+        SELECT u.code AS unit, ga.code AS before, gb.code AS after
+        FROM assignment x JOIN assignment y ON y.unit_id = x.unit_id AND y.plan_id = :b
+        JOIN grid ga ON ga.id = x.grid_id JOIN grid gb ON gb.id = y.grid_id
+        JOIN unit u ON u.id = x.unit_id
+        WHERE x.plan_id = :a AND ga.code <> gb.code ORDER BY u.code
+    """), {"a": a, "b": b}).mappings().all()  # fmt: skip
+    return [dict(r) for r in rows]
+
+
+@router.post("/{plan_id}/accept", name="accept_plan")
+def accept(plan_id: int, engine: EngineDep, who: Admin) -> dict[str, Any]:
+    """Make a draft the current plan, archiving the old one, in one transaction (admin)."""
+    _scoped_out(who)
+    with engine.begin() as connection:
+        accept_plan(connection, plan_id, actor=who.name)
+        return _plan_body(connection, plan_id)
+
+
+@router.post("/{plan_id}/locks", name="lock_grids")
+def lock_grids(plan_id: int, body: Locks, engine: EngineDep, who: Planner) -> dict[str, Any]:
+    """Lock grids (a partition never changes them) or unlock them."""
+    _scoped_out(who)
+    with engine.begin() as connection:
+        row = db.plan_row(connection, plan_id)
+        if row["status"] != "draft":
+            raise Conflict(f"plan {plan_id} is {row['status']}: only a draft's grids can be locked")
+        changed = db.set_locked(connection, plan_id, body.grids, body.locked)
+    return {"changed": changed}

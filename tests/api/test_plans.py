@@ -1,0 +1,229 @@
+"""Plans, jobs and coverage questions over the API, on the demo city."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import defaultdict
+
+import httpx2 as httpx
+import mapbox_vector_tile
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from api.jobs import Jobs
+from tests.api.conftest import Live, Served
+from tests.api.test_tiles import CENTRE, tile_of
+
+
+def wait(api: TestClient, served: Served, location: str, seconds: float = 120) -> dict:
+    deadline = time.monotonic() + seconds
+    while True:
+        job = api.get(location.replace("http://testserver", ""), headers=served.headers("viewer"))
+        assert job.status_code == 200
+        body = job.json()
+        if body["status"] not in ("queued", "running"):
+            return body
+        assert time.monotonic() < deadline, body
+        time.sleep(0.1)
+
+
+def draft(api: TestClient, served: Served, name: str = "草案") -> tuple[int, str]:
+    made = api.post("/plans", json={"name": name, "source": "current"},
+                    headers=served.headers("planner"))  # fmt: skip
+    assert made.status_code == 201, made.text
+    return made.json()["id"], made.headers["etag"]
+
+
+def assignment(served: Served, plan: int) -> dict[str, str]:
+    with served.engine.connect() as connection:
+        return dict(connection.execute(text(
+            "SELECT u.code, g.code FROM assignment a JOIN unit u ON u.id = a.unit_id "
+            "JOIN grid g ON g.id = a.grid_id WHERE a.plan_id = :p"), {"p": plan}
+        ).all())  # fmt: skip
+
+
+def test_a_re_partition_runs_as_a_job_and_an_admin_accepts_it(
+    api: TestClient, served: Served
+) -> None:
+    plan, _ = draft(api, served)
+    started = api.post(
+        "/jobs/partition",
+        json={"plan": plan, "mode": "adjust", "max": 450, "target": 380},
+        headers=served.headers("planner"),
+    )
+    assert started.status_code == 202 and started.json()["status"] in ("queued", "running")
+    done = wait(api, served, started.headers["location"])
+    assert done["status"] == "succeeded", done
+    assert done["progress"]["fraction"] == 1 and done["result"]["plan"] == plan
+    diff = api.get(f"/plans/{plan}/diff", headers=served.headers("viewer")).json()
+    assert diff["units_moved"] == len(diff["moved_units"]) > 0
+    assert {m["unit"] for m in diff["moved_units"]} <= set(assignment(served, plan))
+    refused = api.post(f"/plans/{plan}/accept", headers=served.headers("planner"))
+    assert refused.status_code == 403 and "admin" in refused.json()["detail"]
+    accepted = api.post(f"/plans/{plan}/accept", headers=served.headers("admin"))
+    assert accepted.status_code == 200 and accepted.json()["status"] == "current"
+    z, x, y = tile_of(*CENTRE, 14)  # the map shows the accepted plan's grids at once
+    tile = api.get(f"/tiles/gridmap/{z}/{x}/{y}.mvt", headers=served.headers("viewer"))
+    shown = {f["properties"]["code"] for f in mapbox_vector_tile.decode(tile.content)["grids"]
+             ["features"]}  # fmt: skip
+    assert shown <= set(assignment(served, plan).values()) and shown
+
+
+def test_a_coverage_run_as_a_job_is_served_at_once(api: TestClient, served: Served) -> None:
+    started = api.post("/jobs/coverage", json={"minutes": 4},
+                       headers=served.headers("planner"))  # fmt: skip
+    assert started.status_code == 202
+    done = wait(api, served, started.headers["location"])
+    assert done["status"] == "succeeded", done
+    run = done["result"]["run"]
+    circles = api.get("/collections/circles/items", headers=served.headers("viewer")).json()
+    assert {f["properties"]["run"] for f in circles["features"]} == {run}
+    assert 0 <= done["result"]["figures"]["rate_residents"] <= 1
+    bad = api.post("/jobs/coverage", json={"minutes": -1}, headers=served.headers("planner"))
+    assert bad.status_code == 400 and "minutes" in bad.json()["detail"]
+
+
+def test_a_cancelled_job_keeps_nothing(served: Served) -> None:
+    jobs, reached, release = Jobs(), threading.Event(), threading.Event()
+
+    def work(step):  # type: ignore[no-untyped-def]
+        with served.engine.begin() as connection:
+            connection.execute(text("INSERT INTO plan (name) VALUES ('半途')"))
+            step("written")
+            reached.set()
+            release.wait(10)
+            step("after")  # the cancellation takes effect here
+        return {}
+
+    job = jobs.submit("test", "test", 3, work)
+    assert reached.wait(10)
+    jobs.cancel(job.id)
+    release.set()
+    jobs.shutdown()
+    assert job.status == "cancelled" and job.finished_at is not None
+    with served.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM plan WHERE name = '半途'")
+                                  ).scalar_one() == 0  # fmt: skip
+
+
+def test_moving_units_needs_the_revision_and_updates_the_grids(
+    api: TestClient, served: Served
+) -> None:
+    plan, etag = draft(api, served, "手工")
+    grids = {g["code"]: g for g in api.get(f"/plans/{plan}/grids",
+                                           headers=served.headers("viewer")).json()}  # fmt: skip
+    units = assignment(served, plan)
+    unit, source = next(iter(sorted(units.items())))
+    target = next(c for c in sorted(grids) if c != source and c[:12] == source[:12])
+    move = {"moves": [{"unit": unit, "grid": target}]}
+    h = served.headers("planner")
+    assert api.patch(f"/plans/{plan}", json=move, headers=h).status_code == 428
+    assert api.patch(f"/plans/{plan}", json=move, headers={**h, "If-Match": '"999"'}
+                     ).status_code == 412  # fmt: skip
+    assert api.patch(f"/plans/{plan}", json=move, headers=served.headers("viewer")
+                     ).status_code == 403  # fmt: skip
+    done = api.patch(f"/plans/{plan}", json=move, headers={**h, "If-Match": etag})
+    assert done.status_code == 200, done.text
+    assert done.headers["etag"] == f'"{int(etag.strip(chr(34))) + 1}"'
+    after = {g["code"]: g for g in done.json()["grids"]}
+    with served.engine.connect() as connection:
+        moved = connection.execute(text("SELECT households FROM unit WHERE code = :c"),
+                                   {"c": unit}).scalar_one()  # fmt: skip
+    assert after[target]["households"] == grids[target]["households"] + moved
+    assert after.get(source, {"households": 0})["households"] == grids[source]["households"] - moved
+    stale = api.patch(f"/plans/{plan}", json=move, headers={**h, "If-Match": etag})
+    assert stale.status_code == 412 and "revision" in stale.json()["detail"]
+    for bad, field in [({"moves": [{"unit": "no", "grid": target}]}, "moves[0].unit"),
+                       ({"moves": [{"unit": unit, "grid": "nope"}]}, "moves[0].grid"),
+                       ({"moves": []}, "moves")]:  # fmt: skip
+        reply = api.patch(
+            f"/plans/{plan}", json=bad, headers={**h, "If-Match": done.headers["etag"]}
+        )
+        assert reply.status_code == 400 and field in reply.json()["detail"], reply.json()
+    embed = {"Authorization": f"Bearer {served.keys['embed']}"}
+    assert api.get("/plans", headers=embed).status_code == 403
+
+
+def test_eight_editors_lose_no_update(live: Live) -> None:
+    served = live.served
+    with httpx.Client(base_url=live.base, timeout=60) as client:
+        made = client.post("/plans", json={"name": "并发", "source": "current"},
+                           headers=served.headers("planner"))  # fmt: skip
+        assert made.status_code == 201, made.text
+    plan, start = made.json()["id"], made.json()["revision"]
+    initial = assignment(served, plan)
+    by_community = defaultdict(list)
+    for code in set(initial.values()):
+        by_community[code[:12]].append(code)
+    results: list[tuple[int, str, str]] = []  # (revision, unit, grid) of each 200
+    stale = []
+    lock = threading.Lock()
+
+    def editor(seed: int) -> None:
+        rng = random.Random(seed)
+        units = sorted(initial)
+        with httpx.Client(base_url=live.base, timeout=60,
+                          headers=served.headers("planner")) as client:  # fmt: skip
+            for _ in range(50):
+                revision = client.get(f"/plans/{plan}").headers["etag"]
+                unit = rng.choice(units)
+                grid = rng.choice(by_community[initial[unit][:12]])
+                reply = client.patch(f"/plans/{plan}", headers={"If-Match": revision},
+                                     json={"moves": [{"unit": unit, "grid": grid}]})  # fmt: skip
+                with lock:
+                    if reply.status_code == 200:
+                        results.append((reply.json()["revision"], unit, grid))
+                    else:  # stale, or (rarely) a grid another editor emptied away
+                        assert reply.status_code == 412 or (
+                            reply.status_code == 400 and "has no grid" in reply.text
+                        ), reply.text
+                        stale.append(reply.status_code)
+
+    threads = [threading.Thread(target=editor, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    expected = dict(initial)
+    for _, unit, grid in sorted(results):
+        expected[unit] = grid
+    final = assignment(served, plan)
+    with served.engine.connect() as connection:
+        revision = connection.execute(text("SELECT revision FROM plan WHERE id = :p"),
+                                      {"p": plan}).scalar_one()  # fmt: skip
+    assert len(results) + len(stale) == 400 and 412 in stale and results
+    assert sorted(r for r, _, _ in results) == list(range(start + 1, revision + 1))
+    assert final == expected  # every move that got 200 is there, in revision order
+
+
+def test_what_if_and_siting_answer_at_once(api: TestClient, served: Served) -> None:
+    h = served.headers("planner")
+    stations = api.get("/collections/stations/items", headers=h).json()["features"]
+    code = stations[0]["properties"]["code"]
+    gaps = api.get("/collections/gaps/items?limit=1&sortby=-residents", headers=h).json()
+    gap = gaps["features"][0]["geometry"]
+    import shapely
+
+    inside = shapely.point_on_surface(shapely.geometry.shape(gap))
+    answer = api.post("/coverage/whatif", headers=h, json={
+        "add": [{"lon": inside.x, "lat": inside.y}], "remove": [],
+        "move": [{"code": code, "lon": 24.93, "lat": 60.18}]})  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["before"]["residents"] == body["after"]["residents"] > 0
+    assert body["before"]["rate"] != body["after"]["rate"]
+    assert sum(c["residents"] for c in body["communities"]) == body["after"]["residents"]
+    missing = api.post("/coverage/whatif", headers=h, json={"remove": ["NOPE"]})
+    assert missing.status_code == 404 and "NOPE" in missing.json()["detail"]
+    sites = api.post("/coverage/siting", headers=h, json={"k": 2, "candidates": "units"})
+    assert sites.status_code == 200, sites.text
+    found = sites.json()
+    assert len(found["sites"]) == 2 and found["after_rate"] >= found["before_rate"]
+    assert found["after_rate"] == pytest.approx(
+        found["before_rate"] + sum(s["gain"] for s in found["sites"])
+        / body["before"]["residents"], abs=1e-9)  # fmt: skip
+    assert api.post("/coverage/siting", headers=served.headers("viewer"),
+                    json={"k": 1}).status_code == 403  # fmt: skip
