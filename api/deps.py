@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
@@ -32,6 +32,11 @@ def get_connection(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[C
     with connection:
         yield connection
 
+
+MAX_ID = 2**31 - 1
+"""Largest id a path or query parameter takes: PostgreSQL's integer."""
+PlanId = Annotated[int, Path(ge=1, le=MAX_ID, description="A plan's id")]
+JobId = Annotated[int, Path(ge=1, le=MAX_ID, description="A job's id")]
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ConnectionDep = Annotated[Connection, Depends(get_connection)]

@@ -7,6 +7,7 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gridmap.errors import (
@@ -60,6 +61,13 @@ async def _gridmap_error(request: Request, error: Exception) -> JSONResponse:
     return response
 
 
+async def _data_error(request: Request, error: Exception) -> JSONResponse:
+    """Answer a value the database cannot hold (out of range, badly encoded) as a 400."""
+    assert isinstance(error, DataError)
+    first = str(error.orig).strip().splitlines()[0] if error.orig else "a value cannot be stored"
+    return problem(400, "InvalidInput", f"a value is out of range or malformed: {first}")
+
+
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     response = problem(error.status_code, HTTPStatus(error.status_code).phrase, str(error.detail))
@@ -81,3 +89,4 @@ def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(GridmapError, _gridmap_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DataError, _data_error)

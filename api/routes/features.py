@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.auth import Viewer
-from api.deps import ConnectionDep
+from api.deps import MAX_ID, ConnectionDep
 from gridmap.auth.keys import Principal
 from gridmap.errors import InvalidInput
 from gridmap.features.collections import COLLECTIONS, Collection, collection
@@ -35,7 +35,9 @@ RESERVED = {"bbox", "limit", "offset", "filter", "filter-lang", "filter-crs", "s
 CRS_NAMES = {"wgs84": "wgs84", CRS84: "wgs84", "gcj02": "gcj02",
              "http://www.opengis.net/def/crs/EPSG/0/4326": "wgs84"}  # fmt: skip
 
-CollectionId = Annotated[str, "a collection id"]
+CollectionId = Annotated[  # listed in the schema; an unknown one is a 404, as OGC asks
+    str, Path(description="A collection", json_schema_extra={"enum": list(COLLECTIONS)})
+]
 BboxQuery = Annotated[
     str | None,
     Query(description="west,south,east,north in degrees (CRS84)", examples=["24.9,60.1,25,60.2"]),
@@ -52,8 +54,12 @@ FilterLangQuery = Annotated[str | None, Query(alias="filter-lang", description="
 SortQuery = Annotated[
     str | None, Query(description="Properties to sort by, comma-separated; `-` for descending")
 ]
-PlanQuery = Annotated[int | None, Query(ge=1, description="The plan (default: the current one)")]
-RunQuery = Annotated[int | None, Query(ge=1, description="The coverage run (default: the latest)")]
+PlanQuery = Annotated[
+    int | None, Query(ge=1, le=MAX_ID, description="The plan (default: the current one)")
+]
+RunQuery = Annotated[
+    int | None, Query(ge=1, le=MAX_ID, description="The coverage run (default: the latest)")
+]
 CrsQuery = Annotated[
     str | None,
     Query(description="Output coordinates: CRS84 (default) or `gcj02` for Amap-based portals"),

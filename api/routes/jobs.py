@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from api.auth import Planner, Viewer
-from api.deps import EngineDep
+from api.deps import MAX_ID, EngineDep, JobId
 from api.jobs import Jobs
 from gridmap.coverage.engine import CoverageParameters
 from gridmap.coverage.service import run_coverage
@@ -24,7 +24,7 @@ URBAN = GRID_BOUNDS["urban"]
 class PartitionJob(BaseModel):
     """Re-partition a draft plan."""
 
-    plan: int = Field(ge=1)
+    plan: int = Field(ge=1, le=MAX_ID)
     mode: str = Field(default="full", pattern="^(full|adjust)$")
     target: int = Field(default=URBAN.target_households, ge=1, le=100000)
     min: int = Field(default=URBAN.min_households, ge=1, le=100000)
@@ -41,7 +41,7 @@ class CoverageJob(BaseModel):
     minutes: float = Field(default=5.0, gt=0, le=60)
     speed_m_per_min: float = Field(default=60.0, gt=0, le=300)
     max_snap_m: float = Field(default=200.0, gt=0, le=5000)
-    plan: int | None = Field(default=None, ge=1)
+    plan: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 def _jobs(request: Request) -> Jobs:
@@ -98,12 +98,12 @@ def coverage_job(
 
 
 @router.get("/{job_id}", name="job")
-def job(job_id: int, request: Request, who: Viewer) -> dict[str, Any]:
+def job(job_id: JobId, request: Request, who: Viewer) -> dict[str, Any]:
     """Return a job: its status, progress and, when done, its result or error."""
     return _jobs(request).get(job_id).view()
 
 
 @router.delete("/{job_id}", name="cancel_job")
-def cancel_job(job_id: int, request: Request, who: Planner) -> dict[str, Any]:
+def cancel_job(job_id: JobId, request: Request, who: Planner) -> dict[str, Any]:
     """Cancel a job: it stops at its next step and keeps nothing."""
     return _jobs(request).cancel(job_id).view()

@@ -10,11 +10,11 @@ from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from api.auth import Admin, Planner, Viewer
-from api.deps import ConnectionDep, EngineDep
+from api.deps import MAX_ID, ConnectionDep, EngineDep, PlanId
 from gridmap.db import plans as db
 from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionRequired
 from gridmap.partition.edits import Move, move_units
@@ -88,7 +88,7 @@ def plans(connection: ConnectionDep, who: Viewer) -> list[dict[str, Any]]:
 
 @router.get("/{plan_id}", name="plan")
 def plan(
-    plan_id: int, response: Response, connection: ConnectionDep, who: Viewer
+    plan_id: PlanId, response: Response, connection: ConnectionDep, who: Viewer
 ) -> dict[str, Any]:
     """Return a plan with its summary figures; its ETag is its revision."""
     _scoped_out(who)
@@ -111,7 +111,9 @@ def create_plan(
                 raise Conflict("source: there is no current plan to copy; give null")
         elif body.source is None:
             source = None
-        elif isinstance(body.source, int) or str(body.source).isdigit():
+        elif (isinstance(body.source, int) or str(body.source).isdigit()) and 0 < int(
+            body.source
+        ) <= MAX_ID:
             source = int(body.source)
         else:
             raise InvalidInput(f"source: {body.source!r} is not current, a plan id or null")
@@ -133,7 +135,7 @@ def _revision(if_match: str | None) -> int:
 
 @router.patch("/{plan_id}", name="edit_plan")
 def edit_plan(
-    plan_id: int,
+    plan_id: PlanId,
     body: Edit,
     response: Response,
     engine: EngineDep,
@@ -152,7 +154,7 @@ def edit_plan(
 
 
 @router.get("/{plan_id}/grids", name="plan_grids")
-def plan_grids(plan_id: int, connection: ConnectionDep, who: Viewer) -> list[dict[str, Any]]:
+def plan_grids(plan_id: PlanId, connection: ConnectionDep, who: Viewer) -> list[dict[str, Any]]:
     """Return each grid of a plan with its figures."""
     _scoped_out(who)
     db.plan_row(connection, plan_id)
@@ -160,7 +162,7 @@ def plan_grids(plan_id: int, connection: ConnectionDep, who: Viewer) -> list[dic
 
 
 @router.get("/{plan_id}/units", name="plan_units")
-def plan_units(plan_id: int, connection: ConnectionDep, who: Viewer) -> dict[str, str]:
+def plan_units(plan_id: PlanId, connection: ConnectionDep, who: Viewer) -> dict[str, str]:
     """Return each unit's grid in a plan, by code."""
     _scoped_out(who)
     db.plan_row(connection, plan_id)
@@ -174,7 +176,10 @@ def plan_units(plan_id: int, connection: ConnectionDep, who: Viewer) -> dict[str
 
 @router.get("/{plan_id}/diff", name="plan_diff")
 def plan_diff(
-    plan_id: int, connection: ConnectionDep, who: Viewer, against: int | None = None
+    plan_id: PlanId,
+    connection: ConnectionDep,
+    who: Viewer,
+    against: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> dict[str, Any]:
     """Compare a plan with another (the current one by default): moves, splits, merges."""
     _scoped_out(who)
@@ -206,7 +211,7 @@ def _moved_units(connection: Any, a: int, b: int) -> list[dict[str, str]]:
 
 
 @router.post("/{plan_id}/accept", name="accept_plan")
-def accept(plan_id: int, engine: EngineDep, who: Admin) -> dict[str, Any]:
+def accept(plan_id: PlanId, engine: EngineDep, who: Admin) -> dict[str, Any]:
     """Make a draft the current plan, archiving the old one, in one transaction (admin)."""
     _scoped_out(who)
     with engine.begin() as connection:
@@ -215,7 +220,7 @@ def accept(plan_id: int, engine: EngineDep, who: Admin) -> dict[str, Any]:
 
 
 @router.post("/{plan_id}/locks", name="lock_grids")
-def lock_grids(plan_id: int, body: Locks, engine: EngineDep, who: Planner) -> dict[str, Any]:
+def lock_grids(plan_id: PlanId, body: Locks, engine: EngineDep, who: Planner) -> dict[str, Any]:
     """Lock grids (a partition never changes them) or unlock them."""
     _scoped_out(who)
     with engine.begin() as connection:

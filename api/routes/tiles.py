@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.auth import Viewer
-from api.deps import ConnectionDep
+from api.deps import MAX_ID, ConnectionDep
 from gridmap.auth.keys import Principal
 from gridmap.errors import InvalidInput
 from gridmap.tiles.service import TileRequest, TileServer
@@ -27,8 +27,16 @@ MVT = "application/vnd.mapbox-vector-tile"
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"  # keep it, but ask (a 304 costs no tile)
 
-PlanQuery = Annotated[int | None, Query(ge=1, description="A plan's grids (default: current)")]
-RunQuery = Annotated[int | None, Query(ge=1, description="A coverage run (default: latest)")]
+TilesetName = Annotated[  # listed in the schema; an unknown one is a 404
+    str, Path(description="A tileset", json_schema_extra={"enum": list(TILESETS)})
+]
+StyleName = Annotated[str, Path(description="A style", json_schema_extra={"enum": list(STYLES)})]
+PlanQuery = Annotated[
+    int | None, Query(ge=1, le=MAX_ID, description="A plan's grids (default: current)")
+]
+RunQuery = Annotated[
+    int | None, Query(ge=1, le=MAX_ID, description="A coverage run (default: latest)")
+]
 VersionQuery = Annotated[str | None, Query(description="The data version the URL was made for")]
 
 
@@ -52,7 +60,7 @@ def _request(
 )  # fmt: skip
 def tile(
     request: Request,
-    tileset_name: str,
+    tileset_name: TilesetName,
     z: Annotated[int, Path(ge=0, le=22)],
     x: Annotated[int, Path(ge=0)],
     y: Annotated[int, Path(ge=0)],
@@ -94,7 +102,7 @@ def _version(server: TileServer, connection: Any, tiles: Tileset) -> str:
 @router.get("/tiles/{tileset_name}.json", name="tilejson")
 def tilejson(
     request: Request,
-    tileset_name: str,
+    tileset_name: TilesetName,
     connection: ConnectionDep,
     who: Viewer,
     plan: PlanQuery = None,
@@ -159,7 +167,7 @@ def _bounds(connection: Any, who: Principal) -> list[float]:
 
 @router.get("/styles/{name}.json", name="style")
 def style_document(
-    request: Request, name: str, who: Viewer, lang: Annotated[str, Query()] = "zh"
+    request: Request, name: StyleName, who: Viewer, lang: Annotated[str, Query()] = "zh"
 ) -> dict[str, Any]:
     """Return a MapLibre style: the city's own basemap under gridmap's layers."""
     if lang not in ("zh", "en"):

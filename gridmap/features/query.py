@@ -109,7 +109,7 @@ def feature(
     sub = base(collection)
     key: Any = feature_id
     if collection.id_type is Integer:
-        if not feature_id.lstrip("-").isdigit():
+        if not feature_id.isdigit() or int(feature_id) > 2**31 - 1:
             raise NotFound(f"no feature {feature_id!r} in {collection.id}")
         key = int(feature_id)
     where = [sub.c.id == bindparam("feature_id", key), *_scope(sub, query)]
