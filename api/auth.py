@@ -35,6 +35,14 @@ class KeyCache:
         self._entries: dict[str, tuple[float, Principal | None]] = {}
         self._lock = Lock()
 
+    def known(self, secret: str) -> Principal | None:
+        """Return who holds ``secret`` if that was looked up lately (None: not known now)."""
+        with self._lock:
+            hit = self._entries.get(hash_key(secret))
+        if hit is None or hit[0] <= time.monotonic():
+            return None
+        return hit[1]
+
     def get(self, engine: Engine, secret: str) -> Principal | None:
         """Return who holds ``secret`` (None: nobody), from memory when recently asked."""
         digest = hash_key(secret)

@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.engine import make_url
 
 from api.auth import KeyCache
+from api.cached_tiles import CachedTiles
 from api.errors import add_exception_handlers
 from api.jobs import Jobs
 from api.limits import BodyLimit
@@ -54,12 +55,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.keys = KeyCache()
     add_exception_handlers(app)
+    app.add_middleware(CachedTiles)  # inside CORS and the body limit, before any routing
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
             allow_headers=["*"], expose_headers=["ETag", "Content-Crs", "Location"],
         )  # fmt: skip
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+
     for router in ROUTERS:
         app.include_router(router)
     docs.mount_assets(app)

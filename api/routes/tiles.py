@@ -14,10 +14,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.auth import Viewer
-from api.deps import MAX_ID, ConnectionDep
+from api.deps import MAX_ID, ConnectionDep, EngineDep
 from gridmap.auth.keys import Principal
 from gridmap.errors import InvalidInput
-from gridmap.tiles.service import TileRequest, TileServer
+from gridmap.tiles.service import Tile, TileRequest, TileServer
 from gridmap.tiles.styles import STYLES, style
 from gridmap.tiles.tilesets import TILESETS, Tileset, tileset
 
@@ -64,39 +64,57 @@ def tile(
     z: Annotated[int, Path(ge=0, le=22)],
     x: Annotated[int, Path(ge=0)],
     y: Annotated[int, Path(ge=0)],
-    connection: ConnectionDep,
+    engine: EngineDep,
     who: Viewer,
     plan: PlanQuery = None,
     run: RunQuery = None,
     v: VersionQuery = None,
 ) -> Response:
-    """Return one vector tile of a tileset."""
+    """Return one vector tile of a tileset (a cached one costs no database work)."""
     server = _server(request)
     wanted = _request(tileset(tileset_name), z, x, y, who, plan, run)
-    current = _version(server, connection, wanted.tileset)
-    headers = {
-        "Cache-Control": IMMUTABLE if v == current else REVALIDATE,
-        "Vary": "Accept-Encoding",
-    }
-    if who.region_id is not None or who.embed:
-        headers["Cache-Control"] = "private, " + REVALIDATE
+    current = server.version(engine, wanted.tileset)
     asked = request.headers.get("if-none-match")
     if asked is not None:
-        etag = server.etag(connection, wanted)
-        if etag in [t.strip() for t in asked.split(",")] or asked.strip() == "*":
-            return Response(status_code=304, headers={**headers, "ETag": etag})
-    found = server.tile(connection, wanted)
-    headers["ETag"] = found.etag
+        etag = server.etag(engine, wanted)
+        if _matches(asked, etag):
+            return Response(status_code=304, headers={**_headers(who, v, current),
+                                                      "ETag": etag})  # fmt: skip
+    return answer(
+        server.tile(engine, wanted),
+        who=who,
+        version=v,
+        current=current,
+        if_none_match=None,
+        accept_encoding=request.headers.get("accept-encoding", ""),
+    )
+
+
+def _matches(asked: str, etag: str) -> bool:
+    return asked.strip() == "*" or etag in [t.strip() for t in asked.split(",")]
+
+
+def _headers(who: Principal, version: str | None, current: str) -> dict[str, str]:
+    cache = IMMUTABLE if version == current else REVALIDATE
+    if who.region_id is not None or who.embed:
+        cache = "private, " + REVALIDATE
+    return {"Cache-Control": cache, "Vary": "Accept-Encoding"}
+
+
+def answer(
+    found: Tile, *, who: Principal, version: str | None, current: str,
+    if_none_match: str | None, accept_encoding: str,
+) -> Response:  # fmt: skip
+    """Return the response for a tile: 304, 204, or the tile (gzipped when accepted)."""
+    headers = {**_headers(who, version, current), "ETag": found.etag}
+    if if_none_match is not None and _matches(if_none_match, found.etag):
+        return Response(status_code=304, headers=headers)
     if found.empty:
         return Response(status_code=204, headers=headers)
-    if "gzip" in request.headers.get("accept-encoding", ""):
+    if "gzip" in accept_encoding:
         headers["Content-Encoding"] = "gzip"
         return Response(found.gzipped, media_type=MVT, headers=headers)
     return Response(gzip.decompress(found.gzipped), media_type=MVT, headers=headers)
-
-
-def _version(server: TileServer, connection: Any, tiles: Tileset) -> str:
-    return "-".join(str(r) for r in server.revisions.of(connection, tiles.tables))
 
 
 @router.get("/tiles/{tileset_name}.json", name="tilejson")
@@ -113,7 +131,7 @@ def tilejson(
     server = _server(request)
     template = str(request.url_for("tile", tileset_name=tiles.name, z="{z}", x="{x}", y="{y}"))
     template = template.replace("%7B", "{").replace("%7D", "}")
-    query = {"v": _version(server, connection, tiles)}
+    query = {"v": server.version(connection.engine, tiles)}
     if plan is not None:
         query["plan"] = str(plan)
     if run is not None:
@@ -178,7 +196,7 @@ def style_document(
         url = str(request.url_for("tilejson", tileset_name=tileset_name))
         return url + (f"?key={key}" if key else "")
 
-    return style(name, {t: source(t) for t in TILESETS}, lang=lang)
+    return style(name, {t: source(t) for t in ("gridmap", "basemap")}, lang=lang)
 
 
 __all__ = ["STYLES", "router"]

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 
 import psycopg
-from sqlalchemy import Connection, text
+from sqlalchemy import Engine, text
 
 log = logging.getLogger(__name__)
 CHANNEL = "gridmap_revision"
@@ -41,17 +41,26 @@ class Revisions:
         """Say whether notifications arrive (else every call reads the table)."""
         return self._listening.is_set()
 
-    def of(self, connection: Connection, tables: Sequence[str]) -> tuple[int, ...]:
-        """Return the revisions of ``tables``, in their order."""
-        every = self._current(connection)
+    def of(self, engine: Engine, tables: Sequence[str]) -> tuple[int, ...]:
+        """Return the revisions of ``tables``, in their order (a query only when they moved)."""
+        every = self._current(engine)
         return tuple(every.get(t, 0) for t in tables)
 
-    def _current(self, connection: Connection) -> dict[str, int]:
+    def known(self, tables: Sequence[str]) -> tuple[int, ...] | None:
+        """Return the revisions of ``tables`` if they are known current without a query."""
+        with self._lock:
+            generation, known = self._generation, self._known
+        if known is None or known[0] != generation or not self.listening:
+            return None
+        return tuple(known[1].get(t, 0) for t in tables)
+
+    def _current(self, engine: Engine) -> dict[str, int]:
         with self._lock:
             generation, known = self._generation, self._known
         if known is not None and known[0] == generation and self.listening:
             return known[1]
-        rows = connection.execute(text("SELECT table_name, revision FROM data_revision")).all()
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT table_name, revision FROM data_revision")).all()
         values = {name: int(revision) for name, revision in rows}
         with self._lock:
             self._known = (generation, values)  # stale at once if a notification came meanwhile

@@ -11,7 +11,7 @@ import gzip
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
 from gridmap.tiles.cache import TileCache
 from gridmap.tiles.revisions import Revisions
@@ -68,25 +68,48 @@ class TileServer:
         self.cache = cache
         self.revisions = revisions
 
-    def etag(self, connection: Connection, request: TileRequest) -> str:
-        """Return the ETag the tile has now (no tile is built)."""
-        return _etag(self._key(connection, request))
+    def etag(self, engine: Engine, request: TileRequest) -> str:
+        """Return the ETag the tile has now (no tile is built, no query made as a rule)."""
+        return _etag(self._key(engine, request))
 
-    def tile(self, connection: Connection, request: TileRequest) -> Tile:
-        """Return the tile, from the cache or freshly built."""
-        key = self._key(connection, request)
+    def version(self, engine: Engine, tiles: Tileset) -> str:
+        """Return the data version of a tileset, as tile URLs carry it."""
+        return "-".join(str(r) for r in self.revisions.of(engine, tiles.tables))
+
+    def tile(self, engine: Engine, request: TileRequest) -> Tile:
+        """Return the tile, from the cache (no database work) or freshly built."""
+        key = self._key(engine, request)
         data = self.cache.get(key) if self.cache.max_bytes else None
         if data is None:
-            raw = build_tile(connection, request)
+            with engine.connect() as connection:
+                raw = build_tile(connection, request)
             data = gzip.compress(raw, compresslevel=5, mtime=0) if raw else b""
             if self.cache.max_bytes:
                 self.cache.put(key, data)
         return Tile(data, _etag(key))
 
-    def _key(self, connection: Connection, request: TileRequest) -> tuple[object, ...]:
+    def cached(self, request: TileRequest) -> Tile | None:
+        """Return the tile if it can be answered with no database work at all, else None."""
+        revisions = self.revisions.known(request.tileset.tables)
+        if revisions is None or not self.cache.max_bytes:
+            return None
+        key = self._key_of(request, revisions)
+        data = self.cache.get(key)
+        return None if data is None else Tile(data, _etag(key))
+
+    def version_known(self, tiles: Tileset) -> str | None:
+        """Return the tileset's data version if known without a query."""
+        revisions = self.revisions.known(tiles.tables)
+        return None if revisions is None else "-".join(str(r) for r in revisions)
+
+    def _key(self, engine: Engine, request: TileRequest) -> tuple[object, ...]:
+        return self._key_of(request, self.revisions.of(engine, request.tileset.tables))
+
+    @staticmethod
+    def _key_of(request: TileRequest, revisions: tuple[int, ...]) -> tuple[object, ...]:
         tiles = request.tileset
         return (tiles.name, request.z, request.x, request.y, request.plan, request.run,
-                request.scope, self.revisions.of(connection, tiles.tables))  # fmt: skip
+                request.scope, revisions)  # fmt: skip
 
 
 def _etag(key: tuple[object, ...]) -> str:

@@ -131,6 +131,11 @@ TILESETS: dict[str, Tileset] = {
                        AND sc.method = 'network' AND sc.run_id = {RUN}""",
                   simplified=False, parameters=("run",)),
         )),
+        Tileset("buildings", "Building footprints with their residents and households", (
+            Layer("buildings", "building", "t.id, t.residents, t.households, t.levels",
+                  {"id": "Number", "residents": "Number", "households": "Number",
+                   "levels": "Number"}, 12, simplified=False),
+        )),
         Tileset("basemap", "The city's own OpenStreetMap layers: water, streets, buildings", (
             Layer("water", "water", "t.kind, t.name", {"kind": "String", "name": "String"}, 8),
             Layer("streets", "street", "t.kind, t.name", {"kind": "String", "name": "String"},

@@ -203,3 +203,23 @@ def test_gdal_reads_a_tile(live: Live) -> None:
     for layer in ("grids", "units", "buildings"):
         assert f": {layer} (" in out.stdout, out.stdout
     pytest.importorskip("mapbox_vector_tile")
+
+
+def test_cached_tiles_are_answered_before_routing_with_the_same_rules(served: Served) -> None:
+    z, x, y = tile_of(*CENTRE, 15)
+    url = f"/tiles/gridmap/{z}/{x}/{y}.mvt"
+    settings = served.settings(public_read=True, cors_origins=["https://portal.example"])
+    with TestClient(create_app(settings)) as api:
+        server = api.app.state.tiles  # type: ignore[attr-defined]
+        first = api.get(url)  # routed: built and cached
+        assert first.status_code == 200 and server.cache.hits == 0
+        again = api.get(url, headers={"Origin": "https://portal.example"})
+        assert server.cache.hits == 1 and again.content == first.content
+        assert again.headers["etag"] == first.headers["etag"]
+        assert again.headers["access-control-allow-origin"] == "https://portal.example"
+        assert api.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+        embed = api.get(url, headers={"Authorization": f"Bearer {served.keys['embed']}"})
+        scoped = api.get(url, headers={"Authorization": f"Bearer {served.keys['embed']}"})
+        assert embed.content == scoped.content != first.content  # its own, scoped entry
+        assert scoped.headers["cache-control"].startswith("private")
+        assert api.get(url, headers={"Authorization": "Bearer gm_unknown"}).status_code == 401

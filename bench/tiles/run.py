@@ -1,0 +1,280 @@
+"""Benchmark: vector tiles from gridmap against tipg, on the same PostGIS and the same tiles.
+
+For each city (the Helsinki demo, a synthetic city of N buildings) the run builds a fresh
+database on a private cluster, picks the tiles at zooms 12–16 over the city (all of them, or a
+seeded sample per zoom), then, on loopback with wrk (2 threads, 8 connections, a fixed time):
+
+- tipg 1.x, pointed at the ``building`` table (its ``geom`` column, the same properties, the
+  same buffer, no feature cap);
+- gridmap's ``buildings`` tileset with its tile cache off, then with the cache warm;
+
+and times the tile SQL alone, one tile after another: gridmap's (stored web-mercator column)
+and the generic query a server like tipg runs (transform per row). Each server runs one
+uvicorn worker. Figures are printed as a table with ratios against tipg.
+
+    python bench/tiles/run.py --cases demo 1m --seconds 20 [--per-zoom 80]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+PYTHON = sys.executable
+CASES = {"demo": 0, "100k": 100_000, "1m": 1_000_000}
+ZOOMS = range(12, 17)
+LUA = """
+local urls = {}
+for line in io.lines(os.getenv("TILE_URLS")) do urls[#urls + 1] = line end
+local i = 0
+function init(args) i = math.random(#urls) end
+function request() i = i % #urls + 1; return wrk.format("GET", urls[i]) end
+"""
+GENERIC_SQL = """
+SELECT ST_AsMVT(q, 'default', 4096, 'geom') FROM (
+    SELECT t.id, t.residents, t.households, t.levels,
+           ST_AsMVTGeom(ST_Transform(t.geom, 3857), ST_TileEnvelope(%(z)s, %(x)s, %(y)s),
+                        4096, 64, true) AS geom
+    FROM building t
+    WHERE ST_Intersects(t.geom, ST_Transform(
+        ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => 64.0 / 4096), 4326))
+) q
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def build_city(cluster_url: str, case: str) -> str:
+    """Make a fresh database holding the case's city; return its SQLAlchemy URL."""
+    from gridmap.db import migrate
+    from gridmap.db.engine import make_engine
+
+    name = f"bench_tiles_{case}"
+    admin = cluster_url.replace("+psycopg", "").rpartition("/")[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = cluster_url.rpartition("/")[0] + "/" + name
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        if case == "demo":
+            from gridmap.db.demo import helsinki_pbf
+            from gridmap.io.osm import read_osm
+            from gridmap.io.osm_import import import_osm_layers
+
+            import_osm_layers(connection, read_osm(helsinki_pbf()))
+        else:
+            from gridmap.synth.city import synthesize
+            from gridmap.synth.service import store_city
+
+            store_city(connection, synthesize(CASES[case], seed=1))
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    engine.dispose()
+    print(f"{case}: city built in {time.perf_counter() - started:.0f} s", flush=True)
+    return url
+
+
+def tiles_over(url: str, per_zoom: int, seed: int = 7) -> list[tuple[int, int, int]]:
+    """Return the tiles at zooms 12–16 that hold buildings (a seeded sample per zoom)."""
+    rng = random.Random(seed)
+    chosen = []
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        for z in ZOOMS:
+            rows = conn.execute(
+                "SELECT DISTINCT floor((ST_X(c) + 180) / 360 * 2 ^ %(z)s)::int AS x, "
+                "floor((1 - ln(tan(radians(ST_Y(c))) + 1 / cos(radians(ST_Y(c)))) / pi()) / 2 "
+                "* 2 ^ %(z)s)::int AS y FROM (SELECT ST_Centroid(geom) AS c FROM building) b",
+                {"z": z},
+            ).fetchall()
+            tiles = sorted((z, x, y) for x, y in rows)
+            chosen += tiles if len(tiles) <= per_zoom else rng.sample(tiles, per_zoom)
+    return chosen
+
+
+class Server:
+    """A uvicorn process on a free port, stopped on exit."""
+
+    def __init__(self, app: list[str], env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        command = [PYTHON, "-m", "uvicorn", *app, "--port", str(self.port), "--workers", "1",
+                   "--log-level", "warning", "--no-access-log"]  # fmt: skip
+        self.process = subprocess.Popen(command, env={**os.environ, **env}, cwd=ROOT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(self.base + "/", timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError(f"{app} did not start") from None
+                time.sleep(0.2)
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+def gridmap_server(url: str, cache_mb: int) -> Server:
+    return Server(["api.main:create_app", "--factory"], {
+        "DATABASE_URL": url, "GRIDMAP_PUBLIC_READ": "true",
+        "GRIDMAP_TILE_CACHE_MB": str(cache_mb)})  # fmt: skip
+
+
+def tipg_server(url: str) -> Server:
+    return Server(["tipg.main:app"], {
+        "DATABASE_URL": url.replace("+psycopg", ""),
+        "TIPG_DB_SCHEMAS": '["public"]', "TIPG_DB_TABLES": '["public.building"]',
+        "TIPG_DB_SPATIAL_EXTENT": "false", "TIPG_DB_DATETIME_EXTENT": "false",
+        "TIPG_TABLE_CONFIG__public_building__GEOMCOL": "geom",
+        "TIPG_TABLE_CONFIG__public_building__PROPERTIES": '["id","residents","households","levels"]',
+        "TIPG_MAX_FEATURES_PER_TILE": "10000000", "TIPG_TILE_BUFFER": "64",
+        "TIPG_DB_MAX_CONN_SIZE": "10"})  # fmt: skip
+
+
+def wrk(urls: list[str], seconds: int, connections: int = 8) -> dict[str, float]:
+    """Load the URLs round-robin for ``seconds``; return req/s, p50, p99 (ms), errors."""
+    with tempfile.TemporaryDirectory() as folder:
+        listing, script = Path(folder) / "urls.txt", Path(folder) / "tiles.lua"
+        listing.write_text("\n".join(urls) + "\n")
+        script.write_text(LUA)
+        base = re.match(r"https?://[^/]+", urls[0]).group(0)  # type: ignore[union-attr]
+        paths = [u[len(base) :] for u in urls]
+        listing.write_text("\n".join(paths) + "\n")
+        out = subprocess.run(
+            ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency",
+             "-s", str(script), base],
+            capture_output=True, text=True, env={**os.environ, "TILE_URLS": str(listing)},
+            check=True,
+        ).stdout  # fmt: skip
+
+    def ms(label: str) -> float:
+        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", out).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50": ms("50%"), "p99": ms("99%"),
+        "timeouts": int(errors.group(4)) if errors else 0,
+        "errors": (sum(int(g) for g in errors.groups()[:3]) if errors else 0)
+        + (int(non2xx.group(1)) if non2xx else 0),
+    }  # fmt: skip
+
+
+def sql_alone(url: str, tiles: list[tuple[int, int, int]]) -> dict[str, dict[str, float]]:
+    """Time each tile's SQL alone, one after another: gridmap's and the generic one."""
+    from gridmap.tiles.tilesets import TILESETS, tile_sql
+
+    timings: dict[str, list[float]] = {"gridmap": [], "generic": []}
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        for z, x, y in tiles * 2:  # the first pass warms the buffers; the second is timed
+            ours = tile_sql(TILESETS["buildings"], z, scoped=False)
+            assert ours is not None
+            ours = ours.replace(":z", "%(z)s").replace(":x", "%(x)s").replace(":y", "%(y)s")
+            for name, statement in (("gridmap", ours), ("generic", GENERIC_SQL)):
+                started = time.perf_counter()
+                conn.execute(statement, {"z": z, "x": x, "y": y}).fetchone()
+                timings[name].append((time.perf_counter() - started) * 1000)
+    half = len(tiles)
+    return {name: {"p50": statistics.median(v[half:]), "p99": _p99(v[half:]),
+                   "mean": statistics.fmean(v[half:])} for name, v in timings.items()}  # fmt: skip
+
+
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
+
+
+def run_case(cluster_url: str, case: str, seconds: int, per_zoom: int) -> None:
+    url = build_city(cluster_url, case)
+    tiles = tiles_over(url, per_zoom)
+    print(f"{case}: {len(tiles)} tiles at z12–16", flush=True)
+    alone = sql_alone(url, tiles)
+    rows = {}
+    with tipg_server(url) as tipg:
+        urls = [f"{tipg.base}/collections/public.building/tiles/WebMercatorQuad/{z}/{x}/{y}"
+                for z, x, y in tiles]  # fmt: skip
+        rows["tipg"] = wrk(urls, seconds)
+        sample = httpx.get(urls[len(urls) // 2], timeout=60)
+        tipg_bytes = len(sample.content)
+    with gridmap_server(url, 0) as ours:
+        urls = [f"{ours.base}/tiles/buildings/{z}/{x}/{y}.mvt" for z, x, y in tiles]
+        rows["gridmap, cache off"] = wrk(urls, seconds)
+        rows["gridmap, cache off, 1 connection"] = wrk(urls, seconds, connections=1)
+        ours_bytes = len(httpx.get(urls[len(urls) // 2], timeout=60).content)
+    with gridmap_server(url, 1024) as ours:
+        urls = [f"{ours.base}/tiles/buildings/{z}/{x}/{y}.mvt" for z, x, y in tiles]
+        for u in urls:  # warm
+            httpx.get(u, timeout=60)
+        rows["gridmap, cache warm"] = wrk(urls, seconds)
+    base = rows["tipg"]
+    print(f"\n{case}: {len(tiles)} tiles, {seconds} s per run, 2 threads × 8 connections; "
+          f"one tile's body: tipg {tipg_bytes:,} B, gridmap {ours_bytes:,} B")  # fmt: skip
+    print(f"{'contender':34} {'req/s':>9} {'vs tipg':>8} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'p99 vs tipg':>11} {'errors':>6} {'timeouts':>8}")  # fmt: skip
+    for name, r in rows.items():
+        print(f"{name:34} {r['rps']:9.1f} {r['rps'] / base['rps']:7.1f}× {r['p50']:8.1f} "
+              f"{r['p99']:8.1f} {r['p99'] / base['p99']:10.2f}× {r['errors']:6d} "
+              f"{r['timeouts']:8d}")  # fmt: skip
+    for name, t in alone.items():
+        print(f"tile SQL alone, {name:18} p50 {t['p50']:7.1f} ms  p99 {t['p99']:7.1f} ms  "
+              f"mean {t['mean']:7.1f} ms")  # fmt: skip
+    single = rows["gridmap, cache off, 1 connection"]
+    print(f"gridmap at 1 connection vs its SQL alone: p50 {single['p50'] / alone['gridmap']['p50']:.2f}×, "
+          f"p99 {single['p99'] / alone['gridmap']['p99']:.2f}×", flush=True)  # fmt: skip
+
+
+def main() -> None:
+    from gridmap.config import DEFAULT_PG_BINDIR
+    from gridmap.db.local import LocalCluster
+    from tests.conftest import make_temp_root
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", nargs="+", default=["demo", "1m"], choices=list(CASES))
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--per-zoom", type=int, default=80)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench/tiles needs wrk: apt-get install wrk")
+    root = make_temp_root("gridmap-bench-tiles-")
+    cluster = LocalCluster(root / "pg", bindir=DEFAULT_PG_BINDIR, fast=True)
+    cluster.up()
+    try:
+        for case in args.cases:
+            run_case(cluster.url(), case, args.seconds, args.per_zoom)
+    finally:
+        cluster.down()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
