@@ -60,6 +60,7 @@ SELECT ST_AsMVT(q, 'default', 4096, 'geom') FROM (
 
 
 def free_port() -> int:
+    """Return a free TCP port on loopback."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -143,18 +144,21 @@ class Server:
 
 
 def gridmap_server(url: str, cache_mb: int) -> Server:
+    """Start gridmap on ``url``, readable without a key, with a tile cache of ``cache_mb``."""
     return Server(["api.main:create_app", "--factory"], {
         "DATABASE_URL": url, "GRIDMAP_PUBLIC_READ": "true",
         "GRIDMAP_TILE_CACHE_MB": str(cache_mb)})  # fmt: skip
 
 
 def tipg_server(url: str) -> Server:
+    """Start tipg on ``url``, serving the building table alone, uncapped, buffer 64."""
     return Server(["tipg.main:app"], {
         "DATABASE_URL": url.replace("+psycopg", ""),
         "TIPG_DB_SCHEMAS": '["public"]', "TIPG_DB_TABLES": '["public.building"]',
         "TIPG_DB_SPATIAL_EXTENT": "false", "TIPG_DB_DATETIME_EXTENT": "false",
         "TIPG_TABLE_CONFIG__public_building__GEOMCOL": "geom",
-        "TIPG_TABLE_CONFIG__public_building__PROPERTIES": '["id","residents","households","levels"]',
+        "TIPG_TABLE_CONFIG__public_building__PROPERTIES":
+            '["id","residents","households","levels"]',
         "TIPG_MAX_FEATURES_PER_TILE": "10000000", "TIPG_TILE_BUFFER": "64",
         "TIPG_DB_MAX_CONN_SIZE": "10"})  # fmt: skip
 
@@ -169,14 +173,16 @@ def wrk(urls: list[str], seconds: int, connections: int = 8) -> dict[str, float]
         paths = [u[len(base) :] for u in urls]
         listing.write_text("\n".join(paths) + "\n")
         out = subprocess.run(
-            ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency",
-             "-s", str(script), base],
+            ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s",
+             "--timeout", "10s", "--latency", "-s", str(script), base],
             capture_output=True, text=True, env={**os.environ, "TILE_URLS": str(listing)},
             check=True,
         ).stdout  # fmt: skip
 
     def ms(label: str) -> float:
-        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", out).groups()  # type: ignore[union-attr]
+        found = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", out)
+        assert found is not None, out
+        value, unit = found.groups()
         return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
 
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
@@ -215,6 +221,7 @@ def _p99(values: list[float]) -> float:
 
 
 def run_case(cluster_url: str, case: str, seconds: int, per_zoom: int) -> None:
+    """Build one city, load both servers with its tiles, print the table."""
     url = build_city(cluster_url, case)
     tiles = tiles_over(url, per_zoom)
     print(f"{case}: {len(tiles)} tiles at z12–16", flush=True)
@@ -249,11 +256,13 @@ def run_case(cluster_url: str, case: str, seconds: int, per_zoom: int) -> None:
         print(f"tile SQL alone, {name:18} p50 {t['p50']:7.1f} ms  p99 {t['p99']:7.1f} ms  "
               f"mean {t['mean']:7.1f} ms")  # fmt: skip
     single = rows["gridmap, cache off, 1 connection"]
-    print(f"gridmap at 1 connection vs its SQL alone: p50 {single['p50'] / alone['gridmap']['p50']:.2f}×, "
-          f"p99 {single['p99'] / alone['gridmap']['p99']:.2f}×", flush=True)  # fmt: skip
+    own = alone["gridmap"]
+    print(f"gridmap at 1 connection vs its SQL alone: p50 {single['p50'] / own['p50']:.2f}×, "
+          f"p99 {single['p99'] / own['p99']:.2f}×", flush=True)  # fmt: skip
 
 
 def main() -> None:
+    """Run the cases asked for on a private cluster."""
     from gridmap.config import DEFAULT_PG_BINDIR
     from gridmap.db.local import LocalCluster
     from tests.conftest import make_temp_root
