@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from typing import Annotated
 
 import typer
@@ -199,6 +201,9 @@ def demo(
     from gridmap import cli_city
     from gridmap.db.demo import demo_state, helsinki_pbf
 
+    # the demo city is open data: its map is readable without a key unless said otherwise
+    os.environ.setdefault("GRIDMAP_PUBLIC_READ", "true")
+    get_settings.cache_clear()
     settings = get_settings()
     start_store()
     db_migrate()
@@ -220,6 +225,8 @@ def demo(
 
         run_and_print(CoverageParameters())
     if serve_after:
+        console.print("Reading needs no key in the demo; to edit plans or run jobs, make one: "
+                      "[bold]gridmap keys create me --role admin[/bold]")  # fmt: skip
         serve(host=None, port=None)
 
 
