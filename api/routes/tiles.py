@@ -8,7 +8,6 @@ the browser for a year, since new data means a new token.
 
 from __future__ import annotations
 
-import gzip
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -113,8 +112,8 @@ def answer(
         return Response(status_code=204, headers=headers)
     if "gzip" in accept_encoding:
         headers["Content-Encoding"] = "gzip"
-        return Response(found.gzipped, media_type=MVT, headers=headers)
-    return Response(gzip.decompress(found.gzipped), media_type=MVT, headers=headers)
+        return Response(found.compressed(), media_type=MVT, headers=headers)
+    return Response(found.plain(), media_type=MVT, headers=headers)
 
 
 @router.get("/tiles/{tileset_name}.json", name="tilejson")

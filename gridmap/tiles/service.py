@@ -36,15 +36,24 @@ class TileRequest:
 
 @dataclass(frozen=True)
 class Tile:
-    """A tile, gzip-compressed (empty bytes: no feature in it), and its ETag."""
+    """A tile (empty bytes: no feature in it), gzip-compressed or not, and its ETag."""
 
-    gzipped: bytes
+    data: bytes
     etag: str
+    gzipped: bool = True
 
     @property
     def empty(self) -> bool:
         """Say whether the tile holds nothing."""
-        return not self.gzipped
+        return not self.data
+
+    def plain(self) -> bytes:
+        """Return the MVT bytes."""
+        return gzip.decompress(self.data) if self.gzipped and self.data else self.data
+
+    def compressed(self) -> bytes:
+        """Return the gzip-compressed bytes."""
+        return self.data if self.gzipped or not self.data else _gzip(self.data)
 
 
 def build_tile(connection: Connection, request: TileRequest) -> bytes:
@@ -77,15 +86,21 @@ class TileServer:
         return "-".join(str(r) for r in self.revisions.of(engine, tiles.tables))
 
     def tile(self, engine: Engine, request: TileRequest) -> Tile:
-        """Return the tile, from the cache (no database work) or freshly built."""
+        """Return the tile, from the cache (no database work) or freshly built.
+
+        Cached tiles are kept compressed; without a cache a tile is compressed only for a
+        client that asks for it.
+        """
         key = self._key(engine, request)
-        data = self.cache.get(key) if self.cache.max_bytes else None
+        if not self.cache.max_bytes:
+            with engine.connect() as connection:
+                return Tile(build_tile(connection, request), _etag(key), gzipped=False)
+        data = self.cache.get(key)
         if data is None:
             with engine.connect() as connection:
                 raw = build_tile(connection, request)
-            data = gzip.compress(raw, compresslevel=5, mtime=0) if raw else b""
-            if self.cache.max_bytes:
-                self.cache.put(key, data)
+            data = _gzip(raw) if raw else b""
+            self.cache.put(key, data)
         return Tile(data, _etag(key))
 
     def cached(self, request: TileRequest) -> Tile | None:
@@ -110,6 +125,10 @@ class TileServer:
         tiles = request.tileset
         return (tiles.name, request.z, request.x, request.y, request.plan, request.run,
                 request.scope, revisions)  # fmt: skip
+
+
+def _gzip(data: bytes) -> bytes:
+    return gzip.compress(data, compresslevel=5, mtime=0)
 
 
 def _etag(key: tuple[object, ...]) -> str:

@@ -223,3 +223,17 @@ def test_cached_tiles_are_answered_before_routing_with_the_same_rules(served: Se
         assert embed.content == scoped.content != first.content  # its own, scoped entry
         assert scoped.headers["cache-control"].startswith("private")
         assert api.get(url, headers={"Authorization": "Bearer gm_unknown"}).status_code == 401
+
+
+def test_without_a_cache_tiles_are_built_each_time_and_still_compressed_on_request(
+    served: Served,
+) -> None:
+    z, x, y = tile_of(*CENTRE, 15)
+    url = f"/tiles/gridmap/{z}/{x}/{y}.mvt"
+    with TestClient(create_app(served.settings(tile_cache_mb=0))) as api:
+        h = served.headers("viewer")
+        plain = api.get(url, headers={**h, "Accept-Encoding": "identity"})
+        zipped = api.get(url, headers={**h, "Accept-Encoding": "gzip"})
+        assert api.app.state.tiles.cache.hits == 0 and len(api.app.state.tiles.cache) == 0  # type: ignore[attr-defined]
+    assert decode(plain) == decode(zipped) and zipped.headers["content-encoding"] == "gzip"
+    assert plain.headers["etag"] == zipped.headers["etag"]
