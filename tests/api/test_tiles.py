@@ -7,7 +7,6 @@ import subprocess
 import time
 
 import mapbox_vector_tile
-import pytest
 import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -202,7 +201,6 @@ def test_gdal_reads_a_tile(live: Live) -> None:
     assert out.returncode == 0, out.stderr
     for layer in ("grids", "units", "buildings"):
         assert f": {layer} (" in out.stdout, out.stdout
-    pytest.importorskip("mapbox_vector_tile")
 
 
 def test_cached_tiles_are_answered_before_routing_with_the_same_rules(served: Served) -> None:
