@@ -32,6 +32,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         url = database_url(settings)
         engine = make_engine(url)
         app.state.engine = engine
+        # tiles: many small statements at once, each best without parallel workers
+        app.state.tile_engine = make_engine(
+            url, connect_args={"options": "-c max_parallel_workers_per_gather=0"}, pool_size=8
+        )
         revisions = Revisions(make_url(url).set(drivername="postgresql").render_as_string(
             hide_password=False))  # fmt: skip
         app.state.tiles = TileServer(TileCache(settings.tile_cache_mb * 2**20), revisions)
@@ -41,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             app.state.jobs.shutdown()
             revisions.close()
+            app.state.tile_engine.dispose()
             engine.dispose()
 
     app = FastAPI(

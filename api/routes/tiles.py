@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.auth import Viewer
-from api.deps import MAX_ID, ConnectionDep, EngineDep
+from api.deps import MAX_ID, ConnectionDep
 from gridmap.auth.keys import Principal
 from gridmap.errors import InvalidInput
 from gridmap.tiles.service import Tile, TileRequest, TileServer
@@ -63,7 +63,6 @@ def tile(
     z: Annotated[int, Path(ge=0, le=22)],
     x: Annotated[int, Path(ge=0)],
     y: Annotated[int, Path(ge=0)],
-    engine: EngineDep,
     who: Viewer,
     plan: PlanQuery = None,
     run: RunQuery = None,
@@ -71,6 +70,7 @@ def tile(
 ) -> Response:
     """Return one vector tile of a tileset (a cached one costs no database work)."""
     server = _server(request)
+    engine = request.app.state.tile_engine
     wanted = _request(tileset(tileset_name), z, x, y, who, plan, run)
     current = server.version(engine, wanted.tileset)
     asked = request.headers.get("if-none-match")
