@@ -58,22 +58,34 @@ def load_city(connection: Connection) -> City:
     InvalidInput
         When there is no walking network or no building.
     """
-    nodes, edges = db.load_network(connection)
-    if edges.empty:
-        raise InvalidInput("there is no walking network: import an OSM file or synthesize a city")
+    network, crs = load_network(connection)
     buildings = db.load_buildings(connection)
     if buildings.empty:
         raise InvalidInput("there are no buildings: import some first")
-    crs = metric_crs_of(nodes.geometry.values)
+    buildings_m = buildings.to_crs(crs)
+    points = shapely.point_on_surface(np.asarray(buildings_m.geometry.values, dtype=object))
+    return City(crs, network, buildings_m, points, db.load_stations(connection).to_crs(crs))
+
+
+def load_network(connection: Connection, crs: object = None) -> tuple[WalkNetwork, object]:
+    """Load the walking network in ``crs`` (the city's metric CRS when None); return both.
+
+    Raises
+    ------
+    InvalidInput
+        When there is no walking network.
+    """
+    nodes, edges = db.load_network(connection)
+    if edges.empty:
+        raise InvalidInput("there is no walking network: import an OSM file or synthesize a city")
+    crs = crs if crs is not None else metric_crs_of(nodes.geometry.values)
     nodes_m, edges_m = nodes.to_crs(crs), edges.to_crs(crs)
     network = WalkNetwork.from_arrays(
         nodes["id"].to_numpy(), shapely.get_coordinates(nodes_m.geometry.values),
         edges["source"].to_numpy(), edges["target"].to_numpy(), edges["length_m"].to_numpy(),
         np.asarray(edges_m.geometry.values, dtype=object),
     )  # fmt: skip
-    buildings_m = buildings.to_crs(crs)
-    points = shapely.point_on_surface(np.asarray(buildings_m.geometry.values, dtype=object))
-    return City(crs, network, buildings_m, points, db.load_stations(connection).to_crs(crs))
+    return network, crs
 
 
 def run_coverage(

@@ -17,13 +17,12 @@ import shapely
 from scipy.sparse import csr_matrix
 from sqlalchemy import Connection
 
-from gridmap.db import coverage as coverage_db
+from gridmap.coverage.service import load_network
 from gridmap.db import imports
 from gridmap.db import plans as db
 from gridmap.db.bulk import read_geoframe
 from gridmap.errors import Conflict, InvalidInput
 from gridmap.io.crs import metric_crs_of
-from gridmap.network import WalkNetwork
 from gridmap.partition.adjust import adjust
 from gridmap.partition.codes import inherit_codes
 from gridmap.partition.engine import Bounds, Case, Units, grid_radius, partition
@@ -105,15 +104,7 @@ def with_walks(connection: Connection, city: CityUnits, cutoff_m: float) -> City
     InvalidInput
         When the city has no walking network.
     """
-    nodes, edges = coverage_db.load_network(connection)
-    if edges.empty:
-        raise InvalidInput("a radius on foot needs a walking network: import an OSM file first")
-    nodes_m, edges_m = nodes.to_crs(city.crs), edges.to_crs(city.crs)
-    network = WalkNetwork.from_arrays(
-        nodes["id"].to_numpy(), shapely.get_coordinates(nodes_m.geometry.values),
-        edges["source"].to_numpy(), edges["target"].to_numpy(), edges["length_m"].to_numpy(),
-        np.asarray(edges_m.geometry.values, dtype=object),
-    )  # fmt: skip
+    network, _ = load_network(connection, city.crs)
     walks = unit_walks(network, shapely.points(city.units.xy), cutoff_m=cutoff_m)
     return replace(city, units=replace(city.units, walks=walks))
 
