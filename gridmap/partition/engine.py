@@ -41,6 +41,9 @@ COMFORT = 0.25
 """Share of the bounds' width a side of several grids keeps to spare, when a cut allows."""
 """Spanning trees tried per cut before the best-balanced cut is taken as it is."""
 RADIUS_MEASURES = ("straight", "walk")
+SLACK = 0.1
+"""Share of the bounds' width a grid count leaves, when it can, between the mean grid and each
+bound."""
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,17 @@ def grid_count(units: Units, piece: NDArray[np.int64], bounds: Bounds) -> int:
     k = max(1, round(households / bounds.target_households))
     if fewest > most:  # no count fits: the nearest to the target, and the case is reported
         return int(min(k, len(piece)))
+    # with small units, prefer a count whose mean grid keeps some room from both bounds: a count
+    # that needs every grid at 499.5 households of 500 can rarely be cut from whole units (with
+    # chunky units, more grids would only leave more of them under the minimum)
+    width = bounds.max_households - bounds.min_households
+    room = SLACK * width
+    fine = units.households[piece].max(initial=0) <= width / 2  # units small beside the bounds
+    comfortable = [c for c in range(fewest, most + 1) if fine
+                   if bounds.min_households + room <= households / c
+                   <= bounds.max_households - room]  # fmt: skip
+    if comfortable:
+        k = min(comfortable, key=lambda c: (abs(households / c - bounds.target_households), c))
     return int(min(max(k, fewest), most, len(piece)))
 
 

@@ -222,3 +222,16 @@ def test_refinement_with_unit_shapes_takes_back_a_protruding_unit() -> None:
     assert np.array_equal(
         refine(shaped, notched, Bounds(325, 500, 400, max_residents=None)), notched
     )  # the move would leave the right half below the minimum
+
+
+def test_a_count_that_leaves_no_room_is_passed_over_for_one_that_does() -> None:
+    # found by the property test: 999 households would need two grids of 499.5 of at most 500
+    rng = np.random.default_rng(61686)
+    units = lattice(10, 8, rng.integers(5, 50, 80), bands=2)
+    assert np.bincount(units.community, weights=units.households).tolist() == [1099, 999]
+
+    result = partition(units, BOUNDS, seed=61686)
+
+    households = np.bincount(result.labels, weights=units.households)
+    assert ((households >= 300) & (households <= 500)).all() and result.cases == []
+    check_valid(units, result.labels)

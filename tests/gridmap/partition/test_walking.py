@@ -30,7 +30,7 @@ def network() -> WalkNetwork:
 
 
 def units_on_foot(cutoff_m: float):  # type: ignore[no-untyped-def]
-    row = lattice(12, 1, np.full(12, 40))  # 480 households in one community
+    row = lattice(12, 1, np.full(12, 38))  # 456 households in one community
     walks = unit_walks(network(), shapely.points(row.xy), cutoff_m=cutoff_m)
     return row, walks
 
@@ -80,7 +80,7 @@ def test_a_grid_beyond_the_radius_on_foot_is_reported_as_such() -> None:
 
     result = partition(walking, tight, seed=1)
 
-    assert result.n_grids == 1  # 480 households: no second grid fits the minimum
+    assert result.n_grids == 1  # 456 households: no second grid fits the minimum
     (case,) = result.cases
     assert case.kind == "radius" and "on foot" in case.message and "500 m" in case.message
     assert grid_radius(walking, result.labels)[0] == np.inf
