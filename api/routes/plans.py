@@ -166,12 +166,7 @@ def plan_units(plan_id: PlanId, connection: ConnectionDep, who: Viewer) -> dict[
     """Return each unit's grid in a plan, by code."""
     _scoped_out(who)
     db.plan_row(connection, plan_id)
-    from sqlalchemy import text
-
-    rows = connection.execute(text(
-        "SELECT u.code AS unit, g.code AS grid FROM assignment a JOIN unit u ON u.id = a.unit_id "
-        "JOIN grid g ON g.id = a.grid_id WHERE a.plan_id = :p"), {"p": plan_id}).all()  # fmt: skip
-    return {r.unit: r.grid for r in rows}
+    return db.unit_grid_codes(connection, plan_id)
 
 
 @router.get("/{plan_id}/diff", name="plan_diff")
@@ -192,22 +187,9 @@ def plan_diff(
     body = {k: v for k, v in diff.items() if k not in ("before", "after")}
     body["before"] = _plain(diff["before"].reset_index())  # type: ignore[attr-defined]
     body["after"] = _plain(diff["after"].reset_index())  # type: ignore[attr-defined]
-    body["moved_units"] = _moved_units(connection, other, plan_id)
+    body["moved_units"] = db.moved_units(connection, other, plan_id)
     body["from"], body["to"] = other, plan_id
     return body
-
-
-def _moved_units(connection: Any, a: int, b: int) -> list[dict[str, str]]:
-    from sqlalchemy import text
-
-    rows = connection.execute(text("""
-        SELECT u.code AS unit, ga.code AS before, gb.code AS after
-        FROM assignment x JOIN assignment y ON y.unit_id = x.unit_id AND y.plan_id = :b
-        JOIN grid ga ON ga.id = x.grid_id JOIN grid gb ON gb.id = y.grid_id
-        JOIN unit u ON u.id = x.unit_id
-        WHERE x.plan_id = :a AND ga.code <> gb.code ORDER BY u.code
-    """), {"a": a, "b": b}).mappings().all()  # fmt: skip
-    return [dict(r) for r in rows]
 
 
 @router.post("/{plan_id}/accept", name="accept_plan")

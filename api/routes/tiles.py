@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from api.auth import Viewer
 from api.deps import MAX_ID, ConnectionDep
 from gridmap.auth.keys import Principal
+from gridmap.db.city import region_extent
 from gridmap.errors import InvalidInput
 from gridmap.tiles.service import Tile, TileRequest, TileServer
 from gridmap.tiles.styles import STYLES, style
@@ -169,17 +170,8 @@ def tilejson(
 
 
 def _bounds(connection: Any, who: Principal) -> list[float]:
-    from sqlalchemy import text
-
-    row = connection.execute(text("""
-        SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (
-            SELECT ST_Extent(geom) AS e FROM region
-            WHERE CAST(:scope AS integer) IS NULL OR id = :scope
-        ) x
-    """), {"scope": who.region_id}).one()  # fmt: skip
-    if row[0] is None:
-        return [-180.0, -85.0511, 180.0, 85.0511]
-    return [round(float(v), 6) for v in row]
+    extent = region_extent(connection, who.region_id)
+    return [-180.0, -85.0511, 180.0, 85.0511] if extent is None else [round(v, 6) for v in extent]
 
 
 @router.get("/styles/{name}.json", name="style")

@@ -208,3 +208,14 @@ def clear_city(connection: Connection) -> None:
     connection.execute(text(f"TRUNCATE {', '.join(CITY_TABLES)} RESTART IDENTITY"))
     connection.execute(text("UPDATE region SET parent_id = NULL"))
     connection.execute(text("DELETE FROM region"))
+
+
+def region_extent(connection: Connection, region_id: int | None = None) -> list[float] | None:
+    """Return the bounding box (lon/lat) of one region, or of every region; None when none."""
+    row = connection.execute(text("""
+        SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (
+            SELECT ST_Extent(geom) AS e FROM region
+            WHERE CAST(:scope AS integer) IS NULL OR id = :scope
+        ) x
+    """), {"scope": region_id}).one()  # fmt: skip
+    return None if row[0] is None else [float(v) for v in row]

@@ -25,6 +25,10 @@ _SUMS = f"""
 """
 
 
+RUN_OR_LATEST = "coalesce(CAST(:run AS integer), (SELECT max(id) FROM coverage_run))"
+"""SQL for the coverage run ``:run`` asks for, or the latest one when it is NULL."""
+
+
 def load_network(connection: Connection) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Return the walking network's nodes (id) and edges (source, target, length_m)."""
     nodes = read_geoframe(connection, "SELECT id, geom FROM walk_node ORDER BY id")

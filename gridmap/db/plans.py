@@ -15,6 +15,9 @@ from gridmap.db.bulk import copy_rows
 from gridmap.db.city import next_ids
 from gridmap.errors import NotFound
 
+PLAN_OR_CURRENT = "coalesce(CAST(:plan AS integer), (SELECT id FROM plan WHERE status = 'current'))"
+"""SQL for the plan ``:plan`` asks for, or the current one when it is NULL."""
+
 
 def insert_plan(
     connection: Connection, *, name: str, author: str, parameters: dict[str, Any]
@@ -224,3 +227,23 @@ def households_of_units(connection: Connection, unit_ids: list[int]) -> int:
         text("SELECT coalesce(sum(households), 0) FROM unit WHERE id = ANY(:ids)"),
         {"ids": [int(i) for i in unit_ids]},
     ).scalar_one())  # fmt: skip
+
+
+def unit_grid_codes(connection: Connection, plan_id: int) -> dict[str, str]:
+    """Return each unit's grid in a plan, by code."""
+    rows = connection.execute(text(
+        "SELECT u.code AS unit, g.code AS grid FROM assignment a JOIN unit u ON u.id = a.unit_id "
+        "JOIN grid g ON g.id = a.grid_id WHERE a.plan_id = :p"), {"p": plan_id}).all()  # fmt: skip
+    return {r.unit: r.grid for r in rows}
+
+
+def moved_units(connection: Connection, a: int, b: int) -> list[dict[str, str]]:
+    """Return the units whose grid code differs between plans ``a`` and ``b``."""
+    rows = connection.execute(text("""
+        SELECT u.code AS unit, ga.code AS before, gb.code AS after
+        FROM assignment x JOIN assignment y ON y.unit_id = x.unit_id AND y.plan_id = :b
+        JOIN grid ga ON ga.id = x.grid_id JOIN grid gb ON gb.id = y.grid_id
+        JOIN unit u ON u.id = x.unit_id
+        WHERE x.plan_id = :a AND ga.code <> gb.code ORDER BY u.code
+    """), {"a": a, "b": b}).mappings().all()  # fmt: skip
+    return [dict(r) for r in rows]

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import Boolean, DateTime, Double, Integer, Text
 from sqlalchemy.types import TypeEngine
 
+from gridmap.db.coverage import RUN_OR_LATEST
+from gridmap.db.plans import PLAN_OR_CURRENT
 from gridmap.errors import NotFound
 
-PLAN = "coalesce(CAST(:plan AS integer), (SELECT id FROM plan WHERE status = 'current'))"
-RUN = "coalesce(CAST(:run AS integer), (SELECT max(id) FROM coverage_run))"
+PLAN = PLAN_OR_CURRENT
+RUN = RUN_OR_LATEST
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gridmap.db.coverage import RUN_OR_LATEST
+from gridmap.db.plans import PLAN_OR_CURRENT
 from gridmap.errors import InvalidInput, NotFound
 
 EXTENT = 4096
@@ -19,8 +21,8 @@ FULL_DETAIL_ZOOM = 14
 """From this zoom on, layers read the full geometry; below it, the simplified one."""
 MAX_ZOOM = 22
 
-PLAN = "coalesce(CAST(:plan AS integer), (SELECT id FROM plan WHERE status = 'current'))"
-RUN = "coalesce(CAST(:run AS integer), (SELECT max(id) FROM coverage_run))"
+PLAN = PLAN_OR_CURRENT
+RUN = RUN_OR_LATEST
 
 
 @dataclass(frozen=True)
