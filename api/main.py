@@ -14,7 +14,7 @@ from api.cached_tiles import CachedTiles
 from api.errors import add_exception_handlers
 from api.jobs import Jobs
 from api.limits import BodyLimit
-from api.routes import ROUTERS, docs
+from api.routes import ROUTERS, docs, web
 from gridmap import __version__
 from gridmap.config import Settings, get_settings
 from gridmap.db.engine import database_url, make_engine
@@ -71,4 +71,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     docs.mount_assets(app)
+    web.mount_assets(app)
     return app

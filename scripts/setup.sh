@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything a fresh Debian machine needs before gridmap runs: Debian's PostgreSQL 15 and
 # PostGIS 3 binaries, Python's venv module, a virtual environment in .venv and the Python
-# packages. Sourced by scripts/demo.sh and scripts/test.sh; each step is skipped when done.
+# packages, Node.js with npm and the web map's packages (static/package-lock.json).
+# Sourced by scripts/demo.sh and scripts/test.sh; each step is skipped when done.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -53,6 +54,10 @@ ensure_system_packages() {
     elif ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
         wanted+=(python3-venv)
     fi
+    # npm installs the web map's packages; a Node.js that brings its own npm needs nothing more.
+    if ! command -v npm >/dev/null 2>&1; then
+        wanted+=(nodejs npm)
+    fi
     if [ -n "${GRIDMAP_SKIP_APT:-}" ]; then
         return 0
     fi
@@ -84,6 +89,20 @@ PY
     fi
 }
 
+ensure_web_packages() {
+    # The web map's packages (MapLibre GL JS), exactly as the committed lock file has them.
+    local web="$ROOT/static"
+    local stamp="$web/node_modules/.gridmap-installed"
+    local digest
+    digest="$(sha256sum "$web/package-lock.json" | cut -d' ' -f1)"
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
+        say "Installing the web map's packages (npm ci in static/)"
+        (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
+        echo "$digest" >"$stamp"
+    fi
+}
+
 ensure_system_packages
 ensure_python_env
+ensure_web_packages
 export PATH="$VENV/bin:$PATH"

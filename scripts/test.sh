@@ -3,7 +3,9 @@
 # tests start themselves in a temporary folder. Extra arguments go to pytest.
 set -euo pipefail
 # gdal-bin: GDAL's OAPIF and MVT drivers read the API as a GIS client does.
-EXTRA_DEBIAN_PACKAGES=(gdal-bin)
+# chromium: the browser the web map's tests drive (Playwright, no browser download);
+# fonts-wqy-microhei: Chinese glyphs, so the zh-CN screenshots show text, not boxes.
+EXTRA_DEBIAN_PACKAGES=(gdal-bin chromium fonts-wqy-microhei)
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$ROOT"
 say "ruff"

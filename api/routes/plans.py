@@ -1,4 +1,4 @@
-"""Plans: list, read, create drafts, move units (``If-Match``), diff, figures, accept, lock.
+"""Plans: list, read, create and discard drafts, move units (``If-Match``), diff, accept, lock.
 
 A plan's ETag is its revision; an edit must send it back in ``If-Match`` and gets 412 when
 the plan changed since (and 428 when it sends none).
@@ -18,7 +18,7 @@ from api.deps import MAX_ID, ConnectionDep, EngineDep, PlanId
 from gridmap.db import plans as db
 from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionRequired
 from gridmap.partition.edits import Move, move_units
-from gridmap.partition.service import accept_plan, diff_plans, new_plan
+from gridmap.partition.service import accept_plan, diff_plans, discard_plan, new_plan
 
 router = APIRouter(prefix="/plans", tags=["Plans"])
 
@@ -199,6 +199,15 @@ def accept(plan_id: PlanId, engine: EngineDep, who: Admin) -> dict[str, Any]:
     with engine.begin() as connection:
         accept_plan(connection, plan_id, actor=who.name)
         return _plan_body(connection, plan_id)
+
+
+@router.delete("/{plan_id}", name="discard_plan", status_code=204)
+def discard(plan_id: PlanId, engine: EngineDep, who: Planner) -> Response:
+    """Discard a draft with its grids (the current and archived plans are kept)."""
+    _scoped_out(who)
+    with engine.begin() as connection:
+        discard_plan(connection, plan_id, actor=who.name)
+    return Response(status_code=204)
 
 
 @router.post("/{plan_id}/locks", name="lock_grids")

@@ -179,6 +179,11 @@ def clear_plan(connection: Connection, plan_id: int) -> None:
     connection.execute(text("DELETE FROM grid WHERE plan_id = :p"), {"p": plan_id})
 
 
+def delete_plan(connection: Connection, plan_id: int) -> None:
+    """Delete a plan with its grids and assignment (the caller checks it is a draft)."""
+    connection.execute(text("DELETE FROM plan WHERE id = :p"), {"p": plan_id})
+
+
 def update_plan(connection: Connection, plan_id: int, parameters: dict[str, Any]) -> int:
     """Record new parameters and bump the revision; return the new revision."""
     return int(connection.execute(text(

@@ -65,18 +65,37 @@ COLLECTIONS: dict[str, Collection] = dict([
             FROM assignment a JOIN chosen ON a.plan_id = chosen.plan_id
             JOIN unit_coverage uc ON uc.unit_id = a.unit_id AND uc.run_id = chosen.run_id
             GROUP BY a.grid_id
+        ),
+        served AS (  -- the station nearest on foot to most of the grid's residents
+            SELECT DISTINCT ON (a.grid_id) a.grid_id, s.code AS station, s.name AS station_name
+            FROM assignment a JOIN chosen ON a.plan_id = chosen.plan_id
+            JOIN unit_coverage uc ON uc.unit_id = a.unit_id AND uc.run_id = chosen.run_id
+            JOIN station s ON s.id = uc.nearest_station_id
+            GROUP BY a.grid_id, s.id
+            ORDER BY a.grid_id, sum(uc.residents) DESC, s.code
         )
-        SELECT g.code AS id, g.code, g.name, g.kind, c.code AS community, g.households,
-               g.residents, g.governance_load, g.area_m2, g.radius_m, g.polsby_popper,
-               g.locked, g.plan_id AS plan, cover.coverage, g.geom
+        SELECT g.code AS id, g.code, g.name, g.kind, c.code AS community, c.name AS
+               community_name, g.households, g.residents, g.governance_load, g.area_m2,
+               g.radius_m, g.polsby_popper, g.locked, g.plan_id AS plan, cover.coverage,
+               served.station, served.station_name, g.staff -> 'leader' ->> 'name' AS leader,
+               staff.workers, g.residents::float8 / nullif(staff.workers, 0)
+               AS residents_per_worker, g.geom
         FROM grid g JOIN chosen ON g.plan_id = chosen.plan_id
         JOIN region c ON c.id = g.community_id
         LEFT JOIN cover ON cover.grid_id = g.id
+        LEFT JOIN served ON served.grid_id = g.id
+        CROSS JOIN LATERAL (
+            SELECT CASE jsonb_typeof(g.staff -> 'workers')
+                   WHEN 'array' THEN jsonb_array_length(g.staff -> 'workers') ELSE 0 END
+                   AS workers
+        ) staff
         """,
-        {"code": Text, "name": Text, "kind": Text, "community": Text, "households": Integer,
-         "residents": Integer, "governance_load": Double, "area_m2": Double,
-         "radius_m": Double, "polsby_popper": Double, "locked": Boolean, "plan": Integer,
-         "coverage": Double},
+        {"code": Text, "name": Text, "kind": Text, "community": Text,
+         "community_name": Text, "households": Integer, "residents": Integer,
+         "governance_load": Double, "area_m2": Double, "radius_m": Double,
+         "polsby_popper": Double, "locked": Boolean, "plan": Integer, "coverage": Double,
+         "station": Text, "station_name": Text, "leader": Text, "workers": Integer,
+         "residents_per_worker": Double},
         parameters=("plan", "run"),
     ),
     _collection(

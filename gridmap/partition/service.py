@@ -319,6 +319,22 @@ def accept_plan(connection: Connection, plan_id: int, *, actor: str) -> None:
                  payload={"archived": previous, "revision": plan["revision"]})  # fmt: skip
 
 
+def discard_plan(connection: Connection, plan_id: int, *, actor: str) -> None:
+    """Delete a draft with its grids, in the caller's transaction; other plans are kept.
+
+    Raises
+    ------
+    Conflict
+        When the plan is current or archived.
+    """
+    plan = db.plan_row(connection, plan_id)
+    if plan["status"] != "draft":
+        raise Conflict(f"plan {plan_id} is {plan['status']}: only a draft can be discarded")
+    db.delete_plan(connection, plan_id)
+    db.add_audit(connection, actor=actor, action="discard", table="plan", target_id=plan_id,
+                 payload={"name": plan["name"], "revision": plan["revision"]})  # fmt: skip
+
+
 def diff_plans(connection: Connection, a: int, b: int) -> dict[str, object]:
     """Compare two plans: units moved, grids kept, split, merged, new and retired."""
     left = db.plan_content(connection, a).set_index("unit_id")["code"]

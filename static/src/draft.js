@@ -1,0 +1,117 @@
+// A plan's units and grids on the map as GeoJSON, coloured by grid, with moved units marked.
+// The editor changes it as units move; the re-partition preview shows a job's result with it.
+
+import { allFeatures, request } from './api.js';
+import { innerPoint } from './geo.js';
+import { COLOURS } from './layers.js';
+
+const PALETTE = ['#8dd3c7', '#ffffb3', '#bebada', '#fb8072', '#80b1d3', '#fdb462', '#b3de69',
+  '#fccde5', '#bc80bd', '#ccebc5', '#ffed6f', '#a6cee3'];
+const EMPTY = { type: 'FeatureCollection', features: [] };
+
+/** The draft being shown: its units by code, its grids' figures, its revision. */
+export const draft = {
+  plan: null,
+  revision: null,
+  status: null,
+  units: new Map(), // code → GeoJSON feature (properties: code, grid, community, households, …)
+  points: new Map(), // code → [lon, lat] inside the unit
+  grids: new Map(), // code → {code, kind, community, households, residents, …}
+  gridFeatures: EMPTY,
+  moved: [],
+};
+
+/** Add the sources and layers the draft is drawn with (empty until a plan is loaded). */
+export function addDraftLayers(map) {
+  map.addSource('draft-units', { type: 'geojson', data: EMPTY, promoteId: 'code' });
+  map.addSource('draft-grids', { type: 'geojson', data: EMPTY, promoteId: 'code' });
+  map.addSource('lasso', { type: 'geojson', data: EMPTY });
+  const before = map.getLayer('buildings-coverage') ? 'buildings-coverage' : undefined;
+  map.addLayer({
+    id: 'draft-units-fill', type: 'fill', source: 'draft-units',
+    paint: {
+      'fill-color': ['coalesce', ['get', 'colour'], COLOURS.none],
+      'fill-opacity': ['case', ['boolean', ['feature-state', 'target'], false], 0.8, 0.5],
+    },
+  }, before);
+  map.addLayer({
+    id: 'draft-units-line', type: 'line', source: 'draft-units',
+    paint: { 'line-color': '#737373', 'line-width': 0.6 },
+  });
+  map.addLayer({
+    id: 'draft-units-moved', type: 'line', source: 'draft-units',
+    filter: ['in', ['get', 'code'], ['literal', []]],
+    paint: { 'line-color': COLOURS.moved, 'line-width': 3 },
+  });
+  map.addLayer({
+    id: 'draft-grids-line', type: 'line', source: 'draft-grids',
+    paint: {
+      'line-color': ['case', ['boolean', ['feature-state', 'target'], false], '#e31a1c', '#08306b'],
+      'line-width': ['case', ['boolean', ['feature-state', 'target'], false], 4, 2],
+    },
+  });
+  map.addLayer({
+    id: 'draft-grid-labels', type: 'symbol', source: 'draft-grids',
+    layout: {
+      'text-field': ['concat', ['slice', ['get', 'code'], 9], '\n', ['to-string', ['get', 'households']]],
+      'text-font': ['sans-serif'], 'text-size': 12,
+    },
+    paint: { 'text-color': '#08306b', 'text-halo-color': '#ffffff', 'text-halo-width': 1.5 },
+  });
+  map.addLayer({
+    id: 'lasso-line', type: 'line', source: 'lasso',
+    paint: { 'line-color': '#e31a1c', 'line-width': 2, 'line-dasharray': [2, 1] },
+  });
+}
+
+function colourOf(codes) {
+  const sorted = [...codes].sort();
+  return new Map(sorted.map((code, i) => [code, PALETTE[i % PALETTE.length]]));
+}
+
+/** Redraw the units (their grid colours and the moved ones) from `draft`. */
+export function drawUnits(map) {
+  const colours = colourOf(draft.grids.keys());
+  const features = [...draft.units.values()].map((f) => ({
+    ...f, properties: { ...f.properties, colour: colours.get(f.properties.grid) },
+  }));
+  map.getSource('draft-units').setData({ type: 'FeatureCollection', features });
+  map.setFilter('draft-units-moved', ['in', ['get', 'code'], ['literal', draft.moved]]);
+}
+
+/** Redraw the grid outlines and labels from `draft`. */
+export function drawGrids(map) {
+  map.getSource('draft-grids').setData(draft.gridFeatures);
+}
+
+/** Read grid outlines and figures of the plan again (after the server recomputed them). */
+export async function reloadGrids(map) {
+  const grids = await allFeatures('grids', { plan: draft.plan });
+  draft.gridFeatures = grids;
+  draft.grids = new Map(grids.features.map((f) => [f.properties.code, { ...f.properties }]));
+  drawGrids(map);
+  drawUnits(map);
+}
+
+/** Load plan `plan` into the draft layers; `moved` lists unit codes to mark. */
+export async function loadPlan(map, plan, moved = []) {
+  const [head, units] = await Promise.all([request(`/plans/${plan}`), allFeatures('units', { plan })]);
+  draft.plan = plan;
+  draft.revision = head.body.revision;
+  draft.status = head.body.status;
+  draft.units = new Map(units.features.map((f) => [f.properties.code, f]));
+  draft.points = new Map(units.features.map((f) => [f.properties.code, innerPoint(f.geometry)]));
+  draft.moved = moved;
+  await reloadGrids(map);
+}
+
+/** Take the draft off the map. */
+export function clearPlan(map) {
+  Object.assign(draft, {
+    plan: null, revision: null, status: null, units: new Map(), points: new Map(), grids: new Map(),
+    gridFeatures: EMPTY, moved: [],
+  });
+  map.getSource('draft-units').setData(EMPTY);
+  map.getSource('draft-grids').setData(EMPTY);
+  map.setFilter('draft-units-moved', ['in', ['get', 'code'], ['literal', []]]);
+}

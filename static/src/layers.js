@@ -1,0 +1,140 @@
+// The map's own layers over the served style: colour modes, labels, the layer switcher, the legend.
+
+import { t } from './i18n.js';
+
+export const COLOURS = {
+  under: '#9ecae1', within: '#74c476', over: '#fb6a4a', none: '#d9d9d9',
+  covered: '#3182bd', uncovered: '#de2d26', circle: '#6baed6', gap: '#de2d26',
+  station: '#d7301f', moved: '#ff7f00', loadLow: '#fff5eb', loadHigh: '#a63603',
+};
+const COVERAGE_STOPS = [[0.5, '#d7191c'], [0.8, '#fdae61'], [0.9, '#ffffbf'], [1, '#1a9641']];
+
+/** Switchable groups: each a word and the style's layer ids it shows or hides. */
+export const GROUPS = [
+  ['basemap', ['water', 'streets-minor', 'streets-major', 'buildings-base']],
+  ['regions', ['regions-line']],
+  ['grids', ['grids-fill', 'grids-line', 'draft-grids-fill', 'draft-grids-line']],
+  ['units', ['units-line', 'draft-units-fill', 'draft-units-line', 'draft-units-moved']],
+  ['buildings', ['buildings-coverage']],
+  ['circles', ['circles-fill']],
+  ['gaps', ['gaps-fill']],
+  ['stations', ['stations']],
+  ['labels', ['grid-labels', 'draft-grid-labels', 'station-labels']],
+];
+const HIDDEN_AT_START = new Set(['buildings', 'circles', 'gaps']);
+
+/** The grid colour expression for `mode`: households against each kind's bounds, coverage, load. */
+export function gridColour(mode, config, maxLoad = 1) {
+  if (mode === 'coverage') {
+    return ['case', ['==', ['typeof', ['get', 'coverage']], 'number'],
+      ['interpolate', ['linear'], ['get', 'coverage'], ...COVERAGE_STOPS.flat()], COLOURS.none];
+  }
+  if (mode === 'load') {
+    return ['interpolate', ['linear'], ['to-number', ['get', 'governance_load'], 0],
+      0, COLOURS.loadLow, Math.max(maxLoad, 1e-9), COLOURS.loadHigh];
+  }
+  const step = (b) => ['step', ['to-number', ['get', 'households'], 0], COLOURS.under,
+    b.min_households, COLOURS.within, b.max_households + 1, COLOURS.over];
+  const kinds = Object.entries(config.bounds).filter(([kind]) => kind !== 'urban');
+  return ['match', ['get', 'kind'], ...kinds.flatMap(([kind, b]) => [kind, step(b)]),
+    step(config.bounds.urban)];
+}
+
+/** Add the layers the served style leaves to the web map: labels. */
+export function addLabels(map) {
+  const font = ['Noto Sans CJK SC', 'WenQuanYi Micro Hei', 'Microsoft YaHei', 'sans-serif'];
+  map.addLayer({
+    id: 'grid-labels', type: 'symbol', source: 'gridmap', 'source-layer': 'grids', minzoom: 13,
+    layout: {
+      'text-field': ['coalesce', ['get', 'name'], ['slice', ['get', 'code'], 9]],
+      'text-font': font, 'text-size': 12, 'symbol-placement': 'point',
+    },
+    paint: { 'text-color': '#08306b', 'text-halo-color': '#ffffff', 'text-halo-width': 1.5 },
+  });
+  map.addLayer({
+    id: 'station-labels', type: 'symbol', source: 'gridmap', 'source-layer': 'stations', minzoom: 14,
+    layout: {
+      'text-field': ['get', 'name'], 'text-font': font, 'text-size': 11,
+      'text-offset': [0, 1.2], 'text-anchor': 'top',
+    },
+    paint: { 'text-color': '#67000d', 'text-halo-color': '#ffffff', 'text-halo-width': 1.5 },
+  });
+}
+
+/** Show or hide a group of layers. */
+export function showGroup(map, group, visible) {
+  const ids = GROUPS.find(([name]) => name === group)[1];
+  for (const id of ids) {
+    if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', visible ? 'visible' : 'none');
+  }
+}
+
+/** The layer switcher: one checkbox per group. */
+export function layerSwitcher(map, element) {
+  const shown = new Map(GROUPS.map(([name]) => [name, !HIDDEN_AT_START.has(name)]));
+  const draw = () => {
+    element.replaceChildren(...GROUPS.map(([name]) => {
+      const label = document.createElement('label');
+      const box = document.createElement('input');
+      box.type = 'checkbox';
+      box.checked = shown.get(name);
+      box.dataset.group = name;
+      box.addEventListener('change', () => {
+        shown.set(name, box.checked);
+        showGroup(map, name, box.checked);
+      });
+      label.append(box, ` ${t(`layer.${name}`)}`);
+      return label;
+    }));
+  };
+  for (const [name, visible] of shown) showGroup(map, name, visible);
+  draw();
+  return {
+    redraw: draw,
+    set(name, visible) {
+      shown.set(name, visible);
+      showGroup(map, name, visible);
+      draw();
+    },
+    /** Re-apply the switcher to layers added since. */
+    apply() {
+      for (const [name, visible] of shown) showGroup(map, name, visible);
+    },
+  };
+}
+
+function swatch(colour, word, shape = 'box') {
+  const row = document.createElement('div');
+  row.className = 'legend-row';
+  const mark = document.createElement('span');
+  mark.className = `swatch ${shape}`;
+  mark.style.background = colour;
+  row.append(mark, word);
+  return row;
+}
+
+/** The legend for the grid colour mode and what else is shown. */
+export function drawLegend(element, mode, config, extras = []) {
+  const rows = [];
+  const b = config.bounds.urban;
+  if (mode === 'coverage') {
+    rows.push(swatch(COVERAGE_STOPS[0][1], '< 50%'), swatch(COVERAGE_STOPS[1][1], '80%'),
+      swatch(COVERAGE_STOPS[2][1], '90%'), swatch(COVERAGE_STOPS[3][1], '100%'),
+      swatch(COLOURS.none, t('legend.none')));
+  } else if (mode === 'load') {
+    rows.push(swatch(COLOURS.loadLow, t('legend.load_low')), swatch(COLOURS.loadHigh, t('legend.load_high')));
+  } else {
+    rows.push(swatch(COLOURS.under, `${t('legend.under')} (< ${b.min_households})`),
+      swatch(COLOURS.within, `${t('legend.within')} (${b.min_households}–${b.max_households})`),
+      swatch(COLOURS.over, `${t('legend.over')} (> ${b.max_households})`));
+  }
+  rows.push(swatch(COLOURS.station, t('legend.station'), 'dot'));
+  for (const extra of extras) {
+    if (extra === 'coverage') {
+      rows.push(swatch(COLOURS.covered, t('legend.covered')), swatch(COLOURS.uncovered, t('legend.uncovered')),
+        swatch(COLOURS.circle, t('legend.circle')), swatch(COLOURS.gap, t('legend.gap')));
+    }
+    if (extra === 'moved') rows.push(swatch(COLOURS.moved, t('legend.moved')));
+  }
+  element.replaceChildren(...rows);
+}
