@@ -198,7 +198,7 @@ def demo(
     Each step is skipped when its data is there already, so a second run just serves.
     """
     from gridmap import cli_city
-    from gridmap.db.demo import demo_state, helsinki_pbf
+    from gridmap.db.demo import demo_key, demo_state, helsinki_pbf
 
     # the demo city is open data: its map is readable without a key unless said otherwise
     os.environ.setdefault("GRIDMAP_PUBLIC_READ", "true")
@@ -223,9 +223,13 @@ def demo(
         from gridmap.coverage.engine import CoverageParameters
 
         run_and_print(CoverageParameters())
+    with engine_from_settings() as engine, engine.begin() as connection:
+        key = demo_key(connection, settings.state_dir / "demo-key")
+    base = f"http://{settings.host}:{settings.port}"
+    console.print(f"The web map: [bold]{base}/map/[/bold] (reading needs no key in the demo)\n"
+                  f"To edit plans and run jobs, open it once with the demo's admin key "
+                  f"(kept in {settings.state_dir / 'demo-key'}):\n  {base}/map/#key={key}")  # fmt: skip
     if serve_after:
-        console.print("Reading needs no key in the demo; to edit plans or run jobs, make one: "
-                      "[bold]gridmap keys create me --role admin[/bold]")  # fmt: skip
         serve(host=None, port=None)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 
 router = APIRouter(tags=["OGC API"])
@@ -47,9 +48,20 @@ class Conformance(BaseModel):
     conformsTo: list[str]
 
 
+def _wants_html(request: Request) -> bool:
+    """Say whether the client is a browser asking for a page rather than for JSON."""
+    accept = request.headers.get("accept", "")
+    return accept.startswith("text/html") and request.query_params.get("f") != "json"
+
+
 @router.get("/", response_model=LandingPage, response_model_exclude_none=True)
-def landing_page(request: Request) -> LandingPage:
-    """Describe the service and link to its API definition and conformance classes."""
+def landing_page(request: Request) -> LandingPage | RedirectResponse:
+    """Describe the service and link to its API definition and conformance classes.
+
+    A browser asking for HTML is sent to the web map; ``?f=json`` keeps the document.
+    """
+    if _wants_html(request):
+        return RedirectResponse(str(request.url_for("web_map")), status_code=303)
 
     def url(name: str) -> str:
         return str(request.url_for(name))
@@ -73,6 +85,8 @@ def landing_page(request: Request) -> LandingPage:
                  title="The feature collections"),
             Link(href=url("health"), rel="status", type="application/json",
                  title="Service and database health"),
+            Link(href=url("web_map"), rel="alternate", type="text/html",
+                 title="The web map (全市一张图)"),
         ],
     )  # fmt: skip
 

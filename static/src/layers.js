@@ -5,7 +5,7 @@ import { t } from './i18n.js';
 export const COLOURS = {
   under: '#9ecae1', within: '#74c476', over: '#fb6a4a', none: '#d9d9d9',
   covered: '#3182bd', uncovered: '#de2d26', circle: '#6baed6', gap: '#de2d26',
-  station: '#d7301f', moved: '#ff7f00', loadLow: '#fff5eb', loadHigh: '#a63603',
+  station: '#d7301f', moved: '#ff7f00', target: '#e31a1c', loadLow: '#fff5eb', loadHigh: '#a63603',
 };
 const COVERAGE_STOPS = [[0.5, '#d7191c'], [0.8, '#fdae61'], [0.9, '#ffffbf'], [1, '#1a9641']];
 
@@ -108,7 +108,8 @@ function swatch(colour, word, shape = 'box') {
   row.className = 'legend-row';
   const mark = document.createElement('span');
   mark.className = `swatch ${shape}`;
-  mark.style.background = colour;
+  if (shape === 'outline') mark.style.border = `3px solid ${colour}`;
+  else mark.style.background = colour;
   row.append(mark, word);
   return row;
 }
@@ -135,6 +136,10 @@ export function drawLegend(element, mode, config, extras = []) {
         swatch(COLOURS.circle, t('legend.circle')), swatch(COLOURS.gap, t('legend.gap')));
     }
     if (extra === 'moved') rows.push(swatch(COLOURS.moved, t('legend.moved')));
+    if (extra === 'edit') {
+      rows.push(swatch(COLOURS.target, t('legend.target'), 'outline'),
+        swatch('linear-gradient(90deg, #8dd3c7, #fb8072, #80b1d3)', t('legend.by_grid')));
+    }
   }
   element.replaceChildren(...rows);
 }

@@ -14,6 +14,9 @@ import { setUpSearch } from './search.js';
 const $ = (id) => document.getElementById(id);
 const CURRENT_PLAN_LAYERS = ['grids-fill', 'grids-line', 'units-line', 'grid-labels'];
 const COVERAGE_GROUPS = ['buildings', 'circles', 'gaps'];
+// coverage mode draws the stations as draggable markers, over faint grids
+const STATION_LAYERS = ['stations', 'station-labels'];
+const GRID_OPACITY = { normal: 0.35, coverage: 0.05 };
 const state = { mode: 'browse', colour: 'households', maxLoad: 1, config: null, map: null, switcher: null };
 
 function toast(text) {
@@ -36,6 +39,7 @@ function recolour() {
   drawLegend($('legend-items'), state.colour, config, [
     ...(state.mode === 'coverage' ? ['coverage'] : []),
     ...(state.mode === 'repartition' ? ['moved'] : []),
+    ...(state.mode === 'edit' ? ['edit'] : []),
   ]);
 }
 
@@ -70,6 +74,7 @@ async function setMode(mode) {
   if (leaving === 'coverage') {
     await setCoverage(false);
     for (const group of COVERAGE_GROUPS) switcher.set(group, false);
+    map.setPaintProperty('grids-fill', 'fill-opacity', GRID_OPACITY.normal);
   }
   switcher.apply();
   if (mode === 'edit' || mode === 'repartition') {
@@ -79,6 +84,8 @@ async function setMode(mode) {
   if (mode === 'repartition') await setRepartitioning(true);
   if (mode === 'coverage') {
     for (const group of COVERAGE_GROUPS) switcher.set(group, true);
+    for (const id of STATION_LAYERS) map.setLayoutProperty(id, 'visibility', 'none');
+    map.setPaintProperty('grids-fill', 'fill-opacity', GRID_OPACITY.coverage);
     await setCoverage(true);
   }
   recolour();

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from gridmap.cli import app
+from gridmap.config import get_settings
 from gridmap.db.local import LocalCluster
 from gridmap.errors import Conflict, InvalidInput
 from gridmap.io.file_import import import_file
@@ -188,9 +189,10 @@ def _keys_from_the_command_line(runner: CliRunner) -> None:
     assert (
         "区平台" in listed.output and secret not in listed.output and secret[:10] in listed.output
     )
-    assert runner.invoke(app, ["keys", "revoke", "1"]).exit_code == 0
-    again = runner.invoke(app, ["keys", "revoke", "1"])
-    assert again.exit_code == 1 and "no live key 1" in again.output
+    key_id = made.output.split("Key ", 1)[1].split(" ", 1)[0]  # "Key 2 (viewer):"
+    assert runner.invoke(app, ["keys", "revoke", key_id]).exit_code == 0
+    again = runner.invoke(app, ["keys", "revoke", key_id])
+    assert again.exit_code == 1 and f"no live key {key_id}" in again.output
     bad = runner.invoke(app, ["keys", "create", "x", "--role", "king"])
     assert bad.exit_code == 1 and "role must be one of" in bad.output
 
@@ -204,6 +206,8 @@ def test_the_demo_command_builds_the_city_once(
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     monkeypatch.setenv("DATABASE_URL", cluster.url(driver=None, database=name))
+    monkeypatch.setenv("GRIDMAP_STATE_DIR", str(tmp_path / "state"))
+    get_settings.cache_clear()
     try:
         runner = CliRunner()
         first = runner.invoke(app, ["demo", "--no-serve"])
@@ -211,9 +215,13 @@ def test_the_demo_command_builds_the_city_once(
         assert "Imported Helsinki.osm.pbf" in first.output
         assert "stations opened" in first.output
         assert "schema revision: empty" not in first.output  # migrated before it says so
+        key_file = tmp_path / "state" / "demo-key"  # the demo's admin key, for the web map
+        key = key_file.read_text().strip()
+        assert key_file.stat().st_mode & 0o777 == 0o600 and f"/map/#key={key}" in first.output
         second = runner.invoke(app, ["demo", "--no-serve"])
         assert second.exit_code == 0, second.output
         assert "Imported" not in second.output and "units in" not in second.output
+        assert f"/map/#key={key}" in second.output  # the same key on every run
         with psycopg.connect(cluster.url(driver=None, database=name)) as conn:
             counts = conn.execute(
                 "SELECT (SELECT count(*) FROM unit), (SELECT count(*) FROM region), "
@@ -238,6 +246,7 @@ def test_the_demo_command_builds_the_city_once(
         assert bad.exit_code == 1 and "minutes must be above 0" in bad.output
         assert "Traceback" not in bad.output
     finally:
+        get_settings.cache_clear()
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
