@@ -6,6 +6,7 @@ import { ApiError, allFeatures, request } from './api.js';
 import { number, onLanguage, percent, t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
+const BUILDINGS_ZOOM = 14; // the tiles carry each building's coverage from this zoom on
 const rates = $('rates');
 const message = $('coverage-message');
 
@@ -160,6 +161,9 @@ export function setUpCoverage(map, config) {
     say(t('coverage.click_to_add'));
   });
   $('whatif-reset').addEventListener('click', reset);
+  const zoomHint = () => { $('coverage-zoom').hidden = map.getZoom() >= BUILDINGS_ZOOM; };
+  map.on('zoomend', zoomHint);
+  zoomHint();
   $('siting-run').addEventListener('click', suggest);
   map.on('click', (e) => {
     if (!coverage.active || !coverage.adding) return;

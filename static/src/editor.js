@@ -221,6 +221,7 @@ async function reload() {
   editor.redo = [];
   setTarget(keep && draft.grids.has(keep) ? keep : null);
   drawBalance();
+  await refreshGrid();
 }
 
 async function fillPlans(selected = null) {
@@ -241,7 +242,12 @@ async function fillPlans(selected = null) {
   return plans;
 }
 
-async function open(plan) {
+/** Show plan `plan` (after any edit or load under way: one thing at a time). */
+function open(plan) {
+  return queue(() => load(plan));
+}
+
+async function load(plan) {
   editor.undo = [];
   editor.redo = [];
   editor.touched = [];
@@ -263,6 +269,7 @@ async function newDraft() {
   const made = await request('/plans', { method: 'POST', json: { name: `${t('edit.draft_name')} ${stamp}`, source: 'current' } });
   await fillPlans(made.body.id);
   await open(made.body.id);
+  return made.body.id;
 }
 
 // -- the lasso: a polygon drawn while the mouse is down ------------------------------------

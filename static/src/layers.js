@@ -16,7 +16,7 @@ export const GROUPS = [
   ['grids', ['grids-fill', 'grids-line', 'draft-grids-fill', 'draft-grids-line']],
   ['units', ['units-line', 'draft-units-fill', 'draft-units-line', 'draft-units-moved']],
   ['buildings', ['buildings-coverage']],
-  ['circles', ['circles-fill']],
+  ['circles', ['circles-fill', 'circles-line']],
   ['gaps', ['gaps-fill']],
   ['stations', ['stations']],
   ['labels', ['grid-labels', 'draft-grid-labels', 'station-labels']],

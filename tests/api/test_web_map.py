@@ -1,0 +1,322 @@
+"""The web map in a real browser: Playwright driving Debian's chromium against the served city.
+
+Each step is saved as a screenshot under ``build/screenshots`` (or ``$GRIDMAP_SCREENSHOTS``).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from PIL import Image
+from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import text
+
+from tests.api.conftest import Live
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(os.environ.get("GRIDMAP_SCREENSHOTS", "build/screenshots"))
+VIEWPORT = {"width": 1400, "height": 860}
+WAIT_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's chromium, headless, software WebGL (no GPU, no browser download)."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"],
+        )  # fmt: skip
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def restored(live: Live) -> Iterator[None]:
+    """Put the plan that was current back when the module is done (one test accepts a plan)."""
+    engine = live.served.engine
+    with engine.connect() as connection:
+        current = connection.execute(text("SELECT id FROM plan WHERE status = 'current'")).scalar()
+    yield
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE plan SET status = 'archived' WHERE status = 'current'"))
+        connection.execute(text("UPDATE plan SET status = 'current' WHERE id = :p"), {"p": current})
+
+
+@pytest.fixture
+def traffic() -> list[str]:
+    """The addresses the page fetched, its workers' tiles included."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, live: Live, restored: None, traffic: list[str]) -> Iterator[Page]:
+    """The web map opened with the admin key, ready; no script error may happen on it."""
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    page = context.new_page()
+    context.on("request", lambda request: traffic.append(request.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    expected = "the server responded with a status of 412"  # the stale edit's answer
+    page.on("console", lambda m: errors.append(m.text)
+            if m.type == "error" and expected not in m.text else None)  # fmt: skip
+    page.goto(f"{live.base}/map/#key={live.served.keys['admin']}")
+    page.wait_for_function("window.gridmap && window.gridmap.ready && gridmap.map.loaded()",
+                           timeout=WAIT_MS)  # fmt: skip
+    yield page
+    context.close()
+    assert not errors, errors
+
+
+def shot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=path)
+    return path
+
+
+def api(live: Live, method: str, path: str, role: str = "admin", **kwargs: Any) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {live.served.keys[role]}", **kwargs.pop("headers", {})}
+    return httpx.request(method, live.base + path, headers=headers, timeout=60, **kwargs)
+
+
+def rendered_grids(page: Page) -> dict[str, int]:
+    """The grids the map draws now from its tiles: code → households."""
+    return page.evaluate("""() => Object.fromEntries(gridmap.map.queryRenderedFeatures(
+        {layers: ['grids-fill']}).map(f => [f.properties.code, f.properties.households]))""")
+
+
+def point_on(page: Page, layer: str, code: str) -> tuple[float, float]:
+    """A pixel of the page where ``layer`` draws the feature ``code`` on top."""
+    found = page.evaluate("""([layer, code]) => {
+        const canvas = gridmap.map.getCanvas().getBoundingClientRect();
+        for (let y = 10; y < canvas.height - 10; y += 8)
+          for (let x = 10; x < canvas.width - 10; x += 8) {
+            const hit = gridmap.map.queryRenderedFeatures([x, y], {layers: [layer]});
+            if (hit.length && hit[0].properties.code === code) return [canvas.x + x, canvas.y + y];
+          }
+        return null; }""", [layer, code])  # fmt: skip
+    assert found, f"{code} is not drawn on {layer}"
+    return found[0], found[1]
+
+
+def unit_pixel(page: Page, code: str) -> tuple[float, float]:
+    """The pixel of a unit's inner point in the draft layers."""
+    x, y = page.evaluate("""(code) => { const p = gridmap.map.project(gridmap.draft.points.get(code));
+        const c = gridmap.map.getCanvas().getBoundingClientRect(); return [c.x + p.x, c.y + p.y]; }""",
+                         code)  # fmt: skip
+    return x, y
+
+
+def open_new_draft(page: Page) -> int:
+    page.click("button[data-mode=edit]")
+    page.wait_for_function("document.querySelector('#plan-select').options.length > 0")
+    with page.expect_response(lambda r: r.url.endswith("/plans") and r.request.method == "POST") \
+            as made:  # fmt: skip
+        page.click("#plan-new")
+    plan = int(made.value.json()["id"])
+    page.wait_for_function(f"gridmap.draft.plan === {plan} && gridmap.draft.units.size > 0 && "
+                           "gridmap.draft.gridFeatures.features.length > 0")  # fmt: skip
+    page.wait_for_function("gridmap.map.loaded()")
+    return plan
+
+
+def neighbours(page: Page) -> dict[str, Any]:
+    """Two units of one community in different grids, the second bordering the first's grid."""
+    return page.evaluate("""() => {
+        const d = gridmap.draft;
+        const units = [...d.units.values()].map(f => f.properties).sort((a, b) => a.code < b.code ? -1 : 1);
+        for (const a of units) for (const b of units)
+          if (a.community === b.community && a.grid !== b.grid && b.households > 0
+              && [...d.units.values()].filter(f => f.properties.grid === b.grid).length > 1)
+            return {target: a.code, grid: a.grid, unit: b.code, from: b.grid, households: b.households};
+        return null; }""")
+
+
+def test_the_map_loads_and_draws_the_city_from_its_own_tiles(
+    page: Page, live: Live, traffic: list[str]
+) -> None:
+    page.wait_for_function("gridmap.map.queryRenderedFeatures({layers: ['grids-fill']}).length > 0")
+    drawn = rendered_grids(page)
+    figures = {g["code"]: g["households"] for g in api(
+        live, "GET", f"/plans/{page.evaluate('gridmap.state.config.current_plan')}/grids").json()}
+    assert drawn and all(figures[code] == households for code, households in drawn.items())
+    tiles = [url for url in traffic if "/tiles/" in url]
+    assert any("/tiles/gridmap/" in t for t in tiles) and any("/tiles/basemap/" in t for t in tiles)
+    assert all(url.startswith((live.base, "data:", "blob:")) for url in traffic), traffic
+    picture = Image.open(io.BytesIO(page.screenshot())).convert("RGB").crop((340, 60, 1380, 850))
+    colours = picture.getcolors(maxcolors=1 << 24) or []
+    assert len(colours) > 200  # drawn, not a blank canvas
+    assert page.inner_text("#legend-items").count("户") == 0  # bounds, stations: in words
+    assert "符合标准" in page.inner_text("#legend-items")
+    shot(page, "1-map-loaded")
+    page.click("#lang")  # English, and back
+    assert "Within bounds" in page.inner_text("#legend-items")
+    assert page.inner_text("button[data-mode=edit]") == "Edit plan"
+    page.click("#lang")
+    assert page.inner_text("button[data-mode=edit]") == "编辑方案"
+
+
+def test_clicking_a_grid_shows_its_figures(page: Page, live: Live) -> None:
+    page.wait_for_function("gridmap.map.queryRenderedFeatures({layers: ['grids-fill']}).length > 0")
+    code = sorted(rendered_grids(page))[0]
+    page.mouse.click(*point_on(page, "grids-fill", code))
+    page.wait_for_selector("#grid-panel:not([hidden])")
+    grid = api(live, "GET", f"/collections/grids/items/{code}").json()["properties"]
+    field = lambda name: page.inner_text(f"#grid-figures dd[data-field={name}]")  # noqa: E731
+    assert field("code") == code
+    assert field("households") == f"{grid['households']:,}"
+    assert field("residents") == f"{grid['residents']:,}"
+    coverage = grid["coverage"]
+    assert field("coverage") == ("—" if coverage is None else f"{coverage * 100:.1f}%")
+    assert field("compactness") == f"{grid['polsby_popper']:.3f}"
+    assert field("radius") == f"{round(grid['radius_m']):,} 米"
+    assert grid["community"] in field("community")
+    assert field("station") == "—" if grid["station"] is None else grid["station"] in field("station")
+    shot(page, "2-grid-panel")
+
+
+def test_moving_units_changes_the_two_grids_households(page: Page, live: Live) -> None:
+    plan = open_new_draft(page)
+    pair = neighbours(page)
+    before = {g["code"]: g["households"] for g in api(live, "GET", f"/plans/{plan}/grids").json()}
+    page.mouse.click(*unit_pixel(page, pair["target"]))  # picks the target grid
+    page.wait_for_function(f"gridmap.editor.target === '{pair['grid']}'")
+    page.mouse.click(*unit_pixel(page, pair["unit"]))  # moves the unit into it
+    page.wait_for_function("gridmap.draft.revision === 2 && "
+                           "document.querySelector('#edit-message').classList.contains('ok')")  # fmt: skip
+    after = {g["code"]: g["households"] for g in api(live, "GET", f"/plans/{plan}/grids").json()}
+    moved = pair["households"]
+    assert after[pair["grid"]] == before[pair["grid"]] + moved
+    assert after[pair["from"]] == before[pair["from"]] - moved
+    shown = {row.get_attribute("data-grid"): int(row.locator(".balance-figures").get_attribute(
+        "data-households")) for row in page.locator("#balance .balance-row").all()}  # fmt: skip
+    assert shown == {pair["grid"]: after[pair["grid"]], pair["from"]: after[pair["from"]]}
+    shot(page, "3-unit-moved")
+
+    page.click("#undo")  # back where it was, on the server too
+    page.wait_for_function("gridmap.draft.revision === 3")
+    undone = {g["code"]: g["households"] for g in api(live, "GET", f"/plans/{plan}/grids").json()}
+    assert undone == before
+    page.click("#redo")
+    page.wait_for_function("gridmap.draft.revision === 4")
+    assert {g["code"]: g["households"] for g in api(
+        live, "GET", f"/plans/{plan}/grids").json()} == after  # fmt: skip
+
+    # the lasso: a small ring drawn around another unit's inner point moves it too
+    other = page.evaluate("""([grid, community]) => [...gridmap.draft.units.values()]
+        .map(f => f.properties).filter(u => u.grid !== grid && u.community === community)
+        .map(u => u.code).sort()[0]""", [pair["grid"], page.evaluate(
+        f"gridmap.draft.units.get('{pair['target']}').properties.community")])  # fmt: skip
+    if other is not None:
+        page.click("#edit-tools button[data-tool=lasso]")
+        x, y = unit_pixel(page, other)
+        page.mouse.move(x - 4, y - 4)
+        page.mouse.down()
+        for dx, dy in ((4, -4), (4, 4), (-4, 4), (-4, -4)):
+            page.mouse.move(x + dx, y + dy, steps=3)
+        page.mouse.up()
+        page.wait_for_function("gridmap.draft.revision === 5")
+        codes = api(live, "GET", f"/plans/{plan}/units").json()
+        assert codes[other] == pair["grid"]
+        shot(page, "3b-lasso")
+
+
+def test_a_stale_edit_shows_the_conflict_and_the_fresh_plan(page: Page, live: Live) -> None:
+    plan = open_new_draft(page)
+    pair = neighbours(page)
+    page.mouse.click(*unit_pixel(page, pair["target"]))
+    page.wait_for_function(f"gridmap.editor.target === '{pair['grid']}'")
+    # another planner moves the unit first
+    theirs = api(live, "PATCH", f"/plans/{plan}", role="planner", headers={"If-Match": '"1"'},
+                 json={"moves": [{"unit": pair["unit"], "grid": pair["grid"]}]})  # fmt: skip
+    assert theirs.status_code == 200
+    page.mouse.click(*unit_pixel(page, pair["unit"]))
+    page.wait_for_selector("#edit-message.conflict")
+    assert "另一位规划人员" in page.inner_text("#edit-message")
+    page.wait_for_function("gridmap.draft.revision === 2")  # the fresh plan is loaded
+    assert page.evaluate(f"gridmap.draft.units.get('{pair['unit']}').properties.grid") == pair["grid"]
+    assert page.evaluate("gridmap.editor.undo.length") == 0
+    shot(page, "4-stale-edit")
+
+
+def test_a_re_partition_previews_and_accepting_changes_the_map(page: Page, live: Live) -> None:
+    page.wait_for_function("gridmap.map.queryRenderedFeatures({layers: ['grids-fill']}).length > 0")
+    before = rendered_grids(page)
+    page.click("button[data-mode=repartition]")
+    page.select_option("select[name=mode]", "adjust")
+    page.fill("input[name=target]", "380")
+    page.fill("input[name=max]", "450")
+    page.click("#partition-form button[type=submit]")
+    page.wait_for_selector("#preview:not([hidden])", timeout=120_000)
+    plan = int(page.evaluate("gridmap.repartition.plan"))
+    diff = api(live, "GET", f"/plans/{plan}/diff").json()
+    moved = page.inner_text("#preview-figures tr[data-figure=moved] td:last-child")
+    assert int(moved.replace(",", "")) == diff["units_moved"] > 0
+    assert sorted(page.evaluate("gridmap.draft.moved")) == sorted(m["unit"] for m in diff["moved_units"])
+    assert page.inner_text("#preview-figures tr[data-figure=grids] td:last-child") == str(
+        len(diff["after"]))  # fmt: skip
+    shot(page, "5-re-partition-preview")
+    page.click("#plan-accept")
+    page.wait_for_selector("#repartition-message.ok")
+    assert api(live, "GET", f"/plans/{plan}").json()["status"] == "current"
+    page.click("button[data-mode=browse]")
+    figures = {g["code"]: g["households"] for g in api(live, "GET", f"/plans/{plan}/grids").json()}
+    page.wait_for_function("""(figures) => {
+        const drawn = gridmap.map.queryRenderedFeatures({layers: ['grids-fill']});
+        return drawn.length > 0 && drawn.every(f => figures[f.properties.code] === f.properties.households);
+    }""", arg=figures, timeout=WAIT_MS)  # fmt: skip
+    after = rendered_grids(page)
+    assert after != before and all(figures[c] == h for c, h in after.items())
+    shot(page, "6-plan-accepted")
+
+
+def test_a_what_if_move_changes_the_coverage_rate(page: Page, live: Live) -> None:
+    page.click("button[data-mode=coverage]")
+    page.wait_for_selector("#rate-before b")
+    now = float(page.get_attribute("#rate-before b", "data-rate"))
+    marker = page.locator(".station-marker.existing").first
+    code = marker.get_attribute("data-code")
+    box = marker.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 220, y + 140, steps=12)
+    page.mouse.up()
+    page.wait_for_selector("#rate-after b")
+    shown = float(page.get_attribute("#rate-after b", "data-rate"))
+    lon, lat = page.evaluate(f"gridmap.coverage.moved.get('{code}')")
+    answer = api(live, "POST", "/coverage/whatif",
+                 json={"move": [{"code": code, "lon": lon, "lat": lat}]}).json()  # fmt: skip
+    assert answer["before"]["rate"] == pytest.approx(now)
+    assert answer["after"]["rate"] == pytest.approx(shown) and shown != now
+    shot(page, "7-what-if-move")
+
+    page.click("#whatif-reset")
+    page.wait_for_selector("#rate-after", state="detached")
+    page.click("#siting-run")  # suggestions, and one added with a click
+    page.wait_for_selector("#sites li button")
+    site = api(live, "POST", "/coverage/siting", json={"k": 3}).json()["sites"][0]
+    page.click("#sites li:first-child button")
+    page.wait_for_selector("#rate-after b")
+    added = float(page.get_attribute("#rate-after b", "data-rate"))
+    expected = api(live, "POST", "/coverage/whatif",
+                   json={"add": [{"lon": site["lon"], "lat": site["lat"]}]}).json()  # fmt: skip
+    assert added == pytest.approx(expected["after"]["rate"]) and added > now
+    shot(page, "8-siting-added")
+
+    assert page.is_visible("#coverage-zoom")  # buildings come with zoom 14: closer, they show
+    page.evaluate(f"gridmap.map.jumpTo({{center: [{site['lon']}, {site['lat']}], zoom: 15.5}})")
+    page.wait_for_function("gridmap.map.loaded() && gridmap.map.queryRenderedFeatures("
+                           "{layers: ['buildings-coverage']}).length > 0", timeout=WAIT_MS)  # fmt: skip
+    covered = page.evaluate("""() => [...new Set(gridmap.map.queryRenderedFeatures(
+        {layers: ['buildings-coverage']}).map(f => f.properties.covered))]""")
+    assert False in covered and page.is_hidden("#coverage-zoom")
+    shot(page, "9-coverage-buildings")
