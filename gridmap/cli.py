@@ -226,9 +226,10 @@ def demo(
     with engine_from_settings() as engine, engine.begin() as connection:
         key = demo_key(connection, settings.state_dir / "demo-key")
     base = f"http://{settings.host}:{settings.port}"
+    kept = settings.state_dir / "demo-key"
     console.print(f"The web map: [bold]{base}/map/[/bold] (reading needs no key in the demo)\n"
                   f"To edit plans and run jobs, open it once with the demo's admin key "
-                  f"(kept in {settings.state_dir / 'demo-key'}):\n  {base}/map/#key={key}")  # fmt: skip
+                  f"(kept in {kept}):\n  {base}/map/#key={key}")  # fmt: skip
     if serve_after:
         serve(host=None, port=None)
 

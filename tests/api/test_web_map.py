@@ -108,9 +108,10 @@ def point_on(page: Page, layer: str, code: str) -> tuple[float, float]:
 
 def unit_pixel(page: Page, code: str) -> tuple[float, float]:
     """The pixel of a unit's inner point in the draft layers."""
-    x, y = page.evaluate("""(code) => { const p = gridmap.map.project(gridmap.draft.points.get(code));
-        const c = gridmap.map.getCanvas().getBoundingClientRect(); return [c.x + p.x, c.y + p.y]; }""",
-                         code)  # fmt: skip
+    x, y = page.evaluate("""(code) => {
+        const p = gridmap.map.project(gridmap.draft.points.get(code));
+        const c = gridmap.map.getCanvas().getBoundingClientRect();
+        return [c.x + p.x, c.y + p.y]; }""", code)  # fmt: skip
     return x, y
 
 
@@ -131,11 +132,13 @@ def neighbours(page: Page) -> dict[str, Any]:
     """Two units of one community in different grids, the second bordering the first's grid."""
     return page.evaluate("""() => {
         const d = gridmap.draft;
-        const units = [...d.units.values()].map(f => f.properties).sort((a, b) => a.code < b.code ? -1 : 1);
+        const units = [...d.units.values()].map(f => f.properties)
+          .sort((a, b) => a.code < b.code ? -1 : 1);
         for (const a of units) for (const b of units)
           if (a.community === b.community && a.grid !== b.grid && b.households > 0
               && [...d.units.values()].filter(f => f.properties.grid === b.grid).length > 1)
-            return {target: a.code, grid: a.grid, unit: b.code, from: b.grid, households: b.households};
+            return {target: a.code, grid: a.grid, unit: b.code, from: b.grid,
+                    households: b.households};
         return null; }""")
 
 
@@ -144,8 +147,8 @@ def test_the_map_loads_and_draws_the_city_from_its_own_tiles(
 ) -> None:
     page.wait_for_function("gridmap.map.queryRenderedFeatures({layers: ['grids-fill']}).length > 0")
     drawn = rendered_grids(page)
-    figures = {g["code"]: g["households"] for g in api(
-        live, "GET", f"/plans/{page.evaluate('gridmap.state.config.current_plan')}/grids").json()}
+    current = page.evaluate("gridmap.state.config.current_plan")
+    figures = {g["code"]: g["households"] for g in api(live, "GET", f"/plans/{current}/grids").json()}
     assert drawn and all(figures[code] == households for code, households in drawn.items())
     tiles = [url for url in traffic if "/tiles/" in url]
     assert any("/tiles/gridmap/" in t for t in tiles) and any("/tiles/basemap/" in t for t in tiles)
@@ -178,7 +181,8 @@ def test_clicking_a_grid_shows_its_figures(page: Page, live: Live) -> None:
     assert field("compactness") == f"{grid['polsby_popper']:.3f}"
     assert field("radius") == f"{round(grid['radius_m']):,} 米"
     assert grid["community"] in field("community")
-    assert field("station") == "—" if grid["station"] is None else grid["station"] in field("station")
+    station = grid["station"]
+    assert field("station") == "—" if station is None else station in field("station")
     shot(page, "2-grid-panel")
 
 
@@ -189,8 +193,8 @@ def test_moving_units_changes_the_two_grids_households(page: Page, live: Live) -
     page.mouse.click(*unit_pixel(page, pair["target"]))  # picks the target grid
     page.wait_for_function(f"gridmap.editor.target === '{pair['grid']}'")
     page.mouse.click(*unit_pixel(page, pair["unit"]))  # moves the unit into it
-    page.wait_for_function("gridmap.draft.revision === 2 && "
-                           "document.querySelector('#edit-message').classList.contains('ok')")  # fmt: skip
+    page.wait_for_function("gridmap.draft.revision === 2 && document.querySelector("
+                           "'#edit-message').classList.contains('ok')")  # fmt: skip
     after = {g["code"]: g["households"] for g in api(live, "GET", f"/plans/{plan}/grids").json()}
     moved = pair["households"]
     assert after[pair["grid"]] == before[pair["grid"]] + moved
@@ -241,7 +245,8 @@ def test_a_stale_edit_shows_the_conflict_and_the_fresh_plan(page: Page, live: Li
     page.wait_for_selector("#edit-message.conflict")
     assert "另一位规划人员" in page.inner_text("#edit-message")
     page.wait_for_function("gridmap.draft.revision === 2")  # the fresh plan is loaded
-    assert page.evaluate(f"gridmap.draft.units.get('{pair['unit']}').properties.grid") == pair["grid"]
+    unit = f"gridmap.draft.units.get('{pair['unit']}')"
+    assert page.evaluate(f"{unit}.properties.grid") == pair["grid"]
     assert page.evaluate("gridmap.editor.undo.length") == 0
     shot(page, "4-stale-edit")
 
@@ -259,7 +264,8 @@ def test_a_re_partition_previews_and_accepting_changes_the_map(page: Page, live:
     diff = api(live, "GET", f"/plans/{plan}/diff").json()
     moved = page.inner_text("#preview-figures tr[data-figure=moved] td:last-child")
     assert int(moved.replace(",", "")) == diff["units_moved"] > 0
-    assert sorted(page.evaluate("gridmap.draft.moved")) == sorted(m["unit"] for m in diff["moved_units"])
+    marked = sorted(page.evaluate("gridmap.draft.moved"))
+    assert marked == sorted(m["unit"] for m in diff["moved_units"])
     assert page.inner_text("#preview-figures tr[data-figure=grids] td:last-child") == str(
         len(diff["after"]))  # fmt: skip
     shot(page, "5-re-partition-preview")
@@ -270,7 +276,8 @@ def test_a_re_partition_previews_and_accepting_changes_the_map(page: Page, live:
     figures = {g["code"]: g["households"] for g in api(live, "GET", f"/plans/{plan}/grids").json()}
     page.wait_for_function("""(figures) => {
         const drawn = gridmap.map.queryRenderedFeatures({layers: ['grids-fill']});
-        return drawn.length > 0 && drawn.every(f => figures[f.properties.code] === f.properties.households);
+        return drawn.length > 0
+          && drawn.every(f => figures[f.properties.code] === f.properties.households);
     }""", arg=figures, timeout=WAIT_MS)  # fmt: skip
     after = rendered_grids(page)
     assert after != before and all(figures[c] == h for c, h in after.items())
@@ -314,8 +321,8 @@ def test_a_what_if_move_changes_the_coverage_rate(page: Page, live: Live) -> Non
 
     assert page.is_visible("#coverage-zoom")  # buildings come with zoom 14: closer, they show
     page.evaluate(f"gridmap.map.jumpTo({{center: [{site['lon']}, {site['lat']}], zoom: 15.5}})")
-    page.wait_for_function("gridmap.map.loaded() && gridmap.map.queryRenderedFeatures("
-                           "{layers: ['buildings-coverage']}).length > 0", timeout=WAIT_MS)  # fmt: skip
+    drawn = "gridmap.map.queryRenderedFeatures({layers: ['buildings-coverage']}).length > 0"
+    page.wait_for_function(f"gridmap.map.loaded() && {drawn}", timeout=WAIT_MS)
     covered = page.evaluate("""() => [...new Set(gridmap.map.queryRenderedFeatures(
         {layers: ['buildings-coverage']}).map(f => f.properties.covered))]""")
     assert False in covered and page.is_hidden("#coverage-zoom")
