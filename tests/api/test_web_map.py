@@ -86,6 +86,11 @@ def api(live: Live, method: str, path: str, role: str = "admin", **kwargs: Any) 
     return httpx.request(method, live.base + path, headers=headers, timeout=60, **kwargs)
 
 
+def households(live: Live, plan: int) -> dict[str, int]:
+    """A plan's grids as the API gives them: code → households."""
+    return {g["code"]: g["households"] for g in api(live, "GET", f"/plans/{plan}/grids").json()}
+
+
 def rendered_grids(page: Page) -> dict[str, int]:
     """The grids the map draws now from its tiles: code → households."""
     return page.evaluate("""() => Object.fromEntries(gridmap.map.queryRenderedFeatures(
@@ -148,7 +153,7 @@ def test_the_map_loads_and_draws_the_city_from_its_own_tiles(
     page.wait_for_function("gridmap.map.queryRenderedFeatures({layers: ['grids-fill']}).length > 0")
     drawn = rendered_grids(page)
     current = page.evaluate("gridmap.state.config.current_plan")
-    figures = {g["code"]: g["households"] for g in api(live, "GET", f"/plans/{current}/grids").json()}
+    figures = households(live, current)
     assert drawn and all(figures[code] == households for code, households in drawn.items())
     tiles = [url for url in traffic if "/tiles/" in url]
     assert any("/tiles/gridmap/" in t for t in tiles) and any("/tiles/basemap/" in t for t in tiles)
@@ -189,13 +194,13 @@ def test_clicking_a_grid_shows_its_figures(page: Page, live: Live) -> None:
 def test_moving_units_changes_the_two_grids_households(page: Page, live: Live) -> None:
     plan = open_new_draft(page)
     pair = neighbours(page)
-    before = {g["code"]: g["households"] for g in api(live, "GET", f"/plans/{plan}/grids").json()}
+    before = households(live, plan)
     page.mouse.click(*unit_pixel(page, pair["target"]))  # picks the target grid
     page.wait_for_function(f"gridmap.editor.target === '{pair['grid']}'")
     page.mouse.click(*unit_pixel(page, pair["unit"]))  # moves the unit into it
     page.wait_for_function("gridmap.draft.revision === 2 && document.querySelector("
                            "'#edit-message').classList.contains('ok')")  # fmt: skip
-    after = {g["code"]: g["households"] for g in api(live, "GET", f"/plans/{plan}/grids").json()}
+    after = households(live, plan)
     moved = pair["households"]
     assert after[pair["grid"]] == before[pair["grid"]] + moved
     assert after[pair["from"]] == before[pair["from"]] - moved
@@ -206,12 +211,10 @@ def test_moving_units_changes_the_two_grids_households(page: Page, live: Live) -
 
     page.click("#undo")  # back where it was, on the server too
     page.wait_for_function("gridmap.draft.revision === 3")
-    undone = {g["code"]: g["households"] for g in api(live, "GET", f"/plans/{plan}/grids").json()}
-    assert undone == before
+    assert households(live, plan) == before
     page.click("#redo")
     page.wait_for_function("gridmap.draft.revision === 4")
-    assert {g["code"]: g["households"] for g in api(
-        live, "GET", f"/plans/{plan}/grids").json()} == after  # fmt: skip
+    assert households(live, plan) == after
 
     # the lasso: a small ring drawn around another unit's inner point moves it too
     other = page.evaluate("""([grid, community]) => [...gridmap.draft.units.values()]
@@ -273,7 +276,7 @@ def test_a_re_partition_previews_and_accepting_changes_the_map(page: Page, live:
     page.wait_for_selector("#repartition-message.ok")
     assert api(live, "GET", f"/plans/{plan}").json()["status"] == "current"
     page.click("button[data-mode=browse]")
-    figures = {g["code"]: g["households"] for g in api(live, "GET", f"/plans/{plan}/grids").json()}
+    figures = households(live, plan)
     page.wait_for_function("""(figures) => {
         const drawn = gridmap.map.queryRenderedFeatures({layers: ['grids-fill']});
         return drawn.length > 0
