@@ -258,8 +258,10 @@ def test_a_re_partition_previews_and_accepting_changes_the_map(page: Page, live:
     page.wait_for_function("gridmap.map.queryRenderedFeatures({layers: ['grids-fill']}).length > 0")
     before = rendered_grids(page)
     page.click("button[data-mode=repartition]")
-    page.select_option("select[name=mode]", "adjust")
-    page.fill("input[name=target]", "380")
+    # a whole new plan under bounds no other test uses, so that units move whatever came before
+    page.select_option("select[name=mode]", "full")
+    page.fill("input[name=target]", "350")
+    page.fill("input[name=min]", "250")
     page.fill("input[name=max]", "450")
     page.click("#partition-form button[type=submit]")
     page.wait_for_selector("#preview:not([hidden])", timeout=120_000)
