@@ -190,6 +190,14 @@ def test_clicking_a_grid_shows_its_figures(page: Page, live: Live) -> None:
     assert field("station") == "—" if station is None else station in field("station")
     shot(page, "2-grid-panel")
 
+    page.click("#grid-panel-close")  # search: by a piece of the code, then a click opens it
+    page.fill("#search-input", code[-6:])
+    page.wait_for_selector(f"#search-results li[data-collection=grids][data-id='{code}']")
+    page.click(f"#search-results li[data-collection=grids][data-id='{code}']")
+    page.wait_for_selector("#grid-panel:not([hidden])")
+    assert field("code") == code
+    shot(page, "2b-search")
+
 
 def test_moving_units_changes_the_two_grids_households(page: Page, live: Live) -> None:
     plan = open_new_draft(page)
