@@ -198,7 +198,7 @@ def demo(
     Each step is skipped when its data is there already, so a second run just serves.
     """
     from gridmap import cli_city
-    from gridmap.db.demo import demo_key, demo_state, helsinki_pbf
+    from gridmap.db.demo import demo_key, demo_state, helsinki_pbf, sample_roster
 
     # the demo city is open data: its map is readable without a key unless said otherwise
     os.environ.setdefault("GRIDMAP_PUBLIC_READ", "true")
@@ -223,6 +223,11 @@ def demo(
         from gridmap.coverage.engine import CoverageParameters
 
         run_and_print(CoverageParameters())
+    if not state.staffed:
+        roster = settings.state_dir / "demo-staff.csv"
+        with engine_from_settings() as engine, engine.connect() as connection:
+            sample_roster(connection).to_csv(roster, index=False)
+        cli_city.import_staff_file(roster, None, {})
     with engine_from_settings() as engine, engine.begin() as connection:
         key = demo_key(connection, settings.state_dir / "demo-key")
     base = f"http://{settings.host}:{settings.port}"

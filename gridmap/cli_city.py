@@ -16,6 +16,7 @@ from gridmap.io.options import ImportOptions
 from gridmap.io.osm import read_osm
 from gridmap.io.osm_import import import_osm_layers
 from gridmap.io.read import parse_field_map
+from gridmap.io.staff_import import import_staff
 from gridmap.stations import seed_stations_from_amenities
 from gridmap.units.service import build_units
 
@@ -163,6 +164,25 @@ def import_grids_command(
         make_current=current,
     )  # fmt: skip
     import_layer_file("grids", path, options)
+
+
+def import_staff_file(path: Path, plan: int | None, field_map: dict[str, str]) -> None:
+    """Import a staff roster in one transaction and say what it changed."""
+    with engine_from_settings() as engine, engine.begin() as connection:
+        result = import_staff(connection, path, plan_id=plan, field_map=field_map)
+    console.print(f"Staff of {result.grids:,} grids of plan {result.plan_id} from {path.name}: "
+                  f"{result.people:,} people.", highlight=False)  # fmt: skip
+
+
+@import_app.command("staff")
+@reports_errors
+def import_staff_command(
+    path: Annotated[Path, typer.Argument(help="A roster: CSV or XLSX, one row per person.")],
+    plan: Annotated[int | None, typer.Option(help="The plan (default: the current one).")] = None,
+    field_map: MapOption = None,
+) -> None:
+    """Import grid staff (网格长, 网格员, 网格指导员) with phones and duties, in one transaction."""
+    import_staff_file(path, plan, parse_field_map(field_map or []))
 
 
 @units_app.command("build")

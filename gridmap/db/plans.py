@@ -205,6 +205,26 @@ def set_radius(connection: Connection, grid_ids: pd.Series, radius_m: pd.Series)
     connection.execute(text("DROP TABLE grid_radius"))
 
 
+def grid_staff(connection: Connection, plan_id: int) -> dict[str, dict[str, Any]]:
+    """Return the staff of each grid of a plan that has any, by grid code."""
+    rows = connection.execute(text(
+        "SELECT code, staff FROM grid WHERE plan_id = :p AND staff <> '{}'::jsonb"
+    ), {"p": plan_id}).all()  # fmt: skip
+    return {r.code: r.staff for r in rows}
+
+
+def set_staff(connection: Connection, plan_id: int, staff: dict[str, dict[str, Any]]) -> int:
+    """Give grids of a plan their staff, by grid code; return how many grids changed."""
+    if not staff:
+        return 0
+    documents = [json.dumps(v, ensure_ascii=False) for v in staff.values()]
+    return connection.execute(text("""
+        UPDATE grid g SET staff = s.staff
+        FROM unnest(CAST(:codes AS text[]), CAST(:staff AS jsonb[])) AS s(code, staff)
+        WHERE g.plan_id = :p AND g.code = s.code
+    """), {"p": plan_id, "codes": list(staff), "staff": documents}).rowcount  # fmt: skip
+
+
 def set_locked(connection: Connection, plan_id: int, codes: list[str], locked: bool) -> int:
     """Lock or unlock grids of a plan by code; return how many changed."""
     return connection.execute(

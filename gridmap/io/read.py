@@ -43,6 +43,8 @@ HEADER_ALIASES = {
     "经度": "lon", "纬度": "lat", "社区": "community", "社区编码": "community",
     "网格编码": "code", "网格名称": "name", "时间": "occurred_at", "状态": "status",
     "服务": "services", "容量": "capacity_residents", "网别": "net",
+    "网格": "grid", "职务": "role", "岗位": "role", "姓名": "name", "电话": "phone",
+    "联系电话": "phone", "职责": "duties",
 }  # fmt: skip
 """Chinese headers that grid centres' spreadsheets use, and gridmap's field for each."""
 LON_COLUMNS = ("lon", "lng", "longitude", "x")
@@ -99,6 +101,27 @@ def read_features(
     frame = frame.reset_index(drop=True)
     frame["label"] = labels
     return _to_wgs84(frame, crs, extent, problems)
+
+
+def read_rows(
+    path: Path, *, problems: Problems, field_map: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Read a CSV or XLSX table without geometry (a roster, say), with a ``label`` per row.
+
+    Raises
+    ------
+    InvalidInput
+        When the file is missing, empty, not a table, or not what its name says.
+    """
+    fmt = _format(path)
+    if fmt not in ("CSV", "XLSX"):
+        raise InvalidInput(f"{path.name}: give a CSV or XLSX table (got a {fmt} file)")
+    frame = _read_tables(path)
+    if frame.empty:
+        raise InvalidInput(f"{path.name}: the table has no rows")
+    frame = _rename(frame, field_map or {}, problems).reset_index(drop=True)
+    frame["label"] = [f"row {i + 2}" for i in range(len(frame))]
+    return frame
 
 
 def _format(path: Path) -> str:

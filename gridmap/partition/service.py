@@ -288,6 +288,7 @@ def _write(
         "community_id": communities.loc[city.community_codes[first]].to_numpy(),
     })  # fmt: skip
     locked = {c for c, flag in by_code["locked"].items() if flag} if len(by_code) else set()
+    staff = db.grid_staff(connection, plan_id)  # a grid that keeps its code keeps its people
     db.clear_plan(connection, plan_id)
     grid_ids = db.insert_grids(connection, plan_id, grids)
     db.insert_assignments(connection, plan_id, pd.Series(city.ids), grid_ids.iloc[labels])
@@ -296,6 +297,7 @@ def _write(
     db.set_radius(connection, grid_ids, pd.Series(straight))  # line (walks go in the cases)
     if locked:
         db.set_locked(connection, plan_id, sorted(locked & set(codes)), True)
+    db.set_staff(connection, plan_id, {c: v for c, v in staff.items() if c in set(codes)})
     households = np.bincount(labels, weights=units.households, minlength=k)
     residents = np.bincount(labels, weights=units.residents, minlength=k)
     own = [bounds[community_kind(c)] for c in city.community_codes[first]]

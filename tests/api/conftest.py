@@ -21,11 +21,12 @@ from gridmap.auth.keys import create_key
 from gridmap.config import Settings
 from gridmap.coverage.service import run_coverage
 from gridmap.db import migrate
-from gridmap.db.demo import helsinki_pbf
+from gridmap.db.demo import helsinki_pbf, sample_roster
 from gridmap.db.engine import make_engine
 from gridmap.db.local import LocalCluster
 from gridmap.io.osm import read_osm
 from gridmap.io.osm_import import import_osm_layers
+from gridmap.io.staff_import import import_staff
 from gridmap.partition.service import accept_plan, new_plan, partition_plan
 from gridmap.stations import seed_stations_from_amenities
 from gridmap.units.service import build_units
@@ -58,7 +59,7 @@ class Served:
 
 
 @pytest.fixture(scope="session")
-def served(cluster: LocalCluster) -> Iterator[Served]:
+def served(cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """Helsinki imported, with units, stations, a current plan and a coverage run."""
     admin = cluster.url(driver=None, database="postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -74,6 +75,9 @@ def served(cluster: LocalCluster) -> Iterator[Served]:
         plan = new_plan(connection, name="现状", source=None, author="test")
         partition_plan(connection, plan, seed=0, author="test")
         accept_plan(connection, plan, actor="test")
+        roster = tmp_path_factory.mktemp("served") / "staff.csv"
+        sample_roster(connection).to_csv(roster, index=False)
+        import_staff(connection, roster)
         run_coverage(connection)
         communities = connection.exec_driver_sql(
             "SELECT code FROM region WHERE level = 'community' ORDER BY code"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -105,6 +106,19 @@ def test_a_grid_names_the_station_most_of_its_residents_walk_to(
         best.setdefault(code, station)  # most residents; ties to the smaller code
     shown = {f["properties"]["code"]: f["properties"]["station"] for f in grids["features"]}
     assert best and best == {code: s for code, s in shown.items() if s is not None}
-    for feature in grids["features"]:  # no staff in the demo: no worker, no ratio
-        assert feature["properties"]["workers"] == 0
-        assert feature["properties"]["residents_per_worker"] is None
+    with served.engine.connect() as connection:
+        staff = dict(connection.execute(text(
+            "SELECT g.code, g.staff FROM grid g JOIN plan p ON p.id = g.plan_id "
+            "AND p.status = 'current'")).all())  # fmt: skip
+    staffed = 0
+    for feature in grids["features"]:  # the sample roster, kept by grids that kept their code
+        p, people = feature["properties"], staff[feature["properties"]["code"]]
+        workers = len(people.get("workers", []))
+        staffed += workers > 0
+        assert p["workers"] == workers
+        assert p["leader"] == (people["leader"]["name"] if people.get("leader") else None)
+        if workers:
+            assert p["residents_per_worker"] == pytest.approx(p["residents"] / workers)
+        else:
+            assert p["residents_per_worker"] is None
+    assert staffed > 0

@@ -186,6 +186,11 @@ def test_clicking_a_grid_shows_its_figures(page: Page, live: Live) -> None:
     assert field("compactness") == f"{grid['polsby_popper']:.3f}"
     assert field("radius") == f"{round(grid['radius_m']):,} 米"
     assert grid["community"] in field("community")
+    if grid["workers"]:  # staff from the roster: leader, workers, residents per worker
+        assert field("leader") == grid["leader"] and field("workers") == str(grid["workers"])
+        assert field("per_worker") == f"{grid['residents_per_worker']:,.0f}"
+    else:
+        assert field("workers") == "未配备" and field("per_worker") == "—"
     station = grid["station"]
     assert field("station") == "—" if station is None else station in field("station")
     shot(page, "2-grid-panel")
