@@ -510,6 +510,8 @@ MERCATOR = ("region", "unit", "building", "grid", "station", "street", "water",
 SIMPLIFIED = ("region", "unit", "grid", "street", "water", "station_circle", "coverage_gap",
               "overlay")  # fmt: skip
 """Tables that also keep it simplified for low zooms (``geom_3857_s``)."""
+LABELLED = ("region", "grid")
+"""Tables that keep one label point in web mercator (``label_3857``), for map labels."""
 SIMPLIFY_M = 2.4
 """A tile unit at zoom 12 (40,075 km / 2¹² / 4,096), in web-mercator metres."""
 REVISED = ("region", "unit", "building", "plan", "grid", "assignment", "station", "street",
@@ -534,3 +536,5 @@ for _table in SIMPLIFIED:
         "geom_3857_s",
         f"ST_SimplifyPreserveTopology(ST_Transform(geom, 3857), {SIMPLIFY_M})",
     )
+for _table in LABELLED:
+    _derived_geometry(_table, "label_3857", "ST_PointOnSurface(ST_Transform(geom, 3857))")

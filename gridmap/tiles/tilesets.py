@@ -39,6 +39,7 @@ class Layer:
     where: str = ""  # extra condition over ``t``
     simplified: bool = True  # the table keeps geom_3857_s
     parameters: tuple[str, ...] = ()
+    column: str | None = None  # a stored geometry drawn at every zoom (label_3857)
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,12 @@ TILESETS: dict[str, Tileset] = {
                    "polsby_popper": "Number", "coverage": "Number"},
                   11, joins=GRID_COVERAGE, where=f"t.plan_id = {PLAN}",
                   parameters=("plan", "run")),
+            Layer("grid_labels", "grid", "t.code, t.name, t.households",
+                  {"code": "String", "name": "String", "households": "Number"}, 13,
+                  where=f"t.plan_id = {PLAN}", parameters=("plan",), column="label_3857"),
+            Layer("region_labels", "region", "t.code, t.name, t.level",
+                  {"code": "String", "name": "String", "level": "String"}, 11,
+                  column="label_3857"),
             Layer("units", "unit",
                   "t.code, t.kind, t.households, t.residents, g.code AS grid, "
                   "uc.covered_residents::float8 / nullif(uc.residents, 0) AS coverage",
@@ -195,7 +202,9 @@ def tile_sql(tiles: Tileset, z: int, *, scoped: bool) -> str | None:
         return None
     parts = []
     for layer in layers:
-        column = "geom_3857_s" if layer.simplified and z < FULL_DETAIL_ZOOM else "geom_3857"
+        column = layer.column or (
+            "geom_3857_s" if layer.simplified and z < FULL_DETAIL_ZOOM else "geom_3857"
+        )
         geometry = f"t.{column}"
         conditions = [f"t.{column} && b.buffered"]
         if layer.where:

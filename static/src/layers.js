@@ -19,7 +19,7 @@ export const GROUPS = [
   ['circles', ['circles-fill', 'circles-line']],
   ['gaps', ['gaps-fill']],
   ['stations', ['stations']],
-  ['labels', ['grid-labels', 'draft-grid-labels', 'station-labels']],
+  ['labels', ['grid-labels', 'region-labels', 'draft-grid-labels', 'station-labels']],
 ];
 const HIDDEN_AT_START = new Set(['buildings', 'circles', 'gaps']);
 
@@ -44,12 +44,18 @@ export function gridColour(mode, config, maxLoad = 1) {
 export function addLabels(map) {
   const font = ['Noto Sans CJK SC', 'WenQuanYi Micro Hei', 'Microsoft YaHei', 'sans-serif'];
   map.addLayer({
-    id: 'grid-labels', type: 'symbol', source: 'gridmap', 'source-layer': 'grids', minzoom: 13,
+    id: 'grid-labels', type: 'symbol', source: 'gridmap', 'source-layer': 'grid_labels', minzoom: 13,
     layout: {
       'text-field': ['coalesce', ['get', 'name'], ['slice', ['get', 'code'], 9]],
-      'text-font': font, 'text-size': 12, 'symbol-placement': 'point',
+      'text-font': font, 'text-size': 12,
     },
     paint: { 'text-color': '#08306b', 'text-halo-color': '#ffffff', 'text-halo-width': 1.5 },
+  });
+  map.addLayer({
+    id: 'region-labels', type: 'symbol', source: 'gridmap', 'source-layer': 'region_labels',
+    filter: ['==', ['get', 'level'], 'community'], minzoom: 11, maxzoom: 16,
+    layout: { 'text-field': ['get', 'name'], 'text-font': font, 'text-size': 14 },
+    paint: { 'text-color': '#54278f', 'text-halo-color': '#ffffff', 'text-halo-width': 2 },
   });
   map.addLayer({
     id: 'station-labels', type: 'symbol', source: 'gridmap', 'source-layer': 'stations', minzoom: 14,

@@ -124,7 +124,8 @@ def test_tiles_are_gzipped_when_asked_and_versioned_urls_are_immutable(
     document = api.get("/tiles/gridmap.json", headers=h).json()
     assert document["tilejson"] == "3.0.0" and document["minzoom"] == 8
     assert {layer["id"] for layer in document["vector_layers"]} == {
-        "regions", "grids", "units", "buildings", "circles", "gaps", "stations"}  # fmt: skip
+        "regions", "region_labels", "grids", "grid_labels", "units", "buildings", "circles",
+        "gaps", "stations"}  # fmt: skip
     west, south, east, north = document["bounds"]
     assert 24.9 < west < east < 25.0 and 60.1 < south < north < 60.2
     template = document["tiles"][0].replace("http://testserver", "")
@@ -235,3 +236,28 @@ def test_without_a_cache_tiles_are_built_each_time_and_still_compressed_on_reque
         assert api.app.state.tiles.cache.hits == 0 and len(api.app.state.tiles.cache) == 0  # type: ignore[attr-defined]
     assert decode(plain) == decode(zipped) and zipped.headers["content-encoding"] == "gzip"
     assert plain.headers["etag"] == zipped.headers["etag"]
+
+
+def test_each_grid_is_labelled_once_over_the_whole_map(api: TestClient, served: Served) -> None:
+    h = served.headers("viewer")
+    west, south, east, north = api.get("/tiles/gridmap.json", headers=h).json()["bounds"]
+    z = 14
+    _, x0, y0 = tile_of(west, north, z)
+    _, x1, y1 = tile_of(east, south, z)
+    seen: dict[str, int] = {}
+    for x in range(x0, x1 + 1):
+        for y in range(y0, y1 + 1):
+            reply = api.get(f"/tiles/gridmap/{z}/{x}/{y}.mvt", headers=h)
+            if reply.status_code == 204:
+                continue
+            for feature in decode(reply).get("grid_labels", {"features": []})["features"]:
+                assert feature["geometry"]["type"] == "Point"
+                px, py = feature["geometry"]["coordinates"]
+                if 0 <= px < 4096 and 0 <= py < 4096:  # in this tile, not in its buffer
+                    code = feature["properties"]["code"]
+                    seen[code] = seen.get(code, 0) + 1
+    with served.engine.connect() as connection:
+        codes = set(connection.execute(text(
+            "SELECT g.code FROM grid g JOIN plan p ON p.id = g.plan_id AND p.status = 'current'"
+        )).scalars())  # fmt: skip
+    assert seen and set(seen) == codes and set(seen.values()) == {1}

@@ -184,11 +184,12 @@ def test_clicking_a_grid_shows_its_figures(page: Page, live: Live) -> None:
     coverage = grid["coverage"]
     assert field("coverage") == ("—" if coverage is None else f"{coverage * 100:.1f}%")
     assert field("compactness") == f"{grid['polsby_popper']:.3f}"
-    assert field("radius") == f"{round(grid['radius_m']):,} 米"
+    assert field("radius") == f"{int(grid['radius_m'] + 0.5):,} 米"
     assert grid["community"] in field("community")
     if grid["workers"]:  # staff from the roster: leader, workers, residents per worker
         assert field("leader") == grid["leader"] and field("workers") == str(grid["workers"])
-        assert field("per_worker") == f"{grid['residents_per_worker']:,.0f}"
+        per_worker = int(grid["residents_per_worker"] + 0.5)  # the browser rounds half up
+        assert field("per_worker") == f"{per_worker:,}"
     else:
         assert field("workers") == "未配备" and field("per_worker") == "—"
     station = grid["station"]
