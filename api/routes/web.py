@@ -42,6 +42,17 @@ def web_map() -> FileResponse:
     return FileResponse(STATIC / "index.html", media_type="text/html", headers=NO_CACHE)
 
 
+@router.api_route("/embed", methods=["GET", "HEAD"], name="embed")
+def embed() -> FileResponse:
+    """Return the read-only map for other portals' iframes.
+
+    ``?layers=grids,stations,circles,gaps,buildings,units,regions`` (default grids and stations),
+    ``?region=CODE`` to fit, ``?key=`` an embed key (the page sends it as a header, so what it
+    shows is held to the key's region), ``?lang=en``. Framing by any site is allowed.
+    """
+    return FileResponse(STATIC / "embed.html", media_type="text/html", headers=NO_CACHE)
+
+
 @router.get("/map/config.json", name="web_config")
 def web_config(
     request: Request, connection: ConnectionDep, who: Annotated[Principal, Depends(principal)]

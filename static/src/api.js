@@ -1,6 +1,9 @@
 // Talking to the gridmap API: the key, JSON in and out, problem+json errors, paged features.
 
+import { load, save } from './store.js';
+
 const KEY = 'gridmap.key';
+let given = null; // a key handed to this page alone (an embed's ?key=), never stored
 
 /** An error answer of the API, with its status and the problem's detail. */
 export class ApiError extends Error {
@@ -12,22 +15,27 @@ export class ApiError extends Error {
   }
 }
 
+/** Use `key` for this page only (an embed's `?key=`), without keeping it in the browser. */
+export function useKey(key) {
+  given = key || '';
+}
+
 /** The API key in use ('' when none), taken once from `#key=` in the address if given there. */
 export function apiKey() {
+  if (given !== null) return given;
   const hash = new URLSearchParams(location.hash.slice(1));
   if (hash.has('key')) {
-    localStorage.setItem(KEY, hash.get('key'));
+    save(KEY, hash.get('key'));
     hash.delete('key');
     const rest = hash.toString();
     history.replaceState(null, '', location.pathname + location.search + (rest ? `#${rest}` : ''));
   }
-  return localStorage.getItem(KEY) || '';
+  return load(KEY) || '';
 }
 
 /** Keep `key` for the next visits ('' forgets it). */
 export function setApiKey(key) {
-  if (key) localStorage.setItem(KEY, key);
-  else localStorage.removeItem(KEY);
+  save(KEY, key || null);
 }
 
 /** Whether `url` is served by this service (the key is only ever sent there). */

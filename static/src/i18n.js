@@ -1,5 +1,7 @@
 // The words of the page in Chinese (default) and English, and switching between them.
 
+import { load, save } from './store.js';
+
 const WORDS = {
   zh: {
     title: '全市一张图',
@@ -134,7 +136,7 @@ const WORDS = {
 };
 
 const LANGS = ['zh', 'en'];
-let lang = LANGS.includes(localStorage.getItem('gridmap.lang')) ? localStorage.getItem('gridmap.lang') : 'zh';
+let lang = LANGS.includes(load('gridmap.lang')) ? load('gridmap.lang') : 'zh';
 const listeners = [];
 
 /** The current language: 'zh' or 'en'. */
@@ -180,7 +182,7 @@ export function onLanguage(fn) {
 export function setLanguage(next) {
   if (!LANGS.includes(next)) return;
   lang = next;
-  localStorage.setItem('gridmap.lang', next);
+  save('gridmap.lang', next);
   translatePage();
   for (const fn of listeners) fn(next);
 }

@@ -346,3 +346,43 @@ def test_a_what_if_move_changes_the_coverage_rate(page: Page, live: Live) -> Non
         {layers: ['buildings-coverage']}).map(f => f.properties.covered))]""")
     assert False in covered and page.is_hidden("#coverage-zoom")
     shot(page, "9-coverage-buildings")
+
+
+def test_an_embed_in_an_iframe_shows_only_its_key_s_region(
+    browser: Browser, live: Live, traffic: list[str]
+) -> None:
+    community = live.served.community
+    portal = browser.new_context(viewport={"width": 900, "height": 640}, locale="zh-CN")
+    page = portal.new_page()
+    portal.on("request", lambda request: traffic.append(request.url))
+    key = live.served.keys["embed"]
+    page.set_content(f"""<!doctype html><html><body style="margin:0">
+        <h1 style="font:16px sans-serif">区级门户</h1>
+        <iframe id="gridmap" src="{live.base}/embed?layers=grids,stations,gaps&key={key}"
+                width="860" height="560" style="border:0"></iframe></body></html>""")
+    frame = page.frame_locator("#gridmap")
+    frame.locator("canvas.maplibregl-canvas").wait_for()
+    inner = next(f for f in page.frames if f.url.startswith(f"{live.base}/embed"))
+    inner.wait_for_function("window.gridmap && gridmap.ready && gridmap.map.loaded() && "
+                            "gridmap.map.queryRenderedFeatures({layers: ['grids-fill']}).length")
+    drawn = inner.evaluate("""() => gridmap.map.queryRenderedFeatures({layers: ['grids-fill']})
+        .map(f => f.properties.code)""")  # fmt: skip
+    assert drawn and all(code.startswith(community) for code in drawn)
+    hidden = inner.evaluate("gridmap.map.getLayoutProperty('units-line', 'visibility')")
+    assert hidden == "none"  # only the layers asked for
+    tiles = [url for url in traffic if "/tiles/gridmap/" in url]
+    assert tiles and all(url.startswith(live.base) for url in tiles)
+    code = drawn[0]  # a click shows the grid's figures, and nothing can be changed
+    box = inner.evaluate("""(code) => { const c = gridmap.map.getCanvas();
+        for (let y = 5; y < c.clientHeight; y += 6) for (let x = 5; x < c.clientWidth; x += 6) {
+          const h = gridmap.map.queryRenderedFeatures([x, y], {layers: ['grids-fill']});
+          if (h.length && h[0].properties.code === code) return [x, y]; } }""", code)
+    frame.locator("canvas.maplibregl-canvas").click(position={"x": box[0], "y": box[1]})
+    frame.locator(".maplibregl-popup-content").wait_for()
+    assert "户数" in frame.locator(".maplibregl-popup-content").inner_text()
+    shot(page, "10-embed-in-a-portal")
+    # beyond the key's region there is nothing to see, whatever the page asks for
+    other = api(live, "GET", "/collections/grids/items?limit=1000", role="embed").json()
+    assert other["features"] and all(
+        f["properties"]["community"] == community for f in other["features"])
+    portal.close()
