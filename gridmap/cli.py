@@ -225,6 +225,7 @@ def demo(
         run_and_print(CoverageParameters())
     if not state.staffed:
         roster = settings.state_dir / "demo-staff.csv"
+        roster.parent.mkdir(parents=True, exist_ok=True)
         with engine_from_settings() as engine, engine.connect() as connection:
             sample_roster(connection).to_csv(roster, index=False)
         cli_city.import_staff_file(roster, None, {})

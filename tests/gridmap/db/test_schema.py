@@ -164,9 +164,9 @@ def test_every_geometry_column_has_a_gist_index_and_a_validity_check(engine: Any
         derived_gist = {
             (row.tablename, row.column)
             for row in connection.execute(text(
-                "SELECT tablename, substring(indexdef from 'USING gist \\((geom_3857\\w*)\\)') "
-                "AS column FROM pg_indexes WHERE schemaname = 'public' "
-                "AND indexdef ~ 'USING gist \\(geom_3857'"
+                "SELECT tablename, substring(indexdef from "
+                "'USING gist \\(((geom|label)_3857\\w*)\\)') AS column FROM pg_indexes "
+                "WHERE schemaname = 'public' AND indexdef ~ 'USING gist \\((geom|label)_3857'"
             ))
         }  # fmt: skip
         checked = {
@@ -176,9 +176,11 @@ def test_every_geometry_column_has_a_gist_index_and_a_validity_check(engine: Any
                 "WHERE k.contype = 'c' AND pg_get_constraintdef(k.oid) ILIKE '%st_isvalid(geom)%'"
             ))
         }  # fmt: skip
-    derived = {(t, "geom_3857") for t in models.MERCATOR} | {
-        (t, "geom_3857_s") for t in models.SIMPLIFIED
-    }
+    derived = (
+        {(t, "geom_3857") for t in models.MERCATOR}
+        | {(t, "geom_3857_s") for t in models.SIMPLIFIED}
+        | {(t, "label_3857") for t in models.LABELLED}
+    )
     assert {(table, column, srid) for table, column, srid in columns} == {
         (table, "geom", models.SRID) for table in GEOMETRY_TABLES
     } | {(table, column, 3857) for table, column in derived}
