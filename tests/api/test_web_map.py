@@ -363,8 +363,10 @@ def test_an_embed_in_an_iframe_shows_only_its_key_s_region(
     frame = page.frame_locator("#gridmap")
     frame.locator("canvas.maplibregl-canvas").wait_for()
     inner = next(f for f in page.frames if f.url.startswith(f"{live.base}/embed"))
-    inner.wait_for_function("window.gridmap && gridmap.ready && gridmap.map.loaded() && "
-                            "gridmap.map.queryRenderedFeatures({layers: ['grids-fill']}).length")
+    inner.wait_for_function(
+        "window.gridmap && gridmap.ready && gridmap.map.loaded() && "
+        "gridmap.map.queryRenderedFeatures({layers: ['grids-fill']}).length"
+    )
     drawn = inner.evaluate("""() => gridmap.map.queryRenderedFeatures({layers: ['grids-fill']})
         .map(f => f.properties.code)""")  # fmt: skip
     assert drawn and all(code.startswith(community) for code in drawn)
@@ -373,10 +375,13 @@ def test_an_embed_in_an_iframe_shows_only_its_key_s_region(
     tiles = [url for url in traffic if "/tiles/gridmap/" in url]
     assert tiles and all(url.startswith(live.base) for url in tiles)
     code = drawn[0]  # a click shows the grid's figures, and nothing can be changed
-    box = inner.evaluate("""(code) => { const c = gridmap.map.getCanvas();
+    box = inner.evaluate(
+        """(code) => { const c = gridmap.map.getCanvas();
         for (let y = 5; y < c.clientHeight; y += 6) for (let x = 5; x < c.clientWidth; x += 6) {
           const h = gridmap.map.queryRenderedFeatures([x, y], {layers: ['grids-fill']});
-          if (h.length && h[0].properties.code === code) return [x, y]; } }""", code)
+          if (h.length && h[0].properties.code === code) return [x, y]; } }""",
+        code,
+    )
     frame.locator("canvas.maplibregl-canvas").click(position={"x": box[0], "y": box[1]})
     frame.locator(".maplibregl-popup-content").wait_for()
     assert "户数" in frame.locator(".maplibregl-popup-content").inner_text()
@@ -384,5 +389,6 @@ def test_an_embed_in_an_iframe_shows_only_its_key_s_region(
     # beyond the key's region there is nothing to see, whatever the page asks for
     other = api(live, "GET", "/collections/grids/items?limit=1000", role="embed").json()
     assert other["features"] and all(
-        f["properties"]["community"] == community for f in other["features"])
+        f["properties"]["community"] == community for f in other["features"]
+    )
     portal.close()
