@@ -241,9 +241,10 @@ def demo(
 
 
 def _register_groups() -> None:
-    from gridmap import cli_city, cli_coverage, cli_keys, cli_plan
+    from gridmap import cli_city, cli_coverage, cli_keys, cli_plan, cli_reports
 
     cli_city.register(app)
+    cli_reports.register(app)
     cli_keys.register(app)
     cli_coverage.register(app)
     cli_plan.register(app)

@@ -50,6 +50,15 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address the API listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the API listens on.")
+    public_url: str | None = Field(
+        default=None,
+        description="The address residents reach the service at (https://gridmap.example), "
+        "for the links that duty cards' QR codes carry; default http://HOST:PORT.",
+    )
+    chromium: Path = Field(
+        default=Path("/usr/bin/chromium"),
+        description="The headless browser that prints reports and cards to PDF.",
+    )
     public_read: bool = Field(
         default=False,
         description="Serve read endpoints (features, tiles, styles) without a key, as a viewer "

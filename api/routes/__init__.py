@@ -1,6 +1,17 @@
 """The route families, collected in the order the app includes them."""
 
-from api.routes import coverage, docs, features, health, jobs, landing, plans, tiles, web
+from api.routes import (
+    cards,
+    coverage,
+    docs,
+    features,
+    health,
+    jobs,
+    landing,
+    plans,
+    tiles,
+    web,
+)
 
 ROUTERS = (landing.router, docs.router, health.router, features.router, tiles.router,
-           plans.router, jobs.router, coverage.router, web.router)  # fmt: skip
+           plans.router, jobs.router, coverage.router, cards.router, web.router)  # fmt: skip

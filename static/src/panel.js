@@ -34,9 +34,12 @@ function rows(p) {
   ];
 }
 
-function draw(feature) {
+function draw(feature, current) {
   const p = feature.properties;
   title.textContent = p.name || p.code;
+  const card = document.getElementById('grid-card');
+  card.hidden = !current; // cards are the current plan's
+  card.href = `/cards/${encodeURIComponent(p.code)}`;
   figures.replaceChildren(...rows(p).flatMap(([key, value]) => {
     const dt = document.createElement('dt');
     dt.textContent = t(`grid.${key}`);
@@ -53,7 +56,7 @@ export async function showGrid(code, plan = null) {
   shown = { code, plan };
   const query = plan ? `?plan=${plan}` : '';
   const feature = await get(`/collections/grids/items/${encodeURIComponent(code)}${query}`);
-  if (shown && shown.code === code && shown.plan === plan) draw(feature);
+  if (shown && shown.code === code && shown.plan === plan) draw(feature, plan === null);
   return feature;
 }
 

@@ -186,6 +186,7 @@ def test_clicking_a_grid_shows_its_figures(page: Page, live: Live) -> None:
     assert field("compactness") == f"{grid['polsby_popper']:.3f}"
     assert field("radius") == f"{int(grid['radius_m'] + 0.5):,} 米"
     assert grid["community"] in field("community")
+    assert page.get_attribute("#grid-card", "href") == f"/cards/{code}"  # its duty card
     if grid["workers"]:  # staff from the roster: leader, workers, residents per worker
         assert field("leader") == grid["leader"] and field("workers") == str(grid["workers"])
         per_worker = int(grid["residents_per_worker"] + 0.5)  # the browser rounds half up

@@ -1,0 +1,1 @@
+"""Reports and printed pieces: duty cards, coverage reports; HTML, PDF (headless Chromium)."""

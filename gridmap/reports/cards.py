@@ -1,0 +1,99 @@
+"""Grid duty cards (扫码便知), one HTML page per grid, printable on A5.
+
+A card holds the grid's code, map, staff and duties, station and coverage, and a QR code that
+leads back to the card.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import jinja2
+import segno
+import shapely
+from sqlalchemy import Connection
+
+from gridmap.db import plans as db
+from gridmap.errors import NotFound
+from gridmap.features.collections import COLLECTIONS
+from gridmap.features.query import FeatureQuery, feature, features
+from gridmap.reports.svg import Shape, map_svg
+
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("gridmap.reports", "templates"),
+    autoescape=jinja2.select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+ROLE_NAMES = {"worker": "专职网格员", "part_time": "兼职网格员"}
+
+
+@dataclass(frozen=True)
+class Card:
+    """What a grid's duty card shows."""
+
+    grid: dict[str, Any]  # the grids collection's properties
+    geometry: Any  # shapely, WGS 84
+    units: list[Any]  # shapely geometries of its units
+    staff: dict[str, Any]
+    station: dict[str, Any] | None  # the stations collection's properties and point
+    station_point: Any | None
+
+
+def load_card(connection: Connection, code: str) -> Card:
+    """Read the card of grid ``code`` of the current plan.
+
+    Raises
+    ------
+    NotFound
+        When the current plan has no such grid.
+    """
+    plan = db.current_plan_id(connection)
+    if plan is None:
+        raise NotFound("there is no current plan, so no grid has a card yet")
+    grid = json.loads(feature(connection, COLLECTIONS["grids"], code, FeatureQuery()))
+    units = features(connection, COLLECTIONS["units"],
+                     FeatureQuery(properties={"grid": code}, limit=10_000))  # fmt: skip
+    station = station_point = None
+    if grid["properties"]["station"]:
+        found = json.loads(feature(connection, COLLECTIONS["stations"],
+                                   grid["properties"]["station"], FeatureQuery()))  # fmt: skip
+        station, station_point = found["properties"], shapely.geometry.shape(found["geometry"])
+    return Card(
+        grid=grid["properties"],
+        geometry=shapely.geometry.shape(grid["geometry"]),
+        units=[shapely.geometry.shape(json.loads(f)["geometry"]) for f in units.features],
+        staff=db.grid_staff(connection, plan).get(code, {}),
+        station=station,
+        station_point=station_point,
+    )
+
+
+def qr_svg(url: str) -> str:
+    """Return the QR code of ``url`` as inline SVG (error correction M, quiet zone 4)."""
+    return segno.make(url, error="m").svg_inline(border=4, dark="#111111", omitsize=True)
+
+
+def card_map(card: Card) -> str:
+    """Draw the grid's boundary over its units, with its station when it has one."""
+    shapes = [Shape(card.geometry, fill="#e5f5e0", stroke="#08519c", stroke_width=2.5,
+                    title=card.grid["code"])]  # fmt: skip
+    shapes += [Shape(u, stroke="#6b7280", stroke_width=0.6) for u in card.units]
+    if card.station_point is not None and card.station is not None:
+        shapes.append(Shape(card.station_point, fill="#d7301f", stroke="#ffffff",
+                            stroke_width=2, radius=6, title=card.station["name"]))  # fmt: skip
+    return map_svg(shapes, label=f"网格 {card.grid['code']} 范围图")
+
+
+def render_card(card: Card, url: str, *, printed: date | None = None) -> str:
+    """Return the card as one self-contained HTML page (A5 when printed)."""
+    workers = [{**w, "role_name": ROLE_NAMES.get(w.get("role", "worker"), "网格员")}
+               for w in card.staff.get("workers", [])]  # fmt: skip
+    return TEMPLATES.get_template("card.html").render(
+        grid=card.grid, staff=card.staff, workers=workers, station=card.station,
+        map_svg=card_map(card), qr_svg=qr_svg(url), url=url,
+        printed=(printed or date.today()).isoformat(),
+    )  # fmt: skip
