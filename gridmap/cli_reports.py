@@ -1,4 +1,4 @@
-"""``gridmap cards``: grid duty cards as HTML pages or A5 PDFs, for printing and posting."""
+"""``gridmap cards`` and ``gridmap report``: duty cards and coverage-rate reports, to files."""
 
 from __future__ import annotations
 
@@ -12,7 +12,12 @@ from gridmap.config import get_settings
 from gridmap.db import plans as db
 from gridmap.errors import InvalidInput
 from gridmap.reports.cards import load_card, render_card
+from gridmap.reports.coverage import load_coverage_report
+from gridmap.reports.coverage_render import FORMATS as REPORT_FORMATS
+from gridmap.reports.coverage_render import render
 from gridmap.reports.pdf import print_pdf
+
+report_app = typer.Typer(help="Reports for leaders: coverage rates.", no_args_is_help=True)
 
 FORMATS = ("html", "pdf")
 
@@ -59,6 +64,33 @@ def cards_command(
     console.print(f"{len(cards)} card(s) in {output}/", highlight=False)
 
 
+@report_app.command("coverage")
+@reports_errors
+def report_coverage_command(
+    region: Annotated[str, typer.Option(help="The region's code (city to community).")],
+    format: Annotated[str, typer.Option("--format", help="html, pdf, xlsx or csv.")] = "html",
+    output: Annotated[
+        Path | None, typer.Option(help="The file (default: coverage-CODE.FORMAT).")
+    ] = None,
+    run: Annotated[int | None, typer.Option(help="A coverage run (default: the latest).")] = None,
+) -> None:
+    """Write the coverage-rate report of a region: rates, ranking, map, gaps, siting."""
+    if format not in REPORT_FORMATS:
+        raise InvalidInput(f"--format must be one of {', '.join(REPORT_FORMATS)} (got {format!r})")
+    target = output or Path(f"coverage-{region}.{format}")
+    with steps("Coverage report", total=2) as step, engine_from_settings() as engine:
+        step("reading the run and suggesting a site")
+        with engine.connect() as connection:
+            report = load_coverage_report(connection, region, run_id=run)
+        step(f"writing {format}")
+        target.write_bytes(render(report, format, chromium=get_settings().chromium))
+    rate = report.rates["residents"]
+    console.print(f"{report.region['name']}: {100 * rate['rate']:.1f}% of residents covered "
+                  f"({rate['covered']:,} of {rate['total']:,}), run {report.run['id']} → {target}",
+                  highlight=False)  # fmt: skip
+
+
 def register(app: typer.Typer) -> None:
     """Add the report commands to the ``gridmap`` command."""
     app.command("cards")(cards_command)
+    app.add_typer(report_app, name="report")

@@ -9,9 +9,11 @@ from api.routes import (
     jobs,
     landing,
     plans,
+    reports,
     tiles,
     web,
 )
 
 ROUTERS = (landing.router, docs.router, health.router, features.router, tiles.router,
-           plans.router, jobs.router, coverage.router, cards.router, web.router)  # fmt: skip
+           plans.router, jobs.router, coverage.router, reports.router,
+           cards.router, web.router)  # fmt: skip

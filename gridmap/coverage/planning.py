@@ -108,8 +108,11 @@ def suggest_sites(
     candidates: str = "amenities",
     capacity: int | None = None,
     solve_exactly: bool = False,
+    within: int | None = None,
 ) -> SitingReport:
     """Choose new stations among candidates: ``k`` of them, or as few as reach ``target_rate``.
+
+    With ``within`` (a region id), only candidates inside that region are considered.
 
     Raises
     ------
@@ -121,7 +124,7 @@ def suggest_sites(
     if candidates not in ("amenities", "units"):
         raise InvalidInput("candidates must be 'amenities' or 'units'")
     city = load_city(connection)
-    sites_frame = db.load_candidates(connection, source=candidates)
+    sites_frame = db.load_candidates(connection, source=candidates, within=within)
     if sites_frame.empty:
         raise InvalidInput(f"there are no candidate sites among the {candidates}")
     budget = parameters.budget_m

@@ -54,17 +54,26 @@ def load_stations(connection: Connection) -> gpd.GeoDataFrame:
     )
 
 
-def load_candidates(connection: Connection, *, source: str) -> gpd.GeoDataFrame:
-    """Return candidate sites: station-capable amenities, or every unit's inner point."""
+def load_candidates(
+    connection: Connection, *, source: str, within: int | None = None
+) -> gpd.GeoDataFrame:
+    """Return candidate sites: station-capable amenities, or every unit's inner point.
+
+    With ``within`` (a region id), only the candidates inside that region.
+    """
+    inside = ("CAST(:within AS integer) IS NULL OR ST_Intersects(geom, "
+              "(SELECT geom FROM region WHERE id = :within))")  # fmt: skip
     if source == "amenities":
-        query = ("SELECT 'amenity ' || id AS label, coalesce(name, kind) AS name, geom "
-                 "FROM amenity ORDER BY id")  # fmt: skip
+        query = (f"SELECT label, name, geom FROM (SELECT id, 'amenity ' || id AS label, "
+                 f"coalesce(name, kind) AS name, geom FROM amenity) c WHERE {inside} "
+                 "ORDER BY id")  # fmt: skip
     elif source == "units":
-        query = ("SELECT 'unit ' || code AS label, code AS name, ST_PointOnSurface(geom) AS geom "
-                 "FROM unit WHERE residents > 0 ORDER BY code")  # fmt: skip
+        query = (f"SELECT label, name, geom FROM (SELECT code, 'unit ' || code AS label, "
+                 "code AS name, ST_PointOnSurface(geom) AS geom FROM unit WHERE residents > 0) c "
+                 f"WHERE {inside} ORDER BY code")  # fmt: skip
     else:
         raise ValueError(f"unknown candidate source {source!r}")
-    return read_geoframe(connection, query)
+    return read_geoframe(connection, query, {"within": within})
 
 
 def insert_run(

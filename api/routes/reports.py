@@ -1,0 +1,53 @@
+"""Reports: the coverage-rate report of a region, as HTML, PDF, XLSX or CSV."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from sqlalchemy import Connection
+
+from api.auth import Viewer
+from api.deps import MAX_ID, ConnectionDep
+from gridmap.db.reports import region_by_code, region_code
+from gridmap.errors import Forbidden, InvalidInput
+from gridmap.reports.coverage import load_coverage_report
+from gridmap.reports.coverage_render import FORMATS, MEDIA_TYPES, render
+
+router = APIRouter(prefix="/reports", tags=["Reports"])
+
+
+@router.get("/coverage", name="coverage_report", response_class=Response,
+            responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}})  # fmt: skip
+async def coverage_report(
+    request: Request,
+    connection: ConnectionDep,
+    who: Viewer,
+    region: Annotated[str, Query(pattern="^[0-9]{6,12}$", description="A region's code")],
+    format: Annotated[str, Query(description="html, pdf, xlsx or csv")] = "html",
+    run: Annotated[int | None, Query(ge=1, le=MAX_ID, description="A run (default latest)")] = None,
+) -> Response:
+    """Return the coverage-rate report of a region: rates, ranking, map, gaps, siting."""
+    if format not in FORMATS:
+        raise InvalidInput(f"format must be one of {', '.join(FORMATS)} (got {format!r})")
+    if who.region_id is not None and not _inside(connection, region, who.region_id):
+        raise Forbidden(f"region: this key is held to another region than {region}")
+    report = load_coverage_report(connection, region, run_id=run)
+    chromium = request.app.state.settings.chromium
+    body = await run_in_threadpool(render, report, format, chromium=chromium)
+    name = f"coverage-{region}-run{report.run['id']}.{format}"
+    disposition = "inline" if format in ("html", "pdf") else "attachment"
+    return Response(
+        body,
+        media_type=MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'{disposition}; filename="{name}"'},
+    )
+
+
+def _inside(connection: Connection, code: str, region_id: int) -> bool:
+    """Say whether region ``code`` lies within region ``region_id`` (codes nest by prefix)."""
+    region_by_code(connection, code)  # 404 when there is none
+    held = region_code(connection, region_id)
+    return held is not None and code.startswith(held)

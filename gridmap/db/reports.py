@@ -1,0 +1,98 @@
+"""The SQL of reports: a region and its children, a run, and what of a run lies in a region."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+from sqlalchemy import Connection, text
+
+from gridmap.db.bulk import read_geoframe
+from gridmap.errors import NotFound
+
+
+def region_by_code(connection: Connection, code: str) -> gpd.GeoDataFrame:
+    """Return the region ``code``: id, code, name, level, parent code and geometry.
+
+    Raises
+    ------
+    NotFound
+        When there is no such region.
+    """
+    found = read_geoframe(connection, """
+        SELECT r.id, r.code, r.name, r.level, p.code AS parent, r.geom
+        FROM region r LEFT JOIN region p ON p.id = r.parent_id WHERE r.code = :code
+    """, {"code": code})  # fmt: skip
+    if found.empty:
+        raise NotFound(f"region: no region {code!r}")
+    return found
+
+
+def region_code(connection: Connection, region_id: int) -> str | None:
+    """Return the code of region ``region_id`` (None when there is none)."""
+    return connection.execute(text("SELECT code FROM region WHERE id = :id"),
+                              {"id": region_id}).scalar()  # fmt: skip
+
+
+def children(connection: Connection, region_id: int) -> gpd.GeoDataFrame:
+    """Return the regions one level under ``region_id``, with their geometry."""
+    return read_geoframe(connection, "SELECT id, code, name, level, geom FROM region "
+                         "WHERE parent_id = :id ORDER BY code", {"id": region_id})  # fmt: skip
+
+
+def grids_of_community(connection: Connection, region_id: int) -> gpd.GeoDataFrame:
+    """Return the current plan's grids of a community, with their geometry."""
+    return read_geoframe(connection, """
+        SELECT g.id, g.code, g.name, 'grid' AS level, g.geom FROM grid g
+        JOIN plan p ON p.id = g.plan_id AND p.status = 'current'
+        WHERE g.community_id = :id ORDER BY g.code
+    """, {"id": region_id})  # fmt: skip
+
+
+def run_row(connection: Connection, run_id: int | None) -> dict[str, Any]:
+    """Return a coverage run (the latest when ``run_id`` is None) with its parameters.
+
+    Raises
+    ------
+    NotFound
+        When there is no such run, or no run at all.
+    """
+    row = connection.execute(text("""
+        SELECT id, created_at, minutes, speed_m_per_min, budget_m, max_snap_m, plan_id
+        FROM coverage_run WHERE id = coalesce(CAST(:run AS integer), (SELECT max(id)
+        FROM coverage_run))
+    """), {"run": run_id}).mappings().first()  # fmt: skip
+    if row is None:
+        raise NotFound("run: there is no coverage run" + (f" {run_id}" if run_id else " yet"))
+    return dict(row)
+
+
+def gaps_within(connection: Connection, run_id: int, region_id: int) -> gpd.GeoDataFrame:
+    """Return a run's gaps that lie in a region (by their inner point), largest first."""
+    return read_geoframe(connection, """
+        SELECT cg.rank, cg.residents, cg.households, cg.buildings, cg.area_m2, cg.geom
+        FROM coverage_gap cg, region r
+        WHERE cg.run_id = :run AND r.id = :region
+          AND ST_Intersects(r.geom, ST_PointOnSurface(cg.geom))
+        ORDER BY cg.rank
+    """, {"run": run_id, "region": region_id})  # fmt: skip
+
+
+def circles_near(connection: Connection, run_id: int, region_id: int) -> gpd.GeoDataFrame:
+    """Return a run's 5-minute circles (on the network) that reach into a region."""
+    return read_geoframe(connection, """
+        SELECT s.code AS station, s.name, sc.residents, sc.geom
+        FROM station_circle sc JOIN station s ON s.id = sc.station_id, region r
+        WHERE sc.run_id = :run AND sc.method = 'network' AND r.id = :region
+          AND ST_Intersects(r.geom, sc.geom)
+        ORDER BY s.code
+    """, {"run": run_id, "region": region_id})  # fmt: skip
+
+
+def stations_near(connection: Connection, region_id: int, margin_m: float) -> gpd.GeoDataFrame:
+    """Return the stations in a region or within ``margin_m`` metres of it."""
+    return read_geoframe(connection, """
+        SELECT s.code, s.name, s.geom FROM station s, region r
+        WHERE r.id = :region AND ST_DWithin(r.geom::geography, s.geom::geography, :margin)
+        ORDER BY s.code
+    """, {"region": region_id, "margin": margin_m})  # fmt: skip

@@ -1,0 +1,200 @@
+"""A coverage-rate report as HTML (with a static map and an interactive one), PDF, XLSX or CSV."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime
+
+import folium
+import pandas as pd
+import shapely
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+
+from gridmap.reports.cards import TEMPLATES
+from gridmap.reports.coverage import LEVEL_NAMES, MEASURES, CoverageReport
+from gridmap.reports.leaflet import blank_map, self_contained
+from gridmap.reports.pdf import print_pdf
+from gridmap.reports.svg import Shape, map_svg
+
+FORMATS = ("html", "pdf", "xlsx", "csv")
+MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               "csv": "text/csv; charset=utf-8"}  # fmt: skip
+MEASURE_NAMES = {"residents": "人口", "households": "户数", "units": "单元"}
+PART_COLUMNS = ["rank", "code", "name", "residents", "covered_residents", "rate_residents",
+                "households", "covered_households", "rate_households", "units",
+                "covered_units", "rate_units", "bottom"]  # fmt: skip
+PART_HEADERS = ["排名", "编码", "名称", "人口", "覆盖人口", "人口覆盖率", "户数", "覆盖户数",
+                "户数覆盖率", "单元", "覆盖单元", "单元覆盖率", "后五名"]  # fmt: skip
+
+
+def static_map(report: CoverageReport, *, width: int = 640, height: int = 420) -> str:
+    """Draw the region with its circles, gaps, sub-regions and stations, as inline SVG."""
+    shapes = [Shape(report.boundary, fill="#fafaf9", stroke="#54278f", stroke_width=2.5)]
+    shapes += [Shape(g, stroke="#9ca3af", stroke_width=0.8) for g in report.part_shapes.geometry]
+    shapes += [
+        Shape(
+            g,
+            fill="#6baed6",
+            stroke="#2171b5",
+            stroke_width=1,
+            opacity=0.45,
+            title=f"{name} 5分钟服务圈",
+        )
+        for g, name in zip(report.circles.geometry, report.circles["name"], strict=True)
+    ]
+    shapes += [
+        Shape(
+            g,
+            fill="#de2d26",
+            stroke="#a50f15",
+            stroke_width=0.8,
+            opacity=0.6,
+            title=f"盲区 {rank + 1}：{residents} 人",
+        )
+        for g, rank, residents in zip(
+            report.gaps.geometry, report.gaps["rank"], report.gaps["residents"], strict=True
+        )
+    ]
+    shapes += [
+        Shape(g, fill="#d7301f", stroke="#ffffff", stroke_width=1.5, radius=5, title=name)
+        for g, name in zip(report.stations.geometry, report.stations["name"], strict=True)
+    ]
+    if report.site is not None:
+        shapes.append(Shape(shapely.Point(report.site.lon, report.site.lat), fill="#ff7f00",
+                            stroke="#ffffff", stroke_width=1.5, radius=7,
+                            title=f"建议新站：{report.site.name}"))  # fmt: skip
+    label = f"{report.region['name']} 服务圈与盲区"
+    return map_svg(shapes, width=width, height=height, label=label)
+
+
+def interactive_map(report: CoverageReport) -> str:
+    """Return a self-contained folium page of the same map, to pan, zoom and hover."""
+    m = blank_map(tuple(report.boundary.bounds))
+    outline = {"color": "#54278f", "weight": 3, "fill": False}
+    folium.GeoJson(shapely.geometry.mapping(report.boundary), name="区域",
+                   style_function=lambda _: outline).add_to(m)  # fmt: skip
+    layers = [
+        (report.circles, "5分钟服务圈", "#2171b5", ["name", "residents"]),
+        (report.gaps, "服务盲区", "#de2d26", ["rank", "residents", "households"]),
+    ]
+    for frame, name, colour, fields in layers:
+        if len(frame):
+            folium.GeoJson(json.loads(frame.to_json()), name=name,
+                           style_function=lambda _, c=colour: {"color": c, "weight": 1,
+                                                               "fillOpacity": 0.35},
+                           tooltip=folium.GeoJsonTooltip(fields=fields)).add_to(m)  # fmt: skip
+    for point, station in zip(report.stations.geometry, report.stations["name"], strict=True):
+        folium.CircleMarker(
+            [point.y, point.x],
+            radius=6,
+            color="#ffffff",
+            fill=True,
+            fill_color="#d7301f",
+            fill_opacity=1,
+            tooltip=station,
+        ).add_to(m)
+    if (site := report.site) is not None:
+        folium.CircleMarker(
+            [site.lat, site.lon],
+            radius=8,
+            color="#ffffff",
+            fill=True,
+            fill_color="#ff7f00",
+            fill_opacity=1,
+            tooltip=f"建议新站：{site.name}（+{site.gain_residents} 人）",
+        ).add_to(m)
+    folium.LayerControl().add_to(m)
+    return self_contained(m)
+
+
+def to_html(report: CoverageReport, *, interactive: bool = True) -> str:
+    """Return the report as one self-contained HTML page (A4 when printed)."""
+    return TEMPLATES.get_template("coverage.html").render(
+        r=report, level_names=LEVEL_NAMES, measure_names=MEASURE_NAMES, measures=MEASURES,
+        parts=report.parts.to_dict(orient="records"), gaps=report.gaps.drop(
+            columns="geometry").to_dict(orient="records"),
+        static_map=static_map(report),
+        interactive=interactive_map(report) if interactive else None,
+        made=datetime.now().strftime("%Y-%m-%d %H:%M"),
+    )  # fmt: skip
+
+
+def to_pdf(report: CoverageReport, *, chromium) -> bytes:  # type: ignore[no-untyped-def]
+    """Print the report to PDF (the static map; an interactive one cannot be printed)."""
+    return print_pdf(to_html(report, interactive=False), chromium=chromium)
+
+
+def _parts_table(report: CoverageReport) -> pd.DataFrame:
+    own = {"rank": 0, "code": report.region["code"], "name": report.region["name"],
+           "bottom": False}  # fmt: skip
+    for m in MEASURES:
+        own |= {m: report.rates[m]["total"], f"covered_{m}": report.rates[m]["covered"],
+                f"rate_{m}": report.rates[m]["rate"]}  # fmt: skip
+    table = pd.concat([pd.DataFrame([own]), report.parts], ignore_index=True)[PART_COLUMNS]
+    return table.rename(columns=dict(zip(PART_COLUMNS, PART_HEADERS, strict=True)))
+
+
+def to_csv(report: CoverageReport) -> bytes:
+    """Return the region (rank 0) and its ranked parts, one row each, UTF-8 with a BOM."""
+    return _parts_table(report).to_csv(index=False).encode("utf-8-sig")
+
+
+def to_xlsx(report: CoverageReport) -> bytes:
+    """Return a workbook: 概况 (rates), 排名 (ranked parts), 盲区 (gaps), 选址 (the site)."""
+    book = Workbook()
+    summary = book.active
+    summary.title = "概况"
+    summary.append(["区域", f"{report.region['name']}（{report.region['code']}）"])
+    summary.append(["覆盖测算", f"第 {report.run['id']} 次 · {report.run['minutes']:g} 分钟 × "
+                                f"{report.run['speed_m_per_min']:g} 米/分钟"])  # fmt: skip
+    summary.append([])
+    summary.append(["口径", "覆盖", "总数", "覆盖率"])
+    for m in MEASURES:
+        r = report.rates[m]
+        summary.append([MEASURE_NAMES[m], r["covered"], r["total"], r["rate"]])
+        summary.cell(summary.max_row, 4).number_format = "0.00%"
+    ranking = book.create_sheet("排名")
+    table = _parts_table(report)
+    ranking.append(list(table.columns))
+    mark = PatternFill("solid", fgColor="FEE2E2")
+    for row in table.itertuples(index=False):
+        ranking.append([None if pd.isna(v) else (v.item() if hasattr(v, "item") else v)
+                        for v in row])  # fmt: skip
+        if row[-1]:
+            for cell in ranking[ranking.max_row]:
+                cell.fill = mark
+    for column in ("F", "I", "L"):
+        for cell in ranking[column][1:]:
+            cell.number_format = "0.00%"
+    for cell in ranking[1]:
+        cell.font = Font(bold=True)
+    gaps = book.create_sheet("盲区")
+    gaps.append(["序号", "人口", "户数", "建筑", "面积（平方米）"])
+    for g in report.gaps.itertuples():
+        gaps.append([int(g.rank) + 1, int(g.residents), int(g.households), int(g.buildings),
+                     None if pd.isna(g.area_m2) else round(float(g.area_m2), 1)])  # fmt: skip
+    site = book.create_sheet("选址")
+    site.append(["建议新站", "经度", "纬度", "新增覆盖人口", "全市覆盖率（建站后）"])
+    if report.site is not None:
+        s = report.site
+        site.append([s.name, s.lon, s.lat, s.gain_residents, s.rate_after])
+        site.cell(2, 5).number_format = "0.00%"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def render(report: CoverageReport, format: str, *, chromium) -> bytes:  # type: ignore[no-untyped-def]
+    """Return the report in ``format`` (html, pdf, xlsx or csv), as bytes."""
+    if format == "html":
+        return to_html(report).encode("utf-8")
+    if format == "pdf":
+        return to_pdf(report, chromium=chromium)
+    if format == "xlsx":
+        return to_xlsx(report)
+    if format == "csv":
+        return to_csv(report)
+    raise ValueError(format)

@@ -1,0 +1,40 @@
+"""Interactive maps for reports and exports: folium, with Leaflet inlined.
+
+Leaflet comes from the local npm package, so the HTML opens with no network at all (no CDN,
+no tile service).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import folium
+
+LEAFLET = Path(__file__).resolve().parents[2] / "static" / "node_modules" / "leaflet" / "dist"
+
+
+def self_contained(m: folium.Map, leaflet: Path = LEAFLET) -> str:
+    """Return the page of ``m`` with Leaflet's script and style inlined and nothing fetched.
+
+    Raises
+    ------
+    FileNotFoundError
+        When Leaflet is not installed (the set-up runs ``npm ci`` in ``static/``).
+    """
+    script = (leaflet / "leaflet.js").read_text(encoding="utf-8")
+    style = (leaflet / "leaflet.css").read_text(encoding="utf-8")
+    m.default_js = [("leaflet", "gridmap-leaflet.js")]
+    m.default_css = [("leaflet_css", "gridmap-leaflet.css")]
+    page = m.get_root().render()
+    page = page.replace('<script src="gridmap-leaflet.js"></script>', f"<script>{script}</script>")
+    return page.replace('<link rel="stylesheet" href="gridmap-leaflet.css"/>',
+                        f"<style>{style}</style>")  # fmt: skip
+
+
+def blank_map(bounds: tuple[float, float, float, float]) -> folium.Map:
+    """Return a folium map with no tile layer, fitted to ``(west, south, east, north)``."""
+    west, south, east, north = bounds
+    m = folium.Map(location=[(south + north) / 2, (west + east) / 2], tiles=None,
+                   control_scale=True, zoom_control=True)  # fmt: skip
+    m.fit_bounds([[south, west], [north, east]])
+    return m

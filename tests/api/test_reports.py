@@ -1,0 +1,157 @@
+"""Coverage-rate reports: every figure equals the run it came from, in every format."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from gridmap.cli import app as cli
+from gridmap.config import get_settings
+from gridmap.coverage.engine import CoverageParameters
+from gridmap.coverage.planning import suggest_sites
+from gridmap.db.coverage import latest_run_id, region_rates
+from tests.api.conftest import Served
+
+
+def regions(served: Served) -> dict[str, str]:
+    """The demo's street and its community with the most grids."""
+    with served.engine.connect() as connection:
+        street = connection.execute(text(
+            "SELECT code FROM region WHERE level = 'street' ORDER BY code LIMIT 1")).scalar_one()
+        community = connection.execute(text(
+            "SELECT r.code FROM region r JOIN grid g ON g.community_id = r.id JOIN plan p "
+            "ON p.id = g.plan_id AND p.status = 'current' GROUP BY r.code "
+            "ORDER BY count(*) DESC, r.code LIMIT 1")).scalar_one()  # fmt: skip
+    return {"street": street, "community": community}
+
+
+def run_figures(served: Served) -> tuple[int, pd.DataFrame]:
+    with served.engine.connect() as connection:
+        run = latest_run_id(connection)
+        return run, region_rates(connection, run).set_index("code")
+
+
+def test_the_csv_and_the_workbook_hold_the_run_s_figures(api: TestClient, served: Served) -> None:
+    street = regions(served)["street"]
+    run, figures = run_figures(served)
+    reply = api.get(f"/reports/coverage?region={street}&format=csv",
+                    headers=served.headers("viewer"))  # fmt: skip
+    assert reply.status_code == 200 and reply.headers["content-type"].startswith("text/csv")
+    assert f"coverage-{street}-run{run}.csv" in reply.headers["content-disposition"]
+    table = pd.read_csv(io.BytesIO(reply.content), dtype={"编码": str})
+    own = table.iloc[0]
+    assert own["排名"] == 0 and own["编码"] == street
+    for column, field in (("人口", "residents"), ("覆盖人口", "covered_residents"),
+                          ("户数", "households"), ("覆盖户数", "covered_households"),
+                          ("单元", "units"), ("覆盖单元", "covered_units")):  # fmt: skip
+        assert (table.set_index("编码")[column] == figures.loc[table["编码"], field].to_numpy()).all()
+    parts = table.iloc[1:]
+    with served.engine.connect() as connection:
+        children = set(connection.execute(text(
+            "SELECT c.code FROM region c JOIN region p ON p.id = c.parent_id WHERE p.code = :s"
+        ), {"s": street}).scalars())  # fmt: skip
+    assert set(parts["编码"]) == children
+    assert parts["人口覆盖率"].is_monotonic_increasing  # ranked, lowest first
+    assert parts["排名"].tolist() == list(range(1, len(parts) + 1))
+    assert own["人口覆盖率"] == pytest.approx(own["覆盖人口"] / own["人口"])
+
+    book = openpyxl.load_workbook(io.BytesIO(api.get(
+        f"/reports/coverage?region={street}&format=xlsx", headers=served.headers("viewer")
+    ).content))  # fmt: skip
+    assert book.sheetnames == ["概况", "排名", "盲区", "选址"]
+    summary = {row[0]: row[1:] for row in book["概况"].iter_rows(min_row=5, values_only=True)}
+    assert summary["人口"][:2] == (figures.loc[street, "covered_residents"],
+                                  figures.loc[street, "residents"])  # fmt: skip
+    ranking = list(book["排名"].iter_rows(min_row=2, values_only=True))
+    assert [r[1] for r in ranking] == table["编码"].tolist()
+    assert [r[3] for r in ranking] == table["人口"].tolist()
+
+
+def test_a_community_ranks_its_grids_and_marks_the_bottom_five(
+    api: TestClient, served: Served
+) -> None:
+    community = regions(served)["community"]
+    reply = api.get(f"/reports/coverage?region={community}&format=csv",
+                    headers=served.headers("viewer"))  # fmt: skip
+    table = pd.read_csv(io.BytesIO(reply.content), dtype={"编码": str}).iloc[1:]
+    assert len(table) > 5 and all(code.startswith(community) for code in table["编码"])
+    rated = table.loc[table["人口覆盖率"].notna()]
+    assert rated["后五名"].tolist() == [True] * 5 + [False] * (len(rated) - 5)
+
+
+def test_the_html_report_shows_rates_map_ranking_gaps_and_the_site(
+    api: TestClient, served: Served
+) -> None:
+    street = regions(served)["street"]
+    run, figures = run_figures(served)
+    html = api.get(f"/reports/coverage?region={street}", headers=served.headers("viewer")).text
+    rate = figures.loc[street, "covered_residents"] / figures.loc[street, "residents"]
+    assert f'<b>{rate * 100:.1f}%</b>' in html
+    assert "<svg" in html and "srcdoc=" in html and "服务盲区" in html
+    assert "cdn" not in html.lower() and "unpkg" not in html  # Leaflet inlined, no CDN
+    with served.engine.connect() as connection:
+        street_id = connection.execute(text("SELECT id FROM region WHERE code = :c"),
+                                       {"c": street}).scalar_one()  # fmt: skip
+        site = suggest_sites(connection, CoverageParameters(), k=1, within=street_id).sites.iloc[0]
+    assert f'<b id="site-gain">{int(site["gain"]):,}</b>' in html
+
+
+def test_the_pdf_prints_the_rates(api: TestClient, served: Served, tmp_path: Path) -> None:
+    street = regions(served)["street"]
+    _, figures = run_figures(served)
+    reply = api.get(f"/reports/coverage?region={street}&format=pdf",
+                    headers=served.headers("viewer"))  # fmt: skip
+    assert reply.status_code == 200 and reply.headers["content-type"] == "application/pdf"
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(reply.content)
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    assert "(A4)" in info.stdout
+    pages = int(info.stdout.split("Pages:")[1].split()[0])
+    subprocess.run(["pdftoppm", "-png", "-r", "40", str(pdf), str(tmp_path / "page")], check=True)
+    assert len(list(tmp_path.glob("page*.png"))) == pages >= 1
+    words = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout  # fmt: skip
+    rate = figures.loc[street, "covered_residents"] / figures.loc[street, "residents"]
+    assert f"{rate * 100:.1f}%" in words and street in words
+
+
+def test_a_scoped_key_reads_only_its_region_s_report(api: TestClient, served: Served) -> None:
+    street = regions(served)["street"]
+    own = api.get(f"/reports/coverage?region={served.community}&format=csv",
+                  headers=served.headers("embed"))  # fmt: skip
+    assert own.status_code == 200
+    other = api.get(f"/reports/coverage?region={street}&format=csv",
+                    headers=served.headers("embed"))  # fmt: skip
+    assert other.status_code == 403 and "region" in other.json()["detail"]
+    bad = api.get(f"/reports/coverage?region={street}&format=doc",
+                  headers=served.headers("viewer"))  # fmt: skip
+    assert bad.status_code == 400 and "format must be one of" in bad.json()["detail"]
+    assert api.get("/reports/coverage?region=999999999",
+                   headers=served.headers("viewer")).status_code == 404  # fmt: skip
+
+
+def test_the_command_writes_the_report(
+    served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    street = regions(served)["street"]
+    monkeypatch.setenv("DATABASE_URL", served.url)
+    get_settings.cache_clear()
+    try:
+        target = tmp_path / "report.xlsx"
+        done = CliRunner().invoke(cli, ["report", "coverage", "--region", street,
+                                        "--format", "xlsx", "--output", str(target)])  # fmt: skip
+        missing = CliRunner().invoke(cli, ["report", "coverage", "--region", "990199"])
+    finally:
+        get_settings.cache_clear()
+    assert done.exit_code == 0, done.output
+    assert "% of residents covered" in done.output and target.stat().st_size > 0
+    assert missing.exit_code == 1 and "no region '990199'" in missing.output
+    assert "Traceback" not in missing.output
