@@ -11,6 +11,7 @@ from gridmap.cli_common import console, engine_from_settings, reports_errors, st
 from gridmap.config import get_settings
 from gridmap.db import plans as db
 from gridmap.errors import InvalidInput
+from gridmap.reports import plan as plan_report
 from gridmap.reports.cards import load_card, render_card
 from gridmap.reports.coverage import load_coverage_report
 from gridmap.reports.coverage_render import FORMATS as REPORT_FORMATS
@@ -88,6 +89,26 @@ def report_coverage_command(
     console.print(f"{report.region['name']}: {100 * rate['rate']:.1f}% of residents covered "
                   f"({rate['covered']:,} of {rate['total']:,}), run {report.run['id']} → {target}",
                   highlight=False)  # fmt: skip
+
+
+@report_app.command("plan")
+@reports_errors
+def report_plan_command(
+    plan: Annotated[int, typer.Option(help="The plan's id.")],
+    format: Annotated[str, typer.Option("--format", help="html, pdf, xlsx or csv.")] = "html",
+    output: Annotated[Path | None, typer.Option(help="The file (default: plan-ID.FORMAT).")] = None,
+) -> None:
+    """Write a plan's report: households against the bounds, compactness, radius, the diff."""
+    if format not in plan_report.FORMATS:
+        raise InvalidInput(f"--format must be one of {', '.join(plan_report.FORMATS)} "
+                           f"(got {format!r})")  # fmt: skip
+    target = output or Path(f"plan-{plan}.{format}")
+    with engine_from_settings() as engine, engine.connect() as connection:
+        report = plan_report.load_plan_report(connection, plan)
+    target.write_bytes(plan_report.render(report, format, chromium=get_settings().chromium))
+    figures = plan_report.summary(report)
+    console.print(f"Plan {plan}: {figures['grids']} grids, {figures['in_bounds']} within their "
+                  f"household bounds → {target}", highlight=False)  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

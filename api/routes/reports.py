@@ -1,4 +1,4 @@
-"""Reports: the coverage-rate report of a region, as HTML, PDF, XLSX or CSV."""
+"""Reports: a region's coverage rates and a plan's grids, as HTML, PDF, XLSX or CSV."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from api.auth import Viewer
 from api.deps import MAX_ID, ConnectionDep
 from gridmap.db.reports import region_by_code, region_code
 from gridmap.errors import Forbidden, InvalidInput
+from gridmap.reports import plan as plan_report
 from gridmap.reports.coverage import load_coverage_report
 from gridmap.reports.coverage_render import FORMATS, MEDIA_TYPES, render
 
@@ -44,6 +45,28 @@ async def coverage_report(
         media_type=MEDIA_TYPES[format],
         headers={"Content-Disposition": f'{disposition}; filename="{name}"'},
     )
+
+
+@router.get("/plan", name="plan_report", response_class=Response,
+            responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}})  # fmt: skip
+async def plan_report_route(
+    request: Request,
+    connection: ConnectionDep,
+    who: Viewer,
+    plan: Annotated[int, Query(ge=1, le=MAX_ID, description="A plan's id")],
+    format: Annotated[str, Query(description="html, pdf, xlsx or csv")] = "html",
+) -> Response:
+    """Return a plan's report: households against the bounds, compactness, radius, the diff."""
+    if format not in FORMATS:
+        raise InvalidInput(f"format must be one of {', '.join(FORMATS)} (got {format!r})")
+    if who.region_id is not None:
+        raise Forbidden("plans are the whole city's: a key held to a region cannot read them")
+    report = plan_report.load_plan_report(connection, plan)
+    chromium = request.app.state.settings.chromium
+    body = await run_in_threadpool(plan_report.render, report, format, chromium=chromium)
+    disposition = "inline" if format in ("html", "pdf") else "attachment"
+    return Response(body, media_type=MEDIA_TYPES[format], headers={
+        "Content-Disposition": f'{disposition}; filename="plan-{plan}.{format}"'})  # fmt: skip
 
 
 def _inside(connection: Connection, code: str, region_id: int) -> bool:

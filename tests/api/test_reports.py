@@ -24,8 +24,9 @@ from tests.api.conftest import Served
 def regions(served: Served) -> dict[str, str]:
     """The demo's street and its community with the most grids."""
     with served.engine.connect() as connection:
-        street = connection.execute(text(
-            "SELECT code FROM region WHERE level = 'street' ORDER BY code LIMIT 1")).scalar_one()
+        street = connection.execute(
+            text("SELECT code FROM region WHERE level = 'street' ORDER BY code LIMIT 1")
+        ).scalar_one()
         community = connection.execute(text(
             "SELECT r.code FROM region r JOIN grid g ON g.community_id = r.id JOIN plan p "
             "ON p.id = g.plan_id AND p.status = 'current' GROUP BY r.code "
@@ -52,7 +53,9 @@ def test_the_csv_and_the_workbook_hold_the_run_s_figures(api: TestClient, served
     for column, field in (("人口", "residents"), ("覆盖人口", "covered_residents"),
                           ("户数", "households"), ("覆盖户数", "covered_households"),
                           ("单元", "units"), ("覆盖单元", "covered_units")):  # fmt: skip
-        assert (table.set_index("编码")[column] == figures.loc[table["编码"], field].to_numpy()).all()
+        assert (
+            table.set_index("编码")[column] == figures.loc[table["编码"], field].to_numpy()
+        ).all()
     parts = table.iloc[1:]
     with served.engine.connect() as connection:
         children = set(connection.execute(text(
@@ -91,10 +94,10 @@ def test_the_html_report_shows_rates_map_ranking_gaps_and_the_site(
     api: TestClient, served: Served
 ) -> None:
     street = regions(served)["street"]
-    run, figures = run_figures(served)
+    _, figures = run_figures(served)
     html = api.get(f"/reports/coverage?region={street}", headers=served.headers("viewer")).text
     rate = figures.loc[street, "covered_residents"] / figures.loc[street, "residents"]
-    assert f'<b>{rate * 100:.1f}%</b>' in html
+    assert f"<b>{rate * 100:.1f}%</b>" in html
     assert "<svg" in html and "srcdoc=" in html and "服务盲区" in html
     assert "cdn" not in html.lower() and "unpkg" not in html  # Leaflet inlined, no CDN
     with served.engine.connect() as connection:
@@ -155,3 +158,45 @@ def test_the_command_writes_the_report(
     assert "% of residents covered" in done.output and target.stat().st_size > 0
     assert missing.exit_code == 1 and "no region '990199'" in missing.output
     assert "Traceback" not in missing.output
+
+
+def test_a_plan_report_holds_the_plan_s_grids_and_its_difference(
+    api: TestClient, served: Served, tmp_path: Path
+) -> None:
+    made = api.post("/plans", json={"name": "报告", "source": "current"},
+                    headers=served.headers("planner")).json()  # fmt: skip
+    plan = made["id"]
+    job = api.post("/jobs/partition", json={"plan": plan, "mode": "adjust", "max": 420},
+                   headers=served.headers("planner"))  # fmt: skip
+    from tests.api.test_plans import wait
+
+    assert wait(api, served, job.headers["location"])["status"] == "succeeded"
+    reply = api.get(f"/reports/plan?plan={plan}&format=csv", headers=served.headers("viewer"))
+    table = pd.read_csv(io.BytesIO(reply.content), dtype={"编码": str})
+    figures = api.get(f"/plans/{plan}/grids", headers=served.headers("viewer")).json()
+    assert dict(zip(table["编码"], table["户数"], strict=True)) == {
+        g["code"]: g["households"] for g in figures
+    }
+    inside = table["户数"].between(300, 420)  # the bounds the partition was given
+    assert (table["符合户数标准"] == inside).all()
+    assert table["符合户数标准"].tolist() == sorted(table["符合户数标准"].tolist())  # out first
+    html = api.get(f"/reports/plan?plan={plan}", headers=served.headers("viewer")).text
+    diff = api.get(f"/plans/{plan}/diff", headers=served.headers("viewer")).json()
+    assert f'<td id="units-moved">{diff["units_moved"]}</td>' in html and "<svg" in html
+    assert f'<b id="in-bounds">{int(inside.sum())}</b>' in html
+    pdf = tmp_path / "plan.pdf"
+    pdf.write_bytes(api.get(f"/reports/plan?plan={plan}&format=pdf",
+                            headers=served.headers("viewer")).content)  # fmt: skip
+    words = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout  # fmt: skip
+    assert f"网格方案 {plan}" in words
+    book = openpyxl.load_workbook(
+        io.BytesIO(
+            api.get(
+                f"/reports/plan?plan={plan}&format=xlsx", headers=served.headers("viewer")
+            ).content
+        )
+    )
+    assert book.sheetnames == ["概况", "网格", "变化"]
+    assert api.get(f"/reports/plan?plan={plan}", headers=served.headers("embed")).status_code == 403
+    api.delete(f"/plans/{plan}", headers=served.headers("planner"))

@@ -1,0 +1,138 @@
+"""The plan report: households per grid against the bounds, and what changed.
+
+It holds compactness, radius, the grids out of bounds, and the difference from the current
+plan.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from sqlalchemy import Connection
+
+from gridmap.db import plans as db
+from gridmap.partition.service import diff_plans
+from gridmap.reports.cards import TEMPLATES
+from gridmap.reports.charts import histogram_svg
+from gridmap.reports.pdf import print_pdf
+from gridmap.standards import GRID_BOUNDS
+
+FORMATS = ("html", "pdf", "xlsx", "csv")
+COLUMNS = {"code": "编码", "name": "名称", "kind": "类型", "community": "社区",
+           "households": "户数", "residents": "人口", "units": "单元",
+           "polsby_popper": "紧凑度", "radius_m": "半径（米）", "area_m2": "面积（平方米）",
+           "in_bounds": "符合户数标准"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    """Everything a plan report shows."""
+
+    plan: dict[str, Any]
+    grids: pd.DataFrame  # with min/max households and in_bounds, out of bounds first
+    bounds: dict[str, dict[str, int]]  # kind → min_households, max_households
+    diff: dict[str, Any] | None  # against the current plan (None: this is the current plan)
+
+
+def plan_bounds(parameters: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Return each kind's household bounds: the plan's own (its partition's), or the defaults.
+
+    >>> plan_bounds({})["urban"]
+    {'min_households': 300, 'max_households': 500}
+    >>> plan_bounds({"bounds": {"urban": {"min_households": 250, "max_households": 450}}})["urban"]
+    {'min_households': 250, 'max_households': 450}
+    """
+    used = parameters.get("bounds") or {}
+    return {kind: {k: int(used.get(kind, {}).get(k) or getattr(b, k))
+                   for k in ("min_households", "max_households")}
+            for kind, b in GRID_BOUNDS.items()}  # fmt: skip
+
+
+def load_plan_report(connection: Connection, plan_id: int) -> PlanReport:
+    """Read the report of plan ``plan_id``.
+
+    Raises
+    ------
+    NotFound
+        When there is no such plan.
+    """
+    plan = db.plan_row(connection, plan_id)
+    bounds = plan_bounds(plan["parameters"] or {})
+    grids = db.grid_figures(connection, plan_id)
+    low = grids["kind"].map(lambda k: bounds.get(k, {}).get("min_households", 0))
+    high = grids["kind"].map(lambda k: bounds.get(k, {}).get("max_households", 10**9))
+    grids = grids.assign(min_households=low, max_households=high,
+                         in_bounds=grids["households"].between(low, high))  # fmt: skip
+    grids = grids.sort_values(["in_bounds", "code"]).reset_index(drop=True)
+    current = db.current_plan_id(connection)
+    diff = None
+    if current is not None and current != plan_id:
+        found = diff_plans(connection, current, plan_id)
+        diff = {k: v for k, v in found.items() if k not in ("before", "after")} | {
+            "against": current}  # fmt: skip
+    return PlanReport(dict(plan), grids, bounds, diff)
+
+
+def summary(report: PlanReport) -> dict[str, Any]:
+    """Return the plan's headline figures."""
+    g = report.grids
+    return {
+        "grids": len(g), "in_bounds": int(g["in_bounds"].sum()),
+        "households": int(g["households"].sum()), "residents": int(g["residents"].sum()),
+        "households_sd": float(g["households"].std(ddof=0)) if len(g) else 0.0,
+        "mean_polsby_popper": float(g["polsby_popper"].mean()) if len(g) else 0.0,
+        "largest_radius_m": float(g["radius_m"].max()) if len(g) else 0.0,
+    }  # fmt: skip
+
+
+def to_html(report: PlanReport, *, printable: bool = False) -> str:
+    """Return the report as one self-contained HTML page."""
+    urban = report.bounds["urban"]
+    chart = histogram_svg(report.grids["households"].to_numpy(), low=urban["min_households"],
+                          high=urban["max_households"])  # fmt: skip
+    return TEMPLATES.get_template("plan.html").render(
+        p=report.plan, s=summary(report), grids=report.grids.to_dict(orient="records"),
+        bounds=report.bounds, diff=report.diff, chart=chart,
+        made=datetime.now().strftime("%Y-%m-%d %H:%M"),
+    )  # fmt: skip
+
+
+def _table(report: PlanReport) -> pd.DataFrame:
+    return report.grids[list(COLUMNS)].rename(columns=COLUMNS)
+
+
+def render(report: PlanReport, format: str, *, chromium: Any) -> bytes:
+    """Return the report in ``format`` (html, pdf, xlsx or csv) as bytes."""
+    if format == "html":
+        return to_html(report).encode("utf-8")
+    if format == "pdf":
+        return print_pdf(to_html(report, printable=True), chromium=chromium)
+    if format == "csv":
+        return _table(report).to_csv(index=False).encode("utf-8-sig")
+    if format == "xlsx":
+        book = Workbook()
+        sheet = book.active
+        sheet.title = "概况"
+        for key, value in summary(report).items():
+            sheet.append([key, value])
+        grids = book.create_sheet("网格")
+        table = _table(report)
+        grids.append(list(table.columns))
+        for row in table.itertuples(index=False):
+            grids.append([None if pd.isna(v) else (v.item() if hasattr(v, "item") else v)
+                          for v in row])  # fmt: skip
+        if report.diff is not None:
+            changes = book.create_sheet("变化")
+            for key in ("units_moved", "households_moved"):
+                changes.append([key, report.diff[key]])
+            for key in ("kept", "new", "retired", "split", "merged"):
+                changes.append([key, len(report.diff[key]), "、".join(report.diff[key])])
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
+    raise ValueError(format)
