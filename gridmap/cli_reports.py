@@ -6,11 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import Progress
 
 from gridmap.cli_common import console, engine_from_settings, reports_errors, steps
 from gridmap.config import get_settings
 from gridmap.db import plans as db
 from gridmap.errors import InvalidInput
+from gridmap.io.web_exports import export_folium, export_pmtiles
 from gridmap.reports import plan as plan_report
 from gridmap.reports.cards import load_card, render_card
 from gridmap.reports.coverage import load_coverage_report
@@ -18,7 +20,9 @@ from gridmap.reports.coverage_render import FORMATS as REPORT_FORMATS
 from gridmap.reports.coverage_render import render
 from gridmap.reports.pdf import print_pdf
 
-report_app = typer.Typer(help="Reports for leaders: coverage rates.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports for leaders: coverage rates, plans.", no_args_is_help=True)
+export_app = typer.Typer(help="Files other portals host: PMTiles, folium maps.",
+                         no_args_is_help=True)  # fmt: skip
 
 FORMATS = ("html", "pdf")
 
@@ -111,7 +115,52 @@ def report_plan_command(
                   f"household bounds → {target}", highlight=False)  # fmt: skip
 
 
+@export_app.command("pmtiles")
+@reports_errors
+def export_pmtiles_command(
+    region: Annotated[str, typer.Option(help="The region's code.")],
+    output: Annotated[Path | None, typer.Option(help="The file (default: CODE.pmtiles).")] = None,
+    minzoom: Annotated[int, typer.Option(help="Lowest zoom.")] = 12,
+    maxzoom: Annotated[int, typer.Option(help="Highest zoom.")] = 16,
+    tileset: Annotated[str, typer.Option(help="gridmap, basemap or buildings.")] = "gridmap",
+) -> None:
+    """Write a PMTiles archive of a region's vector tiles, clipped to it, for static hosting."""
+    target = output or Path(f"{region}.pmtiles")
+    with (
+        Progress(console=console) as bar,
+        engine_from_settings() as engine,
+        engine.connect() as connection,
+    ):
+        task = bar.add_task("PMTiles: tiles", total=None)
+        done = export_pmtiles(
+            connection,
+            region,
+            target,
+            minzoom=minzoom,
+            maxzoom=maxzoom,
+            tileset_name=tileset,
+            progress=lambda n, of: bar.update(task, completed=n, total=of),
+        )
+    console.print(f"{done.tiles:,} tiles ({done.visited:,} looked at), {done.bytes:,} bytes "
+                  f"→ {target}", highlight=False)  # fmt: skip
+
+
+@export_app.command("folium")
+@reports_errors
+def export_folium_command(
+    region: Annotated[str, typer.Option(help="The region's code.")],
+    output: Annotated[Path | None, typer.Option(help="The file (default: CODE.html).")] = None,
+) -> None:
+    """Write a self-contained HTML map of a region (Leaflet inlined: no CDN, no network)."""
+    target = output or Path(f"{region}.html")
+    with engine_from_settings() as engine, engine.connect() as connection:
+        page = export_folium(connection, region)
+    target.write_text(page, encoding="utf-8")
+    console.print(f"{len(page):,} characters → {target}", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
-    """Add the report commands to the ``gridmap`` command."""
+    """Add the report and export commands to the ``gridmap`` command."""
     app.command("cards")(cards_command)
     app.add_typer(report_app, name="report")
+    app.add_typer(export_app, name="export")
