@@ -198,7 +198,8 @@ def demo(
     Each step is skipped when its data is there already, so a second run just serves.
     """
     from gridmap import cli_city
-    from gridmap.db.demo import demo_key, demo_state, helsinki_pbf, sample_roster
+    from gridmap.db.demo import demo_key, demo_state, helsinki_pbf, sample_net, sample_roster
+    from gridmap.io.options import ImportOptions
 
     # the demo city is open data: its map is readable without a key unless said otherwise
     os.environ.setdefault("GRIDMAP_PUBLIC_READ", "true")
@@ -229,6 +230,12 @@ def demo(
         with engine_from_settings() as engine, engine.connect() as connection:
             sample_roster(connection).to_csv(roster, index=False)
         cli_city.import_staff_file(roster, None, {})
+    if not state.overlays:
+        net = settings.state_dir / "demo-net.geojson"
+        net.parent.mkdir(parents=True, exist_ok=True)
+        with engine_from_settings() as engine, engine.connect() as connection:
+            sample_net(connection).to_file(net, driver="GeoJSON")
+        cli_city.import_layer_file("overlays", net, ImportOptions())
     with engine_from_settings() as engine, engine.begin() as connection:
         key = demo_key(connection, settings.state_dir / "demo-key")
     base = f"http://{settings.host}:{settings.port}"

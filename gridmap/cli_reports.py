@@ -13,6 +13,7 @@ from gridmap.config import get_settings
 from gridmap.db import plans as db
 from gridmap.errors import InvalidInput
 from gridmap.io.web_exports import export_folium, export_pmtiles
+from gridmap.reports import alignment_report
 from gridmap.reports import plan as plan_report
 from gridmap.reports.cards import load_card, render_card
 from gridmap.reports.coverage import load_coverage_report
@@ -113,6 +114,29 @@ def report_plan_command(
     figures = plan_report.summary(report)
     console.print(f"Plan {plan}: {figures['grids']} grids, {figures['in_bounds']} within their "
                   f"household bounds → {target}", highlight=False)  # fmt: skip
+
+
+@report_app.command("alignment")
+@reports_errors
+def report_alignment_command(
+    net: Annotated[str | None, typer.Option(help="One special net (default: every net).")] = None,
+    format: Annotated[str, typer.Option("--format", help="html, pdf, xlsx or csv.")] = "html",
+    output: Annotated[Path | None, typer.Option(help="The file (default: alignment.FMT).")] = None,
+) -> None:
+    """Write the multi-net alignment report (多网合一): zones cutting grids, and their snapping."""
+    if format not in alignment_report.FORMATS:
+        raise InvalidInput(f"--format must be one of {', '.join(alignment_report.FORMATS)} "
+                           f"(got {format!r})")  # fmt: skip
+    target = output or Path(f"alignment.{format}")
+    with engine_from_settings() as engine, engine.connect() as connection:
+        nets = alignment_report.load_alignment(connection, net)
+    target.write_bytes(alignment_report.render(nets, format, chromium=get_settings().chromium))
+    for n in nets:
+        zones = n.result.zones
+        console.print(f"{n.net}: {int((zones['grids_cut'] > 0).sum())} of {len(zones)} zones cut "
+                      f"base grids, {int(zones['households_affected'].sum()):,} households "
+                      "affected", highlight=False)  # fmt: skip
+    console.print(f"→ {target}", highlight=False)
 
 
 @export_app.command("pmtiles")

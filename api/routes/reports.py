@@ -13,6 +13,7 @@ from api.auth import Viewer
 from api.deps import MAX_ID, ConnectionDep
 from gridmap.db.reports import region_by_code, region_code
 from gridmap.errors import Forbidden, InvalidInput
+from gridmap.reports import alignment_report
 from gridmap.reports import plan as plan_report
 from gridmap.reports.coverage import load_coverage_report
 from gridmap.reports.coverage_render import FORMATS, MEDIA_TYPES, render
@@ -67,6 +68,28 @@ async def plan_report_route(
     disposition = "inline" if format in ("html", "pdf") else "attachment"
     return Response(body, media_type=MEDIA_TYPES[format], headers={
         "Content-Disposition": f'{disposition}; filename="plan-{plan}.{format}"'})  # fmt: skip
+
+
+@router.get("/alignment", name="alignment_report", response_class=Response,
+            responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}})  # fmt: skip
+async def alignment_report_route(
+    request: Request,
+    connection: ConnectionDep,
+    who: Viewer,
+    net: Annotated[str | None, Query(max_length=32, description="One special net")] = None,
+    format: Annotated[str, Query(description="html, pdf, xlsx or csv")] = "html",
+) -> Response:
+    """Return the multi-net alignment report: zones cutting base grids, and their snapping."""
+    if format not in FORMATS:
+        raise InvalidInput(f"format must be one of {', '.join(FORMATS)} (got {format!r})")
+    if who.region_id is not None:
+        raise Forbidden("the nets are the whole city's: a key held to a region cannot read them")
+    nets = alignment_report.load_alignment(connection, net)
+    chromium = request.app.state.settings.chromium
+    body = await run_in_threadpool(alignment_report.render, nets, format, chromium=chromium)
+    disposition = "inline" if format in ("html", "pdf") else "attachment"
+    return Response(body, media_type=MEDIA_TYPES[format], headers={
+        "Content-Disposition": f'{disposition}; filename="alignment.{format}"'})  # fmt: skip
 
 
 def _inside(connection: Connection, code: str, region_id: int) -> bool:

@@ -7,10 +7,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 from sqlalchemy import Connection, text
 
 from gridmap.auth.keys import create_key, lookup
+from gridmap.db.bulk import read_geoframe
 from gridmap.errors import MissingBinaries
 
 
@@ -24,6 +28,7 @@ class DemoState:
     coverage_runs: int
     plans: int
     staffed: int  # grids of the current plan with staff
+    overlays: int
 
 
 def demo_state(connection: Connection) -> DemoState:
@@ -32,7 +37,8 @@ def demo_state(connection: Connection) -> DemoState:
         "SELECT (SELECT count(*) FROM building), (SELECT count(*) FROM unit), "
         "(SELECT count(*) FROM station), (SELECT count(*) FROM coverage_run), "
         "(SELECT count(*) FROM plan), (SELECT count(*) FROM grid g JOIN plan p ON p.id = "
-        "g.plan_id AND p.status = 'current' WHERE g.staff <> '{}'::jsonb)"
+        "g.plan_id AND p.status = 'current' WHERE g.staff <> '{}'::jsonb), "
+        "(SELECT count(*) FROM overlay)"
     )).one()  # fmt: skip
     return DemoState(*row)
 
@@ -90,3 +96,33 @@ def sample_roster(connection: Connection) -> pd.DataFrame:
             rows.append((code, "专职网格员", f"示例网格员{serial}-{k + 1}",
                          SAMPLE_DUTIES["专职网格员"]))  # fmt: skip
     return pd.DataFrame(rows, columns=["网格编码", "职务", "姓名", "职责"])
+
+
+SAMPLE_NET = "示例治安网"
+SAMPLE_CELL_M = 400.0
+"""The demo's example special net: square zones of 400 m, as a police net might draw them."""
+
+
+def sample_net(connection: Connection) -> gpd.GeoDataFrame:
+    """Return an example special net over the city: 400 m squares clipped to its regions.
+
+    The demo has no real special nets; this one cuts across the base grids as real ones do,
+    so the multi-net alignment report has something to show.
+    """
+    regions = read_geoframe(connection, "SELECT geom FROM region WHERE level = 'community'")
+    if regions.empty:
+        return gpd.GeoDataFrame({"net": [], "code": [], "name": []}, geometry=[], crs=4326)
+    metric = regions.estimate_utm_crs()
+    city = regions.to_crs(metric).union_all()
+    west, south, east, north = city.bounds
+    xs = np.arange(west, east, SAMPLE_CELL_M)
+    ys = np.arange(south, north, SAMPLE_CELL_M)
+    cells = shapely.box(*np.meshgrid(xs, ys), *np.meshgrid(xs + SAMPLE_CELL_M, ys + SAMPLE_CELL_M))
+    zones = shapely.intersection(cells.ravel(), city)
+    keep = shapely.area(zones) > 0.05 * SAMPLE_CELL_M**2
+    zones = zones[keep]
+    codes = [f"ZA{i + 1:03d}" for i in range(len(zones))]
+    frame = gpd.GeoDataFrame({"net": SAMPLE_NET, "code": codes,
+                              "name": [f"示例警格{i + 1}" for i in range(len(zones))]},
+                             geometry=list(zones), crs=metric)  # fmt: skip
+    return frame.to_crs(4326)

@@ -96,3 +96,27 @@ def stations_near(connection: Connection, region_id: int, margin_m: float) -> gp
         WHERE r.id = :region AND ST_DWithin(r.geom::geography, s.geom::geography, :margin)
         ORDER BY s.code
     """, {"region": region_id, "margin": margin_m})  # fmt: skip
+
+
+def overlay_zones(connection: Connection, net: str | None = None) -> gpd.GeoDataFrame:
+    """Return the zones of one special net (or of every net), by net and code."""
+    return read_geoframe(connection, "SELECT net, code, name, geom FROM overlay "
+                         "WHERE CAST(:net AS text) IS NULL OR net = :net ORDER BY net, code",
+                         {"net": net})  # fmt: skip
+
+
+def current_grids(connection: Connection) -> gpd.GeoDataFrame:
+    """Return the current plan's grids: code, households, geometry."""
+    return read_geoframe(connection, "SELECT g.code, g.households, g.geom FROM grid g "
+                         "JOIN plan p ON p.id = g.plan_id AND p.status = 'current' "
+                         "ORDER BY g.code")  # fmt: skip
+
+
+def current_units(connection: Connection) -> gpd.GeoDataFrame:
+    """Return each unit's grid in the current plan, its households and a point inside it."""
+    return read_geoframe(connection, """
+        SELECT g.code AS grid, u.households, ST_PointOnSurface(u.geom) AS geom
+        FROM unit u JOIN assignment a ON a.unit_id = u.id
+        JOIN plan p ON p.id = a.plan_id AND p.status = 'current'
+        JOIN grid g ON g.id = a.grid_id
+    """)  # fmt: skip

@@ -21,9 +21,10 @@ from gridmap.auth.keys import create_key
 from gridmap.config import Settings
 from gridmap.coverage.service import run_coverage
 from gridmap.db import migrate
-from gridmap.db.demo import helsinki_pbf, sample_roster
+from gridmap.db.demo import helsinki_pbf, sample_net, sample_roster
 from gridmap.db.engine import make_engine
 from gridmap.db.local import LocalCluster
+from gridmap.io.file_import import import_file
 from gridmap.io.osm import read_osm
 from gridmap.io.osm_import import import_osm_layers
 from gridmap.io.staff_import import import_staff
@@ -78,6 +79,9 @@ def served(cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> I
         roster = tmp_path_factory.mktemp("served") / "staff.csv"
         sample_roster(connection).to_csv(roster, index=False)
         import_staff(connection, roster)
+        net = roster.parent / "net.geojson"
+        sample_net(connection).to_file(net, driver="GeoJSON")
+        import_file(connection, "overlays", net)
         run_coverage(connection)
         communities = connection.exec_driver_sql(
             "SELECT code FROM region WHERE level = 'community' ORDER BY code"

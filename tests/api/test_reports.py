@@ -200,3 +200,36 @@ def test_a_plan_report_holds_the_plan_s_grids_and_its_difference(
     assert book.sheetnames == ["概况", "网格", "变化"]
     assert api.get(f"/reports/plan?plan={plan}", headers=served.headers("embed")).status_code == 403
     api.delete(f"/plans/{plan}", headers=served.headers("planner"))
+
+
+def test_the_alignment_report_names_the_zones_that_cut_grids(
+    api: TestClient, served: Served, tmp_path: Path
+) -> None:
+    reply = api.get("/reports/alignment?format=csv", headers=served.headers("viewer"))
+    assert reply.status_code == 200, reply.text
+    table = pd.read_csv(io.BytesIO(reply.content), dtype=str, keep_default_na=False)
+    assert set(table["专项网"]) == {"示例治安网"} and len(table) > 3
+    cut = table.loc[table["切割网格"].astype(int) > 0]
+    assert len(cut) > 0 and (cut["切割面积（平方米）"].astype(float) > 0).all()
+    with served.engine.connect() as connection:
+        grids = set(connection.execute(text(
+            "SELECT g.code FROM grid g JOIN plan p ON p.id = g.plan_id AND p.status = 'current'"
+        )).scalars())  # fmt: skip
+    snapped = [c for cell in table["建议对齐网格"] for c in cell.split("、") if c]
+    assert len(snapped) == len(set(snapped)) and set(snapped) <= grids  # each grid to one zone
+    html = api.get("/reports/alignment", headers=served.headers("viewer")).text
+    assert "示例治安网" in html and "<svg" in html
+    book = openpyxl.load_workbook(
+        io.BytesIO(
+            api.get("/reports/alignment?format=xlsx", headers=served.headers("viewer")).content
+        )
+    )
+    assert book.sheetnames == ["示例治安网"] and book["示例治安网"].max_row == len(table) + 1
+    pdf = tmp_path / "alignment.pdf"
+    pdf.write_bytes(api.get("/reports/alignment?format=pdf",
+                            headers=served.headers("viewer")).content)  # fmt: skip
+    words = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout  # fmt: skip
+    assert "多网合一对齐报告" in words
+    missing = api.get("/reports/alignment?net=消防网", headers=served.headers("viewer"))
+    assert missing.status_code == 400 and "消防网" in missing.json()["detail"]
