@@ -6,6 +6,8 @@ no tile service).
 
 from __future__ import annotations
 
+import base64
+import re
 from pathlib import Path
 
 import folium
@@ -22,13 +24,19 @@ def self_contained(m: folium.Map, leaflet: Path = LEAFLET) -> str:
         When Leaflet is not installed (the set-up runs ``npm ci`` in ``static/``).
     """
     script = (leaflet / "leaflet.js").read_text(encoding="utf-8")
-    style = (leaflet / "leaflet.css").read_text(encoding="utf-8")
+    style = re.sub(r"url\((images/[\w.-]+\.png)\)", lambda hit: _data_uri(leaflet / hit[1]),
+                   (leaflet / "leaflet.css").read_text(encoding="utf-8"))  # fmt: skip
     m.default_js = [("leaflet", "gridmap-leaflet.js")]
     m.default_css = [("leaflet_css", "gridmap-leaflet.css")]
     page = m.get_root().render()
     page = page.replace('<script src="gridmap-leaflet.js"></script>', f"<script>{script}</script>")
     return page.replace('<link rel="stylesheet" href="gridmap-leaflet.css"/>',
                         f"<style>{style}</style>")  # fmt: skip
+
+
+def _data_uri(png: Path) -> str:
+    """Return a CSS ``url(...)`` holding the picture itself, so the page fetches nothing."""
+    return f"url(data:image/png;base64,{base64.b64encode(png.read_bytes()).decode()})"
 
 
 def blank_map(bounds: tuple[float, float, float, float]) -> folium.Map:
