@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import ConnectionDep
@@ -30,10 +29,10 @@ def card_url(request: Request, code: str) -> str:
 
 @router.get("/{code}.pdf", name="card_pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})  # fmt: skip
-async def card_pdf(code: GridCode, request: Request, connection: ConnectionDep) -> Response:
-    """Return the grid's duty card as an A5 PDF."""
+def card_pdf(code: GridCode, request: Request, connection: ConnectionDep) -> Response:
+    """Return the grid's duty card as an A5 PDF (in the thread pool, as every plain handler)."""
     html = render_card(load_card(connection, code), card_url(request, code))
-    pdf = await run_in_threadpool(print_pdf, html, chromium=request.app.state.settings.chromium)
+    pdf = print_pdf(html, chromium=request.app.state.settings.chromium)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="grid-{code}.pdf"'})  # fmt: skip
 

@@ -1,11 +1,14 @@
-"""Reports: a region's coverage rates and a plan's grids, as HTML, PDF, XLSX or CSV."""
+"""Reports: a region's coverage rates, a plan, the nets' alignment; HTML, PDF, XLSX or CSV.
+
+Handlers are plain functions (FastAPI runs them in its thread pool): reading a run, siting
+and printing with Chromium take a while and must not hold the event loop.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy import Connection
 
@@ -23,7 +26,7 @@ router = APIRouter(prefix="/reports", tags=["Reports"])
 
 @router.get("/coverage", name="coverage_report", response_class=Response,
             responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}})  # fmt: skip
-async def coverage_report(
+def coverage_report(
     request: Request,
     connection: ConnectionDep,
     who: Viewer,
@@ -32,25 +35,17 @@ async def coverage_report(
     run: Annotated[int | None, Query(ge=1, le=MAX_ID, description="A run (default latest)")] = None,
 ) -> Response:
     """Return the coverage-rate report of a region: rates, ranking, map, gaps, siting."""
-    if format not in FORMATS:
-        raise InvalidInput(f"format must be one of {', '.join(FORMATS)} (got {format!r})")
+    _check(format)
     if who.region_id is not None and not _inside(connection, region, who.region_id):
         raise Forbidden(f"region: this key is held to another region than {region}")
     report = load_coverage_report(connection, region, run_id=run)
-    chromium = request.app.state.settings.chromium
-    body = await run_in_threadpool(render, report, format, chromium=chromium)
-    name = f"coverage-{region}-run{report.run['id']}.{format}"
-    disposition = "inline" if format in ("html", "pdf") else "attachment"
-    return Response(
-        body,
-        media_type=MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'{disposition}; filename="{name}"'},
-    )
+    body = render(report, format, chromium=request.app.state.settings.chromium)
+    return _answer(body, format, f"coverage-{region}-run{report.run['id']}")
 
 
 @router.get("/plan", name="plan_report", response_class=Response,
             responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}})  # fmt: skip
-async def plan_report_route(
+def plan_report_route(
     request: Request,
     connection: ConnectionDep,
     who: Viewer,
@@ -58,21 +53,17 @@ async def plan_report_route(
     format: Annotated[str, Query(description="html, pdf, xlsx or csv")] = "html",
 ) -> Response:
     """Return a plan's report: households against the bounds, compactness, radius, the diff."""
-    if format not in FORMATS:
-        raise InvalidInput(f"format must be one of {', '.join(FORMATS)} (got {format!r})")
+    _check(format)
     if who.region_id is not None:
         raise Forbidden("plans are the whole city's: a key held to a region cannot read them")
     report = plan_report.load_plan_report(connection, plan)
-    chromium = request.app.state.settings.chromium
-    body = await run_in_threadpool(plan_report.render, report, format, chromium=chromium)
-    disposition = "inline" if format in ("html", "pdf") else "attachment"
-    return Response(body, media_type=MEDIA_TYPES[format], headers={
-        "Content-Disposition": f'{disposition}; filename="plan-{plan}.{format}"'})  # fmt: skip
+    body = plan_report.render(report, format, chromium=request.app.state.settings.chromium)
+    return _answer(body, format, f"plan-{plan}")
 
 
 @router.get("/alignment", name="alignment_report", response_class=Response,
             responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}})  # fmt: skip
-async def alignment_report_route(
+def alignment_report_route(
     request: Request,
     connection: ConnectionDep,
     who: Viewer,
@@ -80,16 +71,24 @@ async def alignment_report_route(
     format: Annotated[str, Query(description="html, pdf, xlsx or csv")] = "html",
 ) -> Response:
     """Return the multi-net alignment report: zones cutting base grids, and their snapping."""
-    if format not in FORMATS:
-        raise InvalidInput(f"format must be one of {', '.join(FORMATS)} (got {format!r})")
+    _check(format)
     if who.region_id is not None:
         raise Forbidden("the nets are the whole city's: a key held to a region cannot read them")
     nets = alignment_report.load_alignment(connection, net)
-    chromium = request.app.state.settings.chromium
-    body = await run_in_threadpool(alignment_report.render, nets, format, chromium=chromium)
+    body = alignment_report.render(nets, format, chromium=request.app.state.settings.chromium)
+    return _answer(body, format, "alignment")
+
+
+def _check(format: str) -> None:
+    if format not in FORMATS:
+        raise InvalidInput(f"format must be one of {', '.join(FORMATS)} (got {format!r})")
+
+
+def _answer(body: bytes, format: str, name: str) -> Response:
+    """Send a report: pages inline, spreadsheets and tables as downloads."""
     disposition = "inline" if format in ("html", "pdf") else "attachment"
     return Response(body, media_type=MEDIA_TYPES[format], headers={
-        "Content-Disposition": f'{disposition}; filename="alignment.{format}"'})  # fmt: skip
+        "Content-Disposition": f'{disposition}; filename="{name}.{format}"'})  # fmt: skip
 
 
 def _inside(connection: Connection, code: str, region_id: int) -> bool:
