@@ -28,6 +28,11 @@ export_app = typer.Typer(help="Files other portals host: PMTiles, folium maps.",
 FORMATS = ("html", "pdf")
 
 
+def _check_format(format: str, formats: tuple[str, ...]) -> None:
+    if format not in formats:
+        raise InvalidInput(f"--format must be one of {', '.join(formats)} (got {format!r})")
+
+
 def card_address(code: str) -> str:
     """Return the address a printed card's QR code carries."""
     settings = get_settings()
@@ -47,8 +52,7 @@ def cards_command(
 
     The QR codes lead to GRIDMAP_PUBLIC_URL/cards/CODE (set it to the address residents reach).
     """
-    if format not in FORMATS:
-        raise InvalidInput(f"--format must be one of {', '.join(FORMATS)} (got {format!r})")
+    _check_format(format, FORMATS)
     with engine_from_settings() as engine, engine.connect() as connection:
         plan = db.current_plan_id(connection)
         every = [] if plan is None else db.grid_figures(connection, plan)["code"].tolist()
@@ -81,8 +85,7 @@ def report_coverage_command(
     run: Annotated[int | None, typer.Option(help="A coverage run (default: the latest).")] = None,
 ) -> None:
     """Write the coverage-rate report of a region: rates, ranking, map, gaps, siting."""
-    if format not in REPORT_FORMATS:
-        raise InvalidInput(f"--format must be one of {', '.join(REPORT_FORMATS)} (got {format!r})")
+    _check_format(format, REPORT_FORMATS)
     target = output or Path(f"coverage-{region}.{format}")
     with steps("Coverage report", total=2) as step, engine_from_settings() as engine:
         step("reading the run and suggesting a site")
@@ -104,9 +107,7 @@ def report_plan_command(
     output: Annotated[Path | None, typer.Option(help="The file (default: plan-ID.FORMAT).")] = None,
 ) -> None:
     """Write a plan's report: households against the bounds, compactness, radius, the diff."""
-    if format not in plan_report.FORMATS:
-        raise InvalidInput(f"--format must be one of {', '.join(plan_report.FORMATS)} "
-                           f"(got {format!r})")  # fmt: skip
+    _check_format(format, plan_report.FORMATS)
     target = output or Path(f"plan-{plan}.{format}")
     with engine_from_settings() as engine, engine.connect() as connection:
         report = plan_report.load_plan_report(connection, plan)
@@ -124,9 +125,7 @@ def report_alignment_command(
     output: Annotated[Path | None, typer.Option(help="The file (default: alignment.FMT).")] = None,
 ) -> None:
     """Write the multi-net alignment report (多网合一): zones cutting grids, and their snapping."""
-    if format not in alignment_report.FORMATS:
-        raise InvalidInput(f"--format must be one of {', '.join(alignment_report.FORMATS)} "
-                           f"(got {format!r})")  # fmt: skip
+    _check_format(format, alignment_report.FORMATS)
     target = output or Path(f"alignment.{format}")
     with engine_from_settings() as engine, engine.connect() as connection:
         nets = alignment_report.load_alignment(connection, net)

@@ -76,7 +76,6 @@ function drawBalance() {
     row.dataset.grid = code;
     const label = document.createElement('div');
     label.className = 'balance-label';
-    label.innerHTML = '';
     const name = document.createElement('b');
     name.textContent = code.slice(9);
     name.title = code;
