@@ -63,6 +63,9 @@ const WORDS = {
     'coverage.new_station': '新服务站', 'coverage.zoom': '放大至 14 级以上可查看每栋建筑是否覆盖。',
     'units.m': '米', 'units.km2': '平方公里', 'units.households': '户', 'units.people': '人',
     'error.generic': '出错了：{detail}', 'loading': '加载中…',
+    'reports.heading': '报告', 'reports.region': '区域', 'reports.coverage': '覆盖率报告',
+    'reports.plan': '现行方案报告', 'reports.alignment': '多网合一对齐', 'reports.making': '正在生成报告…',
+    'reports.saved': '已下载 {name}',
   },
   en: {
     title: 'One map for the whole city',
@@ -133,6 +136,9 @@ const WORDS = {
     'coverage.zoom': 'Zoom in to 14 or closer to see whether each building is covered.',
     'units.m': 'm', 'units.km2': 'km²', 'units.households': 'households', 'units.people': 'residents',
     'error.generic': 'Something went wrong: {detail}', 'loading': 'Loading…',
+    'reports.heading': 'Reports', 'reports.region': 'Region', 'reports.coverage': 'Coverage',
+    'reports.plan': 'Current plan', 'reports.alignment': 'Multi-net alignment',
+    'reports.making': 'Making the report…', 'reports.saved': 'Downloaded {name}',
   },
 };
 

@@ -9,6 +9,7 @@ import { language, onLanguage, setLanguage, t, translatePage } from './i18n.js';
 import { addLabels, drawLegend, gridColour, layerSwitcher } from './layers.js';
 import { refreshGrid, showGrid } from './panel.js';
 import { repartition, setRepartitioning, setUpRepartition } from './repartition.js';
+import { setUpReports } from './reports.js';
 import { setUpSearch } from './search.js';
 
 const $ = (id) => document.getElementById(id);
@@ -113,6 +114,7 @@ function wire(map) {
   setUpRepartition(map, state.config, showCurrent);
   setUpCoverage(map, state.config);
   setUpSearch(map, (code) => showGrid(code, state.mode === 'edit' ? draft.plan : null));
+  setUpReports(state.config).catch((error) => toast(error.detail || String(error)));
   onLanguage(() => {
     drawWho();
     recolour();

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
+import openpyxl
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -393,3 +394,23 @@ def test_an_embed_in_an_iframe_shows_only_its_key_s_region(
         f["properties"]["community"] == community for f in other["features"]
     )
     portal.close()
+
+
+def test_reports_are_fetched_from_the_map_with_the_key(page: Page, live: Live) -> None:
+    page.wait_for_function("document.querySelectorAll('#report-region option').length > 1")
+    community = live.served.community
+    page.select_option("#report-region", community)
+    with page.expect_download() as saved:
+        page.click("#reports [data-report=coverage] button[data-format=xlsx]")
+    assert saved.value.suggested_filename.startswith(f"coverage-{community}-run")
+    assert saved.value.suggested_filename.endswith(".xlsx")
+    workbook = openpyxl.load_workbook(io.BytesIO(Path(saved.value.path()).read_bytes()))
+    assert community in workbook["概况"]["B1"].value
+    with page.expect_popup() as opened:
+        page.click("#reports [data-report=plan] button[data-format=html]")
+    report = opened.value
+    report.wait_for_load_state()
+    current = page.evaluate("gridmap.state.config.current_plan")
+    assert f"网格方案 {current}" in report.inner_text("h1")
+    assert page.is_visible("#report-message.ok")
+    shot(page, "11-reports")
