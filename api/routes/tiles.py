@@ -151,6 +151,7 @@ def tilejson(
                 "maxzoom": layer.maxzoom,
             },
         )
+        entry["fields"] |= layer.fields
         entry["minzoom"] = min(entry["minzoom"], layer.minzoom)
         entry["maxzoom"] = max(entry["maxzoom"], layer.maxzoom)
     return {

@@ -85,8 +85,10 @@ def build_city(cluster_url: str, case: str) -> str:
             from gridmap.db.demo import helsinki_pbf
             from gridmap.io.osm import read_osm
             from gridmap.io.osm_import import import_osm_layers
+            from gridmap.units.service import build_units
 
             import_osm_layers(connection, read_osm(helsinki_pbf()))
+            build_units(connection, county_code="990101")  # blocks: the low zooms' buildings
         else:
             from gridmap.synth.city import synthesize
             from gridmap.synth.service import store_city

@@ -140,10 +140,15 @@ TILESETS: dict[str, Tileset] = {
                        AND sc.method = 'network' AND sc.run_id = {RUN}""",
                   simplified=False, parameters=("run",)),
         )),
-        Tileset("buildings", "Building footprints with their residents and households", (
+        Tileset("buildings", "Building footprints with their residents and households; "
+                "below zoom 14, where a footprint is a pixel or less, the blocks (units) they "
+                "make up, with their residents and households", (
+            Layer("buildings", "unit", "t.code, t.residents, t.households",
+                  {"code": "String", "residents": "Number", "households": "Number"}, 12,
+                  maxzoom=FULL_DETAIL_ZOOM - 1),
             Layer("buildings", "building", "t.id, t.residents, t.households, t.levels",
                   {"id": "Number", "residents": "Number", "households": "Number",
-                   "levels": "Number"}, 12, simplified=False),
+                   "levels": "Number"}, FULL_DETAIL_ZOOM, simplified=False),
         )),
         Tileset("basemap", "The city's own OpenStreetMap layers: water, streets, buildings", (
             Layer("water", "water", "t.kind, t.name", {"kind": "String", "name": "String"}, 8),

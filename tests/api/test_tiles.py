@@ -261,3 +261,23 @@ def test_each_grid_is_labelled_once_over_the_whole_map(api: TestClient, served: 
             "SELECT g.code FROM grid g JOIN plan p ON p.id = g.plan_id AND p.status = 'current'"
         )).scalars())  # fmt: skip
     assert seen and set(seen) == codes and set(seen.values()) == {1}
+
+
+def test_below_zoom_14_the_buildings_tileset_draws_blocks_with_their_figures(
+    api: TestClient, served: Served
+) -> None:
+    h = served.headers("viewer")
+    z, x, y = tile_of(*CENTRE, 13)
+    blocks = decode(api.get(f"/tiles/buildings/{z}/{x}/{y}.mvt", headers=h))["buildings"]
+    with served.engine.connect() as connection:
+        units = dict(connection.execute(text("SELECT code, residents FROM unit")).all())
+    shown = {f["properties"]["code"]: f["properties"]["residents"] for f in blocks["features"]}
+    assert shown and all(units[code] == residents for code, residents in shown.items())
+    assert between(set(shown), served, "unit", z, x, y)  # every block of the tile, no more
+    z, x, y = tile_of(*CENTRE, 14)
+    footprints = decode(api.get(f"/tiles/buildings/{z}/{x}/{y}.mvt", headers=h))["buildings"]
+    assert all(
+        "id" in f["properties"] and "code" not in f["properties"] for f in footprints["features"]
+    )  # footprints again
+    fields = api.get("/tiles/buildings.json", headers=h).json()["vector_layers"][0]["fields"]
+    assert {"code", "id", "levels", "residents", "households"} <= set(fields)
