@@ -12,6 +12,7 @@ from threading import Lock
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
@@ -60,7 +61,7 @@ class KeyCache:
         return principal
 
 
-def principal(
+async def principal(
     request: Request,
     settings: Annotated[Settings, Depends(get_app_settings)],
     engine: Annotated[Engine, Depends(get_engine)],
@@ -75,7 +76,9 @@ def principal(
             return Principal("viewer")
         raise Unauthorized("an API key is needed: send `Authorization: Bearer <key>`")
     cache: KeyCache = request.app.state.keys
-    found = cache.get(engine, secret)
+    found = cache.known(secret)  # a key asked for lately: no query, no thread
+    if found is None:
+        found = await run_in_threadpool(cache.get, engine, secret)
     if found is None:
         raise Unauthorized("the API key is not known or was revoked")
     return found
@@ -84,7 +87,7 @@ def principal(
 def require(role: str) -> Callable[..., Principal]:
     """Return a dependency that lets through principals with ``role`` or above."""
 
-    def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
+    async def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
         if not who.may(role):
             what = "an embed key only reads" if who.embed else f"a {who.role} key"
             raise Forbidden(f"this needs the {role} role; {what}")

@@ -1,20 +1,26 @@
-"""A short way for tiles already in the cache: answered before routing, with no database work.
+"""A short way for plain tile requests, before routing.
+
+Hits cost no database work at all; misses are built on a worker thread without the routing and
+dependency machinery around them.
 
 Only a plain tile request takes it (no ``plan`` or ``run``), when its caller is known without a
 query (public reading, or a key looked up lately) and the data revisions are known current
-from the notifications; anything else, and every miss, goes on to the tile route, which does
-the same checks the long way and fills the cache.
+from the notifications; anything else goes on to the tile route, which does the same checks
+the long way.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+from anyio import to_thread
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.routes.tiles import answer
+from api.routes.tiles import answer, not_modified
 from gridmap.auth.keys import Principal
 from gridmap.errors import GridmapError
 from gridmap.tiles.service import TileRequest
@@ -23,24 +29,55 @@ from gridmap.tiles.tilesets import TILESETS
 TILE_PATH = re.compile(r"^/tiles/([a-z]+)/(\d{1,2})/(\d{1,7})/(\d{1,7})\.mvt$")
 
 
+@dataclass(frozen=True)
+class _Plain:
+    """A plain tile request, its caller and the data version, all known without a query."""
+
+    wanted: TileRequest
+    who: Principal
+    version: str | None
+    current: str
+    if_none_match: str | None
+    accept_encoding: str
+
+
 class CachedTiles:
-    """ASGI middleware serving cache hits of the tile route."""
+    """ASGI middleware answering plain tile requests before routing."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer a cached tile at once; pass everything else on."""
+        """Answer a plain tile request here; pass everything else on."""
         if scope["type"] == "http" and scope["method"] == "GET":
             match = TILE_PATH.match(scope["path"])
-            if match is not None:
-                response = self._hit(scope, match)
-                if response is not None:
-                    await response(scope, receive, send)
-                    return
+            plain = self._plain(scope, match) if match is not None else None
+            response = await self._answer(scope, plain) if plain is not None else None
+            if response is not None:
+                await response(scope, receive, send)
+                return
         await self.app(scope, receive, send)
 
-    def _hit(self, scope: Scope, match: re.Match[str]):  # type: ignore[no-untyped-def]
+    @staticmethod
+    async def _answer(scope: Scope, plain: _Plain) -> Response | None:
+        state = scope["app"].state
+        found = state.tiles.cached(plain.wanted)
+        if found is None:
+            unchanged = not_modified(state.tiles, state.tile_engine, plain.wanted, who=plain.who,
+                                     version=plain.version, current=plain.current,
+                                     if_none_match=plain.if_none_match)  # fmt: skip
+            if unchanged is not None:
+                return unchanged
+            try:  # a miss: built on a worker thread (and cached), without the route around it
+                found = await to_thread.run_sync(state.tiles.tile, state.tile_engine,
+                                                 plain.wanted)  # fmt: skip
+            except GridmapError:
+                return None  # the route reports it, as problem+json
+        return answer(found, who=plain.who, version=plain.version, current=plain.current,
+                      if_none_match=plain.if_none_match,
+                      accept_encoding=plain.accept_encoding)  # fmt: skip
+
+    def _plain(self, scope: Scope, match: re.Match[str]) -> _Plain | None:
         state = scope["app"].state
         tiles = TILESETS.get(match.group(1))
         if tiles is None or not hasattr(state, "tiles"):
@@ -56,13 +93,12 @@ class CachedTiles:
             wanted = TileRequest(tiles, *(int(g) for g in match.groups()[1:]), scope=who.region_id)
         except GridmapError:
             return None  # the route says what is wrong
-        found = state.tiles.cached(wanted)
         current = state.tiles.version_known(tiles)
-        if found is None or current is None:
+        if current is None:
             return None
-        return answer(found, who=who, version=query.get("v", [None])[0], current=current,
-                      if_none_match=request.headers.get("if-none-match"),
-                      accept_encoding=request.headers.get("accept-encoding", ""))  # fmt: skip
+        return _Plain(wanted, who, query.get("v", [None])[0], current,
+                      request.headers.get("if-none-match"),
+                      request.headers.get("accept-encoding", ""))  # fmt: skip
 
     @staticmethod
     def _principal(state, request: Request, query: dict[str, list[str]]) -> Principal | None:  # type: ignore[no-untyped-def]

@@ -13,12 +13,16 @@ from gridmap.config import Settings
 from gridmap.errors import StoreError
 
 
-def get_app_settings(request: Request) -> Settings:
-    """Return the settings the app was built with."""
+async def get_app_settings(request: Request) -> Settings:
+    """Return the settings the app was built with.
+
+    Dependencies that do no I/O are ``async``: FastAPI runs a plain one in its thread pool,
+    a hop that costs more than a cold tile's whole Python work.
+    """
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     """Return the app's engine."""
     return request.app.state.engine  # type: ignore[no-any-return]
 

@@ -32,10 +32,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         url = database_url(settings)
         engine = make_engine(url)
         app.state.engine = engine
-        # tiles: many small statements at once, each best without parallel workers
+        # tiles: many small statements at once, each best without parallel workers, and
+        # without a ping before each
         app.state.tile_engine = make_engine(
-            url, connect_args={"options": "-c max_parallel_workers_per_gather=0"}, pool_size=8
-        )
+            url, connect_args={"options": "-c max_parallel_workers_per_gather=0"}, pool_size=8,
+            pool_pre_ping=False,  # a tile retries once on a dropped connection instead
+        )  # fmt: skip
         revisions = Revisions(make_url(url).set(drivername="postgresql").render_as_string(
             hide_password=False))  # fmt: skip
         app.state.tiles = TileServer(TileCache(settings.tile_cache_mb * 2**20), revisions)

@@ -75,11 +75,10 @@ def tile(
     wanted = _request(tileset(tileset_name), z, x, y, who, plan, run)
     current = server.version(engine, wanted.tileset)
     asked = request.headers.get("if-none-match")
-    if asked is not None:
-        etag = server.etag(engine, wanted)
-        if _matches(asked, etag):
-            return Response(status_code=304, headers={**_headers(who, v, current),
-                                                      "ETag": etag})  # fmt: skip
+    unchanged = not_modified(server, engine, wanted, who=who, version=v, current=current,
+                             if_none_match=asked)  # fmt: skip
+    if unchanged is not None:
+        return unchanged
     return answer(
         server.tile(engine, wanted),
         who=who,
@@ -88,6 +87,19 @@ def tile(
         if_none_match=None,
         accept_encoding=request.headers.get("accept-encoding", ""),
     )
+
+
+def not_modified(
+    server: TileServer, engine: Any, wanted: TileRequest, *, who: Principal,
+    version: str | None, current: str, if_none_match: str | None,
+) -> Response | None:  # fmt: skip
+    """Return a 304 when the client holds the tile as it is now (nothing is built), else None."""
+    if if_none_match is None:
+        return None
+    etag = server.etag(engine, wanted)
+    if not _matches(if_none_match, etag):
+        return None
+    return Response(status_code=304, headers={**_headers(who, version, current), "ETag": etag})
 
 
 def _matches(asked: str, etag: str) -> bool:

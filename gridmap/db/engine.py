@@ -56,5 +56,10 @@ def database_url(settings: Settings) -> str:
 
 
 def make_engine(url: str, **options: object) -> Engine:
-    """Return an engine for ``url`` that checks connections before handing them out."""
-    return create_engine(normalise_url(url), pool_pre_ping=True, **options)  # type: ignore[arg-type]
+    """Return an engine for ``url`` that checks connections before handing them out.
+
+    ``pool_pre_ping=False`` skips the check (a round trip per checkout) for callers that
+    retry a statement on a dropped connection instead.
+    """
+    options.setdefault("pool_pre_ping", True)
+    return create_engine(normalise_url(url), **options)  # type: ignore[arg-type]

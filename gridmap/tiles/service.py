@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from gridmap.tiles.cache import TileCache
 from gridmap.tiles.revisions import Revisions
@@ -70,6 +71,23 @@ def build_tile(connection: Connection, request: TileRequest) -> bytes:
     return bytes(data) if data else b""
 
 
+def _built(engine: Engine, request: TileRequest) -> bytes:
+    """Build a tile on a pooled connection, once more on a fresh one if the first had dropped.
+
+    The tile engine does not ping a connection before each tile (a round trip); a connection
+    the server closed meanwhile fails its first statement, is dropped by the pool, and the
+    tile is built again.
+    """
+    for attempt in (1, 2):
+        try:
+            with engine.connect() as connection:
+                return build_tile(connection, request)
+        except DBAPIError as error:
+            if attempt == 2 or not error.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")
+
+
 class TileServer:
     """Tiles through a cache keyed by data revisions."""
 
@@ -93,12 +111,10 @@ class TileServer:
         """
         key = self._key(engine, request)
         if not self.cache.max_bytes:
-            with engine.connect() as connection:
-                return Tile(build_tile(connection, request), _etag(key), gzipped=False)
+            return Tile(_built(engine, request), _etag(key), gzipped=False)
         data = self.cache.get(key)
         if data is None:
-            with engine.connect() as connection:
-                raw = build_tile(connection, request)
+            raw = _built(engine, request)
             data = _gzip(raw) if raw else b""
             self.cache.put(key, data)
         return Tile(data, _etag(key))

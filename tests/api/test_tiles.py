@@ -7,12 +7,14 @@ import subprocess
 import time
 
 import mapbox_vector_tile
+import psycopg
 import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.main import create_app
-from tests.api.conftest import Live, Served
+from gridmap.db.local import LocalCluster
+from tests.api.conftest import SERVED, Live, Served
 
 CENTRE = (24.944, 60.170)  # central Helsinki, inside the demo city
 
@@ -210,7 +212,7 @@ def test_cached_tiles_are_answered_before_routing_with_the_same_rules(served: Se
     settings = served.settings(public_read=True, cors_origins=["https://portal.example"])
     with TestClient(create_app(settings)) as api:
         server = api.app.state.tiles  # type: ignore[attr-defined]
-        first = api.get(url)  # routed: built and cached
+        first = api.get(url)  # built and cached
         assert first.status_code == 200 and server.cache.hits == 0
         again = api.get(url, headers={"Origin": "https://portal.example"})
         assert server.cache.hits == 1 and again.content == first.content
@@ -222,6 +224,14 @@ def test_cached_tiles_are_answered_before_routing_with_the_same_rules(served: Se
         assert embed.content == scoped.content != first.content  # its own, scoped entry
         assert scoped.headers["cache-control"].startswith("private")
         assert api.get(url, headers={"Authorization": "Bearer gm_unknown"}).status_code == 401
+        routed = []  # a miss is built before routing too, once caller and versions are known
+        version = server.version
+        server.version = lambda *a: routed.append(a) or version(*a)
+        _, x2, y2 = tile_of(*CENTRE, 16)
+        fresh = api.get(f"/tiles/gridmap/16/{x2}/{y2}.mvt")
+        assert fresh.status_code == 200 and decode(fresh)["buildings"] and routed == []
+        with_plan = api.get(f"/tiles/gridmap/16/{x2}/{y2}.mvt?plan=1")  # not plain: routed
+        assert with_plan.status_code == 200 and len(routed) == 1
 
 
 def test_without_a_cache_tiles_are_built_each_time_and_still_compressed_on_request(
@@ -281,3 +291,21 @@ def test_below_zoom_14_the_buildings_tileset_draws_blocks_with_their_figures(
     )  # footprints again
     fields = api.get("/tiles/buildings.json", headers=h).json()["vector_layers"][0]["fields"]
     assert {"code", "id", "levels", "residents", "households"} <= set(fields)
+
+
+def test_a_tile_is_built_again_when_its_pooled_connection_was_dropped(
+    served: Served, cluster: LocalCluster
+) -> None:
+    z, x, y = tile_of(*CENTRE, 15)
+    url = f"/tiles/gridmap/{z}/{x}/{y}.mvt"
+    with TestClient(create_app(served.settings(tile_cache_mb=0))) as api:
+        h = served.headers("viewer")
+        first = api.get(url, headers=h)  # the tile pool holds a connection now
+        with psycopg.connect(cluster.url(driver=None, database="postgres"), autocommit=True) as c:
+            dropped = c.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = %s AND backend_type = 'client backend' "
+                "AND query NOT LIKE 'LISTEN%%'", (SERVED,)).fetchone()[0]  # fmt: skip
+        again = api.get(url, headers=h)  # no ping before it: the first try fails, the next holds
+    assert dropped >= 1 and first.status_code == again.status_code == 200
+    assert again.content == first.content
