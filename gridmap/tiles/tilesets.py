@@ -10,6 +10,7 @@ client sends (z, x, y, plan, run, region) arrives only as bound parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from gridmap.db.coverage import RUN_OR_LATEST
 from gridmap.db.plans import PLAN_OR_CURRENT
@@ -50,9 +51,9 @@ class Tileset:
     description: str
     layers: tuple[Layer, ...]
 
-    @property
+    @cached_property
     def tables(self) -> tuple[str, ...]:
-        """Every table a tile of this set reads: what its cache key follows."""
+        """Every table a tile of this set reads: what its cache key follows (asked per tile)."""
         names = {layer.table for layer in self.layers}
         for layer in self.layers:
             text = layer.joins + layer.attributes + layer.where
