@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 from anyio import to_thread
-from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.routes.tiles import answer, not_modified
+from api.routes.tiles import reply, unchanged
 from gridmap.auth.keys import Principal
 from gridmap.errors import GridmapError
 from gridmap.tiles.service import TileRequest
@@ -51,30 +50,37 @@ class CachedTiles:
         if scope["type"] == "http" and scope["method"] == "GET":
             match = TILE_PATH.match(scope["path"])
             plain = self._plain(scope, match) if match is not None else None
-            response = await self._answer(scope, plain) if plain is not None else None
-            if response is not None:
-                await response(scope, receive, send)
+            answered = await self._answer(scope, plain) if plain is not None else None
+            if answered is not None:
+                status, headers, body = answered
+                raw = [
+                    (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
+                ]
+                if status == 200:
+                    raw.append((b"content-length", str(len(body)).encode("latin-1")))
+                await send({"type": "http.response.start", "status": status, "headers": raw})
+                await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
 
     @staticmethod
-    async def _answer(scope: Scope, plain: _Plain) -> Response | None:
+    async def _answer(scope: Scope, plain: _Plain) -> tuple[int, dict[str, str], bytes] | None:
         state = scope["app"].state
         found = state.tiles.cached(plain.wanted)
         if found is None:
-            unchanged = not_modified(state.tiles, state.tile_engine, plain.wanted, who=plain.who,
-                                     version=plain.version, current=plain.current,
-                                     if_none_match=plain.if_none_match)  # fmt: skip
-            if unchanged is not None:
-                return unchanged
+            same = unchanged(state.tiles, state.tile_engine, plain.wanted, who=plain.who,
+                             version=plain.version, current=plain.current,
+                             if_none_match=plain.if_none_match)  # fmt: skip
+            if same is not None:
+                return 304, same, b""
             try:  # a miss: built on a worker thread (and cached), without the route around it
                 found = await to_thread.run_sync(state.tiles.tile, state.tile_engine,
                                                  plain.wanted)  # fmt: skip
             except GridmapError:
                 return None  # the route reports it, as problem+json
-        return answer(found, who=plain.who, version=plain.version, current=plain.current,
-                      if_none_match=plain.if_none_match,
-                      accept_encoding=plain.accept_encoding)  # fmt: skip
+        return reply(found, who=plain.who, version=plain.version, current=plain.current,
+                     if_none_match=plain.if_none_match,
+                     accept_encoding=plain.accept_encoding)  # fmt: skip
 
     def _plain(self, scope: Scope, match: re.Match[str]) -> _Plain | None:
         state = scope["app"].state

@@ -75,10 +75,10 @@ def tile(
     wanted = _request(tileset(tileset_name), z, x, y, who, plan, run)
     current = server.version(engine, wanted.tileset)
     asked = request.headers.get("if-none-match")
-    unchanged = not_modified(server, engine, wanted, who=who, version=v, current=current,
-                             if_none_match=asked)  # fmt: skip
-    if unchanged is not None:
-        return unchanged
+    same = unchanged(server, engine, wanted, who=who, version=v, current=current,
+                     if_none_match=asked)  # fmt: skip
+    if same is not None:
+        return Response(status_code=304, headers=same)
     return answer(
         server.tile(engine, wanted),
         who=who,
@@ -89,17 +89,17 @@ def tile(
     )
 
 
-def not_modified(
+def unchanged(
     server: TileServer, engine: Any, wanted: TileRequest, *, who: Principal,
     version: str | None, current: str, if_none_match: str | None,
-) -> Response | None:  # fmt: skip
-    """Return a 304 when the client holds the tile as it is now (nothing is built), else None."""
+) -> dict[str, str] | None:  # fmt: skip
+    """Return a 304's headers when the client holds the tile as it is now (nothing is built)."""
     if if_none_match is None:
         return None
     etag = server.etag(engine, wanted)
     if not _matches(if_none_match, etag):
         return None
-    return Response(status_code=304, headers={**_headers(who, version, current), "ETag": etag})
+    return {**_headers(who, version, current), "ETag": etag}
 
 
 def _matches(asked: str, etag: str) -> bool:
@@ -113,20 +113,30 @@ def _headers(who: Principal, version: str | None, current: str) -> dict[str, str
     return {"Cache-Control": cache, "Vary": "Accept-Encoding"}
 
 
-def answer(
+def reply(
     found: Tile, *, who: Principal, version: str | None, current: str,
     if_none_match: str | None, accept_encoding: str,
-) -> Response:  # fmt: skip
-    """Return the response for a tile: 304, 204, or the tile (gzipped when accepted)."""
+) -> tuple[int, dict[str, str], bytes]:  # fmt: skip
+    """Return the status, headers and body for a tile: 304, 204, or the tile.
+
+    The tile is gzipped when the client accepts gzip.
+    """
     headers = {**_headers(who, version, current), "ETag": found.etag}
     if if_none_match is not None and _matches(if_none_match, found.etag):
-        return Response(status_code=304, headers=headers)
+        return 304, headers, b""
     if found.empty:
-        return Response(status_code=204, headers=headers)
+        return 204, headers, b""
+    headers["Content-Type"] = MVT
     if "gzip" in accept_encoding:
         headers["Content-Encoding"] = "gzip"
-        return Response(found.compressed(), media_type=MVT, headers=headers)
-    return Response(found.plain(), media_type=MVT, headers=headers)
+        return 200, headers, found.compressed()
+    return 200, headers, found.plain()
+
+
+def answer(found: Tile, **asked: Any) -> Response:
+    """Return the response for a tile (see :func:`reply`)."""
+    status, headers, body = reply(found, **asked)
+    return Response(body, status_code=status, headers=headers)
 
 
 @router.get("/tiles/{tileset_name}.json", name="tilejson")
