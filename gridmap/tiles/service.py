@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DBAPIError
+import psycopg
+from sqlalchemy import Connection, Engine
 
 from gridmap.tiles.cache import TileCache
 from gridmap.tiles.revisions import Revisions
@@ -57,9 +58,26 @@ class Tile:
         return self.data if self.gzipped or not self.data else _gzip(self.data)
 
 
+PARAMETER = re.compile(r"(?<!:):(z|x|y|plan|run|scope)\b")
+_DRIVER_SQL: dict[tuple[str, int, bool], str | None] = {}
+
+
+def driver_sql(tiles: Tileset, z: int, *, scoped: bool) -> str | None:
+    """Return :func:`tile_sql` in the driver's own placeholders, made once per zoom and scope.
+
+    Tiles run on the driver's connection directly: SQLAlchemy's statement handling costs about
+    half a millisecond a tile, a third of a small tile's whole time.
+    """
+    key = (tiles.name, z, scoped)
+    if key not in _DRIVER_SQL:
+        sql = tile_sql(tiles, z, scoped=scoped)
+        _DRIVER_SQL[key] = None if sql is None else PARAMETER.sub(r"%(\1)s", sql.replace("%", "%%"))
+    return _DRIVER_SQL[key]
+
+
 def build_tile(connection: Connection, request: TileRequest) -> bytes:
     """Return the tile's MVT bytes, built in one statement (empty: nothing there)."""
-    sql = tile_sql(request.tileset, request.z, scoped=request.scope is not None)
+    sql = driver_sql(request.tileset, request.z, scoped=request.scope is not None)
     if sql is None:
         return b""
     params: dict[str, object] = {"z": request.z, "x": request.x, "y": request.y}
@@ -67,24 +85,25 @@ def build_tile(connection: Connection, request: TileRequest) -> bytes:
     params |= {name: wanted[name] for name in uses(request.tileset, request.z)}
     if request.scope is not None:
         params["scope"] = request.scope
-    data = connection.execute(text(sql), params).scalar()
-    return bytes(data) if data else b""
+    row = connection.connection.driver_connection.execute(sql, params).fetchone()
+    return bytes(row[0]) if row and row[0] else b""
 
 
 def _built(engine: Engine, request: TileRequest) -> bytes:
     """Build a tile on a pooled connection, once more on a fresh one if the first had dropped.
 
     The tile engine does not ping a connection before each tile (a round trip); a connection
-    the server closed meanwhile fails its first statement, is dropped by the pool, and the
+    the server closed meanwhile fails its first statement, is dropped from the pool, and the
     tile is built again.
     """
     for attempt in (1, 2):
-        try:
-            with engine.connect() as connection:
+        with engine.connect() as connection:
+            try:
                 return build_tile(connection, request)
-        except DBAPIError as error:
-            if attempt == 2 or not error.connection_invalidated:
-                raise
+            except psycopg.OperationalError:
+                if attempt == 2 or not connection.connection.driver_connection.closed:
+                    raise
+                connection.invalidate()
     raise AssertionError("unreachable")
 
 
