@@ -205,11 +205,14 @@ def set_radius(connection: Connection, grid_ids: pd.Series, radius_m: pd.Series)
     connection.execute(text("DROP TABLE grid_radius"))
 
 
-def grid_staff(connection: Connection, plan_id: int) -> dict[str, dict[str, Any]]:
-    """Return the staff of each grid of a plan that has any, by grid code."""
+def grid_staff(
+    connection: Connection, plan_id: int, codes: list[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Return the staff of each grid of a plan that has any (or of ``codes``), by grid code."""
     rows = connection.execute(text(
-        "SELECT code, staff FROM grid WHERE plan_id = :p AND staff <> '{}'::jsonb"
-    ), {"p": plan_id}).all()  # fmt: skip
+        "SELECT code, staff FROM grid WHERE plan_id = :p AND staff <> '{}'::jsonb "
+        "AND (CAST(:codes AS text[]) IS NULL OR code = ANY(:codes))"
+    ), {"p": plan_id, "codes": codes}).all()  # fmt: skip
     return {r.code: r.staff for r in rows}
 
 

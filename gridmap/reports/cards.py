@@ -66,7 +66,7 @@ def load_card(connection: Connection, code: str) -> Card:
         grid=grid["properties"],
         geometry=shapely.geometry.shape(grid["geometry"]),
         units=[shapely.geometry.shape(json.loads(f)["geometry"]) for f in units.features],
-        staff=db.grid_staff(connection, plan).get(code, {}),
+        staff=db.grid_staff(connection, plan, [code]).get(code, {}),
         station=station,
         station_point=station_point,
     )
