@@ -5,21 +5,38 @@ from __future__ import annotations
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import APIRouter, FastAPI, Request
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.1"
+from api.openapi30 import as_openapi30
+
+OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
 SWAGGER_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/openapi.json", name="openapi")
-def openapi(request: Request) -> JSONResponse:
-    """Return the OpenAPI document, with the media type OGC API clients look for."""
-    return JSONResponse(request.app.openapi(), media_type=OPENAPI_MEDIA_TYPE)
+def openapi(
+    request: Request, version: Annotated[Literal["3.0", "3.1"], Query()] = "3.0"
+) -> JSONResponse:
+    """Return the OpenAPI document, with the media type OGC API clients look for.
+
+    OpenAPI 3.0 by default, as OGC API - Features Part 1 asks; ``?version=3.1`` gives the
+    document FastAPI writes.
+    """
+    document = request.app.openapi()
+    if version == "3.0":
+        state = request.app.state
+        if getattr(state, "openapi30", None) is None:
+            state.openapi30 = as_openapi30(document)
+        document = state.openapi30
+    media_type = OPENAPI_MEDIA_TYPE.replace("3.0", version)
+    return JSONResponse(document, media_type=media_type)
 
 
 @router.get("/docs", name="swagger_ui_html")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
 REQUIRED_RELS = {"self", "service-desc", "service-doc", "conformance"}
 
@@ -29,13 +30,27 @@ def test_conformance_declares_ogc_api_common(client: TestClient) -> None:
     assert "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/landing-page" in classes
 
 
-def test_the_api_definition_is_served_as_openapi(client: TestClient) -> None:
+def test_the_api_definition_is_valid_openapi_30_and_31(client: TestClient) -> None:
     response = client.get("/openapi.json")
     assert response.status_code == 200
-    assert response.headers["content-type"] == "application/vnd.oai.openapi+json;version=3.1"
+    assert response.headers["content-type"] == "application/vnd.oai.openapi+json;version=3.0"
     spec = response.json()
+    assert spec["openapi"] == "3.0.3"
     assert spec["info"]["title"] == "gridmap"
     assert {"/", "/conformance", "/health"} <= spec["paths"].keys()
+    assert not list(OpenAPIV30SpecValidator(spec).iter_errors())
+    later = client.get("/openapi.json", params={"version": "3.1"})
+    assert later.headers["content-type"] == "application/vnd.oai.openapi+json;version=3.1"
+    assert later.json()["openapi"].startswith("3.1")
+    assert not list(OpenAPIV31SpecValidator(later.json()).iter_errors())
+    # the same operations, whichever the version
+    operations = {(path, method): op["operationId"] for path, item in spec["paths"].items()
+                  for method, op in item.items()}  # fmt: skip
+    assert operations == {(path, method): op["operationId"]
+                          for path, item in later.json()["paths"].items()
+                          for method, op in item.items()}  # fmt: skip
+    assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30" in client.get(
+        "/conformance").json()["conformsTo"]  # fmt: skip
 
 
 def test_the_docs_page_loads_nothing_from_the_internet(client: TestClient) -> None:
