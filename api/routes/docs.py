@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-import fastapi_offline
 from typing import Annotated, Literal
 
+import fastapi_offline
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse

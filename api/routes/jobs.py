@@ -6,15 +6,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import Engine
 
+from api import job_tasks
 from api.auth import Planner, Viewer
 from api.deps import MAX_ID, EngineDep, JobId
-from api.jobs import Jobs
+from api.jobs import Jobs, Task
 from gridmap.coverage.engine import CoverageParameters
-from gridmap.coverage.service import run_coverage
 from gridmap.errors import Forbidden
 from gridmap.partition.engine import Bounds
-from gridmap.partition.service import partition_plan
 from gridmap.standards import GRID_BOUNDS
 
 router = APIRouter(prefix="/jobs", tags=["Jobs"])
@@ -48,6 +48,10 @@ def _jobs(request: Request) -> Jobs:
     return request.app.state.jobs  # type: ignore[no-any-return]
 
 
+def _url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
 def _accepted(request: Request, response: Response, view: dict[str, Any]) -> dict[str, Any]:
     response.headers["Location"] = str(request.url_for("job", job_id=view["id"]))
     return view
@@ -61,20 +65,20 @@ def partition_job(
     bounds = Bounds(body.min, body.max, body.target, body.max_residents, body.radius,
                     body.radius_by)  # fmt: skip
     steps = 4 if body.radius is not None and body.radius_by == "walk" else 3
-
-    def work(step: Any) -> dict[str, Any]:
-        with engine.begin() as connection:
-            summary = partition_plan(connection, body.plan, mode=body.mode, bounds=bounds,
-                                     seed=body.seed, author=who.name, step=step)  # fmt: skip
-            step("saving")
-        return {"plan": summary.plan_id, "revision": summary.revision, "grids": summary.grids,
-                "in_bounds": summary.in_bounds, "units_moved": summary.units_moved,
-                "cases": [{"kind": c.kind, "message": c.message}
-                          for c in summary.cases]}  # fmt: skip
-
     if who.region_id is not None:
         raise Forbidden("a key held to a region cannot re-partition the city")
-    job = _jobs(request).submit("partition", who.name, steps + 1, work)
+    task = Task(
+        job_tasks.partition,
+        {
+            "url": _url(engine),
+            "plan": body.plan,
+            "mode": body.mode,
+            "bounds": bounds,
+            "seed": body.seed,
+            "author": who.name,
+        },
+    )
+    job = _jobs(request).submit("partition", who.name, steps + 1, task)
     return _accepted(request, response, job.view())
 
 
@@ -84,16 +88,12 @@ def coverage_job(
 ) -> dict[str, Any]:
     """Start a coverage run; follow it at the job's address."""
     parameters = CoverageParameters(body.minutes, body.speed_m_per_min, body.max_snap_m)
-
-    def work(step: Any) -> dict[str, Any]:
-        with engine.begin() as connection:
-            summary = run_coverage(connection, parameters, plan_id=body.plan, step=step)
-            step("saving")
-        return {"run": summary.run_id, "figures": summary.figures}
-
     if who.region_id is not None:
         raise Forbidden("a key held to a region cannot start a coverage run")
-    job = _jobs(request).submit("coverage", who.name, 5, work)
+    task = Task(
+        job_tasks.coverage, {"url": _url(engine), "parameters": parameters, "plan": body.plan}
+    )
+    job = _jobs(request).submit("coverage", who.name, 5, task)
     return _accepted(request, response, job.view())
 
 

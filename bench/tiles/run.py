@@ -248,7 +248,7 @@ def served_against_sql(
 
         def run_sql(tile: tuple[int, int, int]) -> None:
             statement = driver_sql(TILESETS["buildings"], tile[0], scoped=False)
-            conn.execute(statement, dict(zip("zxy", tile))).fetchone()  # type: ignore[arg-type]
+            conn.execute(statement, dict(zip("zxy", tile, strict=True))).fetchone()  # type: ignore[arg-type]
 
         def fetch(tile: tuple[int, int, int]) -> None:
             http.request("GET", "/tiles/buildings/{}/{}/{}.mvt".format(*tile))
@@ -269,7 +269,8 @@ def served_against_sql(
     own = {t: statistics.median(v) for t, v in alone.items()}
     ratios = sorted(ours[t] / own[t] for t in tiles)
     figures = {"total": sum(ours.values()) / sum(own.values()),
-               "median tile": statistics.median(ratios), "p90 tile": ratios[int(0.9 * len(ratios))]}  # fmt: skip
+               "median tile": statistics.median(ratios),
+               "p90 tile": ratios[int(0.9 * len(ratios))]}  # fmt: skip
     for z in sorted({t[0] for t in tiles}):
         at = [t for t in tiles if t[0] == z]
         figures[f"z{z}"] = sum(ours[t] for t in at) / sum(own[t] for t in at)

@@ -13,7 +13,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from api.jobs import Jobs
 from tests.api.conftest import Live, Served
 from tests.api.test_tiles import CENTRE, tile_of
 
@@ -84,29 +83,6 @@ def test_a_coverage_run_as_a_job_is_served_at_once(api: TestClient, served: Serv
     assert 0 <= done["result"]["figures"]["rate_residents"] <= 1
     bad = api.post("/jobs/coverage", json={"minutes": -1}, headers=served.headers("planner"))
     assert bad.status_code == 400 and "minutes" in bad.json()["detail"]
-
-
-def test_a_cancelled_job_keeps_nothing(served: Served) -> None:
-    jobs, reached, release = Jobs(), threading.Event(), threading.Event()
-
-    def work(step):  # type: ignore[no-untyped-def]
-        with served.engine.begin() as connection:
-            connection.execute(text("INSERT INTO plan (name) VALUES ('半途')"))
-            step("written")
-            reached.set()
-            release.wait(10)
-            step("after")  # the cancellation takes effect here
-        return {}
-
-    job = jobs.submit("test", "test", 3, work)
-    assert reached.wait(10)
-    jobs.cancel(job.id)
-    release.set()
-    jobs.shutdown()
-    assert job.status == "cancelled" and job.finished_at is not None
-    with served.engine.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM plan WHERE name = '半途'")
-                                  ).scalar_one() == 0  # fmt: skip
 
 
 def test_moving_units_needs_the_revision_and_updates_the_grids(
