@@ -74,8 +74,9 @@ class CachedTiles:
             if same is not None:
                 return 304, same, b""
             try:  # a miss: built on a worker thread (and cached), without the route around it
-                found = await to_thread.run_sync(state.tiles.tile, state.tile_engine,
-                                                 plain.wanted)  # fmt: skip
+                found = await to_thread.run_sync(
+                    state.tiles.tile, state.tile_engine, plain.wanted, limiter=state.tile_builds
+                )
             except GridmapError:
                 return None  # the route reports it, as problem+json
         return reply(found, who=plain.who, version=plain.version, current=plain.current,

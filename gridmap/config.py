@@ -7,6 +7,7 @@ its values down.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -73,6 +74,12 @@ class Settings(BaseSettings):
     )
     tile_cache_mb: int = Field(
         default=256, ge=0, description="Memory for cached tiles, in MB (0: no cache)."
+    )
+    tile_workers: int = Field(
+        default_factory=lambda: 2 * (os.cpu_count() or 1),
+        ge=1,
+        le=256,
+        description="Tiles built at once (default: twice the cores); more wait their turn.",
     )
 
     @field_validator("database_url")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.auth import Viewer
@@ -58,7 +59,7 @@ def _request(
                204: {"description": "Nothing in this tile"},
                304: {"description": "Not modified since the ETag given"}},
 )  # fmt: skip
-def tile(
+async def tile(
     request: Request,
     tileset_name: TilesetName,
     z: Annotated[int, Path(ge=0, le=22)],
@@ -70,9 +71,15 @@ def tile(
     v: VersionQuery = None,
 ) -> Response:
     """Return one vector tile of a tileset (a cached one costs no database work)."""
+    wanted = _request(tileset(tileset_name), z, x, y, who, plan, run)
+    return await to_thread.run_sync(  # built among the tiles being built (a bounded number)
+        _tile, request, wanted, who, v, limiter=request.app.state.tile_builds
+    )
+
+
+def _tile(request: Request, wanted: TileRequest, who: Principal, v: str | None) -> Response:
     server = _server(request)
     engine = request.app.state.tile_engine
-    wanted = _request(tileset(tileset_name), z, x, y, who, plan, run)
     current = server.version(engine, wanted.tileset)
     asked = request.headers.get("if-none-match")
     same = unchanged(server, engine, wanted, who=who, version=v, current=current,

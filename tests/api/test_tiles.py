@@ -6,8 +6,10 @@ import math
 import subprocess
 import time
 
+import httpx2 as httpx
 import mapbox_vector_tile
 import psycopg
+import pytest
 import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -309,3 +311,60 @@ def test_a_tile_is_built_again_when_its_pooled_connection_was_dropped(
         again = api.get(url, headers=h)  # no ping before it: the first try fails, the next holds
     assert dropped >= 1 and first.status_code == again.status_code == 200
     assert again.content == first.content
+
+
+def test_no_more_tiles_are_built_at_once_than_the_tile_workers(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import uvicorn
+
+    import gridmap.tiles.service as service
+
+    building, most, lock = [0], [0], threading.Lock()
+    real = service.build_tile
+
+    def counted(connection, request):  # type: ignore[no-untyped-def]
+        with lock:
+            building[0] += 1
+            most[0] = max(most[0], building[0])
+        try:
+            time.sleep(0.1)
+            return real(connection, request)
+        finally:
+            with lock:
+                building[0] -= 1
+
+    monkeypatch.setattr(service, "build_tile", counted)
+    app = create_app(served.settings(tile_cache_mb=0, tile_workers=2))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive()
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    z, x, y = tile_of(*CENTRE, 15)
+    # plain requests take the short way; an extra parameter sends one through the route
+    paths = [f"/tiles/gridmap/{z}/{x + dx}/{y}.mvt" + ("?route=1" if dx % 2 else "")
+             for dx in range(8)]  # fmt: skip
+    statuses: list[int] = []
+
+    def fetch(path: str) -> None:
+        reply = httpx.get(f"http://127.0.0.1:{port}{path}", headers=served.headers("viewer"))
+        with lock:
+            statuses.append(reply.status_code)
+
+    try:
+        fetchers = [threading.Thread(target=fetch, args=(p,)) for p in paths]
+        for f in fetchers:
+            f.start()
+        for f in fetchers:
+            f.join(30)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert sorted(statuses) == sorted(s for s in statuses if s in (200, 204)) and len(statuses) == 8
+    assert most[0] == 2  # eight asked at once, two built at a time
