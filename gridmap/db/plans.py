@@ -148,6 +148,7 @@ def plan_content(connection: Connection, plan_id: int) -> pd.DataFrame:
         SELECT a.unit_id, g.id AS grid_id, g.code, g.name, g.kind, g.locked
         FROM assignment a JOIN grid g ON g.id = a.grid_id
         WHERE a.plan_id = :p
+        ORDER BY a.unit_id
     """), connection, params={"p": plan_id})  # fmt: skip
 
 
