@@ -1,7 +1,7 @@
 """A short way for plain tile requests, before routing.
 
-Hits cost no database work at all; misses are built on a worker thread without the routing and
-dependency machinery around them.
+Hits cost no database work at all; misses are built on the event loop (no hop to a worker
+thread and back) without the routing and dependency machinery around them.
 
 Only a plain tile request takes it (no ``plan`` or ``run``), when its caller is known without a
 query (public reading, or a key looked up lately) and the data revisions are known current
@@ -15,13 +15,12 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-from anyio import to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.routes.tiles import reply, unchanged
 from gridmap.auth.keys import Principal
 from gridmap.errors import GridmapError
-from gridmap.tiles.service import TileRequest
+from gridmap.tiles.service import KnownTile, TileRequest
 from gridmap.tiles.tilesets import TILESETS
 
 TILE_PATH = re.compile(r"^/tiles/([a-z]+)/(\d{1,2})/(\d{1,7})/(\d{1,7})\.mvt$")
@@ -31,10 +30,9 @@ TILE_PATH = re.compile(r"^/tiles/([a-z]+)/(\d{1,2})/(\d{1,7})/(\d{1,7})\.mvt$")
 class _Plain:
     """A plain tile request, its caller and the data version, all known without a query."""
 
-    wanted: TileRequest
+    known: KnownTile
     who: Principal
     version: str | None
-    current: str
     if_none_match: str | None
     accept_encoding: str
 
@@ -66,22 +64,16 @@ class CachedTiles:
     @staticmethod
     async def _answer(scope: Scope, plain: _Plain) -> tuple[int, dict[str, str], bytes] | None:
         state = scope["app"].state
-        found = state.tiles.cached(plain.wanted)
-        if found is None:
-            same = unchanged(state.tiles, state.tile_engine, plain.wanted, who=plain.who,
-                             version=plain.version, current=plain.current,
-                             if_none_match=plain.if_none_match)  # fmt: skip
-            if same is not None:
-                return 304, same, b""
-            try:  # a miss: built on a worker thread (and cached), without the route around it
-                found = await to_thread.run_sync(
-                    state.tiles.tile, state.tile_engine, plain.wanted, limiter=state.tile_builds
-                )
-            except GridmapError:
-                return None  # the route reports it, as problem+json
-        return reply(found, who=plain.who, version=plain.version, current=plain.current,
-                     if_none_match=plain.if_none_match,
-                     accept_encoding=plain.accept_encoding)  # fmt: skip
+        known = plain.known
+        asked = dict(who=plain.who, version=plain.version, current=known.version)
+        same = unchanged(known.etag, if_none_match=plain.if_none_match, **asked)
+        if same is not None:
+            return 304, same, b""
+        try:  # a hit, or a miss built on the event loop (and cached), without the route
+            found = await state.tiles.tile_on_loop(state.tile_builder, known)
+        except GridmapError:
+            return None  # the route reports it, as problem+json
+        return reply(found, if_none_match=None, accept_encoding=plain.accept_encoding, **asked)
 
     def _plain(self, scope: Scope, match: re.Match[str]) -> _Plain | None:
         state = scope["app"].state
@@ -100,11 +92,10 @@ class CachedTiles:
             wanted = TileRequest(tiles, *(int(g) for g in match.groups()[1:]), scope=who.region_id)
         except GridmapError:
             return None  # the route says what is wrong
-        current = state.tiles.version_known(tiles)
-        if current is None:
+        known = state.tiles.known(wanted)
+        if known is None:
             return None
-        return _Plain(wanted, who, query.get("v", [None])[0], current,
-                      headers.get("if-none-match"),
+        return _Plain(known, who, query.get("v", [None])[0], headers.get("if-none-match"),
                       headers.get("accept-encoding", ""))  # fmt: skip
 
     @staticmethod

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from anyio import CapacityLimiter
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.engine import make_url
@@ -19,6 +18,7 @@ from api.routes import ROUTERS, docs, web
 from gridmap import __version__
 from gridmap.config import Settings, get_settings
 from gridmap.db.engine import database_url, make_engine
+from gridmap.tiles.builder import SESSION, TileBuilder
 from gridmap.tiles.cache import TileCache
 from gridmap.tiles.revisions import Revisions
 from gridmap.tiles.service import TileServer
@@ -33,21 +33,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         url = database_url(settings)
         engine = make_engine(url)
         app.state.engine = engine
-        # tiles: many small statements at once, each best without parallel workers, without
-        # a ping before each, outside a transaction (one statement needs no BEGIN before it
-        # and no ROLLBACK when its connection goes back: two round trips a tile), and on the
-        # connection used last (warm in the CPU's caches; the others may idle)
+        # tiles asked the long way (of a plan or a run, or while revisions are not known),
+        # built on worker threads: many small statements at once, each best without parallel
+        # workers, without a ping before each, outside a transaction (one statement needs no
+        # BEGIN before it and no ROLLBACK when its connection goes back: two round trips a
+        # tile), and on the connection used last (warm in the CPU's caches; others may idle)
         app.state.tile_engine = make_engine(
-            url, connect_args={"options": "-c max_parallel_workers_per_gather=0"},
+            url, connect_args={"options": SESSION},
             pool_size=settings.tile_workers,
             pool_pre_ping=False,  # a tile retries once on a dropped connection instead
             isolation_level="AUTOCOMMIT", pool_use_lifo=True,
         )  # fmt: skip
-        # at most this many tiles built at once: more queries than the cores can run only
-        # lengthen every one of them (on 2 cores, 4 at once halved the p99 of 8 clients)
-        app.state.tile_builds = CapacityLimiter(settings.tile_workers)
-        revisions = Revisions(make_url(url).set(drivername="postgresql").render_as_string(
-            hide_password=False))  # fmt: skip
+        libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        # plain tiles are built on the event loop, at most this many at once: more queries
+        # than the cores can run only lengthen every one of them (on 2 cores, 4 at once
+        # halved the p99 of 8 clients)
+        app.state.tile_builder = TileBuilder(libpq, settings.tile_workers)
+        revisions = Revisions(libpq)
         app.state.tiles = TileServer(TileCache(settings.tile_cache_mb * 2**20), revisions)
         app.state.jobs = Jobs()
         try:
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             app.state.jobs.shutdown()
             revisions.close()
+            await app.state.tile_builder.close()
             app.state.tile_engine.dispose()
             engine.dispose()
 

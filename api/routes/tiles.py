@@ -72,9 +72,8 @@ async def tile(
 ) -> Response:
     """Return one vector tile of a tileset (a cached one costs no database work)."""
     wanted = _request(tileset(tileset_name), z, x, y, who, plan, run)
-    return await to_thread.run_sync(  # built among the tiles being built (a bounded number)
-        _tile, request, wanted, who, v, limiter=request.app.state.tile_builds
-    )
+    async with request.app.state.tile_builder.slots:  # among the tiles being built, a few
+        return await to_thread.run_sync(_tile, request, wanted, who, v)
 
 
 def _tile(request: Request, wanted: TileRequest, who: Principal, v: str | None) -> Response:
@@ -82,9 +81,9 @@ def _tile(request: Request, wanted: TileRequest, who: Principal, v: str | None) 
     engine = request.app.state.tile_engine
     current = server.version(engine, wanted.tileset)
     asked = request.headers.get("if-none-match")
-    same = unchanged(server, engine, wanted, who=who, version=v, current=current,
-                     if_none_match=asked)  # fmt: skip
-    if same is not None:
+    same = asked and unchanged(server.etag(engine, wanted), who=who, version=v,
+                               current=current, if_none_match=asked)  # fmt: skip
+    if same:
         return Response(status_code=304, headers=same)
     return answer(
         server.tile(engine, wanted),
@@ -97,14 +96,10 @@ def _tile(request: Request, wanted: TileRequest, who: Principal, v: str | None) 
 
 
 def unchanged(
-    server: TileServer, engine: Any, wanted: TileRequest, *, who: Principal,
-    version: str | None, current: str, if_none_match: str | None,
-) -> dict[str, str] | None:  # fmt: skip
+    etag: str, *, who: Principal, version: str | None, current: str, if_none_match: str | None
+) -> dict[str, str] | None:
     """Return a 304's headers when the client holds the tile as it is now (nothing is built)."""
-    if if_none_match is None:
-        return None
-    etag = server.etag(engine, wanted)
-    if not _matches(if_none_match, etag):
+    if if_none_match is None or not _matches(if_none_match, etag):
         return None
     return {**_headers(who, version, current), "ETag": etag}
 

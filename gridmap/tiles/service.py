@@ -7,10 +7,12 @@ revisions of every table the tileset reads; its ETag is a digest of that key, so
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import psycopg
 from sqlalchemy import Connection, Engine
@@ -18,6 +20,9 @@ from sqlalchemy import Connection, Engine
 from gridmap.tiles.cache import TileCache
 from gridmap.tiles.revisions import Revisions
 from gridmap.tiles.tilesets import Tileset, check_tile, tile_sql, uses
+
+if TYPE_CHECKING:
+    from gridmap.tiles.builder import TileBuilder
 
 
 @dataclass(frozen=True)
@@ -75,17 +80,25 @@ def driver_sql(tiles: Tileset, z: int, *, scoped: bool) -> str | None:
     return _DRIVER_SQL[key]
 
 
-def build_tile(connection: Connection, request: TileRequest) -> bytes:
-    """Return the tile's MVT bytes, built in one statement (empty: nothing there)."""
+def tile_statement(request: TileRequest) -> tuple[str, dict[str, object]] | None:
+    """Return the tile's one statement and its parameters (None: no layer at this zoom)."""
     sql = driver_sql(request.tileset, request.z, scoped=request.scope is not None)
     if sql is None:
-        return b""
+        return None
     params: dict[str, object] = {"z": request.z, "x": request.x, "y": request.y}
     wanted = {"plan": request.plan, "run": request.run}
     params |= {name: wanted[name] for name in uses(request.tileset, request.z)}
     if request.scope is not None:
         params["scope"] = request.scope
-    row = connection.connection.driver_connection.execute(sql, params).fetchone()
+    return sql, params
+
+
+def build_tile(connection: Connection, request: TileRequest) -> bytes:
+    """Return the tile's MVT bytes, built in one statement (empty: nothing there)."""
+    statement = tile_statement(request)
+    if statement is None:
+        return b""
+    row = connection.connection.driver_connection.execute(*statement).fetchone()
     return bytes(row[0]) if row and row[0] else b""
 
 
@@ -107,6 +120,16 @@ def _built(engine: Engine, request: TileRequest) -> bytes:
     raise AssertionError("unreachable")
 
 
+@dataclass(frozen=True)
+class KnownTile:
+    """A tile whose data revisions are known without a query: its cache key, ETag, version."""
+
+    request: TileRequest
+    key: tuple[object, ...]
+    etag: str
+    version: str
+
+
 class TileServer:
     """Tiles through a cache keyed by data revisions."""
 
@@ -120,7 +143,7 @@ class TileServer:
 
     def version(self, engine: Engine, tiles: Tileset) -> str:
         """Return the data version of a tileset, as tile URLs carry it."""
-        return "-".join(str(r) for r in self.revisions.of(engine, tiles.tables))
+        return _version(self.revisions.of(engine, tiles.tables))
 
     def tile(self, engine: Engine, request: TileRequest) -> Tile:
         """Return the tile, from the cache (no database work) or freshly built.
@@ -138,19 +161,26 @@ class TileServer:
             self.cache.put(key, data)
         return Tile(data, _etag(key))
 
-    def cached(self, request: TileRequest) -> Tile | None:
-        """Return the tile if it can be answered with no database work at all, else None."""
+    def known(self, request: TileRequest) -> KnownTile | None:
+        """Return the tile's key, ETag and data version if known without a query, else None."""
         revisions = self.revisions.known(request.tileset.tables)
-        if revisions is None or not self.cache.max_bytes:
+        if revisions is None:
             return None
         key = self._key_of(request, revisions)
-        data = self.cache.get(key)
-        return None if data is None else Tile(data, _etag(key))
+        return KnownTile(request, key, _etag(key), _version(revisions))
 
-    def version_known(self, tiles: Tileset) -> str | None:
-        """Return the tileset's data version if known without a query."""
-        revisions = self.revisions.known(tiles.tables)
-        return None if revisions is None else "-".join(str(r) for r in revisions)
+    async def tile_on_loop(self, builder: TileBuilder, known: KnownTile) -> Tile:
+        """Return a known tile from the cache, or built on the event loop (and cached)."""
+        if self.cache.max_bytes:
+            data = self.cache.get(known.key)
+            if data is not None:
+                return Tile(data, known.etag)
+        raw = await builder.build(known.request)
+        if not self.cache.max_bytes:
+            return Tile(raw, known.etag, gzipped=False)
+        data = await asyncio.to_thread(_gzip, raw) if raw else b""  # not on the loop
+        self.cache.put(known.key, data)
+        return Tile(data, known.etag)
 
     def _key(self, engine: Engine, request: TileRequest) -> tuple[object, ...]:
         return self._key_of(request, self.revisions.of(engine, request.tileset.tables))
@@ -160,6 +190,10 @@ class TileServer:
         tiles = request.tileset
         return (tiles.name, request.z, request.x, request.y, request.plan, request.run,
                 request.scope, revisions)  # fmt: skip
+
+
+def _version(revisions: tuple[int, ...]) -> str:
+    return "-".join(str(r) for r in revisions)
 
 
 def _gzip(data: bytes) -> bytes:

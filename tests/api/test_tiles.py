@@ -302,41 +302,54 @@ def test_a_tile_is_built_again_when_its_pooled_connection_was_dropped(
     url = f"/tiles/gridmap/{z}/{x}/{y}.mvt"
     with TestClient(create_app(served.settings(tile_cache_mb=0))) as api:
         h = served.headers("viewer")
-        first = api.get(url, headers=h)  # the tile pool holds a connection now
+        first = api.get(url, headers=h)  # the key is looked up (routed), then known
+        for path in (url, url + "?route=1"):  # the short way's pool and the route's hold one
+            assert api.get(path, headers=h).content == first.content
         with psycopg.connect(cluster.url(driver=None, database="postgres"), autocommit=True) as c:
             dropped = c.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                 "WHERE datname = %s AND backend_type = 'client backend' "
                 "AND query NOT LIKE 'LISTEN%%'", (SERVED,)).fetchone()[0]  # fmt: skip
-        again = api.get(url, headers=h)  # no ping before it: the first try fails, the next holds
-    assert dropped >= 1 and first.status_code == again.status_code == 200
-    assert again.content == first.content
+        # no ping before a tile: each way's first try fails, the next holds
+        again = [api.get(path, headers=h) for path in (url, url + "?route=1")]
+    assert dropped >= 2 and first.status_code == 200
+    assert [a.status_code for a in again] == [200, 200]
+    assert [a.content for a in again] == [first.content] * 2
 
 
 def test_no_more_tiles_are_built_at_once_than_the_tile_workers(
-    served: Served, monkeypatch: pytest.MonkeyPatch
+    served: Served, cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import threading
 
     import uvicorn
 
+    import gridmap.tiles.builder as builder
     import gridmap.tiles.service as service
 
-    building, most, lock = [0], [0], threading.Lock()
-    real = service.build_tile
+    real = service.tile_statement
 
-    def counted(connection, request):  # type: ignore[no-untyped-def]
-        with lock:
-            building[0] += 1
-            most[0] = max(most[0], building[0])
-        try:
-            time.sleep(0.1)
-            return real(connection, request)
-        finally:
-            with lock:
-                building[0] -= 1
+    def slow(request):  # type: ignore[no-untyped-def]
+        statement = real(request)
+        return statement and (f"SELECT t.mvt FROM pg_sleep(0.3), ({statement[0]}) AS t(mvt)",
+                              statement[1])  # fmt: skip
 
-    monkeypatch.setattr(service, "build_tile", counted)
+    for module in (service, builder):  # the long way's statement and the short way's
+        monkeypatch.setattr(module, "tile_statement", slow)
+    most, lock, watching = [0], threading.Lock(), threading.Event()
+
+    def watch() -> None:  # how many tile statements the database runs at once
+        with psycopg.connect(
+            cluster.url(driver=None, database=SERVED), autocommit=True
+        ) as connection:
+            while not watching.is_set():
+                row = connection.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                    "AND query LIKE 'SELECT t.mvt FROM pg_sleep(0.3)%%' AND pid <> pg_backend_pid()"
+                ).fetchone()
+                most[0] = max(most[0], row[0] if row else 0)
+                time.sleep(0.02)
+
     app = create_app(served.settings(tile_cache_mb=0, tile_workers=2))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -357,6 +370,8 @@ def test_no_more_tiles_are_built_at_once_than_the_tile_workers(
         with lock:
             statuses.append(reply.status_code)
 
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     try:
         fetchers = [threading.Thread(target=fetch, args=(p,)) for p in paths]
         for f in fetchers:
@@ -364,6 +379,8 @@ def test_no_more_tiles_are_built_at_once_than_the_tile_workers(
         for f in fetchers:
             f.join(30)
     finally:
+        watching.set()
+        watcher.join(timeout=10)
         server.should_exit = True
         thread.join(timeout=10)
     assert sorted(statuses) == sorted(s for s in statuses if s in (200, 204)) and len(statuses) == 8
