@@ -25,7 +25,6 @@ class TileBuilder:
 
     def __init__(self, conninfo: str, size: int) -> None:
         self.conninfo = conninfo
-        self.size = size
         self.slots = asyncio.Semaphore(size)  # also held by tiles built the long way
         self._idle: list[psycopg.AsyncConnection] = []  # the last one back is the next out
 
