@@ -14,12 +14,8 @@ from gridmap.db import plans as db
 from gridmap.db.bulk import read_geoframe
 from gridmap.errors import InvalidInput
 from gridmap.partition.engine import Bounds
-from gridmap.partition.service import (
-    accept_plan,
-    diff_plans,
-    new_plan,
-    partition_plan,
-)
+from gridmap.partition.service import diff_plans, partition_plan
+from gridmap.plans.lifecycle import accept_plan, new_plan, set_locks
 from gridmap.standards import GRID_BOUNDS
 
 plan_app = typer.Typer(help="Plans of grids (网格方案): drafts, diffs, acceptance.",
@@ -74,10 +70,9 @@ def plan_accept(plan: Annotated[int, typer.Argument(help="The draft to make curr
 
 def _lock(plan: int, grids: list[str], locked: bool) -> None:
     with engine_from_settings() as engine, engine.begin() as connection:
-        changed = db.set_locked(connection, plan, grids, locked)
-    missing = len(grids) - changed
-    console.print(f"{changed} grids {'locked' if locked else 'unlocked'}"
-                  + (f"; {missing} codes not in plan {plan}" if missing else "") + ".")  # fmt: skip
+        changed, revision = set_locks(connection, plan, grids, locked, actor="cli")
+    console.print(f"{changed} grids {'locked' if locked else 'unlocked'}; plan {plan} is at "
+                  f"revision {revision}.")  # fmt: skip
 
 
 @plan_app.command("lock")
@@ -164,6 +159,10 @@ def partition_command(
         str, typer.Option(help="Measure the radius straight, or walk on the network.")
     ] = "straight",
     seed: Annotated[int, typer.Option()] = 0,
+    region: Annotated[
+        str | None,
+        typer.Option(help="Only this district, street or community (code); the rest is kept."),
+    ] = None,
 ) -> None:
     """Re-partition a draft plan into grids within household bounds."""
     bounds = Bounds(min_households, max_households, target, max_residents, radius, radius_by)
@@ -174,7 +173,7 @@ def partition_command(
         engine.begin() as connection,
     ):
         summary = partition_plan(connection, plan, mode=mode, bounds=bounds, seed=seed,
-                                 author="cli", step=step)  # fmt: skip
+                                 author="cli", step=step, region=region)  # fmt: skip
     console.print(
         f"Plan {plan} revision {summary.revision}: {summary.grids} grids, "
         f"{summary.in_bounds} within {min_households}–{max_households} households; "

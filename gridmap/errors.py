@@ -45,3 +45,15 @@ class Cancelled(GridmapError):
 
 class PreconditionRequired(InvalidInput):
     """An edit sent without the revision it was made against (HTTP 428)."""
+
+
+class JobRunning(Conflict):
+    """A job is working on the plan: the write waits for it to end or be cancelled (409)."""
+
+    def __init__(self, message: str, *, job_id: int) -> None:
+        super().__init__(message)
+        self.job_id = job_id
+
+
+class PlanChanged(Conflict):
+    """A job's result refused: its plan changed while it ran, so nothing was written."""

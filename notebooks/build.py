@@ -82,7 +82,8 @@ from gridmap.config import get_settings
 from gridmap.db import plans as plans_db
 from gridmap.db.engine import database_url, make_engine
 from gridmap.partition.engine import Bounds
-from gridmap.partition.service import diff_plans, new_plan, partition_plan
+from gridmap.partition.service import diff_plans, partition_plan
+from gridmap.plans.lifecycle import new_plan
 from gridmap.reports.plan import load_plan_report, summary
 from gridmap.reports.charts import histogram_svg
 

@@ -1,7 +1,9 @@
-"""Plans: list, read, create and discard drafts, move units (``If-Match``), diff, accept, lock.
+"""Plans: list, read, create, rename and discard drafts, move units, diff, accept, lock.
 
-A plan's ETag is its revision; an edit must send it back in ``If-Match`` and gets 412 when
-the plan changed since (and 428 when it sends none).
+Every write goes through the plan's lifecycle (:mod:`gridmap.plans.lifecycle`). A plan's ETag
+is its revision; an edit or an accept must send it back in ``If-Match`` and gets 412 when the
+plan changed since (428 when it sends none); while a job works on a draft, writes to it get
+409 naming the job.
 """
 
 from __future__ import annotations
@@ -17,8 +19,16 @@ from api.auth import Admin, Planner, Viewer
 from api.deps import MAX_ID, ConnectionDep, EngineDep, PlanId
 from gridmap.db import plans as db
 from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionRequired
-from gridmap.partition.edits import Move, move_units
-from gridmap.partition.service import accept_plan, diff_plans, discard_plan, new_plan
+from gridmap.partition.service import diff_plans
+from gridmap.plans.lifecycle import (
+    Move,
+    accept_plan,
+    discard_plan,
+    move_units,
+    new_plan,
+    rename_plan,
+    set_locks,
+)
 
 router = APIRouter(prefix="/plans", tags=["Plans"])
 
@@ -40,9 +50,10 @@ class UnitMove(BaseModel):
 
 
 class Edit(BaseModel):
-    """Units to move, all at once."""
+    """Units to move, all at once, and/or a new name."""
 
-    moves: list[UnitMove] = Field(min_length=1, max_length=5000)
+    moves: list[UnitMove] = Field(default_factory=list, max_length=5000)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class Locks(BaseModel):
@@ -142,15 +153,20 @@ def edit_plan(
     who: Planner,
     if_match: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
-    """Move units between grids of a draft, if it is still at the revision in ``If-Match``."""
+    """Move units between grids of a draft (or rename it), if it is at ``If-Match``'s revision."""
     _scoped_out(who)
     expected = _revision(if_match)
     with engine.begin() as connection:
-        result = move_units(connection, plan_id, [Move(m.unit, m.grid) for m in body.moves],
-                            expected_revision=expected, author=who.name)  # fmt: skip
-    response.headers["ETag"] = f'"{result.revision}"'
-    return {"revision": result.revision, "grids": _plain(pd.DataFrame(result.grids)),
-            "warnings": result.warnings}  # fmt: skip
+        revision, grids, warnings = expected, [], []
+        if body.name is not None:
+            revision = rename_plan(connection, plan_id, body.name, actor=who.name,
+                                   expected_revision=revision)  # fmt: skip
+        if body.moves or body.name is None:
+            result = move_units(connection, plan_id, [Move(m.unit, m.grid) for m in body.moves],
+                                expected_revision=revision, author=who.name)  # fmt: skip
+            revision, grids, warnings = result.revision, result.grids, result.warnings
+    response.headers["ETag"] = f'"{revision}"'
+    return {"revision": revision, "grids": _plain(pd.DataFrame(grids)), "warnings": warnings}
 
 
 @router.get("/{plan_id}/grids", name="plan_grids")
@@ -193,30 +209,55 @@ def plan_diff(
 
 
 @router.post("/{plan_id}/accept", name="accept_plan")
-def accept(plan_id: PlanId, engine: EngineDep, who: Admin) -> dict[str, Any]:
-    """Make a draft the current plan, archiving the old one, in one transaction (admin)."""
+def accept(
+    plan_id: PlanId,
+    response: Response,
+    engine: EngineDep,
+    who: Admin,
+    if_match: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    """Make a draft the current plan, archiving the old one, in one transaction (admin).
+
+    Send the draft's ETag in ``If-Match``: the draft is accepted only as it was seen.
+    """
     _scoped_out(who)
+    expected = _revision(if_match)
     with engine.begin() as connection:
-        accept_plan(connection, plan_id, actor=who.name)
-        return _plan_body(connection, plan_id)
+        accept_plan(connection, plan_id, actor=who.name, expected_revision=expected)
+        body = _plan_body(connection, plan_id)
+    response.headers["ETag"] = f'"{body["revision"]}"'
+    return body
 
 
 @router.delete("/{plan_id}", name="discard_plan", status_code=204)
-def discard(plan_id: PlanId, engine: EngineDep, who: Planner) -> Response:
+def discard(
+    plan_id: PlanId,
+    engine: EngineDep,
+    who: Planner,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Response:
     """Discard a draft with its grids (the current and archived plans are kept)."""
     _scoped_out(who)
+    expected = None if if_match is None else _revision(if_match)
     with engine.begin() as connection:
-        discard_plan(connection, plan_id, actor=who.name)
+        discard_plan(connection, plan_id, actor=who.name, expected_revision=expected)
     return Response(status_code=204)
 
 
 @router.post("/{plan_id}/locks", name="lock_grids")
-def lock_grids(plan_id: PlanId, body: Locks, engine: EngineDep, who: Planner) -> dict[str, Any]:
+def lock_grids(
+    plan_id: PlanId,
+    body: Locks,
+    response: Response,
+    engine: EngineDep,
+    who: Planner,
+    if_match: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
     """Lock grids (a partition never changes them) or unlock them."""
     _scoped_out(who)
+    expected = None if if_match is None else _revision(if_match)
     with engine.begin() as connection:
-        row = db.plan_row(connection, plan_id)
-        if row["status"] != "draft":
-            raise Conflict(f"plan {plan_id} is {row['status']}: only a draft's grids can be locked")
-        changed = db.set_locked(connection, plan_id, body.grids, body.locked)
-    return {"changed": changed}
+        changed, revision = set_locks(connection, plan_id, body.grids, body.locked,
+                                      actor=who.name, expected_revision=expected)  # fmt: skip
+    response.headers["ETag"] = f'"{revision}"'
+    return {"changed": changed, "revision": revision}

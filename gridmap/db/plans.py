@@ -175,22 +175,29 @@ def copy_plan(connection: Connection, source_id: int, *, name: str, author: str)
     return new_id
 
 
-def clear_plan(connection: Connection, plan_id: int) -> None:
-    """Remove a plan's grids and assignment (the plan row stays)."""
-    connection.execute(text("DELETE FROM grid WHERE plan_id = :p"), {"p": plan_id})
+def clear_plan(connection: Connection, plan_id: int, *, within: str | None = None) -> None:
+    """Remove a plan's grids and assignment (the plan row stays).
+
+    With ``within`` (a region's code), only the grids of that region's communities.
+    """
+    connection.execute(text("""
+        DELETE FROM grid g WHERE g.plan_id = :p AND (CAST(:within AS text) IS NULL OR EXISTS (
+            SELECT 1 FROM region r WHERE r.id = g.community_id AND starts_with(r.code, :within)))
+    """), {"p": plan_id, "within": within})  # fmt: skip
+
+
+def units_without_grid(connection: Connection, plan_id: int, *, outside: str) -> int:
+    """Count the units outside region ``outside`` (a code) that are in no grid of the plan."""
+    return int(connection.execute(text("""
+        SELECT count(*) FROM unit u JOIN region r ON r.id = u.community_id
+        WHERE NOT starts_with(r.code, :outside) AND NOT EXISTS (
+            SELECT 1 FROM assignment a WHERE a.plan_id = :p AND a.unit_id = u.id)
+    """), {"p": plan_id, "outside": outside}).scalar_one())  # fmt: skip
 
 
 def delete_plan(connection: Connection, plan_id: int) -> None:
     """Delete a plan with its grids and assignment (the caller checks it is a draft)."""
     connection.execute(text("DELETE FROM plan WHERE id = :p"), {"p": plan_id})
-
-
-def update_plan(connection: Connection, plan_id: int, parameters: dict[str, Any]) -> int:
-    """Record new parameters and bump the revision; return the new revision."""
-    return int(connection.execute(text(
-        "UPDATE plan SET parameters = CAST(:params AS jsonb), revision = revision + 1, "
-        "updated_at = now() WHERE id = :p RETURNING revision"
-    ), {"p": plan_id, "params": json.dumps(parameters)}).scalar_one())  # fmt: skip
 
 
 def set_radius(connection: Connection, grid_ids: pd.Series, radius_m: pd.Series) -> None:
@@ -275,4 +282,109 @@ def moved_units(connection: Connection, a: int, b: int) -> list[dict[str, str]]:
         JOIN unit u ON u.id = x.unit_id
         WHERE x.plan_id = :a AND ga.code <> gb.code ORDER BY u.code
     """), {"a": a, "b": b}).mappings().all()  # fmt: skip
+    return [dict(r) for r in rows]
+
+
+def lock_plan(connection: Connection, plan_id: int) -> dict[str, Any]:
+    """Lock plan ``plan_id``'s row for the transaction; return the row.
+
+    Raises
+    ------
+    NotFound
+        When there is no such plan.
+    """
+    row = connection.execute(text(
+        "SELECT id, name, status, parent_id, revision, parameters FROM plan WHERE id = :p "
+        "FOR UPDATE"), {"p": plan_id}).mappings().first()  # fmt: skip
+    if row is None:
+        raise NotFound(f"no plan {plan_id}")
+    return dict(row)
+
+
+def bump_revision(connection: Connection, plan_id: int) -> int:
+    """Count one more write of the plan; return its new revision."""
+    return int(connection.execute(text(
+        "UPDATE plan SET revision = revision + 1, updated_at = now() WHERE id = :p "
+        "RETURNING revision"), {"p": plan_id}).scalar_one())  # fmt: skip
+
+
+def set_parameters(connection: Connection, plan_id: int, parameters: dict[str, Any]) -> None:
+    """Record the parameters a plan was partitioned with."""
+    connection.execute(text("UPDATE plan SET parameters = CAST(:params AS jsonb) WHERE id = :p"),
+                       {"p": plan_id, "params": json.dumps(parameters)})  # fmt: skip
+
+
+def rename_plan(connection: Connection, plan_id: int, name: str) -> None:
+    """Give a plan a new name."""
+    connection.execute(text("UPDATE plan SET name = :n WHERE id = :p"), {"n": name, "p": plan_id})
+
+
+def try_lock(connection: Connection, key: int) -> bool:
+    """Take a transaction-level advisory lock if it is free; say whether it was."""
+    return bool(connection.execute(text("SELECT pg_try_advisory_xact_lock(:k)"),
+                                   {"k": key}).scalar_one())  # fmt: skip
+
+
+def has_content(connection: Connection, plan_id: int) -> bool:
+    """Say whether a plan assigns any unit to a grid."""
+    return bool(connection.execute(text(
+        "SELECT EXISTS (SELECT 1 FROM assignment WHERE plan_id = :p)"), {"p": plan_id}
+    ).scalar_one())  # fmt: skip
+
+
+def unknown_grid_codes(connection: Connection, plan_id: int, codes: list[str]) -> list[str]:
+    """Return the codes among ``codes`` that are no grid of the plan, in their order."""
+    return list(connection.execute(text("""
+        SELECT c.code FROM unnest(CAST(:codes AS text[])) WITH ORDINALITY AS c(code, i)
+        WHERE NOT EXISTS (SELECT 1 FROM grid g WHERE g.plan_id = :p AND g.code = c.code)
+        ORDER BY c.i
+    """), {"p": plan_id, "codes": codes}).scalars())  # fmt: skip
+
+
+def lookup_moves(
+    connection: Connection, plan_id: int, units: list[str], grids: list[str]
+) -> list[dict[str, Any]]:
+    """Return, for each (unit code, grid code), the unit, its grid now, the target, locks."""
+    rows = connection.execute(text("""
+        SELECT m.i, u.id AS unit_id, u.community_id AS unit_community, src.id AS source,
+               src.locked AS source_locked, g.id AS target, g.community_id AS grid_community,
+               g.locked AS target_locked
+        FROM unnest(CAST(:units AS text[]), CAST(:grids AS text[])) WITH ORDINALITY
+             AS m(unit, grid, i)
+        LEFT JOIN unit u ON u.code = m.unit
+        LEFT JOIN assignment a ON a.unit_id = u.id AND a.plan_id = :p
+        LEFT JOIN grid src ON src.id = a.grid_id
+        LEFT JOIN grid g ON g.code = m.grid AND g.plan_id = :p
+        ORDER BY m.i
+    """), {"units": units, "grids": grids, "p": plan_id}).mappings().all()  # fmt: skip
+    return [dict(r) for r in rows]
+
+
+def assign_units(
+    connection: Connection, plan_id: int, unit_ids: list[int], grid_ids: list[int]
+) -> None:
+    """Put each unit in its grid in plan ``plan_id`` (each unit named once)."""
+    connection.execute(text("""
+        INSERT INTO assignment (plan_id, unit_id, grid_id)
+        SELECT :p, u, g FROM unnest(CAST(:units AS integer[]), CAST(:grids AS integer[])) AS m(u, g)
+        ON CONFLICT (plan_id, unit_id) DO UPDATE SET grid_id = excluded.grid_id
+    """), {"p": plan_id, "units": unit_ids, "grids": grid_ids})  # fmt: skip
+
+
+def drop_empty_grids(connection: Connection, plan_id: int, grid_ids: list[int]) -> list[str]:
+    """Delete the grids among ``grid_ids`` that hold no unit; return their codes."""
+    return list(connection.execute(text("""
+        DELETE FROM grid g WHERE g.id = ANY(:ids) AND NOT EXISTS (
+            SELECT 1 FROM assignment a WHERE a.plan_id = :p AND a.grid_id = g.id)
+        RETURNING g.code
+    """), {"ids": grid_ids, "p": plan_id}).scalars())  # fmt: skip
+
+
+def touched_figures(connection: Connection, plan_id: int, ids: list[int]) -> list[dict[str, Any]]:
+    """Return the figures of grids ``ids``, with how many pieces each is in."""
+    rows = connection.execute(text("""
+        SELECT g.code, g.kind, g.households, g.residents, g.governance_load, g.area_m2,
+               g.polsby_popper, ST_NumGeometries(g.geom) AS pieces
+        FROM grid g WHERE g.plan_id = :p AND g.id = ANY(:ids) ORDER BY g.code
+    """), {"p": plan_id, "ids": ids}).mappings().all()  # fmt: skip
     return [dict(r) for r in rows]

@@ -1,4 +1,4 @@
-"""Partition a draft plan on the stored city, and keep plans: new, accept, lock, diff.
+"""Partition a draft plan on the stored city, and compare plans.
 
 Loads the units (adjacency within communities, households, residents, load, centroids in the
 city's metric CRS), runs the engine in full or adjustment mode, gives grids their codes (kept
@@ -21,12 +21,14 @@ from gridmap.coverage.service import load_network
 from gridmap.db import imports
 from gridmap.db import plans as db
 from gridmap.db.bulk import read_geoframe
-from gridmap.errors import Conflict, InvalidInput
+from gridmap.errors import InvalidInput, PlanChanged, Stale
 from gridmap.io.crs import metric_crs_of
 from gridmap.partition.adjust import adjust
 from gridmap.partition.codes import inherit_codes
 from gridmap.partition.engine import Bounds, Case, Units, grid_radius, partition
 from gridmap.partition.walking import unit_walks
+from gridmap.plans import lifecycle
+from gridmap.plans.lifecycle import JobRef
 from gridmap.standards import GRID_BOUNDS
 from gridmap.units.regions import adjacency
 
@@ -64,22 +66,32 @@ BARRIER_SHARE = 0.5
 """Units whose shared boundary runs along a barrier for more than this share are not linked."""
 
 
-def load_units(connection: Connection) -> CityUnits:
-    """Load the units with their adjacency (never across communities or barriers) in metres."""
+def load_units(connection: Connection, *, within: str | None = None) -> CityUnits:
+    """Load the units with their adjacency (never across communities or barriers) in metres.
+
+    With ``within`` (a region's code), only the units of that region's communities (grids
+    never cross a community, so nothing outside bears on them).
+    """
     frame = read_geoframe(connection, """
         SELECT u.id, u.households, u.residents, u.governance_load, r.code AS community, u.geom
-        FROM unit u JOIN region r ON r.id = u.community_id ORDER BY u.id
-    """)  # fmt: skip
+        FROM unit u JOIN region r ON r.id = u.community_id
+        WHERE CAST(:within AS text) IS NULL OR starts_with(r.code, :within)
+        ORDER BY u.id
+    """, {"within": within})  # fmt: skip
     if frame.empty:
+        if within is not None:
+            raise InvalidInput(f"region: no unit lies in region {within!r}")
         raise InvalidInput("the city has no units: run `gridmap units build` first")
     metric = frame.to_crs(metric_crs_of(frame.geometry.values))
     polygons = np.asarray(metric.geometry.values, dtype=object)
     community_codes, community = np.unique(frame["community"].to_numpy(), return_inverse=True)
     touching = adjacency(polygons).tocoo()
+    west, south, east, north = frame.total_bounds
     barriers = read_geoframe(connection, """
-        SELECT geom FROM street WHERE kind = ANY(:kinds)
-        UNION ALL SELECT ST_Boundary(geom) FROM water
-    """, {"kinds": list(BARRIER_KINDS)})  # fmt: skip
+        WITH box AS (SELECT ST_MakeEnvelope(:w, :s, :e, :n, 4326) AS geom)
+        SELECT s.geom FROM street s, box WHERE s.kind = ANY(:kinds) AND s.geom && box.geom
+        UNION ALL SELECT ST_Boundary(w.geom) FROM water w, box WHERE w.geom && box.geom
+    """, {"kinds": list(BARRIER_KINDS), "w": west, "s": south, "e": east, "n": north})  # fmt: skip
     lines = np.asarray(barriers.to_crs(metric.crs).geometry.values, dtype=object)
     crossing = across_barriers(polygons, touching.row, touching.col, lines)
     same = (community[touching.row] == community[touching.col]) & ~crossing
@@ -128,14 +140,6 @@ def across_barriers(
     return along > BARRIER_SHARE * np.maximum(shapely.length(shared), 1e-9)
 
 
-def new_plan(connection: Connection, *, name: str, source: int | None, author: str) -> int:
-    """Make a draft plan: a copy of plan ``source``, or empty."""
-    if source is None:
-        return db.insert_plan(connection, name=name, author=author, parameters={})
-    db.plan_row(connection, source)
-    return db.copy_plan(connection, source, name=name, author=author)
-
-
 def partition_plan(
     connection: Connection,
     plan_id: int,
@@ -145,13 +149,23 @@ def partition_plan(
     seed: int = 0,
     author: str = "gridmap",
     step: Step | None = None,
+    job: JobRef | None = None,
+    region: str | None = None,
 ) -> PartitionSummary:
     """Re-partition a draft plan in place (full, or adjusting its present grids).
+
+    With ``region`` (a region's code), only the units of that district, street or community
+    are re-partitioned; every grid outside it is kept as it is. The units are read and the
+    engine runs first; the result is written through the plan's
+    lifecycle (:func:`gridmap.plans.lifecycle.guard`), under the plan's lock, only if the plan
+    is still a draft that no other job works on, at the revision ``job`` started from.
 
     Raises
     ------
     Conflict
-        When the plan is not a draft.
+        When the plan is not a draft, or another job works on it.
+    PlanChanged
+        When the plan changed while ``job`` ran.
     InvalidInput
         On an unknown mode, or adjusting a plan that has no grids.
     """
@@ -159,11 +173,14 @@ def partition_plan(
     if mode not in MODES:
         raise InvalidInput(f"mode must be full or adjust (got {mode!r})")
     bounds = bounds or Bounds()
-    plan = db.plan_row(connection, plan_id)
-    if plan["status"] != "draft":
-        raise Conflict(f"plan {plan_id} is {plan['status']}: only a draft can be re-partitioned")
+    started = lifecycle.check_writable(connection, plan_id, "partition", job)
+    if region is not None and db.units_without_grid(connection, plan_id, outside=region):
+        raise InvalidInput(
+            f"region: plan {plan_id} has units outside region {region} in no grid; "
+            "re-partition the whole plan, or a copy of a full plan"
+        )
     say("loading units")
-    city = load_units(connection)
+    city = load_units(connection, within=region)
     if bounds.radius_by == "walk" and bounds.radius_m is not None:
         say("measuring walks between units")
         city = with_walks(connection, city, bounds.radius_m)
@@ -175,19 +192,20 @@ def partition_plan(
     by_kind = kind_bounds(bounds)
     labels, cases = _labels(city, content, kept, mode, by_kind, seed)
     say("coding and writing grids")
-    summary = _write(connection, plan_id, city, content, labels, by_kind)
-    revision = db.update_plan(connection, plan_id, {
+    try:  # the plan must be as it was read: at the job's revision, or at the one read here
+        lifecycle.guard(connection, plan_id, "partition", job=job,
+                        expected_revision=None if job else started["revision"])  # fmt: skip
+    except Stale:
+        raise PlanChanged(
+            f"plan {plan_id} changed while it was re-partitioned; nothing was kept: run it again"
+        ) from None
+    summary = _write(connection, plan_id, city, content, labels, by_kind, region)
+    db.set_parameters(connection, plan_id, {
         "mode": mode, "seed": seed, "cases": len(cases),
         "bounds": {kind: asdict(b) for kind, b in by_kind.items()},
     })  # fmt: skip
-    db.add_audit(
-        connection,
-        actor=author,
-        action=f"partition {mode}",
-        table="plan",
-        target_id=plan_id,
-        payload={"revision": revision, "grids": summary[0]},
-    )
+    revision = lifecycle.record(connection, plan_id, actor=author, action=f"partition {mode}",
+                                payload={"grids": summary[0], "job": job and job.id})  # fmt: skip
     moved = int((content["code"].to_numpy() != summary[2]).sum())
     return PartitionSummary(plan_id, revision, summary[0], summary[1], moved, cases)
 
@@ -265,7 +283,9 @@ def _write(
     content: pd.DataFrame,
     labels: np.ndarray,
     bounds: dict[str, Bounds],
+    region: str | None = None,
 ) -> tuple[int, int, np.ndarray]:
+    """Replace the plan's grids (those of ``region`` only, when given) by the labelled ones."""
     units = city.units
     k = int(labels.max()) + 1
     first = np.unique(labels, return_index=True)[1]
@@ -289,10 +309,10 @@ def _write(
     })  # fmt: skip
     locked = {c for c, flag in by_code["locked"].items() if flag} if len(by_code) else set()
     staff = db.grid_staff(connection, plan_id)  # a grid that keeps its code keeps its people
-    db.clear_plan(connection, plan_id)
+    db.clear_plan(connection, plan_id, within=region)
     grid_ids = db.insert_grids(connection, plan_id, grids)
     db.insert_assignments(connection, plan_id, pd.Series(city.ids), grid_ids.iloc[labels])
-    db.refresh_grid_figures(connection, plan_id)
+    db.refresh_grid_figures(connection, plan_id, None if region is None else grid_ids.tolist())
     straight = grid_radius(replace(units, walks=None), labels)  # the stored figure: a straight
     db.set_radius(connection, grid_ids, pd.Series(straight))  # line (walks go in the cases)
     if locked:
@@ -306,35 +326,6 @@ def _write(
     cap = np.array([b.max_residents or np.inf for b in own])
     fine = (households >= low) & (households <= high) & (residents <= cap)
     return k, int(fine.sum()), codes[labels]
-
-
-def accept_plan(connection: Connection, plan_id: int, *, actor: str) -> None:
-    """Make a draft the current plan and archive the old one, in the caller's transaction."""
-    plan = db.plan_row(connection, plan_id)
-    if plan["status"] != "draft":
-        raise Conflict(f"plan {plan_id} is {plan['status']}: only a draft can be accepted")
-    if not db.plan_content(connection, plan_id).shape[0]:
-        raise InvalidInput(f"plan {plan_id} has no grids: partition it first")
-    previous = db.current_plan_id(connection)
-    db.make_current(connection, plan_id)
-    db.add_audit(connection, actor=actor, action="accept", table="plan", target_id=plan_id,
-                 payload={"archived": previous, "revision": plan["revision"]})  # fmt: skip
-
-
-def discard_plan(connection: Connection, plan_id: int, *, actor: str) -> None:
-    """Delete a draft with its grids, in the caller's transaction; other plans are kept.
-
-    Raises
-    ------
-    Conflict
-        When the plan is current or archived.
-    """
-    plan = db.plan_row(connection, plan_id)
-    if plan["status"] != "draft":
-        raise Conflict(f"plan {plan_id} is {plan['status']}: only a draft can be discarded")
-    db.delete_plan(connection, plan_id)
-    db.add_audit(connection, actor=actor, action="discard", table="plan", target_id=plan_id,
-                 payload={"name": plan["name"], "revision": plan["revision"]})  # fmt: skip
 
 
 def diff_plans(connection: Connection, a: int, b: int) -> dict[str, object]:

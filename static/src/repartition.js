@@ -115,7 +115,8 @@ async function run(event) {
     jobBox.hidden = false;
     progress.value = 0;
     const started = await request('/jobs/partition', { method: 'POST', json: { plan: repartition.plan, ...body } });
-    await follow(`/jobs/${started.body.id}`);
+    const done = await follow(`/jobs/${started.body.id}`);
+    repartition.revision = done.result.revision; // the draft as previewed: accepted only as it is
     await showPreview(repartition.plan);
   } catch (error) {
     if (error instanceof ApiError) fail(error);
@@ -134,7 +135,7 @@ async function cancel() {
 async function accept() {
   const plan = repartition.plan;
   try {
-    await request(`/plans/${plan}/accept`, { method: 'POST' });
+    await request(`/plans/${plan}/accept`, { method: 'POST', ifMatch: repartition.revision });
     repartition.plan = null;
     preview.hidden = true;
     clearPlan(repartition.map);

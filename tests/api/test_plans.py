@@ -62,7 +62,12 @@ def test_a_re_partition_runs_as_a_job_and_an_admin_accepts_it(
     assert {m["unit"] for m in diff["moved_units"]} <= set(assignment(served, plan))
     refused = api.post(f"/plans/{plan}/accept", headers=served.headers("planner"))
     assert refused.status_code == 403 and "admin" in refused.json()["detail"]
-    accepted = api.post(f"/plans/{plan}/accept", headers=served.headers("admin"))
+    admin = served.headers("admin")
+    assert api.post(f"/plans/{plan}/accept", headers=admin).status_code == 428
+    revision = done["result"]["revision"]
+    stale = api.post(f"/plans/{plan}/accept", headers={**admin, "If-Match": f'"{revision - 1}"'})
+    assert stale.status_code == 412 and "revision" in stale.json()["detail"]
+    accepted = api.post(f"/plans/{plan}/accept", headers={**admin, "If-Match": f'"{revision}"'})
     assert accepted.status_code == 200 and accepted.json()["status"] == "current"
     z, x, y = tile_of(*CENTRE, 14)  # the map shows the accepted plan's grids at once
     tile = api.get(f"/tiles/gridmap/{z}/{x}/{y}.mvt", headers=served.headers("viewer"))
@@ -119,6 +124,11 @@ def test_moving_units_needs_the_revision_and_updates_the_grids(
             f"/plans/{plan}", json=bad, headers={**h, "If-Match": done.headers["etag"]}
         )
         assert reply.status_code == 400 and field in reply.json()["detail"], reply.json()
+    twice = {"moves": [{"unit": unit, "grid": target}, {"unit": unit, "grid": source}]}
+    reply = api.patch(f"/plans/{plan}", json=twice,
+                      headers={**h, "If-Match": done.headers["etag"]})  # fmt: skip
+    assert reply.status_code == 400 and f"unit {unit!r} is moved twice" in reply.json()["detail"]
+    assert "moves[1].unit" in reply.json()["detail"]
     embed = {"Authorization": f"Bearer {served.keys['embed']}"}
     assert api.get("/plans", headers=embed).status_code == 403
 
@@ -203,3 +213,57 @@ def test_what_if_and_siting_answer_at_once(api: TestClient, served: Served) -> N
         / body["before"]["residents"], abs=1e-9)  # fmt: skip
     assert api.post("/coverage/siting", headers=served.headers("viewer"),
                     json={"k": 1}).status_code == 403  # fmt: skip
+
+
+def test_two_admins_accepting_at_once_get_one_current_plan_and_no_500(live: Live) -> None:
+    served = live.served
+    admin = served.headers("admin")
+
+    def accept(client: httpx.Client, plan: int, etag: str, barrier: threading.Barrier,
+               answers: list[httpx.Response]) -> None:  # fmt: skip
+        barrier.wait()
+        answers.append(client.post(f"/plans/{plan}/accept",
+                                   headers={**admin, "If-Match": etag}))  # fmt: skip
+
+    with httpx.Client(base_url=live.base, timeout=120) as client:
+        for round_ in range(4):
+            drafts = []
+            for k in range(2):
+                made = client.post("/plans", json={"name": f"竞争{round_}-{k}",
+                                                   "source": "current"},
+                                   headers=served.headers("planner"))  # fmt: skip
+                drafts.append((made.json()["id"], made.headers["etag"]))
+            answers: list[httpx.Response] = []
+            barrier = threading.Barrier(2)
+            threads = [threading.Thread(target=accept, args=(client, *d, barrier, answers))
+                       for d in drafts]  # fmt: skip
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            codes = sorted(a.status_code for a in answers)
+            assert codes in ([200, 200], [200, 409]), [a.text for a in answers]
+            for a in answers:
+                if a.status_code == 409:
+                    assert a.headers["content-type"] == "application/problem+json"
+                    assert "being accepted" in a.json()["detail"]
+            with served.engine.connect() as connection:
+                current = connection.execute(text(
+                    "SELECT count(*) FROM plan WHERE status = 'current'")).scalar_one()  # fmt: skip
+            assert current == 1
+
+
+def test_an_accept_while_another_is_under_way_is_a_409(api: TestClient, served: Served) -> None:
+    from gridmap.plans.lifecycle import ACCEPT_LOCK
+
+    plan, etag = draft(api, served, "等待")
+    with served.engine.connect() as holder:
+        transaction = holder.begin()
+        holder.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ACCEPT_LOCK})
+        refused = api.post(f"/plans/{plan}/accept",
+                           headers={**served.headers("admin"), "If-Match": etag})  # fmt: skip
+        transaction.rollback()
+    assert refused.status_code == 409 and "being accepted" in refused.json()["detail"]
+    with served.engine.connect() as connection:
+        assert connection.execute(text("SELECT status FROM plan WHERE id = :p"),
+                                  {"p": plan}).scalar_one() == "draft"  # fmt: skip

@@ -16,7 +16,8 @@ from gridmap.db.local import LocalCluster
 from gridmap.errors import InvalidInput
 from gridmap.io.staff_import import import_staff
 from gridmap.partition.engine import Bounds
-from gridmap.partition.service import accept_plan, new_plan, partition_plan
+from gridmap.partition.service import partition_plan
+from gridmap.plans.lifecycle import accept_plan, new_plan
 from tests.gridmap.conftest import City
 
 

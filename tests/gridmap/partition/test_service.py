@@ -9,13 +9,8 @@ from sqlalchemy import text
 from gridmap.db import plans as db_plans
 from gridmap.errors import Conflict, InvalidInput
 from gridmap.partition.engine import Bounds
-from gridmap.partition.service import (
-    accept_plan,
-    diff_plans,
-    load_units,
-    new_plan,
-    partition_plan,
-)
+from gridmap.partition.service import diff_plans, load_units, partition_plan
+from gridmap.plans.lifecycle import accept_plan, new_plan
 from tests.gridmap.conftest import City
 
 
@@ -140,7 +135,7 @@ def test_acceptance_is_atomic(city: City, monkeypatch: pytest.MonkeyPatch) -> No
     def fail(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr("gridmap.partition.service.db.add_audit", fail)
+    monkeypatch.setattr("gridmap.plans.lifecycle.plan_rows.add_audit", fail)
     attempt = connection.begin_nested()  # what the CLI's one transaction is
     with pytest.raises(RuntimeError):
         accept_plan(connection, b, actor="admin")
@@ -203,3 +198,30 @@ def test_a_radius_on_foot_is_measured_on_the_walking_network(city: City) -> None
     saved = city.value(f"SELECT parameters->'bounds'->'urban'->>'radius_by' FROM plan "
                        f"WHERE id = {plan}")  # fmt: skip
     assert saved == "walk"
+
+
+def test_a_region_is_re_partitioned_alone_and_every_other_grid_kept(city: City) -> None:
+    connection = city.connection
+    first = new_plan(connection, name="现状", source=None, author="test")
+    partition_plan(connection, first, mode="full", seed=1)
+    draft = new_plan(connection, name="只改一个社区", source=first, author="test")
+    community = city.value(
+        "SELECT code FROM region WHERE level = 'community' ORDER BY code LIMIT 1"
+    )
+    before = db_plans.plan_content(connection, draft).set_index("unit_id")["code"]
+
+    partition_plan(connection, draft, mode="full", seed=5, region=community,
+                   bounds=Bounds(200, 350, 280, max_residents=None))  # fmt: skip
+
+    after = db_plans.plan_content(connection, draft).set_index("unit_id")["code"]
+    inside = before.index[before.str.startswith(community)]
+    outside = before.index.difference(inside)
+    assert len(inside) and len(outside)
+    assert after.loc[outside].equals(before.loc[outside])  # not one unit outside moved
+    assert after.loc[inside].str.startswith(community).all()
+    assert after.loc[inside].ne(before.loc[inside]).any()  # the new bounds changed the region
+    with pytest.raises(InvalidInput, match="no unit lies in region"):
+        partition_plan(connection, draft, region="999999999")
+    empty = new_plan(connection, name="空", source=None, author="test")
+    with pytest.raises(InvalidInput, match="in no grid"):
+        partition_plan(connection, empty, region=community)
