@@ -1,7 +1,10 @@
 """Who is asking: API keys from a header (or ``?key=`` for embeds and tiles), and roles.
 
-Keys are looked up once and remembered for :data:`CACHE_SECONDS`, so a tile request costs no
-extra query; a revoked key stops working within that time.
+Keys are looked up once and remembered, so a tile request costs no extra query. Every change
+to the keys notifies each API process (``gridmap_keys``, migration 0007), which then forgets
+what it remembered: a revoked key stops working everywhere within a second. While a process
+hears no notifications (its listener lost the database), it remembers a key for
+:data:`UNHEARD_SECONDS` only.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from gridmap.auth.keys import Principal, hash_key, lookup
 from gridmap.config import Settings
 from gridmap.errors import Forbidden, Unauthorized
 
-CACHE_SECONDS = 30.0
+CACHE_SECONDS = 300.0
+UNHEARD_SECONDS = 1.0
 
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer gm_…`")
@@ -35,6 +39,14 @@ class KeyCache:
     def __init__(self) -> None:
         self._entries: dict[str, tuple[float, Principal | None]] = {}
         self._lock = Lock()
+        self._generation = 0  # counts the changes heard: a lookup older than one is not kept
+        self.hearing: Callable[[], bool] = lambda: False  # notifications of key changes arrive
+
+    def clear(self) -> None:
+        """Forget every key (they changed)."""
+        with self._lock:
+            self._entries.clear()
+            self._generation += 1
 
     def known(self, secret: str) -> Principal | None:
         """Return who holds ``secret`` if that was looked up lately (None: not known now)."""
@@ -52,12 +64,17 @@ class KeyCache:
             hit = self._entries.get(digest)
         if hit is not None and hit[0] > now:
             return hit[1]
+        with self._lock:
+            generation = self._generation
         with engine.connect() as connection:
             principal = lookup(connection, secret)
         with self._lock:
+            if generation != self._generation:  # the keys changed meanwhile: ask again next time
+                return principal
             if len(self._entries) > 10_000:
                 self._entries.clear()
-            self._entries[digest] = (now + CACHE_SECONDS, principal)
+            keep = CACHE_SECONDS if self.hearing() else UNHEARD_SECONDS
+            self._entries[digest] = (now + keep, principal)
         return principal
 
 

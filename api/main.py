@@ -7,17 +7,20 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
 
 from api.auth import KeyCache
 from api.cached_tiles import CachedTiles
 from api.errors import add_exception_handlers
-from api.jobs import Jobs
 from api.limits import BodyLimit
 from api.routes import ROUTERS, docs, web
 from gridmap import __version__
 from gridmap.config import Settings, get_settings
-from gridmap.db.engine import database_url, make_engine
+from gridmap.db.address import DatabaseAddress
+from gridmap.db.engine import make_engine
+from gridmap.db.outage import Outage
+from gridmap.jobs.queue import JobQueue
+from gridmap.jobs.worker import WorkerThread
 from gridmap.tiles.builder import SESSION, TileBuilder
 from gridmap.tiles.cache import TileCache
 from gridmap.tiles.revisions import Revisions
@@ -30,8 +33,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        url = database_url(settings)
-        engine = make_engine(url)
+        address = DatabaseAddress(settings)  # follows the embedded cluster if it moves
+        outage: Outage = app.state.outage
+        engine = make_engine(address.url(), follow=address.connect_arguments)
+        event.listen(engine, "connect", lambda *_: outage.up())
         app.state.engine = engine
         # tiles asked the long way (of a plan or a run, or while revisions are not known),
         # built on worker threads: many small statements at once, each best without parallel
@@ -39,23 +44,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # BEGIN before it and no ROLLBACK when its connection goes back: two round trips a
         # tile), and on the connection used last (warm in the CPU's caches; others may idle)
         app.state.tile_engine = make_engine(
-            url, connect_args={"options": SESSION},
+            address.url(), follow=address.connect_arguments,
+            connect_args={"options": SESSION},
             pool_size=settings.tile_workers,
             pool_pre_ping=False,  # a tile retries once on a dropped connection instead
             isolation_level="AUTOCOMMIT", pool_use_lifo=True,
         )  # fmt: skip
-        libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         # plain tiles are built on the event loop, at most this many at once: more queries
         # than the cores can run only lengthen every one of them (on 2 cores, 4 at once
         # halved the p99 of 8 clients)
-        app.state.tile_builder = TileBuilder(libpq, settings.tile_workers)
-        revisions = Revisions(libpq)
+        app.state.tile_builder = TileBuilder(address.libpq, settings.tile_workers,
+                                             on_connect=outage.up)  # fmt: skip
+        # when the database goes away, every pooled connection goes stale with it
+        outage.on_down[:] = [engine.dispose, app.state.tile_engine.dispose,
+                             app.state.tile_builder.forget]  # fmt: skip
+        keys: KeyCache = app.state.keys
+        revisions = Revisions(address.libpq, on_keys=keys.clear, on_connect=outage.up)
+        keys.hearing = lambda: revisions.listening
         app.state.tiles = TileServer(TileCache(settings.tile_cache_mb * 2**20), revisions)
-        app.state.jobs = Jobs()
+        app.state.job_queue = JobQueue(address.libpq)
+        worker = None
+        if settings.job_workers:  # plain `gridmap serve` and the demo need no worker of their own
+            worker = WorkerThread(address, concurrency=settings.job_workers)
+            worker.start()
         try:
             yield
         finally:
-            app.state.jobs.shutdown()
+            if worker is not None:
+                worker.stop()
+            app.state.job_queue.close()
             revisions.close()
             await app.state.tile_builder.close()
             app.state.tile_engine.dispose()
@@ -72,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.keys = KeyCache()
+    app.state.outage = Outage()
     add_exception_handlers(app)
     app.add_middleware(CachedTiles)  # inside CORS and the body limit, before any routing
     if settings.cors_origins:

@@ -171,10 +171,23 @@ def db_downgrade(
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
-) -> None:
-    """Serve the API and the web map."""
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="API processes serving on the one port.")
+    ] = 1,
+    job_workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0, max=64,
+            help="Jobs each API process runs at once (0: none; `gridmap worker` runs them).",
+        ),
+    ] = None,
+) -> None:  # fmt: skip
+    """Serve the API and the web map (with a job worker of its own, unless told otherwise)."""
     import uvicorn
 
+    if job_workers is not None:  # each API process reads its settings from the environment
+        os.environ["GRIDMAP_JOB_WORKERS"] = str(job_workers)
+        get_settings.cache_clear()
     settings = get_settings()
     # The app is named by its import path so that the library does not import the web layer.
     uvicorn.run(
@@ -183,7 +196,35 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         proxy_headers=True,
+        workers=workers,
     )
+
+
+@app.command("worker")
+@reports_errors
+def worker(
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=64, help="Jobs this worker runs at once.")
+    ] = 1,
+    name: Annotated[str | None, typer.Option(help="The worker's name (default host:pid).")] = None,
+) -> None:
+    """Run jobs (re-partitions, coverage runs) from the database's queue until stopped.
+
+    Run as many as you like, on any host that reaches the database; Ctrl-C stops one after
+    its running jobs end (or are stopped, keeping nothing, within a few seconds).
+    """
+    import asyncio
+    import logging
+
+    from gridmap.db.address import DatabaseAddress
+    from gridmap.jobs.worker import work_until_stopped
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    address = DatabaseAddress(get_settings())
+    console.print(f"Job worker {name or ''} running {concurrency} at once; Ctrl-C stops it.")
+    asyncio.run(work_until_stopped(address, concurrency=concurrency, name=name,
+                                   install_signal_handlers=True))  # fmt: skip
 
 
 @app.command("demo")

@@ -82,6 +82,14 @@ class Settings(BaseSettings):
         description="Tiles built at once (default: twice the cores); more wait their turn.",
     )
 
+    job_workers: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="Jobs each API process runs at once in a worker of its own (0: none; "
+        "`gridmap worker` processes run them).",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:

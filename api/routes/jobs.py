@@ -1,19 +1,24 @@
-"""Jobs: a re-partition or a coverage run in the background, with progress; cancellable."""
+"""Jobs: a re-partition or a coverage run in the background, with progress; cancellable.
+
+Jobs are rows in PostgreSQL (see :mod:`gridmap.jobs`): any process of the API answers for any
+job, and a job outlives the process that started it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine
 
-from api import job_tasks
 from api.auth import Planner, Viewer
 from api.deps import MAX_ID, EngineDep, JobId
-from api.jobs import Jobs, Task
 from gridmap.coverage.engine import CoverageParameters
 from gridmap.errors import Forbidden
+from gridmap.jobs.queue import JobQueue
+from gridmap.jobs.service import NewJob, cancel_job, job_view, start_job, visible_job
+from gridmap.jobs.work import COVERAGE_STEPS, partition_steps
 from gridmap.partition.engine import Bounds
 from gridmap.standards import GRID_BOUNDS
 
@@ -33,6 +38,11 @@ class PartitionJob(BaseModel):
     radius: float | None = Field(default=None, gt=0, le=100000)
     radius_by: str = Field(default="straight", pattern="^(straight|walk)$")
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    region: str | None = Field(
+        default=None, pattern=r"^\d{6}(\d{3}){0,2}$",
+        description="Re-partition only this district, street or community (its code); "
+        "every other grid stays as it is",
+    )  # fmt: skip
 
 
 class CoverageJob(BaseModel):
@@ -44,12 +54,8 @@ class CoverageJob(BaseModel):
     plan: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
-def _jobs(request: Request) -> Jobs:
-    return request.app.state.jobs  # type: ignore[no-any-return]
-
-
-def _url(engine: Engine) -> str:
-    return engine.url.render_as_string(hide_password=False)
+def _queue(request: Request) -> JobQueue:
+    return request.app.state.job_queue  # type: ignore[no-any-return]
 
 
 def _accepted(request: Request, response: Response, view: dict[str, Any]) -> dict[str, Any]:
@@ -61,25 +67,17 @@ def _accepted(request: Request, response: Response, view: dict[str, Any]) -> dic
 def partition_job(
     body: PartitionJob, request: Request, response: Response, engine: EngineDep, who: Planner
 ) -> dict[str, Any]:
-    """Start a re-partition of a draft plan; follow it at the job's address."""
-    bounds = Bounds(body.min, body.max, body.target, body.max_residents, body.radius,
-                    body.radius_by)  # fmt: skip
-    steps = 4 if body.radius is not None and body.radius_by == "walk" else 3
+    """Start a re-partition of a draft plan; follow it at the job's address.
+
+    A plan that does not exist is a 404 and one that is not a draft, or that another job
+    works on, a 409, at once.
+    """
+    Bounds(body.min, body.max, body.target, body.max_residents, body.radius, body.radius_by)
     if who.region_id is not None:
         raise Forbidden("a key held to a region cannot re-partition the city")
-    task = Task(
-        job_tasks.partition,
-        {
-            "url": _url(engine),
-            "plan": body.plan,
-            "mode": body.mode,
-            "bounds": bounds,
-            "seed": body.seed,
-            "author": who.name,
-        },
-    )
-    job = _jobs(request).submit("partition", who.name, steps + 1, task)
-    return _accepted(request, response, job.view())
+    parameters = body.model_dump(exclude={"plan"})
+    job = NewJob("partition", body.plan, parameters, partition_steps(parameters))
+    return _accepted(request, response, job_view(start_job(engine, _queue(request), job, who)))
 
 
 @router.post("/coverage", name="coverage_job", status_code=202)
@@ -87,23 +85,28 @@ def coverage_job(
     body: CoverageJob, request: Request, response: Response, engine: EngineDep, who: Planner
 ) -> dict[str, Any]:
     """Start a coverage run; follow it at the job's address."""
-    parameters = CoverageParameters(body.minutes, body.speed_m_per_min, body.max_snap_m)
+    CoverageParameters(body.minutes, body.speed_m_per_min, body.max_snap_m)
     if who.region_id is not None:
         raise Forbidden("a key held to a region cannot start a coverage run")
-    task = Task(
-        job_tasks.coverage, {"url": _url(engine), "parameters": parameters, "plan": body.plan}
-    )
-    job = _jobs(request).submit("coverage", who.name, 5, task)
-    return _accepted(request, response, job.view())
+    parameters = body.model_dump(exclude={"plan"})
+    job = NewJob("coverage", body.plan, parameters, COVERAGE_STEPS)
+    return _accepted(request, response, job_view(start_job(engine, _queue(request), job, who)))
 
 
 @router.get("/{job_id}", name="job")
-def job(job_id: JobId, request: Request, who: Viewer) -> dict[str, Any]:
+def job(job_id: JobId, engine: EngineDep, who: Viewer) -> dict[str, Any]:
     """Return a job: its status, progress and, when done, its result or error."""
-    return _jobs(request).get(job_id).view()
+    with engine.connect() as connection:
+        return job_view(visible_job(connection, job_id, who))
 
 
 @router.delete("/{job_id}", name="cancel_job")
-def cancel_job(job_id: JobId, request: Request, who: Planner) -> dict[str, Any]:
-    """Cancel a job: it stops at its next step and keeps nothing."""
-    return _jobs(request).cancel(job_id).view()
+async def cancel(
+    job_id: JobId, request: Request, engine: EngineDep, who: Planner
+) -> dict[str, Any]:
+    """Cancel a job: queued, it never starts; running, it stops at its next step (keeps nothing).
+
+    Only the key that started it, or an admin, cancels a job.
+    """
+    found = await run_in_threadpool(cancel_job, engine, _queue(request), job_id, who)
+    return job_view(found)

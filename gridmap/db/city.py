@@ -185,12 +185,12 @@ def insert_station_per_community(connection: Connection, services: Sequence[str]
 
 
 CITY_TABLES = (
-    "assignment", "grid", "plan", "building_coverage", "coverage_gap", "unit_coverage",
+    "job", "assignment", "grid", "plan", "building_coverage", "coverage_gap", "unit_coverage",
     "station_circle", "coverage_run", "unit",
     "building", "station", "walk_edge", "walk_node", "overlay", "event", "street", "water",
     "amenity",
 )  # fmt: skip
-"""Every table that holds a city's data; regions and keys are handled apart."""
+"""Every table that holds a city's data (jobs too: theirs); regions and keys are handled apart."""
 
 
 def count_rows(connection: Connection, table: str) -> int:

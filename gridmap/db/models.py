@@ -44,6 +44,9 @@ BUILDING_SOURCES = ("estimated", "imported")
 REGION_SOURCES = ("derived", "imported", "osm")
 CIRCLE_METHODS = ("network", "euclidean")
 ROLES = ("viewer", "planner", "admin")
+JOB_KINDS = ("partition", "coverage")
+JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+ACTIVE_JOB_STATUSES = ("queued", "running")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -447,6 +450,50 @@ class ApiKey(Base):
     embed: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     created_at: Mapped[datetime] = timestamp_now()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Job(Base):
+    """Long work (a re-partition, a coverage run): who asked, on what, how far it got.
+
+    The work is queued with procrastinate (schema ``procrastinate``, migration 0007); this
+    row is what any process of the API shows of it, and what survives a restart.
+    """
+
+    __tablename__ = "job"
+    __table_args__ = (
+        one_of("kind", JOB_KINDS),
+        one_of("status", JOB_STATUSES),
+        Index("ix_job_status", "status"),
+        Index(
+            "uq_job_one_active_partition",
+            "plan_id",
+            unique=True,
+            postgresql_where=text("kind = 'partition' AND status IN ('queued', 'running')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), server_default="queued")
+    owner: Mapped[str] = mapped_column(Text)
+    owner_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.id", ondelete="SET NULL"))
+    scope_region_id: Mapped[int | None] = mapped_column(
+        ForeignKey("region.id", ondelete="SET NULL")
+    )
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id", ondelete="SET NULL"))
+    base_revision: Mapped[int | None] = mapped_column(Integer)
+    parameters: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    step: Mapped[int] = mapped_column(Integer, server_default="0")
+    total_steps: Mapped[int] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(Text, server_default="")
+    result: Mapped[dict[str, Any] | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(Text)
+    queue_job_id: Mapped[int | None] = mapped_column(BigInteger)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    worker: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = timestamp_now()
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # -- the city's own base layers (from OSM): basemap, barriers, station candidates ----------

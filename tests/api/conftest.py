@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from psycopg import sql
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from api.main import create_app
 from gridmap.auth.keys import create_key
@@ -28,7 +28,8 @@ from gridmap.io.file_import import import_file
 from gridmap.io.osm import read_osm
 from gridmap.io.osm_import import import_osm_layers
 from gridmap.io.staff_import import import_staff
-from gridmap.partition.service import accept_plan, new_plan, partition_plan
+from gridmap.partition.service import partition_plan
+from gridmap.plans.lifecycle import accept_plan, new_plan
 from gridmap.stations import seed_stations_from_amenities
 from gridmap.units.service import build_units
 
@@ -38,7 +39,7 @@ SERVED = "gridmap_served"
 @pytest.fixture
 def client(cluster: LocalCluster, engine: Engine) -> Iterator[TestClient]:
     """A client of the app on the migrated session database, readable without a key."""
-    app = create_app(Settings(database_url=cluster.url(), public_read=True))
+    app = create_app(Settings(database_url=cluster.url(), public_read=True, job_workers=0))
     with TestClient(app) as client:
         yield client
 
@@ -53,7 +54,18 @@ class Served:
     community: str  # the code the embed key is held to
 
     def settings(self, **overrides: object) -> Settings:
+        """The app's settings: no job worker unless asked (``job_workers=1``)."""
+        overrides.setdefault("job_workers", 0)
         return Settings(database_url=self.url, **overrides)  # type: ignore[arg-type]
+
+    def clear_jobs(self) -> None:
+        """Stop every job a test left queued or running, so that no later app runs it."""
+        with self.engine.begin() as connection:
+            connection.execute(text(
+                "UPDATE job SET status = 'cancelled', error = 'left by a test', "
+                "finished_at = now() WHERE status IN ('queued', 'running')"))  # fmt: skip
+            connection.execute(text(
+                "DELETE FROM procrastinate.procrastinate_jobs WHERE status = 'todo'"))  # fmt: skip
 
     def headers(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[role]}"}
@@ -99,8 +111,9 @@ def served(cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> I
 @pytest.fixture(scope="module")
 def api(served: Served) -> Iterator[TestClient]:
     """A client of the app on the served city (keys required)."""
-    with TestClient(create_app(served.settings())) as client:
+    with TestClient(create_app(served.settings(job_workers=1))) as client:
         yield client
+    served.clear_jobs()
 
 
 @dataclass(frozen=True)
@@ -123,7 +136,7 @@ def live(served: Served) -> Iterator[Live]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(served.settings()), host="127.0.0.1", port=port,
+    config = uvicorn.Config(create_app(served.settings(job_workers=1)), host="127.0.0.1", port=port,
                             log_level="warning", lifespan="on")  # fmt: skip
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -138,3 +151,4 @@ def live(served: Served) -> Iterator[Live]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        served.clear_jobs()

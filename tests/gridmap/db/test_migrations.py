@@ -40,6 +40,13 @@ def _tables(engine: Engine) -> set[str]:
         return set(inspect(connection).get_table_names())
 
 
+def _queue_tables(engine: Engine) -> set[str]:
+    with engine.connect() as connection:
+        if not inspect(connection).has_schema("procrastinate"):
+            return set()
+        return set(inspect(connection).get_table_names(schema="procrastinate"))
+
+
 def test_upgrade_from_empty_then_downgrade_cleanly_then_upgrade_again(
     empty_database: Engine,
 ) -> None:
@@ -49,8 +56,11 @@ def test_upgrade_from_empty_then_downgrade_cleanly_then_upgrade_again(
     assert len(_tables(empty_database) - {"spatial_ref_sys", "alembic_version"}) == 16
     migrate.upgrade(empty_database)
     with empty_database.connect() as connection:
-        assert migrate.current_revision(connection) == migrate.head_revision() == "0006"
-    assert len(_tables(empty_database) - {"spatial_ref_sys", "alembic_version"}) == 22
+        assert migrate.current_revision(connection) == migrate.head_revision() == "0007"
+    assert len(_tables(empty_database) - {"spatial_ref_sys", "alembic_version"}) == 23
+    assert _queue_tables(empty_database) == {"procrastinate_jobs", "procrastinate_events",
+                                             "procrastinate_periodic_defers",
+                                             "procrastinate_workers"}  # fmt: skip
 
     migrate.downgrade(empty_database, "base")
     with empty_database.connect() as connection:
@@ -62,9 +72,10 @@ def test_upgrade_from_empty_then_downgrade_cleanly_then_upgrade_again(
         )).scalar_one()  # fmt: skip
     assert _tables(empty_database) == {"spatial_ref_sys", "alembic_version"}
     assert leftovers == 0  # no index or sequence left behind
+    assert _queue_tables(empty_database) == set()  # the queue's schema went whole
 
     migrate.upgrade(empty_database)
-    assert len(_tables(empty_database) - {"spatial_ref_sys", "alembic_version"}) == 22
+    assert len(_tables(empty_database) - {"spatial_ref_sys", "alembic_version"}) == 23
 
 
 def test_the_models_and_the_migrations_describe_the_same_schema(engine: Engine) -> None:

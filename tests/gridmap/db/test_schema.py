@@ -22,7 +22,7 @@ GEOMETRY_TABLES = {
 }  # fmt: skip
 ALL_TABLES = GEOMETRY_TABLES | {
     "plan", "assignment", "coverage_run", "unit_coverage", "audit", "api_key",
-    "building_coverage", "data_revision",
+    "building_coverage", "data_revision", "job",
 }  # fmt: skip
 POLYGON_TABLES = sorted(
     {"region", "unit", "building", "grid", "station_circle", "overlay", "water", "coverage_gap"}
@@ -63,6 +63,9 @@ def _row(session: Session, table: str, geom: Any) -> Any:
         return models.CoverageRun(minutes=5, speed_m_per_min=60, budget_m=300)
     if table == "data_revision":
         return models.DataRevision(table_name="somewhere")
+    if table == "job":
+        return models.Job(kind="coverage", owner="planner", total_steps=5,
+                          parameters={"minutes": 5})  # fmt: skip
     community = f.region(session)
     if table == "api_key":
         return models.ApiKey(key_hash="ab" * 32, prefix="gm_ab", name="portal", role="viewer",

@@ -96,3 +96,16 @@ def test_stored_and_cut_into_units(db: Session, city: SyntheticCity) -> None:
     assert 3_000 <= median <= 8_000  # the size of a community in DESIGN §1
     with pytest.raises(Conflict, match="holds a city already"):
         store_city(connection, city)
+
+
+def test_a_city_with_plans_and_jobs_is_replaced_whole(db: Session, city: SyntheticCity) -> None:
+    connection = db.connection()
+    store_city(connection, city)
+    plan = connection.execute(text("INSERT INTO plan (name) VALUES ('现状') RETURNING id")).scalar()
+    connection.execute(text(
+        "INSERT INTO job (kind, owner, plan_id, base_revision, total_steps) "
+        "VALUES ('partition', 'planner', :p, 1, 4)"), {"p": plan})  # fmt: skip
+    counts = store_city(connection, city, replace=True)  # the jobs of the old city go with it
+    assert counts.buildings == 3_000
+    assert connection.execute(text("SELECT count(*) FROM job")).scalar_one() == 0
+    assert connection.execute(text("SELECT count(*) FROM plan")).scalar_one() == 0
