@@ -15,10 +15,14 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+import psycopg
+from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.errors import unreachable
 from api.routes.tiles import reply, unchanged
 from gridmap.auth.keys import Principal
+from gridmap.db.outage import lost_connection
 from gridmap.errors import GridmapError
 from gridmap.tiles.service import KnownTile, TileRequest
 from gridmap.tiles.tilesets import TILESETS
@@ -48,7 +52,13 @@ class CachedTiles:
         if scope["type"] == "http" and scope["method"] == "GET":
             match = TILE_PATH.match(scope["path"])
             plain = self._plain(scope, match) if match is not None else None
-            answered = await self._answer(scope, plain) if plain is not None else None
+            try:
+                answered = await self._answer(scope, plain) if plain is not None else None
+            except (psycopg.Error, DBAPIError) as error:
+                if lost_connection(error):  # the database went away: a 503, said once
+                    await unreachable(scope["app"], error)(scope, receive, send)
+                    return
+                answered = None  # the route answers, the long way, with its own errors
             if answered is not None:
                 status, headers, body = answered
                 raw = [

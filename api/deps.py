@@ -7,10 +7,8 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import OperationalError
 
 from gridmap.config import Settings
-from gridmap.errors import StoreError
 
 
 async def get_app_settings(request: Request) -> Settings:
@@ -28,12 +26,8 @@ async def get_engine(request: Request) -> Engine:
 
 
 def get_connection(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connection]:
-    """Yield a connection for one request; a database that cannot be reached is a 503."""
-    try:
-        connection = engine.connect()
-    except OperationalError as error:
-        raise StoreError(f"the database cannot be reached: {error.orig}") from None
-    with connection:
+    """Yield a connection for one request (a database that cannot be reached is a 503)."""
+    with engine.connect() as connection:
         yield connection
 
 

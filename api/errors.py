@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
+from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gridmap.db.outage import RETRY_AFTER_SECONDS, lost_connection
 from gridmap.errors import (
     Cancelled,
     Conflict,
     Forbidden,
     GridmapError,
     InvalidInput,
+    JobRunning,
     NotFound,
     PreconditionRequired,
     Stale,
@@ -23,6 +28,7 @@ from gridmap.errors import (
     Unauthorized,
 )
 
+log = logging.getLogger("gridmap.api")
 PROBLEM_JSON = "application/problem+json"
 
 STATUS_BY_ERROR: dict[type[GridmapError], int] = {
@@ -47,18 +53,49 @@ def status_for(error: GridmapError) -> int:
     return 500
 
 
-def problem(status: int, title: str, detail: str) -> JSONResponse:
-    """Return an RFC 9457 problem document."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+def problem(status: int, title: str, detail: str, **members: object) -> JSONResponse:
+    """Return an RFC 9457 problem document (with extension ``members``)."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **members}
+    response = JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    if status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+UNREACHABLE = "the database cannot be reached just now; try again in a few seconds"
+
+
+def unreachable(request_or_app: Any, error: BaseException) -> JSONResponse:
+    """Return the 503 of a database that cannot be reached, and note the outage once."""
+    outage = getattr(getattr(request_or_app, "state", None), "outage", None)
+    if outage is not None:
+        outage.down(error)
+    return problem(503, "StoreError", UNREACHABLE)
 
 
 async def _gridmap_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, GridmapError)
-    response = problem(status_for(error), type(error).__name__, str(error))
+    members = {"job": error.job_id} if isinstance(error, JobRunning) else {}
+    if isinstance(error, StoreError):
+        outage = getattr(request.app.state, "outage", None)
+        if outage is not None:
+            outage.down(error)
+    response = problem(status_for(error), type(error).__name__, str(error), **members)
     if isinstance(error, Unauthorized):
         response.headers["WWW-Authenticate"] = 'Bearer realm="gridmap"'
     return response
+
+
+async def _database_error(request: Request, error: Exception) -> JSONResponse:
+    """Answer a database that went away as a 503; a statement that failed is logged."""
+    if lost_connection(error):
+        return unreachable(request.app, error)
+    if isinstance(error, IntegrityError):  # two writers raced to the same row (one current plan)
+        return problem(409, "Conflict", "the request clashed with a change made at the same "
+                       "moment; reload and try again")  # fmt: skip
+    log.error("a database statement failed on %s %s", request.method, request.url.path,
+              exc_info=error)  # fmt: skip
+    return problem(503, "StoreError", "the database could not answer this request; try again")
 
 
 async def _data_error(request: Request, error: Exception) -> JSONResponse:
@@ -90,3 +127,5 @@ def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(psycopg.Error, _database_error)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from gridmap.config import Settings
@@ -55,11 +58,21 @@ def database_url(settings: Settings) -> str:
     return local_cluster(settings).url()
 
 
-def make_engine(url: str, **options: object) -> Engine:
+def make_engine(
+    url: str, *, follow: Callable[[], dict[str, Any]] | None = None, **options: object
+) -> Engine:
     """Return an engine for ``url`` that checks connections before handing them out.
 
     ``pool_pre_ping=False`` skips the check (a round trip per checkout) for callers that
-    retry a statement on a dropped connection instead.
+    retry a statement on a dropped connection instead. ``follow`` gives the connection
+    arguments afresh for each new connection (host, port: the embedded cluster may move).
     """
     options.setdefault("pool_pre_ping", True)
-    return create_engine(normalise_url(url), **options)  # type: ignore[arg-type]
+    engine = create_engine(normalise_url(url), **options)  # type: ignore[arg-type]
+    if follow is not None:
+
+        @event.listens_for(engine, "do_connect")
+        def _where_it_is_now(dialect: Any, record: Any, cargs: Any, cparams: dict) -> None:  # type: ignore[type-arg]
+            cparams.update(follow())
+
+    return engine

@@ -288,7 +288,7 @@ class LocalCluster:
             f"port = {port}",
             f"unix_socket_directories = '{self.socket_dir}'",
             "unix_socket_permissions = 0700",
-            "max_connections = 60",
+            "max_connections = 200",
             "shared_buffers = 256MB",
             "work_mem = 32MB",
             "maintenance_work_mem = 256MB",
@@ -426,7 +426,14 @@ class LocalCluster:
 
 
 def _port_free(port: int) -> bool:
+    """Say whether a server could listen on ``port`` now.
+
+    The probe sets SO_REUSEADDR, as PostgreSQL's own listening socket does: sockets of the
+    server just stopped, still in TIME-WAIT or FIN-WAIT, do not make the port look taken
+    (they did, and a restarted cluster moved to a new port under a running API).
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

@@ -12,6 +12,7 @@ the tile is built once more on a fresh one.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import psycopg
 
@@ -23,8 +24,15 @@ SESSION = "-c max_parallel_workers_per_gather=0"  # many small statements at onc
 class TileBuilder:
     """At most ``size`` tiles built at once, each on a pooled asynchronous connection."""
 
-    def __init__(self, conninfo: str, size: int) -> None:
-        self.conninfo = conninfo
+    def __init__(
+        self,
+        conninfo: str | Callable[[], str],
+        size: int,
+        *,
+        on_connect: Callable[[], None] | None = None,
+    ) -> None:
+        self.conninfo = conninfo  # or how to find it now (the embedded cluster may move)
+        self._on_connect = on_connect or (lambda: None)
         self.slots = asyncio.Semaphore(size)  # also held by tiles built the long way
         self._idle: list[psycopg.AsyncConnection] = []  # the last one back is the next out
 
@@ -53,9 +61,16 @@ class TileBuilder:
         raise AssertionError("unreachable")
 
     async def _connect(self) -> psycopg.AsyncConnection:
-        return await psycopg.AsyncConnection.connect(
-            self.conninfo, autocommit=True, options=SESSION
+        where = self.conninfo() if callable(self.conninfo) else self.conninfo
+        connection = await psycopg.AsyncConnection.connect(
+            where, autocommit=True, options=SESSION, connect_timeout=5
         )
+        self._on_connect()
+        return connection
+
+    def forget(self) -> None:
+        """Drop the pooled connections without a word to the server (it has gone)."""
+        self._idle.clear()
 
     async def close(self) -> None:
         """Close the pooled connections."""

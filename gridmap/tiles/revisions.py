@@ -11,19 +11,34 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import psycopg
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger(__name__)
 CHANNEL = "gridmap_revision"
+KEYS_CHANNEL = "gridmap_keys"  # a key was made, revoked or removed (migration 0007)
 
 
 class Revisions:
-    """Each served table's revision, read when a notification says it changed."""
+    """Each served table's revision, read when a notification says it changed.
 
-    def __init__(self, libpq_url: str | None) -> None:
+    The same listener passes on the other notifications a process must follow: a change of
+    the API keys (``on_keys``: a revoked key stops working at once), and its connections
+    (``on_connect``: the database is reachable).
+    """
+
+    def __init__(
+        self,
+        libpq_url: str | Callable[[], str] | None,
+        *,
+        on_keys: Callable[[], None] | None = None,
+        on_connect: Callable[[], None] | None = None,
+    ) -> None:
+        self._on_keys = on_keys or (lambda: None)
+        self._on_connect = on_connect or (lambda: None)
         self._generation = 0
         self._known: tuple[int, dict[str, int]] | None = None
         self._lock = threading.Lock()
@@ -59,8 +74,16 @@ class Revisions:
             generation, known = self._generation, self._known
         if known is not None and known[0] == generation and self.listening:
             return known[1]
-        with engine.connect() as connection:
-            rows = connection.execute(text("SELECT table_name, revision FROM data_revision")).all()
+        for attempt in (1, 2):  # a pooled connection the server dropped fails once, then a new one
+            try:
+                with engine.connect() as connection:
+                    rows = connection.execute(
+                        text("SELECT table_name, revision FROM data_revision")
+                    ).all()
+                break
+            except DBAPIError as error:
+                if attempt == 2 or not error.connection_invalidated:
+                    raise
         values = {name: int(revision) for name, revision in rows}
         with self._lock:
             self._known = (generation, values)  # stale at once if a notification came meanwhile
@@ -70,23 +93,36 @@ class Revisions:
         with self._lock:
             self._generation += 1
 
-    def _listen(self, url: str) -> None:
+    def _listen(self, url: str | Callable[[], str]) -> None:
+        said = False
         while not self._stop.is_set():
             try:
-                with psycopg.connect(url, autocommit=True) as connection:
+                where = url() if callable(url) else url
+                with psycopg.connect(where, autocommit=True, connect_timeout=5) as connection:
                     connection.execute(f"LISTEN {CHANNEL}")
+                    connection.execute(f"LISTEN {KEYS_CHANNEL}")
                     self._bump()  # anything may have changed while no one listened
+                    self._on_keys()
                     self._listening.set()
+                    self._on_connect()
+                    said = False
                     while not self._stop.is_set():
-                        for _ in connection.notifies(timeout=1.0):
-                            self._bump()
+                        for note in connection.notifies(timeout=1.0):
+                            if note.channel == KEYS_CHANNEL:
+                                self._on_keys()
+                            else:
+                                self._bump()
             except psycopg.Error as error:
-                log.warning("tile revisions: listener lost (%s); reading revisions each time",
-                            error)  # fmt: skip
+                if not said:  # once an outage, not every two seconds
+                    log.info("revisions: listener lost (%s); reading revisions each time",
+                             str(error).strip().splitlines()[0] if str(error).strip() else
+                             type(error).__name__)  # fmt: skip
+                    said = True
             finally:
                 self._listening.clear()
                 self._bump()
-            self._stop.wait(2.0)
+                self._on_keys()
+            self._stop.wait(1.0)
 
     def close(self) -> None:
         """Stop listening."""
