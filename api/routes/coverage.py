@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from api.auth import Planner
 from api.deps import ConnectionDep
 from gridmap.coverage.engine import CoverageParameters
-from gridmap.coverage.planning import live_coverage, suggest_sites
+from gridmap.coverage.planning import StationChanges, suggest_sites, whatif_answer
 
 router = APIRouter(prefix="/coverage", tags=["Coverage"])
 
@@ -56,40 +56,29 @@ class SitingAsk(BaseModel):
     speed_m_per_min: float = Field(default=60.0, gt=0, le=300)
 
 
-def _rates(rates: Any) -> dict[str, Any]:
-    return {"covered_residents": int(rates.covered_residents), "residents": int(rates.residents),
-            "covered_households": int(rates.covered_households),
-            "households": int(rates.households), "rate": float(rates.rate)}  # fmt: skip
-
-
 @router.post("/whatif", name="whatif")
 def whatif(body: WhatIf, connection: ConnectionDep, who: Planner) -> dict[str, Any]:
-    """Return the coverage rates now and with the stations changed as asked."""
-    live = live_coverage(connection, CoverageParameters(body.minutes, body.speed_m_per_min))
-    before, before_rates = live.community_rates(), live.whatif.rates()
-    for k, place in enumerate(body.add):
-        live.add(f"new-{k + 1}", place.lon, place.lat)
-    for change in body.move:
-        live.move(change.code, change.lon, change.lat)
-    for code in body.remove:
-        live.remove(code)
-    after, after_rates = live.community_rates(), live.whatif.rates()
-    communities = [
-        {"community": str(code), "residents": int(row["residents"]),
-         "covered_before": int(before.loc[code, "covered_residents"]),
-         "covered_after": int(row["covered_residents"])}
-        for code, row in after.iterrows() if str(code)
-    ]  # fmt: skip
-    return {"before": _rates(before_rates), "after": _rates(after_rates),
-            "communities": communities}  # fmt: skip
+    """Return the coverage rates now and with the stations changed as asked.
+
+    A key held to a region changes stations inside it only, and gets its region's figures.
+    """
+    added = [(p.lon, p.lat) for p in body.add]
+    moved = [(m.code, m.lon, m.lat) for m in body.move]
+    changes = StationChanges(added, moved, list(body.remove))
+    return whatif_answer(connection, CoverageParameters(body.minutes, body.speed_m_per_min),
+                         changes, within=who.region_id)  # fmt: skip
 
 
 @router.post("/siting", name="siting")
 def siting(body: SitingAsk, connection: ConnectionDep, who: Planner) -> dict[str, Any]:
-    """Suggest new stations: ``k`` of them, or the fewest that reach ``target``."""
+    """Suggest new stations: ``k`` of them, or the fewest that reach ``target``.
+
+    A key held to a region gets sites inside it, chosen for its residents, and its rates.
+    """
     report = suggest_sites(connection, CoverageParameters(body.minutes, body.speed_m_per_min),
                            k=body.k, target_rate=body.target, candidates=body.candidates,
-                           capacity=body.capacity, solve_exactly=body.exact)  # fmt: skip
+                           capacity=body.capacity, solve_exactly=body.exact,
+                           within=who.region_id, residents_within=who.region_id)  # fmt: skip
     sites = [{"label": str(r.label), "name": None if r.name is None else str(r.name),
               "lon": float(r.lon), "lat": float(r.lat), "gain": int(r.gain)}
              for r in report.sites.itertuples()]  # fmt: skip

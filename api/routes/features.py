@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from api.auth import Viewer
 from api.deps import MAX_ID, ConnectionDep
 from gridmap.auth.keys import Principal
+from gridmap.auth.scope import check_plan_readable
 from gridmap.errors import InvalidInput
 from gridmap.features.collections import COLLECTIONS, Collection, collection
 from gridmap.features.query import (
@@ -193,6 +194,7 @@ def items(
     query = feature_query(request, who, bbox=bbox, limit=limit, offset=offset, cql=cql,
                           filter_lang=filter_lang, sortby=sortby, plan=plan, run=run,
                           crs=crs)  # fmt: skip
+    check_plan_readable(connection, who, plan)
     page = features(connection, c, query)
     here = request.url.remove_query_params("key")
     links = [
@@ -239,6 +241,7 @@ def item(
     c = collection(collection_id)
     query = feature_query(request, who, bbox=None, limit=1, offset=0, cql=None,
                           filter_lang=None, sortby=None, plan=plan, run=run, crs=crs)  # fmt: skip
+    check_plan_readable(connection, who, plan)
     text = feature(connection, c, feature_id, query)
     links = [
         {"href": str(request.url.remove_query_params("key")), "rel": "self", "type": GEOJSON},

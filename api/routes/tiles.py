@@ -16,6 +16,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from api.auth import Viewer
 from api.deps import MAX_ID, ConnectionDep
 from gridmap.auth.keys import Principal
+from gridmap.auth.scope import check_plan_readable
 from gridmap.db.city import region_extent
 from gridmap.errors import InvalidInput
 from gridmap.tiles.service import Tile, TileRequest, TileServer
@@ -79,6 +80,9 @@ async def tile(
 def _tile(request: Request, wanted: TileRequest, who: Principal, v: str | None) -> Response:
     server = _server(request)
     engine = request.app.state.tile_engine
+    if wanted.plan is not None and who.region_id is not None:
+        with engine.connect() as connection:
+            check_plan_readable(connection, who, wanted.plan)
     current = server.version(engine, wanted.tileset)
     asked = request.headers.get("if-none-match")
     same = asked and unchanged(server.etag(engine, wanted), who=who, version=v,

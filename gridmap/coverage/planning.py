@@ -7,6 +7,7 @@ and answer in residents and rates; neither writes anything.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ from gridmap.coverage.engine import CoverageParameters
 from gridmap.coverage.service import City, load_city
 from gridmap.coverage.whatif import WhatIf
 from gridmap.db import coverage as db
-from gridmap.errors import InvalidInput, NotFound
+from gridmap.errors import Forbidden, InvalidInput, NotFound
 from gridmap.network import snap
 
 
@@ -58,13 +59,101 @@ class LiveCoverage:
         return self.keys[code]
 
     def community_rates(self) -> pd.DataFrame:
-        """Return covered and total residents per community under the current stations."""
+        """Return covered and total residents (and households) per community now."""
         rates = self.whatif.rates()
+        n = len(self.communities)
+        assert rates.group_covered_households is not None and rates.group_households is not None
         return pd.DataFrame(
-            {"covered_residents": rates.group_covered_residents[: len(self.communities)],
-             "residents": rates.group_residents[: len(self.communities)]},
+            {"covered_residents": rates.group_covered_residents[:n],
+             "residents": rates.group_residents[:n],
+             "covered_households": rates.group_covered_households[:n],
+             "households": rates.group_households[:n]},
             index=self.communities,
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StationChanges:
+    """Stations to add (WGS 84), move (code → WGS 84) and remove (codes)."""
+
+    add: list[tuple[float, float]]
+    move: list[tuple[str, float, float]]
+    remove: list[str]
+
+
+def whatif_answer(
+    connection: Connection,
+    parameters: CoverageParameters,
+    changes: StationChanges,
+    *,
+    within: int | None = None,
+) -> dict[str, Any]:
+    """Return the coverage rates now and with the stations changed, per community too.
+
+    With ``within`` (a region id: a key held to it), every station added, moved or removed
+    must lie in the region, and the rates and communities are the region's only.
+
+    Raises
+    ------
+    Forbidden
+        When ``within`` is given and a change reaches outside the region.
+    NotFound
+        When a station to move or remove does not exist.
+    """
+    prefix = None
+    if within is not None:
+        prefix = db.region_code(connection, within)
+        places = [(f"add[{i}]", lon, lat) for i, (lon, lat) in enumerate(changes.add)]
+        places += [(f"move[{i}]", lon, lat) for i, (_, lon, lat) in enumerate(changes.move)]
+        outside = db.points_outside(connection, within, [(lon, lat) for _, lon, lat in places])
+        if outside:
+            where, lon, lat = places[outside[0]]
+            raise Forbidden(f"{where}: ({lon}, {lat}) lies outside region {prefix}, the only "
+                            "one this key may change")  # fmt: skip
+        named = [(f"move[{i}].code", c) for i, (c, _, _) in enumerate(changes.move)]
+        named += [(f"remove[{i}]", c) for i, c in enumerate(changes.remove)]
+        away = db.stations_outside(connection, within, [code for _, code in named])
+        if away:
+            where, code = named[away[0]]
+            raise Forbidden(f"{where}: station {code} lies outside region {prefix}, the only "
+                            "one this key may change")  # fmt: skip
+    live = live_coverage(connection, parameters)
+    before, whole_before = live.community_rates(), live.whatif.rates()
+    for k, (lon, lat) in enumerate(changes.add):
+        live.add(f"new-{k + 1}", lon, lat)
+    for code, lon, lat in changes.move:
+        live.move(code, lon, lat)
+    for code in changes.remove:
+        live.remove(code)
+    after = live.community_rates()
+    if prefix is not None:
+        keep = after.index.astype(str).str.startswith(prefix)
+        before, after = before.loc[keep], after.loc[keep]
+    else:
+        before, after = before.loc[after.index.astype(str) != ""], after.loc[after.index != ""]
+    communities = [
+        {"community": str(code), "residents": int(row["residents"]),
+         "covered_before": int(before.loc[code, "covered_residents"]),
+         "covered_after": int(row["covered_residents"])}
+        for code, row in after.iterrows()
+    ]  # fmt: skip
+    city = prefix is None  # the city's own totals count buildings in no unit too
+    return {"before": _totals(before, whole_before if city else None),
+            "after": _totals(after, live.whatif.rates() if city else None),
+            "communities": communities, "region": prefix}  # fmt: skip
+
+
+def _totals(frame: pd.DataFrame, whole: Any) -> dict[str, Any]:
+    """Sum per-community figures (the city's own totals when given: buildings in no unit)."""
+    if whole is not None:
+        covered, residents = whole.covered_residents, whole.residents
+        covered_h, households = whole.covered_households, whole.households
+    else:
+        covered, residents = frame["covered_residents"].sum(), frame["residents"].sum()
+        covered_h, households = frame["covered_households"].sum(), frame["households"].sum()
+    return {"covered_residents": int(covered), "residents": int(residents),
+            "covered_households": int(covered_h), "households": int(households),
+            "rate": float(covered / residents) if residents else 0.0}  # fmt: skip
 
 
 def live_coverage(connection: Connection, parameters: CoverageParameters) -> LiveCoverage:
@@ -109,10 +198,12 @@ def suggest_sites(
     capacity: int | None = None,
     solve_exactly: bool = False,
     within: int | None = None,
+    residents_within: int | None = None,
 ) -> SitingReport:
     """Choose new stations among candidates: ``k`` of them, or as few as reach ``target_rate``.
 
-    With ``within`` (a region id), only candidates inside that region are considered.
+    With ``within`` (a region id), only candidates inside that region are considered; with
+    ``residents_within``, only the residents of that region count (gains and rates are its).
 
     Raises
     ------
@@ -134,6 +225,11 @@ def suggest_sites(
                     max_snap_m=parameters.max_snap_m)  # fmt: skip
     reach = engine.nearest_stations(network, stations, buildings, budget_m=budget)
     residents = city.buildings["residents"].to_numpy()
+    if residents_within is not None:  # the region's residents only: buildings of its communities
+        prefix = db.region_code(connection, residents_within)
+        community = db.building_communities(connection).reindex(city.buildings["id"])
+        residents = np.where(community.fillna("").astype(str).str.startswith(prefix).to_numpy(),
+                             residents, 0)  # fmt: skip
     total, covered = int(residents.sum()), int(residents[reach.covered].sum())
     metric_sites = sites_frame.to_crs(city.crs)
     candidate_snaps = snap(network, np.asarray(metric_sites.geometry.values, dtype=object),

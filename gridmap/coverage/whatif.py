@@ -32,6 +32,8 @@ class Rates:
     households: int
     group_covered_residents: NDArray[np.int64]
     group_residents: NDArray[np.int64]
+    group_covered_households: NDArray[np.int64] | None = None
+    group_households: NDArray[np.int64] | None = None
 
     @property
     def rate(self) -> float:
@@ -126,6 +128,9 @@ class WhatIf:
             np.bincount(self.groups, weights=np.where(covered, self.residents, 0),
                         minlength=n).astype(np.int64),
             np.bincount(self.groups, weights=self.residents, minlength=n).astype(np.int64),
+            np.bincount(self.groups, weights=np.where(covered, self.households, 0),
+                        minlength=n).astype(np.int64),
+            np.bincount(self.groups, weights=self.households, minlength=n).astype(np.int64),
         )  # fmt: skip
 
     @property

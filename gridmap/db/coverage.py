@@ -185,3 +185,40 @@ def building_communities(connection: Connection) -> pd.Series:
         "JOIN region r ON r.id = u.community_id"
     )).all()  # fmt: skip
     return pd.Series({i: code for i, code in rows}, dtype=object)
+
+
+def region_code(connection: Connection, region_id: int) -> str:
+    """Return a region's code."""
+    return str(connection.execute(text("SELECT code FROM region WHERE id = :r"),
+                                  {"r": region_id}).scalar_one())  # fmt: skip
+
+
+def points_outside(
+    connection: Connection, region_id: int, points: list[tuple[float, float]]
+) -> list[int]:
+    """Return the positions of the WGS 84 points that lie outside region ``region_id``."""
+    if not points:
+        return []
+    return [int(i) - 1 for i in connection.execute(text("""
+        SELECT p.i FROM unnest(CAST(:lon AS float8[]), CAST(:lat AS float8[]))
+             WITH ORDINALITY AS p(lon, lat, i)
+        WHERE NOT ST_Intersects((SELECT geom FROM region WHERE id = :r),
+                                ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326))
+        ORDER BY p.i
+    """), {"r": region_id, "lon": [p[0] for p in points], "lat": [p[1] for p in points]}
+    ).scalars()]  # fmt: skip
+
+
+def stations_outside(connection: Connection, region_id: int, codes: list[str]) -> list[int]:
+    """Return the positions of the station codes whose station lies outside the region.
+
+    A code of no station is not listed (the what-if says it does not exist).
+    """
+    if not codes:
+        return []
+    return [int(i) - 1 for i in connection.execute(text("""
+        SELECT c.i FROM unnest(CAST(:codes AS text[])) WITH ORDINALITY AS c(code, i)
+        JOIN station s ON s.code = c.code
+        WHERE NOT ST_Intersects((SELECT geom FROM region WHERE id = :r), s.geom)
+        ORDER BY c.i
+    """), {"r": region_id, "codes": codes}).scalars()]  # fmt: skip

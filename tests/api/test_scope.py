@@ -1,0 +1,110 @@
+"""Keys held to a region: what-if and siting only inside it, and no draft plan, ever."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import geopandas as gpd
+import mapbox_vector_tile
+import pytest
+import shapely
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from gridmap.auth.keys import create_key
+from gridmap.db.bulk import read_geoframe
+from tests.api.conftest import Served
+from tests.api.test_tiles import tile_of
+
+
+@pytest.fixture(scope="module")
+def held(served: Served) -> Iterator[dict[str, str]]:
+    """A planner key held to the embed key's community."""
+    with served.engine.begin() as connection:
+        key = create_key(connection, name="社区规划员", role="planner",
+                         region_code=served.community)  # fmt: skip
+    yield {"Authorization": f"Bearer {key.secret}"}
+
+
+def community(served: Served) -> gpd.GeoDataFrame:
+    with served.engine.connect() as connection:
+        return read_geoframe(connection, "SELECT code, geom FROM region WHERE code = :c",
+                             {"c": served.community})  # fmt: skip
+
+
+def stations_by_side(served: Served) -> tuple[list[str], list[str]]:
+    with served.engine.connect() as connection:
+        rows = connection.execute(text("""
+            SELECT s.code, ST_Intersects(r.geom, s.geom) FROM station s, region r
+            WHERE r.code = :c ORDER BY s.code
+        """), {"c": served.community}).all()  # fmt: skip
+    return [c for c, inside in rows if inside], [c for c, inside in rows if not inside]
+
+
+def test_a_held_planner_changes_stations_inside_its_region_only(
+    api: TestClient, served: Served, held: dict[str, str]
+) -> None:
+    shape = community(served).geometry.iloc[0]
+    inside_point = shapely.point_on_surface(shape)
+    far = (24.90, 60.20)
+    assert not shape.contains(shapely.Point(far))
+    _, outside = stations_by_side(served)
+    refused = api.post("/coverage/whatif", headers=held,
+                       json={"add": [{"lon": far[0], "lat": far[1]}]})  # fmt: skip
+    assert refused.status_code == 403 and "add[0]" in refused.json()["detail"]
+    if outside:
+        away = api.post("/coverage/whatif", headers=held, json={"remove": [outside[0]]})
+        assert away.status_code == 403 and outside[0] in away.json()["detail"]
+    answer = api.post("/coverage/whatif", headers=held,
+                      json={"add": [{"lon": inside_point.x, "lat": inside_point.y}]})  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert {c["community"] for c in body["communities"]} == {served.community}
+    mine = body["communities"][0]
+    assert body["before"]["residents"] == body["after"]["residents"] == mine["residents"]
+    assert body["after"]["covered_residents"] == mine["covered_after"]
+    added = {"add": [{"lon": inside_point.x, "lat": inside_point.y}]}
+    city = api.post("/coverage/whatif", headers=served.headers("planner"), json=added).json()
+    assert city["before"]["residents"] > body["before"]["residents"]  # the held one saw less
+    same = next(c for c in city["communities"] if c["community"] == served.community)
+    assert same == mine  # the region's own figures agree with the city's answer
+
+
+def test_a_held_planner_gets_sites_and_rates_of_its_region(
+    api: TestClient, served: Served, held: dict[str, str]
+) -> None:
+    shape = community(served).geometry.iloc[0]
+    reply = api.post("/coverage/siting", headers=held, json={"k": 2, "candidates": "units"})
+    assert reply.status_code == 200, reply.text
+    found = reply.json()
+    assert found["sites"], found
+    for site in found["sites"]:
+        assert shape.buffer(1e-9).contains(shapely.Point(site["lon"], site["lat"])), site
+    city = api.post("/coverage/siting", headers=served.headers("planner"),
+                    json={"k": 1, "candidates": "units"}).json()  # fmt: skip
+    assert city["before_rate"] != found["before_rate"]  # the region's rate, not the city's
+
+
+def test_no_draft_for_a_key_held_to_a_region(api: TestClient, served: Served) -> None:
+    made = api.post("/plans", json={"name": "草稿不外传", "source": "current"},
+                    headers=served.headers("planner"))  # fmt: skip
+    plan = made.json()["id"]
+    embed = {"Authorization": f"Bearer {served.keys['embed']}"}
+    for path in (f"/collections/grids/items?plan={plan}", f"/collections/units/items?plan={plan}"):
+        reply = api.get(path, headers=embed)
+        assert reply.status_code == 403 and "draft" in reply.json()["detail"], path
+        assert api.get(path, headers=served.headers("viewer")).status_code == 200, path
+    shape = community(served).geometry.iloc[0]
+    point = shapely.point_on_surface(shape)
+    z, x, y = tile_of(point.x, point.y, 15)
+    tile = api.get(f"/tiles/gridmap/{z}/{x}/{y}.mvt?plan={plan}", headers=embed)
+    assert tile.status_code == 403 and "draft" in tile.json()["detail"]
+    with served.engine.connect() as connection:
+        current = connection.execute(text("SELECT id FROM plan WHERE status = 'current'")
+                                     ).scalar_one()  # fmt: skip
+    shown = api.get(f"/tiles/gridmap/{z}/{x}/{y}.mvt?plan={current}", headers=embed)
+    assert shown.status_code in (200, 204)
+    if shown.status_code == 200:
+        decoded = mapbox_vector_tile.decode(shown.content)
+        assert all(f["properties"]["code"].startswith(served.community)
+                   for f in decoded.get("grids", {"features": []})["features"])  # fmt: skip
