@@ -242,3 +242,33 @@ def test_request_bodies_above_the_limit_are_refused(served: Served) -> None:
         reply = small.post("/collections", content=b"x" * 5000,
                            headers=served.headers("viewer"))  # fmt: skip
     assert reply.status_code == 413 and "2,048 bytes" in json.loads(reply.text)["detail"]
+
+
+@pytest.mark.parametrize(
+    ("expression", "named"),
+    [
+        ("households = 'abc'", "'households' is a number, compared with the text 'abc'"),
+        ("code > 5", "'code' is a text, compared with the number 5"),
+        ("locked = 'yes'", "'locked' is a boolean, compared with the text 'yes'"),
+        ("households BETWEEN 'a' AND 'b'", "'households' is a number"),
+        ("code IN (1, 2)", "'code' is a text, compared with the number 1"),
+        ("S_INTERSECTS(geometry, POLYGON((0 0, 1 1)))", "POLYGON(((0.0, 0.0), (1.0, 1.0)),)"),
+    ],
+)
+def test_mistyped_filters_are_a_400_naming_the_property_or_literal(
+    api: TestClient, served: Served, expression: str, named: str
+) -> None:
+    reply = api.get("/collections/grids/items", params={"filter": expression},
+                    headers=served.headers("viewer"))  # fmt: skip
+    assert reply.status_code == 400, reply.text
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert named in reply.json()["detail"], reply.json()
+
+
+def test_well_typed_filters_still_pass(api: TestClient, served: Served) -> None:
+    h = served.headers("viewer")
+    square = "POLYGON((0 0, 1 0, 1 1, 0 0))"
+    for expression in ("households BETWEEN 100 AND 900", "locked = false",
+                       "code IN ('x', 'y')", f"S_INTERSECTS(geometry, {square})"):  # fmt: skip
+        reply = api.get("/collections/grids/items", params={"filter": expression}, headers=h)
+        assert reply.status_code == 200, (expression, reply.text)
