@@ -64,8 +64,8 @@ class Served:
             connection.execute(text(
                 "UPDATE job SET status = 'cancelled', error = 'left by a test', "
                 "finished_at = now() WHERE status IN ('queued', 'running')"))  # fmt: skip
-            connection.execute(text(
-                "DELETE FROM procrastinate.procrastinate_jobs WHERE status = 'todo'"))  # fmt: skip
+            connection.execute(text("SET LOCAL search_path TO procrastinate, public"))
+            connection.execute(text("DELETE FROM procrastinate_jobs WHERE status = 'todo'"))
 
     def headers(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[role]}"}

@@ -19,6 +19,7 @@ import pytest
 import uvicorn
 
 from api.main import create_app
+from gridmap.auth.keys import create_key
 from gridmap.config import Settings
 from gridmap.db import migrate
 from gridmap.db.engine import make_engine
@@ -30,6 +31,7 @@ from tests.conftest import make_temp_root, start_cluster
 class Running:
     cluster: LocalCluster
     base: str
+    key: str  # never used before the outage: its lookup meets the database away
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +40,8 @@ def running() -> Iterator[Running]:
     cluster = start_cluster(root)
     engine = make_engine(cluster.url())
     migrate.upgrade(engine)
+    with engine.begin() as connection:
+        key = create_key(connection, name="停机", role="viewer").secret
     engine.dispose()
     settings = Settings(state_dir=root, public_read=True, job_workers=1)
     assert settings.cluster_dir == cluster.cluster_dir
@@ -53,7 +57,7 @@ def running() -> Iterator[Running]:
         assert time.monotonic() < deadline and thread.is_alive()
         time.sleep(0.05)
     try:
-        yield Running(cluster, f"http://127.0.0.1:{port}")
+        yield Running(cluster, f"http://127.0.0.1:{port}", key)
     finally:
         server.should_exit = True
         thread.join(timeout=30)
@@ -96,6 +100,10 @@ def test_down_is_a_503_everywhere_logged_once_and_up_again_needs_no_restart(
             assert answer.headers["content-type"] == "application/problem+json", path
             assert answer.headers["retry-after"] == "5", path
             assert "cannot be reached" in answer.json()["detail"], path
+    with httpx.Client(base_url=running.base, timeout=30) as client:
+        looked_up = client.get("/collections/regions/items",
+                               headers={"Authorization": f"Bearer {running.key}"})  # fmt: skip
+    assert looked_up.status_code == 503 and looked_up.headers["retry-after"] == "5"
     running.cluster.up()
     assert running.cluster.status().port == port  # the same port: nothing held it
     wait_healthy(running.base)
