@@ -541,7 +541,8 @@ class Amenity(Base):
 class DataRevision(Base):
     """How many writes a served table has seen: what tile and feature caches are keyed by.
 
-    A statement-level trigger on each table in :data:`REVISED` bumps its row (migration 0005).
+    A statement-level trigger on each table in :data:`REVISED` notes the table, and its row is
+    bumped when the transaction commits (migrations 0005 and 0008).
     """
 
     __tablename__ = "data_revision"
@@ -549,6 +550,18 @@ class DataRevision(Base):
     table_name: Mapped[str] = mapped_column(Text, primary_key=True)
     revision: Mapped[int] = mapped_column(BigInteger, server_default="1")
     changed_at: Mapped[datetime] = timestamp_now()
+
+
+class RevisionFlush(Base):
+    """A transaction that wrote to served tables: at its commit, their revisions are bumped.
+
+    Always empty outside a transaction: a deferred constraint trigger bumps the revisions of
+    the tables the transaction noted, in one order, and deletes the row (migration 0008).
+    """
+
+    __tablename__ = "revision_flush"
+
+    txid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
 
 
 MERCATOR = ("region", "unit", "building", "grid", "station", "street", "water",

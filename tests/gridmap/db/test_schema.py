@@ -22,7 +22,7 @@ GEOMETRY_TABLES = {
 }  # fmt: skip
 ALL_TABLES = GEOMETRY_TABLES | {
     "plan", "assignment", "coverage_run", "unit_coverage", "audit", "api_key",
-    "building_coverage", "data_revision", "job",
+    "building_coverage", "data_revision", "job", "revision_flush",
 }  # fmt: skip
 POLYGON_TABLES = sorted(
     {"region", "unit", "building", "grid", "station_circle", "overlay", "water", "coverage_gap"}
@@ -63,6 +63,8 @@ def _row(session: Session, table: str, geom: Any) -> Any:
         return models.CoverageRun(minutes=5, speed_m_per_min=60, budget_m=300)
     if table == "data_revision":
         return models.DataRevision(table_name="somewhere")
+    if table == "revision_flush":
+        return models.RevisionFlush(txid=1)
     if table == "job":
         return models.Job(kind="coverage", owner="planner", total_steps=5,
                           parameters={"minutes": 5})  # fmt: skip
@@ -312,6 +314,8 @@ def test_web_mercator_copies_and_revisions_follow_every_write(db: Session) -> No
     before = revision()
     db.add(models.Station(code="ST-9", name="站", geom=f.ewkb(shapely.Point(104.05, 30.65))))
     db.flush()
+    assert revision() == before  # bumped when the transaction commits, not before
+    db.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))  # as a commit would: the flush runs
     assert revision() == before + 1
     x, y = db.execute(text("SELECT ST_X(geom_3857), ST_Y(geom_3857) FROM station "
                            "WHERE code = 'ST-9'")).one()  # fmt: skip
@@ -320,3 +324,36 @@ def test_web_mercator_copies_and_revisions_follow_every_write(db: Session) -> No
                     "WHERE code = 'ST-9'"))  # fmt: skip
     assert revision() == before + 2
     assert db.execute(text("SELECT ST_X(geom_3857) FROM station WHERE code = 'ST-9'")).scalar() == 0
+
+
+def test_writers_in_opposite_orders_never_deadlock_and_bump_once_at_commit(engine: Any) -> None:
+    import threading
+
+    def revisions() -> dict[str, int]:
+        with engine.connect() as connection:
+            return dict(connection.execute(text(
+                "SELECT table_name, revision FROM data_revision "
+                "WHERE table_name IN ('street', 'water')")).all())  # fmt: skip
+
+    before = revisions()
+    first_done, errors = threading.Barrier(2), []
+
+    def write(order: tuple[str, str]) -> None:
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(f"UPDATE {order[0]} SET name = name WHERE false"))
+                connection.execute(text(f"UPDATE {order[0]} SET name = name WHERE false"))
+                first_done.wait(timeout=10)  # each holds its first table's note
+                connection.execute(text(f"UPDATE {order[1]} SET name = name WHERE false"))
+        except Exception as error:  # a deadlock would land here
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(o,))
+               for o in (("street", "water"), ("water", "street"))]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not errors, errors
+    after = revisions()
+    assert after == {t: before[t] + 2 for t in before}  # one bump per transaction and table
