@@ -82,14 +82,20 @@ def communities(connection: Connection) -> gpd.GeoDataFrame:
     )
 
 
-def largest_serials(connection: Connection, table: str, prefix_digits: int) -> pd.Series:
-    """Return the largest serial used per parent code among ``table``'s codes (unit or grid)."""
+def largest_serials(
+    connection: Connection, table: str, prefix_digits: int, *, within: str | None = None
+) -> pd.Series:
+    """Return the largest serial used per parent code among ``table``'s codes (unit or grid).
+
+    With ``within`` (a region's code), only the codes under it.
+    """
     if table not in ("unit", "grid"):
         raise ValueError(f"{table!r} has no serial codes")
     rows = connection.execute(text(
         f"SELECT left(code, :n) AS parent, max(right(code, length(code) - :n)::int) "
-        f"FROM {table} GROUP BY 1"
-    ), {"n": prefix_digits}).all()  # fmt: skip
+        f"FROM {table} WHERE CAST(:within AS text) IS NULL OR starts_with(code, :within) "
+        f"GROUP BY 1"
+    ), {"n": prefix_digits, "within": within}).all()  # fmt: skip
     return pd.Series({parent: serial for parent, serial in rows}, dtype="int64")
 
 

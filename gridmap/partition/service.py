@@ -295,7 +295,7 @@ def _write(
         np.column_stack([np.bincount(labels, weights=units.xy[:, i] * weight) for i in (0, 1)])
         / total
     )
-    used = imports.largest_serials(connection, "grid", 12).to_dict()
+    used = imports.largest_serials(connection, "grid", 12, within=region).to_dict()
     codes = inherit_codes(labels, content["code"].to_numpy(dtype=object), units.households,
                           city.community_codes[first], centre, used)  # fmt: skip
     by_code = content.dropna(subset=["code"]).drop_duplicates("code").set_index("code")
