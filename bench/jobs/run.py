@@ -1,26 +1,39 @@
-"""Benchmark: tiles served while jobs run, jobs in processes of their own against jobs in threads.
+"""Benchmark: each street re-partitioned as a job of its own, by 1 and by 2 worker processes.
 
-On the demo city (Helsinki, a current plan), one uvicorn worker with its tile cache off serves
-the ``gridmap`` and ``buildings`` tiles at zooms 12–16 to wrk (2 threads, 4 connections); the
-latency is taken idle, then while jobs run back to back: re-partitions (a draft copied from the
-current plan, re-partitioned whole, discarded), then coverage runs. Two servers in one run:
+While the jobs run, 8 planners edit drafts and tiles are served.
 
-- gridmap as it is: each job in a child process;
-- the peer: the same server with each job run in one of its own threads, as jobs ran before
-  (``in_thread.py`` beside this file patches the runner).
+The city (``--buildings``, 1,000,000 by default) is built once with the CLI a user runs
+(``gridmap synth``, then a first plan partitioned and accepted) on a private cluster kept under
+``--state`` (a second run reuses it). Then, for each contender (1 worker process, 2 worker
+processes; alternated, ``--rounds`` times each):
 
-Printed: tile p50/p99 idle and under jobs, and the jobs finished in the window.
+- one API process (``gridmap serve --job-workers 0``, tile cache off) and the contender's
+  ``gridmap worker`` processes start;
+- a draft was copied from the current plan for each street once (one job at a time works on a
+  draft), and a re-partition job of that street alone (``region``) is started on it, all at
+  once; the wall time runs from the first job queued to the last one ended;
+- meanwhile 8 planners each edit one of those drafts over and over (a unit moved to another
+  grid of its community and back, with ``If-Match``): an edit applies (200), or is refused
+  while the job works on the draft (409), or arrives after another change (412);
+- and wrk (2 threads, 4 connections) reads the ``gridmap`` tiles at zooms 13–16, for which
+  the p50/p99 is printed, with the same tiles' p99 with nothing else running.
 
-    python bench/jobs/run.py [--seconds 20]
+Printed per round: the load (1-minute load average before and after), the wall time, jobs per
+minute, the mean job time, edits applied / 409 / 412, and the tile latency idle and busy.
+
+    python bench/jobs/run.py [--buildings 1000000] [--rounds 2] [--state /tmp/gridmap-bench-jobs]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx2 as httpx
@@ -29,125 +42,237 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench" / "tiles"))
 
-from run import Server, tiles_over, wrk  # noqa: E402  (bench/tiles/run.py)
+from run import free_port, tiles_over, wrk  # noqa: E402  (bench/tiles/run.py)
+
+GRIDMAP = str(Path(sys.executable).with_name("gridmap"))
+PLANNERS = 8
 
 
-def build_city(cluster_url: str) -> tuple[str, str]:
-    """Make the demo city with a current plan; return its URL and a planner's key."""
-    import psycopg
-    from psycopg import sql
+def cli(env: dict[str, str], *args: str) -> float:
+    """Run a gridmap command; return its wall time."""
+    started = time.perf_counter()
+    subprocess.run([GRIDMAP, *args], env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
 
+
+def build_city(state: Path, buildings: int) -> tuple[dict[str, str], str]:
+    """Build (or reuse) the city with the CLI; return the environment and an admin key."""
     from gridmap.auth.keys import create_key
-    from gridmap.db import migrate
-    from gridmap.db.demo import helsinki_pbf
     from gridmap.db.engine import make_engine
-    from gridmap.io.osm import read_osm
-    from gridmap.io.osm_import import import_osm_layers
-    from gridmap.partition.service import accept_plan, new_plan, partition_plan
-    from gridmap.stations import seed_stations_from_amenities
-    from gridmap.units.service import build_units
 
-    admin = cluster_url.replace("+psycopg", "").rpartition("/")[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS bench_jobs")
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier("bench_jobs")))
-    url = cluster_url.rpartition("/")[0] + "/bench_jobs"
+    env = {**os.environ, "GRIDMAP_STATE_DIR": str(state), "GRIDMAP_TILE_CACHE_MB": "0"}
+    env.pop("DATABASE_URL", None)
+    cli(env, "db", "up")
+    cli(env, "db", "migrate")
+    url = subprocess.run([GRIDMAP, "db", "url"], env=env, check=True, capture_output=True,
+                         text=True).stdout.strip().splitlines()[-1]  # fmt: skip
     engine = make_engine(url)
-    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        have = connection.exec_driver_sql("SELECT count(*) FROM building").scalar_one()
+        current = connection.exec_driver_sql(
+            "SELECT id FROM plan WHERE status = 'current'").scalar()  # fmt: skip
+    if have != buildings:
+        took = cli(env, "synth", "--buildings", str(buildings), "--seed", "1", "--replace")
+        print(f"gridmap synth --buildings {buildings:,}: {took:.0f} s", flush=True)
+        current = None
+    if current is None:
+        took = cli(env, "plan", "new", "--name", "现状")
+        with engine.connect() as connection:
+            plan = connection.exec_driver_sql("SELECT max(id) FROM plan").scalar_one()
+        took += cli(env, "partition", "--plan", str(plan))
+        took += cli(env, "plan", "accept", str(plan))
+        print(f"first plan (new, partition, accept): {took:.0f} s", flush=True)
     with engine.begin() as connection:
-        import_osm_layers(connection, read_osm(helsinki_pbf()))
-        build_units(connection, county_code="990101")
-        seed_stations_from_amenities(connection)
-        plan = new_plan(connection, name="现状", source=None, author="bench")
-        partition_plan(connection, plan, seed=0, author="bench")
-        accept_plan(connection, plan, actor="bench")
-        key = create_key(connection, name="bench", role="planner").secret
+        key = create_key(connection, name="bench", role="admin").secret
+        connection.exec_driver_sql("DELETE FROM plan WHERE status = 'draft'")
     engine.dispose()
-    return url, key
+    env["DATABASE_URL"] = url
+    return env, key
 
 
-def drive_jobs(base: str, key: str, kind: str, stop: threading.Event, done: list[float]) -> None:
-    """Run jobs of ``kind`` back to back until ``stop``; note each one's seconds."""
+class Processes:
+    """One API process and ``workers`` job workers, stopped on exit."""
+
+    def __init__(self, env: dict[str, str], workers: int) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        serve = [GRIDMAP, "serve", "--port", str(self.port), "--job-workers", "0"]
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        self.children = [subprocess.Popen(serve, env=env, **quiet)]  # type: ignore[call-overload]
+        self.children += [
+            subprocess.Popen([GRIDMAP, "worker", "--name", f"bench-{i}"], env=env, **quiet)
+            for i in range(workers)
+        ]  # type: ignore[call-overload]
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(self.base + "/health", timeout=5).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the API did not start")
+            time.sleep(0.2)
+
+    def __enter__(self) -> Processes:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for child in self.children:
+            child.terminate()
+        for child in self.children:
+            child.wait(timeout=60)
+
+
+def plan_edits(client: httpx.Client, plan: int) -> list[tuple[str, str, str]]:
+    """Return (unit, its grid, another grid of its community) for a few units of a draft."""
+    units = client.get(f"/plans/{plan}/units").json()
+    grids = sorted({g for g in units.values()})
+    by_community: dict[str, list[str]] = {}
+    for g in grids:
+        by_community.setdefault(g[:12], []).append(g)
+    moves = [(u, g, next(o for o in by_community[g[:12]] if o != g))
+             for u, g in sorted(units.items()) if len(by_community[g[:12]]) > 1]  # fmt: skip
+    return moves[:: max(1, len(moves) // 20)][:20]
+
+
+def planner(base: str, key: str, plan: int, moves: list[tuple[str, str, str]],
+            stop: threading.Event, tally: Counter[int]) -> None:  # fmt: skip
+    """Edit a draft over and over until ``stop``: each move there and back again."""
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
-        seed = 0
+        k, etag = 0, None
         while not stop.is_set():
-            started = time.perf_counter()
-            if kind == "partition":
-                draft = client.post("/plans", json={"name": "bench", "source": "current"})
-                plan = draft.json()["id"]
-                job = client.post("/jobs/partition", json={"plan": plan, "seed": seed})
-            else:
-                job = client.post("/jobs/coverage", json={"minutes": 5})
-            location = job.headers["location"]
-            while (state := client.get(location).json()["status"]) in ("queued", "running"):
-                time.sleep(0.05)
-            assert state == "succeeded", client.get(location).json()
-            if kind == "partition":
-                client.delete(f"/plans/{plan}")
-            done.append(time.perf_counter() - started)
-            seed += 1
+            unit, home, away = moves[k % len(moves)]
+            if etag is None:  # as the web map does: read the plan once, then follow the edits
+                etag = client.get(f"/plans/{plan}").headers.get("etag", '"0"')
+            target = away if (k // len(moves)) % 2 == 0 else home
+            answer = client.patch(f"/plans/{plan}", headers={"If-Match": etag},
+                                  json={"moves": [{"unit": unit, "grid": target}]})  # fmt: skip
+            tally[answer.status_code] += 1
+            etag = answer.headers.get("etag") if answer.status_code == 200 else None
+            k += 1
+            time.sleep(0.2)
 
 
-def measure(url: str, key: str, app: list[str], kind: str, seconds: int) -> dict[str, object]:
-    """Tile latency idle and under back-to-back jobs of ``kind``, for one server."""
-    env = {"DATABASE_URL": url, "GRIDMAP_PUBLIC_READ": "true", "GRIDMAP_TILE_CACHE_MB": "0",
-           "PYTHONPATH": str(ROOT / "bench" / "jobs")}  # fmt: skip
-    with Server(app, env) as server:
-        tiles = tiles_over(url, 40)
-        urls = [f"{server.base}/tiles/{name}/{z}/{x}/{y}.mvt"
-                for z, x, y in tiles for name in ("gridmap", "buildings")]  # fmt: skip
-        wrk(urls, 3, connections=4)  # warm
-        idle = wrk(urls, seconds, connections=4)
-        stop, done = threading.Event(), []
-        driver = threading.Thread(target=drive_jobs, args=(server.base, key, kind, stop, done))
-        driver.start()
-        time.sleep(2)  # the first job under way
-        busy = wrk(urls, seconds, connections=4)
+def make_drafts(env: dict[str, str], key: str, streets: list[str]) -> tuple[list[int], float]:
+    """Copy the current plan once for each street; return the drafts and the seconds taken."""
+    headers = {"Authorization": f"Bearer {key}"}
+    started = time.perf_counter()
+    with Processes(env, 0) as api, httpx.Client(base_url=api.base, headers=headers,
+                                                timeout=600) as client:  # fmt: skip
+        drafts = [client.post("/plans", json={"name": f"街道 {s}", "source": "current"}
+                              ).json()["id"] for s in streets]  # fmt: skip
+    return drafts, time.perf_counter() - started
+
+
+def one_round(env: dict[str, str], key: str, workers: int, streets: list[str],
+              drafts: list[int], tiles: list[str], idle_p99: float,
+              seed: int) -> dict[str, object]:  # fmt: skip
+    """Run every street's job with ``workers`` worker processes; return the figures."""
+    load_before = os.getloadavg()[0]
+    headers = {"Authorization": f"Bearer {key}"}
+    with Processes(env, workers) as api, httpx.Client(base_url=api.base, headers=headers,
+                                                      timeout=600) as client:  # fmt: skip
+        edits = {plan: plan_edits(client, plan) for plan in drafts[:PLANNERS]}
+        stop, tally = threading.Event(), Counter()
+        editors = [threading.Thread(target=planner, args=(api.base, key, plan, moves, stop, tally))
+                   for plan, moves in edits.items() if moves]  # fmt: skip
+        busy: dict[str, float] = {}
+        reader = threading.Thread(target=lambda: busy.update(
+            wrk([api.base + t for t in tiles], 30, connections=4)))  # fmt: skip
+        started = time.perf_counter()
+        jobs = []
+        for k, (plan, street) in enumerate(zip(drafts, streets, strict=True)):
+            body = {"plan": plan, "region": street, "mode": "full", "seed": seed + k}
+            job = client.post("/jobs/partition", json=body)
+            assert job.status_code == 202, job.text
+            jobs.append(job.json()["id"])
+        for thread in (*editors, reader):
+            thread.start()
+        ended: dict[int, dict] = {}
+        while len(ended) < len(jobs):
+            for job in jobs:
+                if job not in ended:
+                    body = client.get(f"/jobs/{job}").json()
+                    if body["status"] not in ("queued", "running"):
+                        ended[job] = body
+            time.sleep(0.5)
+        wall = time.perf_counter() - started
         stop.set()
-        driver.join()
-    return {"idle": idle, "busy": busy, "jobs": len(done),
-            "job s": sum(done) / max(len(done), 1)}  # fmt: skip
+        for thread in (*editors, reader):
+            thread.join()
+    statuses = Counter(b["status"] for b in ended.values())
+    took = [
+        (time.mktime(time.strptime(b["finished_at"][:19], "%Y-%m-%dT%H:%M:%S"))
+         - time.mktime(time.strptime(b["started_at"][:19], "%Y-%m-%dT%H:%M:%S")))
+        for b in ended.values() if b["started_at"] and b["finished_at"]
+    ]  # fmt: skip
+    return {
+        "workers": workers, "wall": wall, "jobs": len(jobs), "statuses": dict(statuses),
+        "per min": 60 * len(jobs) / wall, "mean job": sum(took) / max(len(took), 1),
+        "edits": dict(tally), "tile p50": busy.get("p50"), "tile p99": busy.get("p99"),
+        "idle p99": idle_p99, "load": (load_before, os.getloadavg()[0]),
+    }  # fmt: skip
 
 
 def main() -> None:
-    """Build the city on a private cluster and measure both servers."""
-    from gridmap.config import DEFAULT_PG_BINDIR
-    from gridmap.db.local import LocalCluster
-    from tests.conftest import make_temp_root
-
+    """Build or reuse the city, then alternate 1 and 2 workers, ``--rounds`` times each."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--buildings", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--state", type=Path, default=Path("/tmp/gridmap-bench-jobs"))
+    parser.add_argument(
+        "--streets",
+        type=int,
+        default=0,
+        help="The first this many streets (0: all); a draft is copied for each.",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench/jobs needs wrk: apt-get install wrk")
-    root = make_temp_root("gridmap-bench-jobs-")
-    cluster = LocalCluster(root / "pg", bindir=DEFAULT_PG_BINDIR, fast=True)
-    cluster.up()
-    try:
-        url, key = build_city(cluster.url())
-        rows = {}
-        for kind in ("partition", "coverage"):
-            for runner, app in (
-                ("a process (gridmap)", "api.main"),
-                ("a thread (peer)", "in_thread"),
-            ):
-                rows[f"{kind} jobs in {runner}"] = measure(
-                    url, key, [f"{app}:create_app", "--factory"], kind, args.seconds)  # fmt: skip
-    finally:
-        cluster.down()
-        shutil.rmtree(root, ignore_errors=True)
-    print(f"\ntiles (cache off, wrk 2 threads × 4 connections, {args.seconds} s) idle and while "
-          "jobs run back to back")  # fmt: skip
-    print(f"{'server':38} {'idle p50':>9} {'idle p99':>9} {'busy p50':>9} {'busy p99':>9} "
-          f"{'p99 ×':>6} {'req/s ×':>8} {'jobs':>5} {'s a job':>8}")  # fmt: skip
-    for name, r in rows.items():
-        idle, busy = r["idle"], r["busy"]
+    env, key = build_city(args.state, args.buildings)
+    from gridmap.db.engine import make_engine
+
+    engine = make_engine(env["DATABASE_URL"])
+    with engine.connect() as connection:
+        streets = list(connection.exec_driver_sql(
+            "SELECT code FROM region WHERE level = 'street' ORDER BY code").scalars())  # fmt: skip
+        units = connection.exec_driver_sql("SELECT count(*) FROM unit").scalar_one()
+    engine.dispose()
+    if args.streets:
+        streets = streets[: args.streets]
+    tiles = [f"/tiles/gridmap/{z}/{x}/{y}.mvt"
+             for z, x, y in tiles_over(env["DATABASE_URL"], 20) if z >= 13]  # fmt: skip
+    with Processes(env, 0) as api:
+        idle = wrk([api.base + t for t in tiles], 20, connections=4)
+    print(
+        f"city: {args.buildings:,} buildings, {units:,} units, {len(streets)} streets; "
+        f"tiles idle p50 {idle['p50']:.1f} ms, p99 {idle['p99']:.1f} ms",
+        flush=True,
+    )
+    drafts, took = make_drafts(env, key, streets)
+    print(f"{len(drafts)} drafts copied from the current plan: {took:.0f} s "
+          f"({took / len(drafts):.1f} s each)", flush=True)  # fmt: skip
+    rows = []
+    for n in range(args.rounds):
+        for workers in (1, 2):
+            row = one_round(env, key, workers, streets, drafts, tiles, idle["p99"],
+                            seed=1000 * n + 100 * workers)  # fmt: skip
+            rows.append(row)
+            print(row, flush=True)
+    print("\n| workers | load before → after | wall s | jobs | jobs/min | mean job s | "
+          "edits 200 / 409 / 412 | tile p50 | tile p99 | p99 × idle |")  # fmt: skip
+    print("| ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
+    for r in rows:
+        e = r["edits"]
         print(
-            f"{name:30} {idle['p50']:9.1f} {idle['p99']:9.1f} {busy['p50']:9.1f} "  # type: ignore[index]
-            f"{busy['p99']:9.1f} {busy['p99'] / idle['p99']:6.2f} "  # type: ignore[index]
-            f"{busy['rps'] / idle['rps']:8.2f} {r['jobs']:5d} {r['job s']:8.2f}"
-        )  # type: ignore[index]
+            f"| {r['workers']} | {r['load'][0]:.1f} → {r['load'][1]:.1f} | {r['wall']:.1f} | "  # type: ignore[index]
+            f"{r['jobs']} | {r['per min']:.1f} | {r['mean job']:.1f} | "
+            f"{e.get(200, 0)} / {e.get(409, 0)} / {e.get(412, 0)} | "  # type: ignore[attr-defined]
+            f"{r['tile p50']:.1f} | {r['tile p99']:.1f} | "
+            f"{r['tile p99'] / r['idle p99']:.2f} |"
+        )  # type: ignore[operator]
 
 
 if __name__ == "__main__":
