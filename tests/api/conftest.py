@@ -8,10 +8,12 @@ undo what they change.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from psycopg import sql
 from sqlalchemy import Engine, text
@@ -124,21 +126,16 @@ class Live:
     served: Served
 
 
-@pytest.fixture(scope="module")
-def live(served: Served) -> Iterator[Live]:
-    """The served city over HTTP (uvicorn in a thread), for GIS clients and concurrency."""
-    import socket
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """Serve ``app`` over HTTP in a thread, on a port the kernel picks; yield its base URL."""
     import threading
     import time
 
     import uvicorn
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(served.settings(job_workers=1)), host="127.0.0.1", port=port,
-                            log_level="warning", lifespan="on")  # fmt: skip
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                                           lifespan="on"))  # fmt: skip
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -146,9 +143,17 @@ def live(served: Served) -> Iterator[Live]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the live server did not start")
         time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield Live(f"http://127.0.0.1:{port}", served)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
-        served.clear_jobs()
+        thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def live(served: Served) -> Iterator[Live]:
+    """The served city over HTTP (uvicorn in a thread), for GIS clients and concurrency."""
+    with serving(create_app(served.settings(job_workers=1))) as base:
+        yield Live(base, served)
+    served.clear_jobs()

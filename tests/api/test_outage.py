@@ -9,14 +9,12 @@ from __future__ import annotations
 import logging
 import shutil
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx2 as httpx
 import pytest
-import uvicorn
 
 from api.main import create_app
 from gridmap.auth.keys import create_key
@@ -24,6 +22,7 @@ from gridmap.config import Settings
 from gridmap.db import migrate
 from gridmap.db.engine import make_engine
 from gridmap.db.local import LocalCluster
+from tests.api.conftest import serving
 from tests.conftest import make_temp_root, start_cluster
 
 
@@ -45,22 +44,10 @@ def running() -> Iterator[Running]:
     engine.dispose()
     settings = Settings(state_dir=root, public_read=True, job_workers=1)
     assert settings.cluster_dir == cluster.cluster_dir
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))  # fmt: skip
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive()
-        time.sleep(0.05)
     try:
-        yield Running(cluster, f"http://127.0.0.1:{port}", key)
+        with serving(create_app(settings)) as base:
+            yield Running(cluster, base, key)
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
         cluster.down()
         shutil.rmtree(root, ignore_errors=True)
 

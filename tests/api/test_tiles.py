@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from api.main import create_app
 from gridmap.db.local import LocalCluster
-from tests.api.conftest import SERVED, Live, Served
+from tests.api.conftest import SERVED, Live, Served, serving
 
 CENTRE = (24.944, 60.170)  # central Helsinki, inside the demo city
 
@@ -322,8 +322,6 @@ def test_no_more_tiles_are_built_at_once_than_the_tile_workers(
 ) -> None:
     import threading
 
-    import uvicorn
-
     import gridmap.tiles.builder as builder
     import gridmap.tiles.service as service
 
@@ -351,37 +349,28 @@ def test_no_more_tiles_are_built_at_once_than_the_tile_workers(
                 time.sleep(0.02)
 
     app = create_app(served.settings(tile_cache_mb=0, tile_workers=2))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive()
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
     z, x, y = tile_of(*CENTRE, 15)
     # plain requests take the short way; an extra parameter sends one through the route
     paths = [f"/tiles/gridmap/{z}/{x + dx}/{y}.mvt" + ("?route=1" if dx % 2 else "")
              for dx in range(8)]  # fmt: skip
     statuses: list[int] = []
 
-    def fetch(path: str) -> None:
-        reply = httpx.get(f"http://127.0.0.1:{port}{path}", headers=served.headers("viewer"))
+    def fetch(base: str, path: str) -> None:
+        reply = httpx.get(f"{base}{path}", headers=served.headers("viewer"))
         with lock:
             statuses.append(reply.status_code)
 
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    try:
-        fetchers = [threading.Thread(target=fetch, args=(p,)) for p in paths]
-        for f in fetchers:
-            f.start()
-        for f in fetchers:
-            f.join(30)
-    finally:
-        watching.set()
-        watcher.join(timeout=10)
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(app) as base:
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        try:
+            fetchers = [threading.Thread(target=fetch, args=(base, p)) for p in paths]
+            for f in fetchers:
+                f.start()
+            for f in fetchers:
+                f.join(30)
+        finally:
+            watching.set()
+            watcher.join(timeout=10)
     assert sorted(statuses) == sorted(s for s in statuses if s in (200, 204)) and len(statuses) == 8
     assert most[0] == 2  # eight asked at once, two built at a time
