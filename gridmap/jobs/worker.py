@@ -33,6 +33,8 @@ logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 HEARTBEAT_SECONDS = 2.0
 STALLED_SECONDS = 10.0
 SWEEP_SECONDS = 3.0
+PRUNE_EVERY = 200  # sweeps (10 minutes) between prunings of the queue's ended rows
+QUEUE_KEEP_HOURS = 24  # gridmap's own job rows (the history clients see) are kept
 GRACEFUL_SECONDS = 5.0  # a worker stopping waits this long for running jobs, then aborts them
 RETRY_SECONDS = 2.0  # a worker that lost its database tries again after this long
 CONNECT_SECONDS = 5.0
@@ -78,12 +80,24 @@ async def work(
 
 
 async def _sweep_forever(app: object, address: DatabaseAddress) -> None:
+    rounds = 0
     while True:
         try:
             await sweep_stalled(app, address)
+            if rounds % PRUNE_EVERY == 0:
+                await prune_queue(app)
         except Exception as error:  # the database may be away: the next round tries again
             log.debug("sweeping stalled jobs failed: %s", error)
+        rounds += 1
         await asyncio.sleep(SWEEP_SECONDS)
+
+
+async def prune_queue(app: object) -> None:
+    """Delete the queue's own rows of work that ended over a day ago (gridmap's stay)."""
+    await app.job_manager.delete_old_jobs(  # type: ignore[attr-defined]
+        nb_hours=QUEUE_KEEP_HOURS, include_failed=True, include_cancelled=True,
+        include_aborted=True,
+    )  # fmt: skip
 
 
 async def sweep_stalled(app: object, address: DatabaseAddress) -> list[int]:

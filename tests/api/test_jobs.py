@@ -293,3 +293,39 @@ def test_revoked_keys_stop_working_in_every_process_within_a_second(served: Serv
         for app in (one, two):
             answer = app.get("/collections/stations/items", headers=bearer)
             assert answer.status_code == 401, answer.text
+
+
+def test_the_queue_forgets_work_that_ended_over_a_day_ago(served: Served) -> None:
+    import asyncio
+
+    from psycopg_pool import AsyncConnectionPool
+
+    from gridmap.db.address import DatabaseAddress
+    from gridmap.jobs.queue import SESSION, worker_app
+    from gridmap.jobs.worker import prune_queue
+
+    with served.engine.begin() as connection:
+        connection.execute(text("SET LOCAL search_path TO procrastinate, public"))
+        old, recent = (connection.execute(text(
+            "INSERT INTO procrastinate_jobs (queue_name, task_name, args, status) "
+            "VALUES ('default', 'gridmap:run', '{}', 'succeeded') RETURNING id")).scalar_one()
+            for _ in range(2))  # fmt: skip
+        for job, age in ((old, "2 days"), (recent, "1 hour")):
+            connection.execute(text(
+                "INSERT INTO procrastinate_events (job_id, type, at) "
+                f"VALUES (:j, 'succeeded', now() - interval '{age}')"), {"j": job})  # fmt: skip
+    address = DatabaseAddress(served.settings())
+
+    async def prune() -> None:
+        app = worker_app()
+        async with AsyncConnectionPool(address.libpq, kwargs=SESSION, min_size=1) as pool:
+            await app.open_async(pool)
+            await prune_queue(app)
+            await app.close_async()
+
+    asyncio.run(prune())
+    with served.engine.connect() as connection:
+        left = set(connection.execute(text(
+            "SELECT id FROM procrastinate.procrastinate_jobs WHERE id = ANY(:ids)"),
+            {"ids": [old, recent]}).scalars())  # fmt: skip
+    assert left == {recent}
