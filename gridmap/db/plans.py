@@ -260,8 +260,10 @@ def grid_figures(connection: Connection, plan_id: int) -> pd.DataFrame:
     return pd.read_sql(text("""
         SELECT g.code, g.name, g.kind, r.code AS community, g.locked, g.households, g.residents,
                g.governance_load, g.area_m2, g.radius_m, g.polsby_popper,
-               (SELECT count(*) FROM assignment a WHERE a.grid_id = g.id) AS units
+               coalesce(n.units, 0) AS units
         FROM grid g JOIN region r ON r.id = g.community_id
+        LEFT JOIN (SELECT grid_id, count(*) AS units FROM assignment WHERE plan_id = :p
+                   GROUP BY grid_id) n ON n.grid_id = g.id
         WHERE g.plan_id = :p ORDER BY g.code
     """), connection, params={"p": plan_id})  # fmt: skip
 
