@@ -179,11 +179,15 @@ def _api_tests() -> list[object]:
 
     from tests.api import test_features, test_plans, test_reports, test_scope, test_tiles, test_web
 
+    # its adjustment expects units to move from the plan current when its module runs; once
+    # that module accepted one, nothing moves (its flow is this module's first test)
+    already = {"test_a_re_partition_runs_as_a_job_and_an_admin_accepts_it"}
     found = []
     for module in (test_features, test_plans, test_reports, test_scope, test_tiles, test_web):
         for name, function in sorted(vars(module).items()):
             if (
-                name.startswith("test_")
+                name not in already
+                and name.startswith("test_")
                 and inspect.isfunction(function)
                 and list(inspect.signature(function).parameters) == ["api", "served"]
             ):
