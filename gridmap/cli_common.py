@@ -11,10 +11,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from gridmap.config import get_settings
+from gridmap.db import migrate
 from gridmap.db.engine import database_url, make_engine
-from gridmap.errors import GridmapError
+from gridmap.errors import GridmapError, StoreError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -39,12 +41,44 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 @contextmanager
 def engine_from_settings() -> Iterator[Engine]:
-    """Yield an engine on the configured database, disposed afterwards."""
+    """Yield an engine on the configured database, its schema at this gridmap's revision.
+
+    A database without gridmap's schema (one just started) is migrated first, with a line
+    saying so; one at another revision is an error saying what to run, before any work.
+    """
     engine = make_engine(database_url(get_settings()))
     try:
+        _schema_at_head(engine)
         yield engine
     finally:
         engine.dispose()
+
+
+def _schema_at_head(engine: Engine) -> None:
+    head = migrate.head_revision()
+    try:
+        with engine.connect() as connection:
+            revision = migrate.current_revision(connection)
+    except OperationalError as error:
+        where = engine.url.render_as_string(hide_password=True)
+        raise StoreError(f"cannot connect to {where}: {error.orig}") from None
+    if revision == head:
+        return
+    if revision is None:
+        with err_console.status("The database has no gridmap schema yet: migrating…"):
+            migrate.upgrade(engine)
+        err_console.print(f"The database was empty: schema created at revision {head}.")
+        return
+    known = migrate.known_revisions()
+    if revision in known:
+        raise StoreError(
+            f"the database schema is at revision {revision}, this gridmap needs {head}: "
+            "run `gridmap db migrate` first (stop the API and workers while it runs)"
+        )
+    raise StoreError(
+        f"the database schema is at revision {revision}, which this gridmap does not know "
+        f"(its newest is {head}): use the gridmap that migrated it"
+    )
 
 
 @contextmanager

@@ -41,6 +41,11 @@ def head_revision() -> str:
     return head
 
 
+def known_revisions() -> set[str]:
+    """Return every revision the code knows."""
+    return {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
 def current_revision(connection: Connection) -> str | None:
     """Return the revision the database is at, or None before the first migration."""
     return MigrationContext.configure(connection).get_current_revision()

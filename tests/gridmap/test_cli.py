@@ -112,3 +112,23 @@ def test_an_unreachable_database_url_is_a_clear_error(monkeypatch: pytest.Monkey
     assert code == 1
     assert "cannot connect to postgresql+psycopg://nobody:***@127.0.0.1:9/nowhere" in out
     assert "secret" not in out and "Traceback" not in out
+
+
+def test_a_writing_command_on_a_fresh_database_migrates_it_first(state_dir: Path) -> None:
+    code, out = _run("db", "up")
+    assert code == 0, out
+    code, out = _run("synth", "--buildings", "300", "--seed", "3")
+    assert code == 0, out
+    assert f"schema created at revision {head_revision()}" in out
+    assert "300 buildings" in out
+    code, out = _run("db", "status")
+    assert f"schema revision: {head_revision()}" in out
+
+
+def test_a_database_at_an_older_revision_says_what_to_run(state_dir: Path) -> None:
+    assert _run("db", "up")[0] == 0
+    assert _run("db", "migrate", "--revision", "0001")[0] == 0
+    code, out = _run("stations", "seed")
+    assert code == 1
+    assert "is at revision 0001" in out and "run `gridmap db migrate` first" in out
+    assert "Traceback" not in out
