@@ -123,6 +123,14 @@ MapOption = Annotated[
 FixOption = Annotated[
     bool, typer.Option("--fix", help="Repair invalid polygons with make_valid and report each.")
 ]
+EncodingOption = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        help="The text encoding of a CSV or a shapefile's .dbf (UTF-8, GB18030...). "
+        "Default: found from the file (a .cpg, else UTF-8, else GB18030).",
+    ),
+]
 
 
 def _layer_command(layer: str) -> None:
@@ -133,8 +141,11 @@ def _layer_command(layer: str) -> None:
         crs: CrsOption = None,
         field_map: MapOption = None,
         fix: FixOption = False,
+        encoding: EncodingOption = None,
     ) -> None:
-        options = ImportOptions(crs=crs, field_map=parse_field_map(field_map or []), fix=fix)
+        options = ImportOptions(
+            crs=crs, field_map=parse_field_map(field_map or []), fix=fix, encoding=encoding
+        )
         import_layer_file(layer, path, options)
 
     command.__doc__ = f"Import {layer} from a file, in one transaction."
@@ -153,6 +164,7 @@ def import_grids_command(
     crs: CrsOption = None,
     field_map: MapOption = None,
     fix: FixOption = False,
+    encoding: EncodingOption = None,
     plan: Annotated[str | None, typer.Option(help="Name of the plan the grids make.")] = None,
     current: Annotated[
         bool, typer.Option("--current", help="Make the plan current (the old one is archived).")
@@ -161,7 +173,7 @@ def import_grids_command(
     """Import grids as a plan: each unit goes to the grid holding its largest part."""
     options = ImportOptions(
         crs=crs, field_map=parse_field_map(field_map or []), fix=fix, plan_name=plan,
-        make_current=current,
+        make_current=current, encoding=encoding,
     )  # fmt: skip
     import_layer_file("grids", path, options)
 

@@ -59,12 +59,13 @@ def import_file(
         crs=options.crs,
         field_map=options.field_map,
         extent=db.city_extent(connection),
+        encoding=options.encoding,
     )
     validated = validate_layer(frame, spec, problems=problems, fix=options.fix)
     prepare = _PREPARERS[layer]
     write, notes = prepare(connection, validated.frame, problems, options)
     problems.raise_if_any()
-    return ImportResult(layer, write(connection), validated.repairs, notes)
+    return ImportResult(layer, write(connection), validated.repairs, [*problems.notes, *notes])
 
 
 def _regions(

@@ -203,8 +203,11 @@ def _check_geometry(
 ) -> tuple[np.ndarray, list[str]]:
     """Check presence, type and validity; return polygons as MultiPolygons."""
     geoms = np.asarray(geoms, dtype=object).copy()
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    problems.add_where(labels, missing & ~problems.reported(labels), "has no geometry")
+    empty = ~shapely.is_missing(geoms) & shapely.is_empty(geoms)
+    missing = shapely.is_missing(geoms) | empty
+    unreported = ~problems.reported(labels)
+    problems.add_where(labels, empty & unreported, "has an empty geometry (no coordinates)")
+    problems.add_where(labels, missing & ~empty & unreported, "has no geometry")
     type_ids = shapely.get_type_id(geoms)
     wrong = ~missing & ~np.isin(type_ids, _TYPE_IDS[spec.geometry])
     problems.add_where(
@@ -229,6 +232,7 @@ def _check_geometry(
             repairs.append(f"{label}: repaired {reason} → {len(g.geoms)} polygon(s), {change}")
         positions = np.flatnonzero(invalid)
         geoms[positions[kept]] = fixed
+        geoms[positions[~repaired]] = None
         problems.add_where(
             labels[invalid], ~repaired,
             [f"invalid geometry ({r}); make_valid leaves no polygon" for r in reasons[~repaired]],
@@ -237,6 +241,8 @@ def _check_geometry(
         problems.add_where(
             labels, invalid, [f"invalid geometry: {r} (use --fix to repair)" for r in reasons]
         )
+    if invalid.any() and not fix:
+        geoms[invalid] = None  # reported: later checks (overlaps, placing) skip it
     if spec.geometry == POLYGON:
         polygons = checkable & (shapely.get_type_id(geoms) == 3)
         geoms[polygons] = shapely.multipolygons(geoms[polygons].reshape(-1, 1))

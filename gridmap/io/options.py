@@ -18,6 +18,7 @@ class ImportOptions:
     crs: str | None = None
     field_map: Mapping[str, str] = field(default_factory=dict)
     fix: bool = False
+    encoding: str | None = None
     plan_name: str | None = None
     make_current: bool = False
     resident_model: ResidentModel = field(default_factory=ResidentModel)

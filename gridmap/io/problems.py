@@ -32,6 +32,8 @@ class Problems:
 
     source: str
     items: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What reading decided on its own and the user should know (the encoding, Z dropped)."""
 
     def add(self, where: str, message: str) -> None:
         """Record one problem at ``where`` (a feature or row label, or the file)."""

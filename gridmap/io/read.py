@@ -11,9 +11,11 @@ caller's :class:`~gridmap.io.problems.Problems`; a file that cannot be read at a
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,6 +28,8 @@ import shapely
 from gridmap.errors import InvalidInput
 from gridmap.io.crs import parse_crs, to_wgs84_function
 from gridmap.io.problems import Problems
+from gridmap.io.sheets import check_number_codes, read_xlsx
+from gridmap.io.text import dbf_encoding, decode_file_text
 
 WGS84 = pyproj.CRS.from_epsg(4326)
 FORMATS = {
@@ -78,10 +82,12 @@ def read_features(
     crs: str | None = None,
     field_map: Mapping[str, str] | None = None,
     extent: Extent | None = None,
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read ``path`` into a GeoDataFrame in EPSG:4326 with a ``label`` column per feature.
 
-    Features whose coordinates are unusable get an empty geometry and a problem each.
+    Features whose coordinates are unusable get an empty geometry and a problem each; what
+    the reading decided on its own (the encoding, Z dropped) goes to ``problems.notes``.
 
     Raises
     ------
@@ -89,22 +95,40 @@ def read_features(
         When the file is missing, empty, of an unknown kind, or not what its name says.
     """
     fmt = _format(path)
-    frame = _read_tables(path) if fmt in ("CSV", "XLSX") else _read_gis(path, fmt)
+    if fmt in ("CSV", "XLSX"):
+        frame = _read_table(path, fmt, problems, field_map or {}, encoding)
+        word, base = "row", 0
+    else:
+        frame = _rename(_read_gis(path, fmt, problems, crs, encoding), field_map or {}, problems)
+        word, base = "feature", 1
     if frame.empty:
         raise InvalidInput(f"{path.name}: the file has no features")
-    frame = _rename(frame, field_map or {}, problems)
-    row_base = 2 if fmt in ("CSV", "XLSX") else 1  # a spreadsheet's first data row is row 2
-    word = "row" if fmt in ("CSV", "XLSX") else "feature"
-    labels = np.array([f"{word} {i + row_base}" for i in range(len(frame))], dtype=object)
+    labels = np.array([f"{word} {i + base}" for i in frame.index], dtype=object)
     if not isinstance(frame, gpd.GeoDataFrame):
         frame = _table_geometry(frame, labels, problems)
-    frame = frame.reset_index(drop=True)
+    frame = _flat(frame.reset_index(drop=True), problems)
     frame["label"] = labels
     return _to_wgs84(frame, crs, extent, problems)
 
 
+def _flat(frame: gpd.GeoDataFrame, problems: Problems) -> gpd.GeoDataFrame:
+    """Drop heights (Z): gridmap's layers are 2D, and a note says how many had them."""
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    has_z = np.asarray(shapely.has_z(geoms), dtype=bool) & ~shapely.is_missing(geoms)
+    if not has_z.any():
+        return frame
+    geoms = geoms.copy()
+    geoms[has_z] = shapely.force_2d(geoms[has_z])
+    problems.notes.append(f"heights (Z) dropped from {int(has_z.sum()):,} features")
+    return frame.set_geometry(geoms, crs=frame.crs)
+
+
 def read_rows(
-    path: Path, *, problems: Problems, field_map: Mapping[str, str] | None = None
+    path: Path,
+    *,
+    problems: Problems,
+    field_map: Mapping[str, str] | None = None,
+    encoding: str | None = None,
 ) -> pd.DataFrame:
     """Read a CSV or XLSX table without geometry (a roster, say), with a ``label`` per row.
 
@@ -116,11 +140,12 @@ def read_rows(
     fmt = _format(path)
     if fmt not in ("CSV", "XLSX"):
         raise InvalidInput(f"{path.name}: give a CSV or XLSX table (got a {fmt} file)")
-    frame = _read_tables(path)
+    frame = _read_table(path, fmt, problems, field_map or {}, encoding)
     if frame.empty:
         raise InvalidInput(f"{path.name}: the table has no rows")
-    frame = _rename(frame, field_map or {}, problems).reset_index(drop=True)
-    frame["label"] = [f"row {i + 2}" for i in range(len(frame))]
+    labels = [f"row {i}" for i in frame.index]
+    frame = frame.reset_index(drop=True)
+    frame["label"] = labels
     return frame
 
 
@@ -147,25 +172,90 @@ def _format(path: Path) -> str:
     return fmt
 
 
-def _read_gis(path: Path, fmt: str) -> gpd.GeoDataFrame:
+def _read_gis(
+    path: Path, fmt: str, problems: Problems, crs: str | None, encoding: str | None
+) -> gpd.GeoDataFrame:
     source = str(path)
-    if fmt == "zipped Shapefile":
-        with zipfile.ZipFile(path) as archive:
-            inner = [n for n in archive.namelist() if n.lower().endswith(".shp")]
-        if len(inner) != 1:
+    options: dict[str, object] = {}
+    if fmt in ("Shapefile", "zipped Shapefile"):
+        parts = shapefile_parts(path)
+        source = parts.source
+        if parts.dbf is None or parts.shx is None:
+            missing = " and ".join(
+                f"{parts.stem}{ext}" for ext, part in ((".dbf", parts.dbf), (".shx", parts.shx))
+                if part is None
+            )  # fmt: skip
             raise InvalidInput(
-                f"{path.name}: a zip must hold exactly one .shp (with its .dbf, .shx, .prj); "
-                f"it holds {len(inner)}"
+                f"{path.name}: the shapefile has no {missing}; a shapefile is several files "
+                "(.shp shapes, .shx index, .dbf attributes: codes, names, counts): "
+                "give them all, side by side or in one zip"
             )
-        source = f"/vsizip/{path}/{inner[0]}"
+        if parts.prj is None and crs is None:
+            raise InvalidInput(
+                f"{path.name}: the shapefile has no {parts.stem}.prj, so its coordinate system "
+                "is unknown: add the .prj, or name the system with --crs (e.g. --crs 4490)"
+            )
+        if encoding is None:
+            encoding, why = dbf_encoding(parts.dbf, parts.cpg)
+        else:
+            why = "as --encoding says"
+        options["encoding"] = encoding
+        problems.notes.append(f"text read as {encoding} ({why})")
     if fmt == "GeoJSON":
         _check_json(path)
     try:
-        frame = pyogrio.read_dataframe(source)
+        frame = pyogrio.read_dataframe(source, **options)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
         raise InvalidInput(f"{path.name}: not a readable {fmt} file ({error})") from None
+    except (UnicodeDecodeError, LookupError) as error:
+        raise InvalidInput(
+            f"{path.name}: the attributes are not {encoding} ({error}); name the encoding "
+            "with --encoding"
+        ) from None
     frame.columns = [c if c == "geometry" else _column_key(c) for c in frame.columns]
     return frame
+
+
+@dataclass(frozen=True)
+class ShapefileParts:
+    """Where a shapefile's parts are: GDAL's source path, and the sidecar files' bytes."""
+
+    source: str
+    stem: str
+    dbf: bytes | None
+    shx: bytes | None
+    prj: bytes | None
+    cpg: bytes | None
+
+
+def shapefile_parts(path: Path) -> ShapefileParts:
+    """Find a shapefile's .dbf, .shx, .prj and .cpg beside it, or in its zip.
+
+    Raises
+    ------
+    InvalidInput
+        When a zip holds no .shp or more than one.
+    """
+    if path.suffix.lower() == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            inner = [n for n in names if n.lower().endswith(".shp")]
+            if len(inner) != 1:
+                raise InvalidInput(
+                    f"{path.name}: a zip must hold exactly one .shp (with its .dbf, .shx, .prj); "
+                    f"it holds {len(inner)}"
+                )
+            stem = inner[0][:-4]
+            by_suffix = {n[len(stem) :].lower(): n for n in names if n[: len(stem)] == stem}
+            part = {s: archive.read(by_suffix[s]) if s in by_suffix else None
+                    for s in (".dbf", ".shx", ".prj", ".cpg")}  # fmt: skip
+        return ShapefileParts(f"/vsizip/{path}/{inner[0]}", Path(stem).name, **{
+            k[1:]: v for k, v in part.items()})  # fmt: skip
+    siblings = {p.suffix.lower(): p for p in path.parent.glob(path.stem + ".*") if p.is_file()}
+    siblings = {s: p for s, p in siblings.items() if p.stem == path.stem}
+    found = {s[1:]: siblings[s].read_bytes() if s in siblings else None
+             for s in (".dbf", ".shx", ".prj", ".cpg")}  # fmt: skip
+    return ShapefileParts(str(path), path.stem, **found)
 
 
 def _check_json(path: Path) -> None:
@@ -182,28 +272,36 @@ def _check_json(path: Path) -> None:
         raise InvalidInput(f"{path.name}: the file has no features")
 
 
-def _read_tables(path: Path) -> pd.DataFrame:
+def _read_table(
+    path: Path,
+    fmt: str,
+    problems: Problems,
+    field_map: Mapping[str, str],
+    encoding: str | None,
+) -> pd.DataFrame:
+    """Read a CSV or the first sheet of an XLSX as text; index: the row number in the file."""
+    if fmt == "XLSX":
+        sheet = read_xlsx(path, problems)
+        frame = _rename(sheet.text, field_map, problems)
+        renames = dict(zip(sheet.text.columns, frame.columns, strict=True))
+        check_number_codes(
+            frame,
+            sheet.numbers.rename(columns=renames),
+            {renames[k]: v for k, v in sheet.letters.items()},
+            problems,
+        )
+        return frame
+    text, used = decode_file_text(path.read_bytes(), path.name, encoding)
+    problems.notes.append(f"text read as {used}")
     try:
-        if path.suffix.lower() == ".xlsx":
-            frame = pd.read_excel(path, dtype=str, engine="openpyxl")
-        else:
-            frame = _read_csv(path)
-    except (ValueError, zipfile.BadZipFile, pd.errors.ParserError) as error:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+    except (ValueError, pd.errors.ParserError) as error:
         raise InvalidInput(f"{path.name}: not a readable table ({error})") from None
     frame.columns = [_column_key(c) for c in frame.columns]
-    return frame.dropna(how="all")
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    """Read a CSV in UTF-8 (with or without BOM) or, as Chinese office software writes, GB18030."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return pd.read_csv(path, dtype=str, encoding=encoding, skipinitialspace=True)
-        except UnicodeDecodeError:
-            continue
-        except pd.errors.EmptyDataError:
-            return pd.DataFrame()
-    raise ValueError("the text is neither UTF-8 nor GB18030")
+    frame.index = frame.index + 2  # the header is row 1
+    return _rename(frame.dropna(how="all"), field_map, problems)
 
 
 def _column_key(name: object) -> str:
@@ -264,7 +362,8 @@ def _to_wgs84(
         return frame.set_geometry(geoms, crs=WGS84)
     out = gpd.GeoSeries(geoms, crs=source).to_crs(WGS84)
     bounds = shapely.bounds(np.asarray(out.values, dtype=object))
-    unusable = ~np.isfinite(bounds).all(axis=1) & ~shapely.is_missing(out.values)
+    blank = shapely.is_missing(out.values) | shapely.is_empty(out.values)
+    unusable = ~np.isfinite(bounds).all(axis=1) & ~blank
     problems.add_where(
         frame["label"].to_numpy(), unusable, f"coordinates lie outside the area of {crs}"
     )
