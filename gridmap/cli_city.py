@@ -10,6 +10,7 @@ from rich.table import Table
 
 from gridmap.cli_common import console, engine_from_settings, reports_errors, steps
 from gridmap.config import get_settings
+from gridmap.errors import InvalidInput
 from gridmap.io.file_import import import_file
 from gridmap.io.layers import LAYERS
 from gridmap.io.options import ImportOptions
@@ -133,6 +134,17 @@ EncodingOption = Annotated[
 ]
 
 
+ReplaceOption = Annotated[
+    bool,
+    typer.Option(
+        "--replace",
+        help="Units and buildings: replace the stored ones the file's polygons overlap "
+        "(new units take over their grids). Without it such overlaps are refused.",
+    ),
+]
+REPLACEABLE = ("units", "buildings")
+
+
 def _layer_command(layer: str) -> None:
     """Register ``gridmap import <layer> FILE`` with the options every layer shares."""
 
@@ -142,10 +154,14 @@ def _layer_command(layer: str) -> None:
         field_map: MapOption = None,
         fix: FixOption = False,
         encoding: EncodingOption = None,
+        replace: ReplaceOption = False,
     ) -> None:
+        if replace and layer not in REPLACEABLE:
+            raise InvalidInput(f"--replace is for {' and '.join(REPLACEABLE)}, not {layer}")
         options = ImportOptions(
-            crs=crs, field_map=parse_field_map(field_map or []), fix=fix, encoding=encoding
-        )
+            crs=crs, field_map=parse_field_map(field_map or []), fix=fix, encoding=encoding,
+            replace=replace,
+        )  # fmt: skip
         import_layer_file(layer, path, options)
 
     command.__doc__ = f"Import {layer} from a file, in one transaction."

@@ -215,3 +215,69 @@ def upsert_overlays(connection: Connection, rows: pd.DataFrame) -> int:
         ON CONFLICT (net, code) DO UPDATE SET name = excluded.name, geom = excluded.geom
     """))  # fmt: skip
     return len(rows)
+
+
+def overlaps_with_stored(
+    connection: Connection, table: str, geoms_wkb: list[bytes | None], keys: list[str | None],
+    *, key_column: str, tolerance: float,
+) -> pd.DataFrame:  # fmt: skip
+    """Find stored ``table`` rows that the file's polygons overlap beyond ``tolerance``.
+
+    ``tolerance`` is a share of the smaller polygon's area; a stored row whose ``key_column``
+    (as text) equals the file row's key is the same feature, updated, and not counted.
+    Returns ``position`` (in the file), ``stored`` (its key, else "id N"), ``stored_id``,
+    ``overlap_m2`` and ``share``.
+    """
+    if table not in ("unit", "building"):
+        raise ValueError(f"no overlap check for {table!r}")
+    sql = f"""
+        WITH f AS (
+            SELECT n - 1 AS position, k AS key, ST_SetSRID(ST_GeomFromWKB(w), 4326) AS geom
+            FROM unnest(CAST(:wkb AS bytea[]), CAST(:keys AS text[])) WITH ORDINALITY AS t(w, k, n)
+            WHERE w IS NOT NULL
+        ), o AS (
+            SELECT f.position, coalesce(s.{key_column}::text, 'id ' || s.id) AS stored, s.id,
+                   ST_Area(ST_Intersection(f.geom, s.geom)::geography) AS overlap_m2,
+                   least(ST_Area(f.geom::geography), ST_Area(s.geom::geography)) AS smaller
+            FROM f JOIN {table} s ON ST_Intersects(f.geom, s.geom)
+            WHERE f.key IS DISTINCT FROM s.{key_column}::text
+        )
+        SELECT position, stored, id, overlap_m2, overlap_m2 / nullif(smaller, 0) AS share
+        FROM o WHERE overlap_m2 > :tolerance * smaller
+        ORDER BY position, overlap_m2 DESC
+    """
+    found = connection.execute(text(sql), {"wkb": geoms_wkb, "keys": keys, "tolerance": tolerance})
+    columns = ["position", "stored", "stored_id", "overlap_m2", "share"]
+    return pd.DataFrame(found.all(), columns=columns)
+
+
+def replace_units(connection: Connection, replaced: list[int]) -> list[int]:
+    """Hand the grids of the units ``replaced`` to the new units over them, then delete them.
+
+    Runs after the new units are upserted. In every plan, each new unit without a grid that
+    overlaps a replaced unit joins the grid of the replaced unit it overlaps most; the
+    replaced units then go (their assignments with them). Returns the plans that changed.
+    """
+    connection.execute(text("""
+        INSERT INTO assignment (plan_id, unit_id, grid_id)
+        SELECT DISTINCT ON (a.plan_id, n.id) a.plan_id, n.id, a.grid_id
+        FROM unit old
+        JOIN assignment a ON a.unit_id = old.id
+        JOIN unit n ON ST_Intersects(n.geom, old.geom) AND n.code IN (
+            SELECT code FROM incoming_unit)
+        WHERE old.id = ANY(:replaced)
+          AND NOT EXISTS (SELECT 1 FROM assignment x
+                          WHERE x.plan_id = a.plan_id AND x.unit_id = n.id)
+        ORDER BY a.plan_id, n.id, ST_Area(ST_Intersection(n.geom, old.geom)) DESC
+    """), {"replaced": replaced})  # fmt: skip
+    plans = connection.execute(text("""
+        SELECT DISTINCT a.plan_id FROM assignment a JOIN unit u ON u.id = a.unit_id
+        WHERE u.id = ANY(:replaced) ORDER BY 1
+    """), {"replaced": replaced}).scalars().all()  # fmt: skip
+    connection.execute(text("DELETE FROM unit WHERE id = ANY(:replaced)"), {"replaced": replaced})
+    return list(plans)
+
+
+def delete_buildings(connection: Connection, ids: list[int]) -> None:
+    """Delete the buildings ``ids`` (a file that replaces them is being imported)."""
+    connection.execute(text("DELETE FROM building WHERE id = ANY(:ids)"), {"ids": ids})

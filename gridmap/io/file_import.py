@@ -24,6 +24,7 @@ from gridmap.io import unit_import
 from gridmap.io.crs import metric_crs_of
 from gridmap.io.layers import LAYERS, validate_layer
 from gridmap.io.options import ImportOptions, Prepared, column
+from gridmap.io.overlaps import overlaps_within, stored_overlaps
 from gridmap.io.problems import Problems
 from gridmap.io.read import read_features
 from gridmap.standards import PERSONS_PER_HOUSEHOLD
@@ -192,7 +193,18 @@ def _buildings(
         "geometry": frame.geometry.values,
     })  # fmt: skip
     note = f"{int(imported.sum())} with counts from the file, {int((~imported).sum())} estimated"
-    return lambda c: db.upsert_buildings(c, rows), [note]
+    overlaps_within(frame, problems, "building")
+    replaced = stored_overlaps(
+        connection, "building", frame, pd.Series(rows["osm_id"].astype(object)),
+        key_column="osm_id", problems=problems, replace=options.replace,
+    )  # fmt: skip
+
+    def write(connection: Connection) -> int:
+        db.delete_buildings(connection, replaced)
+        return db.upsert_buildings(connection, rows)
+
+    notes = [note] + ([f"{len(replaced)} stored buildings replaced"] if replaced else [])
+    return write, notes
 
 
 def _pg_array(values: list[str]) -> str:

@@ -19,6 +19,8 @@ class ImportOptions:
     field_map: Mapping[str, str] = field(default_factory=dict)
     fix: bool = False
     encoding: str | None = None
+    replace: bool = False
+    """Units and buildings: replace the stored ones the file's polygons overlap."""
     plan_name: str | None = None
     make_current: bool = False
     resident_model: ResidentModel = field(default_factory=ResidentModel)

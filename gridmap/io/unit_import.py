@@ -19,6 +19,7 @@ from gridmap.db import plans
 from gridmap.geometry import largest_overlap
 from gridmap.io.crs import metric_crs_of
 from gridmap.io.options import ImportOptions, Prepared, column
+from gridmap.io.overlaps import overlaps_within, stored_overlaps
 from gridmap.io.problems import Problems
 from gridmap.standards import PERSONS_PER_HOUSEHOLD
 from gridmap.units.regions import serial_codes
@@ -121,7 +122,34 @@ def prepare_units(
     })  # fmt: skip
     summed = rows.loc[~counted.to_numpy(), "code"].tolist()
     note = f"{int(counted.sum())} units with counts from the file, {len(summed)} summed"
-    return lambda c: db.upsert_units(c, rows, sum_codes=summed), [note]
+    overlaps_within(frame, problems, "unit")
+    replaced = stored_overlaps(
+        connection, "unit", frame, code, key_column="code", problems=problems,
+        replace=options.replace,
+    )  # fmt: skip
+
+    def write(connection: Connection) -> int:
+        written = db.upsert_units(connection, rows, sum_codes=summed)
+        if replaced:
+            for plan_id in db.replace_units(connection, replaced):
+                plans.refresh_grid_figures(connection, plan_id)
+                plans.bump_revision(connection, plan_id)
+                payload = {"source": problems.source, "replaced": len(replaced)}
+                plans.add_audit(
+                    connection, actor="import", action="replace units", table="plan",
+                    target_id=plan_id, payload=payload,
+                )  # fmt: skip
+            db.link_buildings_to_units(connection, only_unlinked=True)
+            db.sum_buildings_into_units(connection, codes=summed)
+        return written
+
+    notes = [note]
+    if replaced:
+        notes.append(
+            f"{len(replaced)} stored units replaced: the new units over them took their grids "
+            "in every plan (run `gridmap coverage` again for figures by unit)"
+        )
+    return write, notes
 
 
 def _inner_xy(geoms_m: np.ndarray) -> np.ndarray:
