@@ -15,6 +15,7 @@ from gridmap.db.bulk import read_geoframe
 from gridmap.errors import InvalidInput
 from gridmap.partition.engine import Bounds
 from gridmap.partition.service import diff_plans, partition_plan
+from gridmap.plans.check import KINDS, check_plan
 from gridmap.plans.lifecycle import accept_plan, new_plan, set_locks
 from gridmap.standards import GRID_BOUNDS
 
@@ -57,6 +58,40 @@ def plan_new(
             origin = int(source)
         plan_id = new_plan(connection, name=name, source=origin, author="cli")
     console.print(f"Draft plan {plan_id} '{name}'" + (f" from plan {origin}." if origin else "."))
+
+
+@plan_app.command("check")
+@reports_errors
+def plan_check(
+    plan: Annotated[
+        int | None, typer.Argument(help="The plan to check (default: the current one).")
+    ] = None,
+) -> None:
+    """Check a plan's integrity; exit 1 when it has errors (warnings are listed, exit 0).
+
+    Errors: units in no grid or in two, grids across communities, empty grids, invalid or
+    duplicate codes, grids in pieces. Warnings: grids out of bounds, grids without households.
+    """
+    with engine_from_settings() as engine, engine.connect() as connection:
+        plan_id = plan if plan is not None else db.current_plan_id(connection)
+        if plan_id is None:
+            raise InvalidInput("there is no current plan: name the plan to check")
+        result = check_plan(connection, plan_id)
+    counts = Table("finding", "severity", "count", title=f"Plan {plan_id}: "
+                   f"{result.grids:,} grids, {result.units:,} units")  # fmt: skip
+    for kind, n in result.counts().items():
+        style = "red" if n and KINDS[kind] == "error" else ("yellow" if n else "")
+        counts.add_row(kind, KINDS[kind], f"[{style}]{n}[/]" if style else str(n))
+    console.print(counts)
+    for finding in result.findings[:50]:
+        colour = "red" if finding.severity == "error" else "yellow"
+        console.print(f"[{colour}]{finding.severity}[/] {finding.message}", highlight=False)
+    if len(result.findings) > 50:
+        console.print(f"… and {len(result.findings) - 50} more")
+    if not result.ok:
+        console.print(f"Plan {plan_id} has {len(result.errors)} errors.")
+        raise typer.Exit(1)
+    console.print(f"Plan {plan_id} passes the check ({len(result.warnings)} warnings).")
 
 
 @plan_app.command("accept")

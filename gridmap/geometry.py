@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 
 def polygonal_parts(geometries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -55,3 +57,39 @@ def largest_overlap(polygons: np.ndarray, zones: np.ndarray) -> tuple[np.ndarray
     zone[pairs[0][first][overlapping]] = pairs[1][first][overlapping]
     share[pairs[0][first][overlapping]] = shares[overlapping]
     return zone, share
+
+
+STREET_GAP_M = 12.0
+"""Polygons of one grid or unit closer than this (a street between two blocks) hang together."""
+MIN_FRONTAGE_M = 1.0
+"""How much boundary, beyond what a corner touch gives, two polygons must run side by side."""
+
+
+def pieces(polygons: np.ndarray, owner: np.ndarray, *, gap_m: float = STREET_GAP_M) -> np.ndarray:
+    """Label the polygons of each owner (a grid, a unit) by the piece they belong to.
+
+    Two polygons of one owner hang together when a stretch of their boundaries runs within
+    ``gap_m`` of each other: the length of one's boundary within ``gap_m`` of the other exceeds
+    the ``2 * gap_m`` that a corner-only touch gives by :data:`MIN_FRONTAGE_M`. Polygons that
+    share an edge are one polygon already (a union). Use metric coordinates.
+
+    Returns one label per polygon; polygons of one piece share it, and labels are unique
+    across owners.
+
+    >>> a, b = shapely.box(0, 0, 100, 100), shapely.box(110, 0, 210, 100)  # a 10 m street
+    >>> corner = shapely.box(-100, 100, 0, 200)  # touches a at its corner only
+    >>> pieces(np.array([a, b, corner]), np.array([0, 0, 0])).tolist()
+    [0, 0, 1]
+    """
+    polygons, owner = np.asarray(polygons, dtype=object), np.asarray(owner)
+    n = len(polygons)
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    left, right = shapely.STRtree(polygons).query(polygons, predicate="dwithin", distance=gap_m)
+    keep = (left < right) & (owner[left] == owner[right])
+    left, right = left[keep], right[keep]
+    near = shapely.buffer(polygons[right], gap_m, quad_segs=4)
+    frontage = shapely.length(shapely.intersection(shapely.boundary(polygons[left]), near))
+    joined = frontage > 2 * gap_m + MIN_FRONTAGE_M
+    graph = coo_matrix((np.ones(int(joined.sum())), (left[joined], right[joined])), shape=(n, n))
+    return connected_components(graph, directed=False)[1].astype(np.int64)

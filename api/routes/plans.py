@@ -20,6 +20,7 @@ from api.deps import MAX_ID, ConnectionDep, EngineDep, PlanId
 from gridmap.db import plans as db
 from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionRequired
 from gridmap.partition.service import diff_plans
+from gridmap.plans.check import check_plan
 from gridmap.plans.lifecycle import (
     Move,
     accept_plan,
@@ -183,6 +184,17 @@ def plan_units(plan_id: PlanId, connection: ConnectionDep, who: Viewer) -> dict[
     _scoped_out(who)
     db.plan_row(connection, plan_id)
     return db.unit_grid_codes(connection, plan_id)
+
+
+@router.get("/{plan_id}/check", name="plan_check")
+def plan_check(plan_id: PlanId, connection: ConnectionDep, who: Viewer) -> dict[str, Any]:
+    """Check a plan's integrity: its errors and warnings, counted by kind and listed.
+
+    Errors: units in no grid or in two, grids across communities, empty grids, invalid or
+    duplicate codes, grids in pieces. Warnings: grids out of bounds or without households.
+    """
+    _scoped_out(who)
+    return check_plan(connection, plan_id).as_dict()
 
 
 @router.get("/{plan_id}/diff", name="plan_diff")

@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from gridmap.db.bulk import copy_rows
+from gridmap.db.bulk import copy_rows, read_geoframe
 from gridmap.db.city import next_ids
 from gridmap.errors import NotFound
 
@@ -401,3 +402,44 @@ def touched_figures(connection: Connection, plan_id: int, ids: list[int]) -> lis
         FROM grid g WHERE g.plan_id = :p AND g.id = ANY(:ids) ORDER BY g.code
     """), {"p": plan_id, "ids": ids}).mappings().all()  # fmt: skip
     return [dict(r) for r in rows]
+
+
+def check_inputs(
+    connection: Connection, plan_id: int
+) -> tuple[pd.DataFrame, pd.DataFrame, gpd.GeoDataFrame]:
+    """Return what a plan's integrity check reads: units, grids, and each grid's polygons.
+
+    Raises
+    ------
+    NotFound
+        When there is no such plan.
+    """
+    plan_row(connection, plan_id)
+    units = pd.DataFrame(connection.execute(text("""
+        SELECT u.code, r.code AS community, count(a.grid_id) AS grids
+        FROM unit u JOIN region r ON r.id = u.community_id
+        LEFT JOIN assignment a ON a.unit_id = u.id AND a.plan_id = :plan
+        GROUP BY u.code, r.code ORDER BY u.code
+    """), {"plan": plan_id}).all(), columns=["code", "community", "grids"])  # fmt: skip
+    grid_columns = ["code", "kind", "community", "households", "units", "communities",
+                    "largest_unit", "community_households"]  # fmt: skip
+    grids = pd.DataFrame(connection.execute(text("""
+        WITH community AS (
+            SELECT community_id, sum(households) AS households FROM unit GROUP BY community_id
+        )
+        SELECT g.code, g.kind, r.code AS community, g.households,
+               count(u.id) AS units, count(DISTINCT u.community_id) AS communities,
+               coalesce(max(u.households), 0) AS largest_unit,
+               coalesce(min(c.households), 0) AS community_households
+        FROM grid g JOIN region r ON r.id = g.community_id
+        LEFT JOIN community c ON c.community_id = g.community_id
+        LEFT JOIN assignment a ON a.grid_id = g.id AND a.plan_id = g.plan_id
+        LEFT JOIN unit u ON u.id = a.unit_id
+        WHERE g.plan_id = :plan
+        GROUP BY g.id, r.code ORDER BY g.code
+    """), {"plan": plan_id}).all(), columns=grid_columns)  # fmt: skip
+    parts = read_geoframe(connection, """
+        SELECT g.code AS grid, (ST_Dump(g.geom)).geom AS geom
+        FROM grid g WHERE g.plan_id = :plan AND g.geom IS NOT NULL ORDER BY g.code
+    """, {"plan": plan_id})  # fmt: skip
+    return units, grids, parts

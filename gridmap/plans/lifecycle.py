@@ -23,6 +23,7 @@ from sqlalchemy import Connection
 from gridmap.db import jobs as job_rows
 from gridmap.db import plans as plan_rows
 from gridmap.errors import Conflict, InvalidInput, JobRunning, PlanChanged, Stale
+from gridmap.plans.check import check_plan
 from gridmap.standards import GRID_BOUNDS
 
 DRAFT_ONLY = ("draft",)
@@ -228,7 +229,8 @@ def accept_plan(
     Raises
     ------
     Conflict
-        When the plan is not a draft, a job works on it, or another accept is under way.
+        When the plan is not a draft, a job works on it, another accept is under way, or the
+        plan fails its integrity check (:func:`gridmap.plans.check.check_plan`) with errors.
     InvalidInput
         When the plan has no grids.
     """
@@ -239,6 +241,14 @@ def accept_plan(
     row = guard(connection, plan_id, "accept", expected_revision=expected_revision)
     if not plan_rows.has_content(connection, plan_id):
         raise InvalidInput(f"plan {plan_id} has no grids: partition it first")
+    checked = check_plan(connection, plan_id)
+    if not checked.ok:
+        listed = "; ".join(f.message for f in checked.errors[:5])
+        more = f" and {len(checked.errors) - 5} more" if len(checked.errors) > 5 else ""
+        raise Conflict(
+            f"plan {plan_id} fails its integrity check with {len(checked.errors)} errors: "
+            f"{listed}{more} (GET /plans/{plan_id}/check or `gridmap plan check {plan_id}`)"
+        )
     previous = plan_rows.current_plan_id(connection)
     plan_rows.make_current(connection, plan_id)
     plan_rows.add_audit(

@@ -1,8 +1,8 @@
 """Blocks, wall to wall: streets, railways and water cut an area into units.
 
 Pure functions on shapely geometries in a metric CRS (metres). The pipeline is
-:func:`study_area` → :func:`cut_blocks` → :func:`merge_slivers` → :func:`split_oversized`, and
-:func:`locate` puts every building in exactly one unit.
+:func:`study_area` → :func:`cut_blocks` → :func:`merge_slivers` → :func:`split_oversized` →
+:func:`whole_units`, and :func:`locate` puts every building in exactly one unit.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from shapely import STRtree
 
+from gridmap.geometry import pieces
 from gridmap.standards import SLIVER_AREA_M2
 
 BLOCK_CUTTING = (
@@ -223,3 +224,45 @@ def locate(polygons: Geoms, points: Geoms) -> NDArray[np.int64]:
     if lost.size:
         owner[lost] = tree.nearest(points[lost])
     return owner
+
+
+def whole_units(
+    units: Geoms, *, min_area_m2: float = SLIVER_AREA_M2, groups: NDArray[np.int64] | None = None
+) -> Geoms:
+    """Make every unit one piece, as the map draws it (:func:`gridmap.geometry.pieces`).
+
+    A unit's largest piece stays; each other piece joins the unit (of the same group) it shares
+    the longest boundary with, else becomes a unit of its own when it is at least
+    ``min_area_m2``, else is dropped (a sliver cut off by water or a barrier, holding nothing).
+    Returns the units, those made of stray pieces last.
+    """
+    units = np.asarray(units, dtype=object)
+    groups = np.zeros(len(units), np.int64) if groups is None else np.asarray(groups, np.int64)
+    parts, owner = shapely.get_parts(units, return_index=True)
+    label = pieces(parts, owner)
+    piece_area = np.bincount(label, weights=shapely.area(parts))
+    piece_owner = np.zeros(len(piece_area), dtype=np.int64)
+    piece_owner[label] = owner
+    order = np.lexsort((-piece_area, piece_owner))
+    main = order[np.r_[True, piece_owner[order][1:] != piece_owner[order][:-1]]]
+    stray = np.setdiff1d(np.arange(len(piece_area)), main)
+    if stray.size == 0:
+        return units
+    target = piece_owner.copy()  # where each piece goes: its unit, another, a new one, or -1
+    stray_geoms = dissolve(parts[np.isin(label, stray)], label[np.isin(label, stray)])
+    tree = STRtree(units)
+    extra = len(units)
+    for piece, geom in zip(stray, stray_geoms, strict=True):
+        near = tree.query(geom, predicate="intersects")
+        near = near[(near != piece_owner[piece]) & (groups[near] == groups[piece_owner[piece]])]
+        shared = shapely.length(
+            shapely.intersection(shapely.boundary(geom), shapely.boundary(units[near]))
+        )
+        if near.size and shared.max() >= 1.0:
+            target[piece] = near[np.argmax(shared)]
+        elif piece_area[piece] >= min_area_m2:
+            target[piece], extra = extra, extra + 1
+        else:
+            target[piece] = -1
+    kept = target[label] >= 0
+    return dissolve(parts[kept], target[label][kept])

@@ -163,10 +163,12 @@ def _cut(city: _City, areas: np.ndarray, max_households: int, sliver_area_m2: fl
         np.concatenate(faces), min_area_m2=sliver_area_m2, groups=np.concatenate(groups)
     )
     paths = city.streets.loc[city.streets["kind"].isin(blocks.MINOR_PATHS)].geometry.values
-    return blocks.split_oversized(
+    units = blocks.split_oversized(
         merged, city.points, city.households, max_households=max_households,
         paths=np.asarray(paths, dtype=object),
     )  # fmt: skip
+    area_of_unit, _ = largest_overlap(units, areas)
+    return blocks.whole_units(units, min_area_m2=sliver_area_m2, groups=area_of_unit)
 
 
 def _derive_regions(

@@ -267,3 +267,25 @@ def test_an_accept_while_another_is_under_way_is_a_409(api: TestClient, served: 
     with served.engine.connect() as connection:
         assert connection.execute(text("SELECT status FROM plan WHERE id = :p"),
                                   {"p": plan}).scalar_one() == "draft"  # fmt: skip
+
+
+def test_a_plans_check_is_served_to_whoever_may_read_plans(
+    api: TestClient, served: Served
+) -> None:
+    with served.engine.connect() as connection:
+        current = connection.execute(text("SELECT id FROM plan WHERE status = 'current'")).scalar()
+        grids = connection.execute(
+            text("SELECT count(*) FROM grid WHERE plan_id = :p"), {"p": current}
+        ).scalar()
+    got = api.get(f"/plans/{current}/check", headers=served.headers("viewer"))
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert body["plan"] == current and body["ok"] is True and body["grids"] == grids
+    assert body["counts"]["grid in pieces"] == 0 and body["errors"] == 0
+    assert body["warnings"] == len(body["findings"])  # the demo's: out-of-bounds grids only
+    assert {f["kind"] for f in body["findings"]} <= {"out of bounds"}
+
+    embed = {"Authorization": f"Bearer {served.keys['embed']}"}
+    assert api.get(f"/plans/{current}/check", headers=embed).status_code == 403
+    missing = api.get("/plans/999999/check", headers=served.headers("viewer"))
+    assert missing.status_code == 404 and "no plan 999999" in missing.json()["detail"]

@@ -125,3 +125,25 @@ def test_a_path_that_would_leave_a_piece_empty_is_not_used() -> None:
     )  # fmt: skip
 
     assert sorted(shapely.bounds(pieces)[:, 0].tolist()) == [0.0, 150.0]
+
+
+def test_a_unit_in_pieces_gives_its_stray_pieces_to_the_neighbour_they_share_most_with() -> None:
+    main, stray = box(0, 0, 100, 100), box(300, 0, 350, 100)  # 200 m apart: not one piece
+    neighbour, far = box(350, 0, 450, 100), box(1000, 0, 1100, 100)
+    islet = box(600, 0, 605, 5)  # 25 m², touching nothing
+    island = box(700, 500, 800, 600)  # 10,000 m², touching nothing
+    units = np.array([shapely.union_all([main, stray, islet, island]), neighbour, far])
+
+    whole = blocks.whole_units(units, min_area_m2=200)
+
+    assert len(whole) == 4  # the island became a unit of its own, the islet went
+    assert shapely.equals(whole[0], main)
+    assert shapely.equals(whole[1], shapely.union(neighbour, stray))
+    assert shapely.equals(whole[2], far)
+    assert shapely.equals(whole[3], island)
+    assert [shapely.get_num_geometries(u) for u in whole] == [1, 1, 1, 1]
+
+
+def test_parts_across_a_street_stay_one_unit() -> None:
+    unit = shapely.union(box(0, 0, 100, 100), box(110, 0, 210, 100))  # a 10 m street between
+    assert shapely.equals(blocks.whole_units(np.array([unit]))[0], unit)

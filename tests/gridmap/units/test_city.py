@@ -6,6 +6,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import psycopg
 import pytest
 from psycopg import sql
@@ -17,6 +19,7 @@ from gridmap.cli import app
 from gridmap.config import get_settings
 from gridmap.db.local import LocalCluster
 from gridmap.errors import Conflict, InvalidInput
+from gridmap.geometry import pieces
 from gridmap.io.file_import import import_file
 from gridmap.io.osm import read_osm
 from gridmap.io.osm_import import import_osm_layers
@@ -76,6 +79,18 @@ def test_every_building_lies_in_exactly_one_unit(city: City) -> None:
         WHERE NOT ST_Intersects(ST_PointOnSurface(b.geom), u.geom)
     """)  # fmt: skip
     assert outside == 0
+
+
+def test_every_unit_is_one_piece_as_the_map_draws_it(city: City) -> None:
+    rows = city.connection.execute(text(
+        "SELECT u.code, (ST_Dump(u.geom)).geom AS part FROM unit u"
+    )).all()  # fmt: skip
+    codes = np.array([code for code, _ in rows])
+    parts = gpd.GeoSeries.from_wkb([bytes.fromhex(str(p)) for _, p in rows], crs=4326)
+    metric = np.asarray(parts.to_crs(parts.estimate_utm_crs()).values, dtype=object)
+    labels = pieces(metric, codes)
+    per_unit = pd.Series(labels, index=codes).groupby(level=0).nunique()
+    assert per_unit.max() == 1, per_unit[per_unit > 1]
 
 
 def test_units_carry_the_sums_of_their_buildings(city: City) -> None:
@@ -228,6 +243,10 @@ def test_the_demo_command_builds_the_city_once(
                 "(SELECT count(*) FROM station)"
             ).fetchone()
         assert counts is not None and all(c > 0 for c in counts)
+        check = runner.invoke(app, ["plan", "check"])
+        assert check.exit_code == 0, check.output
+        assert "passes the check" in check.output
+        assert "grid in pieces          │ error    │ 0" in check.output
 
         coverage = runner.invoke(app, ["coverage"])
         assert coverage.exit_code == 0, coverage.output
@@ -245,6 +264,15 @@ def test_the_demo_command_builds_the_city_once(
         bad = runner.invoke(app, ["coverage", "--minutes", "-5"])
         assert bad.exit_code == 1 and "minutes must be above 0" in bad.output
         assert "Traceback" not in bad.output
+        with psycopg.connect(cluster.url(driver=None, database=name)) as conn:
+            conn.execute(
+                "DELETE FROM assignment WHERE unit_id = (SELECT min(id) FROM unit) "
+                "AND plan_id = (SELECT id FROM plan WHERE status = 'current')"
+            )
+        broken = runner.invoke(app, ["plan", "check"])
+        assert broken.exit_code == 1, broken.output
+        assert "unit without grid       │ error    │ 1" in broken.output
+        assert "has 1 errors" in broken.output and "Traceback" not in broken.output
     finally:
         get_settings.cache_clear()
         with psycopg.connect(admin, autocommit=True) as conn:

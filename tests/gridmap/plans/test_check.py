@@ -1,0 +1,150 @@
+"""The plan integrity check: hand-made plans with one fault each, then the demo city's plans."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely import box
+from sqlalchemy import text
+
+from gridmap.errors import Conflict
+from gridmap.partition.service import partition_plan
+from gridmap.plans.check import check_plan, count_pieces, find_problems
+from gridmap.plans.lifecycle import accept_plan, new_plan
+from tests.gridmap.conftest import City
+
+COMMUNITY = "990101001001"
+
+
+def units(*rows: tuple[str, int]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(code, COMMUNITY, n) for code, n in rows], columns=["code", "community", "grids"]
+    )
+
+
+def grid(code: str, households: int = 400, **figures: object) -> dict[str, object]:
+    row = {"code": code, "kind": "urban", "community": COMMUNITY, "households": households,
+           "units": 1, "communities": 1, "largest_unit": households,
+           "community_households": 4000}  # fmt: skip
+    return {**row, **figures}
+
+
+def grids(*rows: dict[str, object]) -> pd.DataFrame:
+    return pd.DataFrame(list(rows))
+
+
+NO_PARTS = gpd.GeoDataFrame({"grid": []}, geometry=[])
+
+
+def kinds(check: object) -> list[str]:
+    return [f.kind for f in check.findings]  # type: ignore[attr-defined]
+
+
+def test_a_sound_plan_has_no_finding() -> None:
+    check = find_problems(1, units(("u1", 1)), grids(grid(COMMUNITY + "001")), NO_PARTS)
+    assert check.ok and check.findings == []
+
+
+@pytest.mark.parametrize(
+    ("unit_rows", "grid_rows", "expected"),
+    [
+        ([("u1", 0)], [grid(COMMUNITY + "001")], ["unit without grid"]),
+        ([("u1", 2)], [grid(COMMUNITY + "001")], ["unit in two grids"]),
+        ([("u1", 1)], [grid(COMMUNITY + "001", communities=2)], ["grid across communities"]),
+        ([("u1", 1)], [grid(COMMUNITY + "001"), grid(COMMUNITY + "002", 0, units=0)],
+         ["empty grid"]),
+        ([("u1", 1)], [grid("99010100100101")], ["invalid code"]),  # 14 digits
+        ([("u1", 1)], [grid("990101001002001")], ["invalid code"]),  # another community's
+        ([("u1", 1)], [grid(COMMUNITY + "001"), grid(COMMUNITY + "001")], ["duplicate code"]),
+        ([("u1", 1)], [grid(COMMUNITY + "001", 0)], ["no households"]),
+    ],
+)  # fmt: skip
+def test_each_fault_is_found_once(
+    unit_rows: list[tuple[str, int]], grid_rows: list[dict[str, object]], expected: list[str]
+) -> None:
+    check = find_problems(1, units(*unit_rows), grids(*grid_rows), NO_PARTS)
+    assert kinds(check) == expected
+    assert check.ok == all(k == "no households" for k in expected)
+
+
+@pytest.mark.parametrize(
+    ("households", "expected"), [(299, True), (300, False), (500, False), (501, True)]
+)
+def test_bounds_are_inclusive(households: int, expected: bool) -> None:
+    check = find_problems(1, units(("u1", 1)), grids(grid(COMMUNITY + "001", households)),
+                          NO_PARTS)  # fmt: skip
+    assert (kinds(check) == ["out of bounds"]) == expected
+    assert check.ok  # out of bounds is a warning
+
+
+def test_out_of_bounds_says_why_when_it_cannot_be_helped() -> None:
+    big = grid(COMMUNITY + "001", 709, largest_unit=709)
+    small = grid(COMMUNITY + "002", 250, community_households=250)
+    avoidable = grid(COMMUNITY + "003", 650, largest_unit=400)
+    check = find_problems(1, units(("u1", 1)), grids(big, small, avoidable), NO_PARTS)
+    messages = [f.message for f in check.findings]
+    assert messages == [
+        f"grid {COMMUNITY}001 holds 709 households, outside 300–500: one of its units alone "
+        "holds 709",
+        f"grid {COMMUNITY}002 holds 250 households, outside 300–500: its whole community holds 250",
+        f"grid {COMMUNITY}003 holds 650 households, outside 300–500",
+    ]
+
+
+def parts(*rows: tuple[str, object]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"grid": [g for g, _ in rows]}, geometry=[p for _, p in rows])
+
+
+def test_pieces_across_a_street_hang_together_and_a_corner_does_not() -> None:
+    found = count_pieces(parts(
+        ("street", box(0, 0, 100, 100)), ("street", box(110, 0, 210, 100)),  # 10 m street
+        ("corner", box(0, 0, 100, 100)), ("corner", box(100, 100, 200, 200)),
+        ("apart", box(0, 0, 100, 100)), ("apart", box(140, 0, 240, 100)),  # 40 m apart
+        ("one", box(0, 0, 100, 100)),
+    ))  # fmt: skip
+    assert found.to_dict() == {"apart": 2, "corner": 2, "one": 1, "street": 1}
+
+
+def test_a_grid_in_pieces_is_an_error() -> None:
+    code = COMMUNITY + "001"
+    check = find_problems(
+        1,
+        units(("u1", 1)),
+        grids(grid(code)),
+        parts((code, box(0, 0, 100, 100)), (code, box(100, 100, 200, 200))),
+    )
+    assert kinds(check) == ["grid in pieces"] and not check.ok
+    assert "drawn as 2 separate pieces" in check.findings[0].message
+
+
+# --- on the demo city -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def city(helsinki: City):
+    savepoint = helsinki.connection.begin_nested()
+    try:
+        yield helsinki
+    finally:
+        savepoint.rollback()
+
+
+def test_a_partitioned_draft_passes_and_a_broken_one_cannot_be_accepted(city: City) -> None:
+    connection = city.connection
+    plan = new_plan(connection, name="p", source=None, author="t")
+    partition_plan(connection, plan, seed=1)
+    assert check_plan(connection, plan).ok
+
+    # a unit taken out of its grid: the wall-to-wall rule broken behind the lifecycle's back
+    unit = connection.execute(text(
+        f"DELETE FROM assignment WHERE plan_id = {plan} AND unit_id = "
+        f"(SELECT min(unit_id) FROM assignment WHERE plan_id = {plan}) RETURNING unit_id"
+    )).scalar_one()  # fmt: skip
+    code = connection.execute(text(f"SELECT code FROM unit WHERE id = {unit}")).scalar_one()
+    check = check_plan(connection, plan)
+    assert [f.kind for f in check.errors] == ["unit without grid"]
+    assert check.errors[0].unit == code
+
+    with pytest.raises(Conflict, match=f"fails its integrity check with 1 errors: unit {code}"):
+        accept_plan(connection, plan, actor="admin")
