@@ -42,7 +42,10 @@ def partition(connection: Connection, step: Step, job: JobRow) -> dict[str, Any]
     return {"plan": summary.plan_id, "revision": summary.revision, "grids": summary.grids,
             "in_bounds": summary.in_bounds, "units_moved": summary.units_moved,
             "cases": [{"kind": c.kind, "message": c.message}
-                      for c in summary.cases]}  # fmt: skip
+                      for c in summary.cases],
+            "check": {"ok": summary.check.ok, "errors": len(summary.check.errors),
+                      "warnings": len(summary.check.warnings),
+                      "counts": summary.check.counts()}}  # fmt: skip
 
 
 COVERAGE_STEPS = 5

@@ -28,6 +28,7 @@ from gridmap.partition.codes import inherit_codes
 from gridmap.partition.engine import Bounds, Case, Units, grid_radius, partition
 from gridmap.partition.walking import unit_walks
 from gridmap.plans import lifecycle
+from gridmap.plans.check import PlanCheck, check_plan
 from gridmap.plans.lifecycle import JobRef
 from gridmap.standards import GRID_BOUNDS
 from gridmap.units.regions import adjacency
@@ -46,6 +47,7 @@ class PartitionSummary:
     in_bounds: int
     units_moved: int
     cases: list[Case]
+    check: PlanCheck
 
 
 @dataclass(frozen=True)
@@ -207,7 +209,8 @@ def partition_plan(
     revision = lifecycle.record(connection, plan_id, actor=author, action=f"partition {mode}",
                                 payload={"grids": summary[0], "job": job and job.id})  # fmt: skip
     moved = int((content["code"].to_numpy() != summary[2]).sum())
-    return PartitionSummary(plan_id, revision, summary[0], summary[1], moved, cases)
+    checked = check_plan(connection, plan_id)
+    return PartitionSummary(plan_id, revision, summary[0], summary[1], moved, cases, checked)
 
 
 def community_kind(code: str) -> str:

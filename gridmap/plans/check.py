@@ -89,10 +89,28 @@ def _finding(kind: str, message: str, **where: str | None) -> Finding:
     return Finding(kind, KINDS[kind], message, **where)
 
 
+def plan_bounds(parameters: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Return each kind's household bounds: the plan's own (its partition's), or the defaults.
+
+    >>> plan_bounds({})["urban"]
+    {'min_households': 300, 'max_households': 500}
+    >>> plan_bounds({"bounds": {"urban": {"min_households": 250, "max_households": 450}}})["urban"]
+    {'min_households': 250, 'max_households': 450}
+    """
+    used = parameters.get("bounds") or {}
+    return {kind: {k: int(used.get(kind, {}).get(k) or getattr(b, k))
+                   for k in ("min_households", "max_households")}
+            for kind, b in GRID_BOUNDS.items()}  # fmt: skip
+
+
 def find_problems(
-    plan_id: int, units: pd.DataFrame, grids: pd.DataFrame, parts: pd.DataFrame
+    plan_id: int,
+    units: pd.DataFrame,
+    grids: pd.DataFrame,
+    parts: pd.DataFrame,
+    bounds: dict[str, dict[str, int]] | None = None,
 ) -> PlanCheck:
-    """Check a plan.
+    """Check a plan against ``bounds`` (:func:`plan_bounds`; the defaults when None).
 
     ``units``: ``code``, ``community`` and ``grids`` (how many grids of the plan hold it);
     ``grids``: ``code``, ``kind``, ``community``, ``households``, ``units`` (how many),
@@ -123,7 +141,7 @@ def find_problems(
             "them; a corner does not join)",
             grid=str(code),
         ))  # fmt: skip
-    found += _bounds_findings(grids)
+    found += _bounds_findings(grids, bounds or plan_bounds({}))
     found.sort(key=lambda f: (f.severity != ERROR, list(KINDS).index(f.kind), f.grid or f.unit))
     return PlanCheck(plan_id, len(grids), len(units), found)
 
@@ -143,27 +161,26 @@ def _code_findings(grids: pd.DataFrame) -> list[Finding]:
     return found
 
 
-def _bounds_findings(grids: pd.DataFrame) -> list[Finding]:
+def _bounds_findings(grids: pd.DataFrame, bounds: dict[str, dict[str, int]]) -> list[Finding]:
     found = []
     for g in grids.loc[grids["units"] > 0].itertuples(index=False):
-        bounds = GRID_BOUNDS.get(g.kind)
         if g.households == 0:
             found.append(_finding("no households", f"grid {g.code} has no households",
                                   grid=g.code))  # fmt: skip
             continue
-        if bounds is None or bounds.min_households <= g.households <= bounds.max_households:
+        if g.kind not in bounds:
+            continue
+        low, high = bounds[g.kind]["min_households"], bounds[g.kind]["max_households"]
+        if low <= g.households <= high:
             continue
         why = ""
-        if g.households > bounds.max_households and g.largest_unit > bounds.max_households:
+        if g.households > high and g.largest_unit > high:
             why = f": one of its units alone holds {g.largest_unit}"
-        elif g.households < bounds.min_households and (
-            g.community_households < bounds.min_households
-        ):
+        elif g.households < low and g.community_households < low:
             why = f": its whole community holds {g.community_households}"
         found.append(_finding(
             "out of bounds",
-            f"grid {g.code} holds {g.households} households, outside "
-            f"{bounds.min_households}–{bounds.max_households}{why}",
+            f"grid {g.code} holds {g.households} households, outside {low}–{high}{why}",
             grid=g.code,
         ))  # fmt: skip
     return found
@@ -179,8 +196,15 @@ def count_pieces(parts: pd.DataFrame) -> pd.Series:
 
 
 def check_plan(connection: Connection, plan_id: int) -> PlanCheck:
-    """Load a plan and check it (:func:`find_problems`)."""
+    """Load a plan and check it against its own bounds (:func:`find_problems`).
+
+    Raises
+    ------
+    NotFound
+        When there is no such plan.
+    """
     units, grids, parts = plan_rows.check_inputs(connection, plan_id)
     if not parts.empty:
         parts = parts.to_crs(metric_crs_of(parts.geometry.values))
-    return find_problems(plan_id, units, grids, parts)
+    parameters = plan_rows.plan_row(connection, plan_id)["parameters"] or {}
+    return find_problems(plan_id, units, grids, parts, plan_bounds(parameters))

@@ -17,16 +17,25 @@ from sqlalchemy import Connection
 
 from gridmap.db import plans as db
 from gridmap.partition.service import diff_plans
+from gridmap.plans.check import PlanCheck, check_plan, plan_bounds
 from gridmap.reports.cards import TEMPLATES
 from gridmap.reports.charts import histogram_svg
 from gridmap.reports.pdf import print_pdf
-from gridmap.standards import GRID_BOUNDS
 
 FORMATS = ("html", "pdf", "xlsx", "csv")
 COLUMNS = {"code": "编码", "name": "名称", "kind": "类型", "community": "社区",
            "households": "户数", "residents": "人口", "units": "单元",
            "polsby_popper": "紧凑度", "radius_m": "半径（米）", "area_m2": "面积（平方米）",
            "in_bounds": "符合户数标准"}  # fmt: skip
+
+
+CHECK_WORDS = {
+    "unit without grid": "单元未划入网格", "unit in two grids": "单元重复划入",
+    "grid across communities": "网格跨社区", "empty grid": "空网格", "invalid code": "编码不规范",
+    "duplicate code": "编码重复", "grid in pieces": "网格不连片", "out of bounds": "户数超出标准",
+    "no households": "网格无住户",
+}  # fmt: skip
+"""The check's kinds of finding, in the report's words."""
 
 
 @dataclass(frozen=True)
@@ -37,20 +46,7 @@ class PlanReport:
     grids: pd.DataFrame  # with min/max households and in_bounds, out of bounds first
     bounds: dict[str, dict[str, int]]  # kind → min_households, max_households
     diff: dict[str, Any] | None  # against the current plan (None: this is the current plan)
-
-
-def plan_bounds(parameters: dict[str, Any]) -> dict[str, dict[str, int]]:
-    """Return each kind's household bounds: the plan's own (its partition's), or the defaults.
-
-    >>> plan_bounds({})["urban"]
-    {'min_households': 300, 'max_households': 500}
-    >>> plan_bounds({"bounds": {"urban": {"min_households": 250, "max_households": 450}}})["urban"]
-    {'min_households': 250, 'max_households': 450}
-    """
-    used = parameters.get("bounds") or {}
-    return {kind: {k: int(used.get(kind, {}).get(k) or getattr(b, k))
-                   for k in ("min_households", "max_households")}
-            for kind, b in GRID_BOUNDS.items()}  # fmt: skip
+    check: PlanCheck
 
 
 def load_plan_report(connection: Connection, plan_id: int) -> PlanReport:
@@ -75,7 +71,7 @@ def load_plan_report(connection: Connection, plan_id: int) -> PlanReport:
         found = diff_plans(connection, current, plan_id)
         diff = {k: v for k, v in found.items() if k not in ("before", "after")} | {
             "against": current}  # fmt: skip
-    return PlanReport(dict(plan), grids, bounds, diff)
+    return PlanReport(dict(plan), grids, bounds, diff, check_plan(connection, plan_id))
 
 
 def summary(report: PlanReport) -> dict[str, Any]:
@@ -87,6 +83,7 @@ def summary(report: PlanReport) -> dict[str, Any]:
         "households_sd": float(g["households"].std(ddof=0)) if len(g) else 0.0,
         "mean_polsby_popper": float(g["polsby_popper"].mean()) if len(g) else 0.0,
         "largest_radius_m": float(g["radius_m"].max()) if len(g) else 0.0,
+        "check_errors": len(report.check.errors), "check_warnings": len(report.check.warnings),
     }  # fmt: skip
 
 
@@ -97,7 +94,8 @@ def to_html(report: PlanReport, *, printable: bool = False) -> str:
                           high=urban["max_households"])  # fmt: skip
     return TEMPLATES.get_template("plan.html").render(
         p=report.plan, s=summary(report), grids=report.grids.to_dict(orient="records"),
-        bounds=report.bounds, diff=report.diff, chart=chart,
+        bounds=report.bounds, diff=report.diff, chart=chart, check=report.check,
+        kind_words=CHECK_WORDS,
         made=datetime.now().strftime("%Y-%m-%d %H:%M"),
     )  # fmt: skip
 
@@ -126,6 +124,11 @@ def render(report: PlanReport, format: str, *, chromium: Any) -> bytes:
         for row in table.itertuples(index=False):
             grids.append([None if pd.isna(v) else (v.item() if hasattr(v, "item") else v)
                           for v in row])  # fmt: skip
+        checked = book.create_sheet("检查")
+        checked.append(["类别", "级别", "网格", "单元", "说明"])
+        for f in report.check.findings:
+            level = "错误" if f.severity == "error" else "提示"
+            checked.append([CHECK_WORDS[f.kind], level, f.grid, f.unit, f.message])
         if report.diff is not None:
             changes = book.create_sheet("变化")
             for key in ("units_moved", "households_moved"):

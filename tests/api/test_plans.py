@@ -269,9 +269,7 @@ def test_an_accept_while_another_is_under_way_is_a_409(api: TestClient, served: 
                                   {"p": plan}).scalar_one() == "draft"  # fmt: skip
 
 
-def test_a_plans_check_is_served_to_whoever_may_read_plans(
-    api: TestClient, served: Served
-) -> None:
+def test_a_plans_check_is_served_to_whoever_may_read_plans(api: TestClient, served: Served) -> None:
     with served.engine.connect() as connection:
         current = connection.execute(text("SELECT id FROM plan WHERE status = 'current'")).scalar()
         grids = connection.execute(

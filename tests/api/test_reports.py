@@ -208,7 +208,7 @@ def test_a_plan_report_holds_the_plan_s_grids_and_its_difference(
             ).content
         )
     )
-    assert book.sheetnames == ["概况", "网格", "变化"]
+    assert book.sheetnames == ["概况", "网格", "检查", "变化"]
     assert api.get(f"/reports/plan?plan={plan}", headers=served.headers("embed")).status_code == 403
     api.delete(f"/plans/{plan}", headers=served.headers("planner"))
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import geopandas as gpd
+import openpyxl
 import pandas as pd
 import pytest
 from shapely import box
@@ -12,6 +15,7 @@ from gridmap.errors import Conflict
 from gridmap.partition.service import partition_plan
 from gridmap.plans.check import check_plan, count_pieces, find_problems
 from gridmap.plans.lifecycle import accept_plan, new_plan
+from gridmap.reports.plan import load_plan_report, render, summary, to_html
 from tests.gridmap.conftest import City
 
 COMMUNITY = "990101001001"
@@ -133,8 +137,8 @@ def city(helsinki: City):
 def test_a_partitioned_draft_passes_and_a_broken_one_cannot_be_accepted(city: City) -> None:
     connection = city.connection
     plan = new_plan(connection, name="p", source=None, author="t")
-    partition_plan(connection, plan, seed=1)
-    assert check_plan(connection, plan).ok
+    summary = partition_plan(connection, plan, seed=1)
+    assert summary.check.ok and summary.check == check_plan(connection, plan)
 
     # a unit taken out of its grid: the wall-to-wall rule broken behind the lifecycle's back
     unit = connection.execute(text(
@@ -148,3 +152,21 @@ def test_a_partitioned_draft_passes_and_a_broken_one_cannot_be_accepted(city: Ci
 
     with pytest.raises(Conflict, match=f"fails its integrity check with 1 errors: unit {code}"):
         accept_plan(connection, plan, actor="admin")
+
+
+def test_the_plan_report_shows_the_check_in_every_format(city: City) -> None:
+    connection = city.connection
+    plan = new_plan(connection, name="p", source=None, author="t")
+    partition_plan(connection, plan, seed=1)
+    first = f"(SELECT min(unit_id) FROM assignment WHERE plan_id = {plan})"
+    connection.execute(text(f"DELETE FROM assignment WHERE plan_id = {plan} AND unit_id = {first}"))
+    report = load_plan_report(connection, plan)
+
+    html = to_html(report)
+    assert '<tr class="out" data-kind="unit without grid"><td>单元未划入网格</td>' in html
+    assert "单元未划入网格：unit " in html
+    book = openpyxl.load_workbook(io.BytesIO(render(report, "xlsx", chromium=None)))
+    rows = list(book["检查"].iter_rows(values_only=True))
+    assert rows[0] == ("类别", "级别", "网格", "单元", "说明")
+    assert rows[1][:2] == ("单元未划入网格", "错误")
+    assert summary(report)["check_errors"] == 1
