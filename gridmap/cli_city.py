@@ -18,7 +18,12 @@ from gridmap.io.osm import read_osm
 from gridmap.io.osm_import import import_osm_layers
 from gridmap.io.read import parse_field_map
 from gridmap.io.staff_import import import_staff
-from gridmap.stations import seed_stations_from_amenities
+from gridmap.stations import (
+    list_stations,
+    remove_stations,
+    replace_stations,
+    seed_stations_from_amenities,
+)
 from gridmap.units.service import build_units
 
 import_app = typer.Typer(
@@ -94,10 +99,21 @@ def build_city_units(county_code: str, *, replace: bool) -> None:
 
 
 def seed_stations() -> None:
-    """Seed one station per community from amenities."""
+    """Seed one station per community from amenities; list the communities left without."""
     with engine_from_settings() as engine, engine.begin() as connection:
-        added = seed_stations_from_amenities(connection)
-    console.print(f"{added} stations opened at station-capable amenities.")
+        seeded = seed_stations_from_amenities(connection)
+    word = "station" if seeded.opened == 1 else "stations"
+    console.print(f"{seeded.opened} {word} opened at station-capable amenities.")
+    if seeded.without:
+        listed = ", ".join(f"{code} {name or ''}".strip() for code, name in seeded.without[:20])
+        more = f" and {len(seeded.without) - 20} more" if len(seeded.without) > 20 else ""
+        console.print(
+            f"[yellow]{len(seeded.without)} communities have no station[/] (no station-capable "
+            f"amenity inside them): {listed}{more}. Import yours with "
+            "`gridmap import stations FILE`, or see where they would help most with "
+            "`gridmap coverage siting --candidates units`.",
+            highlight=False,
+        )
 
 
 @import_app.command("osm")
@@ -237,6 +253,52 @@ def synth_command(
     levels and residents, community centres, stations and events.
     """
     synthesize_city(buildings, seed, replace=replace, units=units)
+
+
+@stations_app.command("list")
+@reports_errors
+def stations_list_command() -> None:
+    """List the stations, with their community."""
+    with engine_from_settings() as engine, engine.connect() as connection:
+        stations = list_stations(connection)
+    table = Table("code", "name", "community", "services", "lon", "lat",
+                  title=f"{len(stations)} stations")  # fmt: skip
+    for s in stations:
+        table.add_row(str(s["code"]), str(s["name"] or ""), str(s["community"] or "—"),
+                      "、".join(s["services"] or []), f"{s['lon']:.6f}", f"{s['lat']:.6f}")  # type: ignore[arg-type]  # fmt: skip
+    console.print(table)
+
+
+@stations_app.command("remove")
+@reports_errors
+def stations_remove_command(
+    codes: Annotated[list[str], typer.Argument(help="Codes of the stations to remove.")],
+) -> None:
+    """Remove stations, all or none, in one transaction."""
+    with engine_from_settings() as engine, engine.begin() as connection:
+        removed = remove_stations(connection, codes)
+    console.print(f"Removed {len(removed)} stations: {', '.join(removed)}. Run "
+                  "`gridmap coverage` for figures with the stations as they are now.")  # fmt: skip
+
+
+@stations_app.command("replace")
+@reports_errors
+def stations_replace_command(
+    path: Annotated[Path, typer.Argument(help="Every station: GeoJSON, GPKG, SHP, CSV, XLSX.")],
+    crs: CrsOption = None,
+    field_map: MapOption = None,
+    encoding: EncodingOption = None,
+) -> None:
+    """Make a file the whole list of stations: its stations by code, the others removed."""
+    options = ImportOptions(crs=crs, field_map=parse_field_map(field_map or []),
+                            encoding=encoding)  # fmt: skip
+    with engine_from_settings() as engine, engine.begin() as connection:
+        result, removed = replace_stations(connection, path, options)
+    listed = f": {', '.join(removed[:20])}" if removed else ""
+    console.print(f"{result.rows:,} stations from {path.name}; {len(removed)} others removed"
+                  f"{listed}.", highlight=False)  # fmt: skip
+    for note in result.notes:
+        console.print(f"  {note}", highlight=False)
 
 
 @stations_app.command("seed")

@@ -212,6 +212,8 @@ def siting_command(
         table.add_row(str(i), row.label, str(row.name), f"{row.lon:.6f}", f"{row.lat:.6f}",
                       f"{row.gain:,}")  # fmt: skip
     console.print(table)
+    if report.note:
+        console.print(f"[yellow]{report.note}[/]", highlight=False)
     if not report.target_reached:
         console.print(
             f"[yellow]The target {100 * target:.1f}% cannot be reached with these candidates: "

@@ -1,20 +1,76 @@
-"""Stations (党群服务站): seeded from station-capable amenities for a city that has none listed."""
+"""Stations (党群服务站): listed, seeded from amenities, removed, or replaced by a file.
+
+Every change is one transaction. Coverage runs made before a change keep the figures they had;
+the next ``gridmap coverage`` run counts with the stations as they are now.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 from sqlalchemy import Connection
 
-from gridmap.db.city import insert_station_per_community
+from gridmap.db import city as db
+from gridmap.errors import InvalidInput, NotFound
+from gridmap.io.file_import import ImportResult, import_file
+from gridmap.io.options import ImportOptions
 
 DEFAULT_SERVICES = ("图书阅览", "血压测量", "代办服务")
 """Services a seeded station offers (books, blood pressure, paperwork done on one's behalf)."""
 
 
-def seed_stations_from_amenities(connection: Connection) -> int:
+@dataclass(frozen=True)
+class Seeded:
+    """Stations a seeding opened, and the communities still without one."""
+
+    opened: int
+    without: list[tuple[str, str | None]]
+
+
+def seed_stations_from_amenities(connection: Connection) -> Seeded:
     """Open one station per community, at the amenity nearest its residents' centre.
 
     A plausible start for a demo city: one station per community covers part of it, so that
     coverage is well below 100% and siting has something to improve. Communities without a
-    station-capable amenity get none. Returns the number of stations added.
+    station-capable amenity get none, and are listed.
     """
-    return insert_station_per_community(connection, DEFAULT_SERVICES)
+    opened = db.insert_station_per_community(connection, DEFAULT_SERVICES)
+    return Seeded(opened, db.communities_without_station(connection))
+
+
+def list_stations(connection: Connection) -> list[dict[str, object]]:
+    """Return every station with its community."""
+    return db.list_stations(connection)
+
+
+def remove_stations(connection: Connection, codes: list[str]) -> list[str]:
+    """Remove the stations ``codes``, all or none.
+
+    Raises
+    ------
+    InvalidInput
+        When no code is given.
+    NotFound
+        Naming every code that is no station; nothing is removed then.
+    """
+    wanted = list(dict.fromkeys(c.strip() for c in codes if c.strip()))
+    if not wanted:
+        raise InvalidInput("codes: name at least one station")
+    known = {str(s["code"]) for s in db.list_stations(connection)}
+    unknown = [c for c in wanted if c not in known]
+    if unknown:
+        raise NotFound(f"no station {', '.join(unknown)}; nothing was removed")
+    return db.delete_stations(connection, wanted)
+
+
+def replace_stations(
+    connection: Connection, path: Path, options: ImportOptions | None = None
+) -> tuple[ImportResult, list[str]]:
+    """Make the file the whole list of stations: upsert its stations by code, remove the rest.
+
+    Returns what the import wrote and the codes removed. A file with any problem writes
+    nothing, and removes nothing.
+    """
+    result = import_file(connection, "stations", path, options)
+    return result, db.delete_stations_except(connection, sorted(result.codes))

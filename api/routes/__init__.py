@@ -10,10 +10,11 @@ from api.routes import (
     landing,
     plans,
     reports,
+    stations,
     tiles,
     web,
 )
 
 ROUTERS = (landing.router, docs.router, health.router, features.router, tiles.router,
-           plans.router, jobs.router, coverage.router, reports.router,
+           plans.router, jobs.router, coverage.router, stations.router, reports.router,
            cards.router, web.router)  # fmt: skip

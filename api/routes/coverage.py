@@ -86,4 +86,5 @@ def siting(body: SitingAsk, connection: ConnectionDep, who: Planner) -> dict[str
         "before_rate": report.before_rate, "after_rate": report.greedy.rate,
         "target_reached": report.target_reached, "sites": sites,
         "exact_rate": None if report.exact is None else report.exact.rate,
+        "note": report.note,
     }  # fmt: skip

@@ -181,6 +181,19 @@ class SitingReport:
     greedy: siting.Siting
     exact: siting.Siting | None
     target_rate: float | None = None
+    candidates: str = "amenities"
+    candidate_count: int = 0
+
+    @property
+    def note(self) -> str | None:
+        """Say why no site was suggested, and what to try instead; None when some were."""
+        if len(self.sites):
+            return None
+        hint = (" Try the units as candidates (--candidates units; \"candidates\": \"units\"):"
+                " every unit's inner point is a possible site." if self.candidates == "amenities"
+                else "")  # fmt: skip
+        among = f"{self.candidate_count} candidate sites among the {self.candidates}"
+        return f"None of the {among} would bring an uncovered resident within the walk.{hint}"
 
     @property
     def target_reached(self) -> bool:
@@ -217,7 +230,8 @@ def suggest_sites(
     city = load_city(connection)
     sites_frame = db.load_candidates(connection, source=candidates, within=within)
     if sites_frame.empty:
-        raise InvalidInput(f"there are no candidate sites among the {candidates}")
+        hint = ": try candidates 'units' (--candidates units)" if candidates == "amenities" else ""
+        raise InvalidInput(f"there are no candidate sites among the {candidates}{hint}")
     budget = parameters.budget_m
     network = city.network
     buildings = snap(network, city.points, max_snap_m=parameters.max_snap_m)
@@ -248,4 +262,5 @@ def suggest_sites(
         "lon": chosen.geometry.x.to_numpy(), "lat": chosen.geometry.y.to_numpy(),
         "gain": found.gains,
     })  # fmt: skip
-    return SitingReport(table, covered / total if total else 0.0, found, best, target_rate)
+    return SitingReport(table, covered / total if total else 0.0, found, best, target_rate,
+                        candidates, len(sites_frame))  # fmt: skip

@@ -219,3 +219,38 @@ def region_extent(connection: Connection, region_id: int | None = None) -> list[
         ) x
     """), {"scope": region_id}).one()  # fmt: skip
     return None if row[0] is None else [float(v) for v in row]
+
+
+def communities_without_station(connection: Connection) -> list[tuple[str, str | None]]:
+    """Return the code and name of every community with no station inside it."""
+    return [tuple(r) for r in connection.execute(text("""
+        SELECT r.code, r.name FROM region r
+        WHERE r.level = 'community'
+          AND NOT EXISTS (SELECT 1 FROM station s WHERE ST_Intersects(s.geom, r.geom))
+        ORDER BY r.code
+    """)).all()]  # fmt: skip
+
+
+def list_stations(connection: Connection) -> list[dict[str, object]]:
+    """Return every station: code, name, kind, services, lon, lat and its community's code."""
+    return [dict(r) for r in connection.execute(text("""
+        SELECT s.code, s.name, s.kind, s.services, s.capacity_residents,
+               ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat,
+               (SELECT r.code FROM region r WHERE r.level = 'community'
+                AND ST_Intersects(r.geom, s.geom) ORDER BY r.code LIMIT 1) AS community
+        FROM station s ORDER BY s.code
+    """)).mappings().all()]  # fmt: skip
+
+
+def delete_stations(connection: Connection, codes: list[str]) -> list[str]:
+    """Delete the stations ``codes``; return the codes that were deleted."""
+    return list(connection.execute(
+        text("DELETE FROM station WHERE code = ANY(:codes) RETURNING code"), {"codes": codes}
+    ).scalars())  # fmt: skip
+
+
+def delete_stations_except(connection: Connection, keep: list[str]) -> list[str]:
+    """Delete every station whose code is not in ``keep``; return the codes deleted."""
+    return list(connection.execute(text(
+        "DELETE FROM station WHERE NOT (code = ANY(:keep)) RETURNING code"), {"keep": keep}
+    ).scalars())  # fmt: skip

@@ -39,6 +39,8 @@ class ImportResult:
     rows: int
     repairs: list[str]
     notes: list[str] = field(default_factory=list)
+    codes: frozenset[str] = frozenset()
+    """The codes the file gave (for layers with codes)."""
 
 
 def import_file(
@@ -66,7 +68,11 @@ def import_file(
     prepare = _PREPARERS[layer]
     write, notes = prepare(connection, validated.frame, problems, options)
     problems.raise_if_any()
-    return ImportResult(layer, write(connection), validated.repairs, [*problems.notes, *notes])
+    given = validated.frame["code"].dropna() if "code" in validated.frame.columns else []
+    return ImportResult(
+        layer, write(connection), validated.repairs, [*problems.notes, *notes],
+        frozenset(map(str, given)),
+    )  # fmt: skip
 
 
 def _regions(

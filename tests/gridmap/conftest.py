@@ -46,7 +46,7 @@ def helsinki(engine: Engine) -> Iterator[City]:
         layers = read_osm(helsinki_pbf())
         import_osm_layers(connection, layers)
         counts = build_units(connection, county_code=COUNTY)
-        stations = seed_stations_from_amenities(connection)
+        stations = seed_stations_from_amenities(connection).opened
         try:
             yield City(connection, layers, counts, stations)
         finally:

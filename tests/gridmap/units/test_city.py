@@ -264,6 +264,10 @@ def test_the_demo_command_builds_the_city_once(
         bad = runner.invoke(app, ["coverage", "--minutes", "-5"])
         assert bad.exit_code == 1 and "minutes must be above 0" in bad.output
         assert "Traceback" not in bad.output
+        listed = runner.invoke(app, ["stations", "list"])
+        assert listed.exit_code == 0 and "3 stations" in listed.output
+        nope = runner.invoke(app, ["stations", "remove", "NOPE"])
+        assert nope.exit_code == 1 and "no station NOPE; nothing was removed" in nope.output
         with psycopg.connect(cluster.url(driver=None, database=name)) as conn:
             conn.execute(
                 "DELETE FROM assignment WHERE unit_id = (SELECT min(id) FROM unit) "
