@@ -46,8 +46,10 @@ def import_osm_file(path: Path) -> None:
             )
     table = Table("layer", "rows", title=f"Imported {path.name}")
     for name, value in counts.__dict__.items():
-        table.add_row(name.replace("_", " "), f"{value:,}")
+        if isinstance(value, int):
+            table.add_row(name.replace("_", " "), f"{value:,}")
     console.print(table)
+    console.print(counts.residential, highlight=False)
 
 
 def import_layer_file(layer: str, path: Path, options: ImportOptions) -> None:

@@ -18,6 +18,19 @@ PERSONS_PER_HOUSEHOLD = 2.62
 FLOOR_AREA_PER_PERSON_M2 = 40.0
 DEFAULT_RESIDENTIAL_LEVELS = 3
 
+MIN_HOME_FLOOR_AREA_M2 = 22.0
+"""Floor area (footprint × levels) under which a building holds no home: the smallest dwelling
+GB 50096-2011 §5.1.2 allows (a studio of 22 m² usable area)."""
+MIN_UNTYPED_FOOTPRINT_M2 = 40.0
+"""A footprint under this without a home type (OSM building=yes) is a shed, a garage, a sauna
+or a kiosk: it gets no residents."""
+NON_RESIDENTIAL_KEYS = (
+    "shop", "amenity", "office", "tourism", "leisure", "craft", "industrial", "healthcare",
+    "man_made", "power", "sport", "public_transport", "military", "religion",
+)  # fmt: skip
+"""OSM keys that name what a building is used for (OSM wiki, Key:building: "building=yes"
+with a use tag on the same way). A building of unknown type carrying one holds no homes."""
+
 COMMUNITY_RESIDENTS = (3_000, 8_000)
 """Residents of a community derived when a source has no admin boundaries (min, max)."""
 

@@ -28,7 +28,7 @@ from gridmap.io.overlaps import overlaps_within, stored_overlaps
 from gridmap.io.problems import Problems
 from gridmap.io.read import read_features
 from gridmap.standards import PERSONS_PER_HOUSEHOLD
-from gridmap.units.residents import estimate_residents
+from gridmap.units.residents import estimate_residents, not_residential, residential_note
 
 
 @dataclass(frozen=True)
@@ -183,10 +183,16 @@ def _buildings(
     present = geoms.notna() & ~geoms.is_empty
     if present.any():
         footprint = geoms.to_crs(metric_crs_of(geoms[present].values)).area.fillna(0.0)
+        kinds = building_type.fillna("yes").astype(str).to_numpy()
+        uses = column(frame, "use").to_numpy()
         est_r, est_h = estimate_residents(
-            footprint.to_numpy(), levels.to_numpy(dtype=float),
-            building_type.fillna("yes").astype(str).to_numpy(), options.resident_model,
+            footprint.to_numpy(), levels.to_numpy(dtype=float), kinds, options.resident_model,
+            uses,
         )  # fmt: skip
+        estimated = ~imported.to_numpy()
+        reasons = not_residential(footprint.to_numpy()[estimated],
+                                  levels.to_numpy(dtype=float)[estimated], kinds[estimated],
+                                  uses[estimated], options.resident_model)  # fmt: skip
         residents = residents.fillna(pd.Series(est_r, index=frame.index))
         households = households.fillna(pd.Series(est_h, index=frame.index))
     rows = pd.DataFrame({
@@ -210,6 +216,8 @@ def _buildings(
         return db.upsert_buildings(connection, rows)
 
     notes = [note] + ([f"{len(replaced)} stored buildings replaced"] if replaced else [])
+    if present.any() and (~imported).any():
+        notes.append(f"of those estimated: {residential_note(reasons)}")
     return write, notes
 
 

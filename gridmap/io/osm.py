@@ -8,6 +8,7 @@ It touches no database.
 
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ import shapely
 
 from gridmap.errors import InvalidInput
 from gridmap.geometry import polygonal_parts
+from gridmap.standards import NON_RESIDENTIAL_KEYS
 
 WGS84 = "EPSG:4326"
 
@@ -40,7 +42,7 @@ _PBF_HEADER = b"OSMHeader"
 class OsmLayers:
     """The layers of one OSM extract, each a GeoDataFrame in EPSG:4326."""
 
-    buildings: gpd.GeoDataFrame  # osm_id, building_type, levels, geometry (polygonal)
+    buildings: gpd.GeoDataFrame  # osm_id, building_type, levels, use, geometry (polygonal)
     walk_nodes: gpd.GeoDataFrame  # id, geometry (Point)
     walk_edges: gpd.GeoDataFrame  # source, target, length_m, highway, osm_id, geometry
     streets: gpd.GeoDataFrame  # osm_id, kind, name, geometry (LineString)
@@ -74,6 +76,21 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame[name] if name in frame else pd.Series(pd.NA, index=frame.index, dtype="string")
 
 
+def use_tags(raw: pd.DataFrame) -> np.ndarray:
+    """Return each building's first use tag (``amenity=school``), None where it has none.
+
+    pyrosm puts some keys in columns of their own and the rest in a JSON ``tags`` column.
+    """
+    found = np.full(len(raw), None, dtype=object)
+    extra = _column(raw, "tags").map(lambda t: json.loads(t) if isinstance(t, str) else {})
+    for key in reversed(NON_RESIDENTIAL_KEYS):  # the first key listed wins
+        own = _column(raw, key).astype("string")
+        value = own.fillna(extra.map(lambda t, k=key: t.get(k)).astype("string"))
+        hit = value.notna().to_numpy() & (value.fillna("no") != "no").to_numpy()
+        found[hit] = [f"{key}={v}" for v in value[hit]]
+    return found
+
+
 def _polygonal(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Keep the rows of ``frame`` with a polygonal part, as repaired MultiPolygons."""
     geoms, positions = polygonal_parts(frame.geometry.values)
@@ -96,13 +113,14 @@ def _empty(columns: list[str]) -> gpd.GeoDataFrame:
 def _buildings(osm: object) -> gpd.GeoDataFrame:
     raw = osm.get_buildings()  # type: ignore[attr-defined]
     if raw is None or raw.empty:
-        return _empty(["osm_id", "building_type", "levels"])
+        return _empty(["osm_id", "building_type", "levels", "use"])
     raw = _polygonal(raw)
     frame = gpd.GeoDataFrame(
         {
             "osm_id": _signed_ids(raw),
             "building_type": _column(raw, "building").fillna("yes").astype(str).to_numpy(),
             "levels": parse_levels(_column(raw, "building:levels")),
+            "use": use_tags(raw),
         },
         geometry=raw.geometry.to_numpy(),
         crs=WGS84,

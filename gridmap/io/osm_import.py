@@ -20,7 +20,12 @@ from gridmap.geometry import polygonal_parts
 from gridmap.io.crs import metric_crs_of
 from gridmap.io.osm import OsmLayers
 from gridmap.io.osm_regions import regions_from_boundaries
-from gridmap.units.residents import ResidentModel, estimate_residents
+from gridmap.units.residents import (
+    ResidentModel,
+    estimate_residents,
+    not_residential,
+    residential_note,
+)
 
 Step = Callable[[str], None]
 
@@ -36,6 +41,8 @@ class OsmImportCounts:
     water: int
     amenities: int
     regions: int = 0
+    residential: str = ""
+    """How many buildings counted as homes, and why the others did not."""
 
 
 def import_osm_layers(
@@ -53,7 +60,7 @@ def import_osm_layers(
     """
     say = step or (lambda _: None)
     say("buildings")
-    buildings = _write_buildings(connection, layers, model or ResidentModel())
+    buildings, residential = _write_buildings(connection, layers, model or ResidentModel())
     say("walking network")
     nodes, edges = replace_walk_network(
         connection,
@@ -80,16 +87,20 @@ def import_osm_layers(
                 connection, rows[["code", "name", "level", "geometry"]], parents, source="osm"
             )
     return OsmImportCounts(
-        buildings, nodes, edges, counts["street"], counts["water"], counts["amenity"], regions
-    )
+        buildings, nodes, edges, counts["street"], counts["water"], counts["amenity"], regions,
+        residential,
+    )  # fmt: skip
 
 
-def _write_buildings(connection: Connection, layers: OsmLayers, model: ResidentModel) -> int:
+def _write_buildings(
+    connection: Connection, layers: OsmLayers, model: ResidentModel
+) -> tuple[int, str]:
     frame = layers.buildings
     footprint_m2 = frame.geometry.to_crs(metric_crs_of(frame.geometry.values)).area.to_numpy()
-    residents, households = estimate_residents(
-        footprint_m2, frame["levels"].to_numpy(), frame["building_type"].to_numpy(), model
-    )
+    uses = frame["use"].to_numpy() if "use" in frame else None
+    levels, kinds = frame["levels"].to_numpy(), frame["building_type"].to_numpy()
+    residents, households = estimate_residents(footprint_m2, levels, kinds, model, uses)
+    note = residential_note(not_residential(footprint_m2, levels, kinds, uses, model))
     rows = pd.DataFrame(
         {
             "osm_id": frame["osm_id"].to_numpy(),
@@ -102,4 +113,4 @@ def _write_buildings(connection: Connection, layers: OsmLayers, model: ResidentM
             "geometry": frame.geometry.to_numpy(),
         }
     )
-    return upsert_osm_buildings(connection, rows)
+    return upsert_osm_buildings(connection, rows), note

@@ -227,14 +227,18 @@ def locate(polygons: Geoms, points: Geoms) -> NDArray[np.int64]:
 
 
 def whole_units(
-    units: Geoms, *, min_area_m2: float = SLIVER_AREA_M2, groups: NDArray[np.int64] | None = None
+    units: Geoms,
+    *,
+    min_area_m2: float = SLIVER_AREA_M2,
+    groups: NDArray[np.int64] | None = None,
+    points: Geoms | None = None,
 ) -> Geoms:
     """Make every unit one piece, as the map draws it (:func:`gridmap.geometry.pieces`).
 
     A unit's largest piece stays; each other piece joins the unit (of the same group) it shares
     the longest boundary with, else becomes a unit of its own when it is at least
-    ``min_area_m2``, else is dropped (a sliver cut off by water or a barrier, holding nothing).
-    Returns the units, those made of stray pieces last.
+    ``min_area_m2`` or holds one of ``points`` (buildings), else is dropped (a sliver cut off by
+    water or a barrier, holding nothing). Returns the units, those of stray pieces last.
     """
     units = np.asarray(units, dtype=object)
     groups = np.zeros(len(units), np.int64) if groups is None else np.asarray(groups, np.int64)
@@ -260,9 +264,13 @@ def whole_units(
         )
         if near.size and shared.max() >= 1.0:
             target[piece] = near[np.argmax(shared)]
-        elif piece_area[piece] >= min_area_m2:
+        elif piece_area[piece] >= min_area_m2 or _holds_any(geom, points):
             target[piece], extra = extra, extra + 1
         else:
             target[piece] = -1
     kept = target[label] >= 0
     return dissolve(parts[kept], target[label][kept])
+
+
+def _holds_any(polygon: shapely.Geometry, points: Geoms | None) -> bool:
+    return points is not None and bool(shapely.intersects(polygon, points).any())

@@ -136,13 +136,23 @@ def _load(connection: Connection) -> _City:
     return _City(
         metric=metric,
         building_ids=buildings["id"].to_numpy(),
-        points=shapely.point_on_surface(footprints),
+        points=_inner_points(buildings, metric),
         households=buildings["households"].to_numpy(),
         residents=buildings["residents"].to_numpy(),
         buildings=footprints,
         streets=streets.to_crs(metric),
         water=np.asarray(water.to_crs(metric).geometry.values, dtype=object),
     )
+
+
+def _inner_points(buildings: gpd.GeoDataFrame, metric: object) -> np.ndarray:
+    """Return each stored footprint's inner point, in metres.
+
+    The point is found on lon/lat, as PostGIS's ST_PointOnSurface finds it, so that a
+    building's unit is the one the database sees its point in.
+    """
+    inner = shapely.point_on_surface(np.asarray(buildings.geometry.values, dtype=object))
+    return np.asarray(gpd.GeoSeries(inner, crs=buildings.crs).to_crs(metric).values, dtype=object)
 
 
 def _cut(city: _City, areas: np.ndarray, max_households: int, sliver_area_m2: float) -> np.ndarray:
@@ -168,7 +178,8 @@ def _cut(city: _City, areas: np.ndarray, max_households: int, sliver_area_m2: fl
         paths=np.asarray(paths, dtype=object),
     )  # fmt: skip
     area_of_unit, _ = largest_overlap(units, areas)
-    return blocks.whole_units(units, min_area_m2=sliver_area_m2, groups=area_of_unit)
+    return blocks.whole_units(units, min_area_m2=sliver_area_m2, groups=area_of_unit,
+                              points=city.points)  # fmt: skip
 
 
 def _derive_regions(

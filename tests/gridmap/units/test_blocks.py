@@ -147,3 +147,10 @@ def test_a_unit_in_pieces_gives_its_stray_pieces_to_the_neighbour_they_share_mos
 def test_parts_across_a_street_stay_one_unit() -> None:
     unit = shapely.union(box(0, 0, 100, 100), box(110, 0, 210, 100))  # a 10 m street between
     assert shapely.equals(blocks.whole_units(np.array([unit]))[0], unit)
+
+
+def test_a_stray_islet_holding_a_building_stays_a_unit() -> None:
+    main, islet = box(0, 0, 100, 100), box(600, 0, 605, 5)
+    whole = blocks.whole_units(np.array([shapely.union(main, islet)]), min_area_m2=200,
+                               points=np.array([Point(602, 2)]))  # fmt: skip
+    assert len(whole) == 2 and shapely.equals(whole[1], islet)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+from sqlalchemy import text
 
-from gridmap.units.residents import ResidentModel, estimate_residents
+from gridmap.io.osm_import import import_osm_layers
+from gridmap.units.residents import ResidentModel, estimate_residents, not_residential
+from tests.gridmap.conftest import City
 
 
 def test_the_formula_with_the_default_parameters() -> None:
@@ -30,3 +33,35 @@ def test_every_number_is_configurable() -> None:
                           default_levels=5, residential_share={"shikumen": 1.0})  # fmt: skip
     residents, households = estimate_residents([300.0], [np.nan], ["shikumen"], model)
     assert (residents.tolist(), households.tolist()) == ([50], [17])
+
+
+def test_buildings_of_unknown_type_with_a_use_tag_or_a_tiny_footprint_get_no_residents() -> None:
+    area = [1000.0, 1000.0, 1000.0, 35.0, 35.0, 10.0]
+    levels = [3, 3, 3, 1, 1, 2]
+    kinds = ["yes", "yes", "apartments", "yes", "house", "house"]
+    uses = [None, "shop=garden_centre", "shop=bakery", None, None, None]
+
+    residents, _ = estimate_residents(area, levels, kinds, None, uses)
+
+    # 1000 m² × 3 levels × 0.5 ÷ 40 m² = 37.5 → 38; flats above a bakery keep their homes;
+    # a 35 m² house of one level (35 m² of floor) is a home, a 10 m² one (20 m²) is not
+    assert residents.tolist() == [38, 0, 75, 0, 1, 0]
+    assert not_residential(area, levels, kinds, uses).tolist() == [
+        "", "use shop=garden_centre", "", "under 40 m²", "", "under 22 m² of floor"]  # fmt: skip
+
+
+def test_the_osm_import_says_how_many_buildings_count_as_homes(helsinki: City) -> None:
+    savepoint = helsinki.connection.begin_nested()
+    try:
+        counts = import_osm_layers(helsinki.connection, helsinki.layers)
+    finally:
+        savepoint.rollback()
+    homes = helsinki.layers.buildings
+    museum = homes.loc[homes["use"].fillna("").str.startswith("tourism=museum")]
+    assert len(museum) >= 2  # Ateneum and Kiasma
+    value = helsinki.connection.execute(text(
+        "SELECT coalesce(sum(residents), 0) FROM building WHERE osm_id = ANY(:ids)"
+    ), {"ids": museum["osm_id"].tolist()}).scalar_one()  # fmt: skip
+    assert value == 0
+    assert "buildings counted as residential;" in counts.residential
+    assert "use amenity" in counts.residential and "type office" in counts.residential
