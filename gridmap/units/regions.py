@@ -14,6 +14,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 from scipy.sparse import coo_matrix, csr_matrix
+from scipy.spatial import cKDTree
 from shapely import STRtree
 
 SHARED_EDGE_MIN_M = 1.0
@@ -89,7 +90,7 @@ def grow_regions(
             total += weights[node]
             _push_neighbours(frontier, graph, labels, node, xy[seed], xy)
         region += 1
-    return _absorb_light(graph, weights, labels, minimum, maximum)
+    return _absorb_light(graph, weights, labels, minimum, maximum, xy)
 
 
 def _band(xy: NDArray[np.float64], n: int) -> float:
@@ -108,10 +109,13 @@ def _push_neighbours(frontier: list[tuple[float, int]], graph: csr_matrix,
 
 
 def _absorb_light(graph: csr_matrix, weights: NDArray[np.float64], labels: NDArray[np.int64],
-                  minimum: float, maximum: float) -> NDArray[np.int64]:  # fmt: skip
+                  minimum: float, maximum: float,
+                  xy: NDArray[np.float64] | None = None) -> NDArray[np.int64]:  # fmt: skip
     """Merge regions under ``minimum`` into a neighbour.
 
-    The heaviest neighbour that stays within ``maximum`` takes it, else the lightest.
+    The heaviest neighbour that stays within ``maximum`` takes it, else the lightest. A region
+    with no neighbour (buildings off the built-up fabric, across a field) joins the region of
+    the nearest node (by ``xy``) instead of standing alone.
     """
     while True:
         totals = np.bincount(labels, weights=weights)
@@ -125,6 +129,9 @@ def _absorb_light(graph: csr_matrix, weights: NDArray[np.float64], labels: NDArr
         merged = False
         for r in light:
             neighbours = region_graph.indices[region_graph.indptr[r] : region_graph.indptr[r + 1]]
+            present = labels == r
+            if neighbours.size == 0 and xy is not None and present.any() and not present.all():
+                neighbours = np.array([_nearest_region(labels, xy, r)])
             if neighbours.size == 0:
                 continue
             fits = neighbours[totals[neighbours] + totals[r] <= maximum]
@@ -138,6 +145,13 @@ def _absorb_light(graph: csr_matrix, weights: NDArray[np.float64], labels: NDArr
         if not merged:
             _, labels = np.unique(labels, return_inverse=True)
             return labels
+
+
+def _nearest_region(labels: NDArray[np.int64], xy: NDArray[np.float64], region: int) -> int:
+    """Return the region of the node nearest to any node of ``region`` (outside it)."""
+    inside = labels == region
+    gaps, nearest = cKDTree(xy[~inside]).query(xy[inside])
+    return int(labels[~inside][nearest[np.argmin(gaps)]])
 
 
 def serial_codes(

@@ -25,6 +25,7 @@ from gridmap.geometry import largest_overlap, polygonal_parts
 from gridmap.io.crs import metric_crs_of
 from gridmap.standards import COMMUNITY_RESIDENTS, GRID_BOUNDS, SLIVER_AREA_M2
 from gridmap.units import blocks, regions
+from gridmap.units.division_names import parent_names
 
 Step = Callable[[str], None]
 STREET_RESIDENTS = (30_000, 100_000)
@@ -48,8 +49,8 @@ def build_units(
     connection: Connection,
     *,
     county_code: str,
-    city_name: str = "演示市",
-    district_name: str = "演示区",
+    city_name: str | None = None,
+    district_name: str | None = None,
     max_households: int = GRID_BOUNDS["urban"].max_households,
     sliver_area_m2: float = SLIVER_AREA_M2,
     community_residents: tuple[int, int] = COMMUNITY_RESIDENTS,
@@ -60,7 +61,8 @@ def build_units(
 
     Communities that were imported (from a file or OSM) are kept, and units are cut inside each;
     when there are none, streets and communities are derived by clustering units and coded
-    from ``county_code``.
+    from ``county_code``, under a city and district named after it (:func:`parent_names`)
+    unless ``city_name`` and ``district_name`` are given.
 
     Raises
     ------
@@ -189,8 +191,8 @@ def _derive_regions(
     county_code: str,
     community_residents: tuple[int, int],
     *,
-    city_name: str,
-    district_name: str,
+    city_name: str | None,
+    district_name: str | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cluster units into communities and streets, code and write them (source ``derived``).
 
@@ -212,6 +214,8 @@ def _derive_regions(
                                  parents=parents, geoms=_to_wgs84(geoms, city.metric))  # fmt: skip
 
     whole = shapely.union_all(units)
+    official_city, official_district = parent_names(county_code)
+    city_name, district_name = city_name or official_city, district_name or official_district
     city_id = add([county_code[:4] + "00"], [city_name], "city", [None], [whole])[0]
     district_id = add([county_code], [district_name], "district", [city_id], [whole])[0]
     street_codes = regions.serial_codes(county_code, street_xy, digits=3)

@@ -364,3 +364,14 @@ def test_derived_regions_are_named_after_their_longest_street(city: City) -> Non
     assert len(names) == len(set(names))  # a street names one region only
     assert all(n.endswith(("街道", "社区")) for n in names)
     assert sum(n[:-2] in street_names for n in names) >= len(names) - 1
+
+
+def test_a_real_county_code_names_the_parents_officially(city: City) -> None:
+    savepoint = city.connection.begin_nested()
+    try:
+        build_units(city.connection, county_code="320111", replace=True)
+        parents = "SELECT level, name FROM region WHERE level IN ('city', 'district')"
+        names = dict(city.connection.execute(text(parents)).all())
+    finally:
+        savepoint.rollback()
+    assert names == {"city": "南京市", "district": "浦口区"}

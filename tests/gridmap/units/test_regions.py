@@ -59,3 +59,18 @@ def test_codes_are_numbered_west_to_east_then_north_to_south() -> None:
     xy = np.array([[0.0, 0.0], [100.0, 100.0], [0.0, 100.0], [100.0, 0.0]])
     codes = regions.serial_codes("510107001", xy, digits=3, band=50)
     assert codes.tolist() == ["510107001003", "510107001002", "510107001001", "510107001004"]
+
+
+def test_units_off_the_built_up_fabric_join_the_nearest_region_not_one_of_their_own() -> None:
+    town = _row_of_blocks(6)
+    strays = np.array([box(700, 0, 710, 10), box(-300, 500, -290, 510)], dtype=object)
+    units = np.concatenate([town, strays])  # the strays touch nothing
+    xy = np.array([[u.centroid.x, u.centroid.y] for u in units])
+    weights = np.r_[np.full(6, 1000.0), 10.0, 15.0]
+
+    labels = regions.grow_regions(regions.adjacency(units), weights, xy,
+                                  target=3000, minimum=2000, maximum=4000)  # fmt: skip
+
+    assert labels.max() == 1  # two regions, as the town alone makes
+    assert labels[6] == labels[5]  # the eastern stray joins the eastern region
+    assert labels[7] == labels[0]  # the north-western one the western region
