@@ -201,14 +201,15 @@ def partition_plan(
         raise PlanChanged(
             f"plan {plan_id} changed while it was re-partitioned; nothing was kept: run it again"
         ) from None
-    summary = _write(connection, plan_id, city, content, labels, by_kind, region)
+    origin = _with_current_codes(connection, plan_id, city, content)
+    summary = _write(connection, plan_id, city, content, labels, by_kind, region, origin)
     db.set_parameters(connection, plan_id, {
         "mode": mode, "seed": seed, "cases": len(cases),
         "bounds": {kind: asdict(b) for kind, b in by_kind.items()},
     })  # fmt: skip
     revision = lifecycle.record(connection, plan_id, actor=author, action=f"partition {mode}",
                                 payload={"grids": summary[0], "job": job and job.id})  # fmt: skip
-    moved = int((content["code"].to_numpy() != summary[2]).sum())
+    moved = int((origin["code"].to_numpy() != summary[2]).sum())
     checked = check_plan(connection, plan_id)
     return PartitionSummary(plan_id, revision, summary[0], summary[1], moved, cases, checked)
 
@@ -279,6 +280,26 @@ def _labels(
     return labels, cases
 
 
+def _with_current_codes(
+    connection: Connection, plan_id: int, city: CityUnits, content: pd.DataFrame
+) -> pd.DataFrame:
+    """Return the plan's content with the current plan's grid where the plan has none.
+
+    Codes are inherited from the current plan whatever a draft's parent: a full re-partition
+    of an empty draft keeps the codes of the grids that did not change.
+    """
+    current = db.current_plan_id(connection)
+    missing = content["code"].isna().to_numpy()
+    if current is None or current == plan_id or not missing.any():
+        return content
+    theirs = db.plan_content(connection, current).set_index("unit_id").reindex(city.ids)
+    origin = content.copy()
+    columns = ["code", "name", "kind"]
+    origin.loc[missing, columns] = theirs.loc[missing, columns].to_numpy()
+    origin.loc[missing, "locked"] = False  # the current plan's locks are its own
+    return origin
+
+
 def _write(
     connection: Connection,
     plan_id: int,
@@ -287,8 +308,14 @@ def _write(
     labels: np.ndarray,
     bounds: dict[str, Bounds],
     region: str | None = None,
+    origin: pd.DataFrame | None = None,
 ) -> tuple[int, int, np.ndarray]:
-    """Replace the plan's grids (those of ``region`` only, when given) by the labelled ones."""
+    """Replace the plan's grids (those of ``region`` only, when given) by the labelled ones.
+
+    Codes, names and kinds are inherited from ``origin`` (the plan's content, completed from
+    the current plan), locks and staff from the plan itself.
+    """
+    origin = content if origin is None else origin
     units = city.units
     k = int(labels.max()) + 1
     first = np.unique(labels, return_index=True)[1]
@@ -299,9 +326,9 @@ def _write(
         / total
     )
     used = imports.largest_serials(connection, "grid", 12, within=region).to_dict()
-    codes = inherit_codes(labels, content["code"].to_numpy(dtype=object), units.households,
+    codes = inherit_codes(labels, origin["code"].to_numpy(dtype=object), units.households,
                           city.community_codes[first], centre, used)  # fmt: skip
-    by_code = content.dropna(subset=["code"]).drop_duplicates("code").set_index("code")
+    by_code = origin.dropna(subset=["code"]).drop_duplicates("code").set_index("code")
     communities = imports.regions_by_code(connection)["id"]
     grids = pd.DataFrame({
         "code": codes,
@@ -310,8 +337,12 @@ def _write(
                  for c, community in zip(codes, city.community_codes[first], strict=True)],
         "community_id": communities.loc[city.community_codes[first]].to_numpy(),
     })  # fmt: skip
-    locked = {c for c, flag in by_code["locked"].items() if flag} if len(by_code) else set()
+    mine = content.dropna(subset=["code"]).drop_duplicates("code").set_index("code")
+    locked = {c for c, flag in mine["locked"].items() if flag} if len(mine) else set()
     staff = db.grid_staff(connection, plan_id)  # a grid that keeps its code keeps its people
+    current = db.current_plan_id(connection)
+    if origin is not content and current is not None:  # codes taken from the current plan
+        staff = {**db.grid_staff(connection, current), **staff}
     db.clear_plan(connection, plan_id, within=region)
     grid_ids = db.insert_grids(connection, plan_id, grids)
     db.insert_assignments(connection, plan_id, pd.Series(city.ids), grid_ids.iloc[labels])

@@ -225,3 +225,17 @@ def test_a_region_is_re_partitioned_alone_and_every_other_grid_kept(city: City) 
     empty = new_plan(connection, name="空", source=None, author="test")
     with pytest.raises(InvalidInput, match="in no grid"):
         partition_plan(connection, empty, region=community)
+
+
+def test_an_empty_draft_inherits_the_current_plans_codes(city: City) -> None:
+    connection = city.connection
+    a = new_plan(connection, name="a", source=None, author="t")
+    partition_plan(connection, a, seed=1)
+    accept_plan(connection, a, actor="admin")
+    b = new_plan(connection, name="b", source=None, author="t")  # empty, no parent
+
+    summary = partition_plan(connection, b, seed=1)  # the same units, the same seed
+
+    diff = diff_plans(connection, a, b)
+    assert summary.units_moved == 0
+    assert diff["new"] == [] and diff["retired"] == [] and len(diff["kept"]) == summary.grids
