@@ -111,6 +111,15 @@ class Case:
     community: int
     units: tuple[int, ...]
     message: str
+    template: str = ""  # the message with {unit}, {community} and {grid} for codes to fill
+    grid: int | None = None
+
+
+def _case(kind: str, community: int, units: tuple[int, ...], template: str,
+          grid: int | None = None) -> Case:  # fmt: skip
+    """Return a case whose message names positions; the service names codes instead."""
+    text = template.format(unit=units[0] if units else "", community=community, grid=grid)
+    return Case(kind, community, units, text, template, grid)
 
 
 @dataclass(frozen=True)
@@ -183,10 +192,10 @@ def _pieces(
     """Split a community into connected pieces to partition, setting oversize units apart."""
     big = members[units.households[members] > bounds.max_households]
     for u in big:
-        cases.append(Case("oversize_unit", community, (int(u),),
-                          f"unit {u} alone holds {units.households[u]} households, above the "
-                          f"maximum {bounds.max_households}: it is a grid of its own; split the "
-                          "unit to bring it within bounds"))  # fmt: skip
+        cases.append(_case("oversize_unit", community, (int(u),),
+                           f"unit {{unit}} alone holds {units.households[u]} households, above the "
+                           f"maximum {bounds.max_households}: it is a grid of its own; split the "
+                           "unit to bring it within bounds"))  # fmt: skip
     rest = np.setdiff1d(members, big)
     pieces = [np.array([u]) for u in big]
     if not len(rest):
@@ -195,17 +204,17 @@ def _pieces(
     n_parts, part_of = connected_components(sub, directed=False)
     total = int(units.households[members].sum())
     if total < bounds.min_households:
-        cases.append(Case("undersize_community", community, tuple(int(u) for u in members),
-                          f"community {community} holds {total} households in all, below the "
-                          f"minimum {bounds.min_households}: it is one grid; merge it with a "
-                          "neighbouring community or lower the minimum"))  # fmt: skip
+        cases.append(_case("undersize_community", community, tuple(int(u) for u in members),
+                           f"community {{community}} holds {total} households in all, below the "
+                           f"minimum {bounds.min_households}: it is one grid; merge it with a "
+                           "neighbouring community or lower the minimum"))  # fmt: skip
         return [*pieces, rest]
     for p in range(n_parts):
         piece = rest[part_of == p]
         if n_parts > 1 and len(piece) == 1 and units.adjacency[piece[0]].count_nonzero() == 0:
-            cases.append(Case("island", community, (int(piece[0]),),
-                              f"unit {piece[0]} touches no other unit (water or a barrier all "
-                              "round): it is a grid of its own"))  # fmt: skip
+            cases.append(_case("island", community, (int(piece[0]),),
+                               "unit {unit} is linked to no other unit of its community: it is "
+                               "a grid of its own"))  # fmt: skip
         pieces.append(piece)
     return pieces
 
@@ -395,10 +404,10 @@ def report_cases(units: Units, labels: NDArray[np.int64], bounds: Bounds) -> lis
                             | ((residents > bounds.max_residents) if bounds.max_residents
                                else False)):  # fmt: skip
         members = np.flatnonzero(labels == g)
-        cases.append(Case("out_of_bounds", int(units.community[members[0]]),
-                          tuple(int(u) for u in members),
-                          f"grid {g}: {int(households[g])} households, {int(residents[g])} "
-                          "residents, outside the bounds"))  # fmt: skip
+        cases.append(_case("out_of_bounds", int(units.community[members[0]]),
+                           tuple(int(u) for u in members),
+                           f"grid {{grid}}: {int(households[g])} households, {int(residents[g])} "
+                           "residents, outside the bounds", int(g)))  # fmt: skip
     if bounds.radius_m is not None:
         how = "on foot" if units.walks is not None else "in a straight line"
         for g, radius in enumerate(grid_radius(units, labels)):
@@ -409,10 +418,10 @@ def report_cases(units: Units, labels: NDArray[np.int64], bounds: Bounds) -> lis
                         if np.isfinite(radius)
                         else f"has no unit from which every other is within the {radius_m} "
                         f"{how}")  # fmt: skip
-                cases.append(Case("radius", int(units.community[members[0]]),
-                                  tuple(int(u) for u in members),
-                                  f"grid {g} {what}; more, smaller grids (a lower maximum) or a "
-                                  "new path would bring it in"))  # fmt: skip
+                cases.append(_case("radius", int(units.community[members[0]]),
+                                   tuple(int(u) for u in members),
+                                   f"grid {{grid}} {what}; more, smaller grids (a lower maximum) "
+                                   "or a new path would bring it in", int(g)))  # fmt: skip
     return cases
 
 

@@ -58,6 +58,9 @@ class CityUnits:
     community_codes: np.ndarray
     units: Units
     crs: object  # the metric CRS of ``units.xy``, areas and lengths
+    codes: np.ndarray | None = None  # each unit's code
+    polygons: np.ndarray | None = None  # each unit in metres
+    barred: csr_matrix | None = None  # units sharing a boundary along a barrier (motorway, water)
 
 
 BARRIER_KINDS = ("motorway", "motorway_link")
@@ -75,7 +78,8 @@ def load_units(connection: Connection, *, within: str | None = None) -> CityUnit
     never cross a community, so nothing outside bears on them).
     """
     frame = read_geoframe(connection, """
-        SELECT u.id, u.households, u.residents, u.governance_load, r.code AS community, u.geom
+        SELECT u.id, u.code, u.households, u.residents, u.governance_load, r.code AS community,
+               u.geom
         FROM unit u JOIN region r ON r.id = u.community_id
         WHERE CAST(:within AS text) IS NULL OR starts_with(r.code, :within)
         ORDER BY u.id
@@ -107,7 +111,12 @@ def load_units(connection: Connection, *, within: str | None = None) -> CityUnit
         frame["governance_load"].to_numpy(float), shapely.area(polygons),
         shapely.length(polygons),
     )  # fmt: skip
-    return CityUnits(frame["id"].to_numpy(), community_codes[community], units, metric.crs)
+    barred = csr_matrix(
+        (np.ones(int(crossing.sum())), (touching.row[crossing], touching.col[crossing])),
+        shape=(n, n),
+    )  # fmt: skip
+    return CityUnits(frame["id"].to_numpy(), community_codes[community], units, metric.crs,
+                     frame["code"].to_numpy(dtype=object), polygons, barred)  # fmt: skip
 
 
 def with_walks(connection: Connection, city: CityUnits, cutoff_m: float) -> CityUnits:
@@ -210,6 +219,7 @@ def partition_plan(
     revision = lifecycle.record(connection, plan_id, actor=author, action=f"partition {mode}",
                                 payload={"grids": summary[0], "job": job and job.id})  # fmt: skip
     moved = int((origin["code"].to_numpy() != summary[2]).sum())
+    cases = name_cases(city, cases, labels, summary[2])
     checked = check_plan(connection, plan_id)
     return PartitionSummary(plan_id, revision, summary[0], summary[1], moved, cases, checked)
 
@@ -272,12 +282,59 @@ def _labels(
             result = adjust(sub, local, bounds[kind], locked=locked, seed=seed)
         else:
             result = partition(sub, bounds[kind], seed=seed)
-        labels[members] = result.labels + labels.max() + 1
-        cases += result.cases
+        offset = labels.max() + 1
+        labels[members] = result.labels + offset
+        cases += [replace(c, units=tuple(int(members[u]) for u in c.units),
+                          grid=None if c.grid is None else int(c.grid + offset))
+                  for c in result.cases]  # fmt: skip
     if mode == "full" and kept.any():
         _, kept_labels = np.unique(old[kept], return_inverse=True)
         labels[kept] = labels.max() + 1 + kept_labels
     return labels, cases
+
+
+def name_cases(
+    city: CityUnits, cases: list[Case], labels: np.ndarray, grid_codes: np.ndarray
+) -> list[Case]:
+    """Put codes in the cases' messages (units, communities, grids), and say why an island is.
+
+    ``grid_codes`` holds each unit's new grid code; ``labels`` each unit's new grid.
+    """
+    named = []
+    for case in cases:
+        first = case.units[0] if case.units else None
+        grid = None
+        if case.grid is not None:
+            grid = grid_codes[np.flatnonzero(labels == case.grid)[0]]
+        unit = city.codes[first] if city.codes is not None and first is not None else first
+        community = city.community_codes[first] if first is not None else case.community
+        text = case.template.format(unit=unit, community=community, grid=grid)
+        if case.kind == "island" and first is not None:
+            text = f"{text} ({island_reason(city, first)})"
+        named.append(replace(case, message=text))
+    return named
+
+
+def island_reason(city: CityUnits, unit: int) -> str:
+    """Say why a unit is linked to no other unit of its community."""
+    community = city.community_codes
+    polygons = city.polygons
+    if polygons is None:
+        return "no shared boundary with its community's other units"
+    same = np.flatnonzero(community == community[unit])
+    same = same[same != unit]
+    barred = city.barred[unit].indices if city.barred is not None else np.empty(0, int)
+    if np.isin(barred, same).any():
+        return "a motorway or water runs along every boundary it shares with its community"
+    touching = same[shapely.intersects(polygons[same], polygons[unit])]
+    if touching.size:
+        return "it touches the other units of its community only at a corner"
+    others = np.flatnonzero(shapely.intersects(polygons, polygons[unit]))
+    others = others[(others != unit) & (community[others] != community[unit])]
+    if others.size:
+        names = ", ".join(sorted(set(community[others]))[:3])
+        return f"it touches only units of other communities ({names})"
+    return "it touches no other unit: water or open ground all round"
 
 
 def _with_current_codes(

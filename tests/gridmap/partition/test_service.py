@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.sparse import csr_matrix
+from shapely import box
 from sqlalchemy import text
 
 from gridmap.db import plans as db_plans
 from gridmap.errors import Conflict, InvalidInput
-from gridmap.partition.engine import Bounds
-from gridmap.partition.service import diff_plans, load_units, partition_plan
+from gridmap.partition.engine import Bounds, Case
+from gridmap.partition.service import (
+    CityUnits,
+    diff_plans,
+    island_reason,
+    load_units,
+    name_cases,
+    partition_plan,
+)
 from gridmap.plans.lifecycle import accept_plan, new_plan
 from tests.gridmap.conftest import City
 
@@ -239,3 +248,37 @@ def test_an_empty_draft_inherits_the_current_plans_codes(city: City) -> None:
     diff = diff_plans(connection, a, b)
     assert summary.units_moved == 0
     assert diff["new"] == [] and diff["retired"] == [] and len(diff["kept"]) == summary.grids
+
+
+def _little_city(barred: list[tuple[int, int]] = ()) -> CityUnits:
+    """Units 0-2 of community A in a row, 3 touching 2 at a corner only, 4 of community B."""
+    polygons = np.array([box(0, 0, 100, 100), box(100, 0, 200, 100), box(200, 0, 300, 100),
+                         box(300, 100, 400, 200), box(400, 100, 500, 200)])  # fmt: skip
+    pairs = np.array(barred or [(0, 0)]).T
+    matrix = csr_matrix((np.ones(pairs.shape[1]) if barred else np.zeros(1), (pairs[0], pairs[1])),
+                        shape=(5, 5))  # fmt: skip
+    codes = np.array([f"U{i}" for i in range(5)], dtype=object)
+    communities = np.array(["A"] * 4 + ["B"])
+    return CityUnits(np.arange(5), communities, None, None, codes, polygons, matrix)  # type: ignore[arg-type]
+
+
+def test_cases_name_codes_and_say_why_a_unit_is_an_island() -> None:
+    city = _little_city()
+    cases = [Case("island", 0, (3,), "", "unit {unit} is linked to no other unit of its "
+                  "community: it is a grid of its own"),
+             Case("out_of_bounds", 0, (0, 1), "", "grid {grid}: 900 households", grid=1),
+             Case("undersize_community", 0, (4,), "", "community {community} holds 10"),
+             ]  # fmt: skip
+    labels = np.array([0, 1, 1, 2, 3])
+    codes = np.array(["G0", "G1", "G1", "G2", "G3"], dtype=object)
+
+    named = [c.message for c in name_cases(city, cases, labels, codes)]
+
+    assert named == [
+        "unit U3 is linked to no other unit of its community: it is a grid of its own "
+        "(it touches the other units of its community only at a corner)",
+        "grid G1: 900 households",
+        "community B holds 10",
+    ]
+    assert island_reason(_little_city([(1, 2), (2, 1)]), 2).startswith("a motorway or water")
+    assert island_reason(city, 4) == "it touches only units of other communities (A)"
