@@ -51,7 +51,36 @@ def adjust(
     frozen = np.zeros(int(labels.max()) + 1, dtype=bool)
     frozen[list(locked_now)] = True
     labels, _ = _relabel(repair(units, labels, bounds, frozen=frozen))
+    labels = _no_worse(units, _relabel(np.asarray(current, dtype=np.int64))[0], labels, bounds)
     return Partition(labels, report_cases(units, labels, bounds))
+
+
+def _no_worse(
+    units: Units, before: NDArray[np.int64], after: NDArray[np.int64], bounds: Bounds
+) -> NDArray[np.int64]:
+    """Keep a community as it was where adjusting it left more grids out of bounds."""
+    worse = [
+        c for c in np.unique(units.community)
+        if _out_of_bounds(units, after, bounds, c) > _out_of_bounds(units, before, bounds, c)
+    ]  # fmt: skip
+    if not worse:
+        return after
+    back = np.isin(units.community, worse)
+    merged = after.copy()
+    merged[back] = before[back] + int(after.max()) + 1
+    return _relabel(merged)[0]
+
+
+def _out_of_bounds(units: Units, labels: NDArray[np.int64], bounds: Bounds, community: int) -> int:
+    """Count the grids of ``community`` outside the household bounds or the residents cap."""
+    members = np.flatnonzero(units.community == community)
+    grids, grid_of = np.unique(labels[members], return_inverse=True)
+    households = np.bincount(grid_of, weights=units.households[members], minlength=len(grids))
+    residents = np.bincount(grid_of, weights=units.residents[members], minlength=len(grids))
+    out = (households < bounds.min_households) | (households > bounds.max_households)
+    if bounds.max_residents:
+        out |= residents > bounds.max_residents
+    return int(out.sum())
 
 
 def _relabel(labels: NDArray[np.int64]) -> tuple[NDArray[np.int64], dict[int, int]]:

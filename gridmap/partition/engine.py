@@ -161,6 +161,8 @@ def _cut_within_radius(
     """
     k = grid_count(units, piece, bounds)
     grids = split_piece(units, piece, k, bounds, rng)
+    if len(piece) <= SMALL_PIECE_UNITS and not all(_in_bounds(units, g, bounds) for g in grids):
+        k, grids = _fewest_out_of_bounds(units, piece, bounds, rng, k, grids)
     if bounds.radius_m is None:
         return grids
     most = int(units.households[piece].sum()) // bounds.min_households
@@ -171,6 +173,39 @@ def _cut_within_radius(
             break
         grids = finer
     return grids
+
+
+SMALL_PIECE_UNITS = 12
+"""Pieces of at most this many units try every grid count when the first leaves a grid out of
+bounds (larger ones are mended by :func:`repair` and :func:`refine`)."""
+
+
+def _fewest_out_of_bounds(
+    units: Units,
+    piece: NDArray[np.int64],
+    bounds: Bounds,
+    rng: np.random.Generator,
+    k: int,
+    grids: list[NDArray[np.int64]],
+) -> tuple[int, list[NDArray[np.int64]]]:
+    """Try other grid counts when ``k`` leaves grids out of bounds; keep the one leaving fewest.
+
+    A community of six units of 304-416 households each gets six grids rather than the five its
+    total suggests, one of which would have to hold two units (over 600). Ties keep ``k``.
+    """
+    counts = range(1, len(piece) + 1)
+
+    def out(trial: list[NDArray[np.int64]]) -> int:
+        return sum(not _in_bounds(units, g, bounds) for g in trial)
+
+    best = (out(grids), k, grids)
+    for c in counts:
+        if c == k:
+            continue
+        trial = split_piece(units, piece, c, bounds, rng)
+        if out(trial) < best[0]:
+            best = (out(trial), c, trial)
+    return best[1], best[2]
 
 
 def _in_bounds(units: Units, grid: NDArray[np.int64], bounds: Bounds) -> bool:
@@ -251,6 +286,8 @@ def split_piece(
         return [piece]
     k_low = k // 2
     side = _bisect(units, piece, k_low, k - k_low, bounds, rng)
+    if side is None:  # no cut at all (a piece without inner links): it stays whole
+        return [piece]
     return (split_piece(units, piece[side], k_low, bounds, rng)
             + split_piece(units, piece[~side], k - k_low, bounds, rng))  # fmt: skip
 
@@ -262,7 +299,7 @@ def _bisect(
     k_two: int,
     bounds: Bounds,
     rng: np.random.Generator,
-) -> NDArray[np.bool_]:
+) -> NDArray[np.bool_] | None:
     """Return the side of the best cut: within bounds for both sides when one exists.
 
     Among the cuts within bounds, the one leaving the most compact sides wins (the least
@@ -295,7 +332,7 @@ def _bisect(
                                                 k_one, k_two)  # fmt: skip
         valid = _fits(below, total, k_one, k_two, bounds, 0.0)
         comfortable = _fits(below, total, k_one, k_two, bounds, COMFORT)
-        balance = np.minimum(np.abs(below - goal), np.abs(total - below - goal)) / total
+        balance = np.minimum(np.abs(below - goal), np.abs(total - below - goal)) / max(total, 1.0)
         score = np.select([comfortable, valid], [spread, 1.0 + spread], 3.0 + balance)
         score[root] = np.inf
         v = int(np.argmin(score))

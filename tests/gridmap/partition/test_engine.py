@@ -235,3 +235,25 @@ def test_a_count_that_leaves_no_room_is_passed_over_for_one_that_does() -> None:
     households = np.bincount(result.labels, weights=units.households)
     assert ((households >= 300) & (households <= 500)).all() and result.cases == []
     check_valid(units, result.labels)
+
+
+def test_six_chunky_units_get_six_grids_when_five_would_leave_one_out_of_bounds() -> None:
+    households = [304, 330, 360, 380, 400, 416]  # 2,190 in all: 5 grids by the target
+    units = lattice(6, 1, households)
+
+    result = partition(units, BOUNDS, seed=1)
+
+    grid_households = np.bincount(result.labels, weights=units.households)
+    assert sorted(grid_households.tolist()) == sorted(households)  # one unit a grid
+    assert result.cases == []
+
+
+def test_adjusting_never_leaves_more_grids_out_of_bounds_than_before() -> None:
+    units = lattice(2, 1, [536, 68])  # one grid of 604: over the maximum
+    current = np.array([0, 0])
+
+    result = adjust(units, current, BOUNDS, seed=1)
+
+    # splitting it would give 536 and 68, both out of bounds: the grid is kept as it was
+    assert result.labels.tolist() == [0, 0]
+    assert [c.kind for c in result.cases] == ["out_of_bounds"]
