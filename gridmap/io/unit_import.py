@@ -211,6 +211,7 @@ def prepare_grids(
         plans.insert_assignments(
             connection, plan_id, units.loc[~loose, "id"], grid_ids.iloc[grid_of_unit[~loose]]
         )
+        plans.analyze_plans(connection)
         plans.refresh_grid_figures(connection, plan_id)
         if status == "current":
             plans.make_current(connection, plan_id)

@@ -403,6 +403,7 @@ def _write(
     db.clear_plan(connection, plan_id, within=region)
     grid_ids = db.insert_grids(connection, plan_id, grids)
     db.insert_assignments(connection, plan_id, pd.Series(city.ids), grid_ids.iloc[labels])
+    db.analyze_plans(connection)
     db.refresh_grid_figures(connection, plan_id, None if region is None else grid_ids.tolist())
     straight = grid_radius(replace(units, walks=None), labels)  # the stored figure: a straight
     db.set_radius(connection, grid_ids, pd.Series(straight))  # line (walks go in the cases)
