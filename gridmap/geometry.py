@@ -65,13 +65,29 @@ MIN_FRONTAGE_M = 1.0
 """How much boundary, beyond what a corner touch gives, two polygons must run side by side."""
 
 
+def hang_together(
+    polygons: np.ndarray, left: np.ndarray, right: np.ndarray, *, gap_m: float = STREET_GAP_M
+) -> tuple[np.ndarray, np.ndarray]:
+    """Say which pairs of polygons run side by side within ``gap_m``, and along how much.
+
+    The length of ``left``'s boundary within ``gap_m`` of ``right`` must exceed the ``2 * gap_m``
+    that a corner-only touch gives by :data:`MIN_FRONTAGE_M`. Returns the verdict per pair and
+    that excess length (the frontage the two face each other along). Use metric coordinates.
+    """
+    if not len(left):
+        return np.zeros(0, dtype=bool), np.zeros(0)
+    near = shapely.buffer(polygons[right], gap_m, quad_segs=4)
+    frontage = shapely.length(shapely.intersection(shapely.boundary(polygons[left]), near))
+    excess = frontage - 2 * gap_m
+    return excess > MIN_FRONTAGE_M, np.maximum(excess, 0.0)
+
+
 def pieces(polygons: np.ndarray, owner: np.ndarray, *, gap_m: float = STREET_GAP_M) -> np.ndarray:
     """Label the polygons of each owner (a grid, a unit) by the piece they belong to.
 
     Two polygons of one owner hang together when a stretch of their boundaries runs within
-    ``gap_m`` of each other: the length of one's boundary within ``gap_m`` of the other exceeds
-    the ``2 * gap_m`` that a corner-only touch gives by :data:`MIN_FRONTAGE_M`. Polygons that
-    share an edge are one polygon already (a union). Use metric coordinates.
+    ``gap_m`` of each other (:func:`hang_together`); a corner-only touch does not join them.
+    Polygons that share an edge are one polygon already (a union). Use metric coordinates.
 
     Returns one label per polygon; polygons of one piece share it, and labels are unique
     across owners.
@@ -88,8 +104,6 @@ def pieces(polygons: np.ndarray, owner: np.ndarray, *, gap_m: float = STREET_GAP
     left, right = shapely.STRtree(polygons).query(polygons, predicate="dwithin", distance=gap_m)
     keep = (left < right) & (owner[left] == owner[right])
     left, right = left[keep], right[keep]
-    near = shapely.buffer(polygons[right], gap_m, quad_segs=4)
-    frontage = shapely.length(shapely.intersection(shapely.boundary(polygons[left]), near))
-    joined = frontage > 2 * gap_m + MIN_FRONTAGE_M
+    joined, _ = hang_together(polygons, left, right, gap_m=gap_m)
     graph = coo_matrix((np.ones(int(joined.sum())), (left[joined], right[joined])), shape=(n, n))
     return connected_components(graph, directed=False)[1].astype(np.int64)

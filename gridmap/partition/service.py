@@ -140,7 +140,11 @@ def across_barriers(
     *,
     width_m: float = 5.0,
 ) -> np.ndarray:
-    """Say which neighbouring pairs share a boundary that mostly runs along a barrier line."""
+    """Say which neighbouring pairs share a boundary that mostly runs along a barrier line.
+
+    Pairs linked across a narrow gap (no shared boundary) are across a barrier when the
+    shortest line between them meets one.
+    """
     if not len(barriers) or not len(left):
         return np.zeros(len(left), dtype=bool)
     shared = shapely.intersection(
@@ -148,7 +152,12 @@ def across_barriers(
     )
     zone = shapely.union_all(shapely.buffer(barriers, width_m, quad_segs=2))
     along = shapely.length(shapely.intersection(shared, zone))
-    return along > BARRIER_SHARE * np.maximum(shapely.length(shared), 1e-9)
+    crossing = along > BARRIER_SHARE * np.maximum(shapely.length(shared), 1e-9)
+    facing = shapely.length(shared) == 0  # linked across a narrow gap: does a barrier run in it?
+    if facing.any():
+        between = shapely.shortest_line(polygons[left[facing]], polygons[right[facing]])
+        crossing[facing] = shapely.intersects(between, zone)
+    return crossing
 
 
 def partition_plan(

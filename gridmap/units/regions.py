@@ -17,24 +17,37 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.spatial import cKDTree
 from shapely import STRtree
 
+from gridmap.geometry import STREET_GAP_M, hang_together
+
 SHARED_EDGE_MIN_M = 1.0
 """Units touching along less than this (a corner) are not neighbours."""
 
 
 def adjacency(
-    polygons: NDArray[np.object_], *, min_shared_m: float = SHARED_EDGE_MIN_M
+    polygons: NDArray[np.object_],
+    *,
+    min_shared_m: float = SHARED_EDGE_MIN_M,
+    gap_m: float = STREET_GAP_M,
 ) -> csr_matrix:
-    """Return the symmetric adjacency of polygons that share a boundary of ``min_shared_m``.
+    """Return the symmetric adjacency of polygons that share a boundary, or face each other.
 
-    Each entry holds the length of the shared boundary (so a perimeter can be told from it).
+    Polygons are linked when they share ``min_shared_m`` of boundary, or face each other across
+    a gap narrower than ``gap_m`` (units drawn as blocks without the street between them), as
+    :func:`gridmap.geometry.pieces` joins a grid's polygons: the engine's links and the check's
+    pieces agree. Each entry holds the length of the shared boundary, or of the frontage across
+    the gap (so a perimeter can be told from it). A corner-only touch is no link.
     """
     tree = STRtree(polygons)
-    left, right = tree.query(polygons, predicate="intersects")
+    left, right = tree.query(polygons, predicate="dwithin", distance=gap_m)
     keep = left < right
     left, right = left[keep], right[keep]
     shared = shapely.length(
         shapely.intersection(shapely.boundary(polygons[left]), shapely.boundary(polygons[right]))
     )
+    apart = (shared < min_shared_m) & ~shapely.intersects(polygons[left], polygons[right])
+    if apart.any() and gap_m > 0:  # not touching at all: do they face each other?
+        facing, frontage = hang_together(polygons, left[apart], right[apart], gap_m=gap_m)
+        shared[np.flatnonzero(apart)[facing]] = frontage[facing]
     keep = shared >= min_shared_m
     left, right, shared = left[keep], right[keep], shared[keep]
     n = len(polygons)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.sparse import csr_matrix
-from shapely import box
+from shapely import LineString, box
 from sqlalchemy import text
 
 from gridmap.db import plans as db_plans
@@ -13,6 +13,7 @@ from gridmap.errors import Conflict, InvalidInput
 from gridmap.partition.engine import Bounds, Case
 from gridmap.partition.service import (
     CityUnits,
+    across_barriers,
     diff_plans,
     island_reason,
     load_units,
@@ -282,3 +283,12 @@ def test_cases_name_codes_and_say_why_a_unit_is_an_island() -> None:
     ]
     assert island_reason(_little_city([(1, 2), (2, 1)]), 2).startswith("a motorway or water")
     assert island_reason(city, 4) == "it touches only units of other communities (A)"
+
+
+def test_a_barrier_in_a_narrow_gap_between_two_blocks_parts_them() -> None:
+    polygons = np.array([box(0, 0, 100, 100), box(110, 0, 210, 100), box(0, 110, 60, 210)])
+    river = np.array([LineString([(105, -50), (105, 150)])])  # runs between the first two
+
+    crossing = across_barriers(polygons, np.array([0, 0]), np.array([1, 2]), river)
+
+    assert crossing.tolist() == [True, False]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse.csgraph import connected_components
@@ -74,3 +75,18 @@ def test_units_off_the_built_up_fabric_join_the_nearest_region_not_one_of_their_
     assert labels.max() == 1  # two regions, as the town alone makes
     assert labels[6] == labels[5]  # the eastern stray joins the eastern region
     assert labels[7] == labels[0]  # the north-western one the western region
+
+
+def test_blocks_across_a_narrow_street_are_linked_and_a_corner_still_is_not() -> None:
+    polygons = np.array([
+        box(0, 0, 100, 100),
+        box(110, 0, 210, 100),  # across a 10 m street from the first
+        box(-100, 100, 0, 200),  # the first's corner only
+        box(250, 0, 350, 100),  # 40 m from the second: too far
+    ], dtype=object)  # fmt: skip
+
+    graph = regions.adjacency(polygons)
+
+    assert (graph.toarray() > 0).astype(int).tolist() == [
+        [0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]  # fmt: skip
+    assert graph[0, 1] == pytest.approx(100 - 2 * 10, abs=1)  # the frontage across the street
