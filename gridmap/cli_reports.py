@@ -15,7 +15,7 @@ from gridmap.errors import InvalidInput
 from gridmap.io.web_exports import export_folium, export_pmtiles
 from gridmap.reports import alignment_report
 from gridmap.reports import plan as plan_report
-from gridmap.reports.cards import load_card, render_card
+from gridmap.reports.cards import is_loopback, load_card, render_card
 from gridmap.reports.coverage import load_coverage_report
 from gridmap.reports.coverage_render import FORMATS as REPORT_FORMATS
 from gridmap.reports.coverage_render import render
@@ -62,6 +62,12 @@ def cards_command(
         cards = {code: load_card(connection, code) for code in wanted}
     output.mkdir(parents=True, exist_ok=True)
     chromium = get_settings().chromium
+    if is_loopback(card_address("0")):
+        console.print(
+            f"[yellow]The QR codes lead to {card_address('CODE')}, this machine's own address: "
+            "a phone scanning them reaches nothing. Set GRIDMAP_PUBLIC_URL to the address "
+            "residents reach and print again.[/]", highlight=False,
+        )  # fmt: skip
     with steps("Cards", total=len(cards)) as step:
         for code, card in cards.items():
             step(code)

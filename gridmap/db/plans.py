@@ -455,3 +455,25 @@ def check_inputs(
         FROM grid g WHERE g.plan_id = :plan AND g.geom IS NOT NULL ORDER BY g.code
     """, {"plan": plan_id})  # fmt: skip
     return units, grids, parts
+
+
+def grid_lineage(connection: Connection, code: str) -> list[dict[str, Any]]:
+    """Return where the units of retired grid ``code`` are in the current plan.
+
+    The grid is taken from the archived plan accepted last that has it; each row is a grid of
+    the current plan (``code``, ``name``) and how many of those units it holds, most first.
+    Empty when no archived plan had the code, or there is no current plan.
+    """
+    return [dict(r) for r in connection.execute(text("""
+        WITH old AS (
+            SELECT g.id FROM grid g JOIN plan p ON p.id = g.plan_id
+            WHERE g.code = :code AND p.status = 'archived'
+            ORDER BY p.accepted_at DESC NULLS LAST, p.id DESC LIMIT 1
+        )
+        SELECT cg.code, cg.name, count(*) AS units
+        FROM old JOIN assignment a ON a.grid_id = old.id
+        JOIN assignment ca ON ca.unit_id = a.unit_id
+         AND ca.plan_id = (SELECT id FROM plan WHERE status = 'current')
+        JOIN grid cg ON cg.id = ca.grid_id
+        GROUP BY cg.code, cg.name ORDER BY count(*) DESC, cg.code
+    """), {"code": code}).mappings().all()]  # fmt: skip

@@ -6,10 +6,13 @@ leads back to the card.
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 import segno
@@ -88,12 +91,54 @@ def card_map(card: Card) -> str:
     return map_svg(shapes, label=f"网格 {card.grid['code']} 范围图")
 
 
+def is_loopback(url: str) -> bool:
+    """Say whether ``url`` points at this machine only (a phone scanning it reaches nothing).
+
+    >>> is_loopback("http://127.0.0.1:8000/cards/1"), is_loopback("https://grid.example.cn/c")
+    (True, False)
+    """
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def tel(phone: object) -> str:
+    """Return a phone number as a ``tel:`` link takes it: digits and a leading +.
+
+    >>> tel("028-8888 6666"), tel("+86 138 0013 8000")
+    ('02888886666', '+8613800138000')
+    """
+    text = str(phone).strip()
+    digits = re.sub(r"[^0-9]", "", text)
+    return ("+" + digits) if text.startswith("+") else digits
+
+
+TEMPLATES.filters["tel"] = tel
+
+
+def render_missing(connection: Connection, code: str) -> str:
+    """Return the page a resident sees for a code that is no grid of the current plan.
+
+    When the code was a grid of an archived plan, the page lists the grids of the current plan
+    its units went to (split, merged or renamed), each a link to its card.
+    """
+    went = db.grid_lineage(connection, code) if re.fullmatch(r"[0-9]{15}", code) else []
+    return TEMPLATES.get_template("card_missing.html").render(code=code, went=went)
+
+
 def render_card(card: Card, url: str, *, printed: date | None = None) -> str:
-    """Return the card as one self-contained HTML page (A5 when printed)."""
+    """Return the card as one self-contained HTML page (A5 when printed).
+
+    A card whose QR address is loopback (no public address set) says so on its face.
+    """
     workers = [{**w, "role_name": ROLE_NAMES.get(w.get("role", "worker"), "网格员")}
                for w in card.staff.get("workers", [])]  # fmt: skip
     return TEMPLATES.get_template("card.html").render(
         grid=card.grid, staff=card.staff, workers=workers, station=card.station,
-        map_svg=card_map(card), qr_svg=qr_svg(url), url=url,
+        map_svg=card_map(card), qr_svg=qr_svg(url), url=url, loopback=is_loopback(url),
         printed=(printed or date.today()).isoformat(),
     )  # fmt: skip

@@ -10,12 +10,14 @@ import zxingcpp
 from fastapi.testclient import TestClient
 from PIL import Image
 from playwright.sync_api import Browser
+from shapely import box
 from sqlalchemy import text
 from typer.testing import CliRunner
 
 from api.main import create_app
 from gridmap.cli import app as cli
 from gridmap.config import get_settings
+from gridmap.reports.cards import Card, render_card
 from tests.api.conftest import Live, Served
 from tests.api.test_web_map import browser  # noqa: F401  (the fixture)
 
@@ -103,3 +105,57 @@ def test_cards_are_written_from_the_command_line(
     assert f"https://gridmap.example.cn/cards/{code}" in html
     assert bad.exit_code == 1 and "--format must be one of html, pdf" in bad.output
     assert "Traceback" not in bad.output
+
+
+def test_a_card_s_phones_are_tap_to_call() -> None:
+    grid = {
+        "code": "990101001001001",
+        "name": None,
+        "community": "990101001001",
+        "community_name": "示例社区",
+        "households": 400,
+        "residents": 1048,
+        "coverage": 0.5,
+    }
+    staff = {
+        "leader": {"name": "张三", "phone": "028-8888 6666"},
+        "workers": [{"name": "李四", "phone": "+86 138 0013 8000", "role": "worker"}],
+    }
+    card = Card(grid, box(0, 0, 0.001, 0.001), [box(0, 0, 0.001, 0.001)], staff, None, None)
+
+    html = render_card(card, "https://grid.example.cn/cards/990101001001001")
+
+    assert '<a class="tel" href="tel:02888886666">028-8888 6666</a>' in html
+    assert '<a class="tel" href="tel:+8613800138000">+86 138 0013 8000</a>' in html
+    assert 'id="loopback"' not in html
+    assert 'id="loopback"' in render_card(card, "http://127.0.0.1:8000/cards/1")
+
+
+def test_a_card_printed_with_a_loopback_address_says_so_on_its_face(
+    served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = current_grid(served)[0]
+    monkeypatch.setenv("DATABASE_URL", served.url)
+    get_settings.cache_clear()
+    try:
+        done = CliRunner().invoke(cli, ["cards", code, "--format", "html",
+                                        "--output", str(tmp_path)])  # fmt: skip
+    finally:
+        get_settings.cache_clear()
+    assert done.exit_code == 0, done.output
+    assert "this machine's own address" in done.output and "GRIDMAP_PUBLIC_URL" in done.output
+    html = (tmp_path / f"grid-{code}.html").read_text()
+    assert 'id="loopback"' in html and "手机扫码无法打开" in html
+
+
+def test_an_unknown_code_shows_a_resident_a_page_not_json(api: TestClient) -> None:
+    for code in ("990101999999999", "not-a-code"):
+        page = api.get(f"/cards/{code}", headers={"Accept": "text/html,*/*;q=0.8"})
+        assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+        assert f'未找到网格 <span id="missing-code">{code}</span>' in page.text
+        assert "核对二维码" in page.text
+    assert (
+        api.get("/cards/990101999999999")
+        .headers["content-type"]
+        .startswith("application/problem+json")
+    )
