@@ -47,7 +47,9 @@ function popup(map, feature, lngLat) {
 }
 
 async function start() {
-  if (params.get('lang') === 'en') setLanguage('en');
+  // an embed speaks as its own address says (lang=en), else Chinese: never as another page
+  // (the planner's map, an earlier embed) left the browser's storage
+  setLanguage(params.get('lang') === 'en' ? 'en' : 'zh', { remember: false });
   if (params.has('key')) useKey(params.get('key'));
   let config;
   try {

@@ -185,11 +185,14 @@ export function onLanguage(fn) {
   listeners.push(fn);
 }
 
-/** Switch to `next` and redraw every translated word. */
-export function setLanguage(next) {
+/**
+ * Switch to `next` and redraw every translated word. The planner's choice is remembered;
+ * an embed's (`remember: false`) is not: it takes `lang` from its own address, or Chinese.
+ */
+export function setLanguage(next, { remember = true } = {}) {
   if (!LANGS.includes(next)) return;
   lang = next;
-  save('gridmap.lang', next);
+  if (remember) save('gridmap.lang', next);
   translatePage();
   for (const fn of listeners) fn(next);
 }

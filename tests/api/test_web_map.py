@@ -415,3 +415,19 @@ def test_reports_are_fetched_from_the_map_with_the_key(page: Page, live: Live) -
     assert f"网格方案 {current}" in report.inner_text("h1")
     assert page.is_visible("#report-message.ok")
     shot(page, "11-reports")
+
+
+def test_an_embed_speaks_as_its_own_address_says_never_as_an_earlier_one(
+    browser: Browser, live: Live
+) -> None:
+    portal = browser.new_context(viewport={"width": 700, "height": 500}, locale="zh-CN")
+    page = portal.new_page()
+    key = live.served.keys["embed"]
+    legend = page.locator("#embed-legend")
+    page.goto(f"{live.base}/embed?layers=grids&lang=en&key={key}")
+    page.wait_for_function("window.gridmap && gridmap.ready")
+    assert "Station" in legend.inner_text()
+    page.goto(f"{live.base}/embed?layers=grids&key={key}")  # the same browser, no lang
+    page.wait_for_function("window.gridmap && gridmap.ready")
+    assert "服务站" in legend.inner_text() and "Station" not in legend.inner_text()
+    portal.close()
