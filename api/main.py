@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import event
 
+from api import logs
 from api.auth import KeyCache
 from api.cached_tiles import CachedTiles
 from api.errors import add_exception_handlers
@@ -30,6 +31,7 @@ from gridmap.tiles.service import TileServer
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Return the gridmap API for ``settings`` (read from the environment when None)."""
     settings = settings or get_settings()
+    logs.install()  # no key in the access log
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.errors import add_exception_handlers, status_for
+from api.main import create_app
 from gridmap.errors import (
     Conflict,
     GridmapError,
@@ -15,6 +18,7 @@ from gridmap.errors import (
     NotFound,
     StoreError,
 )
+from tests.api.conftest import Served
 
 
 @pytest.mark.parametrize(
@@ -63,3 +67,18 @@ def test_a_domain_error_keeps_its_message() -> None:
         "status": 400,
         "detail": "limit 500 is above the maximum of 100",
     }
+
+
+def test_keys_and_tokens_never_reach_the_access_log(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    create_app(served.settings())  # installs the filter, as every API process does
+    secret = served.keys["embed"]
+    with caplog.at_level(logging.INFO, logger="uvicorn.access"):
+        logging.getLogger("uvicorn.access").info(
+            '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET",
+            f"/tiles/gridmap/14/1/2.mvt?lang=en&key={secret}&token={secret}", "1.1", 200,
+        )  # fmt: skip
+    logged = caplog.text
+    assert secret not in logged
+    assert "/tiles/gridmap/14/1/2.mvt?lang=en&key=***&token=***" in logged
