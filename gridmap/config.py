@@ -56,6 +56,12 @@ class Settings(BaseSettings):
         description="The address residents reach the service at (https://gridmap.example), "
         "for the links that duty cards' QR codes carry; default http://HOST:PORT.",
     )
+    issuer: str = Field(
+        default="",
+        max_length=200,
+        description="The issuing unit printed at the top of every report and on its pages "
+        "(e.g. 某某区网格化服务管理中心); reports say it is not set when empty.",
+    )
     chromium: Path = Field(
         default=Path("/usr/bin/chromium"),
         description="The headless browser that prints reports and cards to PDF.",

@@ -17,8 +17,10 @@ from urllib.parse import urlsplit
 import jinja2
 import segno
 import shapely
+from markupsafe import Markup
 from sqlalchemy import Connection
 
+from gridmap.config import get_settings
 from gridmap.db import plans as db
 from gridmap.errors import NotFound
 from gridmap.features.collections import COLLECTIONS
@@ -118,6 +120,23 @@ def tel(phone: object) -> str:
 
 
 TEMPLATES.filters["tel"] = tel
+
+
+def css_string(text: object) -> Markup:
+    """Quote ``text`` as a CSS string for a <style> (the @page margin boxes).
+
+    Quotes and backslashes are escaped for CSS, and ``<`` too, so that nothing closes the
+    style element; the result is marked safe, as HTML escaping would break it there.
+
+    >>> str(css_string("某区网格中心"))
+    '"某区网格中心"'
+    """
+    body = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    return Markup('"' + body.replace("<", "\\3c ") + '"')
+
+
+TEMPLATES.filters["css_string"] = css_string
+TEMPLATES.globals["issuer_name"] = lambda: get_settings().issuer
 
 
 def render_missing(connection: Connection, code: str) -> str:

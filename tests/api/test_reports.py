@@ -244,3 +244,30 @@ def test_the_alignment_report_names_the_zones_that_cut_grids(
     assert "多网合一对齐报告" in words
     missing = api.get("/reports/alignment?net=消防网", headers=served.headers("viewer"))
     assert missing.status_code == 400 and "消防网" in missing.json()["detail"]
+
+
+def test_a_printed_report_names_its_issuer_and_numbers_its_pages(
+    api: TestClient, served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    street = regions(served)["street"]
+    ask = f"/reports/coverage?region={street}&format="
+    unset = api.get(ask + "html", headers=served.headers("viewer")).text
+    assert "发文单位未设置（GRIDMAP_ISSUER）" in unset
+    monkeypatch.setenv("GRIDMAP_ISSUER", "示例区网格化服务管理中心")
+    get_settings.cache_clear()
+    try:
+        html = api.get(ask + "html", headers=served.headers("viewer")).text
+        reply = api.get(ask + "pdf", headers=served.headers("viewer"))
+    finally:
+        monkeypatch.delenv("GRIDMAP_ISSUER")
+        get_settings.cache_clear()
+    assert '<span id="issuer">示例区网格化服务管理中心</span>' in html
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(reply.content)
+    pages = int(subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
+                               check=True).stdout.split("Pages:")[1].split()[0])  # fmt: skip
+    for page in range(1, pages + 1):
+        words = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                               capture_output=True, text=True, check=True).stdout  # fmt: skip
+        assert f"第 {page} 页，共 {pages} 页" in words
+        assert "示例区网格化服务管理中心" in words
