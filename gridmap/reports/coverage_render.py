@@ -22,12 +22,14 @@ FORMATS = ("html", "pdf", "xlsx", "csv")
 MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                "csv": "text/csv; charset=utf-8"}  # fmt: skip
-MEASURE_NAMES = {"residents": "人口", "households": "户数", "units": "单元"}
+MEASURE_NAMES = {"residents": "人口", "households": "户数", "units": "居住单元"}
+"""What each rate counts. A coverage rate by units counts residential units only (those with
+residents), so it is "居住单元" here, never the plain "单元" a plan counts all units by."""
 PART_COLUMNS = ["rank", "code", "name", "residents", "covered_residents", "rate_residents",
                 "households", "covered_households", "rate_households", "units",
                 "covered_units", "rate_units", "bottom"]  # fmt: skip
 PART_HEADERS = ["排名", "编码", "名称", "人口", "覆盖人口", "人口覆盖率", "户数", "覆盖户数",
-                "户数覆盖率", "单元", "覆盖单元", "单元覆盖率", "后五名"]  # fmt: skip
+                "户数覆盖率", "居住单元", "覆盖居住单元", "居住单元覆盖率", "后五名"]  # fmt: skip
 
 
 def static_map(report: CoverageReport, *, width: int = 640, height: int = 420) -> str:
@@ -137,9 +139,20 @@ def _parts_table(report: CoverageReport) -> pd.DataFrame:
     return table.rename(columns=dict(zip(PART_COLUMNS, PART_HEADERS, strict=True)))
 
 
+RATE_HEADERS = ("人口覆盖率", "户数覆盖率", "居住单元覆盖率")
+
+
 def to_csv(report: CoverageReport) -> bytes:
-    """Return the region (rank 0) and its ranked parts, one row each, UTF-8 with a BOM."""
-    return _parts_table(report).to_csv(index=False).encode("utf-8-sig")
+    """Return the region (rank 0) and its ranked parts, one row each, UTF-8 with a BOM.
+
+    Rates are percentages rounded to one decimal, as the report prints them (a spreadsheet
+    opening the CSV shows 23.5, not 0.23456789012345).
+    """
+    table = _parts_table(report)
+    for header in RATE_HEADERS:
+        table[header] = (pd.to_numeric(table[header]) * 100).round(1)
+    table = table.rename(columns={h: f"{h}（%）" for h in RATE_HEADERS})
+    return table.to_csv(index=False).encode("utf-8-sig")
 
 
 def to_xlsx(report: CoverageReport) -> bytes:

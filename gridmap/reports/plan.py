@@ -29,6 +29,13 @@ COLUMNS = {"code": "编码", "name": "名称", "kind": "类型", "community": "�
            "in_bounds": "符合户数标准"}  # fmt: skip
 
 
+SUMMARY_LABELS = {
+    "grids": "网格数", "in_bounds": "符合户数标准的网格", "households": "户数", "residents": "人口",
+    "households_sd": "网格户数标准差", "mean_polsby_popper": "平均紧凑度（Polsby-Popper）",
+    "largest_radius_m": "最大服务半径（米）", "check_errors": "检查错误",
+    "check_warnings": "检查提示",
+}  # fmt: skip
+"""The summary sheet's labels."""
 CHECK_WORDS = {
     "unit without grid": "单元未划入网格", "unit in two grids": "单元重复划入",
     "grid across communities": "网格跨社区", "empty grid": "空网格", "invalid code": "编码不规范",
@@ -117,7 +124,7 @@ def render(report: PlanReport, format: str, *, chromium: Any) -> bytes:
         sheet = book.active
         sheet.title = "概况"
         for key, value in summary(report).items():
-            sheet.append([key, value])
+            sheet.append([SUMMARY_LABELS.get(key, key), value])
         grids = book.create_sheet("网格")
         table = _table(report)
         grids.append(list(table.columns))

@@ -53,7 +53,7 @@ def test_the_csv_and_the_workbook_hold_the_run_s_figures(api: TestClient, served
     assert own["排名"] == 0 and own["编码"] == street
     for column, field in (("人口", "residents"), ("覆盖人口", "covered_residents"),
                           ("户数", "households"), ("覆盖户数", "covered_households"),
-                          ("单元", "units"), ("覆盖单元", "covered_units")):  # fmt: skip
+                          ("居住单元", "units"), ("覆盖居住单元", "covered_units")):  # fmt: skip
         assert (
             table.set_index("编码")[column] == figures.loc[table["编码"], field].to_numpy()
         ).all()
@@ -63,9 +63,11 @@ def test_the_csv_and_the_workbook_hold_the_run_s_figures(api: TestClient, served
             "SELECT c.code FROM region c JOIN region p ON p.id = c.parent_id WHERE p.code = :s"
         ), {"s": street}).scalars())  # fmt: skip
     assert set(parts["编码"]) == children
-    assert parts["人口覆盖率"].is_monotonic_increasing  # ranked, lowest first
+    assert parts["人口覆盖率（%）"].is_monotonic_increasing  # ranked, lowest first
     assert parts["排名"].tolist() == list(range(1, len(parts) + 1))
-    assert own["人口覆盖率"] == pytest.approx(own["覆盖人口"] / own["人口"])
+    assert own["人口覆盖率（%）"] == round(100 * own["覆盖人口"] / own["人口"], 1)
+    rate_text = reply.content.decode("utf-8-sig").splitlines()[1].split(",")[5]
+    assert len(rate_text.split(".")[-1]) <= 1  # one decimal at most, as printed
 
     book = openpyxl.load_workbook(io.BytesIO(api.get(
         f"/reports/coverage?region={street}&format=xlsx", headers=served.headers("viewer")
@@ -87,7 +89,7 @@ def test_a_community_ranks_its_grids_and_marks_the_bottom_five(
                     headers=served.headers("viewer"))  # fmt: skip
     table = pd.read_csv(io.BytesIO(reply.content), dtype={"编码": str}).iloc[1:]
     assert len(table) > 5 and all(code.startswith(community) for code in table["编码"])
-    rated = table.loc[table["人口覆盖率"].notna()]
+    rated = table.loc[table["人口覆盖率（%）"].notna()]
     assert rated["后五名"].tolist() == [True] * 5 + [False] * (len(rated) - 5)
 
 
@@ -116,6 +118,13 @@ def test_the_html_report_shows_rates_map_ranking_gaps_and_the_site(
         asked = CoverageParameters(run["minutes"], run["speed_m_per_min"], run["max_snap_m"])
         site = suggest_sites(connection, asked, k=1, within=street_id).sites.iloc[0]
     assert f'<b id="site-gain">{int(site["gain"]):,}</b>' in html
+
+
+def test_the_report_states_what_it_counts(api: TestClient, served: Served) -> None:
+    street = regions(served)["street"]
+    html = api.get(f"/reports/coverage?region={street}", headers=served.headers("viewer")).text
+    assert 'id="definitions"' in html and "居住单元指有居民的单元" in html
+    assert "<th>居住单元覆盖率</th>" in html and "<th>单元覆盖率</th>" not in html
 
 
 def test_the_pdf_prints_the_rates(api: TestClient, served: Served, tmp_path: Path) -> None:
@@ -209,6 +218,9 @@ def test_a_plan_report_holds_the_plan_s_grids_and_its_difference(
         )
     )
     assert book.sheetnames == ["概况", "网格", "检查", "变化"]
+    labels = [row[0] for row in book["概况"].iter_rows(values_only=True)]
+    assert labels[:2] == ["网格数", "符合户数标准的网格"]
+    assert not any(str(label).isascii() for label in labels)  # every label in Chinese
     assert api.get(f"/reports/plan?plan={plan}", headers=served.headers("embed")).status_code == 403
     api.delete(f"/plans/{plan}", headers=served.headers("planner"))
 
