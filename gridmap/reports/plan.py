@@ -12,15 +12,18 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
+import shapely
 from openpyxl import Workbook
 from sqlalchemy import Connection
 
 from gridmap.db import plans as db
+from gridmap.db.bulk import read_geoframe
 from gridmap.partition.service import diff_plans
 from gridmap.plans.check import PlanCheck, check_plan, plan_bounds
 from gridmap.reports.cards import TEMPLATES
 from gridmap.reports.charts import histogram_svg
 from gridmap.reports.pdf import print_pdf
+from gridmap.reports.svg import Shape, map_svg
 
 FORMATS = ("html", "pdf", "xlsx", "csv")
 COLUMNS = {"code": "编码", "name": "名称", "kind": "类型", "community": "社区",
@@ -54,6 +57,7 @@ class PlanReport:
     bounds: dict[str, dict[str, int]]  # kind → min_households, max_households
     diff: dict[str, Any] | None  # against the current plan (None: this is the current plan)
     check: PlanCheck
+    map_svg: str = ""  # the grids coloured by households against the bounds
 
 
 def load_plan_report(connection: Connection, plan_id: int) -> PlanReport:
@@ -78,7 +82,31 @@ def load_plan_report(connection: Connection, plan_id: int) -> PlanReport:
         found = diff_plans(connection, current, plan_id)
         diff = {k: v for k, v in found.items() if k not in ("before", "after")} | {
             "against": current}  # fmt: skip
-    return PlanReport(dict(plan), grids, bounds, diff, check_plan(connection, plan_id))
+    shapes = read_geoframe(connection, """
+        SELECT code, households, kind, geom FROM grid
+        WHERE plan_id = :p AND geom IS NOT NULL ORDER BY code
+    """, {"p": plan_id})  # fmt: skip
+    return PlanReport(dict(plan), grids, bounds, diff, check_plan(connection, plan_id),
+                      plan_map(shapes, bounds))  # fmt: skip
+
+
+STATUS_COLOURS = {"under": "#9ecae1", "within": "#74c476", "over": "#fb6a4a"}
+"""The web map's colours for grids under, within and over their household bounds."""
+
+
+def plan_map(grids: Any, bounds: dict[str, dict[str, int]]) -> str:
+    """Draw a plan's grids coloured by households against their kind's bounds."""
+    if grids.empty:
+        return ""
+    shapes = []
+    for g in grids.itertuples():
+        b = bounds.get(g.kind, {"min_households": 0, "max_households": 10**9})
+        status = ("under" if g.households < b["min_households"]
+                  else "over" if g.households > b["max_households"] else "within")  # fmt: skip
+        shapes.append(Shape(g.geometry, fill=STATUS_COLOURS[status], stroke="#ffffff",
+                            stroke_width=1, title=f"{g.code} · {g.households} 户"))  # fmt: skip
+    outline = Shape(shapely.union_all([s.geometry for s in shapes]), stroke="#374151")
+    return map_svg([outline, *shapes], width=640, height=420, label="网格按户数着色")
 
 
 def summary(report: PlanReport) -> dict[str, Any]:
@@ -102,6 +130,7 @@ def to_html(report: PlanReport, *, printable: bool = False) -> str:
     return TEMPLATES.get_template("plan.html").render(
         p=report.plan, s=summary(report), grids=report.grids.to_dict(orient="records"),
         bounds=report.bounds, diff=report.diff, chart=chart, check=report.check,
+        plan_map=report.map_svg, colours=STATUS_COLOURS,
         kind_words=CHECK_WORDS,
         made=datetime.now().strftime("%Y-%m-%d %H:%M"),
     )  # fmt: skip

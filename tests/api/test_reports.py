@@ -283,3 +283,20 @@ def test_a_printed_report_names_its_issuer_and_numbers_its_pages(
                                capture_output=True, text=True, check=True).stdout  # fmt: skip
         assert f"第 {page} 页，共 {pages} 页" in words
         assert "示例区网格化服务管理中心" in words
+
+
+def test_the_plan_report_maps_its_grids_by_status(api: TestClient, served: Served) -> None:
+    with served.engine.connect() as connection:
+        current = connection.execute(text("SELECT id FROM plan WHERE status = 'current'")).scalar()
+        out = connection.execute(text(
+            "SELECT count(*) FROM grid WHERE plan_id = :p AND kind IN ('urban', 'suburban') "
+            "AND (households < 300 OR households > 500)"), {"p": current}).scalar()  # fmt: skip
+        grids = connection.execute(
+            text("SELECT count(*) FROM grid WHERE plan_id = :p"), {"p": current}
+        ).scalar()
+    html = api.get(f"/reports/plan?plan={current}", headers=served.headers("viewer")).text
+    plan_map = html.split('id="plan-map">')[1].split("</svg>")[0]
+    assert plan_map.count("<path") == grids + 1 + 1 + 1  # the grids, the outline, bar, arrow
+    coloured = plan_map.count('fill="#9ecae1"') + plan_map.count('fill="#fb6a4a"')
+    assert coloured == out and plan_map.count('fill="#74c476"') == grids - out
+    assert ">北</text>" in plan_map and " m</text>" in plan_map
