@@ -22,6 +22,7 @@ from sqlalchemy import (
     Select,
     Subquery,
     bindparam,
+    case,
     func,
     select,
     text,
@@ -114,16 +115,51 @@ def feature(
         key = int(feature_id)
     where = [sub.c.id == bindparam("feature_id", key), *_scope(sub, query)]
     rows = connection.execute(
-        _columns(collection, sub).where(*where), _parameters(collection, query)
+        _columns(collection, sub, query).where(*where), _parameters(collection, query)
     ).all()
     if not rows:
         raise NotFound(f"no feature {feature_id!r} in {collection.id}")
     return _serialise(collection, rows, query.crs)[0]
 
 
-def _columns(collection: Collection, sub: Subquery) -> Select[Any]:
-    return select(sub.c.id, *(sub.c[p] for p in collection.properties),
-                  func.ST_AsBinary(sub.c.geom).label("wkb"))  # fmt: skip
+WITHHELD_WHEN_CLIPPED = {
+    "circles": ("area_m2", "residents", "households"),
+    "gaps": ("residents", "households", "buildings", "area_m2"),
+}
+"""Figures that describe a whole feature: a key held to a region gets them only for features
+wholly inside it (a circle or gap reaching beyond would tell of residents outside)."""
+
+
+CLIP_TOLERANCE_DEG = 1e-7
+"""About a centimetre: a feature this close to being inside its region counts as inside."""
+
+
+def _region_geom(query: FeatureQuery) -> Any:
+    return select(Region.geom).where(Region.id == query.scope_region).scalar_subquery()
+
+
+def _geometry(collection: Collection, sub: Subquery, query: FeatureQuery) -> Any:
+    """Return the geometry served; for a key held to a region, clipped to the region.
+
+    No vertex of a feature lies beyond the region then; a parent region comes as its part
+    inside.
+    """
+    if query.scope_region is None or collection.geometry_type == "Point":
+        return sub.c.geom
+    clipped = func.ST_Intersection(sub.c.geom, _region_geom(query))
+    return func.ST_Multi(func.ST_CollectionExtract(clipped, 3))
+
+
+def _columns(collection: Collection, sub: Subquery, query: FeatureQuery) -> Select[Any]:
+    held = WITHHELD_WHEN_CLIPPED.get(collection.id, ()) if query.scope_region is not None else ()
+    # within a centimetre of the region counts as inside: shared boundaries are not exact
+    near = select(func.ST_Buffer(Region.geom, CLIP_TOLERANCE_DEG)).where(
+        Region.id == query.scope_region).scalar_subquery()  # fmt: skip
+    inside = func.ST_CoveredBy(sub.c.geom, near) if held else None
+    columns = [case((inside, sub.c[p]), else_=None).label(p) if p in held else sub.c[p]
+               for p in collection.properties]  # fmt: skip
+    wkb = func.ST_AsBinary(_geometry(collection, sub, query)).label("wkb")
+    return select(sub.c.id, *columns, wkb)
 
 
 def _page(
@@ -140,7 +176,7 @@ def _page(
         order.append(column.desc().nulls_last() if descending else column.asc().nulls_last())
     if "id" not in [k.lstrip("+-") for k in query.sortby]:
         order.append(sub.c.id.asc())  # a stable order for paging
-    return (_columns(collection, sub).where(*where).order_by(*order)
+    return (_columns(collection, sub, query).where(*where).order_by(*order)
             .limit(query.limit).offset(query.offset))  # fmt: skip
 
 
@@ -165,7 +201,7 @@ def _where(collection: Collection, sub: Subquery, query: FeatureQuery) -> list[C
 def _scope(sub: Subquery, query: FeatureQuery) -> list[ColumnElement[bool]]:
     if query.scope_region is None:
         return []
-    region = select(Region.geom).where(Region.id == query.scope_region).scalar_subquery()
+    region = _region_geom(query)
     # a feature belongs to the region when its inner point lies in it (neighbours that only
     # touch the boundary do not); the bounding-box test lets the index do the first cut
     return [sub.c.geom.op("&&")(region),
@@ -223,9 +259,10 @@ def _plain(value: object) -> object:
 def bbox_of(connection: Connection, collection: Collection, query: FeatureQuery) -> list[float]:
     """Return the extent of a collection (lon/lat), for its description."""
     sub = base(collection)
+    extent = func.ST_Extent(_geometry(collection, sub, query))  # a held key: within its region
     row = connection.execute(
-        select(func.ST_XMin(func.ST_Extent(sub.c.geom)), func.ST_YMin(func.ST_Extent(sub.c.geom)),
-               func.ST_XMax(func.ST_Extent(sub.c.geom)), func.ST_YMax(func.ST_Extent(sub.c.geom)))
-        .where(*_scope(sub, query)), _parameters(collection, query),
+        select(func.ST_XMin(extent), func.ST_YMin(extent), func.ST_XMax(extent),
+               func.ST_YMax(extent)).where(*_scope(sub, query)),
+        _parameters(collection, query),
     ).one()  # fmt: skip
     return [float(v) for v in row] if row[0] is not None else []

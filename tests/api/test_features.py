@@ -273,3 +273,35 @@ def test_well_typed_filters_still_pass(api: TestClient, served: Served) -> None:
                        "code IN ('x', 'y')", f"S_INTERSECTS(geometry, {square})"):  # fmt: skip
         reply = api.get("/collections/grids/items", params={"filter": expression}, headers=h)
         assert reply.status_code == 200, (expression, reply.text)
+
+
+def test_an_embed_key_receives_no_vertex_beyond_its_region(api: TestClient, served: Served) -> None:
+    embed = {"Authorization": f"Bearer {served.keys['embed']}"}
+    with served.engine.connect() as connection:
+        wkb = connection.execute(text(
+            "SELECT ST_AsBinary(geom) FROM region WHERE code = :c"), {"c": served.community}
+        ).scalar_one()  # fmt: skip
+    region = shapely.from_wkb(bytes(wkb))
+    near = region.buffer(1e-7)  # about a centimetre: rounding in the GeoJSON
+    collections = api.get("/collections", headers=embed).json()["collections"]
+    for c in collections:
+        name = c["id"]
+        body = api.get(f"/collections/{name}/items?limit=1000", headers=embed).json()
+        for f in body["features"]:
+            if f["geometry"] is not None:
+                assert near.covers(shapely.geometry.shape(f["geometry"])), (name, f["id"])
+        west, south, east, north = c["extent"]["spatial"]["bbox"][0] if c.get("extent") else (
+            region.bounds)  # fmt: skip
+        r_west, r_south, r_east, r_north = region.bounds
+        assert (west >= r_west - 1e-6 and south >= r_south - 1e-6 and east <= r_east + 1e-6
+                and north <= r_north + 1e-6), name  # fmt: skip
+    # a circle or gap reaching beyond the region comes without the figures of its whole
+    for name, figure in (("circles", "residents"), ("gaps", "residents")):
+        features = api.get(f"/collections/{name}/items?limit=1000", headers=embed).json()
+        full = api.get(f"/collections/{name}/items?limit=1000", headers=served.headers("viewer"))
+        whole = {f["id"]: shapely.geometry.shape(f["geometry"]) for f in full.json()["features"]}
+        for f in features["features"]:
+            beyond = not near.covers(whole[f["id"]])
+            assert (f["properties"][figure] is None) == beyond, (name, f["id"])
+    parents = api.get("/collections/regions/items", headers=embed).json()["features"]
+    assert {f["properties"]["level"] for f in parents} >= {"community"}
