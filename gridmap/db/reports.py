@@ -68,13 +68,32 @@ def run_row(connection: Connection, run_id: int | None) -> dict[str, Any]:
 
 
 def gaps_within(connection: Connection, run_id: int, region_id: int) -> gpd.GeoDataFrame:
-    """Return a run's gaps that lie in a region (by their inner point), largest first."""
+    """Return a run's gaps that lie in a region (by their inner point), largest first.
+
+    Each gap is located where a planner looks for it: the street, community and current grid
+    its inner point lies in (code and name).
+    """
     return read_geoframe(connection, """
-        SELECT cg.rank, cg.residents, cg.households, cg.buildings, cg.area_m2, cg.geom
-        FROM coverage_gap cg, region r
-        WHERE cg.run_id = :run AND r.id = :region
-          AND ST_Intersects(r.geom, ST_PointOnSurface(cg.geom))
-        ORDER BY cg.rank
+        WITH inner_point AS (
+            SELECT cg.rank, cg.residents, cg.households, cg.buildings, cg.area_m2, cg.geom,
+                   ST_PointOnSurface(cg.geom) AS at
+            FROM coverage_gap cg, region r
+            WHERE cg.run_id = :run AND r.id = :region
+              AND ST_Intersects(r.geom, ST_PointOnSurface(cg.geom))
+        )
+        SELECT g.rank, g.residents, g.households, g.buildings, g.area_m2,
+               s.code AS street, s.name AS street_name,
+               c.code AS community, c.name AS community_name,
+               gr.code AS grid, gr.name AS grid_name, g.geom
+        FROM inner_point g
+        LEFT JOIN LATERAL (SELECT code, name FROM region WHERE level = 'street'
+                           AND ST_Intersects(geom, g.at) LIMIT 1) s ON true
+        LEFT JOIN LATERAL (SELECT code, name FROM region WHERE level = 'community'
+                           AND ST_Intersects(geom, g.at) LIMIT 1) c ON true
+        LEFT JOIN LATERAL (SELECT code, name FROM grid
+                           WHERE plan_id = (SELECT id FROM plan WHERE status = 'current')
+                             AND ST_Intersects(geom, g.at) LIMIT 1) gr ON true
+        ORDER BY g.rank
     """, {"run": run_id, "region": region_id})  # fmt: skip
 
 

@@ -185,9 +185,10 @@ def to_xlsx(report: CoverageReport) -> bytes:
     for cell in ranking[1]:
         cell.font = Font(bold=True)
     gaps = book.create_sheet("盲区")
-    gaps.append(["序号", "人口", "户数", "建筑", "面积（平方米）"])
+    gaps.append(["序号", "街道", "社区", "网格", "人口", "户数", "建筑", "面积（平方米）"])
     for g in report.gaps.itertuples():
-        gaps.append([int(g.rank) + 1, int(g.residents), int(g.households), int(g.buildings),
+        gaps.append([int(g.rank) + 1, g.street_name or g.street, g.community_name or g.community,
+                     g.grid, int(g.residents), int(g.households), int(g.buildings),
                      None if pd.isna(g.area_m2) else round(float(g.area_m2), 1)])  # fmt: skip
     site = book.create_sheet("选址")
     site.append(["建议新站", "经度", "纬度", "新增覆盖人口", "全市覆盖率（建站后）"])

@@ -300,3 +300,26 @@ def test_the_plan_report_maps_its_grids_by_status(api: TestClient, served: Serve
     coloured = plan_map.count('fill="#9ecae1"') + plan_map.count('fill="#fb6a4a"')
     assert coloured == out and plan_map.count('fill="#74c476"') == grids - out
     assert ">北</text>" in plan_map and " m</text>" in plan_map
+
+
+def test_gaps_are_located_by_street_community_and_grid(api: TestClient, served: Served) -> None:
+    street = regions(served)["street"]
+    with served.engine.connect() as connection:  # independently: the largest gap's inner point
+        where = connection.execute(text("""
+            SELECT s.name, c.name, g.code
+            FROM coverage_gap cg, LATERAL (SELECT ST_PointOnSurface(cg.geom) AS at) i
+            JOIN region s ON s.level = 'street' AND ST_Intersects(s.geom, i.at)
+            JOIN region c ON c.level = 'community' AND ST_Intersects(c.geom, i.at)
+            JOIN grid g ON ST_Intersects(g.geom, i.at)
+            JOIN plan p ON p.id = g.plan_id AND p.status = 'current'
+            WHERE cg.run_id = (SELECT max(id) FROM coverage_run) AND cg.rank = 0
+        """)).one()  # fmt: skip
+    html = api.get(f"/reports/coverage?region={street}", headers=served.headers("viewer")).text
+    first = html.split('<tr data-rank="1">')[1].split("</tr>")[0]
+    assert f"{where[0]} / {where[1]}" in first and where[2] in first
+    book = openpyxl.load_workbook(io.BytesIO(api.get(
+        f"/reports/coverage?region={street}&format=xlsx", headers=served.headers("viewer")
+    ).content))  # fmt: skip
+    rows = list(book["盲区"].iter_rows(values_only=True))
+    assert rows[0][:4] == ("序号", "街道", "社区", "网格")
+    assert rows[1][1:4] == tuple(where)
