@@ -139,3 +139,15 @@ def current_units(connection: Connection) -> gpd.GeoDataFrame:
         JOIN plan p ON p.id = a.plan_id AND p.status = 'current'
         JOIN grid g ON g.id = a.grid_id
     """)  # fmt: skip
+
+
+def basemap_within(connection: Connection, region_id: int) -> gpd.GeoDataFrame:
+    """Return the city's own basemap inside a region: streets (by kind) and water, clipped."""
+    return read_geoframe(connection, """
+        WITH r AS (SELECT geom FROM region WHERE id = :region)
+        SELECT 'street' AS layer, s.kind, ST_Intersection(s.geom, r.geom) AS geom
+        FROM street s, r WHERE s.geom && r.geom AND ST_Intersects(s.geom, r.geom)
+        UNION ALL
+        SELECT 'water', NULL, ST_Intersection(w.geom, r.geom)
+        FROM water w, r WHERE w.geom && r.geom AND ST_Intersects(w.geom, r.geom)
+    """, {"region": region_id})  # fmt: skip

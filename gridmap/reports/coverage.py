@@ -56,6 +56,7 @@ class CoverageReport:
     boundary: Any  # shapely, WGS 84
     part_shapes: gpd.GeoDataFrame
     site: Site | None
+    basemap: gpd.GeoDataFrame | None = None  # streets and water inside the region
 
 
 def with_rates(frame: pd.DataFrame) -> pd.DataFrame:
@@ -123,6 +124,7 @@ def load_coverage_report(
         stations=db.stations_near(connection, int(region["id"]), budget),
         boundary=region["geometry"], part_shapes=shapes,
         site=_site(connection, run, int(region["id"])) if siting else None,
+        basemap=db.basemap_within(connection, int(region["id"])),
     )  # fmt: skip
 
 

@@ -35,6 +35,7 @@ PART_HEADERS = ["排名", "编码", "名称", "人口", "覆盖人口", "人口�
 def static_map(report: CoverageReport, *, width: int = 640, height: int = 420) -> str:
     """Draw the region with its circles, gaps, sub-regions and stations, as inline SVG."""
     shapes = [Shape(report.boundary, fill="#fafaf9", stroke="#54278f", stroke_width=2.5)]
+    shapes += _basemap(report)
     shapes += [Shape(g, stroke="#9ca3af", stroke_width=0.8) for g in report.part_shapes.geometry]
     shapes += [
         Shape(
@@ -68,8 +69,33 @@ def static_map(report: CoverageReport, *, width: int = 640, height: int = 420) -
         shapes.append(Shape(shapely.Point(report.site.lon, report.site.lat), fill="#ff7f00",
                             stroke="#ffffff", stroke_width=1.5, radius=7,
                             title=f"建议新站：{report.site.name}"))  # fmt: skip
+    names = report.part_shapes.get("name", pd.Series([None] * len(report.part_shapes)))
+    shapes += [Shape(g.representative_point(), stroke="#374151", text=str(name or code))
+               for g, name, code in zip(report.part_shapes.geometry, names,
+                                        report.part_shapes["code"], strict=True)]  # fmt: skip
     label = f"{report.region['name']} 服务圈与盲区"
     return map_svg(shapes, width=width, height=height, label=label)
+
+
+MAJOR_STREETS = ("motorway", "trunk", "primary", "secondary", "tertiary")
+"""Street kinds drawn wider on report maps."""
+
+
+def _basemap(report: CoverageReport) -> list[Shape]:
+    """Return the city's own streets and water as shapes to draw first (no third-party tiles)."""
+    if report.basemap is None or report.basemap.empty:
+        return []
+    shapes = []
+    for g, layer, kind in zip(report.basemap.geometry, report.basemap["layer"],
+                              report.basemap["kind"], strict=True):  # fmt: skip
+        if g is None or g.is_empty:
+            continue
+        if layer == "water":
+            shapes.append(Shape(g, fill="#bfdbfe", stroke="none", stroke_width=0))
+        else:
+            wide = kind in MAJOR_STREETS
+            shapes.append(Shape(g, stroke="#d1d5db", stroke_width=2.2 if wide else 0.9))
+    return shapes
 
 
 def interactive_map(report: CoverageReport) -> str:

@@ -27,6 +27,7 @@ class Shape:
     opacity: float = 1.0
     radius: float = 5.0  # for points, in pixels
     title: str | None = None
+    text: str | None = None  # a label drawn at a point (no marker then)
 
 
 def _frame(shapes: list[Shape]) -> tuple[float, float]:
@@ -81,7 +82,12 @@ def map_svg(shapes: list[Shape], *, width: int = 360, height: int = 260, pad: in
         attrs = (f'fill="{s.fill}" stroke="{s.stroke}" stroke-width="{s.stroke_width}" '
                  f'opacity="{s.opacity}"')  # fmt: skip
         title = f"<title>{escape(s.title)}</title>" if s.title else ""
-        if s.geometry.geom_type == "Point":
+        if s.geometry.geom_type == "Point" and s.text:
+            x, y = to_px(np.array([[s.geometry.x, s.geometry.y]]))[0]
+            body.append(f'<text x="{x:.1f}" y="{y:.1f}" font-size="11" text-anchor="middle" '
+                        f'fill="{s.stroke}" stroke="#ffffff" stroke-width="3" '
+                        f'paint-order="stroke">{escape(s.text)}</text>')  # fmt: skip
+        elif s.geometry.geom_type == "Point":
             x, y = to_px(np.array([[s.geometry.x, s.geometry.y]]))[0]
             body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{s.radius}" {attrs}>'
                         f"{title}</circle>")  # fmt: skip

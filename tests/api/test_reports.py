@@ -323,3 +323,21 @@ def test_gaps_are_located_by_street_community_and_grid(api: TestClient, served: 
     rows = list(book["盲区"].iter_rows(values_only=True))
     assert rows[0][:4] == ("序号", "街道", "社区", "网格")
     assert rows[1][1:4] == tuple(where)
+
+
+def test_the_report_map_draws_the_city_s_own_streets_and_names_its_parts(
+    api: TestClient, served: Served
+) -> None:
+    street = regions(served)["street"]
+    with served.engine.connect() as connection:
+        streets = connection.execute(text(
+            "SELECT count(*) FROM street s JOIN region r ON r.code = :c "
+            "AND ST_Intersects(s.geom, r.geom)"), {"c": street}).scalar()  # fmt: skip
+        names = connection.execute(text(
+            "SELECT c.name FROM region c JOIN region p ON p.id = c.parent_id WHERE p.code = :c"
+        ), {"c": street}).scalars().all()  # fmt: skip
+    html = api.get(f"/reports/coverage?region={street}", headers=served.headers("viewer")).text
+    drawn = html.split('<div class="map">')[1].split("</svg>")[0]
+    assert drawn.count('stroke="#d1d5db"') == streets > 0  # every street, the city's own
+    assert all(f">{name}</text>" in drawn for name in names)
+    assert ">北</text>" in drawn and "leaflet" not in drawn.lower()
