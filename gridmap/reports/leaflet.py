@@ -11,6 +11,8 @@ import re
 from pathlib import Path
 
 import folium
+from branca.element import MacroElement
+from jinja2 import Template
 
 LEAFLET = Path(__file__).resolve().parents[2] / "static" / "node_modules" / "leaflet" / "dist"
 
@@ -40,9 +42,24 @@ def _data_uri(png: Path) -> str:
 
 
 def blank_map(bounds: tuple[float, float, float, float]) -> folium.Map:
-    """Return a folium map with no tile layer, fitted to ``(west, south, east, north)``."""
+    """Return a folium map with no tile layer, fitted to ``(west, south, east, north)``.
+
+    No attribution control (there is no third-party data to credit, and Leaflet's own line
+    carries a flag), and a metric scale bar only.
+    """
     west, south, east, north = bounds
     m = folium.Map(location=[(south + north) / 2, (west + east) / 2], tiles=None,
-                   control_scale=True, zoom_control=True)  # fmt: skip
+                   control_scale=False, zoom_control=True, attribution_control=False)  # fmt: skip
     m.fit_bounds([[south, west], [north, east]])
+    m.add_child(MetricScale())
     return m
+
+
+class MetricScale(MacroElement):  # type: ignore[misc]
+    """Leaflet's scale control in metres only, added after its map is made."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)

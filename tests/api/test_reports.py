@@ -341,3 +341,13 @@ def test_the_report_map_draws_the_city_s_own_streets_and_names_its_parts(
     assert drawn.count('stroke="#d1d5db"') == streets > 0  # every street, the city's own
     assert all(f">{name}</text>" in drawn for name in names)
     assert ">北</text>" in drawn and "leaflet" not in drawn.lower()
+
+
+def test_the_interactive_map_credits_no_one_and_measures_in_metres(
+    api: TestClient, served: Served
+) -> None:
+    street = regions(served)["street"]
+    html = api.get(f"/reports/coverage?region={street}", headers=served.headers("viewer")).text
+    page = html.split('srcdoc="')[1].split('"', 1)[0]
+    assert "imperial: false" in page and "L.control.scale().addTo" not in page
+    assert "attributionControl&#34;: false" in page or "attributionControl&quot;: false" in page
