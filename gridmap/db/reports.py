@@ -151,3 +151,12 @@ def basemap_within(connection: Connection, region_id: int) -> gpd.GeoDataFrame:
         SELECT 'water', NULL, ST_Intersection(w.geom, r.geom)
         FROM water w, r WHERE w.geom && r.geom AND ST_Intersects(w.geom, r.geom)
     """, {"region": region_id})  # fmt: skip
+
+
+def streets_near(connection: Connection, geometry_wkb: bytes, margin_m: float) -> gpd.GeoDataFrame:
+    """Return the streets within ``margin_m`` of a geometry (lon/lat WKB): kind, name, line."""
+    return read_geoframe(connection, """
+        WITH g AS (SELECT ST_GeomFromWKB(:wkb, 4326) AS geom)
+        SELECT s.kind, s.name, s.geom FROM street s, g
+        WHERE s.kind <> 'rail' AND ST_DWithin(s.geom::geography, g.geom::geography, :margin)
+    """, {"wkb": geometry_wkb, "margin": margin_m})  # fmt: skip

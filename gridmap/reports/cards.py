@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
+import numpy as np
 import segno
 import shapely
 from markupsafe import Markup
@@ -22,6 +23,7 @@ from sqlalchemy import Connection
 
 from gridmap.config import get_settings
 from gridmap.db import plans as db
+from gridmap.db import reports as reports_db
 from gridmap.errors import NotFound
 from gridmap.features.collections import COLLECTIONS
 from gridmap.features.query import FeatureQuery, feature, features
@@ -46,6 +48,7 @@ class Card:
     staff: dict[str, Any]
     station: dict[str, Any] | None  # the stations collection's properties and point
     station_point: Any | None
+    streets: Any = None  # GeoDataFrame: kind, name and line of the streets in and around it
 
 
 def load_card(connection: Connection, code: str) -> Card:
@@ -67,13 +70,15 @@ def load_card(connection: Connection, code: str) -> Card:
         found = json.loads(feature(connection, COLLECTIONS["stations"],
                                    grid["properties"]["station"], FeatureQuery()))  # fmt: skip
         station, station_point = found["properties"], shapely.geometry.shape(found["geometry"])
+    geometry = shapely.geometry.shape(grid["geometry"])
     return Card(
         grid=grid["properties"],
-        geometry=shapely.geometry.shape(grid["geometry"]),
+        geometry=geometry,
         units=[shapely.geometry.shape(json.loads(f)["geometry"]) for f in units.features],
         staff=db.grid_staff(connection, plan, [code]).get(code, {}),
         station=station,
         station_point=station_point,
+        streets=reports_db.streets_near(connection, shapely.to_wkb(geometry), CARD_MARGIN_M),
     )
 
 
@@ -86,7 +91,8 @@ def card_map(card: Card) -> str:
     """Draw the grid's boundary over its units, with its station when it has one."""
     shapes = [Shape(card.geometry, fill="#e5f5e0", stroke="#08519c", stroke_width=2.5,
                     title=card.grid["code"])]  # fmt: skip
-    shapes += [Shape(u, stroke="#6b7280", stroke_width=0.6) for u in card.units]
+    shapes += [Shape(u, stroke="#d1d5db", stroke_width=0.6) for u in card.units]
+    shapes += _streets(card)
     if card.station_point is not None and card.station is not None:
         shapes.append(Shape(card.station_point, fill="#d7301f", stroke="#ffffff",
                             stroke_width=2, radius=6, title=card.station["name"]))  # fmt: skip
@@ -147,6 +153,31 @@ def render_missing(connection: Connection, code: str) -> str:
     """
     went = db.grid_lineage(connection, code) if re.fullmatch(r"[0-9]{15}", code) else []
     return TEMPLATES.get_template("card_missing.html").render(code=code, went=went)
+
+
+CARD_MARGIN_M = 60.0
+"""How far around its grid a card's map shows the streets."""
+NAMED_STREETS = 4
+"""How many street names a card's map carries (the longest named streets in the grid)."""
+
+
+def _streets(card: Card) -> list[Shape]:
+    """Return the streets in and around the grid to draw, the longest named ones labelled."""
+    if card.streets is None or card.streets.empty:
+        return []
+    lines = [Shape(g, stroke="#9ca3af", stroke_width=1.4) for g in card.streets.geometry]
+    named = card.streets.loc[card.streets["name"].notna()].copy()
+    inside = shapely.intersection(np.asarray(named.geometry.values, dtype=object), card.geometry)
+    named["inside"], named["clipped"] = shapely.length(inside), inside
+    longest = (named.loc[named["inside"] > 0].sort_values("inside", ascending=False)
+               .drop_duplicates("name").head(NAMED_STREETS))  # fmt: skip
+    labels = []
+    for clipped, name in zip(longest["clipped"], longest["name"], strict=True):
+        parts = shapely.get_parts(clipped)
+        part = parts[np.argmax(shapely.length(parts))]
+        at = shapely.line_interpolate_point(part, 0.5, normalized=True)
+        labels.append(Shape(at, stroke="#4b5563", text=str(name)))
+    return lines + labels
 
 
 def render_card(card: Card, url: str, *, printed: date | None = None) -> str:

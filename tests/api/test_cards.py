@@ -159,3 +159,25 @@ def test_an_unknown_code_shows_a_resident_a_page_not_json(api: TestClient) -> No
         .headers["content-type"]
         .startswith("application/problem+json")
     )
+
+
+def test_a_card_s_map_shows_the_streets_around_the_grid_with_names(
+    api: TestClient, served: Served
+) -> None:
+    code = current_grid(served)[0]
+    with served.engine.connect() as connection:
+        streets = connection.execute(text("""
+            SELECT count(*) FROM street s, grid g JOIN plan p ON p.id = g.plan_id
+            WHERE p.status = 'current' AND g.code = :c AND s.kind <> 'rail'
+              AND ST_DWithin(s.geom::geography, g.geom::geography, 60)
+        """), {"c": code}).scalar()  # fmt: skip
+        named = connection.execute(text("""
+            SELECT DISTINCT s.name FROM street s, grid g JOIN plan p ON p.id = g.plan_id
+            WHERE p.status = 'current' AND g.code = :c AND s.name IS NOT NULL
+              AND s.kind <> 'rail' AND ST_Length(ST_Intersection(s.geom, g.geom)) > 0
+        """), {"c": code}).scalars().all()  # fmt: skip
+    html = api.get(f"/cards/{code}").text
+    drawn = html.split("<svg", 1)[1].split("</svg>")[0]
+    assert drawn.count('stroke="#9ca3af"') == streets > 0
+    labels = [name for name in named if f">{name}</text>" in drawn]
+    assert len(labels) == min(4, len(named)) > 0
