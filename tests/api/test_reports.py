@@ -19,6 +19,7 @@ from gridmap.coverage.engine import CoverageParameters
 from gridmap.coverage.planning import suggest_sites
 from gridmap.db.coverage import latest_run_id, region_rates
 from gridmap.db.reports import run_row
+from gridmap.plans.check import plan_bounds
 from tests.api.conftest import Served
 
 
@@ -287,13 +288,16 @@ def test_a_printed_report_names_its_issuer_and_numbers_its_pages(
 
 def test_the_plan_report_maps_its_grids_by_status(api: TestClient, served: Served) -> None:
     with served.engine.connect() as connection:
-        current = connection.execute(text("SELECT id FROM plan WHERE status = 'current'")).scalar()
-        out = connection.execute(text(
-            "SELECT count(*) FROM grid WHERE plan_id = :p AND kind IN ('urban', 'suburban') "
-            "AND (households < 300 OR households > 500)"), {"p": current}).scalar()  # fmt: skip
-        grids = connection.execute(
-            text("SELECT count(*) FROM grid WHERE plan_id = :p"), {"p": current}
-        ).scalar()
+        current, parameters = connection.execute(
+            text("SELECT id, parameters FROM plan WHERE status = 'current'")
+        ).one()
+        rows = connection.execute(
+            text("SELECT kind, households FROM grid WHERE plan_id = :p"), {"p": current}
+        ).all()
+    bounds = plan_bounds(parameters or {})  # the bounds the plan was partitioned with
+    grids = len(rows)
+    out = sum(not bounds[k]["min_households"] <= h <= bounds[k]["max_households"]
+              for k, h in rows if k in bounds)  # fmt: skip
     html = api.get(f"/reports/plan?plan={current}", headers=served.headers("viewer")).text
     plan_map = html.split('id="plan-map">')[1].split("</svg>")[0]
     assert plan_map.count("<path") == grids + 1 + 1 + 1  # the grids, the outline, bar, arrow
