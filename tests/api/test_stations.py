@@ -62,3 +62,19 @@ def test_a_replacement_is_all_or_nothing(api: TestClient, served: Served) -> Non
     gone = api.delete("/stations/TEST-NEW", headers=admin)
     assert gone.status_code == 200 and gone.json() == {"removed": ["TEST-NEW"]}
     assert codes(served) == before
+
+
+def test_a_planner_held_to_a_region_lists_only_its_stations(
+    api: TestClient, served: Served
+) -> None:
+    with served.engine.begin() as connection:
+        held = create_key(connection, name="社区规划员", role="planner",
+                          region_code=served.community).secret  # fmt: skip
+        inside = list(connection.execute(text(
+            "SELECT s.code FROM station s JOIN region r ON r.code = :c "
+            "AND ST_Intersects(r.geom, s.geom) ORDER BY s.code"), {"c": served.community}
+        ).scalars())  # fmt: skip
+    got = api.get("/stations", headers={"Authorization": f"Bearer {held}"})
+    assert got.status_code == 200
+    assert [s["code"] for s in got.json()] == inside
+    assert len(inside) < len(codes(served))
