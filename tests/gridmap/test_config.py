@@ -53,3 +53,9 @@ def test_urls_get_the_psycopg_driver(given: str, expected: str) -> None:
 def test_a_database_other_than_postgresql_is_refused() -> None:
     with pytest.raises(StoreError, match="needs PostgreSQL with PostGIS, not mysql"):
         normalise_url("mysql://u@h/d")
+
+
+def test_the_package_says_it_is_typed() -> None:
+    from importlib.resources import files
+
+    assert files("gridmap").joinpath("py.typed").is_file()  # declared in pyproject.toml
