@@ -14,11 +14,14 @@ from typing import Any
 import httpx2 as httpx
 import openpyxl
 import pytest
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import text
 
-from tests.api.conftest import Live
+from api.main import create_app
+from tests.api.conftest import Live, serving
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(os.environ.get("GRIDMAP_SCREENSHOTS", "build/screenshots"))
@@ -431,3 +434,26 @@ def test_an_embed_speaks_as_its_own_address_says_never_as_an_earlier_one(
     page.wait_for_function("window.gridmap && gridmap.ready")
     assert "服务站" in legend.inner_text() and "Station" not in legend.inner_text()
     portal.close()
+
+
+def test_a_portal_on_another_origin_reads_the_map_with_the_documented_cors_setting(
+    browser: Browser, live: Live
+) -> None:
+    portal = FastAPI()
+    portal.get("/", response_class=HTMLResponse)(lambda: "<!doctype html><title>门户</title>")
+    served, key = live.served, live.served.keys["embed"]
+    ask = """async ([base, key]) => {
+        try {
+            const reply = await fetch(`${base}/collections/grids/items?limit=2`,
+                                      {headers: {Authorization: `Bearer ${key}`}});
+            return [reply.status, (await reply.json()).numberReturned];
+        } catch (error) { return ['blocked', String(error)]; }
+    }"""
+    with serving(portal) as origin:
+        allowed = create_app(served.settings(cors_origins=[origin]))
+        with serving(allowed) as gridmap, serving(create_app(served.settings())) as closed:
+            page = browser.new_page()
+            page.goto(origin + "/")
+            assert page.evaluate(ask, [gridmap, key]) == [200, 2]
+            assert page.evaluate(ask, [closed, key])[0] == "blocked"  # no CORS setting
+            page.close()
