@@ -152,12 +152,13 @@ def _geometry(collection: Collection, sub: Subquery, query: FeatureQuery) -> Any
 
 def _columns(collection: Collection, sub: Subquery, query: FeatureQuery) -> Select[Any]:
     held = WITHHELD_WHEN_CLIPPED.get(collection.id, ()) if query.scope_region is not None else ()
-    # within a centimetre of the region counts as inside: shared boundaries are not exact
-    near = select(func.ST_Buffer(Region.geom, CLIP_TOLERANCE_DEG)).where(
-        Region.id == query.scope_region).scalar_subquery()  # fmt: skip
-    inside = func.ST_CoveredBy(sub.c.geom, near) if held else None
-    columns = [case((inside, sub.c[p]), else_=None).label(p) if p in held else sub.c[p]
-               for p in collection.properties]  # fmt: skip
+    columns = [sub.c[p] for p in collection.properties]
+    if held:  # within a centimetre of the region counts as inside: boundaries are not exact
+        near = select(func.ST_Buffer(Region.geom, CLIP_TOLERANCE_DEG)).where(
+            Region.id == query.scope_region).scalar_subquery()  # fmt: skip
+        inside = func.ST_CoveredBy(sub.c.geom, near)
+        columns = [case((inside, sub.c[p]), else_=None).label(p) if p in held else sub.c[p]
+                   for p in collection.properties]  # fmt: skip
     wkb = func.ST_AsBinary(_geometry(collection, sub, query)).label("wkb")
     return select(sub.c.id, *columns, wkb)
 

@@ -59,11 +59,10 @@ def _no_worse(
     units: Units, before: NDArray[np.int64], after: NDArray[np.int64], bounds: Bounds
 ) -> NDArray[np.int64]:
     """Keep a community as it was where adjusting it left more grids out of bounds."""
-    worse = [
-        c for c in np.unique(units.community)
-        if _out_of_bounds(units, after, bounds, c) > _out_of_bounds(units, before, bounds, c)
-    ]  # fmt: skip
-    if not worse:
+    worse = np.flatnonzero(
+        _out_of_bounds(units, after, bounds) > _out_of_bounds(units, before, bounds)
+    )
+    if not worse.size:
         return after
     back = np.isin(units.community, worse)
     merged = after.copy()
@@ -71,16 +70,18 @@ def _no_worse(
     return _relabel(merged)[0]
 
 
-def _out_of_bounds(units: Units, labels: NDArray[np.int64], bounds: Bounds, community: int) -> int:
-    """Count the grids of ``community`` outside the household bounds or the residents cap."""
-    members = np.flatnonzero(units.community == community)
-    grids, grid_of = np.unique(labels[members], return_inverse=True)
-    households = np.bincount(grid_of, weights=units.households[members], minlength=len(grids))
-    residents = np.bincount(grid_of, weights=units.residents[members], minlength=len(grids))
+def _out_of_bounds(units: Units, labels: NDArray[np.int64], bounds: Bounds) -> NDArray[np.int64]:
+    """Count, per community, its grids outside the household bounds or the residents cap."""
+    pairs, pair_of = np.unique(np.c_[units.community, labels], axis=0, return_inverse=True)
+    pair_of = pair_of.ravel()
+    households = np.bincount(pair_of, weights=units.households, minlength=len(pairs))
+    residents = np.bincount(pair_of, weights=units.residents, minlength=len(pairs))
     out = (households < bounds.min_households) | (households > bounds.max_households)
     if bounds.max_residents:
         out |= residents > bounds.max_residents
-    return int(out.sum())
+    return np.bincount(pairs[:, 0], weights=out, minlength=int(units.community.max()) + 1).astype(
+        np.int64
+    )
 
 
 def _relabel(labels: NDArray[np.int64]) -> tuple[NDArray[np.int64], dict[int, int]]:

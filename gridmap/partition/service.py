@@ -310,11 +310,11 @@ def name_cases(
     ``grid_codes`` holds each unit's new grid code; ``labels`` each unit's new grid.
     """
     named = []
+    grids, first = np.unique(labels, return_index=True)
+    first_unit = dict(zip(grids.tolist(), first.tolist(), strict=True))
     for case in cases:
         first = case.units[0] if case.units else None
-        grid = None
-        if case.grid is not None:
-            grid = grid_codes[np.flatnonzero(labels == case.grid)[0]]
+        grid = None if case.grid is None else grid_codes[first_unit[case.grid]]
         unit = city.codes[first] if city.codes is not None and first is not None else first
         community = city.community_codes[first] if first is not None else case.community
         text = case.template.format(unit=unit, community=community, grid=grid)
