@@ -51,3 +51,16 @@ def helsinki(engine: Engine) -> Iterator[City]:
             yield City(connection, layers, counts, stations)
         finally:
             transaction.rollback()
+
+
+@pytest.fixture
+def city(helsinki: City) -> Iterator[City]:
+    """The session's Helsinki inside a savepoint rolled back after the test: free to change.
+
+    A module that means another city by ``city`` defines its own fixture of that name.
+    """
+    savepoint = helsinki.connection.begin_nested()
+    try:
+        yield helsinki
+    finally:
+        savepoint.rollback()

@@ -22,15 +22,6 @@ from gridmap.stations import (
 from tests.gridmap.conftest import City
 
 
-@pytest.fixture
-def city(helsinki: City):
-    savepoint = helsinki.connection.begin_nested()
-    try:
-        yield helsinki
-    finally:
-        savepoint.rollback()
-
-
 def stored(city: City) -> list[str]:
     return list(city.connection.execute(text("SELECT code FROM station ORDER BY code")).scalars())
 

@@ -24,15 +24,6 @@ from gridmap.plans.lifecycle import accept_plan, new_plan
 from tests.gridmap.conftest import City
 
 
-@pytest.fixture
-def city(helsinki: City):
-    savepoint = helsinki.connection.begin_nested()
-    try:
-        yield helsinki
-    finally:
-        savepoint.rollback()
-
-
 def test_a_full_partition_gives_a_valid_plan_with_figures(city: City) -> None:
     connection = city.connection
     plan = new_plan(connection, name="全量", source=None, author="test")

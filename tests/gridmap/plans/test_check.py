@@ -125,15 +125,6 @@ def test_a_grid_in_pieces_is_an_error() -> None:
 # --- on the demo city -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def city(helsinki: City):
-    savepoint = helsinki.connection.begin_nested()
-    try:
-        yield helsinki
-    finally:
-        savepoint.rollback()
-
-
 def test_a_partitioned_draft_passes_and_a_broken_one_cannot_be_accepted(city: City) -> None:
     connection = city.connection
     plan = new_plan(connection, name="p", source=None, author="t")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import text
 
 from gridmap.db.plans import grid_lineage
@@ -11,15 +10,6 @@ from gridmap.partition.service import partition_plan
 from gridmap.plans.lifecycle import accept_plan, new_plan
 from gridmap.reports.cards import render_missing
 from tests.gridmap.conftest import City
-
-
-@pytest.fixture
-def city(helsinki: City):
-    savepoint = helsinki.connection.begin_nested()
-    try:
-        yield helsinki
-    finally:
-        savepoint.rollback()
 
 
 def test_a_retired_grid_points_to_the_grids_its_units_went_to(city: City) -> None:
