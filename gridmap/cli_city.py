@@ -19,6 +19,7 @@ from gridmap.io.osm_import import import_osm_layers
 from gridmap.io.read import parse_field_map
 from gridmap.io.staff_import import import_staff
 from gridmap.stations import (
+    edit_station,
     list_stations,
     remove_stations,
     replace_stations,
@@ -269,6 +270,33 @@ def stations_list_command() -> None:
         table.add_row(str(s["code"]), str(s["name"] or ""), str(s["community"] or "—"),
                       "、".join(s["services"] or []), f"{s['lon']:.6f}", f"{s['lat']:.6f}")  # type: ignore[arg-type]  # fmt: skip
     console.print(table)
+
+
+@stations_app.command("edit")
+@reports_errors
+def stations_edit_command(
+    code: Annotated[str, typer.Argument(help="The station's code.")],
+    name: Annotated[str | None, typer.Option(help="Its name.")] = None,
+    address: Annotated[str | None, typer.Option(help="Its address (地址); '' clears it.")] = None,
+    hours: Annotated[
+        str | None, typer.Option(help="Opening hours (开放时间), e.g. '周一至周五 9:00-17:00'.")
+    ] = None,
+    phone: Annotated[str | None, typer.Option(help="Its phone (电话); '' clears it.")] = None,
+    capacity: Annotated[
+        int | None, typer.Option(min=1, help="Residents it can serve.")
+    ] = None,
+) -> None:
+    """Change a station's name, address, opening hours, phone or capacity."""
+    given = {"name": name, "address": address, "opening_hours": hours, "phone": phone,
+             "capacity_residents": capacity}  # fmt: skip
+    changes = {field: value for field, value in given.items() if value is not None}
+    if not changes:
+        raise InvalidInput("name at least one of --name, --address, --hours, --phone, --capacity")
+    with engine_from_settings() as engine, engine.begin() as connection:
+        station = edit_station(connection, code, changes)
+    for field in ("code", "name", "address", "opening_hours", "phone", "capacity_residents"):
+        console.print(f"{field:>18}  {station[field] if station[field] is not None else '—'}",
+                      highlight=False)  # fmt: skip
 
 
 @stations_app.command("remove")

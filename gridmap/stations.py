@@ -44,6 +44,54 @@ def list_stations(connection: Connection) -> list[dict[str, object]]:
     return db.list_stations(connection)
 
 
+def edit_station(
+    connection: Connection, code: str, changes: dict[str, object]
+) -> dict[str, object]:
+    """Change a station's name, contacts or capacity; return the station as it now is.
+
+    Text is trimmed and a blank value clears the field (the name cannot be cleared); a
+    capacity is a whole number of residents, at least 1, or None.
+
+    Raises
+    ------
+    InvalidInput
+        Naming the field that is not one of ``STATION_EDITABLE`` or has a wrong value.
+    NotFound
+        When there is no station ``code``; nothing is written then.
+    """
+    unknown = sorted(set(changes) - set(db.STATION_EDITABLE))
+    if unknown:
+        raise InvalidInput(f"{unknown[0]}: not a field one can edit; edit "
+                           f"{', '.join(db.STATION_EDITABLE)}")  # fmt: skip
+    clean = {name: _clean(name, value) for name, value in changes.items()}
+    if "name" in clean and clean["name"] is None:
+        raise InvalidInput("name: a station needs a name")
+    if not db.update_station(connection, code, clean):
+        raise NotFound(f"no station {code}")
+    return next(s for s in db.list_stations(connection) if s["code"] == code)
+
+
+def _clean(name: str, value: object) -> object:
+    if name == "capacity_residents":
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidInput(f"capacity_residents: a whole number of residents, at least 1, "
+                               f"not {value!r}")  # fmt: skip
+        return value
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{name}: text, not {value!r}")
+    if len(value) > MAX_TEXT:
+        raise InvalidInput(f"{name}: at most {MAX_TEXT} characters")
+    return value.strip() or None
+
+
+MAX_TEXT = 200
+"""The longest name, address, hours or phone a station may have."""
+
+
 def remove_stations(connection: Connection, codes: list[str]) -> list[str]:
     """Remove the stations ``codes``, all or none.
 

@@ -13,12 +13,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 from fastapi import Path as PathParam
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Admin, Planner
 from api.deps import ConnectionDep, EngineDep
 from gridmap.db.coverage import region_code
-from gridmap.errors import Forbidden
-from gridmap.stations import list_stations, remove_stations, replace_stations
+from gridmap.errors import Forbidden, NotFound
+from gridmap.stations import (
+    MAX_TEXT,
+    edit_station,
+    list_stations,
+    remove_stations,
+    replace_stations,
+)
 
 router = APIRouter(prefix="/stations", tags=["Stations"])
 StationCode = Annotated[str, PathParam(min_length=1, max_length=64)]
@@ -41,6 +48,37 @@ def stations(connection: ConnectionDep, who: Planner) -> list[dict[str, Any]]:
         prefix = region_code(connection, who.region_id)
         found = [s for s in found if str(s["community"] or "").startswith(prefix)]
     return found
+
+
+class StationEdit(BaseModel):
+    """The fields to change; a field left out stays as it is, null or "" clears it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=MAX_TEXT)
+    address: str | None = Field(default=None, max_length=MAX_TEXT, examples=["建设路12号"])
+    opening_hours: str | None = Field(default=None, max_length=MAX_TEXT,
+                                      examples=["周一至周五 9:00-17:00"])  # fmt: skip
+    phone: str | None = Field(default=None, max_length=MAX_TEXT, examples=["028-8888 6666"])
+    capacity_residents: int | None = Field(default=None, ge=1)
+
+
+@router.patch("/{code}", name="edit_station")
+def edit(code: StationCode, body: StationEdit, engine: EngineDep, who: Admin) -> dict[str, Any]:
+    """Change a station's name, address, opening hours, phone or capacity (admin).
+
+    A key held to a region edits the stations inside its region only; the change is one
+    transaction, and the duty cards and the stations collection show it at once.
+    """
+    with engine.begin() as connection:
+        if who.region_id is not None:
+            prefix = region_code(connection, who.region_id)
+            mine = {s["code"] for s in list_stations(connection)
+                    if str(s["community"] or "").startswith(prefix)}  # fmt: skip
+            if code not in mine:
+                raise NotFound(f"no station {code} in this key's region")
+        station = edit_station(connection, code, body.model_dump(exclude_unset=True))
+    return _plain([station])[0]
 
 
 @router.delete("/{code}", name="remove_station")

@@ -234,12 +234,36 @@ def communities_without_station(connection: Connection) -> list[tuple[str, str |
 def list_stations(connection: Connection) -> list[dict[str, object]]:
     """Return every station: code, name, kind, services, lon, lat and its community's code."""
     return [dict(r) for r in connection.execute(text("""
-        SELECT s.code, s.name, s.kind, s.services, s.capacity_residents,
-               ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat,
+        SELECT s.code, s.name, s.kind, s.services, s.capacity_residents, s.address,
+               s.opening_hours, s.phone, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat,
                (SELECT r.code FROM region r WHERE r.level = 'community'
                 AND ST_Intersects(r.geom, s.geom) ORDER BY r.code LIMIT 1) AS community
         FROM station s ORDER BY s.code
     """)).mappings().all()]  # fmt: skip
+
+
+STATION_EDITABLE = ("name", "address", "opening_hours", "phone", "capacity_residents")
+"""A station's fields one may change in place (its code and place are changed by a file)."""
+
+
+def update_station(connection: Connection, code: str, changes: dict[str, object]) -> bool:
+    """Set ``changes`` (fields of STATION_EDITABLE) on station ``code``; say whether it exists.
+
+    The row is locked and updated in one statement.
+    """
+    fields = [name for name in STATION_EDITABLE if name in changes]
+    if not fields:
+        return connection.execute(
+            text("SELECT 1 FROM station WHERE code = :code FOR UPDATE"), {"code": code}
+        ).first() is not None  # fmt: skip
+    assignments = ", ".join(f"{name} = :{name}" for name in fields)
+    return (
+        connection.execute(
+            text(f"UPDATE station SET {assignments} WHERE code = :code RETURNING 1"),
+            {**{name: changes[name] for name in fields}, "code": code},
+        ).first()
+        is not None
+    )
 
 
 def delete_stations(connection: Connection, codes: list[str]) -> list[str]:

@@ -175,11 +175,15 @@ def upsert_stations(connection: Connection, rows: pd.DataFrame) -> int:
     """Insert or update stations by code."""
     _stage(connection, "station", rows)
     connection.execute(text("""
-        INSERT INTO station (code, name, kind, services, capacity_residents, geom)
-        SELECT code, name, kind, services, capacity_residents, geom FROM incoming_station
+        INSERT INTO station (code, name, kind, services, capacity_residents, address,
+                             opening_hours, phone, geom)
+        SELECT code, name, kind, services, capacity_residents, address, opening_hours, phone,
+               geom
+        FROM incoming_station
         ON CONFLICT (code) DO UPDATE SET
             name = excluded.name, kind = excluded.kind, services = excluded.services,
-            capacity_residents = excluded.capacity_residents, geom = excluded.geom
+            capacity_residents = excluded.capacity_residents, address = excluded.address,
+            opening_hours = excluded.opening_hours, phone = excluded.phone, geom = excluded.geom
     """))  # fmt: skip
     return len(rows)
 

@@ -256,6 +256,9 @@ class Station(Base):
     kind: Mapped[str] = mapped_column(String(32), server_default="station")
     services: Mapped[list[str]] = mapped_column(server_default=text("'{}'::text[]"))
     capacity_residents: Mapped[int | None] = mapped_column(Integer)
+    address: Mapped[str | None] = mapped_column(Text)  # as residents would ask the way
+    opening_hours: Mapped[str | None] = mapped_column(Text)  # free text: 周一至周五 9:00-17:00
+    phone: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[Any] = geometry_column("POINT")
 
 

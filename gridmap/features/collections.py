@@ -137,12 +137,14 @@ COLLECTIONS: dict[str, Collection] = dict([
         "Party-mass service stations, with the residents whose nearest station each is.",
         "Point", f"""
         SELECT s.code AS id, s.code, s.name, s.kind, array_to_string(s.services, ';')
-               AS services, s.capacity_residents, sc.residents AS residents_served, s.geom
+               AS services, s.capacity_residents, s.address, s.opening_hours, s.phone,
+               sc.residents AS residents_served, s.geom
         FROM station s LEFT JOIN station_circle sc
             ON sc.station_id = s.id AND sc.method = 'network' AND sc.run_id = {RUN}
         """,
         {"code": Text, "name": Text, "kind": Text, "services": Text,
-         "capacity_residents": Integer, "residents_served": Integer},
+         "capacity_residents": Integer, "address": Text, "opening_hours": Text, "phone": Text,
+         "residents_served": Integer},
         parameters=("run",),
     ),
     _collection(

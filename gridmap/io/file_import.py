@@ -136,6 +136,7 @@ def _stations(
         "capacity_residents": pd.array(
             pd.to_numeric(column(frame, "capacity_residents")).round(), dtype="Int64"
         ),
+        **{name: _text_or_none(column(frame, name)) for name in STATION_CONTACTS},
         "geometry": frame.geometry.values,
     })  # fmt: skip
     return lambda c: db.upsert_stations(c, rows), []
@@ -219,6 +220,16 @@ def _buildings(
     if present.any() and (~imported).any():
         notes.append(f"of those estimated: {residential_note(reasons)}")
     return write, notes
+
+
+STATION_CONTACTS = ("address", "opening_hours", "phone")
+"""A station's free-text contacts, as its notice board writes them."""
+
+
+def _text_or_none(values: pd.Series) -> pd.Series:
+    """Return trimmed text, with blank cells as None."""
+    text = values.map(lambda v: str(v).strip() if isinstance(v, str) or pd.notna(v) else "")
+    return text.astype(object).mask(text == "", None)
 
 
 def _pg_array(values: list[str]) -> str:

@@ -79,7 +79,7 @@ CHOICE_ALIASES = {
 }  # fmt: skip
 """Chinese words for region levels and grid kinds, as grid centres' files write them."""
 TEXT_FIELDS = ("code", "name", "community", "net", "kind", "level", "external_id", "status",
-               "services", "building_type", "use")  # fmt: skip
+               "services", "building_type", "use", "address", "opening_hours", "phone")  # fmt: skip
 """Fields read as text: codes stay strings even when a file stores them as numbers."""
 
 

@@ -48,7 +48,8 @@ HEADER_ALIASES = {
     "网格编码": "code", "网格名称": "name", "时间": "occurred_at", "状态": "status",
     "服务": "services", "容量": "capacity_residents", "网别": "net",
     "网格": "grid", "职务": "role", "岗位": "role", "姓名": "name", "电话": "phone",
-    "联系电话": "phone", "职责": "duties",
+    "联系电话": "phone", "职责": "duties", "地址": "address", "开放时间": "opening_hours",
+    "服务时间": "opening_hours", "办公时间": "opening_hours",
 }  # fmt: skip
 """Chinese headers that grid centres' spreadsheets use, and gridmap's field for each."""
 LON_COLUMNS = ("lon", "lng", "longitude", "x")

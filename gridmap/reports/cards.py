@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import jinja2
 import numpy as np
@@ -27,6 +27,7 @@ from gridmap.db import reports as reports_db
 from gridmap.errors import NotFound
 from gridmap.features.collections import COLLECTIONS
 from gridmap.features.query import FeatureQuery, feature, features
+from gridmap.io.crs import wgs84_to_gcj02
 from gridmap.reports.svg import Shape, map_svg
 
 TEMPLATES = jinja2.Environment(
@@ -128,6 +129,33 @@ def tel(phone: object) -> str:
 TEMPLATES.filters["tel"] = tel
 
 
+def navigation_url(point: Any, name: str) -> str:
+    """Return an Amap link that opens a walking route to ``point`` (WGS 84), named ``name``.
+
+    Amap's URI API (uri.amap.com/navigation) takes GCJ-02 coordinates, so the point is
+    shifted first (points outside China stay as they are); on a phone with the Amap app the
+    link opens it (``callnative=1``), elsewhere Amap's web page.
+
+    >>> navigation_url(shapely.Point(24.94, 60.17), "站")
+    'https://uri.amap.com/navigation?to=24.940000%2C60.170000%2C%E7%AB%99&mode=walk&src=gridmap&callnative=1'
+    """
+    lon, lat = wgs84_to_gcj02(point.x, point.y)
+    to = f"{float(lon):.6f},{float(lat):.6f},{name.replace(',', '，')}"
+    return "https://uri.amap.com/navigation?" + urlencode(
+        {"to": to, "mode": "walk", "src": "gridmap", "callnative": 1}
+    )
+
+
+def geo_uri(point: Any, name: str) -> str:
+    """Return an RFC 5870 ``geo:`` link to ``point`` (WGS 84) that any map app on a phone opens.
+
+    >>> geo_uri(shapely.Point(24.94, 60.17), "站 A")
+    'geo:60.170000,24.940000?q=60.170000,24.940000(%E7%AB%99%20A)'
+    """
+    at = f"{point.y:.6f},{point.x:.6f}"
+    return f"geo:{at}?q={at}({quote(name)})"
+
+
 def css_string(text: object) -> Markup:
     """Quote ``text`` as a CSS string for a <style> (the @page margin boxes).
 
@@ -187,8 +215,12 @@ def render_card(card: Card, url: str, *, printed: date | None = None) -> str:
     """
     workers = [{**w, "role_name": ROLE_NAMES.get(w.get("role", "worker"), "网格员")}
                for w in card.staff.get("workers", [])]  # fmt: skip
+    links = {}
+    if card.station is not None and card.station_point is not None:
+        links = {"navigate": navigation_url(card.station_point, str(card.station["name"])),
+                 "geo": geo_uri(card.station_point, str(card.station["name"]))}  # fmt: skip
     return TEMPLATES.get_template("card.html").render(
-        grid=card.grid, staff=card.staff, workers=workers, station=card.station,
+        grid=card.grid, staff=card.staff, workers=workers, station=card.station, links=links,
         map_svg=card_map(card), qr_svg=qr_svg(url), url=url, loopback=is_loopback(url),
         printed=(printed or date.today()).isoformat(),
     )  # fmt: skip

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
+from html import unescape
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import shapely
 import zxingcpp
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -181,3 +185,39 @@ def test_a_card_s_map_shows_the_streets_around_the_grid_with_names(
     assert drawn.count('stroke="#9ca3af"') == streets > 0
     labels = [name for name in named if f">{name}</text>" in drawn]
     assert len(labels) == min(4, len(named)) > 0
+
+
+def test_a_card_shows_the_station_s_contacts_and_a_walking_route_to_it() -> None:
+    grid = {
+        "code": "110101001001001",
+        "name": None,
+        "community": "110101001001",
+        "community_name": "示例社区",
+        "households": 400,
+        "residents": 1048,
+        "coverage": 0.5,
+    }
+    station = {"code": "S1", "name": "天安门党群服务站", "services": "图书阅览;血压测量",
+               "address": "东长安街1号", "opening_hours": "周一至周五 9:00-17:00",
+               "phone": "010-6511 0000"}  # fmt: skip
+    wgs84 = shapely.Point(116.404, 39.915)  # the published GCJ-02 pair of tests/gridmap/io
+    card = Card(grid, box(116.40, 39.91, 116.41, 39.92), [], {}, station, wgs84)
+
+    html = render_card(card, "https://grid.example.cn/cards/110101001001001")
+
+    assert '<td id="station-address">东长安街1号</td>' in html
+    assert '<td id="station-hours">周一至周五 9:00-17:00</td>' in html
+    assert 'href="tel:01065110000">010-6511 0000</a>' in html
+    route = re.search(r'id="navigate" href="([^"]+)"', html)
+    assert route is not None
+    query = parse_qs(urlsplit(unescape(route.group(1))).query)
+    assert urlsplit(unescape(route.group(1))).netloc == "uri.amap.com"
+    lon, lat, name = query["to"][0].split(",")
+    assert (lon, lat, name) == ("116.410244", "39.916404", "天安门党群服务站")  # GCJ-02
+    assert query["mode"] == ["walk"]
+    geo = re.search(r'id="geo" href="([^"]+)"', html)
+    assert geo is not None and geo.group(1).startswith("geo:39.915000,116.404000?q=")  # WGS 84
+    bare = Card(grid, card.geometry, [], {}, {"code": "S2", "name": "站", "services": ""}, wgs84)
+    plain = render_card(bare, "https://grid.example.cn/cards/110101001001001")
+    assert "station-address" not in plain and "station-phone" not in plain
+    assert 'id="navigate"' in plain

@@ -148,17 +148,19 @@ def test_stations_from_xlsx_in_gcj02_come_back_to_wgs84(db: Session, tmp_path: P
     gx, gy = wgs84_to_gcj02(lon, lat)
     frame = pd.DataFrame(
         {"编码": ["ST001"], "名称": ["玉林东路党群服务站"], "经度": [float(gx)],
-         "纬度": [float(gy)], "services": ["图书阅览、血压测量"], "容量": [3000]}
+         "纬度": [float(gy)], "services": ["图书阅览、血压测量"], "容量": [3000],
+         "地址": [" 玉林东路12号 "], "开放时间": ["周一至周五 9:00-17:00"], "电话": [85551234]}
     )  # fmt: skip
 
     run(db, "stations", write(frame, tmp_path / "stations.xlsx"), crs="gcj02")
 
     row = db.connection().execute(text(
-        "SELECT code, name, services, capacity_residents, "
+        "SELECT code, name, services, capacity_residents, address, opening_hours, phone, "
         "ST_Distance(geom::geography, ST_MakePoint(:x, :y)::geography) FROM station"
     ), {"x": lon, "y": lat}).one()  # fmt: skip
     assert row[:4] == ("ST001", "玉林东路党群服务站", ["图书阅览", "血压测量"], 3000)
-    assert row[4] < 0.5  # metres
+    assert row[4:7] == ("玉林东路12号", "周一至周五 9:00-17:00", "85551234")  # a number cell: text
+    assert row[7] < 0.5  # metres
 
 
 def test_reimporting_stations_replaces_never_duplicates(db: Session, tmp_path: Path) -> None:

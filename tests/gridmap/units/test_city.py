@@ -269,6 +269,23 @@ def test_the_demo_command_builds_the_city_once(
         nope = runner.invoke(app, ["stations", "remove", "NOPE"])
         assert nope.exit_code == 1 and "no station NOPE; nothing was removed" in nope.output
         with psycopg.connect(cluster.url(driver=None, database=name)) as conn:
+            first = conn.execute("SELECT min(code) FROM station").fetchone()[0]  # type: ignore[index]
+        edited = runner.invoke(app, ["stations", "edit", first, "--hours", "周一至周五 9:00-17:00",
+                                     "--phone", "028-8888 6666"])  # fmt: skip
+        assert edited.exit_code == 0, edited.output
+        with psycopg.connect(cluster.url(driver=None, database=name)) as conn:
+            assert conn.execute(
+                "SELECT opening_hours, phone FROM station WHERE code = %s", (first,)
+            ).fetchone() == ("周一至周五 9:00-17:00", "028-8888 6666")
+        for args, says in (
+            (["stations", "edit", first], "name at least one of"),
+            (["stations", "edit", "NOPE", "--phone", "1"], "no station NOPE"),
+            (["stations", "edit", first, "--name", " "], "a station needs a name"),
+        ):
+            refused = runner.invoke(app, args)
+            assert refused.exit_code == 1 and says in refused.output, refused.output
+            assert "Traceback" not in refused.output
+        with psycopg.connect(cluster.url(driver=None, database=name)) as conn:
             conn.execute(
                 "DELETE FROM assignment WHERE unit_id = (SELECT min(id) FROM unit) "
                 "AND plan_id = (SELECT id FROM plan WHERE status = 'current')"
