@@ -282,9 +282,7 @@ def stations_edit_command(
         str | None, typer.Option(help="Opening hours (开放时间), e.g. '周一至周五 9:00-17:00'.")
     ] = None,
     phone: Annotated[str | None, typer.Option(help="Its phone (电话); '' clears it.")] = None,
-    capacity: Annotated[
-        int | None, typer.Option(min=1, help="Residents it can serve.")
-    ] = None,
+    capacity: Annotated[int | None, typer.Option(min=1, help="Residents it can serve.")] = None,
 ) -> None:
     """Change a station's name, address, opening hours, phone or capacity."""
     given = {"name": name, "address": address, "opening_hours": hours, "phone": phone,

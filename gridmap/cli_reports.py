@@ -20,6 +20,7 @@ from gridmap.reports.coverage import load_coverage_report
 from gridmap.reports.coverage_render import FORMATS as REPORT_FORMATS
 from gridmap.reports.coverage_render import render
 from gridmap.reports.pdf import print_pdf
+from gridmap.reports.words import LANGUAGES
 
 report_app = typer.Typer(help="Reports for leaders: coverage rates, plans.", no_args_is_help=True)
 export_app = typer.Typer(help="Files other portals host: PMTiles, folium maps.",
@@ -31,6 +32,14 @@ FORMATS = ("html", "pdf")
 def _check_format(format: str, formats: tuple[str, ...]) -> None:
     if format not in formats:
         raise InvalidInput(f"--format must be one of {', '.join(formats)} (got {format!r})")
+
+
+LangOption = Annotated[str, typer.Option("--lang", help="zh (the default) or en.")]
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in LANGUAGES:
+        raise InvalidInput(f"--lang must be one of {', '.join(LANGUAGES)} (got {lang!r})")
 
 
 def card_address(code: str) -> str:
@@ -89,16 +98,18 @@ def report_coverage_command(
         Path | None, typer.Option(help="The file (default: coverage-CODE.FORMAT).")
     ] = None,
     run: Annotated[int | None, typer.Option(help="A coverage run (default: the latest).")] = None,
+    lang: LangOption = "zh",
 ) -> None:
     """Write the coverage-rate report of a region: rates, ranking, map, gaps, siting."""
     _check_format(format, REPORT_FORMATS)
+    _check_lang(lang)
     target = output or Path(f"coverage-{region}.{format}")
     with steps("Coverage report", total=2) as step, engine_from_settings() as engine:
         step("reading the run and suggesting a site")
         with engine.connect() as connection:
             report = load_coverage_report(connection, region, run_id=run)
         step(f"writing {format}")
-        target.write_bytes(render(report, format, chromium=get_settings().chromium))
+        target.write_bytes(render(report, format, chromium=get_settings().chromium, lang=lang))
     rate = report.rates["residents"]
     console.print(f"{report.region['name']}: {100 * rate['rate']:.1f}% of residents covered "
                   f"({rate['covered']:,} of {rate['total']:,}), run {report.run['id']} → {target}",
@@ -111,13 +122,16 @@ def report_plan_command(
     plan: Annotated[int, typer.Option(help="The plan's id.")],
     format: Annotated[str, typer.Option("--format", help="html, pdf, xlsx or csv.")] = "html",
     output: Annotated[Path | None, typer.Option(help="The file (default: plan-ID.FORMAT).")] = None,
+    lang: LangOption = "zh",
 ) -> None:
     """Write a plan's report: households against the bounds, compactness, radius, the diff."""
     _check_format(format, plan_report.FORMATS)
+    _check_lang(lang)
     target = output or Path(f"plan-{plan}.{format}")
     with engine_from_settings() as engine, engine.connect() as connection:
         report = plan_report.load_plan_report(connection, plan)
-    target.write_bytes(plan_report.render(report, format, chromium=get_settings().chromium))
+    target.write_bytes(plan_report.render(report, format, chromium=get_settings().chromium,
+                                          lang=lang))  # fmt: skip
     figures = plan_report.summary(report)
     console.print(f"Plan {plan}: {figures['grids']} grids, {figures['in_bounds']} within their "
                   f"household bounds → {target}", highlight=False)  # fmt: skip
@@ -129,13 +143,16 @@ def report_alignment_command(
     net: Annotated[str | None, typer.Option(help="One special net (default: every net).")] = None,
     format: Annotated[str, typer.Option("--format", help="html, pdf, xlsx or csv.")] = "html",
     output: Annotated[Path | None, typer.Option(help="The file (default: alignment.FMT).")] = None,
+    lang: LangOption = "zh",
 ) -> None:
     """Write the multi-net alignment report (多网合一): zones cutting grids, and their snapping."""
     _check_format(format, alignment_report.FORMATS)
+    _check_lang(lang)
     target = output or Path(f"alignment.{format}")
     with engine_from_settings() as engine, engine.connect() as connection:
         nets = alignment_report.load_alignment(connection, net)
-    target.write_bytes(alignment_report.render(nets, format, chromium=get_settings().chromium))
+    target.write_bytes(alignment_report.render(nets, format, chromium=get_settings().chromium,
+                                               lang=lang))  # fmt: skip
     for n in nets:
         zones = n.result.zones
         console.print(f"{n.net}: {int((zones['grids_cut'] > 0).sum())} of {len(zones)} zones cut "

@@ -22,6 +22,9 @@ from gridmap.reports.coverage import load_coverage_report
 from gridmap.reports.coverage_render import FORMATS, MEDIA_TYPES, render
 
 router = APIRouter(prefix="/reports", tags=["Reports"])
+Lang = Annotated[
+    str, Query(pattern="^(zh|en)$", description="zh (the default: every label in Chinese) or en")
+]
 
 
 @router.get("/coverage", name="coverage_report", response_class=Response,
@@ -33,13 +36,14 @@ def coverage_report(
     region: Annotated[str, Query(pattern="^[0-9]{6,12}$", description="A region's code")],
     format: Annotated[str, Query(description="html, pdf, xlsx or csv")] = "html",
     run: Annotated[int | None, Query(ge=1, le=MAX_ID, description="A run (default latest)")] = None,
+    lang: Lang = "zh",
 ) -> Response:
     """Return the coverage-rate report of a region: rates, ranking, map, gaps, siting."""
     _check(format)
     if who.region_id is not None and not _inside(connection, region, who.region_id):
         raise Forbidden(f"region: this key is held to another region than {region}")
     report = load_coverage_report(connection, region, run_id=run)
-    body = render(report, format, chromium=request.app.state.settings.chromium)
+    body = render(report, format, chromium=request.app.state.settings.chromium, lang=lang)
     return _answer(body, format, f"coverage-{region}-run{report.run['id']}")
 
 
@@ -51,13 +55,15 @@ def plan_report_route(
     who: Viewer,
     plan: Annotated[int, Query(ge=1, le=MAX_ID, description="A plan's id")],
     format: Annotated[str, Query(description="html, pdf, xlsx or csv")] = "html",
+    lang: Lang = "zh",
 ) -> Response:
     """Return a plan's report: households against the bounds, compactness, radius, the diff."""
     _check(format)
     if who.region_id is not None:
         raise Forbidden("plans are the whole city's: a key held to a region cannot read them")
     report = plan_report.load_plan_report(connection, plan)
-    body = plan_report.render(report, format, chromium=request.app.state.settings.chromium)
+    body = plan_report.render(report, format, chromium=request.app.state.settings.chromium,
+                              lang=lang)  # fmt: skip
     return _answer(body, format, f"plan-{plan}")
 
 
@@ -69,13 +75,15 @@ def alignment_report_route(
     who: Viewer,
     net: Annotated[str | None, Query(max_length=32, description="One special net")] = None,
     format: Annotated[str, Query(description="html, pdf, xlsx or csv")] = "html",
+    lang: Lang = "zh",
 ) -> Response:
     """Return the multi-net alignment report: zones cutting base grids, and their snapping."""
     _check(format)
     if who.region_id is not None:
         raise Forbidden("the nets are the whole city's: a key held to a region cannot read them")
     nets = alignment_report.load_alignment(connection, net)
-    body = alignment_report.render(nets, format, chromium=request.app.state.settings.chromium)
+    body = alignment_report.render(nets, format, chromium=request.app.state.settings.chromium,
+                                   lang=lang)  # fmt: skip
     return _answer(body, format, "alignment")
 
 

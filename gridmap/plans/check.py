@@ -45,6 +45,7 @@ class Finding:
     message: str
     grid: str | None = None
     unit: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)  # the figures the message names
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,9 @@ class PlanCheck:
         }  # fmt: skip
 
 
-def _finding(kind: str, message: str, **where: str | None) -> Finding:
-    return Finding(kind, KINDS[kind], message, **where)
+def _finding(kind: str, message: str, *, grid: str | None = None, unit: str | None = None,
+             **detail: Any) -> Finding:  # fmt: skip
+    return Finding(kind, KINDS[kind], message, grid, unit, detail)
 
 
 def plan_bounds(parameters: dict[str, Any]) -> dict[str, dict[str, int]]:
@@ -122,7 +124,8 @@ def find_problems(
     for code in units.loc[units["grids"] == 0, "code"]:
         found.append(_finding("unit without grid", f"unit {code} is in no grid", unit=code))
     for code, n in units.loc[units["grids"] > 1, ["code", "grids"]].itertuples(index=False):
-        found.append(_finding("unit in two grids", f"unit {code} is in {n} grids", unit=code))
+        found.append(_finding("unit in two grids", f"unit {code} is in {n} grids", unit=code,
+                             grids=int(n)))  # fmt: skip
     found += _code_findings(grids)
     for g in grids.itertuples(index=False):
         if g.units == 0:
@@ -131,7 +134,7 @@ def find_problems(
             found.append(_finding(
                 "grid across communities",
                 f"grid {g.code} holds units of {g.communities} communities; a grid lies in one",
-                grid=g.code,
+                grid=g.code, communities=int(g.communities),
             ))  # fmt: skip
     pieces = count_pieces(parts)
     for code, n in pieces[pieces > 1].items():
@@ -139,7 +142,7 @@ def find_problems(
             "grid in pieces",
             f"grid {code} is drawn as {n} separate pieces (no street-wide contact between "
             "them; a corner does not join)",
-            grid=str(code),
+            grid=str(code), pieces=int(n),
         ))  # fmt: skip
     found += _bounds_findings(grids, bounds or plan_bounds({}))
     found.sort(key=lambda f: (f.severity != ERROR, list(KINDS).index(f.kind), f.grid or f.unit))
@@ -154,7 +157,7 @@ def _code_findings(grids: pd.DataFrame) -> list[Finding]:
         found.append(_finding(
             "invalid code",
             f"grid code {code!r} is not its community's code {community} and a 3-digit serial",
-            grid=str(code),
+            grid=str(code), community=str(community),
         ))  # fmt: skip
     for code in sorted(set(codes[codes.duplicated()])):
         found.append(_finding("duplicate code", f"grid code {code} is used twice", grid=code))
@@ -173,15 +176,17 @@ def _bounds_findings(grids: pd.DataFrame, bounds: dict[str, dict[str, int]]) -> 
         low, high = bounds[g.kind]["min_households"], bounds[g.kind]["max_households"]
         if low <= g.households <= high:
             continue
-        why = ""
+        why, because = "", {}
         if g.households > high and g.largest_unit > high:
-            why = f": one of its units alone holds {g.largest_unit}"
+            why, because = f": one of its units alone holds {g.largest_unit}", {
+                "largest_unit": int(g.largest_unit)}  # fmt: skip
         elif g.households < low and g.community_households < low:
-            why = f": its whole community holds {g.community_households}"
+            why, because = f": its whole community holds {g.community_households}", {
+                "community_households": int(g.community_households)}  # fmt: skip
         found.append(_finding(
             "out of bounds",
             f"grid {g.code} holds {g.households} households, outside {low}–{high}{why}",
-            grid=g.code,
+            grid=g.code, households=int(g.households), low=low, high=high, **because,
         ))  # fmt: skip
     return found
 

@@ -22,6 +22,7 @@ from gridmap.errors import InvalidInput
 from gridmap.reports.cards import TEMPLATES
 from gridmap.reports.pdf import print_pdf
 from gridmap.reports.svg import Shape, map_svg
+from gridmap.reports.words import list_separator, template_words, translator
 
 FORMATS = ("html", "pdf", "xlsx", "csv")
 HEADERS = {"net": "专项网", "code": "编码", "name": "名称", "grids_touched": "涉及网格",
@@ -65,8 +66,9 @@ def load_alignment(connection: Connection, net: str | None = None) -> list[NetAl
     return out
 
 
-def net_map(net: NetAlignment) -> str:
+def net_map(net: NetAlignment, lang: str = "zh") -> str:
     """Draw the net's zones over the grids, the cut grids shaded."""
+    _ = translator(lang)
     cut = set(net.result.pairs.loc[net.result.pairs["cut"], "grid"])
     shapes = [Shape(net.zones.geometry.union_all(), fill="none", stroke="#ffffff", stroke_width=0)]
     shapes += [Shape(g, fill="#fde68a" if c in cut else "#f3f4f6", stroke="#9ca3af",
@@ -75,42 +77,45 @@ def net_map(net: NetAlignment) -> str:
     shapes += [Shape(g, stroke="#7c3aed", stroke_width=2, title=f"{code} {name}")
                for g, code, name in zip(net.zones.geometry, net.zones["code"], net.zones["name"],
                                         strict=True)]  # fmt: skip
-    return map_svg(shapes, width=640, height=420, label=f"{net.net} 与基础网格")
+    return map_svg(shapes, width=640, height=420, label=_("{net} 与基础网格").format(net=net.net),
+                   north=_("北"))  # fmt: skip
 
 
-def table(nets: list[NetAlignment]) -> pd.DataFrame:
-    """Return every zone's row, lists joined, with Chinese headers."""
+def table(nets: list[NetAlignment], lang: str = "zh") -> pd.DataFrame:
+    """Return every zone's row, lists joined, with headers in ``lang``."""
+    _ = translator(lang)
     frame = pd.concat([n.result.zones for n in nets], ignore_index=True)
     for column in ("snapped", "adds", "drops"):
-        frame[column] = frame[column].map("、".join)
-    return frame[list(HEADERS)].rename(columns=HEADERS)
+        frame[column] = frame[column].map(list_separator(lang).join)
+    return frame[list(HEADERS)].rename(columns={k: _(v) for k, v in HEADERS.items()})
 
 
-def to_html(nets: list[NetAlignment]) -> str:
-    """Return the report as one self-contained HTML page."""
+def to_html(nets: list[NetAlignment], lang: str = "zh") -> str:
+    """Return the report as one self-contained HTML page, in ``lang``."""
     return TEMPLATES.get_template("alignment.html").render(
+        **template_words(lang), sep=list_separator(lang),
         nets=[{"net": n.net, "zones": n.result.zones.to_dict(orient="records"),
-               "map": net_map(n), "cut": int(n.result.pairs["cut"].sum()),
+               "map": net_map(n, lang), "cut": int(n.result.pairs["cut"].sum()),
                "households": int(n.result.zones["households_affected"].sum())} for n in nets],
         made=datetime.now().strftime("%Y-%m-%d %H:%M"),
     )  # fmt: skip
 
 
-def render(nets: list[NetAlignment], format: str, *, chromium: Any) -> bytes:
-    """Return the report in ``format`` (html, pdf, xlsx or csv) as bytes."""
+def render(nets: list[NetAlignment], format: str, *, chromium: Any, lang: str = "zh") -> bytes:
+    """Return the report in ``format`` (html, pdf, xlsx or csv) and ``lang`` as bytes."""
     if format == "html":
-        return to_html(nets).encode("utf-8")
+        return to_html(nets, lang).encode("utf-8")
     if format == "pdf":
-        return print_pdf(to_html(nets), chromium=chromium)
+        return print_pdf(to_html(nets, lang), chromium=chromium)
     if format == "csv":
-        return table(nets).to_csv(index=False).encode("utf-8-sig")
+        return table(nets, lang).to_csv(index=False).encode("utf-8-sig")
     if format == "xlsx":
         book = Workbook()
         book.remove(book.active)
-        rows = table(nets)
+        rows = table(nets, lang)
         for net in nets:
             sheet = book.create_sheet(net.net[:31])
-            mine = rows.loc[rows["专项网"] == net.net]
+            mine = rows.loc[rows[translator(lang)(HEADERS["net"])] == net.net]
             sheet.append(list(mine.columns))
             for row in mine.itertuples(index=False):
                 sheet.append([v.item() if hasattr(v, "item") else v for v in row])

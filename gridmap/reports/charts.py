@@ -8,7 +8,8 @@ import numpy as np
 
 
 def histogram_svg(values: np.ndarray, *, low: float, high: float, bins: int = 12,
-                  width: int = 640, height: int = 220, unit: str = "户") -> str:  # fmt: skip
+                  width: int = 640, height: int = 220, unit: str = "户",
+                  label: str = "户数分布") -> str:  # fmt: skip
     """Draw a histogram of ``values`` with the band ``low``–``high`` shaded and bars outside it red.
 
     The bins span the values and the bounds, so the band always shows.
@@ -38,5 +39,5 @@ def histogram_svg(values: np.ndarray, *, low: float, high: float, bins: int = 12
                      f'text-anchor="middle">{v:.0f}</text>')  # fmt: skip
     parts.append(f'<text x="4" y="{pad_t + 10}" font-size="10">{top}</text>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-            f'width="{width}" height="{height}" role="img" aria-label="{escape(unit)}分布">'
+            f'width="{width}" height="{height}" role="img" aria-label="{escape(label)}">'
             + "".join(parts) + "</svg>")  # fmt: skip

@@ -17,6 +17,7 @@ from gridmap.reports.coverage import LEVEL_NAMES, MEASURES, CoverageReport
 from gridmap.reports.leaflet import blank_map, self_contained
 from gridmap.reports.pdf import print_pdf
 from gridmap.reports.svg import Shape, map_svg
+from gridmap.reports.words import template_words, translator
 
 FORMATS = ("html", "pdf", "xlsx", "csv")
 MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf",
@@ -32,8 +33,11 @@ PART_HEADERS = ["排名", "编码", "名称", "人口", "覆盖人口", "人口�
                 "户数覆盖率", "居住单元", "覆盖居住单元", "居住单元覆盖率", "后五名"]  # fmt: skip
 
 
-def static_map(report: CoverageReport, *, width: int = 640, height: int = 420) -> str:
+def static_map(
+    report: CoverageReport, *, width: int = 640, height: int = 420, lang: str = "zh"
+) -> str:
     """Draw the region with its circles, gaps, sub-regions and stations, as inline SVG."""
+    _ = translator(lang)
     shapes = [Shape(report.boundary, fill="#fafaf9", stroke="#54278f", stroke_width=2.5)]
     shapes += _basemap(report)
     shapes += [Shape(g, stroke="#9ca3af", stroke_width=0.8) for g in report.part_shapes.geometry]
@@ -44,7 +48,7 @@ def static_map(report: CoverageReport, *, width: int = 640, height: int = 420) -
             stroke="#2171b5",
             stroke_width=1,
             opacity=0.45,
-            title=f"{name} 5分钟服务圈",
+            title=_("{name} 5分钟服务圈").format(name=name),
         )
         for g, name in zip(report.circles.geometry, report.circles["name"], strict=True)
     ]
@@ -55,7 +59,7 @@ def static_map(report: CoverageReport, *, width: int = 640, height: int = 420) -
             stroke="#a50f15",
             stroke_width=0.8,
             opacity=0.6,
-            title=f"盲区 {rank + 1}：{residents} 人",
+            title=_("盲区 {rank}：{residents} 人").format(rank=rank + 1, residents=residents),
         )
         for g, rank, residents in zip(
             report.gaps.geometry, report.gaps["rank"], report.gaps["residents"], strict=True
@@ -68,13 +72,13 @@ def static_map(report: CoverageReport, *, width: int = 640, height: int = 420) -
     if report.site is not None:
         shapes.append(Shape(shapely.Point(report.site.lon, report.site.lat), fill="#ff7f00",
                             stroke="#ffffff", stroke_width=1.5, radius=7,
-                            title=f"建议新站：{report.site.name}"))  # fmt: skip
+                            title=_("建议新站：{name}").format(name=report.site.name)))  # fmt: skip
     names = report.part_shapes.get("name", pd.Series([None] * len(report.part_shapes)))
     shapes += [Shape(g.representative_point(), stroke="#374151", text=str(name or code))
                for g, name, code in zip(report.part_shapes.geometry, names,
                                         report.part_shapes["code"], strict=True)]  # fmt: skip
-    label = f"{report.region['name']} 服务圈与盲区"
-    return map_svg(shapes, width=width, height=height, label=label)
+    label = _("{region} 服务圈与盲区").format(region=report.region["name"])
+    return map_svg(shapes, width=width, height=height, label=label, north=_("北"))
 
 
 MAJOR_STREETS = ("motorway", "trunk", "primary", "secondary", "tertiary")
@@ -98,15 +102,16 @@ def _basemap(report: CoverageReport) -> list[Shape]:
     return shapes
 
 
-def interactive_map(report: CoverageReport) -> str:
+def interactive_map(report: CoverageReport, lang: str = "zh") -> str:
     """Return a self-contained folium page of the same map, to pan, zoom and hover."""
+    _ = translator(lang)
     m = blank_map(tuple(report.boundary.bounds))
     outline = {"color": "#54278f", "weight": 3, "fill": False}
-    folium.GeoJson(shapely.geometry.mapping(report.boundary), name="区域",
+    folium.GeoJson(shapely.geometry.mapping(report.boundary), name=_("区域"),
                    style_function=lambda _: outline).add_to(m)  # fmt: skip
     layers = [
-        (report.circles, "5分钟服务圈", "#2171b5", ["name", "residents"]),
-        (report.gaps, "服务盲区", "#de2d26", ["rank", "residents", "households"]),
+        (report.circles, _("5分钟服务圈"), "#2171b5", ["name", "residents"]),
+        (report.gaps, _("服务盲区"), "#de2d26", ["rank", "residents", "households"]),
     ]
     for frame, name, colour, fields in layers:
         if len(frame):
@@ -132,71 +137,81 @@ def interactive_map(report: CoverageReport) -> str:
             fill=True,
             fill_color="#ff7f00",
             fill_opacity=1,
-            tooltip=f"建议新站：{site.name}（+{site.gain_residents} 人）",
+            tooltip=_("建议新站：{name}（+{gain} 人）").format(
+                name=site.name, gain=site.gain_residents
+            ),
         ).add_to(m)
     folium.LayerControl().add_to(m)
     return self_contained(m)
 
 
-def to_html(report: CoverageReport, *, interactive: bool = True) -> str:
-    """Return the report as one self-contained HTML page (A4 when printed)."""
+def to_html(report: CoverageReport, *, interactive: bool = True, lang: str = "zh") -> str:
+    """Return the report as one self-contained HTML page (A4 when printed), in ``lang``."""
     return TEMPLATES.get_template("coverage.html").render(
+        **template_words(lang),
         r=report, level_names=LEVEL_NAMES, measure_names=MEASURE_NAMES, measures=MEASURES,
         parts=report.parts.to_dict(orient="records"), gaps=report.gaps.drop(
             columns="geometry").to_dict(orient="records"),
-        static_map=static_map(report),
-        interactive=interactive_map(report) if interactive else None,
+        static_map=static_map(report, lang=lang),
+        interactive=interactive_map(report, lang) if interactive else None,
         made=datetime.now().strftime("%Y-%m-%d %H:%M"),
     )  # fmt: skip
 
 
-def to_pdf(report: CoverageReport, *, chromium) -> bytes:  # type: ignore[no-untyped-def]
+def to_pdf(report: CoverageReport, *, chromium, lang: str = "zh") -> bytes:  # type: ignore[no-untyped-def]
     """Print the report to PDF (the static map; an interactive one cannot be printed)."""
-    return print_pdf(to_html(report, interactive=False), chromium=chromium)
+    return print_pdf(to_html(report, interactive=False, lang=lang), chromium=chromium)
 
 
-def _parts_table(report: CoverageReport) -> pd.DataFrame:
+def _parts_table(report: CoverageReport, lang: str = "zh") -> pd.DataFrame:
     own = {"rank": 0, "code": report.region["code"], "name": report.region["name"],
            "bottom": False}  # fmt: skip
     for m in MEASURES:
         own |= {m: report.rates[m]["total"], f"covered_{m}": report.rates[m]["covered"],
                 f"rate_{m}": report.rates[m]["rate"]}  # fmt: skip
     table = pd.concat([pd.DataFrame([own]), report.parts], ignore_index=True)[PART_COLUMNS]
-    return table.rename(columns=dict(zip(PART_COLUMNS, PART_HEADERS, strict=True)))
+    _ = translator(lang)
+    return table.rename(columns={c: _(h) for c, h in zip(PART_COLUMNS, PART_HEADERS, strict=True)})
 
 
 RATE_HEADERS = ("人口覆盖率", "户数覆盖率", "居住单元覆盖率")
 
 
-def to_csv(report: CoverageReport) -> bytes:
+def to_csv(report: CoverageReport, lang: str = "zh") -> bytes:
     """Return the region (rank 0) and its ranked parts, one row each, UTF-8 with a BOM.
 
     Rates are percentages rounded to one decimal, as the report prints them (a spreadsheet
     opening the CSV shows 23.5, not 0.23456789012345).
     """
-    table = _parts_table(report)
-    for header in RATE_HEADERS:
+    _ = translator(lang)
+    table = _parts_table(report, lang)
+    rates = [_(h) for h in RATE_HEADERS]
+    for header in rates:
         table[header] = (pd.to_numeric(table[header]) * 100).round(1)
-    table = table.rename(columns={h: f"{h}（%）" for h in RATE_HEADERS})
+    table = table.rename(columns={h: _("{header}（%）").format(header=h) for h in rates})
     return table.to_csv(index=False).encode("utf-8-sig")
 
 
-def to_xlsx(report: CoverageReport) -> bytes:
+def to_xlsx(report: CoverageReport, lang: str = "zh") -> bytes:
     """Return a workbook: 概况 (rates), 排名 (ranked parts), 盲区 (gaps), 选址 (the site)."""
+    _ = translator(lang)
     book = Workbook()
     summary = book.active
-    summary.title = "概况"
-    summary.append(["区域", f"{report.region['name']}（{report.region['code']}）"])
-    summary.append(["覆盖测算", f"第 {report.run['id']} 次 · {report.run['minutes']:g} 分钟 × "
-                                f"{report.run['speed_m_per_min']:g} 米/分钟"])  # fmt: skip
+    summary.title = _("概况")
+    region = report.region
+    summary.append([_("区域"), f"{region['name']}（{region['code']}）" if lang == "zh"
+                    else f"{region['name']} ({region['code']})"])  # fmt: skip
+    summary.append([_("覆盖测算"), _("第 {run} 次 · {minutes} 分钟 × {speed} 米/分钟").format(
+        run=report.run["id"], minutes=f"{report.run['minutes']:g}",
+        speed=f"{report.run['speed_m_per_min']:g}")])  # fmt: skip
     summary.append([])
-    summary.append(["口径", "覆盖", "总数", "覆盖率"])
+    summary.append([_("口径"), _("覆盖"), _("总数"), _("覆盖率")])
     for m in MEASURES:
         r = report.rates[m]
-        summary.append([MEASURE_NAMES[m], r["covered"], r["total"], r["rate"]])
+        summary.append([_(MEASURE_NAMES[m]), r["covered"], r["total"], r["rate"]])
         summary.cell(summary.max_row, 4).number_format = "0.00%"
-    ranking = book.create_sheet("排名")
-    table = _parts_table(report)
+    ranking = book.create_sheet(_("排名"))
+    table = _parts_table(report, lang)
     ranking.append(list(table.columns))
     mark = PatternFill("solid", fgColor="FEE2E2")
     for row in table.itertuples(index=False):
@@ -210,14 +225,17 @@ def to_xlsx(report: CoverageReport) -> bytes:
             cell.number_format = "0.00%"
     for cell in ranking[1]:
         cell.font = Font(bold=True)
-    gaps = book.create_sheet("盲区")
-    gaps.append(["序号", "街道", "社区", "网格", "人口", "户数", "建筑", "面积（平方米）"])
+    gaps = book.create_sheet(_("盲区"))
+    gaps.append([_(h) for h in ("序号", "街道", "社区", "网格", "人口", "户数", "建筑",
+                                "面积（平方米）")])  # fmt: skip
     for g in report.gaps.itertuples():
         gaps.append([int(g.rank) + 1, g.street_name or g.street, g.community_name or g.community,
                      g.grid, int(g.residents), int(g.households), int(g.buildings),
                      None if pd.isna(g.area_m2) else round(float(g.area_m2), 1)])  # fmt: skip
-    site = book.create_sheet("选址")
-    site.append(["建议新站", "经度", "纬度", "新增覆盖人口", "全市覆盖率（建站后）"])
+    site = book.create_sheet(_("选址"))
+    site.append(
+        [_(h) for h in ("建议新站", "经度", "纬度", "新增覆盖人口", "全市覆盖率（建站后）")]
+    )
     if report.site is not None:
         s = report.site
         site.append([s.name, s.lon, s.lat, s.gain_residents, s.rate_after])
@@ -227,14 +245,14 @@ def to_xlsx(report: CoverageReport) -> bytes:
     return out.getvalue()
 
 
-def render(report: CoverageReport, format: str, *, chromium) -> bytes:  # type: ignore[no-untyped-def]
-    """Return the report in ``format`` (html, pdf, xlsx or csv), as bytes."""
+def render(report: CoverageReport, format: str, *, chromium, lang: str = "zh") -> bytes:  # type: ignore[no-untyped-def]
+    """Return the report in ``format`` (html, pdf, xlsx or csv) and ``lang``, as bytes."""
     if format == "html":
-        return to_html(report).encode("utf-8")
+        return to_html(report, lang=lang).encode("utf-8")
     if format == "pdf":
-        return to_pdf(report, chromium=chromium)
+        return to_pdf(report, chromium=chromium, lang=lang)
     if format == "xlsx":
-        return to_xlsx(report)
+        return to_xlsx(report, lang)
     if format == "csv":
-        return to_csv(report)
+        return to_csv(report, lang)
     raise ValueError(format)

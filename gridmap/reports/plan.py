@@ -24,6 +24,7 @@ from gridmap.reports.cards import TEMPLATES
 from gridmap.reports.charts import histogram_svg
 from gridmap.reports.pdf import print_pdf
 from gridmap.reports.svg import Shape, map_svg
+from gridmap.reports.words import finding_text, list_separator, template_words, translator
 
 FORMATS = ("html", "pdf", "xlsx", "csv")
 COLUMNS = {"code": "编码", "name": "名称", "kind": "类型", "community": "社区",
@@ -46,6 +47,11 @@ CHECK_WORDS = {
     "no households": "网格无住户",
 }  # fmt: skip
 """The check's kinds of finding, in the report's words."""
+DIFF_LABELS = {
+    "units_moved": "调整单元", "households_moved": "涉及户数", "kept": "保留编码的网格",
+    "new": "新增网格", "retired": "撤销网格", "split": "拆分", "merged": "合并",
+}  # fmt: skip
+"""The changes sheet's labels, as the HTML report's diff table words them."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ class PlanReport:
     bounds: dict[str, dict[str, int]]  # kind → min_households, max_households
     diff: dict[str, Any] | None  # against the current plan (None: this is the current plan)
     check: PlanCheck
-    map_svg: str = ""  # the grids coloured by households against the bounds
+    shapes: Any = None  # GeoDataFrame: code, households, kind and geometry of each grid
 
 
 def load_plan_report(connection: Connection, plan_id: int) -> PlanReport:
@@ -87,26 +93,30 @@ def load_plan_report(connection: Connection, plan_id: int) -> PlanReport:
         WHERE plan_id = :p AND geom IS NOT NULL ORDER BY code
     """, {"p": plan_id})  # fmt: skip
     return PlanReport(dict(plan), grids, bounds, diff, check_plan(connection, plan_id),
-                      plan_map(shapes, bounds))  # fmt: skip
+                      shapes=shapes)  # fmt: skip
 
 
 STATUS_COLOURS = {"under": "#9ecae1", "within": "#74c476", "over": "#fb6a4a"}
 """The web map's colours for grids under, within and over their household bounds."""
 
 
-def plan_map(grids: Any, bounds: dict[str, dict[str, int]]) -> str:
+def plan_map(grids: Any, bounds: dict[str, dict[str, int]], lang: str = "zh") -> str:
     """Draw a plan's grids coloured by households against their kind's bounds."""
-    if grids.empty:
+    if grids is None or grids.empty:
         return ""
+    _ = translator(lang)
     shapes = []
     for g in grids.itertuples():
         b = bounds.get(g.kind, {"min_households": 0, "max_households": 10**9})
         status = ("under" if g.households < b["min_households"]
                   else "over" if g.households > b["max_households"] else "within")  # fmt: skip
         shapes.append(Shape(g.geometry, fill=STATUS_COLOURS[status], stroke="#ffffff",
-                            stroke_width=1, title=f"{g.code} · {g.households} 户"))  # fmt: skip
+                            stroke_width=1, title=_("{code} · {households} 户").format(
+                                code=g.code, households=g.households)))  # fmt: skip
     outline = Shape(shapely.union_all([s.geometry for s in shapes]), stroke="#374151")
-    return map_svg([outline, *shapes], width=640, height=420, label="网格按户数着色")
+    return map_svg(
+        [outline, *shapes], width=640, height=420, label=_("网格按户数着色"), north=_("北")
+    )
 
 
 def summary(report: PlanReport) -> dict[str, Any]:
@@ -122,55 +132,61 @@ def summary(report: PlanReport) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def to_html(report: PlanReport, *, printable: bool = False) -> str:
-    """Return the report as one self-contained HTML page."""
+def to_html(report: PlanReport, *, printable: bool = False, lang: str = "zh") -> str:
+    """Return the report as one self-contained HTML page, in ``lang``."""
     urban = report.bounds["urban"]
+    _ = translator(lang)
     chart = histogram_svg(report.grids["households"].to_numpy(), low=urban["min_households"],
-                          high=urban["max_households"])  # fmt: skip
+                          high=urban["max_households"], unit=_("户"),
+                          label=_("各网格户数分布（绿色为标准区间）"))  # fmt: skip
     return TEMPLATES.get_template("plan.html").render(
+        **template_words(lang), finding_text=finding_text, sep=list_separator(lang),
         p=report.plan, s=summary(report), grids=report.grids.to_dict(orient="records"),
         bounds=report.bounds, diff=report.diff, chart=chart, check=report.check,
-        plan_map=report.map_svg, colours=STATUS_COLOURS,
+        plan_map=plan_map(report.shapes, report.bounds, lang), colours=STATUS_COLOURS,
         kind_words=CHECK_WORDS,
         made=datetime.now().strftime("%Y-%m-%d %H:%M"),
     )  # fmt: skip
 
 
-def _table(report: PlanReport) -> pd.DataFrame:
-    return report.grids[list(COLUMNS)].rename(columns=COLUMNS)
+def _table(report: PlanReport, lang: str = "zh") -> pd.DataFrame:
+    _ = translator(lang)
+    return report.grids[list(COLUMNS)].rename(columns={k: _(v) for k, v in COLUMNS.items()})
 
 
-def render(report: PlanReport, format: str, *, chromium: Any) -> bytes:
-    """Return the report in ``format`` (html, pdf, xlsx or csv) as bytes."""
+def render(report: PlanReport, format: str, *, chromium: Any, lang: str = "zh") -> bytes:
+    """Return the report in ``format`` (html, pdf, xlsx or csv) and ``lang`` as bytes."""
+    _ = translator(lang)
     if format == "html":
-        return to_html(report).encode("utf-8")
+        return to_html(report, lang=lang).encode("utf-8")
     if format == "pdf":
-        return print_pdf(to_html(report, printable=True), chromium=chromium)
+        return print_pdf(to_html(report, printable=True, lang=lang), chromium=chromium)
     if format == "csv":
-        return _table(report).to_csv(index=False).encode("utf-8-sig")
+        return _table(report, lang).to_csv(index=False).encode("utf-8-sig")
     if format == "xlsx":
         book = Workbook()
         sheet = book.active
-        sheet.title = "概况"
+        sheet.title = _("概况")
         for key, value in summary(report).items():
-            sheet.append([SUMMARY_LABELS.get(key, key), value])
-        grids = book.create_sheet("网格")
-        table = _table(report)
+            sheet.append([_(SUMMARY_LABELS.get(key, key)), value])
+        grids = book.create_sheet(_("网格"))
+        table = _table(report, lang)
         grids.append(list(table.columns))
         for row in table.itertuples(index=False):
             grids.append([None if pd.isna(v) else (v.item() if hasattr(v, "item") else v)
                           for v in row])  # fmt: skip
-        checked = book.create_sheet("检查")
-        checked.append(["类别", "级别", "网格", "单元", "说明"])
+        checked = book.create_sheet(_("检查"))
+        checked.append([_(h) for h in ("类别", "级别", "网格", "单元", "说明")])
         for f in report.check.findings:
-            level = "错误" if f.severity == "error" else "提示"
-            checked.append([CHECK_WORDS[f.kind], level, f.grid, f.unit, f.message])
+            level = _("错误") if f.severity == "error" else _("提示")
+            checked.append([_(CHECK_WORDS[f.kind]), level, f.grid, f.unit, finding_text(f, lang)])
         if report.diff is not None:
-            changes = book.create_sheet("变化")
+            changes = book.create_sheet(_("变化"))
             for key in ("units_moved", "households_moved"):
-                changes.append([key, report.diff[key]])
+                changes.append([_(DIFF_LABELS[key]), report.diff[key]])
             for key in ("kept", "new", "retired", "split", "merged"):
-                changes.append([key, len(report.diff[key]), "、".join(report.diff[key])])
+                changes.append([_(DIFF_LABELS[key]), len(report.diff[key]),
+                                list_separator(lang).join(report.diff[key])])  # fmt: skip
         out = io.BytesIO()
         book.save(out)
         return out.getvalue()

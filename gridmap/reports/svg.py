@@ -59,11 +59,11 @@ def _path(geometry: BaseGeometry, to_px) -> str:  # type: ignore[no-untyped-def]
 
 
 def map_svg(shapes: list[Shape], *, width: int = 360, height: int = 260, pad: int = 12,
-            label: str = "") -> str:  # fmt: skip
+            label: str = "", north: str = "北") -> str:  # fmt: skip
     """Return an ``<svg>`` drawing ``shapes`` (WGS 84), the first fitted to the box, north up.
 
-    A scale bar of a round length in metres sits in the lower left, a north arrow (北) in the
-    upper right.
+    A scale bar of a round length in metres sits in the lower left, a north arrow (``north``,
+    北 or N) in the upper right.
     """
     lon0, lat0 = _frame(shapes)
     project = _projector(lon0, lat0)
@@ -101,8 +101,9 @@ def map_svg(shapes: list[Shape], *, width: int = 360, height: int = 260, pad: in
                 f'<text x="{pad}" y="{y - 4}" font-size="10">{bar_m:g} m</text>')  # fmt: skip
     x = width - pad - 6  # a north arrow in the upper right: the map is drawn north up
     arrow = f'<path d="M{x},{pad} l6,16 l-6,-4 l-6,4 Z" fill="#111"/>'
-    north = f'<text x="{x}" y="{pad + 28}" font-size="10" text-anchor="middle">北</text>'
-    body.append(f'<g class="north">{arrow}{north}</g>')
+    letter = (f'<text x="{x}" y="{pad + 28}" font-size="10" text-anchor="middle">'
+              f"{escape(north)}</text>")  # fmt: skip
+    body.append(f'<g class="north">{arrow}{letter}</g>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
             f'width="{width}" height="{height}" role="img" aria-label="{escape(label)}">'
             + "".join(body) + "</svg>")  # fmt: skip

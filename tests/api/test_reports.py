@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 from pathlib import Path
 
@@ -173,10 +174,18 @@ def test_the_command_writes_the_report(
         done = CliRunner().invoke(cli, ["report", "coverage", "--region", street,
                                         "--format", "xlsx", "--output", str(target)])  # fmt: skip
         missing = CliRunner().invoke(cli, ["report", "coverage", "--region", "990199"])
+        english = CliRunner().invoke(
+            cli, ["report", "coverage", "--region", street, "--lang", "en",
+                  "--output", str(tmp_path / "en.html")])  # fmt: skip
+        french = CliRunner().invoke(cli, ["report", "plan", "--plan", "1", "--lang", "fr"])
     finally:
         get_settings.cache_clear()
     assert done.exit_code == 0, done.output
     assert "% of residents covered" in done.output and target.stat().st_size > 0
+    assert openpyxl.load_workbook(target).sheetnames == ["概况", "排名", "盲区", "选址"]
+    assert english.exit_code == 0, english.output
+    assert '<html lang="en">' in (tmp_path / "en.html").read_text()
+    assert french.exit_code == 1 and "--lang must be one of zh, en" in french.output
     assert missing.exit_code == 1 and "no region '990199'" in missing.output
     assert "Traceback" not in missing.output
 
@@ -355,3 +364,107 @@ def test_the_interactive_map_credits_no_one_and_measures_in_metres(
     page = html.split('srcdoc="')[1].split('"', 1)[0]
     assert "imperial: false" in page and "L.control.scale().addTo" not in page
     assert "attributionControl&#34;: false" in page or "attributionControl&quot;: false" in page
+
+
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
+
+
+def data_names(served: Served) -> set[str]:
+    """Every name the data itself holds (regions, stations, nets, streets): printed as they are."""
+    with served.engine.connect() as connection:
+        return set(connection.execute(text(
+            "SELECT name FROM region UNION SELECT name FROM station UNION SELECT net FROM overlay "
+            "UNION SELECT name FROM overlay UNION SELECT name FROM street UNION SELECT name "
+            "FROM plan UNION SELECT name FROM amenity")).scalars()) - {None}  # fmt: skip
+
+
+def foreign_words(page: str, names: set[str]) -> list[str]:
+    """The Chinese runs of ``page`` that are not part of a name the data holds."""
+    return [w for w in CJK.findall(page) if not any(w in n for n in names)]
+
+
+def test_every_phrase_a_report_prints_has_its_english() -> None:
+    from gridmap.reports import alignment_report, coverage_render, plan, words
+    from gridmap.reports.coverage import LEVEL_NAMES
+
+    folder = Path(words.__file__).parent
+    used = set()
+    for source in [*folder.glob("templates/*.html"), *folder.glob("*.py")]:
+        if source.name.startswith("card"):
+            continue  # cards are for residents: Chinese only
+        used |= set(re.findall(r"""_\(\s*(?:"([^"]+)"|'([^']+)')\s*\)""", source.read_text()))
+    phrases = {a or b for a, b in used}
+    phrases |= {*coverage_render.MEASURE_NAMES.values(), *coverage_render.PART_HEADERS,
+                *coverage_render.RATE_HEADERS, *LEVEL_NAMES.values(), *plan.COLUMNS.values(),
+                *plan.SUMMARY_LABELS.values(), *plan.CHECK_WORDS.values(),
+                *plan.DIFF_LABELS.values(), *alignment_report.HEADERS.values()}  # fmt: skip
+    assert len(phrases) > 120
+    missing = sorted(p for p in phrases if CJK.search(p) and p not in words.ENGLISH)
+    assert missing == []
+    untranslated = sorted(k for k, v in words.ENGLISH.items() if CJK.search(v))
+    assert untranslated == []
+
+
+def test_reports_in_english_say_every_label_in_english(
+    api: TestClient, served: Served, tmp_path: Path
+) -> None:
+    street = regions(served)["street"]
+    names = data_names(served)
+    viewer = served.headers("viewer")
+    draft = api.post("/plans", json={"name": "draft", "source": "current"},
+                     headers=served.headers("planner")).json()["id"]  # fmt: skip
+    asks = [f"/reports/coverage?region={street}", f"/reports/plan?plan={draft}",
+            "/reports/alignment"]  # fmt: skip
+    for ask in asks:
+        html = api.get(ask + "&lang=en" if "?" in ask else ask + "?lang=en", headers=viewer)
+        assert html.status_code == 200, html.text
+        assert '<html lang="en">' in html.text
+        body = html.text.split("<body>")[1]
+        assert foreign_words(body, names) == [], ask
+        chinese = api.get(ask, headers=viewer).text.split("<body>")[1]
+        assert len(foreign_words(chinese, names)) > 20  # the default is still Chinese
+    coverage = api.get(asks[0] + "&lang=en", headers=viewer).text
+    assert "Coverage rates" in coverage and ">N</text>" in coverage
+    assert "Page " not in coverage.split("<body>")[1]  # page numbers live in @page
+    assert '"Page " counter(page) " of " counter(pages)' in coverage
+
+    ask = f"/reports/coverage?region={street}&format=xlsx&lang=en"
+    book = openpyxl.load_workbook(io.BytesIO(api.get(ask, headers=viewer).content))
+    assert book.sheetnames == ["summary", "rank", "gaps", "siting"]
+    for sheet in book.worksheets:
+        cells = [str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None]
+        assert foreign_words(" ".join(cells), names) == [], sheet.title
+    csv = pd.read_csv(io.BytesIO(api.get(f"/reports/coverage?region={street}&format=csv&lang=en",
+                                         headers=viewer).content))  # fmt: skip
+    chinese = pd.read_csv(io.BytesIO(api.get(f"/reports/coverage?region={street}&format=csv",
+                                             headers=viewer).content))  # fmt: skip
+    assert "coverage by residents (%)" in csv.columns
+    assert csv["coverage by residents (%)"].tolist() == chinese["人口覆盖率（%）"].tolist()
+
+    plan_book = openpyxl.load_workbook(io.BytesIO(api.get(
+        f"/reports/plan?plan={draft}&format=xlsx&lang=en", headers=viewer).content))  # fmt: skip
+    assert plan_book.sheetnames == ["summary", "grid", "check", "changes"]
+    for sheet in plan_book.worksheets:
+        cells = [str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None]
+        assert foreign_words(" ".join(cells), names) == [], sheet.title
+
+    pdf = tmp_path / "en.pdf"
+    pdf.write_bytes(api.get(asks[0] + "&format=pdf&lang=en", headers=viewer).content)
+    words = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout  # fmt: skip
+    assert "Page 1 of " in words and "Coverage rates" in words
+    bad = api.get(asks[0] + "&lang=fr", headers=viewer)
+    assert bad.status_code == 400 and "lang" in bad.text
+    api.delete(f"/plans/{draft}", headers=served.headers("planner"))
+
+
+def test_a_chinese_plan_report_words_its_findings_in_chinese(
+    api: TestClient, served: Served
+) -> None:
+    with served.engine.connect() as connection:
+        current = connection.execute(text("SELECT id FROM plan WHERE status = 'current'")).scalar()
+    html = api.get(f"/reports/plan?plan={current}", headers=served.headers("viewer")).text
+    findings = html.split('<ul id="findings">')[1].split("</ul>")[0]
+    assert findings.count("<li>") > 0
+    assert "households" not in findings and "grid " not in findings
+    assert "户，超出" in findings
