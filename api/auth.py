@@ -20,7 +20,8 @@ from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPAuthorizationCredent
 from sqlalchemy import Engine
 
 from api.deps import get_app_settings, get_engine
-from gridmap.auth.keys import Principal, hash_key, lookup
+from gridmap.auth.keys import Principal, hash_key, lookup, token_principal
+from gridmap.auth.tokens import is_token
 from gridmap.config import Settings
 from gridmap.errors import Forbidden, Unauthorized
 
@@ -31,6 +32,9 @@ UNHEARD_SECONDS = 1.0
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer gm_…`")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False)
 _query = APIKeyQuery(name="key", auto_error=False, description="An API key, for embeds and tiles")
+_token = APIKeyQuery(
+    name="token", auto_error=False, description="An embed token (POST /tokens): read-only"
+)
 
 
 class KeyCache:
@@ -67,7 +71,10 @@ class KeyCache:
         with self._lock:
             generation = self._generation
         with engine.connect() as connection:
-            principal = lookup(connection, secret)
+            if is_token(secret):
+                principal = token_principal(connection, secret, time.time())
+            else:
+                principal = lookup(connection, secret)
         with self._lock:
             if generation != self._generation:  # the keys changed meanwhile: ask again next time
                 return principal
@@ -85,9 +92,13 @@ async def principal(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header: Annotated[str | None, Depends(_header)],
     query: Annotated[str | None, Depends(_query)],
+    token: Annotated[str | None, Depends(_token)],
 ) -> Principal:
-    """Return who is asking; without a key, a public viewer when public reading is on."""
-    secret = (bearer.credentials if bearer else None) or header or query
+    """Return who is asking; without a key, a public viewer when public reading is on.
+
+    A key or a token goes in ``Authorization: Bearer``, ``X-API-Key``, ``?key=`` or ``?token=``.
+    """
+    secret = (bearer.credentials if bearer else None) or header or query or token
     if not secret:
         if settings.public_read:
             return Principal("viewer")
@@ -97,8 +108,18 @@ async def principal(
     if found is None:
         found = await run_in_threadpool(cache.get, engine, secret)
     if found is None:
+        if is_token(secret):
+            raise Unauthorized("the token is not valid: it expired, was altered, or its key "
+                               "was revoked; ask for a new one")  # fmt: skip
         raise Unauthorized("the API key is not known or was revoked")
+    if expired(found):
+        raise Unauthorized("the token expired; ask for a new one")
     return found
+
+
+def expired(who: Principal) -> bool:
+    """Say whether ``who`` speaks with a token that has expired since it was looked up."""
+    return who.expires is not None and who.expires <= time.time()
 
 
 def require(role: str) -> Callable[..., Principal]:

@@ -19,13 +19,14 @@ import psycopg
 from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.auth import expired
 from api.errors import unreachable
 from api.routes.tiles import reply, unchanged
 from gridmap.auth.keys import Principal
 from gridmap.db.outage import lost_connection
 from gridmap.errors import GridmapError
 from gridmap.tiles.service import KnownTile, TileRequest
-from gridmap.tiles.tilesets import TILESETS
+from gridmap.tiles.tilesets import TILESETS, narrowed
 
 TILE_PATH = re.compile(r"^/tiles/([a-z]+)/(\d{1,2})/(\d{1,7})/(\d{1,7})\.mvt$")
 
@@ -92,12 +93,15 @@ class CachedTiles:
             return None
         raw_query = scope.get("query_string", b"")
         query = parse_qs(raw_query.decode("latin-1")) if raw_query else {}
-        if set(query) - {"v", "key"}:
+        if set(query) - {"v", "key", "token"}:
             return None
         headers = _headers_of(scope)
         who = self._principal(state, headers, query)
-        if who is None:
-            return None
+        if who is None or expired(who):
+            return None  # the route answers 401
+        tiles = narrowed(tiles, who.layers)
+        if tiles is None:
+            return None  # the route answers 403
         try:
             wanted = TileRequest(tiles, *(int(g) for g in match.groups()[1:]), scope=who.region_id)
         except GridmapError:
@@ -112,7 +116,8 @@ class CachedTiles:
     def _principal(state, headers: dict[str, str], query: dict[str, list[str]]) -> Principal | None:  # type: ignore[no-untyped-def]
         authorization = headers.get("authorization", "")
         secret = (authorization[7:] if authorization.lower().startswith("bearer ") else None) or (
-            headers.get("x-api-key") or query.get("key", [None])[0])  # fmt: skip
+            headers.get("x-api-key") or query.get("key", [None])[0]
+            or query.get("token", [None])[0])  # fmt: skip
         if not secret:
             return Principal("viewer") if state.settings.public_read else None
         return state.keys.known(secret)

@@ -12,9 +12,10 @@ from api.routes import (
     reports,
     stations,
     tiles,
+    tokens,
     web,
 )
 
 ROUTERS = (landing.router, docs.router, health.router, features.router, tiles.router,
            plans.router, jobs.router, coverage.router, stations.router, reports.router,
-           cards.router, web.router)  # fmt: skip
+           cards.router, tokens.router, web.router)  # fmt: skip

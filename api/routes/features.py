@@ -16,7 +16,7 @@ from api.auth import Viewer
 from api.deps import MAX_ID, ConnectionDep
 from gridmap.auth.keys import Principal
 from gridmap.auth.scope import check_plan_readable
-from gridmap.errors import InvalidInput
+from gridmap.errors import Forbidden, InvalidInput
 from gridmap.features.collections import COLLECTIONS, Collection, collection
 from gridmap.features.query import (
     DEFAULT_LIMIT,
@@ -32,7 +32,7 @@ router = APIRouter(tags=["OGC API - Features"])
 GEOJSON = "application/geo+json"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 RESERVED = {"bbox", "limit", "offset", "filter", "filter-lang", "filter-crs", "sortby", "plan",
-            "run", "crs", "key", "f", "datetime", "bbox-crs"}  # fmt: skip
+            "run", "crs", "key", "token", "f", "datetime", "bbox-crs"}  # fmt: skip
 CRS_NAMES = {"wgs84": "wgs84", CRS84: "wgs84", "gcj02": "gcj02",
              "http://www.opengis.net/def/crs/EPSG/0/4326": "wgs84"}  # fmt: skip
 
@@ -65,6 +65,15 @@ CrsQuery = Annotated[
     str | None,
     Query(description="Output coordinates: CRS84 (default) or `gcj02` for Amap-based portals"),
 ]
+
+
+def _readable(collection_id: str, who: Principal) -> Collection:
+    """Return the collection, when ``who`` may read it (a token may be held to some)."""
+    c = collection(collection_id)
+    if not who.allows(c.id):
+        raise Forbidden(f"this token reads only {', '.join(who.layers or ())}, "
+                        f"not {collection_id}")  # fmt: skip
+    return c
 
 
 def _url(request: Request, name: str, **params: Any) -> str:
@@ -100,7 +109,8 @@ def collections(request: Request, connection: ConnectionDep, who: Viewer) -> dic
     return {
         "links": [{"href": _url(request, "collections"), "rel": "self",
                    "type": "application/json", "title": "The collections"}],
-        "collections": [_description(request, c, None) for c in COLLECTIONS.values()],
+        "collections": [_description(request, c, None) for c in COLLECTIONS.values()
+                        if who.allows(c.id)],
     }  # fmt: skip
 
 
@@ -109,7 +119,7 @@ def collection_page(
     request: Request, collection_id: CollectionId, connection: ConnectionDep, who: Viewer
 ) -> dict[str, Any]:
     """Describe one collection, with its extent."""
-    c = collection(collection_id)
+    c = _readable(collection_id, who)
     query = FeatureQuery(scope_region=who.region_id)
     return _description(request, c, bbox_of(connection, c, query))
 
@@ -117,7 +127,7 @@ def collection_page(
 @router.get("/collections/{collection_id}/queryables", name="queryables")
 def queryables(request: Request, collection_id: CollectionId, who: Viewer) -> JSONResponse:
     """Return the properties a filter can name, as a JSON schema (OGC API Features Part 3)."""
-    c = collection(collection_id)
+    c = _readable(collection_id, who)
     kinds = {"Integer": "integer", "Double": "number", "Boolean": "boolean", "Text": "string",
              "DateTime": "string"}  # fmt: skip
     properties: dict[str, Any] = {"geometry": {"format": f"geometry-{c.geometry_type.lower()}"}}
@@ -190,7 +200,7 @@ def items(
 
     Any other query parameter named after a property filters on it (`?kind=urban`).
     """
-    c = collection(collection_id)
+    c = _readable(collection_id, who)
     query = feature_query(request, who, bbox=bbox, limit=limit, offset=offset, cql=cql,
                           filter_lang=filter_lang, sortby=sortby, plan=plan, run=run,
                           crs=crs)  # fmt: skip
@@ -238,7 +248,7 @@ def item(
     crs: CrsQuery = None,
 ) -> Response:
     """Return one feature."""
-    c = collection(collection_id)
+    c = _readable(collection_id, who)
     query = feature_query(request, who, bbox=None, limit=1, offset=0, cql=None,
                           filter_lang=None, sortby=None, plan=plan, run=run, crs=crs)  # fmt: skip
     check_plan_readable(connection, who, plan)

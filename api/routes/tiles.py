@@ -8,6 +8,7 @@ the browser for a year, since new data means a new token.
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from anyio import to_thread
@@ -15,13 +16,14 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.auth import Viewer
 from api.deps import MAX_ID, ConnectionDep
-from gridmap.auth.keys import Principal
+from gridmap.auth.keys import Principal, issue_token
 from gridmap.auth.scope import check_plan_readable
+from gridmap.auth.tokens import tile_token_expiry
 from gridmap.db.city import region_extent
-from gridmap.errors import InvalidInput
+from gridmap.errors import Forbidden, InvalidInput
 from gridmap.tiles.service import Tile, TileRequest, TileServer
 from gridmap.tiles.styles import STYLES, style
-from gridmap.tiles.tilesets import TILESETS, Tileset, tileset
+from gridmap.tiles.tilesets import TILESETS, Tileset, narrowed, tileset
 
 router = APIRouter(tags=["Tiles"])
 
@@ -49,7 +51,31 @@ def _server(request: Request) -> TileServer:
 def _request(
     tiles: Tileset, z: int, x: int, y: int, who: Principal, plan: int | None, run: int | None
 ) -> TileRequest:
-    return TileRequest(tiles, z, x, y, plan, run, who.region_id)
+    return TileRequest(_readable(tiles, who), z, x, y, plan, run, who.region_id)
+
+
+def _readable(tiles: Tileset, who: Principal) -> Tileset:
+    """Return the part of ``tiles`` that ``who`` may read (a token may be held to layers)."""
+    mine = narrowed(tiles, who.layers)
+    if mine is None:
+        raise Forbidden(f"this token reads only {', '.join(who.layers or ())}: none of them is "
+                        f"in the {tiles.name} tiles")  # fmt: skip
+    return mine
+
+
+def url_token(request: Request, connection: Any, who: Principal) -> str | None:
+    """Return the token that URLs written for this request carry, never a key.
+
+    A request authenticated by ``?token=`` passes its token on; one by ``?key=`` gets a token
+    made from the key (held to its region and layers, expiring on the hour, 11 to 12 hours
+    ahead), so that the key appears in one request only and in no tile URL. A request
+    authenticated by a header gets URLs without any: its client sends the header again.
+    """
+    if token := request.query_params.get("token"):
+        return token
+    if request.query_params.get("key") and who.key_id is not None:
+        return issue_token(connection, who, expires=tile_token_expiry(time.time()))[0]
+    return None
 
 
 @router.get(
@@ -80,7 +106,7 @@ async def tile(
 def _tile(request: Request, wanted: TileRequest, who: Principal, v: str | None) -> Response:
     server = _server(request)
     engine = request.app.state.tile_engine
-    if wanted.plan is not None and who.region_id is not None:
+    if wanted.plan is not None and (who.region_id is not None or who.embed):
         with engine.connect() as connection:
             check_plan_readable(connection, who, wanted.plan)
     current = server.version(engine, wanted.tileset)
@@ -158,14 +184,15 @@ def tilejson(
     tiles = tileset(tileset_name)
     server = _server(request)
     template = str(request.url_for("tile", tileset_name=tiles.name, z="{z}", x="{x}", y="{y}"))
+    tiles = _readable(tiles, who)
     template = template.replace("%7B", "{").replace("%7D", "}")
     query = {"v": server.version(connection.engine, tiles)}
     if plan is not None:
         query["plan"] = str(plan)
     if run is not None:
         query["run"] = str(run)
-    if key := request.query_params.get("key"):
-        query["key"] = key
+    if token := url_token(request, connection, who):
+        query["token"] = token
     url = template + "?" + "&".join(f"{k}={v}" for k, v in query.items())
     bounds = _bounds(connection, who)
     layers = {}
@@ -205,16 +232,23 @@ def _bounds(connection: Any, who: Principal) -> list[float]:
 
 @router.get("/styles/{name}.json", name="style")
 def style_document(
-    request: Request, name: StyleName, who: Viewer, lang: Annotated[str, Query()] = "zh"
+    request: Request,
+    name: StyleName,
+    who: Viewer,
+    connection: ConnectionDep,
+    lang: Annotated[str, Query()] = "zh",
 ) -> dict[str, Any]:
-    """Return a MapLibre style: the city's own basemap under gridmap's layers."""
+    """Return a MapLibre style: the city's own basemap under gridmap's layers.
+
+    Fetched with ``?key=`` or ``?token=``, its sources' URLs carry a token, never the key.
+    """
     if lang not in ("zh", "en"):
         raise InvalidInput(f"lang must be zh or en (got {lang!r})")
-    key = request.query_params.get("key")
+    token = url_token(request, connection, who)
 
     def source(tileset_name: str) -> str:
         url = str(request.url_for("tilejson", tileset_name=tileset_name))
-        return url + (f"?key={key}" if key else "")
+        return url + (f"?token={token}" if token else "")
 
     return style(name, {t: source(t) for t in ("gridmap", "basemap")}, lang=lang)
 

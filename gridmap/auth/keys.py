@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from gridmap.auth.tokens import TokenClaims, check_layers, read_claims, sign, verify
 from gridmap.db.models import ROLES
-from gridmap.errors import InvalidInput, NotFound
+from gridmap.errors import Forbidden, InvalidInput, NotFound
 
 PREFIX = "gm_"
 
@@ -28,12 +29,18 @@ class Principal:
     embed: bool = False
     name: str = "public"
     key_id: int | None = None
+    layers: tuple[str, ...] | None = None  # a token's layers (None: every layer)
+    expires: int | None = None  # a token's expiry, Unix seconds
 
     def may(self, role: str) -> bool:
         """Say whether this principal holds ``role`` or a higher one."""
         if self.embed and role != "viewer":
             return False
         return ROLES.index(self.role) >= ROLES.index(role)
+
+    def allows(self, layer: str) -> bool:
+        """Say whether this principal may read ``layer`` (a token may be held to some)."""
+        return self.layers is None or layer in self.layers
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,65 @@ def lookup(connection: Connection, secret: str) -> Principal | None:
     if row is None:
         return None
     return Principal(row.role, row.region_id, row.embed, row.name, row.id)
+
+
+def token_principal(connection: Connection, token: str, now: float) -> Principal | None:
+    """Return who a token speaks for: a read-only viewer held to its region and layers.
+
+    None when the token is malformed, forged, expired, or its key was revoked.
+    """
+    claims = read_claims(token)
+    if claims is None:
+        return None
+    row = connection.execute(text("""
+        SELECT id, name, key_hash FROM api_key WHERE id = :id AND revoked_at IS NULL
+    """), {"id": claims.key_id}).first()  # fmt: skip
+    if row is None or verify(token, row.key_hash, now) is None:
+        return None
+    return Principal("viewer", claims.region_id, True, f"{row.name} (token)", row.id,
+                     claims.layers, claims.expires)  # fmt: skip
+
+
+def issue_token(
+    connection: Connection, who: Principal, *, region_code: str | None = None,
+    layers: list[str] | tuple[str, ...] | None = None, expires: int,
+) -> tuple[str, TokenClaims]:  # fmt: skip
+    """Sign a token for the key ``who`` asked with, narrowed to a region and layers.
+
+    A token made from a token keeps that token's region, layers and expiry at most.
+
+    Raises
+    ------
+    Forbidden
+        When ``who`` asked without a key, or for a region or layers beyond its own.
+    NotFound
+        When the region does not exist.
+    """
+    if who.key_id is None:
+        raise Forbidden("a token is made from an API key: send the key")
+    wanted = check_layers(layers)
+    if who.layers is not None:
+        if wanted is not None and not set(wanted) <= set(who.layers):
+            raise Forbidden(f"layers: this token reads only {', '.join(who.layers)}")
+        wanted = wanted or who.layers
+    region_id = who.region_id
+    if region_code is not None:
+        row = connection.execute(text("SELECT id, code FROM region WHERE code = :code"),
+                                 {"code": region_code}).first()  # fmt: skip
+        if row is None:
+            raise NotFound(f"region: no region with code {region_code!r}")
+        if who.region_id is not None:
+            held = connection.execute(text("SELECT code FROM region WHERE id = :id"),
+                                      {"id": who.region_id}).scalar_one()  # fmt: skip
+            if not row.code.startswith(held):
+                raise Forbidden(f"region: {region_code} is not inside this key's region {held}")
+        region_id = row.id
+    if who.expires is not None:
+        expires = min(expires, who.expires)
+    key_hash = connection.execute(text("SELECT key_hash FROM api_key WHERE id = :id"),
+                                  {"id": who.key_id}).scalar_one()  # fmt: skip
+    claims = TokenClaims(who.key_id, region_id, wanted, expires)
+    return sign(claims, key_hash), claims
 
 
 def revoke(connection: Connection, key_id: int) -> None:

@@ -10,7 +10,7 @@ client sends (z, x, y, plan, run, region) arrives only as bound parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 from gridmap.db.coverage import RUN_OR_LATEST
 from gridmap.db.plans import PLAN_OR_CURRENT
@@ -240,3 +240,34 @@ def tile_sql(tiles: Tileset, z: int, *, scoped: bool) -> str | None:
 def uses(tiles: Tileset, z: int) -> tuple[str, ...]:
     """Return the parameters (plan, run) a tile of ``tiles`` at ``z`` takes."""
     return tuple(sorted({p for layer in tiles.layers_at(z) for p in layer.parameters}))
+
+
+TOKEN_LAYERS = {"grids": ("grids", "grid_labels"), "regions": ("regions", "region_labels")}
+"""The tile layers a token's layer opens, where they are more than the layer of that name."""
+NARROWED = ("gridmap", "buildings")
+"""The tilesets a token's layers narrow; the basemap (water, streets, footprints) is for all."""
+
+
+def narrowed(tiles: Tileset, layers: tuple[str, ...] | None) -> Tileset | None:
+    """Return ``tiles`` with only the layers a token held to ``layers`` may read.
+
+    None when it may read none of them; ``tiles`` itself when it may read them all. The
+    narrowed set has a name of its own, so that its SQL and its cached tiles are its own.
+    """
+    if layers is None or tiles.name not in NARROWED:
+        return tiles
+    return _narrowed(tiles.name, layers)
+
+
+@cache
+def _narrowed(name: str, layers: tuple[str, ...]) -> Tileset | None:
+    tiles = TILESETS[name]
+    open_ = {name for layer in layers for name in TOKEN_LAYERS.get(layer, (layer,))}
+    if tiles.name == "buildings":
+        open_ = {"buildings"} if "buildings" in layers else set()
+    kept = tuple(layer for layer in tiles.layers if layer.name in open_)
+    if not kept:
+        return None
+    if len(kept) == len(tiles.layers):
+        return tiles
+    return Tileset(f"{tiles.name}~{'+'.join(layers)}", tiles.description, kept)

@@ -50,7 +50,8 @@ async function start() {
   // an embed speaks as its own address says (lang=en), else Chinese: never as another page
   // (the planner's map, an earlier embed) left the browser's storage
   setLanguage(params.get('lang') === 'en' ? 'en' : 'zh', { remember: false });
-  if (params.has('key')) useKey(params.get('key'));
+  const credential = params.get('token') || params.get('key');  // a token is what an iframe should carry
+  if (credential) useKey(credential);
   let config;
   try {
     config = await get('/map/config.json');

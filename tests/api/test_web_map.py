@@ -360,10 +360,11 @@ def test_an_embed_in_an_iframe_shows_only_its_key_s_region(
     portal = browser.new_context(viewport={"width": 900, "height": 640}, locale="zh-CN")
     page = portal.new_page()
     portal.on("request", lambda request: traffic.append(request.url))
-    key = live.served.keys["embed"]
+    key = live.served.keys["embed"]  # the portal's server makes a token; the iframe carries it
+    token = api(live, "POST", "/tokens", role="embed", json={"minutes": 10}).json()["token"]
     page.set_content(f"""<!doctype html><html><body style="margin:0">
         <h1 style="font:16px sans-serif">区级门户</h1>
-        <iframe id="gridmap" src="{live.base}/embed?layers=grids,stations,gaps&key={key}"
+        <iframe id="gridmap" src="{live.base}/embed?layers=grids,stations,gaps&token={token}"
                 width="860" height="560" style="border:0"></iframe></body></html>""")
     frame = page.frame_locator("#gridmap")
     frame.locator("canvas.maplibregl-canvas").wait_for()
@@ -379,6 +380,7 @@ def test_an_embed_in_an_iframe_shows_only_its_key_s_region(
     assert hidden == "none"  # only the layers asked for
     tiles = [url for url in traffic if "/tiles/gridmap/" in url]
     assert tiles and all(url.startswith(live.base) for url in tiles)
+    assert not any(key in url for url in traffic)  # the key itself never travelled
     code = drawn[0]  # a click shows the grid's figures, and nothing can be changed
     box = inner.evaluate(  # the grid's middle pixel: its edges may lie under the controls
         """(code) => { const c = gridmap.map.getCanvas(); const hits = [];
