@@ -9,19 +9,23 @@ processes; alternated, ``--rounds`` times each):
 
 - one API process (``gridmap serve --job-workers 0``, tile cache off) and the contender's
   ``gridmap worker`` processes start;
-- a draft was copied from the current plan for each street once (one job at a time works on a
-  draft), and a re-partition job of that street alone (``region``) is started on it, all at
-  once; the wall time runs from the first job queued to the last one ended;
-- meanwhile 8 planners each edit one of those drafts over and over (a unit moved to another
+- each district has a draft of the current plan (copied once), and its streets are
+  re-partitioned in it one after another, each street a job of its own (``region``): a
+  district's next job is started when its last one ended (one job at a time works on a draft),
+  the districts all at once; the wall time runs from the first job queued to the last one
+  ended (``--drafts street``: a draft per street, every job queued at once, as the first runs
+  did: copying 330 drafts takes an hour and bloats the grid table);
+- meanwhile 8 planners each edit a draft of their own over and over (a unit moved to another
   grid of its community and back, with ``If-Match``): an edit applies (200), or is refused
-  while the job works on the draft (409), or arrives after another change (412);
+  while a job works on the draft (409), or arrives after another change (412);
 - and wrk (2 threads, 4 connections) reads the ``gridmap`` tiles at zooms 13–16, for which
   the p50/p99 is printed, with the same tiles' p99 with nothing else running.
 
 Printed per round: the load (1-minute load average before and after), the wall time, jobs per
 minute, the mean job time, edits applied / 409 / 412, and the tile latency idle and busy.
 
-    python bench/jobs/run.py [--buildings 1000000] [--rounds 2] [--state /tmp/gridmap-bench-jobs]
+    python bench/jobs/run.py [--buildings 1000000] [--rounds 2] [--drafts district|street]
+                             [--state /tmp/gridmap-bench-jobs]
 """
 
 from __future__ import annotations
@@ -158,8 +162,8 @@ def planner(base: str, key: str, plan: int, moves: list[tuple[str, str, str]],
             time.sleep(0.2)
 
 
-def kept_drafts(env: dict[str, str], streets: list[str]) -> list[int] | None:
-    """Return the drafts an earlier run copied for ``streets``, if every street has one."""
+def kept_drafts(env: dict[str, str], names: list[str]) -> list[int] | None:
+    """Return the drafts an earlier run copied under ``names``, if every name has one."""
     from gridmap.db.engine import make_engine
 
     url = subprocess.run([GRIDMAP, "db", "url"], env=env, check=True, capture_output=True,
@@ -169,57 +173,70 @@ def kept_drafts(env: dict[str, str], streets: list[str]) -> list[int] | None:
         drafts = "SELECT name, max(id) FROM plan WHERE status = 'draft' GROUP BY name"
         found = dict(connection.exec_driver_sql(drafts).all())
     engine.dispose()
-    ids = [found.get(f"街道 {s}") for s in streets]
+    ids = [found.get(name) for name in names]
     return None if None in ids else [int(i) for i in ids]  # type: ignore[arg-type]
 
 
-def make_drafts(env: dict[str, str], key: str, streets: list[str]) -> tuple[list[int], float]:
-    """Copy the current plan once for each street; return the drafts and the seconds taken."""
+def make_drafts(env: dict[str, str], key: str, names: list[str]) -> tuple[list[int], float]:
+    """Copy the current plan once under each name; return the drafts and the seconds taken."""
     headers = {"Authorization": f"Bearer {key}"}
     started = time.perf_counter()
     with Processes(env, 0) as api, httpx.Client(base_url=api.base, headers=headers,
                                                 timeout=600) as client:  # fmt: skip
-        drafts = [client.post("/plans", json={"name": f"街道 {s}", "source": "current"}
-                              ).json()["id"] for s in streets]  # fmt: skip
+        drafts = [client.post("/plans", json={"name": name, "source": "current"}
+                              ).json()["id"] for name in names]  # fmt: skip
     return drafts, time.perf_counter() - started
 
 
-def one_round(env: dict[str, str], key: str, workers: int, streets: list[str],
-              drafts: list[int], tiles: list[str], idle_p99: float,
+def run_in_turn(base: str, key: str, plan: int, streets: list[str], seed: int,
+                ended: dict[str, dict]) -> None:  # fmt: skip
+    """Re-partition ``streets`` in draft ``plan`` one after another, each a job of its own."""
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
+        for k, street in enumerate(streets):
+            body = {"plan": plan, "region": street, "mode": "full", "seed": seed + k}
+            job = client.post("/jobs/partition", json=body)
+            assert job.status_code == 202, job.text
+            while True:
+                found = client.get(f"/jobs/{job.json()['id']}").json()
+                if found["status"] not in ("queued", "running"):
+                    ended[street] = found
+                    break
+                time.sleep(0.5)
+
+
+def one_round(env: dict[str, str], key: str, workers: int, work: dict[int, list[str]],
+              planners: list[int], tiles: list[str], idle_p99: float,
               seed: int) -> dict[str, object]:  # fmt: skip
-    """Run every street's job with ``workers`` worker processes; return the figures."""
+    """Run every street's job with ``workers`` worker processes; return the figures.
+
+    ``work`` holds each draft's streets, re-partitioned in turn; drafts run side by side.
+    """
     load_before = os.getloadavg()[0]
     headers = {"Authorization": f"Bearer {key}"}
     with Processes(env, workers) as api, httpx.Client(base_url=api.base, headers=headers,
                                                       timeout=600) as client:  # fmt: skip
-        edits = {plan: plan_edits(client, plan) for plan in drafts[:PLANNERS]}
+        edits = {plan: plan_edits(client, plan) for plan in planners}
         stop, tally = threading.Event(), Counter()
         editors = [threading.Thread(target=planner, args=(api.base, key, plan, moves, stop, tally))
                    for plan, moves in edits.items() if moves]  # fmt: skip
         busy: dict[str, float] = {}
         reader = threading.Thread(target=lambda: busy.update(
             wrk([api.base + t for t in tiles], 30, connections=4)))  # fmt: skip
+        ended: dict[str, dict] = {}
+        feeders = [threading.Thread(target=run_in_turn,
+                                    args=(api.base, key, plan, streets, seed + 1000 * i, ended))
+                   for i, (plan, streets) in enumerate(work.items())]  # fmt: skip
         started = time.perf_counter()
-        jobs = []
-        for k, (plan, street) in enumerate(zip(drafts, streets, strict=True)):
-            body = {"plan": plan, "region": street, "mode": "full", "seed": seed + k}
-            job = client.post("/jobs/partition", json=body)
-            assert job.status_code == 202, job.text
-            jobs.append(job.json()["id"])
-        for thread in (*editors, reader):
+        for thread in (*feeders, *editors, reader):
             thread.start()
-        ended: dict[int, dict] = {}
-        pending = list(jobs)  # asked in order, one at a time: polling all 330 every 0.5 s
-        while pending:  # was load enough to starve the jobs themselves
-            body = client.get(f"/jobs/{pending[0]}").json()
-            if body["status"] in ("queued", "running"):
-                time.sleep(1.0)
-                continue
-            ended[pending.pop(0)] = body
+        for thread in feeders:
+            thread.join()
         wall = time.perf_counter() - started
         stop.set()
         for thread in (*editors, reader):
             thread.join()
+    jobs = sum(len(streets) for streets in work.values())
     statuses = Counter(b["status"] for b in ended.values())
     took = [
         (time.mktime(time.strptime(b["finished_at"][:19], "%Y-%m-%dT%H:%M:%S"))
@@ -227,8 +244,8 @@ def one_round(env: dict[str, str], key: str, workers: int, streets: list[str],
         for b in ended.values() if b["started_at"] and b["finished_at"]
     ]  # fmt: skip
     return {
-        "workers": workers, "wall": wall, "jobs": len(jobs), "statuses": dict(statuses),
-        "per min": 60 * len(jobs) / wall, "mean job": sum(took) / max(len(took), 1),
+        "workers": workers, "wall": wall, "jobs": jobs, "statuses": dict(statuses),
+        "per min": 60 * jobs / wall, "mean job": sum(took) / max(len(took), 1),
         "edits": dict(tally), "tile p50": busy.get("p50"), "tile p99": busy.get("p99"),
         "idle p99": idle_p99, "load": (load_before, os.getloadavg()[0]),
     }  # fmt: skip
@@ -244,7 +261,13 @@ def main() -> None:
         "--streets",
         type=int,
         default=0,
-        help="The first this many streets (0: all); a draft is copied for each.",
+        help="The first this many streets (0: all).",
+    )
+    parser.add_argument(
+        "--drafts",
+        choices=("district", "street"),
+        default="district",
+        help="A draft per district, its streets in turn (default), or a draft per street.",
     )
     parser.add_argument(
         "--keep-drafts",
@@ -274,19 +297,28 @@ def main() -> None:
         f"tiles idle p50 {idle['p50']:.1f} ms, p99 {idle['p99']:.1f} ms",
         flush=True,
     )
-    kept = kept_drafts(env, streets) if args.keep_drafts else None
+    by_draft: dict[str, list[str]] = {}
+    for street in streets:  # a district's code is its street's first 6 digits
+        name = f"区 {street[:6]}" if args.drafts == "district" else f"街道 {street}"
+        by_draft.setdefault(name, []).append(street)
+    names = [*by_draft, *(f"规划员 {i + 1}" for i in range(PLANNERS))]
+    kept = kept_drafts(env, names) if args.keep_drafts else None
     if kept is not None:
         drafts = kept
         print(f"{len(drafts)} drafts of an earlier run kept", flush=True)
     else:
-        drafts, took = make_drafts(env, key, streets)
+        drafts, took = make_drafts(env, key, names)
         print(f"{len(drafts)} drafts copied from the current plan: {took:.0f} s "
               f"({took / len(drafts):.1f} s each)", flush=True)  # fmt: skip
+    work = dict(zip(drafts, by_draft.values(), strict=False))
+    planners = drafts[len(by_draft) :]
+    print(f"{len(work)} drafts hold the {len(streets)} streets' jobs ({args.drafts}); "
+          f"{len(planners)} planners edit drafts of their own", flush=True)  # fmt: skip
     rows = []
     for n in range(args.rounds):
         for workers in (1, 2):
-            row = one_round(env, key, workers, streets, drafts, tiles, idle["p99"],
-                            seed=1000 * n + 100 * workers)  # fmt: skip
+            row = one_round(env, key, workers, work, planners, tiles, idle["p99"],
+                            seed=100_000 * n + 10_000 * workers)  # fmt: skip
             rows.append(row)
             print(row, flush=True)
     print("\n| workers | load before → after | wall s | jobs | jobs/min | mean job s | "
