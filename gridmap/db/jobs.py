@@ -182,7 +182,7 @@ def finish_job(
     done = connection.execute(
         text("""
         UPDATE job SET status = CAST(:status AS varchar), result = CAST(:result AS jsonb),
-               error = :error, finished_at = now(),
+               error = :error, finished_at = clock_timestamp(),  -- not the transaction's start
                step = CASE WHEN :status = 'succeeded' THEN total_steps ELSE step END,
                message = CASE WHEN :status = 'succeeded' THEN 'done' ELSE message END
         WHERE id = :id AND status = ANY(:from) AND NOT (:unless AND cancel_requested)

@@ -329,3 +329,24 @@ def test_the_queue_forgets_work_that_ended_over_a_day_ago(served: Served) -> Non
             "SELECT id FROM procrastinate.procrastinate_jobs WHERE id = ANY(:ids)"),
             {"ids": [old, recent]}).scalars())  # fmt: skip
     assert left == {recent}
+
+
+def test_a_job_ends_when_its_work_commits_not_when_its_transaction_began(
+    served: Served,
+) -> None:
+    with served.engine.begin() as connection:
+        job_id = job_rows.insert_job(
+            connection, kind="coverage", owner="test", owner_key_id=None, scope_region_id=None,
+            plan_id=None, base_revision=None, parameters={}, total_steps=1,
+        )  # fmt: skip
+    with served.engine.begin() as connection:
+        assert job_rows.claim_job(connection, job_id, "test") is not None
+    with served.engine.begin() as connection:  # the work's own transaction, as the child's
+        began = connection.execute(text("SELECT now()")).scalar_one()
+        time.sleep(0.4)  # the work
+        assert job_rows.finish_job(connection, job_id, "succeeded", result={})
+    with served.engine.connect() as connection:
+        finished = connection.execute(
+            text("SELECT finished_at FROM job WHERE id = :id"), {"id": job_id}
+        ).scalar_one()
+    assert (finished - began).total_seconds() >= 0.4  # now() would say the work took no time
