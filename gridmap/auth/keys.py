@@ -109,10 +109,17 @@ def token_principal(connection: Connection, token: str, now: float) -> Principal
     claims = read_claims(token)
     if claims is None:
         return None
+    # The signing key is the key's stored hash, which its holder can compute: a token is
+    # trusted only as far as its key is, so its region must lie inside the key's own.
     row = connection.execute(text("""
-        SELECT id, name, key_hash FROM api_key WHERE id = :id AND revoked_at IS NULL
-    """), {"id": claims.key_id}).first()  # fmt: skip
-    if row is None or verify(token, row.key_hash, now) is None:
+        SELECT k.id, k.name, k.key_hash,
+               k.region_id IS NULL OR coalesce(t.code LIKE kr.code || '%', false) AS inside
+        FROM api_key k
+        LEFT JOIN region kr ON kr.id = k.region_id
+        LEFT JOIN region t ON t.id = :region
+        WHERE k.id = :id AND k.revoked_at IS NULL
+    """), {"id": claims.key_id, "region": claims.region_id}).first()  # fmt: skip
+    if row is None or not row.inside or verify(token, row.key_hash, now) is None:
         return None
     return Principal("viewer", claims.region_id, True, f"{row.name} (token)", row.id,
                      claims.layers, claims.expires)  # fmt: skip

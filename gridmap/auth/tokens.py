@@ -9,7 +9,9 @@ The payload names the key (by id), the region the token is held to (the key's, o
 it), the layers it may read (None: all) and when it expires (Unix seconds). Tokens are never
 stored: the service checks the signature with the key's stored hash, so revoking the key voids
 every token made from it, and a token cannot be widened (region, layers, expiry) without the
-key. A token only ever reads, whatever the key's role.
+key. Whoever holds the key can compute that hash and sign tokens, so a token is trusted no
+further than its key: its region must lie inside the key's (checked when it is read). A token
+only ever reads, whatever the key's role.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -61,9 +62,9 @@ def test_a_token_cannot_be_widened_forged_or_outlive_its_key(
     api: TestClient, served: Served
 ) -> None:
     with served.engine.begin() as connection:
-        street = connection.execute(
-            text("SELECT code FROM region WHERE level = 'street' ORDER BY code LIMIT 1")
-        ).scalar_one()
+        street, street_id = connection.execute(
+            text("SELECT code, id FROM region WHERE level = 'street' ORDER BY code LIMIT 1")
+        ).one()
         other = connection.execute(text(
             "SELECT code FROM region WHERE level = 'community' AND code <> :c ORDER BY code "
             "LIMIT 1"), {"c": served.community}).scalar_one()  # fmt: skip
@@ -99,6 +100,14 @@ def test_a_token_cannot_be_widened_forged_or_outlive_its_key(
                 "gmt_", "gmt_not.base64!"):  # fmt: skip
         refused = api.get("/collections/grids/items", headers=bearer(bad))
         assert refused.status_code == 401 and "token is not valid" in refused.text, bad
+    # the key's holder can compute its stored hash and sign any claims: never wider than the key
+    held_hash = hashlib.sha256(served.keys["embed"].encode()).hexdigest()
+    assert claims.region_id is not None
+    for region in (None, street_id):
+        wide = sign(claims.__class__(claims.key_id, region, None, claims.expires), held_hash)
+        assert api.get("/collections/grids/items", headers=bearer(wide)).status_code == 401
+    inside = sign(claims, held_hash)  # the key's own region: as good as the key
+    assert api.get("/collections/grids/items", headers=bearer(inside)).status_code == 200
     with served.engine.connect() as connection:
         who = lookup(connection, spare.secret)
         assert who is not None
