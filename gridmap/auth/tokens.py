@@ -120,6 +120,8 @@ def verify(token: str, key_hash: str, now: float) -> TokenClaims | None:
     claims = read_claims(token)
     if claims is None or claims.expires <= now:
         return None
+    if claims.expires > now + MAX_MINUTES * 60:  # signed by a key's holder for longer: refused
+        return None
     return claims
 
 

@@ -23,6 +23,12 @@ def test_a_token_verifies_until_the_second_it_expires() -> None:
     assert verify(token, HASH, 1_000_001) is None
 
 
+def test_a_token_lives_a_day_at_most_whoever_signed_it() -> None:
+    day = 24 * 60 * 60
+    assert verify(sign(CLAIMS, HASH), HASH, 1_000_000 - day) == CLAIMS
+    assert verify(sign(CLAIMS, HASH), HASH, 1_000_000 - day - 1) is None
+
+
 def test_the_signature_is_an_hmac_of_the_payload_with_the_key_s_stored_hash() -> None:
     token = sign(CLAIMS, HASH)
     payload, signature = token.removeprefix("gmt_").split(".")
