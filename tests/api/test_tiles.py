@@ -375,3 +375,45 @@ def test_no_more_tiles_are_built_at_once_than_the_tile_workers(
             watcher.join(timeout=10)
     assert sorted(statuses) == sorted(s for s in statuses if s in (200, 204)) and len(statuses) == 8
     assert most[0] == 2  # eight asked at once, two built at a time
+
+
+# Index scans hand rows over in the index's (spatial) order, sequential scans in the table's:
+# the two ways PostgreSQL may read a layer's rows.
+SCANS = {
+    "index": "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off",
+    "sequential": "SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off",
+}
+
+
+@pytest.mark.parametrize(("name", "z"), [("gridmap", 15), ("gridmap", 13), ("buildings", 12),
+                                         ("basemap", 14)])  # fmt: skip
+def test_a_tile_has_the_same_bytes_whatever_plan_its_query_takes(
+    served: Served, name: str, z: int
+) -> None:
+    from gridmap.tiles.service import TileRequest, build_tile
+    from gridmap.tiles.tilesets import tileset
+
+    request = TileRequest(tileset(name), *tile_of(*CENTRE, z))
+    built = {}
+    for scan, settings in SCANS.items():
+        with served.engine.begin() as connection:
+            connection.exec_driver_sql(settings)
+            built[scan] = build_tile(connection, request)
+    layers = mapbox_vector_tile.decode(built["index"])
+    assert sum(len(layer["features"]) for layer in layers.values()) > 20
+    assert built["index"] == built["sequential"]
+
+
+@pytest.mark.parametrize(("name", "z"), [("gridmap", 15), ("buildings", 12)])
+def test_a_tile_computes_each_geometry_once(served: Served, name: str, z: int) -> None:
+    """No filter on the clipped geometry, which PostgreSQL would push into the scan."""
+    from gridmap.tiles.service import TileRequest, tile_statement
+    from gridmap.tiles.tilesets import tileset
+
+    sql, params = tile_statement(TileRequest(tileset(name), *tile_of(*CENTRE, z)))  # type: ignore[misc]
+    with served.engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        plan = [row[0].strip().lower() for row in driver.execute("EXPLAIN VERBOSE " + sql, params)]
+    outputs = [line for line in plan if line.startswith("output:") and "st_asmvtgeom" in line]
+    assert len(outputs) >= len(tileset(name).layers_at(z))  # drawn in each layer
+    assert not [line for line in plan if line.startswith("filter:") and "st_asmvtgeom" in line]
