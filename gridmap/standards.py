@@ -1,7 +1,7 @@
 """The field's numbers, each in one place: walking budgets, grid bounds, household sizes.
 
-Sources: GB 50180-2018 (the 5-minute living circle, 300 m at 60 m/min), the grid-governance
-rules that DESIGN.md §6 summarises (urban comprehensive grids of 300–500 households and at most
+Sources: GB 50180-2018 (the 5-minute living circle, 300 m at 60 m/min), the grid-governance rules
+that docs/architecture.md summarises (urban comprehensive grids of 300–500 households and at most
 2,500 residents; rural grids of about 300 households), and China's 7th census (2.62 persons per
 household). Every value can be overridden where it is used.
 """

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from gridmap.coverage.engine import building_reach, nearest_stations, station_graph  # noqa: E402
 from gridmap.coverage.whatif import WhatIf  # noqa: E402
-from gridmap.io.crs import metric_crs_of  # noqa: E402
+from gridmap.crs import metric_crs_of  # noqa: E402
 from gridmap.network import WalkNetwork, snap  # noqa: E402
 from gridmap.units.residents import estimate_residents  # noqa: E402
 
@@ -57,7 +57,7 @@ def _timed(function, repeat: int = 3):  # type: ignore[no-untyped-def]
 
 def demo_case():  # type: ignore[no-untyped-def]
     """Return Helsinki's network, buildings, and its amenities as stations."""
-    from gridmap.db.demo import helsinki_pbf
+    from gridmap.demo import helsinki_pbf
     from gridmap.io.osm import read_osm
 
     layers = read_osm(helsinki_pbf())

@@ -59,7 +59,7 @@ def run_case(case: str, url: str) -> dict[str, object]:
 
     with engine.begin() as connection:
         if case == "helsinki":
-            from gridmap.db.demo import helsinki_pbf
+            from gridmap.demo import helsinki_pbf
             from gridmap.io.osm import read_osm
             from gridmap.io.osm_import import import_osm_layers
 

@@ -59,9 +59,9 @@ def demo() -> tuple[Units, np.ndarray]:
     """Return the Helsinki demo's units, built in a private PostGIS cluster."""
     from gridmap.config import DEFAULT_PG_BINDIR
     from gridmap.db import migrate
-    from gridmap.db.demo import helsinki_pbf
     from gridmap.db.engine import make_engine
     from gridmap.db.local import LocalCluster
+    from gridmap.demo import helsinki_pbf
     from gridmap.io.osm import read_osm
     from gridmap.io.osm_import import import_osm_layers
     from gridmap.partition.service import load_units
@@ -78,8 +78,8 @@ def demo() -> tuple[Units, np.ndarray]:
             import_osm_layers(connection, read_osm(helsinki_pbf()))
             build_units(connection, county_code="990101")
             city = load_units(connection)
+            from gridmap.crs import metric_crs_of
             from gridmap.db.bulk import read_geoframe
-            from gridmap.io.crs import metric_crs_of
 
             frame = read_geoframe(connection, "SELECT id, geom FROM unit ORDER BY id")
             polygons = np.asarray(frame.to_crs(metric_crs_of(frame.geometry.values)).geometry

@@ -87,7 +87,7 @@ def build_city(cluster_url: str, case: str) -> str:
         from gridmap.units.service import build_units
 
         if case == "demo":
-            from gridmap.db.demo import helsinki_pbf
+            from gridmap.demo import helsinki_pbf
             from gridmap.io.osm import read_osm
             from gridmap.io.osm_import import import_osm_layers
 
@@ -270,7 +270,7 @@ def served_against_sql(
     """
     from urllib.parse import urlsplit
 
-    from gridmap.tiles.service import driver_sql
+    from gridmap.tiles.statement import driver_sql
     from gridmap.tiles.tilesets import TILESETS
 
     where = urlsplit(base)

@@ -1,11 +1,11 @@
 """The 5-minute service-circle engine: every building's walk to its nearest station.
 
-Pure functions of arrays (DESIGN.md §7). Stations become virtual nodes joined to both ends of
-the edge they are snapped to, the snap distance and the offset along the edge counted in the
+Pure functions of arrays (see docs/architecture.md). Stations become virtual nodes joined to both
+ends of the edge they are snapped to, the snap distance and the offset along the edge counted in the
 walk; one multi-source Dijkstra pass bounded at the budget (scipy's csgraph, ``min_only``) gives
-every node its distance to the nearest station and which station that is. A building's walk is
-its snap distance plus the shorter way from its edge's two ends, or straight along the edge when
-a station stands on the same edge.
+every node its distance to the nearest station and which station that is. A building's walk is its
+snap distance plus the shorter way from its edge's two ends, or straight along the edge when a
+station stands on the same edge.
 """
 
 from __future__ import annotations

@@ -22,10 +22,10 @@ from gridmap.coverage.circles import euclidean_discs, network_circles
 from gridmap.coverage.engine import CoverageParameters, Reach
 from gridmap.coverage.gaps import gap_areas
 from gridmap.coverage.reach import station_reach
+from gridmap.crs import metric_crs_of
 from gridmap.db import coverage as db
 from gridmap.errors import InvalidInput
 from gridmap.geometry import polygonal_parts
-from gridmap.io.crs import metric_crs_of
 from gridmap.network import Snapped, WalkNetwork, snap
 
 Step = Callable[[str], None]

@@ -1,4 +1,4 @@
-"""The PostGIS schema of DESIGN.md §4 as SQLAlchemy 2 / GeoAlchemy2 models.
+"""The PostGIS schema (docs/architecture.md, Data model) as SQLAlchemy 2 / GeoAlchemy2 models.
 
 Every geometry is stored in EPSG:4326 in a column named ``geom``, with a GiST index and a
 CHECK that it is valid (:func:`geometry_column`). Lengths and areas are computed in a local

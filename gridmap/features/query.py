@@ -29,11 +29,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import Boolean, DateTime, Double
 
+from gridmap.crs import from_wgs84_function
 from gridmap.db.models import Region
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.features.collections import Collection
 from gridmap.features.cql import cql_filter
-from gridmap.io.crs import from_wgs84_function
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 100

@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
+from gridmap.crs import metric_crs_of
 from gridmap.db import imports as db
 from gridmap.io import unit_import
-from gridmap.io.crs import metric_crs_of
 from gridmap.io.layers import LAYERS, validate_layer
 from gridmap.io.options import ImportOptions, Prepared, column
 from gridmap.io.overlaps import overlaps_within, stored_overlaps

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
+from gridmap.crs import metric_crs_of
 from gridmap.db.city import replace_layer, replace_walk_network, upsert_osm_buildings
 from gridmap.db.imports import upsert_regions
 from gridmap.geometry import polygonal_parts
-from gridmap.io.crs import metric_crs_of
 from gridmap.io.osm import OsmLayers
 from gridmap.io.osm_regions import regions_from_boundaries
 from gridmap.units.residents import (

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridmap.crs import metric_crs_of
 from gridmap.geometry import largest_overlap
-from gridmap.io.crs import metric_crs_of
 from gridmap.units.regions import serial_codes
 
 ADMIN_LEVELS = {6: "district", 8: "street", 10: "community"}

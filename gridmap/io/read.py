@@ -25,8 +25,8 @@ import pyogrio
 import pyproj
 import shapely
 
+from gridmap.crs import parse_crs, to_wgs84_function
 from gridmap.errors import InvalidInput
-from gridmap.io.crs import parse_crs, to_wgs84_function
 from gridmap.io.problems import Problems
 from gridmap.io.sheets import check_number_codes, read_xlsx
 from gridmap.io.text import dbf_encoding, decode_file_text

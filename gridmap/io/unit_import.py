@@ -14,10 +14,10 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection
 
+from gridmap.crs import metric_crs_of
 from gridmap.db import imports as db
 from gridmap.db import plans
 from gridmap.geometry import largest_overlap
-from gridmap.io.crs import metric_crs_of
 from gridmap.io.options import ImportOptions, Prepared, column
 from gridmap.io.overlaps import overlaps_within, stored_overlaps
 from gridmap.io.problems import Problems

@@ -1,4 +1,4 @@
-"""Grid codes that survive a re-partition (DESIGN.md §5).
+"""Grid codes that survive a re-partition (docs/architecture.md, Codes).
 
 A new grid keeps the code of the old grid it is "the same" as: the old grid it shares the most
 households with, when that overlap is more than half of both. Every other grid gets the next

@@ -1,13 +1,13 @@
 """Re-partitioning units into grids: contiguous, balanced, compact, nested in communities.
 
-Pure (DESIGN.md §6): a unit adjacency graph and weights in, an assignment and its per-grid
-figures and infeasible cases out. Each community is partitioned on its own. Inside one, a
+Pure (see docs/architecture.md): a unit adjacency graph and weights in, an assignment and its
+per-grid figures and infeasible cases out. Each community is partitioned on its own. Inside one, a
 connected piece of ``H`` households gets ``k`` grids, the count nearest ``H / target`` that keeps
 every grid within [min, max] (and under the residents cap); the piece is cut by recursive
-spanning-tree bisection: a minimum spanning tree over the units' centroid distances (jittered by
-the seed, so every cut follows short links and keeps grids compact) is cut at the edge whose
-subtree holds the households share closest to ``k1 / k``, within the bounds both sides must meet.
-A cut of a tree leaves both sides connected, so every grid is contiguous by construction.
+spanning-tree bisection: a minimum spanning tree over the units' centroid distances (jittered by the
+seed, so every cut follows short links and keeps grids compact) is cut at the edge whose subtree
+holds the households share closest to ``k1 / k``, within the bounds both sides must meet. A cut of a
+tree leaves both sides connected, so every grid is contiguous by construction.
 
 What cannot be met is said per case and the rest is solved: a unit above the maximum is a grid
 of its own (oversize), a community below the minimum is one grid (undersize), an island unit is

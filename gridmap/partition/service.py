@@ -18,11 +18,11 @@ from scipy.sparse import csr_matrix
 from sqlalchemy import Connection
 
 from gridmap.coverage.service import load_network
+from gridmap.crs import metric_crs_of
 from gridmap.db import imports
 from gridmap.db import plans as db
 from gridmap.db.bulk import read_geoframe
 from gridmap.errors import InvalidInput, PlanChanged, Stale
-from gridmap.io.crs import metric_crs_of
 from gridmap.partition.adjust import adjust
 from gridmap.partition.codes import inherit_codes
 from gridmap.partition.engine import Bounds, Case, Units, grid_radius, partition
@@ -234,7 +234,7 @@ def partition_plan(
 
 
 def community_kind(code: str) -> str:
-    """Return the grid kind of a community by its street part (DESIGN.md §5).
+    """Return the grid kind of a community by its street part (docs/architecture.md, Codes).
 
     Streets (001–099) are urban, towns (100–199) suburban, townships (200–399) rural.
 
@@ -248,7 +248,7 @@ def community_kind(code: str) -> str:
 def kind_bounds(bounds: Bounds | None) -> dict[str, Bounds]:
     """Return the bounds of each grid kind: the given ones for urban and suburban grids.
 
-    Rural grids keep their own household bounds (DESIGN.md §6), with the given radius.
+    Rural grids keep their own household bounds (docs/architecture.md), with the given radius.
     """
     radius = None if bounds is None else bounds.radius_m
     radius_by = "straight" if bounds is None else bounds.radius_by

@@ -1,11 +1,11 @@
 """Walking distances between units, for a service radius measured on foot.
 
-Pure (DESIGN.md §6): the coverage engine's walking network and the units' inner points in,
-a sparse matrix of walking metres between the units within a cutoff out. A unit's point snaps
-to the nearest edge as a building does for coverage (its snap and its offset along the edge
-count in the walk); one bounded Dijkstra per chunk of units gives every unit its walks to the
-nodes within the cutoff, and a walk to another unit goes to either end of that unit's edge
-(or straight along it, when both lie on the same edge).
+Pure (see docs/architecture.md): the coverage engine's walking network and the units' inner points
+in, a sparse matrix of walking metres between the units within a cutoff out. A unit's point snaps to
+the nearest edge as a building does for coverage (its snap and its offset along the edge count in
+the walk); one bounded Dijkstra per chunk of units gives every unit its walks to the nodes within
+the cutoff, and a walk to another unit goes to either end of that unit's edge (or straight along it,
+when both lie on the same edge).
 
 A grid's walking radius is then the smallest, over its members, of the longest walk from that
 member to every other: the walk from the best-placed unit, its centre on foot.

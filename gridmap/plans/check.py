@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
+from gridmap.crs import metric_crs_of
 from gridmap.db import plans as plan_rows
 from gridmap.geometry import pieces
-from gridmap.io.crs import metric_crs_of
 from gridmap.standards import GRID_BOUNDS
 
 ERROR, WARNING = "error", "warning"

@@ -22,12 +22,12 @@ from markupsafe import Markup
 from sqlalchemy import Connection
 
 from gridmap.config import get_settings
+from gridmap.crs import wgs84_to_gcj02
 from gridmap.db import plans as db
 from gridmap.db import reports as reports_db
 from gridmap.errors import NotFound
 from gridmap.features.collections import COLLECTIONS
 from gridmap.features.query import FeatureQuery, feature, features
-from gridmap.io.crs import wgs84_to_gcj02
 from gridmap.reports.svg import Shape, map_svg
 
 TEMPLATES = jinja2.Environment(

@@ -10,11 +10,11 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection
 
+from gridmap.crs import metric_crs_of
 from gridmap.db import city as db
 from gridmap.db import imports
 from gridmap.db.bulk import copy_rows
 from gridmap.errors import Conflict
-from gridmap.io.crs import metric_crs_of
 from gridmap.synth.city import SyntheticCity
 from gridmap.units.residents import ResidentModel, estimate_residents
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import psycopg
 
-from gridmap.tiles.service import TileRequest, tile_statement
+from gridmap.tiles.statement import TileRequest, tile_statement
 
 SESSION = "-c max_parallel_workers_per_gather=0"  # many small statements at once
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import hashlib
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,26 +18,13 @@ from sqlalchemy import Connection, Engine
 
 from gridmap.tiles.cache import TileCache
 from gridmap.tiles.revisions import Revisions
-from gridmap.tiles.tilesets import Tileset, check_tile, tile_sql, uses
+from gridmap.tiles.statement import TileRequest, tile_statement
+from gridmap.tiles.tilesets import Tileset
 
 if TYPE_CHECKING:
     from gridmap.tiles.builder import TileBuilder
 
-
-@dataclass(frozen=True)
-class TileRequest:
-    """Which tile, of which plan and run, for which region scope."""
-
-    tileset: Tileset
-    z: int
-    x: int
-    y: int
-    plan: int | None = None
-    run: int | None = None
-    scope: int | None = None
-
-    def __post_init__(self) -> None:
-        check_tile(self.z, self.x, self.y)
+__all__ = ["KnownTile", "Tile", "TileRequest", "TileServer", "build_tile"]
 
 
 @dataclass(frozen=True)
@@ -61,36 +47,6 @@ class Tile:
     def compressed(self) -> bytes:
         """Return the gzip-compressed bytes."""
         return self.data if self.gzipped or not self.data else _gzip(self.data)
-
-
-PARAMETER = re.compile(r"(?<!:):(z|x|y|plan|run|scope)\b")
-_DRIVER_SQL: dict[tuple[str, int, bool], str | None] = {}
-
-
-def driver_sql(tiles: Tileset, z: int, *, scoped: bool) -> str | None:
-    """Return :func:`tile_sql` in the driver's own placeholders, made once per zoom and scope.
-
-    Tiles run on the driver's connection directly: SQLAlchemy's statement handling costs about
-    half a millisecond a tile, a third of a small tile's whole time.
-    """
-    key = (tiles.name, z, scoped)
-    if key not in _DRIVER_SQL:
-        sql = tile_sql(tiles, z, scoped=scoped)
-        _DRIVER_SQL[key] = None if sql is None else PARAMETER.sub(r"%(\1)s", sql.replace("%", "%%"))
-    return _DRIVER_SQL[key]
-
-
-def tile_statement(request: TileRequest) -> tuple[str, dict[str, object]] | None:
-    """Return the tile's one statement and its parameters (None: no layer at this zoom)."""
-    sql = driver_sql(request.tileset, request.z, scoped=request.scope is not None)
-    if sql is None:
-        return None
-    params: dict[str, object] = {"z": request.z, "x": request.x, "y": request.y}
-    wanted = {"plan": request.plan, "run": request.run}
-    params |= {name: wanted[name] for name in uses(request.tileset, request.z)}
-    if request.scope is not None:
-        params["scope"] = request.scope
-    return sql, params
 
 
 def build_tile(connection: Connection, request: TileRequest) -> bytes:

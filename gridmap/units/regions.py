@@ -1,4 +1,4 @@
-"""Regions derived from units when a source has none, and their codes (DESIGN.md §5).
+"""Regions derived from units when a source has none, and their codes (docs/architecture.md, Codes).
 
 Communities grow from units, streets from communities, by contiguous region growing on the
 adjacency graph: each region starts at the north-westernmost free unit and takes the free

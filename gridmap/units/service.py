@@ -17,12 +17,12 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection
 
+from gridmap.crs import metric_crs_of
 from gridmap.db import city as db
 from gridmap.db import imports
 from gridmap.db.bulk import copy_rows
 from gridmap.errors import Conflict, InvalidInput
 from gridmap.geometry import largest_overlap, polygonal_parts
-from gridmap.io.crs import metric_crs_of
 from gridmap.standards import COMMUNITY_RESIDENTS, GRID_BOUNDS, SLIVER_AREA_M2
 from gridmap.units import blocks, regions
 from gridmap.units.division_names import parent_names

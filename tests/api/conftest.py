@@ -23,9 +23,9 @@ from gridmap.auth.keys import create_key
 from gridmap.config import Settings
 from gridmap.coverage.service import run_coverage
 from gridmap.db import migrate
-from gridmap.db.demo import helsinki_pbf, sample_net, sample_roster
 from gridmap.db.engine import make_engine
 from gridmap.db.local import LocalCluster
+from gridmap.demo import helsinki_pbf, sample_net, sample_roster
 from gridmap.io.file_import import import_file
 from gridmap.io.osm import read_osm
 from gridmap.io.osm_import import import_osm_layers

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from gridmap.cli import app as cli
 from gridmap.config import get_settings
-from gridmap.io.web_exports import export_folium, export_pmtiles, tile_range
+from gridmap.reports.web_exports import export_folium, export_pmtiles, tile_range
 from tests.api.conftest import Served
 from tests.api.test_web_map import browser  # noqa: F401  (the fixture)
 

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.main import create_app
+from gridmap.crs import wgs84_to_gcj02
 from gridmap.features.collections import COLLECTIONS
-from gridmap.io.crs import wgs84_to_gcj02
 from tests.api.conftest import Live, Served
 
 GEOJSON = "application/geo+json"

@@ -407,7 +407,7 @@ def test_a_tile_has_the_same_bytes_whatever_plan_its_query_takes(
 @pytest.mark.parametrize(("name", "z"), [("gridmap", 15), ("buildings", 12)])
 def test_a_tile_computes_each_geometry_once(served: Served, name: str, z: int) -> None:
     """No filter on the clipped geometry, which PostgreSQL would push into the scan."""
-    from gridmap.tiles.service import TileRequest, tile_statement
+    from gridmap.tiles.statement import TileRequest, tile_statement
     from gridmap.tiles.tilesets import tileset
 
     sql, params = tile_statement(TileRequest(tileset(name), *tile_of(*CENTRE, z)))  # type: ignore[misc]

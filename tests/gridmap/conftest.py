@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import Connection, Engine, text
 
-from gridmap.db.demo import helsinki_pbf
+from gridmap.demo import helsinki_pbf
 from gridmap.io.osm import OsmLayers, read_osm
 from gridmap.io.osm_import import import_osm_layers
 from gridmap.stations import seed_stations_from_amenities

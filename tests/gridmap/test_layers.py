@@ -1,4 +1,4 @@
-"""The one-way flow of DESIGN.md §3: the library never imports the web layer."""
+"""The one-way flow of docs/architecture.md: the library never imports the web layer."""
 
 from __future__ import annotations
 

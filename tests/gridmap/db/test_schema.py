@@ -1,4 +1,4 @@
-"""The schema of DESIGN.md §4 in a real PostGIS: round trips, validity, codes, one current plan."""
+"""The schema (docs/architecture.md) in a real PostGIS: round trips, validity, codes, one plan."""
 
 from __future__ import annotations
 

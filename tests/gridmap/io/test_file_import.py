@@ -14,7 +14,7 @@ from shapely import box
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gridmap.io.crs import wgs84_to_gcj02
+from gridmap.crs import wgs84_to_gcj02
 from gridmap.io.file_import import import_file
 from gridmap.io.options import ImportOptions
 from tests.factories import ORIGIN

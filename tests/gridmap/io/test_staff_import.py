@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from gridmap.cli import app
 from gridmap.config import get_settings
-from gridmap.db.demo import sample_roster
 from gridmap.db.local import LocalCluster
+from gridmap.demo import sample_roster
 from gridmap.errors import InvalidInput
 from gridmap.io.staff_import import import_staff
 from gridmap.partition.engine import Bounds

@@ -1,4 +1,4 @@
-"""The initial schema of DESIGN.md §4.
+"""The initial schema (docs/architecture.md, Data model).
 
 Every geometry column is ``geom`` in EPSG:4326 with a GiST index and an ``ST_IsValid`` CHECK.
 Only one plan may be current (a partial unique index).

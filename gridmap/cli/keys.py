@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from gridmap.auth.keys import create_key, list_keys, revoke
-from gridmap.cli_common import console, engine_from_settings, reports_errors
+from gridmap.cli.common import console, engine_from_settings, reports_errors
 
 keys_app = typer.Typer(help="API keys: roles viewer, planner, admin; embeds held to a region.",
                        no_args_is_help=True)  # fmt: skip

@@ -8,11 +8,10 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from gridmap.cli_common import console, engine_from_settings, reports_errors, steps
+from gridmap.cli.common import console, engine_from_settings, reports_errors, steps
 from gridmap.config import get_settings
 from gridmap.db import plans as db
 from gridmap.errors import InvalidInput
-from gridmap.io.web_exports import export_folium, export_pmtiles
 from gridmap.reports import alignment_report
 from gridmap.reports import plan as plan_report
 from gridmap.reports.cards import is_loopback, load_card, render_card
@@ -20,6 +19,7 @@ from gridmap.reports.coverage import load_coverage_report
 from gridmap.reports.coverage_render import FORMATS as REPORT_FORMATS
 from gridmap.reports.coverage_render import render
 from gridmap.reports.pdf import print_pdf
+from gridmap.reports.web_exports import export_folium, export_pmtiles
 from gridmap.reports.words import LANGUAGES
 
 report_app = typer.Typer(help="Reports for leaders: coverage rates, plans.", no_args_is_help=True)

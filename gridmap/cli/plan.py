@@ -9,7 +9,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from gridmap.cli_common import console, engine_from_settings, reports_errors, steps
+from gridmap.cli.common import console, engine_from_settings, reports_errors, steps
 from gridmap.db import plans as db
 from gridmap.db.bulk import read_geoframe
 from gridmap.errors import InvalidInput

@@ -10,7 +10,7 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from gridmap.cli_common import console, engine_from_settings, reports_errors
+from gridmap.cli.common import console, engine_from_settings, reports_errors
 from gridmap.config import Settings, get_settings
 from gridmap.db import migrate
 from gridmap.db.engine import database_url, local_cluster, make_engine, uses_external_database
@@ -238,8 +238,8 @@ def demo(
 
     Each step is skipped when its data is there already, so a second run just serves.
     """
-    from gridmap import cli_city
-    from gridmap.db.demo import demo_key, demo_state, helsinki_pbf, sample_net, sample_roster
+    from gridmap.cli import city as cli_city
+    from gridmap.demo import demo_key, demo_state, helsinki_pbf, sample_net, sample_roster
     from gridmap.io.options import ImportOptions
 
     # the demo city is open data: its map is readable without a key unless said otherwise
@@ -257,11 +257,11 @@ def demo(
     if not state.stations:
         cli_city.seed_stations()
     if not state.plans:
-        from gridmap.cli_plan import first_plan
+        from gridmap.cli.plan import first_plan
 
         first_plan()
     if not state.coverage_runs:
-        from gridmap.cli_coverage import run_and_print
+        from gridmap.cli.coverage import run_and_print
         from gridmap.coverage.engine import CoverageParameters
 
         run_and_print(CoverageParameters())
@@ -289,13 +289,10 @@ def demo(
 
 
 def _register_groups() -> None:
-    from gridmap import cli_city, cli_coverage, cli_keys, cli_plan, cli_reports
+    from gridmap.cli import city, coverage, keys, plan, reports
 
-    cli_city.register(app)
-    cli_reports.register(app)
-    cli_keys.register(app)
-    cli_coverage.register(app)
-    cli_plan.register(app)
+    for group in (city, reports, keys, coverage, plan):
+        group.register(app)
 
 
 _register_groups()

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gridmap import crs
 from gridmap.errors import InvalidInput
-from gridmap.io import crs
 
 # wandergis/coordtransform's README, the reference most implementations test against
 TIANANMEN = (116.404, 39.915)

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from sqlalchemy import Connection
 
-from gridmap.cli_common import console, engine_from_settings, reports_errors, steps
+from gridmap.cli.common import console, engine_from_settings, reports_errors, steps
 from gridmap.coverage.engine import MAX_SNAP_M, CoverageParameters
 from gridmap.coverage.planning import live_coverage, suggest_sites
 from gridmap.coverage.service import run_coverage

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from gridmap.cli_common import console, engine_from_settings, reports_errors, steps
+from gridmap.cli.common import console, engine_from_settings, reports_errors, steps
 from gridmap.config import get_settings
 from gridmap.errors import InvalidInput
 from gridmap.io.file_import import import_file
