@@ -23,7 +23,7 @@ from gridmap.db.city import region_extent
 from gridmap.errors import Forbidden, InvalidInput
 from gridmap.tiles.service import Tile, TileRequest, TileServer
 from gridmap.tiles.styles import STYLES, style
-from gridmap.tiles.tilesets import TILESETS, Tileset, narrowed, tileset
+from gridmap.tiles.tilesets import TILESETS, Tileset, narrowed, tileset, vector_layers
 
 router = APIRouter(tags=["Tiles"])
 
@@ -195,20 +195,6 @@ def tilejson(
         query["token"] = token
     url = template + "?" + "&".join(f"{k}={v}" for k, v in query.items())
     bounds = _bounds(connection, who)
-    layers = {}
-    for layer in tiles.layers:  # a layer split by zoom (streets) is one vector layer
-        entry = layers.setdefault(
-            layer.name,
-            {
-                "id": layer.name,
-                "fields": dict(layer.fields),
-                "minzoom": layer.minzoom,
-                "maxzoom": layer.maxzoom,
-            },
-        )
-        entry["fields"] |= layer.fields
-        entry["minzoom"] = min(entry["minzoom"], layer.minzoom)
-        entry["maxzoom"] = max(entry["maxzoom"], layer.maxzoom)
     return {
         "tilejson": "3.0.0",
         "name": tiles.name,
@@ -220,7 +206,7 @@ def tilejson(
         "maxzoom": tiles.maxzoom,
         "bounds": bounds,
         "center": [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, 14],
-        "vector_layers": list(layers.values()),
+        "vector_layers": vector_layers(tiles),
         "attribution": "© OpenStreetMap contributors; gridmap",
     }
 

@@ -26,7 +26,7 @@ from gridmap.features.query import FeatureQuery, features
 from gridmap.reports.leaflet import blank_map, self_contained
 from gridmap.standards import GRID_BOUNDS
 from gridmap.tiles.service import TileRequest, build_tile
-from gridmap.tiles.tilesets import MAX_ZOOM, tileset
+from gridmap.tiles.tilesets import MAX_ZOOM, tileset, vector_layers
 
 Progress = Callable[[int, int], None]
 """Told how many tiles are done, of how many."""
@@ -110,9 +110,7 @@ def export_pmtiles(
              "max_lon_e7": int(east * 1e7), "max_lat_e7": int(north * 1e7),
              "center_zoom": minzoom + (maxzoom - minzoom) // 2},
             {"name": f"gridmap {region['name']}", "attribution": "© OpenStreetMap contributors",
-             "vector_layers": [{"id": layer.name, "fields": layer.fields,
-                                "minzoom": layer.minzoom, "maxzoom": layer.maxzoom}
-                               for layer in tiles.layers]},
+             "vector_layers": vector_layers(tiles)},
         )  # fmt: skip
     return ArchiveSummary(written, len(wanted), path.stat().st_size)
 

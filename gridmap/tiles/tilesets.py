@@ -167,6 +167,25 @@ TILESETS: dict[str, Tileset] = {
 }  # fmt: skip
 
 
+def vector_layers(tiles: Tileset) -> list[dict[str, object]]:
+    """Return the TileJSON ``vector_layers`` of ``tiles``: one entry per layer id.
+
+    A layer drawn from different tables at different zooms (the buildings tileset's blocks and
+    footprints, the basemap's main and all streets) is one vector layer to a client: its fields
+    and zooms are the union of its parts'.
+    """
+    layers: dict[str, dict[str, object]] = {}
+    for layer in tiles.layers:
+        entry = layers.setdefault(
+            layer.name,
+            {"id": layer.name, "fields": {}, "minzoom": layer.minzoom, "maxzoom": layer.maxzoom},
+        )
+        entry["fields"] = {**entry["fields"], **layer.fields}  # type: ignore[dict-item]
+        entry["minzoom"] = min(entry["minzoom"], layer.minzoom)  # type: ignore[call-overload]
+        entry["maxzoom"] = max(entry["maxzoom"], layer.maxzoom)  # type: ignore[call-overload]
+    return list(layers.values())
+
+
 def tileset(name: str) -> Tileset:
     """Return the tileset ``name``.
 

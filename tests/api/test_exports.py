@@ -8,6 +8,7 @@ from pathlib import Path
 
 import mapbox_vector_tile
 import pytest
+from fastapi.testclient import TestClient
 from playwright.sync_api import Browser
 from pmtiles.reader import MmapSource, Reader
 from pmtiles.tile import Compression, TileType
@@ -50,6 +51,25 @@ def test_a_pmtiles_archive_holds_the_region_s_tiles_and_nothing_beyond(
                     "features", [])}  # fmt: skip
         assert found == done.tiles
     assert codes and all(code.startswith(served.community) for code in codes)
+
+
+@pytest.mark.parametrize("name", ["basemap", "buildings", "gridmap"])
+def test_an_archive_names_each_vector_layer_once_as_the_tilejson_does(
+    api: TestClient, served: Served, tmp_path: Path, name: str
+) -> None:
+    target = tmp_path / f"{name}.pmtiles"
+    with served.engine.connect() as connection:
+        export_pmtiles(connection, served.community, target, minzoom=14, maxzoom=14,
+                       tileset_name=name)  # fmt: skip
+    with target.open("rb") as f:
+        archived = Reader(MmapSource(f)).metadata()["vector_layers"]
+    ids = [layer["id"] for layer in archived]
+    assert len(ids) == len(set(ids))  # the basemap's two streets layers are one, as are buildings
+    served_layers = api.get(f"/tiles/{name}.json", headers=served.headers("viewer")).json()
+    assert archived == served_layers["vector_layers"]
+    if name == "basemap":
+        streets = next(layer for layer in archived if layer["id"] == "streets")
+        assert (streets["minzoom"], streets["maxzoom"]) == (11, 22)
 
 
 def test_a_folium_map_opens_with_no_network(
