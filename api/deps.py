@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
+from pydantic import Field
 from sqlalchemy import Connection, Engine
 
 from gridmap.config import Settings
+from gridmap.coverage.engine import LIMITS, CoverageParameters
 
 
 async def get_app_settings(request: Request) -> Settings:
@@ -39,3 +41,16 @@ JobId = Annotated[int, Path(ge=1, le=MAX_ID, description="A job's id")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ConnectionDep = Annotated[Connection, Depends(get_connection)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
+
+_WALK_HELP = {
+    "minutes": "The walking budget in minutes",
+    "speed_m_per_min": "Walking speed, metres a minute",
+    "max_snap_m": "Buildings farther than this from every walkway are unreachable, metres",
+}
+
+
+def walk_field(name: str) -> Any:
+    """Return a body field for a walking parameter, with the engine's own default and limits."""
+    low, high = LIMITS[name]
+    default = getattr(CoverageParameters(), name)
+    return Field(default=default, gt=low, le=high, description=_WALK_HELP[name])

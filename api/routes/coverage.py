@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.auth import Planner
-from api.deps import ConnectionDep
+from api.deps import ConnectionDep, walk_field
 from gridmap.coverage.engine import CoverageParameters
 from gridmap.coverage.planning import StationChanges, suggest_sites, whatif_answer
 
@@ -40,8 +40,8 @@ class WhatIf(BaseModel):
     add: list[Place] = Field(default_factory=list, max_length=200)
     move: list[StationMove] = Field(default_factory=list, max_length=200)
     remove: list[str] = Field(default_factory=list, max_length=200)
-    minutes: float = Field(default=5.0, gt=0, le=60)
-    speed_m_per_min: float = Field(default=60.0, gt=0, le=300)
+    minutes: float = walk_field("minutes")
+    speed_m_per_min: float = walk_field("speed_m_per_min")
 
 
 class SitingAsk(BaseModel):
@@ -52,8 +52,8 @@ class SitingAsk(BaseModel):
     candidates: str = Field(default="amenities", pattern="^(amenities|units)$")
     capacity: int | None = Field(default=None, ge=1)
     exact: bool = False
-    minutes: float = Field(default=5.0, gt=0, le=60)
-    speed_m_per_min: float = Field(default=60.0, gt=0, le=300)
+    minutes: float = walk_field("minutes")
+    speed_m_per_min: float = walk_field("speed_m_per_min")
 
 
 @router.post("/whatif", name="whatif")

@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from api.auth import Planner, Viewer
-from api.deps import MAX_ID, EngineDep, JobId
+from api.deps import MAX_ID, EngineDep, JobId, walk_field
 from gridmap.coverage.engine import CoverageParameters
 from gridmap.errors import Forbidden
 from gridmap.jobs.queue import JobQueue
@@ -48,9 +48,9 @@ class PartitionJob(BaseModel):
 class CoverageJob(BaseModel):
     """Compute 5-minute coverage and save it as a run."""
 
-    minutes: float = Field(default=5.0, gt=0, le=60)
-    speed_m_per_min: float = Field(default=60.0, gt=0, le=300)
-    max_snap_m: float = Field(default=200.0, gt=0, le=5000)
+    minutes: float = walk_field("minutes")
+    speed_m_per_min: float = walk_field("speed_m_per_min")
+    max_snap_m: float = walk_field("max_snap_m")
     plan: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 

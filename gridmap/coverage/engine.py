@@ -25,7 +25,8 @@ from gridmap.standards import WALK_MINUTES, WALK_SPEED_M_PER_MIN
 
 MAX_SNAP_M = 200.0
 """Buildings farther than this from every walkable edge are reported unreachable."""
-_LIMITS = {"minutes": (0.0, 60.0), "speed_m_per_min": (10.0, 200.0), "max_snap_m": (0.0, 5000.0)}
+LIMITS = {"minutes": (0.0, 60.0), "speed_m_per_min": (10.0, 200.0), "max_snap_m": (0.0, 5000.0)}
+"""Each walking parameter lies above the first number, at most the second (the API says so too)."""
 _EPSILON_M = 1e-6
 
 
@@ -46,7 +47,7 @@ class CoverageParameters:
     max_snap_m: float = MAX_SNAP_M
 
     def __post_init__(self) -> None:
-        for name, (low, high) in _LIMITS.items():
+        for name, (low, high) in LIMITS.items():
             value = getattr(self, name)
             if not (isinstance(value, int | float) and np.isfinite(value) and low < value <= high):
                 raise InvalidInput(

@@ -82,3 +82,27 @@ def test_keys_and_tokens_never_reach_the_access_log(
     logged = caplog.text
     assert secret not in logged
     assert "/tiles/gridmap/14/1/2.mvt?lang=en&key=***&token=***" in logged
+
+
+@pytest.mark.parametrize("body", ["WhatIf", "SitingAsk", "CoverageJob"])
+def test_the_api_states_the_engine_s_walking_limits(body: str) -> None:
+    from gridmap.coverage.engine import LIMITS, CoverageParameters
+
+    schema = create_app().openapi()["components"]["schemas"][body]["properties"]
+    for name, (low, high) in LIMITS.items():
+        if name not in schema:
+            continue
+        field = schema[name]
+        assert (field["exclusiveMinimum"], field["maximum"]) == (low, high), name
+        assert field["default"] == getattr(CoverageParameters(), name)
+
+
+def test_a_walking_speed_beyond_the_engine_s_is_refused_before_any_work(
+    api: TestClient, served: Served
+) -> None:
+    h = served.headers("planner")
+    for speed, status in ((250, 400), (200, 200), (10, 400)):
+        reply = api.post("/coverage/whatif", json={"speed_m_per_min": speed}, headers=h)
+        assert reply.status_code == status, (speed, reply.text)
+        if status == 400:
+            assert reply.json()["detail"].startswith("body.speed_m_per_min:")
