@@ -39,6 +39,42 @@ def start_cluster(root: Path) -> LocalCluster:
     return cluster
 
 
+SLOW_FIXTURES = frozenset({"cluster", "browser", "live", "state_dir"})
+"""A test that needs any of these (a PostgreSQL cluster, a browser, a served app) is slow."""
+SLOW_CALLS = ("start_cluster(", "LocalCluster(", "subprocess.", "create_app(")
+"""A test, or a fixture it uses, that starts a cluster, a process or the app is slow too."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the markers every test gets: ``fast`` (no database, no browser) or ``slow``."""
+    config.addinivalue_line("markers", "fast: needs no database, browser or server (seconds)")
+    config.addinivalue_line("markers", "slow: needs a database, a browser or a server")
+
+
+def _source(function: object) -> str:
+    import inspect
+
+    try:
+        return inspect.getsource(function)  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        return ""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test ``fast`` or ``slow``, so that ``-m fast`` runs the quick ones alone."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        info = getattr(item, "_fixtureinfo", None)
+        functions = [getattr(item, "function", None)] + [
+            definition.func
+            for definitions in (info.name2fixturedefs.values() if info else ())
+            for definition in definitions
+        ]
+        sources = " ".join(_source(f) for f in functions if f is not None)
+        slow = bool(names & SLOW_FIXTURES) or any(call in sources for call in SLOW_CALLS)
+        item.add_marker(pytest.mark.slow if slow else pytest.mark.fast)
+
+
 @pytest.fixture(autouse=True)
 def isolated_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Keep the developer's DATABASE_URL and GRIDMAP_* settings out of every test."""
