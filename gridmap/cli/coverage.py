@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from gridmap.cli.common import console, engine_from_settings, reports_errors, steps
 from gridmap.coverage.engine import MAX_SNAP_M, CoverageParameters
-from gridmap.coverage.planning import live_coverage, suggest_sites
+from gridmap.coverage.planning import StationChanges, suggest_sites, whatif_answer
 from gridmap.coverage.service import run_coverage
 from gridmap.db import coverage as db
 from gridmap.errors import InvalidInput
@@ -153,34 +153,26 @@ def whatif_command(
     remove: Annotated[list[str] | None, typer.Option(help="CODE: close a station.")] = None,
 ) -> None:
     """Ask what the rates would be with stations added, moved or closed (nothing is saved)."""
-    with steps("What if", total=2) as step, engine_from_settings() as engine:
-        step("loading the city and walking from its stations")
+    moves = [(code, *_lon_lat(point, "--move"))
+             for code, _, point in (change.partition("=") for change in move or [])]  # fmt: skip
+    changes = StationChanges([_lon_lat(point, "--add") for point in add or []], moves,
+                             list(remove or []))  # fmt: skip
+    with steps("What if", total=1) as step, engine_from_settings() as engine:
+        step("loading the city, walking from its stations, changing them")
         with engine.connect() as connection:
-            live = live_coverage(connection, _parameters(ctx))
-        step("changing stations")
-    before, before_rates = live.community_rates(), live.whatif.rates()
-    for k, point in enumerate(add or []):
-        live.add(f"new-{k + 1}", *_lon_lat(point, "--add"))
-    for change in move or []:
-        code, _, point = change.partition("=")
-        live.move(code, *_lon_lat(point, "--move"))
-    for code in remove or []:
-        live.remove(code)
-    after, after_rates = live.community_rates(), live.whatif.rates()
+            answer = whatif_answer(connection, _parameters(ctx), changes)
     table = Table("", "residents covered", "rate", title="What if")
-    table.add_row("now", f"{before_rates.covered_residents:,}",
-                  _percent(before_rates.covered_residents, before_rates.residents))  # fmt: skip
-    table.add_row("after", f"{after_rates.covered_residents:,}",
-                  _percent(after_rates.covered_residents, after_rates.residents))  # fmt: skip
+    for label, key in (("now", "before"), ("after", "after")):
+        totals = answer[key]
+        table.add_row(label, f"{totals['covered_residents']:,}",
+                      _percent(totals["covered_residents"], totals["residents"]))  # fmt: skip
     console.print(table)
-    changed = after.loc[after["covered_residents"] != before["covered_residents"]]
-    if not changed.empty:
+    changed = [c for c in answer["communities"] if c["covered_before"] != c["covered_after"]]
+    if changed:
         communities = Table("community", "before", "after", title="Communities that change")
-        for code, row in changed.iterrows():
-            communities.add_row(
-                str(code), _percent(before.loc[code, "covered_residents"], row["residents"]),
-                _percent(row["covered_residents"], row["residents"]),
-            )  # fmt: skip
+        for c in changed:
+            communities.add_row(c["community"], _percent(c["covered_before"], c["residents"]),
+                                _percent(c["covered_after"], c["residents"]))  # fmt: skip
         console.print(communities)
 
 

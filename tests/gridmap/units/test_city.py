@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -256,6 +257,14 @@ def test_the_demo_command_builds_the_city_once(
         whatif = runner.invoke(app, ["coverage", "whatif", "--add", "24.944,60.170"])
         assert whatif.exit_code == 0, whatif.output
         assert "What if" in whatif.output and "after" in whatif.output
+        with psycopg.connect(cluster.url(driver=None, database=name)) as conn:
+            stored = conn.execute(  # the saved run, computed by `gridmap coverage` above
+                "SELECT sum(b.residents) FROM building_coverage bc JOIN building b "
+                "ON b.id = bc.building_id WHERE bc.covered AND bc.run_id = "
+                "(SELECT max(id) FROM coverage_run)").fetchone()[0]  # type: ignore[index]  # fmt: skip
+        now, after = (int(re.search(rf"{label}\s*│\s*([\d,]+)", whatif.output)[1].replace(",", ""))  # type: ignore[index]
+                      for label in ("now", "after"))  # fmt: skip
+        assert now == stored and after > now  # a station in the centre adds residents
         siting = runner.invoke(app, ["coverage", "siting", "--k", "2", "--exact"])
         assert siting.exit_code == 0, siting.output
         assert "Suggested stations" in siting.output and "Exact (HiGHS)" in siting.output
