@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from gridmap.db import city as db
+from gridmap.db import city as city_rows
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.io.file_import import ImportResult, import_file
 from gridmap.io.options import ImportOptions
@@ -35,13 +35,13 @@ def seed_stations_from_amenities(connection: Connection) -> Seeded:
     coverage is well below 100% and siting has something to improve. Communities without a
     station-capable amenity get none, and are listed.
     """
-    opened = db.insert_station_per_community(connection, DEFAULT_SERVICES)
-    return Seeded(opened, db.communities_without_station(connection))
+    opened = city_rows.insert_station_per_community(connection, DEFAULT_SERVICES)
+    return Seeded(opened, city_rows.communities_without_station(connection))
 
 
 def list_stations(connection: Connection) -> list[dict[str, object]]:
     """Return every station with its community."""
-    return db.list_stations(connection)
+    return city_rows.list_stations(connection)
 
 
 def edit_station(
@@ -59,16 +59,16 @@ def edit_station(
     NotFound
         When there is no station ``code``; nothing is written then.
     """
-    unknown = sorted(set(changes) - set(db.STATION_EDITABLE))
+    unknown = sorted(set(changes) - set(city_rows.STATION_EDITABLE))
     if unknown:
         raise InvalidInput(f"{unknown[0]}: not a field one can edit; edit "
-                           f"{', '.join(db.STATION_EDITABLE)}")  # fmt: skip
+                           f"{', '.join(city_rows.STATION_EDITABLE)}")  # fmt: skip
     clean = {name: _clean(name, value) for name, value in changes.items()}
     if "name" in clean and clean["name"] is None:
         raise InvalidInput("name: a station needs a name")
-    if not db.update_station(connection, code, clean):
+    if not city_rows.update_station(connection, code, clean):
         raise NotFound(f"no station {code}")
-    return next(s for s in db.list_stations(connection) if s["code"] == code)
+    return next(s for s in city_rows.list_stations(connection) if s["code"] == code)
 
 
 def _clean(name: str, value: object) -> object:
@@ -105,11 +105,11 @@ def remove_stations(connection: Connection, codes: list[str]) -> list[str]:
     wanted = list(dict.fromkeys(c.strip() for c in codes if c.strip()))
     if not wanted:
         raise InvalidInput("codes: name at least one station")
-    known = {str(s["code"]) for s in db.list_stations(connection)}
+    known = {str(s["code"]) for s in city_rows.list_stations(connection)}
     unknown = [c for c in wanted if c not in known]
     if unknown:
         raise NotFound(f"no station {', '.join(unknown)}; nothing was removed")
-    return db.delete_stations(connection, wanted)
+    return city_rows.delete_stations(connection, wanted)
 
 
 def replace_stations(
@@ -121,4 +121,4 @@ def replace_stations(
     nothing, and removes nothing.
     """
     result = import_file(connection, "stations", path, options)
-    return result, db.delete_stations_except(connection, sorted(result.codes))
+    return result, city_rows.delete_stations_except(connection, sorted(result.codes))

@@ -29,10 +29,10 @@ import shapely
 
 from gridmap.config import get_settings
 from gridmap.coverage.engine import CoverageParameters
-from gridmap.coverage.planning import suggest_sites
+from gridmap.coverage.station_planning import suggest_sites
 from gridmap.db import coverage as coverage_db
 from gridmap.db.engine import database_url, make_engine
-from gridmap.reports.coverage import load_coverage_report
+from gridmap.reports.coverage_report import load_coverage_report
 from gridmap.reports.coverage_render import static_map
 
 engine = make_engine(database_url(get_settings()))

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from api.auth import Planner
 from api.deps import ConnectionDep, walk_field
 from gridmap.coverage.engine import CoverageParameters
-from gridmap.coverage.planning import StationChanges, suggest_sites, whatif_answer
+from gridmap.coverage.station_planning import StationChanges, suggest_sites, whatif_answer
 
 router = APIRouter(prefix="/coverage", tags=["Coverage"])
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import Admin, Planner, Viewer
 from api.deps import MAX_ID, ConnectionDep, EngineDep, PlanId
-from gridmap.db import plans as db
+from gridmap.db import plans as plan_rows
 from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionRequired
 from gridmap.partition.service import diff_plans
 from gridmap.plans.check import check_plan
@@ -76,8 +76,8 @@ def _scoped_out(who: Any) -> None:
 
 
 def _plan_body(connection: Any, plan_id: int) -> dict[str, Any]:
-    row = db.plan_row(connection, plan_id)
-    figures = db.grid_figures(connection, plan_id)
+    row = plan_rows.plan_row(connection, plan_id)
+    figures = plan_rows.grid_figures(connection, plan_id)
     body = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
     body["grids"] = len(figures)
     if len(figures):
@@ -95,7 +95,7 @@ def _plan_body(connection: Any, plan_id: int) -> dict[str, Any]:
 def plans(connection: ConnectionDep, who: Viewer) -> list[dict[str, Any]]:
     """List the plans, newest first."""
     _scoped_out(who)
-    return _plain(db.list_plans(connection).astype({"created_at": str}))
+    return _plain(plan_rows.list_plans(connection).astype({"created_at": str}))
 
 
 @router.get("/{plan_id}", name="plan")
@@ -118,7 +118,7 @@ def create_plan(
     with engine.begin() as connection:
         source: int | None
         if body.source == "current":
-            source = db.current_plan_id(connection)
+            source = plan_rows.current_plan_id(connection)
             if source is None:
                 raise Conflict("source: there is no current plan to copy; give null")
         elif body.source is None:
@@ -174,16 +174,16 @@ def edit_plan(
 def plan_grids(plan_id: PlanId, connection: ConnectionDep, who: Viewer) -> list[dict[str, Any]]:
     """Return each grid of a plan with its figures."""
     _scoped_out(who)
-    db.plan_row(connection, plan_id)
-    return _plain(db.grid_figures(connection, plan_id))
+    plan_rows.plan_row(connection, plan_id)
+    return _plain(plan_rows.grid_figures(connection, plan_id))
 
 
 @router.get("/{plan_id}/units", name="plan_units")
 def plan_units(plan_id: PlanId, connection: ConnectionDep, who: Viewer) -> dict[str, str]:
     """Return each unit's grid in a plan, by code."""
     _scoped_out(who)
-    db.plan_row(connection, plan_id)
-    return db.unit_grid_codes(connection, plan_id)
+    plan_rows.plan_row(connection, plan_id)
+    return plan_rows.unit_grid_codes(connection, plan_id)
 
 
 @router.get("/{plan_id}/check", name="plan_check")
@@ -206,16 +206,16 @@ def plan_diff(
 ) -> dict[str, Any]:
     """Compare a plan with another (the current one by default): moves, splits, merges."""
     _scoped_out(who)
-    other = against if against is not None else db.current_plan_id(connection)
+    other = against if against is not None else plan_rows.current_plan_id(connection)
     if other is None:
         raise NotFound("against: there is no current plan; give a plan id")
-    db.plan_row(connection, plan_id)
-    db.plan_row(connection, other)
+    plan_rows.plan_row(connection, plan_id)
+    plan_rows.plan_row(connection, other)
     diff = diff_plans(connection, other, plan_id)
     body = {k: v for k, v in diff.items() if k not in ("before", "after")}
     body["before"] = _plain(diff["before"].reset_index())  # type: ignore[attr-defined]
     body["after"] = _plain(diff["after"].reset_index())  # type: ignore[attr-defined]
-    body["moved_units"] = db.moved_units(connection, other, plan_id)
+    body["moved_units"] = plan_rows.moved_units(connection, other, plan_id)
     body["from"], body["to"] = other, plan_id
     return body
 

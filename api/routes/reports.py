@@ -18,8 +18,8 @@ from gridmap.db.reports import region_by_code, region_code
 from gridmap.errors import Forbidden, InvalidInput
 from gridmap.reports import alignment_report
 from gridmap.reports import plan as plan_report
-from gridmap.reports.coverage import load_coverage_report
 from gridmap.reports.coverage_render import FORMATS, MEDIA_TYPES, render
+from gridmap.reports.coverage_report import load_coverage_report
 
 router = APIRouter(prefix="/reports", tags=["Reports"])
 Lang = Annotated[

@@ -11,9 +11,9 @@ from sqlalchemy import Connection
 
 from gridmap.cli.common import console, engine_from_settings, reports_errors, steps
 from gridmap.coverage.engine import MAX_SNAP_M, CoverageParameters
-from gridmap.coverage.planning import StationChanges, suggest_sites, whatif_answer
 from gridmap.coverage.service import run_coverage
-from gridmap.db import coverage as db
+from gridmap.coverage.station_planning import StationChanges, suggest_sites, whatif_answer
+from gridmap.db import coverage as coverage_rows
 from gridmap.errors import InvalidInput
 from gridmap.standards import WALK_MINUTES, WALK_SPEED_M_PER_MIN
 
@@ -63,9 +63,9 @@ def run_and_print(parameters: CoverageParameters, *, plan_id: int | None = None)
 
 def print_run(connection: Connection, run_id: int, parameters: CoverageParameters) -> None:
     """Print a run's city rates, its regions (lowest first), gaps and overloaded stations."""
-    regions = db.region_rates(connection, run_id)
+    regions = coverage_rows.region_rates(connection, run_id)
     city = regions.loc[regions["level"] == "city"]
-    figures = db.run_figures(connection, run_id)
+    figures = coverage_rows.run_figures(connection, run_id)
     title = (f"Coverage run {run_id}: {parameters.minutes:g} min × {parameters.speed_m_per_min:g} "
              f"m/min = {parameters.budget_m:g} m")  # fmt: skip
     table = Table("", "covered", "total", "rate", "Euclidean disc", title=title)
@@ -90,8 +90,8 @@ def print_run(connection: Connection, run_id: int, parameters: CoverageParameter
             f"{parameters.max_snap_m:g} m from any walkway: counted as not covered.[/]"
         )
     _print_levels(regions)
-    _print_gaps(db.gaps(connection, run_id))
-    _print_overloaded(db.station_loads(connection, run_id))
+    _print_gaps(coverage_rows.gaps(connection, run_id))
+    _print_overloaded(coverage_rows.station_loads(connection, run_id))
 
 
 def _print_levels(regions: pd.DataFrame) -> None:

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from gridmap.cli.common import console, engine_from_settings, reports_errors, steps
-from gridmap.db import plans as db
+from gridmap.db import plans as plan_rows
 from gridmap.db.bulk import read_geoframe
 from gridmap.errors import InvalidInput
 from gridmap.partition.engine import Bounds
@@ -30,7 +30,7 @@ EXPORT_FORMATS = ("geojson", "gpkg", "csv")
 def plan_list() -> None:
     """List the plans, newest first."""
     with engine_from_settings() as engine, engine.connect() as connection:
-        plans = db.list_plans(connection)
+        plans = plan_rows.list_plans(connection)
     table = Table("id", "name", "status", "from", "revision", "grids")
     for row in plans.itertuples():
         parent = "" if pd.isna(row.parent_id) else str(int(row.parent_id))
@@ -51,7 +51,7 @@ def plan_new(
     with engine_from_settings() as engine, engine.begin() as connection:
         origin = None
         if source == "current":
-            origin = db.current_plan_id(connection)
+            origin = plan_rows.current_plan_id(connection)
             if origin is None:
                 raise InvalidInput("there is no current plan: start an empty draft instead")
         elif source is not None:
@@ -73,7 +73,7 @@ def plan_check(
     duplicate codes, grids in pieces. Warnings: grids out of bounds, grids without households.
     """
     with engine_from_settings() as engine, engine.connect() as connection:
-        plan_id = plan if plan is not None else db.current_plan_id(connection)
+        plan_id = plan if plan is not None else plan_rows.current_plan_id(connection)
         if plan_id is None:
             raise InvalidInput("there is no current plan: name the plan to check")
         result = check_plan(connection, plan_id)
@@ -163,9 +163,9 @@ def plan_export(
     if fmt not in EXPORT_FORMATS:
         raise InvalidInput(f"--format must be one of {', '.join(EXPORT_FORMATS)}")
     with engine_from_settings() as engine, engine.connect() as connection:
-        db.plan_row(connection, plan)
+        plan_rows.plan_row(connection, plan)
         if fmt == "csv":
-            table = db.plan_content(connection, plan)
+            table = plan_rows.plan_content(connection, plan)
             codes = read_geoframe(connection, "SELECT id AS unit_id, code AS unit, geom FROM unit")
             table = table.merge(codes.drop(columns="geometry"), on="unit_id")
             table[["unit", "code", "name", "kind"]].rename(columns={"code": "grid"}).to_csv(
@@ -215,7 +215,7 @@ def partition_command(
         f"{summary.units_moved} units changed grid."
     )
     with engine_from_settings() as engine, engine.connect() as connection:
-        figures = db.grid_figures(connection, plan)
+        figures = plan_rows.grid_figures(connection, plan)
     console.print(
         f"  Polsby-Popper mean {figures['polsby_popper'].mean():.2f}, "
         f"min {figures['polsby_popper'].min():.2f}; largest radius "

@@ -10,14 +10,14 @@ from rich.progress import Progress
 
 from gridmap.cli.common import console, engine_from_settings, reports_errors, steps
 from gridmap.config import get_settings
-from gridmap.db import plans as db
+from gridmap.db import plans as plan_rows
 from gridmap.errors import InvalidInput
 from gridmap.reports import alignment_report
 from gridmap.reports import plan as plan_report
 from gridmap.reports.cards import is_loopback, load_card, render_card
-from gridmap.reports.coverage import load_coverage_report
 from gridmap.reports.coverage_render import FORMATS as REPORT_FORMATS
 from gridmap.reports.coverage_render import render
+from gridmap.reports.coverage_report import load_coverage_report
 from gridmap.reports.pdf import print_pdf
 from gridmap.reports.web_exports import export_folium, export_pmtiles
 from gridmap.reports.words import LANGUAGES
@@ -63,8 +63,8 @@ def cards_command(
     """
     _check_format(format, FORMATS)
     with engine_from_settings() as engine, engine.connect() as connection:
-        plan = db.current_plan_id(connection)
-        every = [] if plan is None else db.grid_figures(connection, plan)["code"].tolist()
+        plan = plan_rows.current_plan_id(connection)
+        every = [] if plan is None else plan_rows.grid_figures(connection, plan)["code"].tolist()
         wanted = codes or every
         if not wanted:
             raise InvalidInput("there is no current plan with grids: accept a plan first")

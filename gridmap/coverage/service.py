@@ -23,7 +23,7 @@ from gridmap.coverage.engine import CoverageParameters, Reach
 from gridmap.coverage.gaps import gap_areas
 from gridmap.coverage.reach import station_reach
 from gridmap.crs import metric_crs_of
-from gridmap.db import coverage as db
+from gridmap.db import coverage as coverage_rows
 from gridmap.errors import InvalidInput
 from gridmap.geometry import polygonal_parts
 from gridmap.network import Snapped, WalkNetwork, snap
@@ -59,12 +59,14 @@ def load_city(connection: Connection) -> City:
         When there is no walking network or no building.
     """
     network, crs = load_network(connection)
-    buildings = db.load_buildings(connection)
+    buildings = coverage_rows.load_buildings(connection)
     if buildings.empty:
         raise InvalidInput("there are no buildings: import some first")
     buildings_m = buildings.to_crs(crs)
     points = shapely.point_on_surface(np.asarray(buildings_m.geometry.values, dtype=object))
-    return City(crs, network, buildings_m, points, db.load_stations(connection).to_crs(crs))
+    return City(
+        crs, network, buildings_m, points, coverage_rows.load_stations(connection).to_crs(crs)
+    )
 
 
 def load_network(connection: Connection, crs: object = None) -> tuple[WalkNetwork, object]:
@@ -75,7 +77,7 @@ def load_network(connection: Connection, crs: object = None) -> tuple[WalkNetwor
     InvalidInput
         When there is no walking network.
     """
-    nodes, edges = db.load_network(connection)
+    nodes, edges = coverage_rows.load_network(connection)
     if edges.empty:
         raise InvalidInput("there is no walking network: import an OSM file or synthesize a city")
     crs = crs if crs is not None else metric_crs_of(nodes.geometry.values)
@@ -115,13 +117,13 @@ def run_coverage(
     gaps = gap_areas(footprints, residents, households, reach.covered)
     say("saving")
     figures = _figures(city, reach, disc, sites)
-    run_id = db.insert_run(
+    run_id = coverage_rows.insert_run(
         connection, minutes=parameters.minutes, speed_m_per_min=parameters.speed_m_per_min,
         budget_m=budget, max_snap_m=parameters.max_snap_m,
-        plan_id=plan_id if plan_id is not None else db.current_plan_id(connection),
+        plan_id=plan_id if plan_id is not None else coverage_rows.current_plan_id(connection),
         figures=figures,
     )  # fmt: skip
-    db.save_details(
+    coverage_rows.save_details(
         connection, run_id,
         buildings=_building_rows(city, buildings, reach),
         units=_unit_rows(city, reach),

@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from gridmap.crs import metric_crs_of
-from gridmap.db import imports as db
+from gridmap.db import imports as import_rows
 from gridmap.io import unit_import
 from gridmap.io.layers import LAYERS, validate_layer
 from gridmap.io.options import ImportOptions, Prepared, column
@@ -61,7 +61,7 @@ def import_file(
         problems=problems,
         crs=options.crs,
         field_map=options.field_map,
-        extent=db.city_extent(connection),
+        extent=import_rows.city_extent(connection),
         encoding=options.encoding,
     )
     validated = validate_layer(frame, spec, problems=problems, fix=options.fix)
@@ -100,7 +100,7 @@ def _regions(
                   [code.str[:9], code.str[:6], code.str[:4] + "00"], ""),
         index=frame.index,
     )  # fmt: skip
-    known = set(code) | set(db.regions_by_code(connection).index)
+    known = set(code) | set(import_rows.regions_by_code(connection).index)
     orphan = inferred.isin(["community", "street"]) & ~parent.isin(known) & (n > 0)
     problems.add_where(
         labels, orphan.to_numpy(),
@@ -117,7 +117,9 @@ def _regions(
         }
     )
     return (
-        lambda c: db.upsert_regions(c, rows, pd.Series(parent.to_numpy(), index=code.to_numpy())),
+        lambda c: import_rows.upsert_regions(
+            c, rows, pd.Series(parent.to_numpy(), index=code.to_numpy())
+        ),
         ["run `gridmap units build --replace` to cut units inside the imported communities"],
     )
 
@@ -139,7 +141,7 @@ def _stations(
         **{name: _text_or_none(column(frame, name)) for name in STATION_CONTACTS},
         "geometry": frame.geometry.values,
     })  # fmt: skip
-    return lambda c: db.upsert_stations(c, rows), []
+    return lambda c: import_rows.upsert_stations(c, rows), []
 
 
 def _events(
@@ -150,7 +152,7 @@ def _events(
         "occurred_at": column(frame, "occurred_at"),
         "status": column(frame, "status").fillna("open"), "geometry": frame.geometry.values,
     })  # fmt: skip
-    return lambda c: db.upsert_events(c, rows), ["each unit's governance load recounted"]
+    return lambda c: import_rows.upsert_events(c, rows), ["each unit's governance load recounted"]
 
 
 def _overlays(
@@ -161,7 +163,7 @@ def _overlays(
         "name": column(frame, "name").fillna(column(frame, "code")),
         "geometry": frame.geometry.values,
     })  # fmt: skip
-    return lambda c: db.upsert_overlays(c, rows), []
+    return lambda c: import_rows.upsert_overlays(c, rows), []
 
 
 def _buildings(
@@ -213,8 +215,8 @@ def _buildings(
     )  # fmt: skip
 
     def write(connection: Connection) -> int:
-        db.delete_buildings(connection, replaced)
-        return db.upsert_buildings(connection, rows)
+        import_rows.delete_buildings(connection, replaced)
+        return import_rows.upsert_buildings(connection, rows)
 
     notes = [note] + ([f"{len(replaced)} stored buildings replaced"] if replaced else [])
     if present.any() and (~imported).any():

@@ -14,7 +14,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection
 
-from gridmap.db import imports as db
+from gridmap.db import imports as import_rows
 from gridmap.io.problems import Problems
 
 OVERLAP_TOLERANCE = 0.05
@@ -41,7 +41,7 @@ def stored_overlaps(
     usable = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
     wkb = shapely.to_wkb(np.where(usable, geoms, None)).tolist()  # None stays None
     text_keys = [None if pd.isna(k) else str(k) for k in keys]
-    found = db.overlaps_with_stored(
+    found = import_rows.overlaps_with_stored(
         connection, table, wkb, text_keys, key_column=key_column, tolerance=OVERLAP_TOLERANCE
     )
     if replace or found.empty:

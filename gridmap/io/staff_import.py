@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection
 
-from gridmap.db import plans as db
+from gridmap.db import plans as plan_rows
 from gridmap.errors import InvalidInput
 from gridmap.io.problems import Problems
 from gridmap.io.read import read_rows
@@ -123,13 +123,13 @@ def import_staff(
     """
     problems = Problems(path.name)
     frame = read_rows(path, problems=problems, field_map=field_map)
-    plan = plan_id if plan_id is not None else db.current_plan_id(connection)
+    plan = plan_id if plan_id is not None else plan_rows.current_plan_id(connection)
     if plan is None:
         raise InvalidInput("--plan: there is no current plan; name one")
-    db.plan_row(connection, plan)
-    codes = set(db.grid_figures(connection, plan)["code"])
+    plan_rows.plan_row(connection, plan)
+    codes = set(plan_rows.grid_figures(connection, plan)["code"])
     rows = check_roster(frame, codes, problems)
     problems.raise_if_any()
     staff = staff_of(rows)
-    db.set_staff(connection, plan, staff)
+    plan_rows.set_staff(connection, plan, staff)
     return StaffImport(plan, len(staff), len(rows))

@@ -15,7 +15,7 @@ import shapely
 from sqlalchemy import Connection
 
 from gridmap.crs import metric_crs_of
-from gridmap.db import imports as db
+from gridmap.db import imports as import_rows
 from gridmap.db import plans
 from gridmap.geometry import largest_overlap
 from gridmap.io.options import ImportOptions, Prepared, column
@@ -82,7 +82,7 @@ def prepare_units(
 ) -> Prepared:
     """Place units in communities, check and complete their codes."""
     labels = frame["label"].to_numpy()
-    communities = db.communities(connection)
+    communities = import_rows.communities(connection)
     if communities.empty:
         problems.add("file", "the city has no communities: import regions first")
         return lambda c: 0, []
@@ -104,7 +104,7 @@ def prepare_units(
     code = column(frame, "code")
     _check_prefix(code, community, labels, problems)
     xy = _inner_xy(units_m)
-    used = db.largest_serials(connection, "unit", COMMUNITY_CODE_DIGITS)
+    used = import_rows.largest_serials(connection, "unit", COMMUNITY_CODE_DIGITS)
     code = _fill_codes(code, community, xy, used, digits=UNIT_SERIAL_DIGITS, problems=problems)
     counted = column(frame, "residents").notna() | column(frame, "households").notna()
     given_residents = pd.to_numeric(column(frame, "residents"))
@@ -129,9 +129,9 @@ def prepare_units(
     )  # fmt: skip
 
     def write(connection: Connection) -> int:
-        written = db.upsert_units(connection, rows, sum_codes=summed)
+        written = import_rows.upsert_units(connection, rows, sum_codes=summed)
         if replaced:
-            for plan_id in db.replace_units(connection, replaced):
+            for plan_id in import_rows.replace_units(connection, replaced):
                 plans.refresh_grid_figures(connection, plan_id)
                 plans.bump_revision(connection, plan_id)
                 payload = {"source": problems.source, "replaced": len(replaced)}
@@ -139,8 +139,8 @@ def prepare_units(
                     connection, actor="import", action="replace units", table="plan",
                     target_id=plan_id, payload=payload,
                 )  # fmt: skip
-            db.link_buildings_to_units(connection, only_unlinked=True)
-            db.sum_buildings_into_units(connection, codes=summed)
+            import_rows.link_buildings_to_units(connection, only_unlinked=True)
+            import_rows.sum_buildings_into_units(connection, codes=summed)
         return written
 
     notes = [note]
@@ -165,7 +165,7 @@ def prepare_grids(
 ) -> Prepared:
     """Assign every unit to the grid holding its largest part; check and complete grid codes."""
     labels = frame["label"].to_numpy()
-    units = db.units_with_communities(connection)
+    units = import_rows.units_with_communities(connection)
     if units.empty:
         problems.add("file", "the city has no units: run `gridmap units build` first")
         return lambda c: 0, []
@@ -191,7 +191,7 @@ def prepare_grids(
     community.index = frame.index
     code = column(frame, "code")
     _check_prefix(code, community, labels, problems)
-    used = db.largest_serials(connection, "grid", COMMUNITY_CODE_DIGITS)
+    used = import_rows.largest_serials(connection, "grid", COMMUNITY_CODE_DIGITS)
     code = _fill_codes(
         code, community, _inner_xy(grids_m), used, digits=GRID_SERIAL_DIGITS, problems=problems
     )

@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 from gridmap.coverage.service import load_network
 from gridmap.crs import metric_crs_of
 from gridmap.db import imports
-from gridmap.db import plans as db
+from gridmap.db import plans as plan_rows
 from gridmap.db.bulk import read_geoframe
 from gridmap.errors import InvalidInput, PlanChanged, Stale
 from gridmap.partition.adjust import adjust
@@ -194,7 +194,7 @@ def partition_plan(
         raise InvalidInput(f"mode must be full or adjust (got {mode!r})")
     bounds = bounds or Bounds()
     started = lifecycle.check_writable(connection, plan_id, "partition", job)
-    if region is not None and db.units_without_grid(connection, plan_id, outside=region):
+    if region is not None and plan_rows.units_without_grid(connection, plan_id, outside=region):
         raise InvalidInput(
             f"region: plan {plan_id} has units outside region {region} in no grid; "
             "re-partition the whole plan, or a copy of a full plan"
@@ -204,7 +204,7 @@ def partition_plan(
     if bounds.radius_by == "walk" and bounds.radius_m is not None:
         say("measuring walks between units")
         city = with_walks(connection, city, bounds.radius_m)
-    content = db.plan_content(connection, plan_id).set_index("unit_id").reindex(city.ids)
+    content = plan_rows.plan_content(connection, plan_id).set_index("unit_id").reindex(city.ids)
     if mode == "adjust" and content["code"].isna().all():
         raise InvalidInput(f"plan {plan_id} has no grids to adjust: use mode full")
     kept = (content["kind"].eq("dedicated") | content["locked"].eq(True)).to_numpy()
@@ -221,7 +221,7 @@ def partition_plan(
         ) from None
     origin = _with_current_codes(connection, plan_id, city, content)
     summary = _write(connection, plan_id, city, content, labels, by_kind, region, origin)
-    db.set_parameters(connection, plan_id, {
+    plan_rows.set_parameters(connection, plan_id, {
         "mode": mode, "seed": seed, "cases": len(cases),
         "bounds": {kind: asdict(b) for kind, b in by_kind.items()},
     })  # fmt: skip
@@ -354,11 +354,11 @@ def _with_current_codes(
     Codes are inherited from the current plan whatever a draft's parent: a full re-partition
     of an empty draft keeps the codes of the grids that did not change.
     """
-    current = db.current_plan_id(connection)
+    current = plan_rows.current_plan_id(connection)
     missing = content["code"].isna().to_numpy()
     if current is None or current == plan_id or not missing.any():
         return content
-    theirs = db.plan_content(connection, current).set_index("unit_id").reindex(city.ids)
+    theirs = plan_rows.plan_content(connection, current).set_index("unit_id").reindex(city.ids)
     origin = content.copy()
     columns = ["code", "name", "kind"]
     origin.loc[missing, columns] = theirs.loc[missing, columns].to_numpy()
@@ -405,20 +405,22 @@ def _write(
     })  # fmt: skip
     mine = content.dropna(subset=["code"]).drop_duplicates("code").set_index("code")
     locked = {c for c, flag in mine["locked"].items() if flag} if len(mine) else set()
-    staff = db.grid_staff(connection, plan_id)  # a grid that keeps its code keeps its people
-    current = db.current_plan_id(connection)
+    staff = plan_rows.grid_staff(connection, plan_id)  # a grid that keeps its code keeps its people
+    current = plan_rows.current_plan_id(connection)
     if origin is not content and current is not None:  # codes taken from the current plan
-        staff = {**db.grid_staff(connection, current), **staff}
-    db.clear_plan(connection, plan_id, within=region)
-    grid_ids = db.insert_grids(connection, plan_id, grids)
-    db.insert_assignments(connection, plan_id, pd.Series(city.ids), grid_ids.iloc[labels])
-    db.analyze_plans(connection)
-    db.refresh_grid_figures(connection, plan_id, None if region is None else grid_ids.tolist())
+        staff = {**plan_rows.grid_staff(connection, current), **staff}
+    plan_rows.clear_plan(connection, plan_id, within=region)
+    grid_ids = plan_rows.insert_grids(connection, plan_id, grids)
+    plan_rows.insert_assignments(connection, plan_id, pd.Series(city.ids), grid_ids.iloc[labels])
+    plan_rows.analyze_plans(connection)
+    plan_rows.refresh_grid_figures(
+        connection, plan_id, None if region is None else grid_ids.tolist()
+    )
     straight = grid_radius(replace(units, walks=None), labels)  # the stored figure: a straight
-    db.set_radius(connection, grid_ids, pd.Series(straight))  # line (walks go in the cases)
+    plan_rows.set_radius(connection, grid_ids, pd.Series(straight))  # line (walks go in the cases)
     if locked:
-        db.set_locked(connection, plan_id, sorted(locked & set(codes)), True)
-    db.set_staff(connection, plan_id, {c: v for c, v in staff.items() if c in set(codes)})
+        plan_rows.set_locked(connection, plan_id, sorted(locked & set(codes)), True)
+    plan_rows.set_staff(connection, plan_id, {c: v for c, v in staff.items() if c in set(codes)})
     households = np.bincount(labels, weights=units.households, minlength=k)
     residents = np.bincount(labels, weights=units.residents, minlength=k)
     own = [bounds[community_kind(c)] for c in city.community_codes[first]]
@@ -431,18 +433,18 @@ def _write(
 
 def diff_plans(connection: Connection, a: int, b: int) -> dict[str, object]:
     """Compare two plans: units moved, grids kept, split, merged, new and retired."""
-    left = db.plan_content(connection, a).set_index("unit_id")["code"]
-    right = db.plan_content(connection, b).set_index("unit_id")["code"]
+    left = plan_rows.plan_content(connection, a).set_index("unit_id")["code"]
+    right = plan_rows.plan_content(connection, b).set_index("unit_id")["code"]
     both = pd.DataFrame({"a": left, "b": right}).dropna()
     moved = both.loc[both["a"] != both["b"]]
     pairs = both.groupby(["a", "b"]).size().reset_index()
     splits = pairs.groupby("a")["b"].nunique()
     merges = pairs.groupby("b")["a"].nunique()
-    figures_a = db.grid_figures(connection, a).set_index("code")
-    figures_b = db.grid_figures(connection, b).set_index("code")
+    figures_a = plan_rows.grid_figures(connection, a).set_index("code")
+    figures_b = plan_rows.grid_figures(connection, b).set_index("code")
     return {
         "units_moved": len(moved),
-        "households_moved": db.households_of_units(connection, moved.index.tolist()),
+        "households_moved": plan_rows.households_of_units(connection, moved.index.tolist()),
         "kept": sorted(set(left) & set(right)),
         "new": sorted(set(right) - set(left)),
         "retired": sorted(set(left) - set(right)),

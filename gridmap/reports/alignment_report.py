@@ -17,7 +17,7 @@ from openpyxl import Workbook
 from sqlalchemy import Connection
 
 from gridmap.alignment import Alignment, align
-from gridmap.db import reports as db
+from gridmap.db import reports as report_rows
 from gridmap.errors import InvalidInput
 from gridmap.reports.cards import TEMPLATES
 from gridmap.reports.pdf import print_pdf
@@ -49,14 +49,14 @@ def load_alignment(connection: Connection, net: str | None = None) -> list[NetAl
     InvalidInput
         When there is no such net, or no current plan.
     """
-    zones = db.overlay_zones(connection, net)
+    zones = report_rows.overlay_zones(connection, net)
     if zones.empty:
         raise InvalidInput(f"net: there is no special net{' ' + repr(net) if net else ''}; "
                            "import one with gridmap import overlays")  # fmt: skip
-    grids = db.current_grids(connection)
+    grids = report_rows.current_grids(connection)
     if grids.empty:
         raise InvalidInput("there is no current plan to align the nets with")
-    units = db.current_units(connection)
+    units = report_rows.current_units(connection)
     metric = grids.estimate_utm_crs()
     grids_m, units_m = grids.to_crs(metric), units.to_crs(metric)
     out = []

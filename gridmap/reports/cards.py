@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 
 from gridmap.config import get_settings
 from gridmap.crs import wgs84_to_gcj02
-from gridmap.db import plans as db
+from gridmap.db import plans as plan_rows
 from gridmap.db import reports as reports_db
 from gridmap.errors import NotFound
 from gridmap.features.collections import COLLECTIONS
@@ -60,7 +60,7 @@ def load_card(connection: Connection, code: str) -> Card:
     NotFound
         When the current plan has no such grid.
     """
-    plan = db.current_plan_id(connection)
+    plan = plan_rows.current_plan_id(connection)
     if plan is None:
         raise NotFound("there is no current plan, so no grid has a card yet")
     grid = json.loads(feature(connection, COLLECTIONS["grids"], code, FeatureQuery()))
@@ -76,7 +76,7 @@ def load_card(connection: Connection, code: str) -> Card:
         grid=grid["properties"],
         geometry=geometry,
         units=[shapely.geometry.shape(json.loads(f)["geometry"]) for f in units.features],
-        staff=db.grid_staff(connection, plan, [code]).get(code, {}),
+        staff=plan_rows.grid_staff(connection, plan, [code]).get(code, {}),
         station=station,
         station_point=station_point,
         streets=reports_db.streets_near(connection, shapely.to_wkb(geometry), CARD_MARGIN_M),
@@ -179,7 +179,7 @@ def render_missing(connection: Connection, code: str) -> str:
     When the code was a grid of an archived plan, the page lists the grids of the current plan
     its units went to (split, merged or renamed), each a link to its card.
     """
-    went = db.grid_lineage(connection, code) if re.fullmatch(r"[0-9]{15}", code) else []
+    went = plan_rows.grid_lineage(connection, code) if re.fullmatch(r"[0-9]{15}", code) else []
     return TEMPLATES.get_template("card_missing.html").render(code=code, went=went)
 
 

@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
 from gridmap.reports.cards import TEMPLATES
-from gridmap.reports.coverage import LEVEL_NAMES, MEASURES, CoverageReport
+from gridmap.reports.coverage_report import LEVEL_NAMES, MEASURES, CoverageReport
 from gridmap.reports.leaflet import blank_map, self_contained
 from gridmap.reports.pdf import print_pdf
 from gridmap.reports.svg import Shape, map_svg

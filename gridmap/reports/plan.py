@@ -16,7 +16,7 @@ import shapely
 from openpyxl import Workbook
 from sqlalchemy import Connection
 
-from gridmap.db import plans as db
+from gridmap.db import plans as plan_rows
 from gridmap.db.bulk import read_geoframe
 from gridmap.partition.service import diff_plans
 from gridmap.plans.check import PlanCheck, check_plan, plan_bounds
@@ -74,15 +74,15 @@ def load_plan_report(connection: Connection, plan_id: int) -> PlanReport:
     NotFound
         When there is no such plan.
     """
-    plan = db.plan_row(connection, plan_id)
+    plan = plan_rows.plan_row(connection, plan_id)
     bounds = plan_bounds(plan["parameters"] or {})
-    grids = db.grid_figures(connection, plan_id)
+    grids = plan_rows.grid_figures(connection, plan_id)
     low = grids["kind"].map(lambda k: bounds.get(k, {}).get("min_households", 0))
     high = grids["kind"].map(lambda k: bounds.get(k, {}).get("max_households", 10**9))
     grids = grids.assign(min_households=low, max_households=high,
                          in_bounds=grids["households"].between(low, high))  # fmt: skip
     grids = grids.sort_values(["in_bounds", "code"]).reset_index(drop=True)
-    current = db.current_plan_id(connection)
+    current = plan_rows.current_plan_id(connection)
     diff = None
     if current is not None and current != plan_id:
         found = diff_plans(connection, current, plan_id)

@@ -19,7 +19,7 @@ from pmtiles.tile import Compression, TileType, zxy_to_tileid
 from pmtiles.writer import write
 from sqlalchemy import Connection
 
-from gridmap.db import reports as db
+from gridmap.db import reports as report_rows
 from gridmap.errors import InvalidInput
 from gridmap.features.collections import COLLECTIONS
 from gridmap.features.query import FeatureQuery, features
@@ -80,7 +80,7 @@ def export_pmtiles(
     if not 0 <= minzoom <= maxzoom <= MAX_ZOOM:
         raise InvalidInput(f"zooms must satisfy 0 <= minzoom <= maxzoom <= {MAX_ZOOM} "
                            f"(got {minzoom} and {maxzoom})")  # fmt: skip
-    region = db.region_by_code(connection, region_code).iloc[0]
+    region = report_rows.region_by_code(connection, region_code).iloc[0]
     bounds = tuple(float(v) for v in region["geometry"].bounds)
     tiles = tileset(tileset_name)
     wanted = []
@@ -126,7 +126,7 @@ def export_folium(connection: Connection, region_code: str) -> str:
 
     Leaflet is inlined and no tile service is used, so the file opens with no network.
     """
-    region = db.region_by_code(connection, region_code).iloc[0]
+    region = report_rows.region_by_code(connection, region_code).iloc[0]
     region_id = int(region["id"])
     m = blank_map(tuple(float(v) for v in region["geometry"].bounds))
     urban = GRID_BOUNDS["urban"]

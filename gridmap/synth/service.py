@@ -11,7 +11,7 @@ import shapely
 from sqlalchemy import Connection
 
 from gridmap.crs import metric_crs_of
-from gridmap.db import city as db
+from gridmap.db import city as city_rows
 from gridmap.db import imports
 from gridmap.db.bulk import copy_rows
 from gridmap.errors import Conflict
@@ -49,9 +49,9 @@ def store_city(
         When the database holds a city already and ``replace`` is not set.
     """
     say = step or (lambda _: None)
-    if db.count_rows(connection, "building") and not replace:
+    if city_rows.count_rows(connection, "building") and not replace:
         raise Conflict("the database holds a city already; pass replace to overwrite it")
-    db.clear_city(connection)
+    city_rows.clear_city(connection)
     say("regions")
     codes = city.regions["code"]
     parents = codes.str[:9].where(codes.str.len() == 12, codes.str[:6])
@@ -72,14 +72,14 @@ def store_city(
     })  # fmt: skip
     buildings = copy_rows(connection, "building", rows)
     say("streets, water, amenities and the walking network")
-    db.replace_layer(connection, "street", city.streets)
-    db.replace_layer(
+    city_rows.replace_layer(connection, "street", city.streets)
+    city_rows.replace_layer(
         connection, "water", city.water.assign(geometry=_multi(city.water.geometry.values))
     )
-    db.replace_layer(connection, "amenity", city.amenities.drop(columns="community").assign(
+    city_rows.replace_layer(connection, "amenity", city.amenities.drop(columns="community").assign(
         osm_type="synth", osm_id=np.arange(1, len(city.amenities) + 1)
     ))  # fmt: skip
-    _, edges = db.replace_walk_network(connection, city.walk_nodes, city.walk_edges)
+    _, edges = city_rows.replace_walk_network(connection, city.walk_nodes, city.walk_edges)
     say("stations and events")
     stations = imports.upsert_stations(
         connection, city.stations.assign(kind="station", services="{}")

@@ -18,7 +18,7 @@ import shapely
 from sqlalchemy import Connection
 
 from gridmap.crs import metric_crs_of
-from gridmap.db import city as db
+from gridmap.db import city as city_rows
 from gridmap.db import imports
 from gridmap.db.bulk import copy_rows
 from gridmap.errors import Conflict, InvalidInput
@@ -76,16 +76,16 @@ def build_units(
         raise InvalidInput(
             f"county code {county_code!r} is not a 6-digit county code (GB/T 2260, e.g. 510107)"
         )
-    existing = db.count_units(connection)
+    existing = city_rows.count_units(connection)
     if existing and not replace:
         raise Conflict(f"the city has {existing} units already; pass replace to rebuild them")
-    if existing and (grids := db.count_grids(connection)):
+    if existing and (grids := city_rows.count_grids(connection)):
         raise Conflict(
             f"{grids} grids of the city's plans are made of its units; rebuilding the units "
             "would break them: import the units instead, or start from an empty database"
         )
     if existing:
-        db.clear_units_and_derived_regions(connection)
+        city_rows.clear_units_and_derived_regions(connection)
 
     say("loading buildings, streets and water")
     city = _load(connection)
@@ -130,7 +130,7 @@ class _City:
 
 
 def _load(connection: Connection) -> _City:
-    buildings, streets, water = db.load_city_layers(connection)
+    buildings, streets, water = city_rows.load_city_layers(connection)
     if buildings.empty:
         raise InvalidInput("there are no buildings: import an OSM file or a buildings layer first")
     metric = metric_crs_of(buildings.geometry.values)
@@ -210,7 +210,7 @@ def _derive_regions(
 
     def add(codes: Sequence[str], names: Sequence[str], level: str, parents: Sequence[int | None],
             geoms: Sequence[object]) -> np.ndarray:  # fmt: skip
-        return db.insert_regions(connection, codes=codes, names=names, level=level,
+        return city_rows.insert_regions(connection, codes=codes, names=names, level=level,
                                  parents=parents, geoms=_to_wgs84(geoms, city.metric))  # fmt: skip
 
     whole = shapely.union_all(units)
@@ -259,7 +259,7 @@ def _write_units(
     residents = np.bincount(owner, weights=city.residents, minlength=len(units))
     unit_xy = shapely.get_coordinates(shapely.point_on_surface(units))
     codes = _codes_within(community_codes, community_of_unit, unit_xy, digits=4)
-    unit_ids = db.next_ids(connection, "unit", len(units))
+    unit_ids = city_rows.next_ids(connection, "unit", len(units))
     copy_rows(
         connection,
         "unit",
@@ -270,12 +270,12 @@ def _write_units(
             "geometry": _to_wgs84(units, city.metric),
         }),
     )  # fmt: skip
-    db.link_buildings(connection, city.building_ids, unit_ids[owner])
+    city_rows.link_buildings(connection, city.building_ids, unit_ids[owner])
     imports.recount_governance_load(connection)
     return UnitBuildCounts(
         units=len(units),
         communities=len(np.unique(community_of_unit)),
-        streets=db.count_regions(connection, "street"),
+        streets=city_rows.count_regions(connection, "street"),
         residents=int(residents.sum()),
         households=int(households.sum()),
     )

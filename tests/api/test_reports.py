@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from gridmap.cli import app as cli
 from gridmap.config import get_settings
 from gridmap.coverage.engine import CoverageParameters
-from gridmap.coverage.planning import suggest_sites
+from gridmap.coverage.station_planning import suggest_sites
 from gridmap.db.coverage import latest_run_id, region_rates
 from gridmap.db.reports import run_row
 from gridmap.plans.check import plan_bounds
@@ -385,7 +385,7 @@ def foreign_words(page: str, names: set[str]) -> list[str]:
 
 def test_every_phrase_a_report_prints_has_its_english() -> None:
     from gridmap.reports import alignment_report, coverage_render, plan, words
-    from gridmap.reports.coverage import LEVEL_NAMES
+    from gridmap.reports.coverage_report import LEVEL_NAMES
 
     folder = Path(words.__file__).parent
     used = set()

@@ -11,7 +11,7 @@ import pytest
 import shapely
 from sqlalchemy import text
 
-from gridmap.coverage.planning import SitingReport
+from gridmap.coverage.station_planning import SitingReport
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.stations import (
     list_stations,

@@ -19,7 +19,7 @@ from gridmap.coverage import engine, siting
 from gridmap.coverage.engine import CoverageParameters
 from gridmap.coverage.service import City, load_city
 from gridmap.coverage.whatif import WhatIf
-from gridmap.db import coverage as db
+from gridmap.db import coverage as coverage_rows
 from gridmap.errors import Forbidden, InvalidInput, NotFound
 from gridmap.network import snap
 
@@ -102,17 +102,19 @@ def whatif_answer(
     """
     prefix = None
     if within is not None:
-        prefix = db.region_code(connection, within)
+        prefix = coverage_rows.region_code(connection, within)
         places = [(f"add[{i}]", lon, lat) for i, (lon, lat) in enumerate(changes.add)]
         places += [(f"move[{i}]", lon, lat) for i, (_, lon, lat) in enumerate(changes.move)]
-        outside = db.points_outside(connection, within, [(lon, lat) for _, lon, lat in places])
+        outside = coverage_rows.points_outside(
+            connection, within, [(lon, lat) for _, lon, lat in places]
+        )
         if outside:
             where, lon, lat = places[outside[0]]
             raise Forbidden(f"{where}: ({lon}, {lat}) lies outside region {prefix}, the only "
                             "one this key may change")  # fmt: skip
         named = [(f"move[{i}].code", c) for i, (c, _, _) in enumerate(changes.move)]
         named += [(f"remove[{i}]", c) for i, c in enumerate(changes.remove)]
-        away = db.stations_outside(connection, within, [code for _, code in named])
+        away = coverage_rows.stations_outside(connection, within, [code for _, code in named])
         if away:
             where, code = named[away[0]]
             raise Forbidden(f"{where}: station {code} lies outside region {prefix}, the only "
@@ -160,7 +162,9 @@ def live_coverage(connection: Connection, parameters: CoverageParameters) -> Liv
     """Load the city and its stations into a what-if."""
     city = load_city(connection)
     buildings = snap(city.network, city.points, max_snap_m=parameters.max_snap_m)
-    community = db.building_communities(connection).reindex(city.buildings["id"]).fillna("")
+    community = (
+        coverage_rows.building_communities(connection).reindex(city.buildings["id"]).fillna("")
+    )
     codes, groups = np.unique(community.to_numpy().astype(str), return_inverse=True)
     whatif = WhatIf(
         city.network, buildings, city.buildings["residents"].to_numpy(),
@@ -228,7 +232,7 @@ def suggest_sites(
     if candidates not in ("amenities", "units"):
         raise InvalidInput("candidates must be 'amenities' or 'units'")
     city = load_city(connection)
-    sites_frame = db.load_candidates(connection, source=candidates, within=within)
+    sites_frame = coverage_rows.load_candidates(connection, source=candidates, within=within)
     if sites_frame.empty:
         hint = ": try candidates 'units' (--candidates units)" if candidates == "amenities" else ""
         raise InvalidInput(f"there are no candidate sites among the {candidates}{hint}")
@@ -240,8 +244,8 @@ def suggest_sites(
     reach = engine.nearest_stations(network, stations, buildings, budget_m=budget)
     residents = city.buildings["residents"].to_numpy()
     if residents_within is not None:  # the region's residents only: buildings of its communities
-        prefix = db.region_code(connection, residents_within)
-        community = db.building_communities(connection).reindex(city.buildings["id"])
+        prefix = coverage_rows.region_code(connection, residents_within)
+        community = coverage_rows.building_communities(connection).reindex(city.buildings["id"])
         residents = np.where(community.fillna("").astype(str).str.startswith(prefix).to_numpy(),
                              residents, 0)  # fmt: skip
     total, covered = int(residents.sum()), int(residents[reach.covered].sum())

@@ -17,9 +17,9 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from gridmap.coverage.engine import CoverageParameters
-from gridmap.coverage.planning import suggest_sites
+from gridmap.coverage.station_planning import suggest_sites
 from gridmap.db import coverage as coverage_db
-from gridmap.db import reports as db
+from gridmap.db import reports as report_rows
 from gridmap.errors import InvalidInput
 
 BOTTOM = 5
@@ -98,18 +98,18 @@ def load_coverage_report(
     InvalidInput
         When the run has no figures for the region (none of its units has residents).
     """
-    region = db.region_by_code(connection, code).iloc[0]
-    run = db.run_row(connection, run_id)
+    region = report_rows.region_by_code(connection, code).iloc[0]
+    run = report_rows.run_row(connection, run_id)
     rates = with_rates(coverage_db.region_rates(connection, run["id"]))
     own = rates.loc[rates["code"] == code]
     if own.empty:
         raise InvalidInput(f"region: run {run['id']} has no residents in region {code}")
     if region["level"] == "community":
-        shapes, level = db.grids_of_community(connection, int(region["id"])), "grid"
+        shapes, level = report_rows.grids_of_community(connection, int(region["id"])), "grid"
         plan = coverage_db.current_plan_id(connection)
         pool = with_rates(coverage_db.grid_rates(connection, run["id"], plan)) if plan else rates
     else:
-        shapes = db.children(connection, int(region["id"]))
+        shapes = report_rows.children(connection, int(region["id"]))
         level, pool = (shapes["level"].iloc[0] if len(shapes) else "community"), rates
     parts = ranked(pool.loc[pool["code"].isin(shapes["code"])].drop(columns="level"))
     row = own.iloc[0]
@@ -119,12 +119,12 @@ def load_coverage_report(
     return CoverageReport(
         region={k: region[k] for k in ("code", "name", "level", "parent")},
         run=run, rates=figures, parts=parts, part_level=level,
-        gaps=db.gaps_within(connection, run["id"], int(region["id"])).head(LARGEST_GAPS),
-        circles=db.circles_near(connection, run["id"], int(region["id"])),
-        stations=db.stations_near(connection, int(region["id"]), budget),
+        gaps=report_rows.gaps_within(connection, run["id"], int(region["id"])).head(LARGEST_GAPS),
+        circles=report_rows.circles_near(connection, run["id"], int(region["id"])),
+        stations=report_rows.stations_near(connection, int(region["id"]), budget),
         boundary=region["geometry"], part_shapes=shapes,
         site=_site(connection, run, int(region["id"])) if siting else None,
-        basemap=db.basemap_within(connection, int(region["id"])),
+        basemap=report_rows.basemap_within(connection, int(region["id"])),
     )  # fmt: skip
 
 

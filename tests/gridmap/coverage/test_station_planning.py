@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gridmap.coverage.engine import CoverageParameters
-from gridmap.coverage.planning import live_coverage, suggest_sites
 from gridmap.coverage.service import run_coverage
+from gridmap.coverage.station_planning import live_coverage, suggest_sites
 from gridmap.errors import InvalidInput, NotFound
 from tests.gridmap.conftest import City
 
