@@ -109,8 +109,10 @@ async def principal(
         found = await run_in_threadpool(cache.get, engine, secret)
     if found is None:
         if is_token(secret):
-            raise Unauthorized("the token is not valid: it expired, was altered, or its key "
-                               "was revoked; ask for a new one")  # fmt: skip
+            raise Unauthorized(
+                "the token is not valid: it expired, was altered, or its key "
+                "was revoked; ask for a new one"
+            )
         raise Unauthorized("the API key is not known or was revoked")
     if expired(found):
         raise Unauthorized("the token expired; ask for a new one")

@@ -109,15 +109,20 @@ class CachedTiles:
         known = state.tiles.known(wanted)
         if known is None:
             return None
-        return _Plain(known, who, query.get("v", [None])[0], headers.get("if-none-match"),
-                      headers.get("accept-encoding", ""))  # fmt: skip
+        return _Plain(
+            known,
+            who,
+            query.get("v", [None])[0],
+            headers.get("if-none-match"),
+            headers.get("accept-encoding", ""),
+        )
 
     @staticmethod
     def _principal(state, headers: dict[str, str], query: dict[str, list[str]]) -> Principal | None:  # type: ignore[no-untyped-def]
         authorization = headers.get("authorization", "")
         secret = (authorization[7:] if authorization.lower().startswith("bearer ") else None) or (
-            headers.get("x-api-key") or query.get("key", [None])[0]
-            or query.get("token", [None])[0])  # fmt: skip
+            headers.get("x-api-key") or query.get("key", [None])[0] or query.get("token", [None])[0]
+        )
         if not secret:
             return Principal("viewer") if state.settings.public_read else None
         return state.keys.known(secret)
@@ -128,5 +133,8 @@ WANTED_HEADERS = frozenset({b"authorization", b"x-api-key", b"if-none-match", b"
 
 def _headers_of(scope: Scope) -> dict[str, str]:
     """Return the few request headers the short way reads, in one pass (names lower case)."""
-    return {name.decode("latin-1"): value.decode("latin-1")
-            for name, value in scope["headers"] if name in WANTED_HEADERS}  # fmt: skip
+    return {
+        name.decode("latin-1"): value.decode("latin-1")
+        for name, value in scope["headers"]
+        if name in WANTED_HEADERS
+    }

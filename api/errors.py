@@ -91,10 +91,14 @@ async def _database_error(request: Request, error: Exception) -> JSONResponse:
     if lost_connection(error):
         return unreachable(request.app, error)
     if isinstance(error, IntegrityError):  # two writers raced to the same row (one current plan)
-        return problem(409, "Conflict", "the request clashed with a change made at the same "
-                       "moment; reload and try again")  # fmt: skip
-    log.error("a database statement failed on %s %s", request.method, request.url.path,
-              exc_info=error)  # fmt: skip
+        return problem(
+            409,
+            "Conflict",
+            "the request clashed with a change made at the same moment; reload and try again",
+        )
+    log.error(
+        "a database statement failed on %s %s", request.method, request.url.path, exc_info=error
+    )
     return problem(503, "StoreError", "the database could not answer this request; try again")
 
 

@@ -46,20 +46,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # BEGIN before it and no ROLLBACK when its connection goes back: two round trips a
         # tile), and on the connection used last (warm in the CPU's caches; others may idle)
         app.state.tile_engine = make_engine(
-            address.url(), follow=address.connect_arguments,
+            address.url(),
+            follow=address.connect_arguments,
             connect_args={"options": SESSION},
             pool_size=settings.tile_workers,
             pool_pre_ping=False,  # a tile retries once on a dropped connection instead
-            isolation_level="AUTOCOMMIT", pool_use_lifo=True,
-        )  # fmt: skip
+            isolation_level="AUTOCOMMIT",
+            pool_use_lifo=True,
+        )
         # plain tiles are built on the event loop, at most this many at once: more queries
         # than the cores can run only lengthen every one of them (on 2 cores, 4 at once
         # halved the p99 of 8 clients)
-        app.state.tile_builder = TileBuilder(address.libpq, settings.tile_workers,
-                                             on_connect=outage.up)  # fmt: skip
+        app.state.tile_builder = TileBuilder(
+            address.libpq, settings.tile_workers, on_connect=outage.up
+        )
         # when the database goes away, every pooled connection goes stale with it
-        outage.on_down[:] = [engine.dispose, app.state.tile_engine.dispose,
-                             app.state.tile_builder.forget]  # fmt: skip
+        outage.on_down[:] = [
+            engine.dispose,
+            app.state.tile_engine.dispose,
+            app.state.tile_builder.forget,
+        ]
         keys: KeyCache = app.state.keys
         revisions = Revisions(address.libpq, on_keys=keys.clear, on_connect=outage.up)
         keys.hearing = lambda: revisions.listening
@@ -96,9 +102,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CachedTiles)  # inside CORS and the body limit, before any routing
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
-            allow_headers=["*"], expose_headers=["ETag", "Content-Crs", "Location"],
-        )  # fmt: skip
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "Content-Crs", "Location"],
+        )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     for router in ROUTERS:

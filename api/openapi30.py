@@ -22,12 +22,28 @@ import copy
 from typing import Any
 
 OPENAPI_VERSION = "3.0.3"
-DROPPED = frozenset({
-    "$schema", "$id", "$comment", "$defs", "contentMediaType", "contentEncoding",
-    "unevaluatedProperties", "unevaluatedItems", "dependentRequired", "dependentSchemas",
-    "propertyNames", "patternProperties", "if", "then", "else", "contains", "minContains",
-    "maxContains",
-})  # fmt: skip
+DROPPED = frozenset(
+    {
+        "$schema",
+        "$id",
+        "$comment",
+        "$defs",
+        "contentMediaType",
+        "contentEncoding",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "dependentRequired",
+        "dependentSchemas",
+        "propertyNames",
+        "patternProperties",
+        "if",
+        "then",
+        "else",
+        "contains",
+        "minContains",
+        "maxContains",
+    }
+)
 NULL = {"type": "null"}
 
 
@@ -56,8 +72,12 @@ def as_openapi30(document: dict[str, Any]) -> dict[str, Any]:
 def _with_schemas(node: Any) -> Any:
     """Rewrite every ``schema`` found below ``node`` (parameters, bodies, responses, headers)."""
     if isinstance(node, dict):
-        return {key: schema_30(value) if key == "schema" and isinstance(value, dict)
-                else _with_schemas(value) for key, value in node.items()}  # fmt: skip
+        return {
+            key: schema_30(value)
+            if key == "schema" and isinstance(value, dict)
+            else _with_schemas(value)
+            for key, value in node.items()
+        }
     if isinstance(node, list):
         return [_with_schemas(item) for item in node]
     return node

@@ -43,8 +43,9 @@ def align(zones: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, units: gpd.GeoDataFr
     area = shapely.area(shapely.intersection(z_geom[zi], g_geom[gi]))
     share = area / shapely.area(g_geom[gi])
     keep = area > 0
-    pairs = pd.DataFrame({"zone": zi[keep], "grid": gi[keep], "area_m2": area[keep],
-                          "share": share[keep]})  # fmt: skip
+    pairs = pd.DataFrame(
+        {"zone": zi[keep], "grid": gi[keep], "area_m2": area[keep], "share": share[keep]}
+    )
     pairs["cut"] = (pairs["share"] > CUT_SHARE) & (pairs["share"] < 1 - CUT_SHARE)
     best = pairs.sort_values(["grid", "share"], ascending=[True, False]).drop_duplicates("grid")
     owner = pd.Series(-1, index=range(len(grids)))
@@ -61,8 +62,9 @@ def align(zones: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, units: gpd.GeoDataFr
     valid = ~np.isnan(u_grid)
     after = np.full(len(units), -1)
     after[valid] = owner.to_numpy()[u_grid[valid].astype(int)]
-    cut = pd.MultiIndex.from_arrays([pairs.loc[pairs["cut"], "zone"],
-                                     pairs.loc[pairs["cut"], "grid"]])  # fmt: skip
+    cut = pd.MultiIndex.from_arrays(
+        [pairs.loc[pairs["cut"], "zone"], pairs.loc[pairs["cut"], "grid"]]
+    )
     changed = valid & (now != after)
     households = units["households"].to_numpy(dtype=float)
     affected = np.zeros(len(zones))
@@ -79,11 +81,19 @@ def align(zones: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, units: gpd.GeoDataFr
         snapped = sorted(codes[owner.index[owner == z]])
         adds = sorted(set(codes[cut["grid"]]) & set(snapped))
         drops = sorted(set(codes[cut["grid"]]) - set(snapped))
-        rows.append({"grids_touched": int((mine["share"] > CUT_SHARE).sum()),
-                     "grids_cut": len(cut), "cut_area_m2": float(cut["area_m2"].sum()),
-                     "households_affected": int(affected[z]), "snapped": snapped,
-                     "adds": adds, "drops": drops})  # fmt: skip
-    table = pd.concat([zones[["net", "code", "name"]].reset_index(drop=True),
-                       pd.DataFrame(rows)], axis=1)  # fmt: skip
+        rows.append(
+            {
+                "grids_touched": int((mine["share"] > CUT_SHARE).sum()),
+                "grids_cut": len(cut),
+                "cut_area_m2": float(cut["area_m2"].sum()),
+                "households_affected": int(affected[z]),
+                "snapped": snapped,
+                "adds": adds,
+                "drops": drops,
+            }
+        )
+    table = pd.concat(
+        [zones[["net", "code", "name"]].reset_index(drop=True), pd.DataFrame(rows)], axis=1
+    )
     pairs = pairs.assign(zone=zones["code"].to_numpy()[pairs["zone"]], grid=codes[pairs["grid"]])
     return Alignment(table, pairs)

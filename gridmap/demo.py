@@ -33,13 +33,15 @@ class DemoState:
 
 def demo_state(connection: Connection) -> DemoState:
     """Count the demo's buildings, units and stations."""
-    row = connection.execute(text(
-        "SELECT (SELECT count(*) FROM building), (SELECT count(*) FROM unit), "
-        "(SELECT count(*) FROM station), (SELECT count(*) FROM coverage_run), "
-        "(SELECT count(*) FROM plan), (SELECT count(*) FROM grid g JOIN plan p ON p.id = "
-        "g.plan_id AND p.status = 'current' WHERE g.staff <> '{}'::jsonb), "
-        "(SELECT count(*) FROM overlay)"
-    )).one()  # fmt: skip
+    row = connection.execute(
+        text(
+            "SELECT (SELECT count(*) FROM building), (SELECT count(*) FROM unit), "
+            "(SELECT count(*) FROM station), (SELECT count(*) FROM coverage_run), "
+            "(SELECT count(*) FROM plan), (SELECT count(*) FROM grid g JOIN plan p ON p.id = "
+            "g.plan_id AND p.status = 'current' WHERE g.staff <> '{}'::jsonb), "
+            "(SELECT count(*) FROM overlay)"
+        )
+    ).one()
     return DemoState(*row)
 
 
@@ -84,17 +86,20 @@ def sample_roster(connection: Connection) -> pd.DataFrame:
     The demo city has no real staff; this roster shows what the grid panel and the duty
     cards hold once a centre imports its own (``gridmap import staff``).
     """
-    grids = connection.execute(text(
-        "SELECT g.code, g.households FROM grid g JOIN plan p ON p.id = g.plan_id "
-        "AND p.status = 'current' ORDER BY g.code"
-    )).all()  # fmt: skip
+    grids = connection.execute(
+        text(
+            "SELECT g.code, g.households FROM grid g JOIN plan p ON p.id = g.plan_id "
+            "AND p.status = 'current' ORDER BY g.code"
+        )
+    ).all()
     rows = []
     for code, households in grids:
         serial = code[-6:]
         rows.append((code, "网格长", f"示例网格长{serial}", SAMPLE_DUTIES["网格长"]))
         for k in range(max(1, math.ceil(households / HOUSEHOLDS_PER_WORKER))):
-            rows.append((code, "专职网格员", f"示例网格员{serial}-{k + 1}",
-                         SAMPLE_DUTIES["专职网格员"]))  # fmt: skip
+            rows.append(
+                (code, "专职网格员", f"示例网格员{serial}-{k + 1}", SAMPLE_DUTIES["专职网格员"])
+            )
     return pd.DataFrame(rows, columns=["网格编码", "职务", "姓名", "职责"])
 
 
@@ -122,7 +127,9 @@ def sample_net(connection: Connection) -> gpd.GeoDataFrame:
     keep = shapely.area(zones) > 0.05 * SAMPLE_CELL_M**2
     zones = zones[keep]
     codes = [f"ZA{i + 1:03d}" for i in range(len(zones))]
-    frame = gpd.GeoDataFrame({"net": SAMPLE_NET, "code": codes,
-                              "name": [f"示例警格{i + 1}" for i in range(len(zones))]},
-                             geometry=list(zones), crs=metric)  # fmt: skip
+    frame = gpd.GeoDataFrame(
+        {"net": SAMPLE_NET, "code": codes, "name": [f"示例警格{i + 1}" for i in range(len(zones))]},
+        geometry=list(zones),
+        crs=metric,
+    )
     return frame.to_crs(4326)

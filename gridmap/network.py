@@ -75,9 +75,14 @@ class WalkNetwork:
         length = np.maximum(np.asarray(length_m, dtype=np.float64), MIN_EDGE_M)
         graph = symmetric_graph(position, target, length, len(node_ids))
         return cls(
-            node_ids, np.asarray(node_xy, dtype=np.float64), position, target, length,
-            np.asarray(lines, dtype=object), graph,
-        )  # fmt: skip
+            node_ids,
+            np.asarray(node_xy, dtype=np.float64),
+            position,
+            target,
+            length,
+            np.asarray(lines, dtype=object),
+            graph,
+        )
 
 
 def symmetric_graph(

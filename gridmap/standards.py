@@ -25,9 +25,21 @@ MIN_UNTYPED_FOOTPRINT_M2 = 40.0
 """A footprint under this without a home type (OSM building=yes) is a shed, a garage, a sauna
 or a kiosk: it gets no residents."""
 NON_RESIDENTIAL_KEYS = (
-    "shop", "amenity", "office", "tourism", "leisure", "craft", "industrial", "healthcare",
-    "man_made", "power", "sport", "public_transport", "military", "religion",
-)  # fmt: skip
+    "shop",
+    "amenity",
+    "office",
+    "tourism",
+    "leisure",
+    "craft",
+    "industrial",
+    "healthcare",
+    "man_made",
+    "power",
+    "sport",
+    "public_transport",
+    "military",
+    "religion",
+)
 """OSM keys that name what a building is used for (OSM wiki, Key:building: "building=yes"
 with a use tag on the same way). A building of unknown type carrying one holds no homes."""
 

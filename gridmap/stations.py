@@ -61,8 +61,9 @@ def edit_station(
     """
     unknown = sorted(set(changes) - set(city_rows.STATION_EDITABLE))
     if unknown:
-        raise InvalidInput(f"{unknown[0]}: not a field one can edit; edit "
-                           f"{', '.join(city_rows.STATION_EDITABLE)}")  # fmt: skip
+        raise InvalidInput(
+            f"{unknown[0]}: not a field one can edit; edit {', '.join(city_rows.STATION_EDITABLE)}"
+        )
     clean = {name: _clean(name, value) for name, value in changes.items()}
     if "name" in clean and clean["name"] is None:
         raise InvalidInput("name: a station needs a name")
@@ -76,8 +77,9 @@ def _clean(name: str, value: object) -> object:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InvalidInput(f"capacity_residents: a whole number of residents, at least 1, "
-                               f"not {value!r}")  # fmt: skip
+            raise InvalidInput(
+                f"capacity_residents: a whole number of residents, at least 1, not {value!r}"
+            )
         return value
     if value is None:
         return None

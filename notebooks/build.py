@@ -129,16 +129,16 @@ def notebook(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
     """Return a notebook of ``cells`` ((kind, source) pairs) for the Python 3 kernel."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}  # fmt: skip
+                                 "language": "python"}
     nb.cells = [nbformat.v4.new_markdown_cell(s) if kind == "markdown"
-                else nbformat.v4.new_code_cell(s) for kind, s in cells]  # fmt: skip
+                else nbformat.v4.new_code_cell(s) for kind, s in cells]
     return nb
 
 
 def execute(nb: nbformat.NotebookNode, *, timeout: int = 300) -> nbformat.NotebookNode:
     """Run every cell in a fresh kernel; raise on the first error."""
     NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(HERE)}}).execute()  # fmt: skip
+                   resources={"metadata": {"path": str(HERE)}}).execute()
     return nb
 
 

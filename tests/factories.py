@@ -55,10 +55,16 @@ def region(
 ) -> models.Region:
     """Add a region; a community with a fresh 12-digit code by default."""
     code = code or f"510107{next(_serial):06d}"
-    return add(session, models.Region(
-        code=code, name=f"region {code}", level=level, parent_id=parent.id if parent else None,
-        geom=ewkb(geom or square()),
-    ))  # fmt: skip
+    return add(
+        session,
+        models.Region(
+            code=code,
+            name=f"region {code}",
+            level=level,
+            parent_id=parent.id if parent else None,
+            geom=ewkb(geom or square()),
+        ),
+    )
 
 
 def unit(
@@ -71,10 +77,16 @@ def unit(
 ) -> models.Unit:
     """Add a unit of ``community`` with a 16-digit code."""
     code = f"{community.code}{serial or next(_serial) % 10_000:04d}"
-    return add(session, models.Unit(
-        code=code, community_id=community.id, residents=round(households * 2.62),
-        households=households, geom=ewkb(geom or square()),
-    ))  # fmt: skip
+    return add(
+        session,
+        models.Unit(
+            code=code,
+            community_id=community.id,
+            residents=round(households * 2.62),
+            households=households,
+            geom=ewkb(geom or square()),
+        ),
+    )
 
 
 def plan(session: Session, *, status: str = "draft", name: str = "plan") -> models.Plan:
@@ -91,10 +103,15 @@ def grid(
     geom: Any = None,
 ) -> models.Grid:
     """Add a grid of ``plan_`` with a 15-digit code."""
-    return add(session, models.Grid(
-        plan_id=plan_.id, code=f"{community.code}{serial:03d}", community_id=community.id,
-        geom=ewkb(geom or square()),
-    ))  # fmt: skip
+    return add(
+        session,
+        models.Grid(
+            plan_id=plan_.id,
+            code=f"{community.code}{serial:03d}",
+            community_id=community.id,
+            geom=ewkb(geom or square()),
+        ),
+    )
 
 
 def station(session: Session, *, code: str | None = None, geom: Any = None) -> models.Station:

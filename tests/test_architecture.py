@@ -90,8 +90,10 @@ def upward(edges: dict[str, set[str]]) -> list[str]:
             if there == "api":
                 wrong.append(f"{module} imports {target}: the library never imports the app")
             elif there != here and FLOOR.get(there, 99) >= FLOOR.get(here, 99):
-                wrong.append(f"{module} ({here}, floor {FLOOR.get(here)}) imports {target} "
-                             f"({there}, floor {FLOOR.get(there)})")  # fmt: skip
+                wrong.append(
+                    f"{module} ({here}, floor {FLOOR.get(here)}) imports {target} "
+                    f"({there}, floor {FLOOR.get(there)})"
+                )
     return wrong
 
 

@@ -16,6 +16,18 @@ from api.routes import (
     web,
 )
 
-ROUTERS = (landing.router, docs.router, health.router, features.router, tiles.router,
-           plans.router, jobs.router, coverage.router, stations.router, reports.router,
-           cards.router, tokens.router, web.router)  # fmt: skip
+ROUTERS = (
+    landing.router,
+    docs.router,
+    health.router,
+    features.router,
+    tiles.router,
+    plans.router,
+    jobs.router,
+    coverage.router,
+    stations.router,
+    reports.router,
+    cards.router,
+    tokens.router,
+    web.router,
+)

@@ -31,14 +31,21 @@ def card_url(request: Request, code: str) -> str:
     return str(request.url_for("card", code=code))
 
 
-@router.get("/{code}.pdf", name="card_pdf", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}}})  # fmt: skip
+@router.get(
+    "/{code}.pdf",
+    name="card_pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
 def card_pdf(code: GridCode, request: Request, connection: ConnectionDep) -> Response:
     """Return the grid's duty card as an A5 PDF (in the thread pool, as every plain handler)."""
     html = render_card(load_card(connection, code), card_url(request, code))
     pdf = print_pdf(html, chromium=request.app.state.settings.chromium)
-    return Response(pdf, media_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="grid-{code}.pdf"'})  # fmt: skip
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="grid-{code}.pdf"'},
+    )
 
 
 @router.get("/{code}", name="card", response_class=HTMLResponse)
@@ -56,6 +63,7 @@ def card(code: AnyCode, request: Request, connection: ConnectionDep) -> HTMLResp
     except NotFound:
         if "text/html" not in request.headers.get("accept", ""):
             raise
-        return HTMLResponse(render_missing(connection, code), status_code=404,
-                            headers={"Cache-Control": "no-cache"})  # fmt: skip
+        return HTMLResponse(
+            render_missing(connection, code), status_code=404, headers={"Cache-Control": "no-cache"}
+        )
     return HTMLResponse(html, headers={"Cache-Control": "no-cache"})

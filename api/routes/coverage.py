@@ -65,8 +65,12 @@ def whatif(body: WhatIf, connection: ConnectionDep, who: Planner) -> dict[str, A
     added = [(p.lon, p.lat) for p in body.add]
     moved = [(m.code, m.lon, m.lat) for m in body.move]
     changes = StationChanges(added, moved, list(body.remove))
-    return whatif_answer(connection, CoverageParameters(body.minutes, body.speed_m_per_min),
-                         changes, within=who.region_id)  # fmt: skip
+    return whatif_answer(
+        connection,
+        CoverageParameters(body.minutes, body.speed_m_per_min),
+        changes,
+        within=who.region_id,
+    )
 
 
 @router.post("/siting", name="siting")
@@ -75,16 +79,32 @@ def siting(body: SitingAsk, connection: ConnectionDep, who: Planner) -> dict[str
 
     A key held to a region gets sites inside it, chosen for its residents, and its rates.
     """
-    report = suggest_sites(connection, CoverageParameters(body.minutes, body.speed_m_per_min),
-                           k=body.k, target_rate=body.target, candidates=body.candidates,
-                           capacity=body.capacity, solve_exactly=body.exact,
-                           within=who.region_id, residents_within=who.region_id)  # fmt: skip
-    sites = [{"label": str(r.label), "name": None if r.name is None else str(r.name),
-              "lon": float(r.lon), "lat": float(r.lat), "gain": int(r.gain)}
-             for r in report.sites.itertuples()]  # fmt: skip
+    report = suggest_sites(
+        connection,
+        CoverageParameters(body.minutes, body.speed_m_per_min),
+        k=body.k,
+        target_rate=body.target,
+        candidates=body.candidates,
+        capacity=body.capacity,
+        solve_exactly=body.exact,
+        within=who.region_id,
+        residents_within=who.region_id,
+    )
+    sites = [
+        {
+            "label": str(r.label),
+            "name": None if r.name is None else str(r.name),
+            "lon": float(r.lon),
+            "lat": float(r.lat),
+            "gain": int(r.gain),
+        }
+        for r in report.sites.itertuples()
+    ]
     return {
-        "before_rate": report.before_rate, "after_rate": report.greedy.rate,
-        "target_reached": report.target_reached, "sites": sites,
+        "before_rate": report.before_rate,
+        "after_rate": report.greedy.rate,
+        "target_reached": report.target_reached,
+        "sites": sites,
         "exact_rate": None if report.exact is None else report.exact.rate,
         "note": report.note,
-    }  # fmt: skip
+    }

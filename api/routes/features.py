@@ -31,10 +31,29 @@ router = APIRouter(tags=["OGC API - Features"])
 
 GEOJSON = "application/geo+json"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-RESERVED = {"bbox", "limit", "offset", "filter", "filter-lang", "filter-crs", "sortby", "plan",
-            "run", "crs", "key", "token", "f", "datetime", "bbox-crs"}  # fmt: skip
-CRS_NAMES = {"wgs84": "wgs84", CRS84: "wgs84", "gcj02": "gcj02",
-             "http://www.opengis.net/def/crs/EPSG/0/4326": "wgs84"}  # fmt: skip
+RESERVED = {
+    "bbox",
+    "limit",
+    "offset",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+    "sortby",
+    "plan",
+    "run",
+    "crs",
+    "key",
+    "token",
+    "f",
+    "datetime",
+    "bbox-crs",
+}
+CRS_NAMES = {
+    "wgs84": "wgs84",
+    CRS84: "wgs84",
+    "gcj02": "gcj02",
+    "http://www.opengis.net/def/crs/EPSG/0/4326": "wgs84",
+}
 
 CollectionId = Annotated[  # listed in the schema; an unknown one is a 404, as OGC asks
     str, Path(description="A collection", json_schema_extra={"enum": list(COLLECTIONS)})
@@ -71,8 +90,7 @@ def _readable(collection_id: str, who: Principal) -> Collection:
     """Return the collection, when ``who`` may read it (a token may be held to some)."""
     c = collection(collection_id)
     if not who.allows(c.id):
-        raise Forbidden(f"this token reads only {', '.join(who.layers or ())}, "
-                        f"not {collection_id}")  # fmt: skip
+        raise Forbidden(f"this token reads only {', '.join(who.layers or ())}, not {collection_id}")
     return c
 
 
@@ -90,14 +108,21 @@ def _description(request: Request, c: Collection, extent: list[float] | None) ->
         "crs": [CRS84],
         "storageCrs": CRS84,
         "links": [
-            {"href": _url(request, "collection_page", collection_id=c.id), "rel": "self",
-             "type": "application/json", "title": c.title},
+            {
+                "href": _url(request, "collection_page", collection_id=c.id),
+                "rel": "self",
+                "type": "application/json",
+                "title": c.title,
+            },
             {"href": items, "rel": "items", "type": GEOJSON, "title": f"{c.title} as GeoJSON"},
-            {"href": _url(request, "queryables", collection_id=c.id),
-             "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
-             "type": "application/schema+json", "title": "Queryable properties"},
+            {
+                "href": _url(request, "queryables", collection_id=c.id),
+                "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                "type": "application/schema+json",
+                "title": "Queryable properties",
+            },
         ],
-    }  # fmt: skip
+    }
     if extent:
         body["extent"] = {"spatial": {"bbox": [extent], "crs": CRS84}}
     return body
@@ -107,11 +132,18 @@ def _description(request: Request, c: Collection, extent: list[float] | None) ->
 def collections(request: Request, connection: ConnectionDep, who: Viewer) -> dict[str, Any]:
     """List the feature collections."""
     return {
-        "links": [{"href": _url(request, "collections"), "rel": "self",
-                   "type": "application/json", "title": "The collections"}],
-        "collections": [_description(request, c, None) for c in COLLECTIONS.values()
-                        if who.allows(c.id)],
-    }  # fmt: skip
+        "links": [
+            {
+                "href": _url(request, "collections"),
+                "rel": "self",
+                "type": "application/json",
+                "title": "The collections",
+            }
+        ],
+        "collections": [
+            _description(request, c, None) for c in COLLECTIONS.values() if who.allows(c.id)
+        ],
+    }
 
 
 @router.get("/collections/{collection_id}", name="collection_page")
@@ -128,8 +160,13 @@ def collection_page(
 def queryables(request: Request, collection_id: CollectionId, who: Viewer) -> JSONResponse:
     """Return the properties a filter can name, as a JSON schema (OGC API Features Part 3)."""
     c = _readable(collection_id, who)
-    kinds = {"Integer": "integer", "Double": "number", "Boolean": "boolean", "Text": "string",
-             "DateTime": "string"}  # fmt: skip
+    kinds = {
+        "Integer": "integer",
+        "Double": "number",
+        "Boolean": "boolean",
+        "Text": "string",
+        "DateTime": "string",
+    }
     properties: dict[str, Any] = {"geometry": {"format": f"geometry-{c.geometry_type.lower()}"}}
     for name, kind in c.properties.items():
         properties[name] = {"type": kinds[kind.__name__]}
@@ -138,17 +175,28 @@ def queryables(request: Request, collection_id: CollectionId, who: Viewer) -> JS
     body = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": _url(request, "queryables", collection_id=c.id),
-        "type": "object", "title": c.title, "properties": properties,
+        "type": "object",
+        "title": c.title,
+        "properties": properties,
         "additionalProperties": False,
-    }  # fmt: skip
+    }
     return JSONResponse(body, media_type="application/schema+json")
 
 
 def feature_query(
-    request: Request, who: Principal, *, bbox: str | None, limit: int, offset: int,
-    cql: str | None, filter_lang: str | None, sortby: str | None, plan: int | None,
-    run: int | None, crs: str | None,
-) -> FeatureQuery:  # fmt: skip
+    request: Request,
+    who: Principal,
+    *,
+    bbox: str | None,
+    limit: int,
+    offset: int,
+    cql: str | None,
+    filter_lang: str | None,
+    sortby: str | None,
+    plan: int | None,
+    run: int | None,
+    crs: str | None,
+) -> FeatureQuery:
     """Build the query from the request: every parameter checked, the scope applied."""
     if filter_lang not in (None, "cql2-text"):
         raise InvalidInput(f"filter-lang: only cql2-text is supported (got {filter_lang!r})")
@@ -168,11 +216,17 @@ def feature_query(
         raise InvalidInput(f"crs: {crs!r} is not offered; use {CRS84} or gcj02")
     properties = {k: v for k, v in request.query_params.items() if k not in RESERVED}
     return FeatureQuery(
-        bbox=box, limit=min(limit, MAX_LIMIT), offset=offset, properties=properties, cql=cql,
+        bbox=box,
+        limit=min(limit, MAX_LIMIT),
+        offset=offset,
+        properties=properties,
+        cql=cql,
         sortby=tuple(s.strip() for s in sortby.split(",") if s.strip()) if sortby else (),
-        plan=plan, run=run, scope_region=who.region_id,
+        plan=plan,
+        run=run,
+        scope_region=who.region_id,
         crs=CRS_NAMES[crs] if crs else "wgs84",
-    )  # fmt: skip
+    )
 
 
 @router.get(
@@ -201,25 +255,41 @@ def items(
     Any other query parameter named after a property filters on it (`?kind=urban`).
     """
     c = _readable(collection_id, who)
-    query = feature_query(request, who, bbox=bbox, limit=limit, offset=offset, cql=cql,
-                          filter_lang=filter_lang, sortby=sortby, plan=plan, run=run,
-                          crs=crs)  # fmt: skip
+    query = feature_query(
+        request,
+        who,
+        bbox=bbox,
+        limit=limit,
+        offset=offset,
+        cql=cql,
+        filter_lang=filter_lang,
+        sortby=sortby,
+        plan=plan,
+        run=run,
+        crs=crs,
+    )
     check_plan_readable(connection, who, plan)
     page = features(connection, c, query)
     here = request.url.remove_query_params("key")
     links = [
         {"href": str(here), "rel": "self", "type": GEOJSON, "title": "This page"},
-        {"href": _url(request, "collection_page", collection_id=c.id), "rel": "collection",
-         "type": "application/json", "title": c.title},
-    ]  # fmt: skip
+        {
+            "href": _url(request, "collection_page", collection_id=c.id),
+            "rel": "collection",
+            "type": "application/json",
+            "title": c.title,
+        },
+    ]
     if query.offset + page.number_returned < page.number_matched:
         after = here.include_query_params(offset=query.offset + query.limit, limit=query.limit)
         links.append({"href": str(after), "rel": "next", "type": GEOJSON, "title": "Next page"})
     if query.offset > 0:
-        before = here.include_query_params(offset=max(0, query.offset - query.limit),
-                                           limit=query.limit)  # fmt: skip
-        links.append({"href": str(before), "rel": "prev", "type": GEOJSON,
-                      "title": "Previous page"})  # fmt: skip
+        before = here.include_query_params(
+            offset=max(0, query.offset - query.limit), limit=query.limit
+        )
+        links.append(
+            {"href": str(before), "rel": "prev", "type": GEOJSON, "title": "Previous page"}
+        )
     head = {
         "type": "FeatureCollection",
         "numberMatched": page.number_matched,
@@ -249,15 +319,29 @@ def item(
 ) -> Response:
     """Return one feature."""
     c = _readable(collection_id, who)
-    query = feature_query(request, who, bbox=None, limit=1, offset=0, cql=None,
-                          filter_lang=None, sortby=None, plan=plan, run=run, crs=crs)  # fmt: skip
+    query = feature_query(
+        request,
+        who,
+        bbox=None,
+        limit=1,
+        offset=0,
+        cql=None,
+        filter_lang=None,
+        sortby=None,
+        plan=plan,
+        run=run,
+        crs=crs,
+    )
     check_plan_readable(connection, who, plan)
     text = feature(connection, c, feature_id, query)
     links = [
         {"href": str(request.url.remove_query_params("key")), "rel": "self", "type": GEOJSON},
-        {"href": _url(request, "collection_page", collection_id=c.id), "rel": "collection",
-         "type": "application/json"},
-    ]  # fmt: skip
+        {
+            "href": _url(request, "collection_page", collection_id=c.id),
+            "rel": "collection",
+            "type": "application/json",
+        },
+    ]
     body = text[:-1] + ',"links":' + _json(links) + "}"
     return Response(body, media_type=GEOJSON, headers=_crs_header(query))
 

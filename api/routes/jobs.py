@@ -39,10 +39,11 @@ class PartitionJob(BaseModel):
     radius_by: str = Field(default="straight", pattern="^(straight|walk)$")
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
     region: str | None = Field(
-        default=None, pattern=r"^\d{6}(\d{3}){0,2}$",
+        default=None,
+        pattern=r"^\d{6}(\d{3}){0,2}$",
         description="Re-partition only this district, street or community (its code); "
         "every other grid stays as it is",
-    )  # fmt: skip
+    )
 
 
 class CoverageJob(BaseModel):

@@ -74,22 +74,47 @@ def landing_page(request: Request) -> LandingPage | RedirectResponse:
             "stations and 5-minute service-circle coverage."
         ),
         links=[
-            Link(href=url("landing_page"), rel="self", type="application/json",
-                 title="This document"),
-            Link(href=url("openapi"), rel="service-desc",
-                 type="application/vnd.oai.openapi+json;version=3.0", title="The API definition"),
-            Link(href=url("swagger_ui_html"), rel="service-doc", type="text/html",
-                 title="The API documentation"),
-            Link(href=url("conformance"), rel="conformance", type="application/json",
-                 title="Conformance classes implemented by this service"),
-            Link(href=url("collections"), rel="data", type="application/json",
-                 title="The feature collections"),
-            Link(href=url("health"), rel="status", type="application/json",
-                 title="Service and database health"),
-            Link(href=url("web_map"), rel="alternate", type="text/html",
-                 title="The web map (全市一张图)"),
+            Link(
+                href=url("landing_page"), rel="self", type="application/json", title="This document"
+            ),
+            Link(
+                href=url("openapi"),
+                rel="service-desc",
+                type="application/vnd.oai.openapi+json;version=3.0",
+                title="The API definition",
+            ),
+            Link(
+                href=url("swagger_ui_html"),
+                rel="service-doc",
+                type="text/html",
+                title="The API documentation",
+            ),
+            Link(
+                href=url("conformance"),
+                rel="conformance",
+                type="application/json",
+                title="Conformance classes implemented by this service",
+            ),
+            Link(
+                href=url("collections"),
+                rel="data",
+                type="application/json",
+                title="The feature collections",
+            ),
+            Link(
+                href=url("health"),
+                rel="status",
+                type="application/json",
+                title="Service and database health",
+            ),
+            Link(
+                href=url("web_map"),
+                rel="alternate",
+                type="text/html",
+                title="The web map (全市一张图)",
+            ),
         ],
-    )  # fmt: skip
+    )
 
 
 @router.get("/conformance", response_model=Conformance)

@@ -66,8 +66,10 @@ class Locks(BaseModel):
 
 def _plain(frame: pd.DataFrame) -> list[dict[str, Any]]:
     frame = frame.replace({np.nan: None})
-    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-            for row in frame.to_dict(orient="records")]  # fmt: skip
+    return [
+        {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+        for row in frame.to_dict(orient="records")
+    ]
 
 
 def _scoped_out(who: Any) -> None:
@@ -160,11 +162,17 @@ def edit_plan(
     with engine.begin() as connection:
         revision, grids, warnings = expected, [], []
         if body.name is not None:
-            revision = rename_plan(connection, plan_id, body.name, actor=who.name,
-                                   expected_revision=revision)  # fmt: skip
+            revision = rename_plan(
+                connection, plan_id, body.name, actor=who.name, expected_revision=revision
+            )
         if body.moves or body.name is None:
-            result = move_units(connection, plan_id, [Move(m.unit, m.grid) for m in body.moves],
-                                expected_revision=revision, author=who.name)  # fmt: skip
+            result = move_units(
+                connection,
+                plan_id,
+                [Move(m.unit, m.grid) for m in body.moves],
+                expected_revision=revision,
+                author=who.name,
+            )
             revision, grids, warnings = result.revision, result.grids, result.warnings
     response.headers["ETag"] = f'"{revision}"'
     return {"revision": revision, "grids": _plain(pd.DataFrame(grids)), "warnings": warnings}
@@ -269,7 +277,8 @@ def lock_grids(
     _scoped_out(who)
     expected = None if if_match is None else _revision(if_match)
     with engine.begin() as connection:
-        changed, revision = set_locks(connection, plan_id, body.grids, body.locked,
-                                      actor=who.name, expected_revision=expected)  # fmt: skip
+        changed, revision = set_locks(
+            connection, plan_id, body.grids, body.locked, actor=who.name, expected_revision=expected
+        )
     response.headers["ETag"] = f'"{revision}"'
     return {"changed": changed, "revision": revision}

@@ -27,8 +27,12 @@ Lang = Annotated[
 ]
 
 
-@router.get("/coverage", name="coverage_report", response_class=Response,
-            responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}})  # fmt: skip
+@router.get(
+    "/coverage",
+    name="coverage_report",
+    response_class=Response,
+    responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}},
+)
 def coverage_report(
     request: Request,
     connection: ConnectionDep,
@@ -47,8 +51,12 @@ def coverage_report(
     return _answer(body, format, f"coverage-{region}-run{report.run['id']}")
 
 
-@router.get("/plan", name="plan_report", response_class=Response,
-            responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}})  # fmt: skip
+@router.get(
+    "/plan",
+    name="plan_report",
+    response_class=Response,
+    responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}},
+)
 def plan_report_route(
     request: Request,
     connection: ConnectionDep,
@@ -62,13 +70,18 @@ def plan_report_route(
     if who.region_id is not None:
         raise Forbidden("plans are the whole city's: a key held to a region cannot read them")
     report = plan_report.load_plan_report(connection, plan)
-    body = plan_report.render(report, format, chromium=request.app.state.settings.chromium,
-                              lang=lang)  # fmt: skip
+    body = plan_report.render(
+        report, format, chromium=request.app.state.settings.chromium, lang=lang
+    )
     return _answer(body, format, f"plan-{plan}")
 
 
-@router.get("/alignment", name="alignment_report", response_class=Response,
-            responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}})  # fmt: skip
+@router.get(
+    "/alignment",
+    name="alignment_report",
+    response_class=Response,
+    responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}},
+)
 def alignment_report_route(
     request: Request,
     connection: ConnectionDep,
@@ -82,8 +95,9 @@ def alignment_report_route(
     if who.region_id is not None:
         raise Forbidden("the nets are the whole city's: a key held to a region cannot read them")
     nets = alignment_report.load_alignment(connection, net)
-    body = alignment_report.render(nets, format, chromium=request.app.state.settings.chromium,
-                                   lang=lang)  # fmt: skip
+    body = alignment_report.render(
+        nets, format, chromium=request.app.state.settings.chromium, lang=lang
+    )
     return _answer(body, format, "alignment")
 
 
@@ -95,8 +109,11 @@ def _check(format: str) -> None:
 def _answer(body: bytes, format: str, name: str) -> Response:
     """Send a report: pages inline, spreadsheets and tables as downloads."""
     disposition = "inline" if format in ("html", "pdf") else "attachment"
-    return Response(body, media_type=MEDIA_TYPES[format], headers={
-        "Content-Disposition": f'{disposition}; filename="{name}.{format}"'})  # fmt: skip
+    return Response(
+        body,
+        media_type=MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'{disposition}; filename="{name}.{format}"'},
+    )
 
 
 def _inside(connection: Connection, code: str, region_id: int) -> bool:

@@ -57,8 +57,9 @@ class StationEdit(BaseModel):
 
     name: str | None = Field(default=None, max_length=MAX_TEXT)
     address: str | None = Field(default=None, max_length=MAX_TEXT, examples=["建设路12号"])
-    opening_hours: str | None = Field(default=None, max_length=MAX_TEXT,
-                                      examples=["周一至周五 9:00-17:00"])  # fmt: skip
+    opening_hours: str | None = Field(
+        default=None, max_length=MAX_TEXT, examples=["周一至周五 9:00-17:00"]
+    )
     phone: str | None = Field(default=None, max_length=MAX_TEXT, examples=["028-8888 6666"])
     capacity_residents: int | None = Field(default=None, ge=1)
 
@@ -73,8 +74,11 @@ def edit(code: StationCode, body: StationEdit, engine: EngineDep, who: Admin) ->
     with engine.begin() as connection:
         if who.region_id is not None:
             prefix = region_code(connection, who.region_id)
-            mine = {s["code"] for s in list_stations(connection)
-                    if str(s["community"] or "").startswith(prefix)}  # fmt: skip
+            mine = {
+                s["code"]
+                for s in list_stations(connection)
+                if str(s["community"] or "").startswith(prefix)
+            }
             if code not in mine:
                 raise NotFound(f"no station {code} in this key's region")
         station = edit_station(connection, code, body.model_dump(exclude_unset=True))

@@ -58,8 +58,10 @@ def _readable(tiles: Tileset, who: Principal) -> Tileset:
     """Return the part of ``tiles`` that ``who`` may read (a token may be held to layers)."""
     mine = narrowed(tiles, who.layers)
     if mine is None:
-        raise Forbidden(f"this token reads only {', '.join(who.layers or ())}: none of them is "
-                        f"in the {tiles.name} tiles")  # fmt: skip
+        raise Forbidden(
+            f"this token reads only {', '.join(who.layers or ())}: none of them is "
+            f"in the {tiles.name} tiles"
+        )
     return mine
 
 
@@ -82,10 +84,12 @@ def url_token(request: Request, connection: Any, who: Principal) -> str | None:
     "/tiles/{tileset_name}/{z}/{x}/{y}.mvt",
     name="tile",
     response_class=Response,
-    responses={200: {"content": {MVT: {}}, "description": "A Mapbox Vector Tile"},
-               204: {"description": "Nothing in this tile"},
-               304: {"description": "Not modified since the ETag given"}},
-)  # fmt: skip
+    responses={
+        200: {"content": {MVT: {}}, "description": "A Mapbox Vector Tile"},
+        204: {"description": "Nothing in this tile"},
+        304: {"description": "Not modified since the ETag given"},
+    },
+)
 async def tile(
     request: Request,
     tileset_name: TilesetName,
@@ -111,8 +115,9 @@ def _tile(request: Request, wanted: TileRequest, who: Principal, v: str | None) 
             check_plan_readable(connection, who, wanted.plan)
     current = server.version(engine, wanted.tileset)
     asked = request.headers.get("if-none-match")
-    same = asked and unchanged(server.etag(engine, wanted), who=who, version=v,
-                               current=current, if_none_match=asked)  # fmt: skip
+    same = asked and unchanged(
+        server.etag(engine, wanted), who=who, version=v, current=current, if_none_match=asked
+    )
     if same:
         return Response(status_code=304, headers=same)
     return answer(
@@ -146,9 +151,14 @@ def _headers(who: Principal, version: str | None, current: str) -> dict[str, str
 
 
 def reply(
-    found: Tile, *, who: Principal, version: str | None, current: str,
-    if_none_match: str | None, accept_encoding: str,
-) -> tuple[int, dict[str, str], bytes]:  # fmt: skip
+    found: Tile,
+    *,
+    who: Principal,
+    version: str | None,
+    current: str,
+    if_none_match: str | None,
+    accept_encoding: str,
+) -> tuple[int, dict[str, str], bytes]:
     """Return the status, headers and body for a tile: 304, 204, or the tile.
 
     The tile is gzipped when the client accepts gzip.

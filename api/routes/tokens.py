@@ -30,9 +30,11 @@ class TokenAsk(BaseModel):
 
     minutes: int = Field(default=60, ge=1, le=MAX_MINUTES, description="How long it lives")
     layers: list[str] | None = Field(
-        default=None, max_length=len(LAYERS), examples=[["grids", "stations"]],
+        default=None,
+        max_length=len(LAYERS),
+        examples=[["grids", "stations"]],
         description=f"Some of {', '.join(LAYERS)} (default: every layer)",
-    )  # fmt: skip
+    )
     region: str | None = Field(
         default=None, pattern="^[0-9]{6,12}$", description="A region inside the key's own"
     )
@@ -46,8 +48,9 @@ def make_token(
     ask = ask or TokenAsk()
     expires = int(time.time()) + ask.minutes * 60
     with engine.begin() as connection:
-        token, claims = issue_token(connection, who, region_code=ask.region, layers=ask.layers,
-                                    expires=expires)  # fmt: skip
+        token, claims = issue_token(
+            connection, who, region_code=ask.region, layers=ask.layers, expires=expires
+        )
         held = None if claims.region_id is None else region_code(connection, claims.region_id)
     return {
         "token": token,

@@ -61,8 +61,9 @@ def demo_case():  # type: ignore[no-untyped-def]
     from gridmap.io.osm import read_osm
 
     layers = read_osm(helsinki_pbf())
-    return _case("demo", layers.walk_nodes, layers.walk_edges, layers.buildings,
-                 layers.amenities.geometry)  # fmt: skip
+    return _case(
+        "demo", layers.walk_nodes, layers.walk_edges, layers.buildings, layers.amenities.geometry
+    )
 
 
 def synthetic_case(n: int):  # type: ignore[no-untyped-def]
@@ -72,21 +73,32 @@ def synthetic_case(n: int):  # type: ignore[no-untyped-def]
     city = synthesize(n, seed=1)
     rng = np.random.default_rng(1)
     pick = np.sort(rng.choice(len(city.amenities), STATIONS_1M, replace=False))
-    return _case(f"{n // 1000}k", city.walk_nodes, city.walk_edges, city.buildings,
-                 city.amenities.geometry.iloc[pick])  # fmt: skip
+    return _case(
+        f"{n // 1000}k",
+        city.walk_nodes,
+        city.walk_edges,
+        city.buildings,
+        city.amenities.geometry.iloc[pick],
+    )
 
 
 def _case(name, nodes, edges, buildings, stations):  # type: ignore[no-untyped-def]
     crs = metric_crs_of(nodes.geometry.values)
     nodes_m, edges_m, buildings_m = nodes.to_crs(crs), edges.to_crs(crs), buildings.to_crs(crs)
     network = WalkNetwork.from_arrays(
-        nodes["id"].to_numpy(), shapely.get_coordinates(nodes_m.geometry.values),
-        edges["source"].to_numpy(), edges["target"].to_numpy(), edges["length_m"].to_numpy(),
+        nodes["id"].to_numpy(),
+        shapely.get_coordinates(nodes_m.geometry.values),
+        edges["source"].to_numpy(),
+        edges["target"].to_numpy(),
+        edges["length_m"].to_numpy(),
         np.asarray(edges_m.geometry.values, dtype=object),
-    )  # fmt: skip
+    )
     footprints = np.asarray(buildings_m.geometry.values, dtype=object)
-    residents, _ = estimate_residents(shapely.area(footprints), buildings["levels"].to_numpy(
-        dtype=float), buildings["building_type"].to_numpy())  # fmt: skip
+    residents, _ = estimate_residents(
+        shapely.area(footprints),
+        buildings["levels"].to_numpy(dtype=float),
+        buildings["building_type"].to_numpy(),
+    )
     return {
         "name": name,
         "network": network,
@@ -101,8 +113,13 @@ NODE_TIMES: dict[str, float] = {}
 
 def _our_nodes(net, sites):  # type: ignore[no-untyped-def]
     graph, placed = station_graph(net, sites)
-    return dijkstra(graph, directed=True, indices=net.n_nodes + np.arange(len(placed)),
-                    min_only=True, limit=BUDGET_M)  # fmt: skip
+    return dijkstra(
+        graph,
+        directed=True,
+        indices=net.n_nodes + np.arange(len(placed)),
+        min_only=True,
+        limit=BUDGET_M,
+    )
 
 
 def run(case: dict, *, with_networkx: bool, with_pandana: bool = True) -> None:  # type: ignore[type-arg]
@@ -123,17 +140,22 @@ def run(case: dict, *, with_networkx: bool, with_pandana: bool = True) -> None: 
         return _buildings(net, dist[:n], sites, buildings)
 
     floor_s, floor_reach = _timed(floor)
-    NODE_TIMES["floor"], _ = _timed(lambda: dijkstra(graph, directed=True, indices=sources,
-                                                     min_only=True, limit=BUDGET_M))  # fmt: skip
+    NODE_TIMES["floor"], _ = _timed(
+        lambda: dijkstra(graph, directed=True, indices=sources, min_only=True, limit=BUDGET_M)
+    )
     NODE_TIMES["gridmap"], _ = _timed(lambda: _our_nodes(net, sites))
     rate = float(residents[ours.covered].sum() / residents.sum())
     rates = {"gridmap": rate, "floor": _rate(floor_reach, residents)}
     times = {"gridmap": ours_s, "floor": floor_s}
     if with_networkx:
-        times["networkx"], rates["networkx"] = _networkx(net, graph, sources, sites, buildings,
-                                                         residents)  # fmt: skip
-    pandana = (_in_child(_pandana, net, graph, sources, sites, buildings, residents)
-               if with_pandana else None)  # fmt: skip
+        times["networkx"], rates["networkx"] = _networkx(
+            net, graph, sources, sites, buildings, residents
+        )
+    pandana = (
+        _in_child(_pandana, net, graph, sources, sites, buildings, residents)
+        if with_pandana
+        else None
+    )
     if pandana is not None:
         times["pandana"], rates["pandana"] = pandana
     print(
@@ -142,10 +164,14 @@ def run(case: dict, *, with_networkx: bool, with_pandana: bool = True) -> None: 
     )
     for who, seconds in times.items():
         ratio = seconds / ours_s
-        print(f"  {who:>9}: {seconds * 1000:10.1f} ms  ({ratio:6.1f}× gridmap)  rate "
-              f"{100 * rates[who]:.2f}% (Δ {100 * (rates[who] - rate):+.3f} pp)")  # fmt: skip
-    nodes_only = ", ".join(f"{who} {1000 * s:.1f} ms ({s / NODE_TIMES['gridmap']:.1f}×)"
-                           for who, s in NODE_TIMES.items())  # fmt: skip
+        print(
+            f"  {who:>9}: {seconds * 1000:10.1f} ms  ({ratio:6.1f}× gridmap)  rate "
+            f"{100 * rates[who]:.2f}% (Δ {100 * (rates[who] - rate):+.3f} pp)"
+        )
+    nodes_only = ", ".join(
+        f"{who} {1000 * s:.1f} ms ({s / NODE_TIMES['gridmap']:.1f}×)"
+        for who, s in NODE_TIMES.items()
+    )
     print(f"  node distances alone (the shared building step left out): {nodes_only}")
     print(f"  whole city, snapping {len(residents):,} buildings included: {whole_s:.2f} s")
     if case["name"] == "demo":
@@ -153,8 +179,9 @@ def run(case: dict, *, with_networkx: bool, with_pandana: bool = True) -> None: 
 
 
 def _buildings(net, node_m, sites, buildings):  # type: ignore[no-untyped-def]
-    return building_reach(net, node_m, np.zeros(net.n_nodes, np.int64), sites, buildings,
-                          budget_m=BUDGET_M)  # fmt: skip
+    return building_reach(
+        net, node_m, np.zeros(net.n_nodes, np.int64), sites, buildings, budget_m=BUDGET_M
+    )
 
 
 def _rate(reach, residents) -> float:  # type: ignore[no-untyped-def]
@@ -166,8 +193,9 @@ def _networkx(net, graph, sources, sites, buildings, residents):  # type: ignore
 
     coo = graph.tocoo()
     g = nx.DiGraph()
-    g.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(),
-                                  strict=True))  # fmt: skip
+    g.add_weighted_edges_from(
+        zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(), strict=True)
+    )
 
     def per_station():  # type: ignore[no-untyped-def]
         best = np.full(net.n_nodes, np.inf)
@@ -200,13 +228,24 @@ def _pandana(net, graph, sources, sites, buildings, residents):  # type: ignore[
     weight = np.r_[coo.data[keep & real], coo.data[virtual]]
     xy = np.r_[net.node_xy, np.full((len(sources), 2), np.nan)]
     points = net.lines[sites.edge[sites.reachable]]
-    xy[net.n_nodes:] = shapely.get_coordinates(shapely.line_interpolate_point(
-        points, sites.offset_m[sites.reachable] / net.length_m[sites.edge[sites.reachable]]
-        * shapely.length(points)))  # fmt: skip
+    xy[net.n_nodes :] = shapely.get_coordinates(
+        shapely.line_interpolate_point(
+            points,
+            sites.offset_m[sites.reachable]
+            / net.length_m[sites.edge[sites.reachable]]
+            * shapely.length(points),
+        )
+    )
     xy[net.n_nodes :, 1] += 1e-3  # keep each POI on its own virtual node
     nodes = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]})
-    network = pandana.Network(nodes["x"], nodes["y"], pd.Series(frm), pd.Series(to),
-                              pd.DataFrame({"w": weight}), twoway=True)  # fmt: skip
+    network = pandana.Network(
+        nodes["x"],
+        nodes["y"],
+        pd.Series(frm),
+        pd.Series(to),
+        pd.DataFrame({"w": weight}),
+        twoway=True,
+    )
     network.set_pois("stations", BUDGET_M, 1, xy[net.n_nodes :, 0], xy[net.n_nodes :, 1])
 
     def nearest():  # type: ignore[no-untyped-def]
@@ -232,8 +271,10 @@ def _in_child(function, *args):  # type: ignore[no-untyped-def]
     child.join(PEER_TIMEOUT_S)
     if child.is_alive():
         child.terminate()
-        print(f"  ({function.__name__.strip('_')} gave up: not done within {PEER_TIMEOUT_S} s, "
-              "its preprocessing included)")  # fmt: skip
+        print(
+            f"  ({function.__name__.strip('_')} gave up: not done within {PEER_TIMEOUT_S} s, "
+            "its preprocessing included)"
+        )
         return None
     return queue.get() if not queue.empty() else None
 
@@ -263,14 +304,18 @@ def _whatif(net, buildings, residents, stations) -> None:  # type: ignore[no-unt
 def main() -> None:
     """Run the cases asked for and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", nargs="+", default=["demo", "1m"],
-                        choices=["demo", "100k", "1m"])  # fmt: skip
+    parser.add_argument(
+        "--cases", nargs="+", default=["demo", "1m"], choices=["demo", "100k", "1m"]
+    )
     parser.add_argument("--no-networkx", action="store_true")
     parser.add_argument("--no-pandana", action="store_true")
     args = parser.parse_args()
     for name in args.cases:
-        case = demo_case() if name == "demo" else synthetic_case(
-            100_000 if name == "100k" else 1_000_000)  # fmt: skip
+        case = (
+            demo_case()
+            if name == "demo"
+            else synthetic_case(100_000 if name == "100k" else 1_000_000)
+        )
         run(case, with_networkx=not args.no_networkx, with_pandana=not args.no_pandana)
 
 

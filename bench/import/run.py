@@ -83,9 +83,13 @@ def run_case(case: str, url: str) -> dict[str, object]:
         stage("units")
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     result = {
-        "case": case, "buildings": buildings, "units": built.units, "stages_s": stages,
-        "total_s": round(sum(stages.values()), 1), "peak_gb": round(peak_gb, 2),
-    }  # fmt: skip
+        "case": case,
+        "buildings": buildings,
+        "units": built.units,
+        "stages_s": stages,
+        "total_s": round(sum(stages.values()), 1),
+        "peak_gb": round(peak_gb, 2),
+    }
     if case != "helsinki":
         result["peer"] = _peer(engine, city)
     engine.dispose()
@@ -111,8 +115,11 @@ def _peer(engine: object, city: object) -> dict[str, float]:
     start = time.perf_counter()
     frame.rename_geometry("geom").to_postgis("bench_peer", engine, chunksize=10_000)
     peer = time.perf_counter() - start
-    return {"gridmap_copy_s": round(ours, 2), "to_postgis_s": round(peer, 2),
-            "speedup": round(peer / ours, 1)}  # fmt: skip
+    return {
+        "gridmap_copy_s": round(ours, 2),
+        "to_postgis_s": round(peer, 2),
+        "speedup": round(peer / ours, 1),
+    }
 
 
 def main() -> None:
@@ -137,8 +144,10 @@ def main() -> None:
             url = _fresh_database(cluster.url(), f"bench_{case}")
             out = subprocess.run(
                 [sys.executable, __file__, "--child", case, url],
-                check=True, capture_output=True, text=True,
-            )  # fmt: skip
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             result = json.loads(out.stdout.strip().splitlines()[-1])
             print(_describe(result), flush=True)
     finally:
@@ -148,15 +157,19 @@ def main() -> None:
 
 def _describe(r: dict[str, object]) -> str:
     stages = ", ".join(f"{k} {v} s" for k, v in r["stages_s"].items())  # type: ignore[union-attr]
-    line = (f"{r['case']:>8}: {r['buildings']:>9,} buildings → {r['units']:>7,} units in "
-            f"{r['total_s']} s ({stages}); peak {r['peak_gb']} GB")  # fmt: skip
+    line = (
+        f"{r['case']:>8}: {r['buildings']:>9,} buildings → {r['units']:>7,} units in "
+        f"{r['total_s']} s ({stages}); peak {r['peak_gb']} GB"
+    )
     if r["case"] == "1m":
         ok = r["total_s"] < TARGET_1M["seconds"] and r["peak_gb"] < TARGET_1M["peak_gb"]
         line += f"  [target < 600 s and < 6 GB: {'met' if ok else 'MISSED'}]"
     if "peer" in r:
         p = r["peer"]
-        line += (f"\n          buildings written: gridmap COPY {p['gridmap_copy_s']} s vs "
-                 f"GeoDataFrame.to_postgis {p['to_postgis_s']} s: {p['speedup']}× faster")  # type: ignore[index]  # fmt: skip
+        line += (
+            f"\n          buildings written: gridmap COPY {p['gridmap_copy_s']} s vs "
+            f"GeoDataFrame.to_postgis {p['to_postgis_s']} s: {p['speedup']}× faster"
+        )  # type: ignore[index]
     return line
 
 

@@ -70,13 +70,17 @@ def build_city(
     env.pop("DATABASE_URL", None)
     cli(env, "db", "up")
     cli(env, "db", "migrate")
-    url = subprocess.run([GRIDMAP, "db", "url"], env=env, check=True, capture_output=True,
-                         text=True).stdout.strip().splitlines()[-1]  # fmt: skip
+    url = (
+        subprocess.run([GRIDMAP, "db", "url"], env=env, check=True, capture_output=True, text=True)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     engine = make_engine(url)
     with engine.connect() as connection:
         have = connection.exec_driver_sql("SELECT count(*) FROM building").scalar_one()
         current = connection.exec_driver_sql(
-            "SELECT id FROM plan WHERE status = 'current'").scalar()  # fmt: skip
+            "SELECT id FROM plan WHERE status = 'current'"
+        ).scalar()
     if have != buildings:
         took = cli(env, "synth", "--buildings", str(buildings), "--seed", "1", "--replace")
         print(f"gridmap synth --buildings {buildings:,}: {took:.0f} s", flush=True)
@@ -138,13 +142,22 @@ def plan_edits(client: httpx.Client, plan: int) -> list[tuple[str, str, str]]:
     by_community: dict[str, list[str]] = {}
     for g in grids:
         by_community.setdefault(g[:12], []).append(g)
-    moves = [(u, g, next(o for o in by_community[g[:12]] if o != g))
-             for u, g in sorted(units.items()) if len(by_community[g[:12]]) > 1]  # fmt: skip
+    moves = [
+        (u, g, next(o for o in by_community[g[:12]] if o != g))
+        for u, g in sorted(units.items())
+        if len(by_community[g[:12]]) > 1
+    ]
     return moves[:: max(1, len(moves) // 20)][:20]
 
 
-def planner(base: str, key: str, plan: int, moves: list[tuple[str, str, str]],
-            stop: threading.Event, tally: Counter[int]) -> None:  # fmt: skip
+def planner(
+    base: str,
+    key: str,
+    plan: int,
+    moves: list[tuple[str, str, str]],
+    stop: threading.Event,
+    tally: Counter[int],
+) -> None:
     """Edit a draft over and over until ``stop``: each move there and back again."""
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
@@ -154,8 +167,11 @@ def planner(base: str, key: str, plan: int, moves: list[tuple[str, str, str]],
             if etag is None:  # as the web map does: read the plan once, then follow the edits
                 etag = client.get(f"/plans/{plan}").headers.get("etag", '"0"')
             target = away if (k // len(moves)) % 2 == 0 else home
-            answer = client.patch(f"/plans/{plan}", headers={"If-Match": etag},
-                                  json={"moves": [{"unit": unit, "grid": target}]})  # fmt: skip
+            answer = client.patch(
+                f"/plans/{plan}",
+                headers={"If-Match": etag},
+                json={"moves": [{"unit": unit, "grid": target}]},
+            )
             tally[answer.status_code] += 1
             etag = answer.headers.get("etag") if answer.status_code == 200 else None
             k += 1
@@ -166,8 +182,11 @@ def kept_drafts(env: dict[str, str], names: list[str]) -> list[int] | None:
     """Return the drafts an earlier run copied under ``names``, if every name has one."""
     from gridmap.db.engine import make_engine
 
-    url = subprocess.run([GRIDMAP, "db", "url"], env=env, check=True, capture_output=True,
-                         text=True).stdout.strip().splitlines()[-1]  # fmt: skip
+    url = (
+        subprocess.run([GRIDMAP, "db", "url"], env=env, check=True, capture_output=True, text=True)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     engine = make_engine(url)
     with engine.connect() as connection:
         drafts = "SELECT name, max(id) FROM plan WHERE status = 'draft' GROUP BY name"
@@ -181,15 +200,20 @@ def make_drafts(env: dict[str, str], key: str, names: list[str]) -> tuple[list[i
     """Copy the current plan once under each name; return the drafts and the seconds taken."""
     headers = {"Authorization": f"Bearer {key}"}
     started = time.perf_counter()
-    with Processes(env, 0) as api, httpx.Client(base_url=api.base, headers=headers,
-                                                timeout=600) as client:  # fmt: skip
-        drafts = [client.post("/plans", json={"name": name, "source": "current"}
-                              ).json()["id"] for name in names]  # fmt: skip
+    with (
+        Processes(env, 0) as api,
+        httpx.Client(base_url=api.base, headers=headers, timeout=600) as client,
+    ):
+        drafts = [
+            client.post("/plans", json={"name": name, "source": "current"}).json()["id"]
+            for name in names
+        ]
     return drafts, time.perf_counter() - started
 
 
-def run_in_turn(base: str, key: str, plan: int, streets: list[str], seed: int,
-                ended: dict[str, dict]) -> None:  # fmt: skip
+def run_in_turn(
+    base: str, key: str, plan: int, streets: list[str], seed: int, ended: dict[str, dict]
+) -> None:
     """Re-partition ``streets`` in draft ``plan`` one after another, each a job of its own."""
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
@@ -205,28 +229,44 @@ def run_in_turn(base: str, key: str, plan: int, streets: list[str], seed: int,
                 time.sleep(0.5)
 
 
-def one_round(env: dict[str, str], key: str, workers: int, work: dict[int, list[str]],
-              planners: list[int], tiles: list[str], idle_p99: float,
-              seed: int) -> dict[str, object]:  # fmt: skip
+def one_round(
+    env: dict[str, str],
+    key: str,
+    workers: int,
+    work: dict[int, list[str]],
+    planners: list[int],
+    tiles: list[str],
+    idle_p99: float,
+    seed: int,
+) -> dict[str, object]:
     """Run every street's job with ``workers`` worker processes; return the figures.
 
     ``work`` holds each draft's streets, re-partitioned in turn; drafts run side by side.
     """
     load_before = os.getloadavg()[0]
     headers = {"Authorization": f"Bearer {key}"}
-    with Processes(env, workers) as api, httpx.Client(base_url=api.base, headers=headers,
-                                                      timeout=600) as client:  # fmt: skip
+    with (
+        Processes(env, workers) as api,
+        httpx.Client(base_url=api.base, headers=headers, timeout=600) as client,
+    ):
         edits = {plan: plan_edits(client, plan) for plan in planners}
         stop, tally = threading.Event(), Counter()
-        editors = [threading.Thread(target=planner, args=(api.base, key, plan, moves, stop, tally))
-                   for plan, moves in edits.items() if moves]  # fmt: skip
+        editors = [
+            threading.Thread(target=planner, args=(api.base, key, plan, moves, stop, tally))
+            for plan, moves in edits.items()
+            if moves
+        ]
         busy: dict[str, float] = {}
-        reader = threading.Thread(target=lambda: busy.update(
-            wrk([api.base + t for t in tiles], 30, connections=4)))  # fmt: skip
+        reader = threading.Thread(
+            target=lambda: busy.update(wrk([api.base + t for t in tiles], 30, connections=4))
+        )
         ended: dict[str, dict] = {}
-        feeders = [threading.Thread(target=run_in_turn,
-                                    args=(api.base, key, plan, streets, seed + 1000 * i, ended))
-                   for i, (plan, streets) in enumerate(work.items())]  # fmt: skip
+        feeders = [
+            threading.Thread(
+                target=run_in_turn, args=(api.base, key, plan, streets, seed + 1000 * i, ended)
+            )
+            for i, (plan, streets) in enumerate(work.items())
+        ]
         started = time.perf_counter()
         for thread in (*feeders, *editors, reader):
             thread.start()
@@ -239,16 +279,26 @@ def one_round(env: dict[str, str], key: str, workers: int, work: dict[int, list[
     jobs = sum(len(streets) for streets in work.values())
     statuses = Counter(b["status"] for b in ended.values())
     took = [
-        (time.mktime(time.strptime(b["finished_at"][:19], "%Y-%m-%dT%H:%M:%S"))
-         - time.mktime(time.strptime(b["started_at"][:19], "%Y-%m-%dT%H:%M:%S")))
-        for b in ended.values() if b["started_at"] and b["finished_at"]
-    ]  # fmt: skip
+        (
+            time.mktime(time.strptime(b["finished_at"][:19], "%Y-%m-%dT%H:%M:%S"))
+            - time.mktime(time.strptime(b["started_at"][:19], "%Y-%m-%dT%H:%M:%S"))
+        )
+        for b in ended.values()
+        if b["started_at"] and b["finished_at"]
+    ]
     return {
-        "workers": workers, "wall": wall, "jobs": jobs, "statuses": dict(statuses),
-        "per min": 60 * jobs / wall, "mean job": sum(took) / max(len(took), 1),
-        "edits": dict(tally), "tile p50": busy.get("p50"), "tile p99": busy.get("p99"),
-        "idle p99": idle_p99, "load": (load_before, os.getloadavg()[0]),
-    }  # fmt: skip
+        "workers": workers,
+        "wall": wall,
+        "jobs": jobs,
+        "statuses": dict(statuses),
+        "per min": 60 * jobs / wall,
+        "mean job": sum(took) / max(len(took), 1),
+        "edits": dict(tally),
+        "tile p50": busy.get("p50"),
+        "tile p99": busy.get("p99"),
+        "idle p99": idle_p99,
+        "load": (load_before, os.getloadavg()[0]),
+    }
 
 
 def main() -> None:
@@ -282,14 +332,20 @@ def main() -> None:
 
     engine = make_engine(env["DATABASE_URL"])
     with engine.connect() as connection:
-        streets = list(connection.exec_driver_sql(
-            "SELECT code FROM region WHERE level = 'street' ORDER BY code").scalars())  # fmt: skip
+        streets = list(
+            connection.exec_driver_sql(
+                "SELECT code FROM region WHERE level = 'street' ORDER BY code"
+            ).scalars()
+        )
         units = connection.exec_driver_sql("SELECT count(*) FROM unit").scalar_one()
     engine.dispose()
     if args.streets:
         streets = streets[: args.streets]
-    tiles = [f"/tiles/gridmap/{z}/{x}/{y}.mvt"
-             for z, x, y in tiles_over(env["DATABASE_URL"], 20) if z >= 13]  # fmt: skip
+    tiles = [
+        f"/tiles/gridmap/{z}/{x}/{y}.mvt"
+        for z, x, y in tiles_over(env["DATABASE_URL"], 20)
+        if z >= 13
+    ]
     with Processes(env, 0) as api:
         idle = wrk([api.base + t for t in tiles], 20, connections=4)
     print(
@@ -308,21 +364,37 @@ def main() -> None:
         print(f"{len(drafts)} drafts of an earlier run kept", flush=True)
     else:
         drafts, took = make_drafts(env, key, names)
-        print(f"{len(drafts)} drafts copied from the current plan: {took:.0f} s "
-              f"({took / len(drafts):.1f} s each)", flush=True)  # fmt: skip
+        print(
+            f"{len(drafts)} drafts copied from the current plan: {took:.0f} s "
+            f"({took / len(drafts):.1f} s each)",
+            flush=True,
+        )
     work = dict(zip(drafts, by_draft.values(), strict=False))
     planners = drafts[len(by_draft) :]
-    print(f"{len(work)} drafts hold the {len(streets)} streets' jobs ({args.drafts}); "
-          f"{len(planners)} planners edit drafts of their own", flush=True)  # fmt: skip
+    print(
+        f"{len(work)} drafts hold the {len(streets)} streets' jobs ({args.drafts}); "
+        f"{len(planners)} planners edit drafts of their own",
+        flush=True,
+    )
     rows = []
     for n in range(args.rounds):
         for workers in (1, 2):
-            row = one_round(env, key, workers, work, planners, tiles, idle["p99"],
-                            seed=100_000 * n + 10_000 * workers)  # fmt: skip
+            row = one_round(
+                env,
+                key,
+                workers,
+                work,
+                planners,
+                tiles,
+                idle["p99"],
+                seed=100_000 * n + 10_000 * workers,
+            )
             rows.append(row)
             print(row, flush=True)
-    print("\n| workers | load before → after | wall s | jobs | jobs/min | mean job s | "
-          "edits 200 / 409 / 412 | tile p50 | tile p99 | p99 × idle |")  # fmt: skip
+    print(
+        "\n| workers | load before → after | wall s | jobs | jobs/min | mean job s | "
+        "edits 200 / 409 / 412 | tile p50 | tile p99 | p99 × idle |"
+    )
     print("| ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
     for r in rows:
         e = r["edits"]

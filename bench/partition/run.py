@@ -68,8 +68,9 @@ def demo() -> tuple[Units, np.ndarray]:
     from gridmap.units.service import build_units
     from tests.conftest import make_temp_root
 
-    cluster = LocalCluster(make_temp_root("gridmap-bench-") / "pg", bindir=DEFAULT_PG_BINDIR,
-                           fast=True)  # fmt: skip
+    cluster = LocalCluster(
+        make_temp_root("gridmap-bench-") / "pg", bindir=DEFAULT_PG_BINDIR, fast=True
+    )
     cluster.up()
     try:
         engine = make_engine(cluster.url())
@@ -82,8 +83,9 @@ def demo() -> tuple[Units, np.ndarray]:
             from gridmap.db.bulk import read_geoframe
 
             frame = read_geoframe(connection, "SELECT id, geom FROM unit ORDER BY id")
-            polygons = np.asarray(frame.to_crs(metric_crs_of(frame.geometry.values)).geometry
-                                  .values, dtype=object)  # fmt: skip
+            polygons = np.asarray(
+                frame.to_crs(metric_crs_of(frame.geometry.values)).geometry.values, dtype=object
+            )
         engine.dispose()
     finally:
         cluster.down()
@@ -94,12 +96,19 @@ def _units(polygons: np.ndarray, households: np.ndarray, community: np.ndarray) 
     touching = adjacency(polygons).tocoo()
     same = community[touching.row] == community[touching.col]
     n = len(polygons)
-    graph = csr_matrix((touching.data[same], (touching.row[same], touching.col[same])),
-                       shape=(n, n))  # fmt: skip
-    return Units(graph, households.astype(np.int64), np.round(households * 2.62).astype(np.int64),
-                 shapely.get_coordinates(shapely.point_on_surface(polygons)),
-                 np.unique(community, return_inverse=True)[1].astype(np.int64), None,
-                 shapely.area(polygons), shapely.length(polygons))  # fmt: skip
+    graph = csr_matrix(
+        (touching.data[same], (touching.row[same], touching.col[same])), shape=(n, n)
+    )
+    return Units(
+        graph,
+        households.astype(np.int64),
+        np.round(households * 2.62).astype(np.int64),
+        shapely.get_coordinates(shapely.point_on_surface(polygons)),
+        np.unique(community, return_inverse=True)[1].astype(np.int64),
+        None,
+        shapely.area(polygons),
+        shapely.length(polygons),
+    )
 
 
 def measure(units: Units, polygons: np.ndarray, labels: np.ndarray) -> dict[str, float]:
@@ -126,7 +135,7 @@ def measure(units: Units, polygons: np.ndarray, labels: np.ndarray) -> dict[str,
         "contiguous": contiguous / k,
         "polsby_popper": float(np.mean(4 * np.pi * area / perimeter**2)),
         "households_sd": float(np.std(households)),
-    }  # fmt: skip
+    }
 
 
 def _gerrychain(units: Units, labels: np.ndarray) -> np.ndarray:
@@ -142,16 +151,18 @@ def _gerrychain(units: Units, labels: np.ndarray) -> np.ndarray:
         k = len(np.unique(labels[members]))
         sub = units.adjacency[members][:, members].tocoo()
         g = nx.Graph()
-        g.add_nodes_from((i, {"households": int(units.households[m])})
-                         for i, m in enumerate(members))  # fmt: skip
+        g.add_nodes_from(
+            (i, {"households": int(units.households[m])}) for i, m in enumerate(members)
+        )
         g.add_edges_from(zip(sub.row.tolist(), sub.col.tolist(), strict=True))
         if k == 1 or not nx.is_connected(g):
             result[members] = next_label
             next_label += 1
             continue
         total = units.households[members].sum()
-        parts = recursive_tree_part(Graph.from_networkx(g), range(k), total / k, "households",
-                                    0.25, rng=0)  # 400 ± 25%: the 300–500 bounds  # fmt: skip
+        parts = recursive_tree_part(
+            Graph.from_networkx(g), range(k), total / k, "households", 0.25, rng=0
+        )  # 400 ± 25%: the 300–500 bounds
         for node, part in parts.items():
             result[members[node]] = next_label + part
         next_label += k
@@ -170,11 +181,19 @@ def _spopt(name: str, units: Units, polygons: np.ndarray, k: int) -> np.ndarray:
     )
     w = libpysal.weights.WSP(units.adjacency).to_W(silence_warnings=True)
     if name == "MaxP":
-        model = MaxPHeuristic(frame, w, ["x", "y"], "households", BOUNDS.min_households,
-                              top_n=2, max_iterations_construction=10)  # fmt: skip
+        model = MaxPHeuristic(
+            frame,
+            w,
+            ["x", "y"],
+            "households",
+            BOUNDS.min_households,
+            top_n=2,
+            max_iterations_construction=10,
+        )
     elif name == "SKATER":
-        model = Skater(frame, w, ["x", "y"], n_clusters=k, trace=False,
-                       islands="increase")  # its floor counts units, not households  # fmt: skip
+        model = Skater(
+            frame, w, ["x", "y"], n_clusters=k, trace=False, islands="increase"
+        )  # its floor counts units, not households
     else:
         model = RegionKMeansHeuristic(frame[["x", "y"]].to_numpy(), k, w)
     model.solve()
@@ -191,8 +210,10 @@ def run_case(
     name: str, units: Units, polygons: np.ndarray, limit_s: float, *, peers: bool = True
 ) -> None:
     """Print one case's table."""
-    print(f"\n{name}: {len(units):,} units, {int(units.households.sum()):,} households, "
-          f"{len(np.unique(units.community)):,} communities")  # fmt: skip
+    print(
+        f"\n{name}: {len(units):,} units, {int(units.households.sum()):,} households, "
+        f"{len(np.unique(units.community)):,} communities"
+    )
     start = time.perf_counter()
     ours = partition(units, BOUNDS, seed=0)
     ours_s = time.perf_counter() - start
@@ -213,23 +234,28 @@ def run_case(
             continue
         seconds, labels = queue.get()
         rows[peer] = (seconds, measure(units, polygons, labels))
-    print(f"  {'':>13} {'time':>9} {'vs gridmap':>10} {'grids':>6} {'in bounds':>9} "
-          f"{'(feasible)':>10} {'contiguous':>10} {'mean PP':>8} {'hh sd':>7}")  # fmt: skip
+    print(
+        f"  {'':>13} {'time':>9} {'vs gridmap':>10} {'grids':>6} {'in bounds':>9} "
+        f"{'(feasible)':>10} {'contiguous':>10} {'mean PP':>8} {'hh sd':>7}"
+    )
     for who, (seconds, m) in rows.items():
         if seconds is None:
             print(f"  {who:>13} {'> ' + str(int(limit_s)) + ' s' if m is None else 'failed':>9}")
             continue
-        print(f"  {who:>13} {seconds:8.2f}s {seconds / ours_s:9.1f}× {m['grids']:6d} "
-              f"{100 * m['in_bounds']:8.1f}% {100 * m['feasible_in_bounds']:9.1f}% "
-              f"{100 * m['contiguous']:9.1f}% "
-              f"{m['polsby_popper']:8.3f} {m['households_sd']:7.0f}")  # fmt: skip
+        print(
+            f"  {who:>13} {seconds:8.2f}s {seconds / ours_s:9.1f}× {m['grids']:6d} "
+            f"{100 * m['in_bounds']:8.1f}% {100 * m['feasible_in_bounds']:9.1f}% "
+            f"{100 * m['contiguous']:9.1f}% "
+            f"{m['polsby_popper']:8.3f} {m['households_sd']:7.0f}"
+        )
 
 
 def main() -> None:
     """Run the cases asked for."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", nargs="+", default=["demo", "10k"],
-                        choices=["demo", "2k", "10k", "100k"])  # fmt: skip
+    parser.add_argument(
+        "--cases", nargs="+", default=["demo", "10k"], choices=["demo", "2k", "10k", "100k"]
+    )
     parser.add_argument("--limit", type=float, default=300.0, help="seconds per peer")
     parser.add_argument("--no-peers", action="store_true", help="time gridmap alone")
     args = parser.parse_args()

@@ -128,8 +128,19 @@ class Server:
     def __init__(self, app: list[str], env: dict[str, str]) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        command = [PYTHON, "-m", "uvicorn", *app, "--port", str(self.port), "--workers", "1",
-                   "--log-level", "warning", "--no-access-log"]  # fmt: skip
+        command = [
+            PYTHON,
+            "-m",
+            "uvicorn",
+            *app,
+            "--port",
+            str(self.port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
         self.process = subprocess.Popen(command, env={**os.environ, **env}, cwd=ROOT)
         deadline = time.monotonic() + 60
         while True:
@@ -151,22 +162,35 @@ class Server:
 
 def gridmap_server(url: str, cache_mb: int) -> Server:
     """Start gridmap on ``url``, readable without a key, with a tile cache of ``cache_mb``."""
-    return Server(["api.main:create_app", "--factory"], {
-        "DATABASE_URL": url, "GRIDMAP_PUBLIC_READ": "true",
-        "GRIDMAP_TILE_CACHE_MB": str(cache_mb)})  # fmt: skip
+    return Server(
+        ["api.main:create_app", "--factory"],
+        {
+            "DATABASE_URL": url,
+            "GRIDMAP_PUBLIC_READ": "true",
+            "GRIDMAP_TILE_CACHE_MB": str(cache_mb),
+        },
+    )
 
 
 def tipg_server(url: str) -> Server:
     """Start tipg on ``url``, serving the building table alone, uncapped, buffer 64."""
-    return Server(["tipg.main:app"], {
-        "DATABASE_URL": url.replace("+psycopg", ""),
-        "TIPG_DB_SCHEMAS": '["public"]', "TIPG_DB_TABLES": '["public.building"]',
-        "TIPG_DB_SPATIAL_EXTENT": "false", "TIPG_DB_DATETIME_EXTENT": "false",
-        "TIPG_TABLE_CONFIG__public_building__GEOMCOL": "geom",
-        "TIPG_TABLE_CONFIG__public_building__PROPERTIES":
-            '["id","residents","households","levels"]',
-        "TIPG_MAX_FEATURES_PER_TILE": "10000000", "TIPG_TILE_BUFFER": "64",
-        "TIPG_DB_MAX_CONN_SIZE": "10"})  # fmt: skip
+    return Server(
+        ["tipg.main:app"],
+        {
+            "DATABASE_URL": url.replace("+psycopg", ""),
+            "TIPG_DB_SCHEMAS": '["public"]',
+            "TIPG_DB_TABLES": '["public.building"]',
+            "TIPG_DB_SPATIAL_EXTENT": "false",
+            "TIPG_DB_DATETIME_EXTENT": "false",
+            "TIPG_TABLE_CONFIG__public_building__GEOMCOL": "geom",
+            "TIPG_TABLE_CONFIG__public_building__PROPERTIES": (
+                '["id","residents","households","levels"]'
+            ),
+            "TIPG_MAX_FEATURES_PER_TILE": "10000000",
+            "TIPG_TILE_BUFFER": "64",
+            "TIPG_DB_MAX_CONN_SIZE": "10",
+        },
+    )
 
 
 def wrk(urls: list[str], seconds: int, connections: int = 8) -> dict[str, float]:
@@ -179,11 +203,23 @@ def wrk(urls: list[str], seconds: int, connections: int = 8) -> dict[str, float]
         paths = [u[len(base) :] for u in urls]
         listing.write_text("\n".join(paths) + "\n")
         out = subprocess.run(
-            ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s",
-             "--timeout", "10s", "--latency", "-s", str(script), base],
-            capture_output=True, text=True, env={**os.environ, "TILE_URLS": str(listing)},
+            [
+                "wrk",
+                f"-t{min(2, connections)}",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--timeout",
+                "10s",
+                "--latency",
+                "-s",
+                str(script),
+                base,
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "TILE_URLS": str(listing)},
             check=True,
-        ).stdout  # fmt: skip
+        ).stdout
 
     def ms(label: str) -> float:
         found = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", out)
@@ -195,11 +231,12 @@ def wrk(urls: list[str], seconds: int, connections: int = 8) -> dict[str, float]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-        "p50": ms("50%"), "p99": ms("99%"),
+        "p50": ms("50%"),
+        "p99": ms("99%"),
         "timeouts": int(errors.group(4)) if errors else 0,
         "errors": (sum(int(g) for g in errors.groups()[:3]) if errors else 0)
         + (int(non2xx.group(1)) if non2xx else 0),
-    }  # fmt: skip
+    }
 
 
 def sql_alone(url: str, tiles: list[tuple[int, int, int]]) -> dict[str, dict[str, float]]:
@@ -217,8 +254,14 @@ def sql_alone(url: str, tiles: list[tuple[int, int, int]]) -> dict[str, dict[str
                 conn.execute(statement, {"z": z, "x": x, "y": y}).fetchone()
                 timings[name].append((time.perf_counter() - started) * 1000)
     half = len(tiles)
-    return {name: {"p50": statistics.median(v[half:]), "p99": _p99(v[half:]),
-                   "mean": statistics.fmean(v[half:])} for name, v in timings.items()}  # fmt: skip
+    return {
+        name: {
+            "p50": statistics.median(v[half:]),
+            "p99": _p99(v[half:]),
+            "mean": statistics.fmean(v[half:]),
+        }
+        for name, v in timings.items()
+    }
 
 
 class Http:
@@ -236,8 +279,14 @@ class Http:
             self.pending += self._recv()
         head, _, body = self.pending.partition(b"\r\n\r\n")
         lines = head.split(b"\r\n")
-        length = next((int(v) for k, _, v in (line.partition(b":") for line in lines[1:])
-                       if k.strip().lower() == b"content-length"), 0)  # fmt: skip
+        length = next(
+            (
+                int(v)
+                for k, _, v in (line.partition(b":") for line in lines[1:])
+                if k.strip().lower() == b"content-length"
+            ),
+            0,
+        )
         while len(body) < length:
             body += self._recv()
         self.pending = body[length:]
@@ -277,8 +326,9 @@ def served_against_sql(
     http = Http(where.hostname or "127.0.0.1", where.port or 80)
     served: dict[tuple[int, int, int], list[float]] = {t: [] for t in tiles}
     alone: dict[tuple[int, int, int], list[float]] = {t: [] for t in tiles}
-    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True,
-                         options="-c max_parallel_workers_per_gather=0") as conn:  # fmt: skip
+    with psycopg.connect(
+        url.replace("+psycopg", ""), autocommit=True, options="-c max_parallel_workers_per_gather=0"
+    ) as conn:
 
         def run_sql(tile: tuple[int, int, int]) -> None:
             statement = driver_sql(TILESETS["buildings"], tile[0], scoped=False)
@@ -300,9 +350,11 @@ def served_against_sql(
     ours = {t: statistics.median(v) for t, v in served.items()}
     own = {t: statistics.median(v) for t, v in alone.items()}
     ratios = sorted(ours[t] / own[t] for t in tiles)
-    figures = {"total": sum(ours.values()) / sum(own.values()),
-               "median tile": statistics.median(ratios),
-               "p90 tile": ratios[int(0.9 * len(ratios))]}  # fmt: skip
+    figures = {
+        "total": sum(ours.values()) / sum(own.values()),
+        "median tile": statistics.median(ratios),
+        "p90 tile": ratios[int(0.9 * len(ratios))],
+    }
     for z in sorted({t[0] for t in tiles}):
         at = [t for t in tiles if t[0] == z]
         figures[f"z{z}"] = sum(ours[t] for t in at) / sum(own[t] for t in at)
@@ -324,8 +376,10 @@ def run_case(cluster_url: str, case: str, seconds: int, per_zoom: int) -> None:
     alone = sql_alone(url, tiles)
     rows = {}
     with tipg_server(url) as tipg:
-        urls = [f"{tipg.base}/collections/public.building/tiles/WebMercatorQuad/{z}/{x}/{y}"
-                for z, x, y in tiles]  # fmt: skip
+        urls = [
+            f"{tipg.base}/collections/public.building/tiles/WebMercatorQuad/{z}/{x}/{y}"
+            for z, x, y in tiles
+        ]
         rows["tipg"] = wrk(urls, seconds)
         sample = httpx.get(urls[len(urls) // 2], timeout=60)
         tipg_bytes = len(sample.content)
@@ -341,20 +395,30 @@ def run_case(cluster_url: str, case: str, seconds: int, per_zoom: int) -> None:
             httpx.get(u, timeout=60)
         rows["gridmap, cache warm"] = wrk(urls, seconds)
     base = rows["tipg"]
-    print(f"\n{case}: {len(tiles)} tiles, {seconds} s per run, 2 threads × 8 connections; "
-          f"one tile's body: tipg {tipg_bytes:,} B, gridmap {ours_bytes:,} B")  # fmt: skip
-    print(f"{'contender':34} {'req/s':>9} {'vs tipg':>8} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'p99 vs tipg':>11} {'errors':>6} {'timeouts':>8}")  # fmt: skip
+    print(
+        f"\n{case}: {len(tiles)} tiles, {seconds} s per run, 2 threads × 8 connections; "
+        f"one tile's body: tipg {tipg_bytes:,} B, gridmap {ours_bytes:,} B"
+    )
+    print(
+        f"{'contender':34} {'req/s':>9} {'vs tipg':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'p99 vs tipg':>11} {'errors':>6} {'timeouts':>8}"
+    )
     for name, r in rows.items():
-        print(f"{name:34} {r['rps']:9.1f} {r['rps'] / base['rps']:7.1f}× {r['p50']:8.1f} "
-              f"{r['p99']:8.1f} {r['p99'] / base['p99']:10.2f}× {r['errors']:6d} "
-              f"{r['timeouts']:8d}")  # fmt: skip
+        print(
+            f"{name:34} {r['rps']:9.1f} {r['rps'] / base['rps']:7.1f}× {r['p50']:8.1f} "
+            f"{r['p99']:8.1f} {r['p99'] / base['p99']:10.2f}× {r['errors']:6d} "
+            f"{r['timeouts']:8d}"
+        )
     for name, t in alone.items():
-        print(f"tile SQL alone, {name:18} p50 {t['p50']:7.1f} ms  p99 {t['p99']:7.1f} ms  "
-              f"mean {t['mean']:7.1f} ms")  # fmt: skip
-    print("gridmap served, one tile at a time, against its own SQL alone (interleaved): "
-          + ", ".join(f"{k} {v:.2f}" + ("" if "ms" in k else "×") for k, v in against.items()),
-          flush=True)  # fmt: skip
+        print(
+            f"tile SQL alone, {name:18} p50 {t['p50']:7.1f} ms  p99 {t['p99']:7.1f} ms  "
+            f"mean {t['mean']:7.1f} ms"
+        )
+    print(
+        "gridmap served, one tile at a time, against its own SQL alone (interleaved): "
+        + ", ".join(f"{k} {v:.2f}" + ("" if "ms" in k else "×") for k, v in against.items()),
+        flush=True,
+    )
 
 
 def main() -> None:

@@ -58,9 +58,13 @@ def hash_key(secret: str) -> str:
 
 
 def create_key(
-    connection: Connection, *, name: str, role: str, region_code: str | None = None,
+    connection: Connection,
+    *,
+    name: str,
+    role: str,
+    region_code: str | None = None,
     embed: bool = False,
-) -> NewKey:  # fmt: skip
+) -> NewKey:
     """Make a key; an embed key is a viewer held to ``region_code``.
 
     Raises
@@ -82,20 +86,32 @@ def create_key(
         if region_id is None:
             raise NotFound(f"region: no region with code {region_code!r}")
     secret = PREFIX + secrets.token_urlsafe(32)
-    key_id = connection.execute(text("""
+    key_id = connection.execute(
+        text("""
         INSERT INTO api_key (key_hash, prefix, name, role, region_id, embed)
         VALUES (:hash, :prefix, :name, :role, :region, :embed) RETURNING id
-    """), {"hash": hash_key(secret), "prefix": secret[:10], "name": name, "role": role,
-           "region": region_id, "embed": embed}).scalar_one()  # fmt: skip
+    """),
+        {
+            "hash": hash_key(secret),
+            "prefix": secret[:10],
+            "name": name,
+            "role": role,
+            "region": region_id,
+            "embed": embed,
+        },
+    ).scalar_one()
     return NewKey(int(key_id), secret, secret[:10])
 
 
 def lookup(connection: Connection, secret: str) -> Principal | None:
     """Return who holds ``secret``, or None when no live key matches."""
-    row = connection.execute(text("""
+    row = connection.execute(
+        text("""
         SELECT id, name, role, region_id, embed FROM api_key
         WHERE key_hash = :hash AND revoked_at IS NULL
-    """), {"hash": hash_key(secret)}).first()  # fmt: skip
+    """),
+        {"hash": hash_key(secret)},
+    ).first()
     if row is None:
         return None
     return Principal(row.role, row.region_id, row.embed, row.name, row.id)
@@ -111,24 +127,38 @@ def token_principal(connection: Connection, token: str, now: float) -> Principal
         return None
     # The signing key is the key's stored hash, which its holder can compute: a token is
     # trusted only as far as its key is, so its region must lie inside the key's own.
-    row = connection.execute(text("""
+    row = connection.execute(
+        text("""
         SELECT k.id, k.name, k.key_hash,
                k.region_id IS NULL OR coalesce(t.code LIKE kr.code || '%', false) AS inside
         FROM api_key k
         LEFT JOIN region kr ON kr.id = k.region_id
         LEFT JOIN region t ON t.id = :region
         WHERE k.id = :id AND k.revoked_at IS NULL
-    """), {"id": claims.key_id, "region": claims.region_id}).first()  # fmt: skip
+    """),
+        {"id": claims.key_id, "region": claims.region_id},
+    ).first()
     if row is None or not row.inside or verify(token, row.key_hash, now) is None:
         return None
-    return Principal("viewer", claims.region_id, True, f"{row.name} (token)", row.id,
-                     claims.layers, claims.expires)  # fmt: skip
+    return Principal(
+        "viewer",
+        claims.region_id,
+        True,
+        f"{row.name} (token)",
+        row.id,
+        claims.layers,
+        claims.expires,
+    )
 
 
 def issue_token(
-    connection: Connection, who: Principal, *, region_code: str | None = None,
-    layers: list[str] | tuple[str, ...] | None = None, expires: int,
-) -> tuple[str, TokenClaims]:  # fmt: skip
+    connection: Connection,
+    who: Principal,
+    *,
+    region_code: str | None = None,
+    layers: list[str] | tuple[str, ...] | None = None,
+    expires: int,
+) -> tuple[str, TokenClaims]:
     """Sign a token for the key ``who`` asked with, narrowed to a region and layers.
 
     A token made from a token keeps that token's region, layers and expiry at most.
@@ -149,20 +179,23 @@ def issue_token(
         wanted = wanted or who.layers
     region_id = who.region_id
     if region_code is not None:
-        row = connection.execute(text("SELECT id, code FROM region WHERE code = :code"),
-                                 {"code": region_code}).first()  # fmt: skip
+        row = connection.execute(
+            text("SELECT id, code FROM region WHERE code = :code"), {"code": region_code}
+        ).first()
         if row is None:
             raise NotFound(f"region: no region with code {region_code!r}")
         if who.region_id is not None:
-            held = connection.execute(text("SELECT code FROM region WHERE id = :id"),
-                                      {"id": who.region_id}).scalar_one()  # fmt: skip
+            held = connection.execute(
+                text("SELECT code FROM region WHERE id = :id"), {"id": who.region_id}
+            ).scalar_one()
             if not row.code.startswith(held):
                 raise Forbidden(f"region: {region_code} is not inside this key's region {held}")
         region_id = row.id
     if who.expires is not None:
         expires = min(expires, who.expires)
-    key_hash = connection.execute(text("SELECT key_hash FROM api_key WHERE id = :id"),
-                                  {"id": who.key_id}).scalar_one()  # fmt: skip
+    key_hash = connection.execute(
+        text("SELECT key_hash FROM api_key WHERE id = :id"), {"id": who.key_id}
+    ).scalar_one()
     claims = TokenClaims(who.key_id, region_id, wanted, expires)
     return sign(claims, key_hash), claims
 
@@ -175,18 +208,25 @@ def revoke(connection: Connection, key_id: int) -> None:
     NotFound
         When there is no such live key.
     """
-    done = connection.execute(text(
-        "UPDATE api_key SET revoked_at = now() WHERE id = :id AND revoked_at IS NULL"
-    ), {"id": key_id}).rowcount  # fmt: skip
+    done = connection.execute(
+        text("UPDATE api_key SET revoked_at = now() WHERE id = :id AND revoked_at IS NULL"),
+        {"id": key_id},
+    ).rowcount
     if not done:
         raise NotFound(f"no live key {key_id}")
 
 
 def list_keys(connection: Connection) -> list[dict[str, object]]:
     """Return every key's row, without hashes."""
-    rows = connection.execute(text("""
+    rows = (
+        connection.execute(
+            text("""
         SELECT k.id, k.prefix, k.name, k.role, r.code AS region, k.embed, k.created_at,
                k.revoked_at
         FROM api_key k LEFT JOIN region r ON r.id = k.region_id ORDER BY k.id
-    """)).mappings().all()  # fmt: skip
+    """)
+        )
+        .mappings()
+        .all()
+    )
     return [dict(row) for row in rows]

@@ -27,5 +27,7 @@ def check_plan_readable(connection: Connection, who: Principal, plan_id: int | N
         return
     status = plan_row(connection, plan_id)["status"]
     if status == "draft":
-        raise Forbidden(f"plan: plan {plan_id} is a draft; a key held to a region reads only "
-                        "the current and archived plans")  # fmt: skip
+        raise Forbidden(
+            f"plan: plan {plan_id} is a draft; a key held to a region reads only "
+            "the current and archived plans"
+        )

@@ -82,8 +82,12 @@ def check_layers(layers: list[str] | tuple[str, ...] | None) -> tuple[str, ...] 
 
 def sign(claims: TokenClaims, key_hash: str) -> str:
     """Return the token of ``claims``, signed with the key's stored hash."""
-    body = {"k": claims.key_id, "r": claims.region_id, "e": claims.expires,
-            "l": list(claims.layers) if claims.layers is not None else None}  # fmt: skip
+    body = {
+        "k": claims.key_id,
+        "r": claims.region_id,
+        "e": claims.expires,
+        "l": list(claims.layers) if claims.layers is not None else None,
+    }
     payload = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
     return f"{TOKEN_PREFIX}{_b64(payload)}.{_b64(_signature(key_hash, payload))}"
 
@@ -99,9 +103,12 @@ def read_claims(token: str) -> TokenClaims | None:
         payload = _unb64(token.removeprefix(TOKEN_PREFIX).split(".")[0])
         body = json.loads(payload)
         layers = body["l"]
-        return TokenClaims(int(body["k"]), None if body["r"] is None else int(body["r"]),
-                           None if layers is None else tuple(str(x) for x in layers),
-                           int(body["e"]))  # fmt: skip
+        return TokenClaims(
+            int(body["k"]),
+            None if body["r"] is None else int(body["r"]),
+            None if layers is None else tuple(str(x) for x in layers),
+            int(body["e"]),
+        )
     except (ValueError, KeyError, TypeError, IndexError):
         return None
 
@@ -131,5 +138,7 @@ def tile_token_expiry(now: float) -> int:
     >>> tile_token_expiry(7200.0), tile_token_expiry(7201.0)
     (46800, 50400)
     """
-    return int(math.ceil(now / TILE_TOKEN_STEP_S) * TILE_TOKEN_STEP_S
-               + (TILE_TOKEN_MINUTES * 60 - TILE_TOKEN_STEP_S))  # fmt: skip
+    return int(
+        math.ceil(now / TILE_TOKEN_STEP_S) * TILE_TOKEN_STEP_S
+        + (TILE_TOKEN_MINUTES * 60 - TILE_TOKEN_STEP_S)
+    )

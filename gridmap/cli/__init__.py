@@ -177,11 +177,12 @@ def serve(
     job_workers: Annotated[
         int | None,
         typer.Option(
-            min=0, max=64,
+            min=0,
+            max=64,
             help="Jobs each API process runs at once (0: none; `gridmap worker` runs them).",
         ),
     ] = None,
-) -> None:  # fmt: skip
+) -> None:
     """Serve the API and the web map (with a job worker of its own, unless told otherwise)."""
     import uvicorn
 
@@ -223,8 +224,11 @@ def worker(
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
     address = DatabaseAddress(get_settings())
     console.print(f"Job worker {name or ''} running {concurrency} at once; Ctrl-C stops it.")
-    asyncio.run(work_until_stopped(address, concurrency=concurrency, name=name,
-                                   install_signal_handlers=True))  # fmt: skip
+    asyncio.run(
+        work_until_stopped(
+            address, concurrency=concurrency, name=name, install_signal_handlers=True
+        )
+    )
 
 
 @app.command("demo")
@@ -281,9 +285,11 @@ def demo(
         key = demo_key(connection, settings.state_dir / "demo-key")
     base = f"http://{settings.host}:{settings.port}"
     kept = settings.state_dir / "demo-key"
-    console.print(f"The web map: [bold]{base}/map/[/bold] (reading needs no key in the demo)\n"
-                  f"To edit plans and run jobs, open it once with the demo's admin key "
-                  f"(kept in {kept}):\n  {base}/map/#key={key}")  # fmt: skip
+    console.print(
+        f"The web map: [bold]{base}/map/[/bold] (reading needs no key in the demo)\n"
+        f"To edit plans and run jobs, open it once with the demo's admin key "
+        f"(kept in {kept}):\n  {base}/map/#key={key}"
+    )
     if serve_after:
         serve(host=None, port=None)
 

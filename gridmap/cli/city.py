@@ -178,9 +178,12 @@ def _layer_command(layer: str) -> None:
         if replace and layer not in REPLACEABLE:
             raise InvalidInput(f"--replace is for {' and '.join(REPLACEABLE)}, not {layer}")
         options = ImportOptions(
-            crs=crs, field_map=parse_field_map(field_map or []), fix=fix, encoding=encoding,
+            crs=crs,
+            field_map=parse_field_map(field_map or []),
+            fix=fix,
+            encoding=encoding,
             replace=replace,
-        )  # fmt: skip
+        )
         import_layer_file(layer, path, options)
 
     command.__doc__ = f"Import {layer} from a file, in one transaction."
@@ -207,9 +210,13 @@ def import_grids_command(
 ) -> None:
     """Import grids as a plan: each unit goes to the grid holding its largest part."""
     options = ImportOptions(
-        crs=crs, field_map=parse_field_map(field_map or []), fix=fix, plan_name=plan,
-        make_current=current, encoding=encoding,
-    )  # fmt: skip
+        crs=crs,
+        field_map=parse_field_map(field_map or []),
+        fix=fix,
+        plan_name=plan,
+        make_current=current,
+        encoding=encoding,
+    )
     import_layer_file("grids", path, options)
 
 
@@ -217,8 +224,11 @@ def import_staff_file(path: Path, plan: int | None, field_map: dict[str, str]) -
     """Import a staff roster in one transaction and say what it changed."""
     with engine_from_settings() as engine, engine.begin() as connection:
         result = import_staff(connection, path, plan_id=plan, field_map=field_map)
-    console.print(f"Staff of {result.grids:,} grids of plan {result.plan_id} from {path.name}: "
-                  f"{result.people:,} people.", highlight=False)  # fmt: skip
+    console.print(
+        f"Staff of {result.grids:,} grids of plan {result.plan_id} from {path.name}: "
+        f"{result.people:,} people.",
+        highlight=False,
+    )
 
 
 @import_app.command("staff")
@@ -264,11 +274,18 @@ def stations_list_command() -> None:
     """List the stations, with their community."""
     with engine_from_settings() as engine, engine.connect() as connection:
         stations = list_stations(connection)
-    table = Table("code", "name", "community", "services", "lon", "lat",
-                  title=f"{len(stations)} stations")  # fmt: skip
+    table = Table(
+        "code", "name", "community", "services", "lon", "lat", title=f"{len(stations)} stations"
+    )
     for s in stations:
-        table.add_row(str(s["code"]), str(s["name"] or ""), str(s["community"] or "—"),
-                      "、".join(s["services"] or []), f"{s['lon']:.6f}", f"{s['lat']:.6f}")  # type: ignore[arg-type]  # fmt: skip
+        table.add_row(
+            str(s["code"]),
+            str(s["name"] or ""),
+            str(s["community"] or "—"),
+            "、".join(s["services"] or []),
+            f"{s['lon']:.6f}",
+            f"{s['lat']:.6f}",
+        )  # type: ignore[arg-type]
     console.print(table)
 
 
@@ -285,16 +302,22 @@ def stations_edit_command(
     capacity: Annotated[int | None, typer.Option(min=1, help="Residents it can serve.")] = None,
 ) -> None:
     """Change a station's name, address, opening hours, phone or capacity."""
-    given = {"name": name, "address": address, "opening_hours": hours, "phone": phone,
-             "capacity_residents": capacity}  # fmt: skip
+    given = {
+        "name": name,
+        "address": address,
+        "opening_hours": hours,
+        "phone": phone,
+        "capacity_residents": capacity,
+    }
     changes = {field: value for field, value in given.items() if value is not None}
     if not changes:
         raise InvalidInput("name at least one of --name, --address, --hours, --phone, --capacity")
     with engine_from_settings() as engine, engine.begin() as connection:
         station = edit_station(connection, code, changes)
     for field in ("code", "name", "address", "opening_hours", "phone", "capacity_residents"):
-        console.print(f"{field:>18}  {station[field] if station[field] is not None else '—'}",
-                      highlight=False)  # fmt: skip
+        console.print(
+            f"{field:>18}  {station[field] if station[field] is not None else '—'}", highlight=False
+        )
 
 
 @stations_app.command("remove")
@@ -305,8 +328,10 @@ def stations_remove_command(
     """Remove stations, all or none, in one transaction."""
     with engine_from_settings() as engine, engine.begin() as connection:
         removed = remove_stations(connection, codes)
-    console.print(f"Removed {len(removed)} stations: {', '.join(removed)}. Run "
-                  "`gridmap coverage` for figures with the stations as they are now.")  # fmt: skip
+    console.print(
+        f"Removed {len(removed)} stations: {', '.join(removed)}. Run "
+        "`gridmap coverage` for figures with the stations as they are now."
+    )
 
 
 @stations_app.command("replace")
@@ -318,13 +343,14 @@ def stations_replace_command(
     encoding: EncodingOption = None,
 ) -> None:
     """Make a file the whole list of stations: its stations by code, the others removed."""
-    options = ImportOptions(crs=crs, field_map=parse_field_map(field_map or []),
-                            encoding=encoding)  # fmt: skip
+    options = ImportOptions(crs=crs, field_map=parse_field_map(field_map or []), encoding=encoding)
     with engine_from_settings() as engine, engine.begin() as connection:
         result, removed = replace_stations(connection, path, options)
     listed = f": {', '.join(removed[:20])}" if removed else ""
-    console.print(f"{result.rows:,} stations from {path.name}; {len(removed)} others removed"
-                  f"{listed}.", highlight=False)  # fmt: skip
+    console.print(
+        f"{result.rows:,} stations from {path.name}; {len(removed)} others removed{listed}.",
+        highlight=False,
+    )
     for note in result.notes:
         console.print(f"  {note}", highlight=False)
 

@@ -66,22 +66,34 @@ def print_run(connection: Connection, run_id: int, parameters: CoverageParameter
     regions = coverage_rows.region_rates(connection, run_id)
     city = regions.loc[regions["level"] == "city"]
     figures = coverage_rows.run_figures(connection, run_id)
-    title = (f"Coverage run {run_id}: {parameters.minutes:g} min × {parameters.speed_m_per_min:g} "
-             f"m/min = {parameters.budget_m:g} m")  # fmt: skip
+    title = (
+        f"Coverage run {run_id}: {parameters.minutes:g} min × {parameters.speed_m_per_min:g} "
+        f"m/min = {parameters.budget_m:g} m"
+    )
     table = Table("", "covered", "total", "rate", "Euclidean disc", title=title)
     whole = city.iloc[0] if len(city) else None
     table.add_row(
-        "residents", f"{figures['covered_residents']:,}", f"{figures['residents']:,}",
+        "residents",
+        f"{figures['covered_residents']:,}",
+        f"{figures['residents']:,}",
         _percent(figures["covered_residents"], figures["residents"]),
         f"{100 * figures['euclidean_rate_residents']:.1f}%",
-    )  # fmt: skip
+    )
     table.add_row(
-        "households", f"{figures['covered_households']:,}", f"{figures['households']:,}",
-        _percent(figures["covered_households"], figures["households"]), "",
-    )  # fmt: skip
+        "households",
+        f"{figures['covered_households']:,}",
+        f"{figures['households']:,}",
+        _percent(figures["covered_households"], figures["households"]),
+        "",
+    )
     if whole is not None:
-        table.add_row("units", f"{whole['covered_units']:,}", f"{whole['units']:,}",
-                      _percent(whole["covered_units"], whole["units"]), "")  # fmt: skip
+        table.add_row(
+            "units",
+            f"{whole['covered_units']:,}",
+            f"{whole['units']:,}",
+            _percent(whole["covered_units"], whole["units"]),
+            "",
+        )
     console.print(table)
     if figures["unreachable_buildings"]:
         console.print(
@@ -95,14 +107,27 @@ def print_run(connection: Connection, run_id: int, parameters: CoverageParameter
 
 
 def _print_levels(regions: pd.DataFrame) -> None:
-    table = Table("level", "code", "name", "residents", "covered", "rate",
-                  title=f"By region (at most the lowest {ALL_SHOWN} of each level)")  # fmt: skip
+    table = Table(
+        "level",
+        "code",
+        "name",
+        "residents",
+        "covered",
+        "rate",
+        title=f"By region (at most the lowest {ALL_SHOWN} of each level)",
+    )
     regions = regions.assign(rate=regions["covered_residents"] / regions["residents"].clip(lower=1))
     for level in ("district", "street", "community"):
         rows = regions.loc[regions["level"] == level].sort_values("rate").head(ALL_SHOWN)
         for row in rows.itertuples():
-            table.add_row(level, row.code, row.name, f"{row.residents:,}",
-                          f"{row.covered_residents:,}", f"{100 * row.rate:.1f}%")  # fmt: skip
+            table.add_row(
+                level,
+                row.code,
+                row.name,
+                f"{row.residents:,}",
+                f"{row.covered_residents:,}",
+                f"{100 * row.rate:.1f}%",
+            )
     console.print(table)
 
 
@@ -110,21 +135,38 @@ def _print_gaps(gaps: pd.DataFrame) -> None:
     if gaps.empty:
         console.print("No gaps: every resident is within the walk.")
         return
-    table = Table("rank", "residents", "households", "buildings", "area (ha)",
-                  title="Largest gaps (uncovered residents)")  # fmt: skip
+    table = Table(
+        "rank",
+        "residents",
+        "households",
+        "buildings",
+        "area (ha)",
+        title="Largest gaps (uncovered residents)",
+    )
     for row in gaps.head(LOWEST_SHOWN).itertuples():
-        table.add_row(str(row.rank + 1), f"{row.residents:,}", f"{row.households:,}",
-                      f"{row.buildings:,}", f"{row.area_m2 / 1e4:.1f}")  # fmt: skip
+        table.add_row(
+            str(row.rank + 1),
+            f"{row.residents:,}",
+            f"{row.households:,}",
+            f"{row.buildings:,}",
+            f"{row.area_m2 / 1e4:.1f}",
+        )
     console.print(table)
 
 
 def _print_overloaded(loads: pd.DataFrame) -> None:
     loads = loads.assign(capacity_residents=pd.to_numeric(loads["capacity_residents"]))
-    over = loads.loc[loads["capacity_residents"].notna()
-                     & (loads["residents"] > loads["capacity_residents"])]  # fmt: skip
+    over = loads.loc[
+        loads["capacity_residents"].notna() & (loads["residents"] > loads["capacity_residents"])
+    ]
     busiest = loads.sort_values("residents", ascending=False).head(LOWEST_SHOWN)
-    table = Table("station", "name", "residents served", "capacity",
-                  title=f"Busiest stations ({len(over)} over capacity)")  # fmt: skip
+    table = Table(
+        "station",
+        "name",
+        "residents served",
+        "capacity",
+        title=f"Busiest stations ({len(over)} over capacity)",
+    )
     for row in busiest.itertuples():
         capacity = "-" if pd.isna(row.capacity_residents) else f"{int(row.capacity_residents):,}"
         table.add_row(row.code, row.name, f"{row.residents:,}", capacity)
@@ -153,10 +195,13 @@ def whatif_command(
     remove: Annotated[list[str] | None, typer.Option(help="CODE: close a station.")] = None,
 ) -> None:
     """Ask what the rates would be with stations added, moved or closed (nothing is saved)."""
-    moves = [(code, *_lon_lat(point, "--move"))
-             for code, _, point in (change.partition("=") for change in move or [])]  # fmt: skip
-    changes = StationChanges([_lon_lat(point, "--add") for point in add or []], moves,
-                             list(remove or []))  # fmt: skip
+    moves = [
+        (code, *_lon_lat(point, "--move"))
+        for code, _, point in (change.partition("=") for change in move or [])
+    ]
+    changes = StationChanges(
+        [_lon_lat(point, "--add") for point in add or []], moves, list(remove or [])
+    )
     with steps("What if", total=1) as step, engine_from_settings() as engine:
         step("loading the city, walking from its stations, changing them")
         with engine.connect() as connection:
@@ -164,15 +209,21 @@ def whatif_command(
     table = Table("", "residents covered", "rate", title="What if")
     for label, key in (("now", "before"), ("after", "after")):
         totals = answer[key]
-        table.add_row(label, f"{totals['covered_residents']:,}",
-                      _percent(totals["covered_residents"], totals["residents"]))  # fmt: skip
+        table.add_row(
+            label,
+            f"{totals['covered_residents']:,}",
+            _percent(totals["covered_residents"], totals["residents"]),
+        )
     console.print(table)
     changed = [c for c in answer["communities"] if c["covered_before"] != c["covered_after"]]
     if changed:
         communities = Table("community", "before", "after", title="Communities that change")
         for c in changed:
-            communities.add_row(c["community"], _percent(c["covered_before"], c["residents"]),
-                                _percent(c["covered_after"], c["residents"]))  # fmt: skip
+            communities.add_row(
+                c["community"],
+                _percent(c["covered_before"], c["residents"]),
+                _percent(c["covered_after"], c["residents"]),
+            )
         console.print(communities)
 
 
@@ -194,15 +245,29 @@ def siting_command(
     with steps("Siting", total=1) as step, engine_from_settings() as engine:
         step("scoring candidates")
         with engine.connect() as connection:
-            report = suggest_sites(connection, _parameters(ctx), k=k, target_rate=target,
-                                   candidates=candidates, capacity=capacity,
-                                   solve_exactly=exact)  # fmt: skip
-    table = Table("#", "site", "name", "lon", "lat", "adds residents",
-                  title=f"Suggested stations (greedy; coverage {100 * report.before_rate:.1f}% → "
-                  f"{100 * report.greedy.rate:.1f}%)")  # fmt: skip
+            report = suggest_sites(
+                connection,
+                _parameters(ctx),
+                k=k,
+                target_rate=target,
+                candidates=candidates,
+                capacity=capacity,
+                solve_exactly=exact,
+            )
+    table = Table(
+        "#",
+        "site",
+        "name",
+        "lon",
+        "lat",
+        "adds residents",
+        title=f"Suggested stations (greedy; coverage {100 * report.before_rate:.1f}% → "
+        f"{100 * report.greedy.rate:.1f}%)",
+    )
     for i, row in enumerate(report.sites.itertuples(), start=1):
-        table.add_row(str(i), row.label, str(row.name), f"{row.lon:.6f}", f"{row.lat:.6f}",
-                      f"{row.gain:,}")  # fmt: skip
+        table.add_row(
+            str(i), row.label, str(row.name), f"{row.lon:.6f}", f"{row.lat:.6f}", f"{row.gain:,}"
+        )
     console.print(table)
     if report.note:
         console.print(f"[yellow]{report.note}[/]", highlight=False)

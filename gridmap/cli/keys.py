@@ -10,8 +10,9 @@ from rich.table import Table
 from gridmap.auth.keys import create_key, list_keys, revoke
 from gridmap.cli.common import console, engine_from_settings, reports_errors
 
-keys_app = typer.Typer(help="API keys: roles viewer, planner, admin; embeds held to a region.",
-                       no_args_is_help=True)  # fmt: skip
+keys_app = typer.Typer(
+    help="API keys: roles viewer, planner, admin; embeds held to a region.", no_args_is_help=True
+)
 
 
 @keys_app.command("create")
@@ -25,8 +26,10 @@ def keys_create(
     """Make a key and print it once: it is not stored, only its hash."""
     with engine_from_settings() as engine, engine.begin() as connection:
         made = create_key(connection, name=name, role=role, region_code=region, embed=embed)
-    console.print(f"Key {made.id} ({role}{', embed' if embed else ''}"
-                  f"{', region ' + region if region else ''}):")  # fmt: skip
+    console.print(
+        f"Key {made.id} ({role}{', embed' if embed else ''}"
+        f"{', region ' + region if region else ''}):"
+    )
     typer.echo(made.secret)
 
 
@@ -38,10 +41,16 @@ def keys_list() -> None:
         rows = list_keys(connection)
     table = Table("id", "prefix", "name", "role", "region", "embed", "created", "revoked")
     for row in rows:
-        table.add_row(str(row["id"]), str(row["prefix"]), str(row["name"]), str(row["role"]),
-                      str(row["region"] or ""), "yes" if row["embed"] else "",
-                      f"{row['created_at']:%Y-%m-%d}",
-                      f"{row['revoked_at']:%Y-%m-%d}" if row["revoked_at"] else "")  # fmt: skip
+        table.add_row(
+            str(row["id"]),
+            str(row["prefix"]),
+            str(row["name"]),
+            str(row["role"]),
+            str(row["region"] or ""),
+            "yes" if row["embed"] else "",
+            f"{row['created_at']:%Y-%m-%d}",
+            f"{row['revoked_at']:%Y-%m-%d}" if row["revoked_at"] else "",
+        )
     console.print(table)
 
 

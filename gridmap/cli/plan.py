@@ -19,8 +19,9 @@ from gridmap.plans.check import KINDS, check_plan
 from gridmap.plans.lifecycle import accept_plan, new_plan, set_locks
 from gridmap.standards import GRID_BOUNDS
 
-plan_app = typer.Typer(help="Plans of grids (网格方案): drafts, diffs, acceptance.",
-                       no_args_is_help=True)  # fmt: skip
+plan_app = typer.Typer(
+    help="Plans of grids (网格方案): drafts, diffs, acceptance.", no_args_is_help=True
+)
 URBAN = GRID_BOUNDS["urban"]
 EXPORT_FORMATS = ("geojson", "gpkg", "csv")
 
@@ -34,8 +35,7 @@ def plan_list() -> None:
     table = Table("id", "name", "status", "from", "revision", "grids")
     for row in plans.itertuples():
         parent = "" if pd.isna(row.parent_id) else str(int(row.parent_id))
-        table.add_row(str(row.id), row.name, row.status, parent, str(row.revision),
-                      str(row.grids))  # fmt: skip
+        table.add_row(str(row.id), row.name, row.status, parent, str(row.revision), str(row.grids))
     console.print(table)
 
 
@@ -77,8 +77,12 @@ def plan_check(
         if plan_id is None:
             raise InvalidInput("there is no current plan: name the plan to check")
         result = check_plan(connection, plan_id)
-    counts = Table("finding", "severity", "count", title=f"Plan {plan_id}: "
-                   f"{result.grids:,} grids, {result.units:,} units")  # fmt: skip
+    counts = Table(
+        "finding",
+        "severity",
+        "count",
+        title=f"Plan {plan_id}: {result.grids:,} grids, {result.units:,} units",
+    )
     for kind, n in result.counts().items():
         style = "red" if n and KINDS[kind] == "error" else ("yellow" if n else "")
         counts.add_row(kind, KINDS[kind], f"[{style}]{n}[/]" if style else str(n))
@@ -106,8 +110,10 @@ def plan_accept(plan: Annotated[int, typer.Argument(help="The draft to make curr
 def _lock(plan: int, grids: list[str], locked: bool) -> None:
     with engine_from_settings() as engine, engine.begin() as connection:
         changed, revision = set_locks(connection, plan, grids, locked, actor="cli")
-    console.print(f"{changed} grids {'locked' if locked else 'unlocked'}; plan {plan} is at "
-                  f"revision {revision}.")  # fmt: skip
+    console.print(
+        f"{changed} grids {'locked' if locked else 'unlocked'}; plan {plan} is at "
+        f"revision {revision}."
+    )
 
 
 @plan_app.command("lock")
@@ -131,8 +137,9 @@ def plan_diff(a: int, b: int) -> None:
     with engine_from_settings() as engine, engine.connect() as connection:
         diff = diff_plans(connection, a, b)
     table = Table("", "count", "grids", title=f"Plan {a} → plan {b}")
-    table.add_row("units moved", f"{diff['units_moved']:,}",
-                  f"{diff['households_moved']:,} households")  # fmt: skip
+    table.add_row(
+        "units moved", f"{diff['units_moved']:,}", f"{diff['households_moved']:,} households"
+    )
     for key in ("kept", "split", "merged", "new", "retired"):
         codes = diff[key]
         shown = ", ".join(codes[:6]) + (" …" if len(codes) > 6 else "")
@@ -145,10 +152,14 @@ def plan_diff(a: int, b: int) -> None:
             figures.add_row(label, str(len(before)), str(len(after)))
         else:
             figures.add_row(label, f"{before[frame].mean():.0f}", f"{after[frame].mean():.0f}")
-    figures.add_row("mean Polsby-Popper", f"{before['polsby_popper'].mean():.2f}",
-                    f"{after['polsby_popper'].mean():.2f}")  # fmt: skip
-    figures.add_row("largest radius (m)", f"{before['radius_m'].max():.0f}",
-                    f"{after['radius_m'].max():.0f}")  # fmt: skip
+    figures.add_row(
+        "mean Polsby-Popper",
+        f"{before['polsby_popper'].mean():.2f}",
+        f"{after['polsby_popper'].mean():.2f}",
+    )
+    figures.add_row(
+        "largest radius (m)", f"{before['radius_m'].max():.0f}", f"{after['radius_m'].max():.0f}"
+    )
     console.print(figures)
 
 
@@ -169,14 +180,19 @@ def plan_export(
             codes = read_geoframe(connection, "SELECT id AS unit_id, code AS unit, geom FROM unit")
             table = table.merge(codes.drop(columns="geometry"), on="unit_id")
             table[["unit", "code", "name", "kind"]].rename(columns={"code": "grid"}).to_csv(
-                output, index=False)  # fmt: skip
+                output, index=False
+            )
             rows = len(table)
         else:
-            grids = read_geoframe(connection, """
+            grids = read_geoframe(
+                connection,
+                """
                 SELECT g.code, g.name, g.kind, r.code AS community, g.households, g.residents,
                        g.area_m2, g.radius_m, g.polsby_popper, g.locked, g.geom
                 FROM grid g JOIN region r ON r.id = g.community_id WHERE g.plan_id = :p
-            """, {"p": plan})  # fmt: skip
+            """,
+                {"p": plan},
+            )
             grids.to_file(output, driver="GeoJSON" if fmt == "geojson" else "GPKG")
             rows = len(grids)
     console.print(f"Wrote {rows:,} rows of plan {plan} to {output}.")
@@ -207,8 +223,16 @@ def partition_command(
         engine_from_settings() as engine,
         engine.begin() as connection,
     ):
-        summary = partition_plan(connection, plan, mode=mode, bounds=bounds, seed=seed,
-                                 author="cli", step=step, region=region)  # fmt: skip
+        summary = partition_plan(
+            connection,
+            plan,
+            mode=mode,
+            bounds=bounds,
+            seed=seed,
+            author="cli",
+            step=step,
+            region=region,
+        )
     console.print(
         f"Plan {plan} revision {summary.revision}: {summary.grids} grids, "
         f"{summary.in_bounds} within {min_households}–{max_households} households; "
@@ -235,8 +259,10 @@ def first_plan(name: str = "现状") -> None:
         plan = new_plan(connection, name=name, source=None, author="demo")
         summary = partition_plan(connection, plan, seed=0, author="demo", step=step)
         accept_plan(connection, plan, actor="demo")
-    console.print(f"Plan {plan} '{name}' is current: {summary.grids} grids, "
-                  f"{summary.in_bounds} within bounds.")  # fmt: skip
+    console.print(
+        f"Plan {plan} '{name}' is current: {summary.grids} grids, "
+        f"{summary.in_bounds} within bounds."
+    )
 
 
 def register(app: typer.Typer) -> None:

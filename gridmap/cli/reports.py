@@ -23,8 +23,9 @@ from gridmap.reports.web_exports import export_folium, export_pmtiles
 from gridmap.reports.words import LANGUAGES
 
 report_app = typer.Typer(help="Reports for leaders: coverage rates, plans.", no_args_is_help=True)
-export_app = typer.Typer(help="Files other portals host: PMTiles, folium maps.",
-                         no_args_is_help=True)  # fmt: skip
+export_app = typer.Typer(
+    help="Files other portals host: PMTiles, folium maps.", no_args_is_help=True
+)
 
 FORMATS = ("html", "pdf")
 
@@ -75,8 +76,9 @@ def cards_command(
         console.print(
             f"[yellow]The QR codes lead to {card_address('CODE')}, this machine's own address: "
             "a phone scanning them reaches nothing. Set GRIDMAP_PUBLIC_URL to the address "
-            "residents reach and print again.[/]", highlight=False,
-        )  # fmt: skip
+            "residents reach and print again.[/]",
+            highlight=False,
+        )
     with steps("Cards", total=len(cards)) as step:
         for code, card in cards.items():
             step(code)
@@ -111,9 +113,11 @@ def report_coverage_command(
         step(f"writing {format}")
         target.write_bytes(render(report, format, chromium=get_settings().chromium, lang=lang))
     rate = report.rates["residents"]
-    console.print(f"{report.region['name']}: {100 * rate['rate']:.1f}% of residents covered "
-                  f"({rate['covered']:,} of {rate['total']:,}), run {report.run['id']} → {target}",
-                  highlight=False)  # fmt: skip
+    console.print(
+        f"{report.region['name']}: {100 * rate['rate']:.1f}% of residents covered "
+        f"({rate['covered']:,} of {rate['total']:,}), run {report.run['id']} → {target}",
+        highlight=False,
+    )
 
 
 @report_app.command("plan")
@@ -130,11 +134,15 @@ def report_plan_command(
     target = output or Path(f"plan-{plan}.{format}")
     with engine_from_settings() as engine, engine.connect() as connection:
         report = plan_report.load_plan_report(connection, plan)
-    target.write_bytes(plan_report.render(report, format, chromium=get_settings().chromium,
-                                          lang=lang))  # fmt: skip
+    target.write_bytes(
+        plan_report.render(report, format, chromium=get_settings().chromium, lang=lang)
+    )
     figures = plan_report.summary(report)
-    console.print(f"Plan {plan}: {figures['grids']} grids, {figures['in_bounds']} within their "
-                  f"household bounds → {target}", highlight=False)  # fmt: skip
+    console.print(
+        f"Plan {plan}: {figures['grids']} grids, {figures['in_bounds']} within their "
+        f"household bounds → {target}",
+        highlight=False,
+    )
 
 
 @report_app.command("alignment")
@@ -151,13 +159,17 @@ def report_alignment_command(
     target = output or Path(f"alignment.{format}")
     with engine_from_settings() as engine, engine.connect() as connection:
         nets = alignment_report.load_alignment(connection, net)
-    target.write_bytes(alignment_report.render(nets, format, chromium=get_settings().chromium,
-                                               lang=lang))  # fmt: skip
+    target.write_bytes(
+        alignment_report.render(nets, format, chromium=get_settings().chromium, lang=lang)
+    )
     for n in nets:
         zones = n.result.zones
-        console.print(f"{n.net}: {int((zones['grids_cut'] > 0).sum())} of {len(zones)} zones cut "
-                      f"base grids, {int(zones['households_affected'].sum()):,} households "
-                      "affected", highlight=False)  # fmt: skip
+        console.print(
+            f"{n.net}: {int((zones['grids_cut'] > 0).sum())} of {len(zones)} zones cut "
+            f"base grids, {int(zones['households_affected'].sum()):,} households "
+            "affected",
+            highlight=False,
+        )
     console.print(f"→ {target}", highlight=False)
 
 
@@ -187,8 +199,10 @@ def export_pmtiles_command(
             tileset_name=tileset,
             progress=lambda n, of: bar.update(task, completed=n, total=of),
         )
-    console.print(f"{done.tiles:,} tiles ({done.visited:,} looked at), {done.bytes:,} bytes "
-                  f"→ {target}", highlight=False)  # fmt: skip
+    console.print(
+        f"{done.tiles:,} tiles ({done.visited:,} looked at), {done.bytes:,} bytes → {target}",
+        highlight=False,
+    )
 
 
 @export_app.command("folium")

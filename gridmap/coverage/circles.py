@@ -59,11 +59,14 @@ def _reached_pieces(
     entry = np.repeat(np.arange(len(reach.node)), degree)
     position = np.arange(len(entry)) - np.repeat(np.cumsum(degree) - degree, degree)
     slot = incidence.indptr[reach.node[entry]] + position
-    frame = pd.DataFrame({
-        "site": site[entry], "edge": incidence.edge[slot],
-        "from_target": incidence.at_target[slot],
-        "spare": budget_m - reach.walk_m[entry],
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "site": site[entry],
+            "edge": incidence.edge[slot],
+            "from_target": incidence.at_target[slot],
+            "spare": budget_m - reach.walk_m[entry],
+        }
+    )
     table = frame.pivot_table(
         index=["site", "edge"], columns="from_target", values="spare", aggfunc="max"
     ).reindex(columns=[False, True])

@@ -104,9 +104,13 @@ def nearest_stations(
     node_station = np.full(n, -1, dtype=np.int64)
     if len(placed):
         dist, _, source = dijkstra(
-            graph, directed=True, indices=n + np.arange(len(placed)), min_only=True,
-            limit=budget_m + _EPSILON_M, return_predecessors=True,
-        )  # fmt: skip
+            graph,
+            directed=True,
+            indices=n + np.arange(len(placed)),
+            min_only=True,
+            limit=budget_m + _EPSILON_M,
+            return_predecessors=True,
+        )
         node_m = dist[:n]
         reached = np.isfinite(node_m)
         node_station[reached] = placed[source[:n][reached] - n]
@@ -150,13 +154,17 @@ def _along_own_edge(
     on_station_edge = buildings.reachable & np.isin(buildings.edge, stations.edge[placed])
     if not on_station_edge.any():
         return walk, station
-    left = pd.DataFrame({"b": np.flatnonzero(on_station_edge),
-                         "edge": buildings.edge[on_station_edge]})  # fmt: skip
+    left = pd.DataFrame(
+        {"b": np.flatnonzero(on_station_edge), "edge": buildings.edge[on_station_edge]}
+    )
     right = pd.DataFrame({"s": placed, "edge": stations.edge[placed]})
     pairs = left.merge(right, on="edge")
     b, s = pairs["b"].to_numpy(), pairs["s"].to_numpy()
-    direct = (stations.snap_m[s] + np.abs(stations.offset_m[s] - buildings.offset_m[b])
-              + buildings.snap_m[b])  # fmt: skip
+    direct = (
+        stations.snap_m[s]
+        + np.abs(stations.offset_m[s] - buildings.offset_m[b])
+        + buildings.snap_m[b]
+    )
     best = pd.DataFrame({"b": b, "s": s, "m": direct}).sort_values("m").drop_duplicates("b")
     b, s, m = best["b"].to_numpy(), best["s"].to_numpy(), best["m"].to_numpy()
     shorter = m < walk[b]
@@ -175,9 +183,11 @@ def euclidean_reach(
     if len(station_points) and n:
         tree = shapely.STRtree(np.asarray(station_points, dtype=object))
         (b, s), d = tree.query_nearest(
-            np.asarray(building_points, dtype=object), max_distance=budget_m,
-            return_distance=True, all_matches=False,
-        )  # fmt: skip
+            np.asarray(building_points, dtype=object),
+            max_distance=budget_m,
+            return_distance=True,
+            all_matches=False,
+        )
         walk[b], station[b] = d, s
     covered = walk <= budget_m
     return Reach(walk, station, covered, np.ones(n, dtype=bool))

@@ -83,10 +83,13 @@ def load_network(connection: Connection, crs: object = None) -> tuple[WalkNetwor
     crs = crs if crs is not None else metric_crs_of(nodes.geometry.values)
     nodes_m, edges_m = nodes.to_crs(crs), edges.to_crs(crs)
     network = WalkNetwork.from_arrays(
-        nodes["id"].to_numpy(), shapely.get_coordinates(nodes_m.geometry.values),
-        edges["source"].to_numpy(), edges["target"].to_numpy(), edges["length_m"].to_numpy(),
+        nodes["id"].to_numpy(),
+        shapely.get_coordinates(nodes_m.geometry.values),
+        edges["source"].to_numpy(),
+        edges["target"].to_numpy(),
+        edges["length_m"].to_numpy(),
         np.asarray(edges_m.geometry.values, dtype=object),
-    )  # fmt: skip
+    )
     return network, crs
 
 
@@ -118,23 +121,31 @@ def run_coverage(
     say("saving")
     figures = _figures(city, reach, disc, sites)
     run_id = coverage_rows.insert_run(
-        connection, minutes=parameters.minutes, speed_m_per_min=parameters.speed_m_per_min,
-        budget_m=budget, max_snap_m=parameters.max_snap_m,
+        connection,
+        minutes=parameters.minutes,
+        speed_m_per_min=parameters.speed_m_per_min,
+        budget_m=budget,
+        max_snap_m=parameters.max_snap_m,
         plan_id=plan_id if plan_id is not None else coverage_rows.current_plan_id(connection),
         figures=figures,
-    )  # fmt: skip
+    )
     coverage_rows.save_details(
-        connection, run_id,
+        connection,
+        run_id,
         buildings=_building_rows(city, buildings, reach),
         units=_unit_rows(city, reach),
         circles=circles,
-        gaps=pd.DataFrame({
-            "rank": np.arange(len(gaps.residents)), "residents": gaps.residents,
-            "households": gaps.households, "buildings": gaps.buildings,
-            "area_m2": shapely.area(gaps.geometry),
-            "geometry": polygonal_parts(_to_wgs84(gaps.geometry, city.crs))[0],
-        }),
-    )  # fmt: skip
+        gaps=pd.DataFrame(
+            {
+                "rank": np.arange(len(gaps.residents)),
+                "residents": gaps.residents,
+                "households": gaps.households,
+                "buildings": gaps.buildings,
+                "area_m2": shapely.area(gaps.geometry),
+                "geometry": polygonal_parts(_to_wgs84(gaps.geometry, city.crs))[0],
+            }
+        ),
+    )
     return CoverageSummary(run_id, figures)
 
 
@@ -143,16 +154,19 @@ def _figures(city: City, reach: Reach, disc: Reach, sites: Snapped) -> dict[str,
     households = city.buildings["households"].to_numpy()
     total_r, total_h = int(residents.sum()), int(households.sum())
     return {
-        "residents": total_r, "households": total_h,
+        "residents": total_r,
+        "households": total_h,
         "covered_residents": int(residents[reach.covered].sum()),
         "covered_households": int(households[reach.covered].sum()),
         "rate_residents": _rate(residents[reach.covered].sum(), total_r),
         "rate_households": _rate(households[reach.covered].sum(), total_h),
         "euclidean_rate_residents": _rate(residents[disc.covered].sum(), total_r),
-        "buildings": len(residents), "unreachable_buildings": int((~reach.reachable).sum()),
+        "buildings": len(residents),
+        "unreachable_buildings": int((~reach.reachable).sum()),
         "unreachable_residents": int(residents[~reach.reachable].sum()),
-        "stations": len(sites), "unreachable_stations": int((~sites.reachable).sum()),
-    }  # fmt: skip
+        "stations": len(sites),
+        "unreachable_stations": int((~sites.reachable).sum()),
+    }
 
 
 def _rate(part: float, whole: float) -> float:
@@ -172,52 +186,78 @@ def _circles(city: City, sites: Snapped, reach: Reach, disc: Reach, budget: floa
     for method, shapes, result in (("network", drawn, reach), ("euclidean", discs, disc)):
         load_r, load_h = engine.station_load(result, residents, households, n)
         multi, kept = polygonal_parts(_to_wgs84(shapes, city.crs))
-        rows.append(pd.DataFrame({
-            "station_id": city.stations["id"].to_numpy()[kept], "method": method,
-            "area_m2": shapely.area(shapes[kept]), "residents": load_r[kept],
-            "households": load_h[kept], "geometry": multi,
-        }))  # fmt: skip
+        rows.append(
+            pd.DataFrame(
+                {
+                    "station_id": city.stations["id"].to_numpy()[kept],
+                    "method": method,
+                    "area_m2": shapely.area(shapes[kept]),
+                    "residents": load_r[kept],
+                    "households": load_h[kept],
+                    "geometry": multi,
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True)
 
 
 def _building_rows(city: City, snapped: Snapped, reach: Reach) -> pd.DataFrame:
     station_id = pd.array([pd.NA] * len(reach.covered), dtype="Int64")
     station_id[reach.covered] = city.stations["id"].to_numpy()[reach.station[reach.covered]]
-    return pd.DataFrame({
-        "building_id": city.buildings["id"].to_numpy(), "reachable": reach.reachable,
-        "covered": reach.covered,
-        "snap_m": np.where(np.isfinite(snapped.snap_m), snapped.snap_m, np.nan),
-        "walk_m": np.where(reach.covered, reach.walk_m, np.nan), "station_id": station_id,
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "building_id": city.buildings["id"].to_numpy(),
+            "reachable": reach.reachable,
+            "covered": reach.covered,
+            "snap_m": np.where(np.isfinite(snapped.snap_m), snapped.snap_m, np.nan),
+            "walk_m": np.where(reach.covered, reach.walk_m, np.nan),
+            "station_id": station_id,
+        }
+    )
 
 
 def _unit_rows(city: City, reach: Reach) -> pd.DataFrame:
-    frame = pd.DataFrame({
-        "unit_id": city.buildings["unit_id"], "residents": city.buildings["residents"],
-        "households": city.buildings["households"],
-        "covered_residents": np.where(reach.covered, city.buildings["residents"], 0),
-        "covered_households": np.where(reach.covered, city.buildings["households"], 0),
-        "weighted_walk": np.where(reach.covered, reach.walk_m * city.buildings["residents"], 0.0),
-        "station": reach.station,
-    }).dropna(subset=["unit_id"])  # fmt: skip
-    sums = frame.groupby("unit_id")[["residents", "households", "covered_residents",
-                                     "covered_households", "weighted_walk"]].sum()  # fmt: skip
-    nearest = (frame.loc[frame["station"] >= 0].groupby(["unit_id", "station"])["covered_residents"]
-               .sum().sort_values(ascending=False).reset_index().drop_duplicates("unit_id")
-               .set_index("unit_id")["station"])  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "unit_id": city.buildings["unit_id"],
+            "residents": city.buildings["residents"],
+            "households": city.buildings["households"],
+            "covered_residents": np.where(reach.covered, city.buildings["residents"], 0),
+            "covered_households": np.where(reach.covered, city.buildings["households"], 0),
+            "weighted_walk": np.where(
+                reach.covered, reach.walk_m * city.buildings["residents"], 0.0
+            ),
+            "station": reach.station,
+        }
+    ).dropna(subset=["unit_id"])
+    sums = frame.groupby("unit_id")[
+        ["residents", "households", "covered_residents", "covered_households", "weighted_walk"]
+    ].sum()
+    nearest = (
+        frame.loc[frame["station"] >= 0]
+        .groupby(["unit_id", "station"])["covered_residents"]
+        .sum()
+        .sort_values(ascending=False)
+        .reset_index()
+        .drop_duplicates("unit_id")
+        .set_index("unit_id")["station"]
+    )
     station_ids = city.stations["id"].to_numpy()
     walk = sums["weighted_walk"] / sums["covered_residents"].where(sums["covered_residents"] > 0)
-    return pd.DataFrame({
-        "unit_id": sums.index.astype(np.int64), "residents": sums["residents"].astype(np.int64),
-        "households": sums["households"].astype(np.int64),
-        "covered_residents": sums["covered_residents"].astype(np.int64),
-        "covered_households": sums["covered_households"].astype(np.int64),
-        "walk_m": walk.to_numpy(),
-        "nearest_station_id": pd.array(
-            nearest.reindex(sums.index).map(lambda s: station_ids[int(s)], na_action="ignore"),
-            dtype="Int64",
-        ),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "unit_id": sums.index.astype(np.int64),
+            "residents": sums["residents"].astype(np.int64),
+            "households": sums["households"].astype(np.int64),
+            "covered_residents": sums["covered_residents"].astype(np.int64),
+            "covered_households": sums["covered_households"].astype(np.int64),
+            "walk_m": walk.to_numpy(),
+            "nearest_station_id": pd.array(
+                nearest.reindex(sums.index).map(lambda s: station_ids[int(s)], na_action="ignore"),
+                dtype="Int64",
+            ),
+        }
+    )
 
 
 def _to_wgs84(geoms: np.ndarray, crs: object) -> np.ndarray:

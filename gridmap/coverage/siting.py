@@ -72,29 +72,43 @@ def coverage_sets(
     cand = reach.station_of_entry()
     degree = np.diff(inc.indptr)[reach.node]
     entry = np.repeat(np.arange(len(reach.node)), degree)
-    slot = inc.indptr[reach.node[entry]] + np.arange(len(entry)) - np.repeat(
-        np.cumsum(degree) - degree, degree
-    )  # fmt: skip
-    frame = pd.DataFrame({
-        "cand": cand[entry], "edge": inc.edge[slot], "at_target": inc.at_target[slot],
-        "walk": reach.walk_m[entry],
-    })  # fmt: skip
+    slot = (
+        inc.indptr[reach.node[entry]]
+        + np.arange(len(entry))
+        - np.repeat(np.cumsum(degree) - degree, degree)
+    )
+    frame = pd.DataFrame(
+        {
+            "cand": cand[entry],
+            "edge": inc.edge[slot],
+            "at_target": inc.at_target[slot],
+            "walk": reach.walk_m[entry],
+        }
+    )
     wanted = np.flatnonzero(open_residents > 0)
     homes = pd.DataFrame({"b": wanted, "edge": buildings.edge[wanted]})
     pairs = frame.merge(homes, on="edge")
     b = pairs["b"].to_numpy()
-    along = np.where(pairs["at_target"], network.length_m[pairs["edge"]] - buildings.offset_m[b],
-                     buildings.offset_m[b])  # fmt: skip
+    along = np.where(
+        pairs["at_target"],
+        network.length_m[pairs["edge"]] - buildings.offset_m[b],
+        buildings.offset_m[b],
+    )
     walk = pairs["walk"].to_numpy() + along + buildings.snap_m[b]
     own = _own_edge(candidates, buildings, homes)
     rows = np.r_[pairs["cand"].to_numpy(), own[0]]
     cols = np.r_[b, own[1]]
     walks = np.r_[walk, own[2]]
     keep = walks <= budget_m + _EPSILON_M
-    best = (pd.DataFrame({"r": rows[keep], "c": cols[keep], "w": walks[keep]})
-            .groupby(["r", "c"], as_index=False)["w"].min())  # fmt: skip
-    matrix = csr_matrix((best["w"].to_numpy() + 1.0, (best["r"], best["c"])),
-                        shape=(len(candidates), len(residents)))  # fmt: skip
+    best = (
+        pd.DataFrame({"r": rows[keep], "c": cols[keep], "w": walks[keep]})
+        .groupby(["r", "c"], as_index=False)["w"]
+        .min()
+    )
+    matrix = csr_matrix(
+        (best["w"].to_numpy() + 1.0, (best["r"], best["c"])),
+        shape=(len(candidates), len(residents)),
+    )
     return CoverageSets(matrix, open_residents)
 
 
@@ -105,8 +119,11 @@ def _own_edge(
     sites = pd.DataFrame({"cand": placed, "edge": candidates.edge[placed]})
     pairs = sites.merge(homes, on="edge")
     c, b = pairs["cand"].to_numpy(), pairs["b"].to_numpy()
-    walk = (candidates.snap_m[c] + np.abs(candidates.offset_m[c] - buildings.offset_m[b])
-            + buildings.snap_m[b])  # fmt: skip
+    walk = (
+        candidates.snap_m[c]
+        + np.abs(candidates.offset_m[c] - buildings.offset_m[b])
+        + buildings.snap_m[b]
+    )
     return c, b, walk
 
 
@@ -178,12 +195,16 @@ def exact(
     maximise = k is not None
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n_sites + n_groups, n_groups + 1
-    lp.col_cost_ = np.r_[np.zeros(n_sites), demand] if maximise else np.r_[
-        np.ones(n_sites), np.zeros(n_groups)]  # fmt: skip
+    lp.col_cost_ = (
+        np.r_[np.zeros(n_sites), demand]
+        if maximise
+        else np.r_[np.ones(n_sites), np.zeros(n_groups)]
+    )
     lp.col_lower_, lp.col_upper_ = np.zeros(lp.num_col_), np.ones(lp.num_col_)
     lp.sense_ = highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n_sites + [
-        highspy.HighsVarType.kContinuous] * n_groups  # fmt: skip
+        highspy.HighsVarType.kContinuous
+    ] * n_groups
     # row g: z_g - sum of the sites that cover group g <= 0; last row: the count or the target
     starts, index, value = [0], [], []
     for g, sites in enumerate(members):
@@ -209,8 +230,10 @@ def exact(
     solver.setOptionValue("time_limit", time_limit_s)
     solver.passModel(lp)
     solver.run()
-    if solver.getModelStatus() not in (highspy.HighsModelStatus.kOptimal,
-                                       highspy.HighsModelStatus.kTimeLimit):  # fmt: skip
+    if solver.getModelStatus() not in (
+        highspy.HighsModelStatus.kOptimal,
+        highspy.HighsModelStatus.kTimeLimit,
+    ):
         raise InvalidInput("no set of candidates reaches the target rate")
     chosen = np.flatnonzero(np.asarray(solver.getSolution().col_value[:n_sites]) > 0.5)
     served = np.zeros(n_groups, bool)
@@ -219,8 +242,13 @@ def exact(
         mine = np.array([j in sites for sites in members]) & ~served
         gains.append(int(demand[mine].sum()))
         served |= mine
-    return Siting("exact", chosen.astype(np.int64), np.array(gains, np.int64),
-                  already_covered + int(demand[served].sum()), total)  # fmt: skip
+    return Siting(
+        "exact",
+        chosen.astype(np.int64),
+        np.array(gains, np.int64),
+        already_covered + int(demand[served].sum()),
+        total,
+    )
 
 
 def _demand_groups(sets: CoverageSets) -> tuple[NDArray[np.float64], list[list[int]]]:

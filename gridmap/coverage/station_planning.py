@@ -64,12 +64,14 @@ class LiveCoverage:
         n = len(self.communities)
         assert rates.group_covered_households is not None and rates.group_households is not None
         return pd.DataFrame(
-            {"covered_residents": rates.group_covered_residents[:n],
-             "residents": rates.group_residents[:n],
-             "covered_households": rates.group_covered_households[:n],
-             "households": rates.group_households[:n]},
+            {
+                "covered_residents": rates.group_covered_residents[:n],
+                "residents": rates.group_residents[:n],
+                "covered_households": rates.group_covered_households[:n],
+                "households": rates.group_households[:n],
+            },
             index=self.communities,
-        )  # fmt: skip
+        )
 
 
 @dataclass(frozen=True)
@@ -110,15 +112,19 @@ def whatif_answer(
         )
         if outside:
             where, lon, lat = places[outside[0]]
-            raise Forbidden(f"{where}: ({lon}, {lat}) lies outside region {prefix}, the only "
-                            "one this key may change")  # fmt: skip
+            raise Forbidden(
+                f"{where}: ({lon}, {lat}) lies outside region {prefix}, the only "
+                "one this key may change"
+            )
         named = [(f"move[{i}].code", c) for i, (c, _, _) in enumerate(changes.move)]
         named += [(f"remove[{i}]", c) for i, c in enumerate(changes.remove)]
         away = coverage_rows.stations_outside(connection, within, [code for _, code in named])
         if away:
             where, code = named[away[0]]
-            raise Forbidden(f"{where}: station {code} lies outside region {prefix}, the only "
-                            "one this key may change")  # fmt: skip
+            raise Forbidden(
+                f"{where}: station {code} lies outside region {prefix}, the only "
+                "one this key may change"
+            )
     live = live_coverage(connection, parameters)
     before, whole_before = live.community_rates(), live.whatif.rates()
     for k, (lon, lat) in enumerate(changes.add):
@@ -134,15 +140,21 @@ def whatif_answer(
     else:
         before, after = before.loc[after.index.astype(str) != ""], after.loc[after.index != ""]
     communities = [
-        {"community": str(code), "residents": int(row["residents"]),
-         "covered_before": int(before.loc[code, "covered_residents"]),
-         "covered_after": int(row["covered_residents"])}
+        {
+            "community": str(code),
+            "residents": int(row["residents"]),
+            "covered_before": int(before.loc[code, "covered_residents"]),
+            "covered_after": int(row["covered_residents"]),
+        }
         for code, row in after.iterrows()
-    ]  # fmt: skip
+    ]
     city = prefix is None  # the city's own totals count buildings in no unit too
-    return {"before": _totals(before, whole_before if city else None),
-            "after": _totals(after, live.whatif.rates() if city else None),
-            "communities": communities, "region": prefix}  # fmt: skip
+    return {
+        "before": _totals(before, whole_before if city else None),
+        "after": _totals(after, live.whatif.rates() if city else None),
+        "communities": communities,
+        "region": prefix,
+    }
 
 
 def _totals(frame: pd.DataFrame, whole: Any) -> dict[str, Any]:
@@ -153,9 +165,13 @@ def _totals(frame: pd.DataFrame, whole: Any) -> dict[str, Any]:
     else:
         covered, residents = frame["covered_residents"].sum(), frame["residents"].sum()
         covered_h, households = frame["covered_households"].sum(), frame["households"].sum()
-    return {"covered_residents": int(covered), "residents": int(residents),
-            "covered_households": int(covered_h), "households": int(households),
-            "rate": float(covered / residents) if residents else 0.0}  # fmt: skip
+    return {
+        "covered_residents": int(covered),
+        "residents": int(residents),
+        "covered_households": int(covered_h),
+        "households": int(households),
+        "rate": float(covered / residents) if residents else 0.0,
+    }
 
 
 def live_coverage(connection: Connection, parameters: CoverageParameters) -> LiveCoverage:
@@ -167,13 +183,21 @@ def live_coverage(connection: Connection, parameters: CoverageParameters) -> Liv
     )
     codes, groups = np.unique(community.to_numpy().astype(str), return_inverse=True)
     whatif = WhatIf(
-        city.network, buildings, city.buildings["residents"].to_numpy(),
-        city.buildings["households"].to_numpy(), budget_m=parameters.budget_m,
-        max_snap_m=parameters.max_snap_m, groups=groups,
-    )  # fmt: skip
+        city.network,
+        buildings,
+        city.buildings["residents"].to_numpy(),
+        city.buildings["households"].to_numpy(),
+        budget_m=parameters.budget_m,
+        max_snap_m=parameters.max_snap_m,
+        groups=groups,
+    )
     keys = whatif.add_many(np.asarray(city.stations.geometry.values, dtype=object))
-    return LiveCoverage(city, whatif, dict(zip(city.stations["code"], keys, strict=True)),
-                        pd.Index(codes, name="community"))  # fmt: skip
+    return LiveCoverage(
+        city,
+        whatif,
+        dict(zip(city.stations["code"], keys, strict=True)),
+        pd.Index(codes, name="community"),
+    )
 
 
 @dataclass(frozen=True)
@@ -193,9 +217,12 @@ class SitingReport:
         """Say why no site was suggested, and what to try instead; None when some were."""
         if len(self.sites):
             return None
-        hint = (" Try the units as candidates (--candidates units; \"candidates\": \"units\"):"
-                " every unit's inner point is a possible site." if self.candidates == "amenities"
-                else "")  # fmt: skip
+        hint = (
+            ' Try the units as candidates (--candidates units; "candidates": "units"):'
+            " every unit's inner point is a possible site."
+            if self.candidates == "amenities"
+            else ""
+        )
         among = f"{self.candidate_count} candidate sites among the {self.candidates}"
         return f"None of the {among} would bring an uncovered resident within the walk.{hint}"
 
@@ -239,32 +266,55 @@ def suggest_sites(
     budget = parameters.budget_m
     network = city.network
     buildings = snap(network, city.points, max_snap_m=parameters.max_snap_m)
-    stations = snap(network, np.asarray(city.stations.geometry.values, dtype=object),
-                    max_snap_m=parameters.max_snap_m)  # fmt: skip
+    stations = snap(
+        network,
+        np.asarray(city.stations.geometry.values, dtype=object),
+        max_snap_m=parameters.max_snap_m,
+    )
     reach = engine.nearest_stations(network, stations, buildings, budget_m=budget)
     residents = city.buildings["residents"].to_numpy()
     if residents_within is not None:  # the region's residents only: buildings of its communities
         prefix = coverage_rows.region_code(connection, residents_within)
         community = coverage_rows.building_communities(connection).reindex(city.buildings["id"])
-        residents = np.where(community.fillna("").astype(str).str.startswith(prefix).to_numpy(),
-                             residents, 0)  # fmt: skip
+        residents = np.where(
+            community.fillna("").astype(str).str.startswith(prefix).to_numpy(), residents, 0
+        )
     total, covered = int(residents.sum()), int(residents[reach.covered].sum())
     metric_sites = sites_frame.to_crs(city.crs)
-    candidate_snaps = snap(network, np.asarray(metric_sites.geometry.values, dtype=object),
-                           max_snap_m=parameters.max_snap_m)  # fmt: skip
-    sets = siting.coverage_sets(network, candidate_snaps, buildings, residents, reach.covered,
-                                budget_m=budget)  # fmt: skip
+    candidate_snaps = snap(
+        network,
+        np.asarray(metric_sites.geometry.values, dtype=object),
+        max_snap_m=parameters.max_snap_m,
+    )
+    sets = siting.coverage_sets(
+        network, candidate_snaps, buildings, residents, reach.covered, budget_m=budget
+    )
     goal = None if target_rate is None else target_rate * total
-    found = siting.greedy(sets, already_covered=covered, total=total, k=k,
-                          target_residents=goal, capacity=capacity)  # fmt: skip
+    found = siting.greedy(
+        sets, already_covered=covered, total=total, k=k, target_residents=goal, capacity=capacity
+    )
     reachable = goal is None or found.covered_residents >= goal
-    best = (siting.exact(sets, already_covered=covered, total=total, k=k, target_residents=goal)
-            if solve_exactly and reachable else None)  # fmt: skip
+    best = (
+        siting.exact(sets, already_covered=covered, total=total, k=k, target_residents=goal)
+        if solve_exactly and reachable
+        else None
+    )
     chosen = sites_frame.iloc[found.chosen]
-    table = pd.DataFrame({
-        "label": chosen["label"].to_numpy(), "name": chosen["name"].to_numpy(),
-        "lon": chosen.geometry.x.to_numpy(), "lat": chosen.geometry.y.to_numpy(),
-        "gain": found.gains,
-    })  # fmt: skip
-    return SitingReport(table, covered / total if total else 0.0, found, best, target_rate,
-                        candidates, len(sites_frame))  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "label": chosen["label"].to_numpy(),
+            "name": chosen["name"].to_numpy(),
+            "lon": chosen.geometry.x.to_numpy(),
+            "lat": chosen.geometry.y.to_numpy(),
+            "gain": found.gains,
+        }
+    )
+    return SitingReport(
+        table,
+        covered / total if total else 0.0,
+        found,
+        best,
+        target_rate,
+        candidates,
+        len(sites_frame),
+    )

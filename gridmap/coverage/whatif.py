@@ -68,8 +68,9 @@ class WhatIf:
         self.station_key = np.full(len(residents), -1, dtype=np.int64)
         edge_order = np.argsort(np.where(buildings.reachable, buildings.edge, -1), kind="stable")
         self._by_edge = edge_order[buildings.reachable[edge_order]]
-        self._edge_start = np.searchsorted(buildings.edge[self._by_edge],
-                                           np.arange(len(network.length_m) + 1))  # fmt: skip
+        self._edge_start = np.searchsorted(
+            buildings.edge[self._by_edge], np.arange(len(network.length_m) + 1)
+        )
         self._incidence = network.incidence()
 
     # -- changes -------------------------------------------------------------------------
@@ -123,15 +124,19 @@ class WhatIf:
         covered = self.covered
         n = int(self.groups.max(initial=0)) + 1
         return Rates(
-            int(self.residents[covered].sum()), int(self.residents.sum()),
-            int(self.households[covered].sum()), int(self.households.sum()),
-            np.bincount(self.groups, weights=np.where(covered, self.residents, 0),
-                        minlength=n).astype(np.int64),
+            int(self.residents[covered].sum()),
+            int(self.residents.sum()),
+            int(self.households[covered].sum()),
+            int(self.households.sum()),
+            np.bincount(
+                self.groups, weights=np.where(covered, self.residents, 0), minlength=n
+            ).astype(np.int64),
             np.bincount(self.groups, weights=self.residents, minlength=n).astype(np.int64),
-            np.bincount(self.groups, weights=np.where(covered, self.households, 0),
-                        minlength=n).astype(np.int64),
+            np.bincount(
+                self.groups, weights=np.where(covered, self.households, 0), minlength=n
+            ).astype(np.int64),
             np.bincount(self.groups, weights=self.households, minlength=n).astype(np.int64),
-        )  # fmt: skip
+        )
 
     @property
     def keys(self) -> list[int]:
@@ -169,8 +174,11 @@ class WhatIf:
         via_source = self.node_m[net.source[edge]] + offset
         via_target = self.node_m[net.target[edge]] + net.length_m[edge] - offset
         walk = np.minimum(via_source, via_target) + snapped.snap_m[b]
-        key = np.where(via_source <= via_target, self.node_key[net.source[edge]],
-                       self.node_key[net.target[edge]])  # fmt: skip
+        key = np.where(
+            via_source <= via_target,
+            self.node_key[net.source[edge]],
+            self.node_key[net.target[edge]],
+        )
         walk, key = self._along_own_edges(b, walk, key)
         within = walk <= self.budget_m + _EPSILON_M
         self.walk_m[b] = np.where(within, walk, np.inf)
@@ -192,8 +200,11 @@ class WhatIf:
         right = pd.DataFrame({"s": np.arange(len(site)), "edge": site[:, 0].astype(np.int64)})
         pairs = left.merge(right, on="edge")
         i, s = pairs["i"].to_numpy(), pairs["s"].to_numpy()
-        direct = (site[s, 2] + np.abs(site[s, 1] - self.buildings.offset_m[b[i]])
-                  + self.buildings.snap_m[b[i]])  # fmt: skip
+        direct = (
+            site[s, 2]
+            + np.abs(site[s, 1] - self.buildings.offset_m[b[i]])
+            + self.buildings.snap_m[b[i]]
+        )
         best = pd.DataFrame({"i": i, "s": s, "m": direct}).sort_values("m").drop_duplicates("i")
         i, s, m = best["i"].to_numpy(), best["s"].to_numpy(), best["m"].to_numpy()
         shorter = m < walk[i]

@@ -52,14 +52,18 @@ _UPSERT_BUILDINGS = text("""
 
 def upsert_osm_buildings(connection: Connection, rows: pd.DataFrame) -> int:
     """Upsert buildings by OSM id; drop OSM buildings not in ``rows``; keep imported counts."""
-    connection.execute(text(
-        "CREATE TEMP TABLE incoming_building (LIKE building INCLUDING DEFAULTS) ON COMMIT DROP"
-    ))  # fmt: skip
+    connection.execute(
+        text(
+            "CREATE TEMP TABLE incoming_building (LIKE building INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+    )
     copy_rows(connection, "building", rows, into="incoming_building")
-    connection.execute(text(
-        "DELETE FROM building WHERE osm_id IS NOT NULL "
-        "AND osm_id NOT IN (SELECT osm_id FROM incoming_building)"
-    ))  # fmt: skip
+    connection.execute(
+        text(
+            "DELETE FROM building WHERE osm_id IS NOT NULL "
+            "AND osm_id NOT IN (SELECT osm_id FROM incoming_building)"
+        )
+    )
     connection.execute(_UPSERT_BUILDINGS)
     connection.execute(text("DROP TABLE incoming_building"))
     return len(rows)
@@ -94,10 +98,12 @@ def clear_units_and_derived_regions(connection: Connection) -> None:
     """
     connection.execute(text("UPDATE building SET unit_id = NULL"))
     connection.execute(text("DELETE FROM unit"))
-    connection.execute(text(
-        "UPDATE region SET parent_id = NULL "
-        "WHERE parent_id IN (SELECT id FROM region WHERE source = 'derived')"
-    ))  # fmt: skip
+    connection.execute(
+        text(
+            "UPDATE region SET parent_id = NULL "
+            "WHERE parent_id IN (SELECT id FROM region WHERE source = 'derived')"
+        )
+    )
     connection.execute(text("DELETE FROM region WHERE source = 'derived'"))
 
 
@@ -133,11 +139,17 @@ def insert_regions(
     copy_rows(
         connection,
         "region",
-        pd.DataFrame({
-            "id": ids, "code": list(codes), "name": list(names), "level": level,
-            "parent_id": pd.array(list(parents), dtype="Int64"), "geometry": geoms,
-        }),
-    )  # fmt: skip
+        pd.DataFrame(
+            {
+                "id": ids,
+                "code": list(codes),
+                "name": list(names),
+                "level": level,
+                "parent_id": pd.array(list(parents), dtype="Int64"),
+                "geometry": geoms,
+            }
+        ),
+    )
     return ids
 
 
@@ -185,11 +197,26 @@ def insert_station_per_community(connection: Connection, services: Sequence[str]
 
 
 CITY_TABLES = (
-    "job", "assignment", "grid", "plan", "building_coverage", "coverage_gap", "unit_coverage",
-    "station_circle", "coverage_run", "unit",
-    "building", "station", "walk_edge", "walk_node", "overlay", "event", "street", "water",
+    "job",
+    "assignment",
+    "grid",
+    "plan",
+    "building_coverage",
+    "coverage_gap",
+    "unit_coverage",
+    "station_circle",
+    "coverage_run",
+    "unit",
+    "building",
+    "station",
+    "walk_edge",
+    "walk_node",
+    "overlay",
+    "event",
+    "street",
+    "water",
     "amenity",
-)  # fmt: skip
+)
 """Every table that holds a city's data (jobs too: theirs); regions and keys are handled apart."""
 
 
@@ -212,34 +239,49 @@ def clear_city(connection: Connection) -> None:
 
 def region_extent(connection: Connection, region_id: int | None = None) -> list[float] | None:
     """Return the bounding box (lon/lat) of one region, or of every region; None when none."""
-    row = connection.execute(text("""
+    row = connection.execute(
+        text("""
         SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (
             SELECT ST_Extent(geom) AS e FROM region
             WHERE CAST(:scope AS integer) IS NULL OR id = :scope
         ) x
-    """), {"scope": region_id}).one()  # fmt: skip
+    """),
+        {"scope": region_id},
+    ).one()
     return None if row[0] is None else [float(v) for v in row]
 
 
 def communities_without_station(connection: Connection) -> list[tuple[str, str | None]]:
     """Return the code and name of every community with no station inside it."""
-    return [tuple(r) for r in connection.execute(text("""
+    return [
+        tuple(r)
+        for r in connection.execute(
+            text("""
         SELECT r.code, r.name FROM region r
         WHERE r.level = 'community'
           AND NOT EXISTS (SELECT 1 FROM station s WHERE ST_Intersects(s.geom, r.geom))
         ORDER BY r.code
-    """)).all()]  # fmt: skip
+    """)
+        ).all()
+    ]
 
 
 def list_stations(connection: Connection) -> list[dict[str, object]]:
     """Return every station: code, name, kind, services, lon, lat and its community's code."""
-    return [dict(r) for r in connection.execute(text("""
+    return [
+        dict(r)
+        for r in connection.execute(
+            text("""
         SELECT s.code, s.name, s.kind, s.services, s.capacity_residents, s.address,
                s.opening_hours, s.phone, ST_X(s.geom) AS lon, ST_Y(s.geom) AS lat,
                (SELECT r.code FROM region r WHERE r.level = 'community'
                 AND ST_Intersects(r.geom, s.geom) ORDER BY r.code LIMIT 1) AS community
         FROM station s ORDER BY s.code
-    """)).mappings().all()]  # fmt: skip
+    """)
+        )
+        .mappings()
+        .all()
+    ]
 
 
 STATION_EDITABLE = ("name", "address", "opening_hours", "phone", "capacity_residents")
@@ -253,9 +295,12 @@ def update_station(connection: Connection, code: str, changes: dict[str, object]
     """
     fields = [name for name in STATION_EDITABLE if name in changes]
     if not fields:
-        return connection.execute(
-            text("SELECT 1 FROM station WHERE code = :code FOR UPDATE"), {"code": code}
-        ).first() is not None  # fmt: skip
+        return (
+            connection.execute(
+                text("SELECT 1 FROM station WHERE code = :code FOR UPDATE"), {"code": code}
+            ).first()
+            is not None
+        )
     assignments = ", ".join(f"{name} = :{name}" for name in fields)
     return (
         connection.execute(
@@ -268,13 +313,17 @@ def update_station(connection: Connection, code: str, changes: dict[str, object]
 
 def delete_stations(connection: Connection, codes: list[str]) -> list[str]:
     """Delete the stations ``codes``; return the codes that were deleted."""
-    return list(connection.execute(
-        text("DELETE FROM station WHERE code = ANY(:codes) RETURNING code"), {"codes": codes}
-    ).scalars())  # fmt: skip
+    return list(
+        connection.execute(
+            text("DELETE FROM station WHERE code = ANY(:codes) RETURNING code"), {"codes": codes}
+        ).scalars()
+    )
 
 
 def delete_stations_except(connection: Connection, keep: list[str]) -> list[str]:
     """Delete every station whose code is not in ``keep``; return the codes deleted."""
-    return list(connection.execute(text(
-        "DELETE FROM station WHERE NOT (code = ANY(:keep)) RETURNING code"), {"keep": keep}
-    ).scalars())  # fmt: skip
+    return list(
+        connection.execute(
+            text("DELETE FROM station WHERE NOT (code = ANY(:keep)) RETURNING code"), {"keep": keep}
+        ).scalars()
+    )

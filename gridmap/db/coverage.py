@@ -61,16 +61,22 @@ def load_candidates(
 
     With ``within`` (a region id), only the candidates inside that region.
     """
-    inside = ("CAST(:within AS integer) IS NULL OR ST_Intersects(geom, "
-              "(SELECT geom FROM region WHERE id = :within))")  # fmt: skip
+    inside = (
+        "CAST(:within AS integer) IS NULL OR ST_Intersects(geom, "
+        "(SELECT geom FROM region WHERE id = :within))"
+    )
     if source == "amenities":
-        query = (f"SELECT label, name, geom FROM (SELECT id, 'amenity ' || id AS label, "
-                 f"coalesce(name, kind) AS name, geom FROM amenity) c WHERE {inside} "
-                 "ORDER BY id")  # fmt: skip
+        query = (
+            f"SELECT label, name, geom FROM (SELECT id, 'amenity ' || id AS label, "
+            f"coalesce(name, kind) AS name, geom FROM amenity) c WHERE {inside} "
+            "ORDER BY id"
+        )
     elif source == "units":
-        query = (f"SELECT label, name, geom FROM (SELECT code, 'unit ' || code AS label, "
-                 "code AS name, ST_PointOnSurface(geom) AS geom FROM unit WHERE residents > 0) c "
-                 f"WHERE {inside} ORDER BY code")  # fmt: skip
+        query = (
+            f"SELECT label, name, geom FROM (SELECT code, 'unit ' || code AS label, "
+            "code AS name, ST_PointOnSurface(geom) AS geom FROM unit WHERE residents > 0) c "
+            f"WHERE {inside} ORDER BY code"
+        )
     else:
         raise ValueError(f"unknown candidate source {source!r}")
     return read_geoframe(connection, query, {"within": within})
@@ -87,11 +93,22 @@ def insert_run(
     figures: dict[str, Any],
 ) -> int:
     """Insert a coverage run; return its id."""
-    return int(connection.execute(text("""
+    return int(
+        connection.execute(
+            text("""
         INSERT INTO coverage_run (minutes, speed_m_per_min, budget_m, max_snap_m, plan_id, figures)
         VALUES (:minutes, :speed, :budget, :snap, :plan, CAST(:figures AS jsonb)) RETURNING id
-    """), {"minutes": minutes, "speed": speed_m_per_min, "budget": budget_m, "snap": max_snap_m,
-           "plan": plan_id, "figures": json.dumps(figures)}).scalar_one())  # fmt: skip
+    """),
+            {
+                "minutes": minutes,
+                "speed": speed_m_per_min,
+                "budget": budget_m,
+                "snap": max_snap_m,
+                "plan": plan_id,
+                "figures": json.dumps(figures),
+            },
+        ).scalar_one()
+    )
 
 
 def save_details(
@@ -104,8 +121,12 @@ def save_details(
     gaps: pd.DataFrame,
 ) -> None:
     """Write a run's building, unit, circle and gap rows (frames shaped like the tables)."""
-    for table, frame in (("building_coverage", buildings), ("unit_coverage", units),
-                         ("station_circle", circles), ("coverage_gap", gaps)):  # fmt: skip
+    for table, frame in (
+        ("building_coverage", buildings),
+        ("unit_coverage", units),
+        ("station_circle", circles),
+        ("coverage_gap", gaps),
+    ):
         copy_rows(connection, table, frame.assign(run_id=run_id))
 
 
@@ -121,7 +142,8 @@ def latest_run_id(connection: Connection) -> int | None:
 
 def region_rates(connection: Connection, run_id: int) -> pd.DataFrame:
     """Return the rates of every region (community up to city) in a run."""
-    return pd.read_sql(text(f"""
+    return pd.read_sql(
+        text(f"""
         WITH RECURSIVE up AS (
             SELECT id AS community_id, id AS region_id FROM region WHERE level = 'community'
             UNION ALL
@@ -136,12 +158,16 @@ def region_rates(connection: Connection, run_id: int) -> pd.DataFrame:
         WHERE uc.run_id = :run
         GROUP BY g.id
         ORDER BY g.code
-    """), connection, params={"run": run_id})  # fmt: skip
+    """),
+        connection,
+        params={"run": run_id},
+    )
 
 
 def grid_rates(connection: Connection, run_id: int, plan_id: int) -> pd.DataFrame:
     """Return the rates of every grid of a plan in a run."""
-    return pd.read_sql(text(f"""
+    return pd.read_sql(
+        text(f"""
         SELECT g.code, g.name, 'grid' AS level, {_SUMS}
         FROM unit_coverage uc
         JOIN assignment a ON a.unit_id = uc.unit_id AND a.plan_id = :plan
@@ -149,7 +175,10 @@ def grid_rates(connection: Connection, run_id: int, plan_id: int) -> pd.DataFram
         WHERE uc.run_id = :run
         GROUP BY g.id
         ORDER BY g.code
-    """), connection, params={"run": run_id, "plan": plan_id})  # fmt: skip
+    """),
+        connection,
+        params={"run": run_id, "plan": plan_id},
+    )
 
 
 def run_figures(connection: Connection, run_id: int) -> dict[str, Any]:
@@ -162,35 +191,48 @@ def run_figures(connection: Connection, run_id: int) -> dict[str, Any]:
 
 def gaps(connection: Connection, run_id: int) -> pd.DataFrame:
     """Return a run's gaps, largest first (without geometry)."""
-    return pd.read_sql(text(
-        "SELECT rank, residents, households, buildings, area_m2 FROM coverage_gap "
-        "WHERE run_id = :run ORDER BY rank"
-    ), connection, params={"run": run_id})  # fmt: skip
+    return pd.read_sql(
+        text(
+            "SELECT rank, residents, households, buildings, area_m2 FROM coverage_gap "
+            "WHERE run_id = :run ORDER BY rank"
+        ),
+        connection,
+        params={"run": run_id},
+    )
 
 
 def station_loads(connection: Connection, run_id: int) -> pd.DataFrame:
     """Return each station's load on the network in a run, with its capacity."""
-    return pd.read_sql(text(
-        "SELECT s.code, s.name, s.capacity_residents, coalesce(c.residents, 0) AS residents, "
-        "coalesce(c.households, 0) AS households FROM station s "
-        "LEFT JOIN station_circle c ON c.station_id = s.id AND c.run_id = :run "
-        "AND c.method = 'network' ORDER BY s.code"
-    ), connection, params={"run": run_id})  # fmt: skip
+    return pd.read_sql(
+        text(
+            "SELECT s.code, s.name, s.capacity_residents, coalesce(c.residents, 0) AS residents, "
+            "coalesce(c.households, 0) AS households FROM station s "
+            "LEFT JOIN station_circle c ON c.station_id = s.id AND c.run_id = :run "
+            "AND c.method = 'network' ORDER BY s.code"
+        ),
+        connection,
+        params={"run": run_id},
+    )
 
 
 def building_communities(connection: Connection) -> pd.Series:
     """Return each building's community code, indexed by building id."""
-    rows = connection.execute(text(
-        "SELECT b.id, r.code FROM building b JOIN unit u ON u.id = b.unit_id "
-        "JOIN region r ON r.id = u.community_id"
-    )).all()  # fmt: skip
+    rows = connection.execute(
+        text(
+            "SELECT b.id, r.code FROM building b JOIN unit u ON u.id = b.unit_id "
+            "JOIN region r ON r.id = u.community_id"
+        )
+    ).all()
     return pd.Series({i: code for i, code in rows}, dtype=object)
 
 
 def region_code(connection: Connection, region_id: int) -> str:
     """Return a region's code."""
-    return str(connection.execute(text("SELECT code FROM region WHERE id = :r"),
-                                  {"r": region_id}).scalar_one())  # fmt: skip
+    return str(
+        connection.execute(
+            text("SELECT code FROM region WHERE id = :r"), {"r": region_id}
+        ).scalar_one()
+    )
 
 
 def points_outside(
@@ -199,14 +241,19 @@ def points_outside(
     """Return the positions of the WGS 84 points that lie outside region ``region_id``."""
     if not points:
         return []
-    return [int(i) - 1 for i in connection.execute(text("""
+    return [
+        int(i) - 1
+        for i in connection.execute(
+            text("""
         SELECT p.i FROM unnest(CAST(:lon AS float8[]), CAST(:lat AS float8[]))
              WITH ORDINALITY AS p(lon, lat, i)
         WHERE NOT ST_Intersects((SELECT geom FROM region WHERE id = :r),
                                 ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326))
         ORDER BY p.i
-    """), {"r": region_id, "lon": [p[0] for p in points], "lat": [p[1] for p in points]}
-    ).scalars()]  # fmt: skip
+    """),
+            {"r": region_id, "lon": [p[0] for p in points], "lat": [p[1] for p in points]},
+        ).scalars()
+    ]
 
 
 def stations_outside(connection: Connection, region_id: int, codes: list[str]) -> list[int]:
@@ -216,9 +263,15 @@ def stations_outside(connection: Connection, region_id: int, codes: list[str]) -
     """
     if not codes:
         return []
-    return [int(i) - 1 for i in connection.execute(text("""
+    return [
+        int(i) - 1
+        for i in connection.execute(
+            text("""
         SELECT c.i FROM unnest(CAST(:codes AS text[])) WITH ORDINALITY AS c(code, i)
         JOIN station s ON s.code = c.code
         WHERE NOT ST_Intersects((SELECT geom FROM region WHERE id = :r), s.geom)
         ORDER BY c.i
-    """), {"r": region_id, "codes": codes}).scalars()]  # fmt: skip
+    """),
+            {"r": region_id, "codes": codes},
+        ).scalars()
+    ]

@@ -30,14 +30,16 @@ def _stage(connection: Connection, table: str, frame: pd.DataFrame) -> str:
 
 def city_extent(connection: Connection) -> tuple[float, float, float, float] | None:
     """Return the bounding box (lon/lat) of the city's regions, buildings and streets, if any."""
-    row = connection.execute(text("""
+    row = connection.execute(
+        text("""
         SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (
             SELECT ST_Extent(geom) AS e FROM (
                 SELECT geom FROM region UNION ALL SELECT geom FROM building
                 UNION ALL SELECT geom FROM street
             ) g
         ) x
-    """)).one()  # fmt: skip
+    """)
+    ).one()
     return None if row[0] is None else (row[0], row[1], row[2], row[3])
 
 
@@ -55,22 +57,27 @@ def upsert_regions(
     regions came from (``imported`` from a file, ``osm``).
     """
     _stage(connection, "region", rows.assign(source=source))
-    connection.execute(text("""
+    connection.execute(
+        text("""
         INSERT INTO region (code, name, level, source, geom)
         SELECT code, name, level, source, geom FROM incoming_region
         ON CONFLICT (code) DO UPDATE SET
             name = excluded.name, level = excluded.level, source = excluded.source,
             geom = excluded.geom
-    """))  # fmt: skip
+    """)
+    )
     links = pd.DataFrame({"code": parents.index, "parent_code": parents.to_numpy()})
-    connection.execute(text("CREATE TEMP TABLE region_parent (code text, parent_code text) "
-                            "ON COMMIT DROP"))  # fmt: skip
+    connection.execute(
+        text("CREATE TEMP TABLE region_parent (code text, parent_code text) ON COMMIT DROP")
+    )
     copy_rows(connection, "region", links, into="region_parent")
-    connection.execute(text("""
+    connection.execute(
+        text("""
         UPDATE region r SET parent_id = p.id
         FROM region_parent l LEFT JOIN region p ON p.code = l.parent_code
         WHERE r.code = l.code
-    """))  # fmt: skip
+    """)
+    )
     connection.execute(text("DROP TABLE region_parent"))
     return len(rows)
 
@@ -91,11 +98,14 @@ def largest_serials(
     """
     if table not in ("unit", "grid"):
         raise ValueError(f"{table!r} has no serial codes")
-    rows = connection.execute(text(
-        f"SELECT left(code, :n) AS parent, max(right(code, length(code) - :n)::int) "
-        f"FROM {table} WHERE CAST(:within AS text) IS NULL OR starts_with(code, :within) "
-        f"GROUP BY 1"
-    ), {"n": prefix_digits, "within": within}).all()  # fmt: skip
+    rows = connection.execute(
+        text(
+            f"SELECT left(code, :n) AS parent, max(right(code, length(code) - :n)::int) "
+            f"FROM {table} WHERE CAST(:within AS text) IS NULL OR starts_with(code, :within) "
+            f"GROUP BY 1"
+        ),
+        {"n": prefix_digits, "within": within},
+    ).all()
     return pd.Series({parent: serial for parent, serial in rows}, dtype="int64")
 
 
@@ -114,7 +124,8 @@ def upsert_units(connection: Connection, rows: pd.DataFrame, *, sum_codes: list[
     Units in ``sum_codes`` (the file gave no counts) take their buildings' sums.
     """
     _stage(connection, "unit", rows)
-    connection.execute(text("""
+    connection.execute(
+        text("""
         INSERT INTO unit (code, community_id, kind, residents, households, governance_load, geom)
         SELECT code, community_id, kind, residents, households, governance_load, geom
         FROM incoming_unit
@@ -122,7 +133,8 @@ def upsert_units(connection: Connection, rows: pd.DataFrame, *, sum_codes: list[
             community_id = excluded.community_id, kind = excluded.kind,
             residents = excluded.residents, households = excluded.households,
             governance_load = excluded.governance_load, geom = excluded.geom
-    """))  # fmt: skip
+    """)
+    )
     link_buildings_to_units(connection, only_unlinked=False)
     sum_buildings_into_units(connection, codes=sum_codes)
     return len(rows)
@@ -130,42 +142,51 @@ def upsert_units(connection: Connection, rows: pd.DataFrame, *, sum_codes: list[
 
 def link_buildings_to_units(connection: Connection, *, only_unlinked: bool) -> None:
     """Put each building in the unit holding its inner point."""
-    connection.execute(text(f"""
+    connection.execute(
+        text(f"""
         UPDATE building b SET unit_id = u.id
         FROM unit u
         WHERE ST_Intersects(u.geom, ST_PointOnSurface(b.geom))
           {"AND b.unit_id IS NULL" if only_unlinked else ""}
-    """))  # fmt: skip
+    """)
+    )
 
 
 def sum_buildings_into_units(connection: Connection, *, codes: list[str] | None = None) -> None:
     """Set each unit's residents and households to its buildings' sums (units in ``codes``)."""
     only = "AND u.code = ANY(:codes)" if codes is not None else ""
-    connection.execute(text(f"""
+    connection.execute(
+        text(f"""
         UPDATE unit u SET residents = s.residents, households = s.households
         FROM (SELECT unit_id, sum(residents) AS residents, sum(households) AS households
               FROM building WHERE unit_id IS NOT NULL GROUP BY unit_id) s
         WHERE u.id = s.unit_id {only}
-    """), {"codes": codes})  # fmt: skip
+    """),
+        {"codes": codes},
+    )
 
 
 def upsert_buildings(connection: Connection, rows: pd.DataFrame) -> int:
     """Update buildings matched by OSM id and insert the rest; link them; re-sum units."""
     _stage(connection, "building", rows)
-    connection.execute(text("""
+    connection.execute(
+        text("""
         UPDATE building b SET
             building_type = coalesce(i.building_type, b.building_type),
             levels = coalesce(i.levels, b.levels),
             residents = i.residents, households = i.households, source = i.source,
             geom = i.geom, unit_id = NULL
         FROM incoming_building i WHERE i.osm_id IS NOT NULL AND b.osm_id = i.osm_id
-    """))  # fmt: skip
-    connection.execute(text("""
+    """)
+    )
+    connection.execute(
+        text("""
         INSERT INTO building (osm_id, building_type, levels, residents, households, source, geom)
         SELECT osm_id, building_type, levels, residents, households, source, geom
         FROM incoming_building i
         WHERE i.osm_id IS NULL OR NOT EXISTS (SELECT 1 FROM building b WHERE b.osm_id = i.osm_id)
-    """))  # fmt: skip
+    """)
+    )
     link_buildings_to_units(connection, only_unlinked=True)
     sum_buildings_into_units(connection)
     return len(rows)
@@ -174,7 +195,8 @@ def upsert_buildings(connection: Connection, rows: pd.DataFrame) -> int:
 def upsert_stations(connection: Connection, rows: pd.DataFrame) -> int:
     """Insert or update stations by code."""
     _stage(connection, "station", rows)
-    connection.execute(text("""
+    connection.execute(
+        text("""
         INSERT INTO station (code, name, kind, services, capacity_residents, address,
                              opening_hours, phone, geom)
         SELECT code, name, kind, services, capacity_residents, address, opening_hours, phone,
@@ -184,47 +206,59 @@ def upsert_stations(connection: Connection, rows: pd.DataFrame) -> int:
             name = excluded.name, kind = excluded.kind, services = excluded.services,
             capacity_residents = excluded.capacity_residents, address = excluded.address,
             opening_hours = excluded.opening_hours, phone = excluded.phone, geom = excluded.geom
-    """))  # fmt: skip
+    """)
+    )
     return len(rows)
 
 
 def upsert_events(connection: Connection, rows: pd.DataFrame) -> int:
     """Insert events (updating those with a known external id); recount each unit's load."""
     _stage(connection, "event", rows)
-    connection.execute(text("""
+    connection.execute(
+        text("""
         INSERT INTO event (external_id, kind, occurred_at, status, geom)
         SELECT external_id, kind, occurred_at, status, geom FROM incoming_event
         ON CONFLICT (external_id) DO UPDATE SET
             kind = excluded.kind, occurred_at = excluded.occurred_at,
             status = excluded.status, geom = excluded.geom
-    """))  # fmt: skip
+    """)
+    )
     recount_governance_load(connection)
     return len(rows)
 
 
 def recount_governance_load(connection: Connection) -> None:
     """Set each unit's governance load to the number of events inside it."""
-    connection.execute(text("""
+    connection.execute(
+        text("""
         UPDATE unit u SET governance_load = coalesce(
             (SELECT count(*) FROM event e WHERE ST_Intersects(u.geom, e.geom)), 0)
-    """))  # fmt: skip
+    """)
+    )
 
 
 def upsert_overlays(connection: Connection, rows: pd.DataFrame) -> int:
     """Insert or update overlay zones by net and code."""
     _stage(connection, "overlay", rows)
-    connection.execute(text("""
+    connection.execute(
+        text("""
         INSERT INTO overlay (net, code, name, geom)
         SELECT net, code, name, geom FROM incoming_overlay
         ON CONFLICT (net, code) DO UPDATE SET name = excluded.name, geom = excluded.geom
-    """))  # fmt: skip
+    """)
+    )
     return len(rows)
 
 
 def overlaps_with_stored(
-    connection: Connection, table: str, geoms_wkb: list[bytes | None], keys: list[str | None],
-    *, key_column: str, tolerance: float,
-) -> pd.DataFrame:  # fmt: skip
+    connection: Connection,
+    table: str,
+    geoms_wkb: list[bytes | None],
+    keys: list[str | None],
+    *,
+    key_column: str,
+    tolerance: float,
+) -> pd.DataFrame:
     """Find stored ``table`` rows that the file's polygons overlap beyond ``tolerance``.
 
     ``tolerance`` is a share of the smaller polygon's area; a stored row whose ``key_column``
@@ -262,7 +296,8 @@ def replace_units(connection: Connection, replaced: list[int]) -> list[int]:
     overlaps a replaced unit joins the grid of the replaced unit it overlaps most; the
     replaced units then go (their assignments with them). Returns the plans that changed.
     """
-    connection.execute(text("""
+    connection.execute(
+        text("""
         INSERT INTO assignment (plan_id, unit_id, grid_id)
         SELECT DISTINCT ON (a.plan_id, n.id) a.plan_id, n.id, a.grid_id
         FROM unit old
@@ -273,11 +308,20 @@ def replace_units(connection: Connection, replaced: list[int]) -> list[int]:
           AND NOT EXISTS (SELECT 1 FROM assignment x
                           WHERE x.plan_id = a.plan_id AND x.unit_id = n.id)
         ORDER BY a.plan_id, n.id, ST_Area(ST_Intersection(n.geom, old.geom)) DESC
-    """), {"replaced": replaced})  # fmt: skip
-    plans = connection.execute(text("""
+    """),
+        {"replaced": replaced},
+    )
+    plans = (
+        connection.execute(
+            text("""
         SELECT DISTINCT a.plan_id FROM assignment a JOIN unit u ON u.id = a.unit_id
         WHERE u.id = ANY(:replaced) ORDER BY 1
-    """), {"replaced": replaced}).scalars().all()  # fmt: skip
+    """),
+            {"replaced": replaced},
+        )
+        .scalars()
+        .all()
+    )
     connection.execute(text("DELETE FROM unit WHERE id = ANY(:replaced)"), {"replaced": replaced})
     return list(plans)
 

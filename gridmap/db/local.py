@@ -230,14 +230,17 @@ class LocalCluster:
         try:
             self._run_as_server(
                 self._binary("initdb"),
-                "--pgdata", str(self.data_dir),
-                "--username", SUPERUSER,
-                "--pwfile", str(pwfile),
+                "--pgdata",
+                str(self.data_dir),
+                "--username",
+                SUPERUSER,
+                "--pwfile",
+                str(pwfile),
                 "--auth-local=trust",
                 "--auth-host=scram-sha-256",
                 "--encoding=UTF8",
                 "--locale=C.UTF-8",
-            )  # fmt: skip
+            )
         finally:
             pwfile.unlink(missing_ok=True)
         conf = self.data_dir / "postgresql.conf"

@@ -567,27 +567,67 @@ class RevisionFlush(Base):
     txid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
 
 
-MERCATOR = ("region", "unit", "building", "grid", "station", "street", "water",
-            "station_circle", "coverage_gap", "overlay", "event")  # fmt: skip
+MERCATOR = (
+    "region",
+    "unit",
+    "building",
+    "grid",
+    "station",
+    "street",
+    "water",
+    "station_circle",
+    "coverage_gap",
+    "overlay",
+    "event",
+)
 """Tables that keep their geometry in web mercator too (``geom_3857``), for tiles."""
-SIMPLIFIED = ("region", "unit", "grid", "street", "water", "station_circle", "coverage_gap",
-              "overlay")  # fmt: skip
+SIMPLIFIED = (
+    "region",
+    "unit",
+    "grid",
+    "street",
+    "water",
+    "station_circle",
+    "coverage_gap",
+    "overlay",
+)
 """Tables that also keep it simplified for low zooms (``geom_3857_s``)."""
 LABELLED = ("region", "grid")
 """Tables that keep one label point in web mercator (``label_3857``), for map labels."""
 SIMPLIFY_M = 2.4
 """A tile unit at zoom 12 (40,075 km / 2¹² / 4,096), in web-mercator metres."""
-REVISED = ("region", "unit", "building", "plan", "grid", "assignment", "station", "street",
-           "water", "walk_edge", "coverage_run", "station_circle", "coverage_gap",
-           "unit_coverage", "building_coverage", "overlay", "event")  # fmt: skip
+REVISED = (
+    "region",
+    "unit",
+    "building",
+    "plan",
+    "grid",
+    "assignment",
+    "station",
+    "street",
+    "water",
+    "walk_edge",
+    "coverage_run",
+    "station_circle",
+    "coverage_gap",
+    "unit_coverage",
+    "building_coverage",
+    "overlay",
+    "event",
+)
 """Tables whose writes bump their row of ``data_revision``."""
 
 
 def _derived_geometry(table: str, column: str, expression: str) -> None:
     """Add a stored generated geometry column (EPSG:3857) and its GiST index to ``table``."""
     target = Base.metadata.tables[table]
-    target.append_column(Column(column, Geometry("GEOMETRY", srid=3857, spatial_index=False),
-                                Computed(expression, persisted=True)))  # fmt: skip
+    target.append_column(
+        Column(
+            column,
+            Geometry("GEOMETRY", srid=3857, spatial_index=False),
+            Computed(expression, persisted=True),
+        )
+    )
     Index(f"ix_{table}_{column}", target.c[column], postgresql_using="gist")
 
 

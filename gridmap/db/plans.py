@@ -26,11 +26,13 @@ def insert_plan(
     """Insert a draft plan; return its id."""
     return int(
         connection.execute(
-            text("INSERT INTO plan (name, author, parameters) "
-                 "VALUES (:name, :author, CAST(:parameters AS jsonb)) RETURNING id"),
+            text(
+                "INSERT INTO plan (name, author, parameters) "
+                "VALUES (:name, :author, CAST(:parameters AS jsonb)) RETURNING id"
+            ),
             {"name": name, "author": author, "parameters": json.dumps(parameters)},
         ).scalar_one()
-    )  # fmt: skip
+    )
 
 
 def insert_grids(connection: Connection, plan_id: int, grids: pd.DataFrame) -> pd.Series:
@@ -67,7 +69,8 @@ def refresh_grid_figures(
     # city); and two statements, not one with "grids IS NULL OR ...", which was planned for
     # every grid of the plan (9 s to refresh a street's hundred grids)
     only = "AND a.grid_id = ANY(:grids)" if grid_ids is not None else ""
-    connection.execute(text(f"""
+    connection.execute(
+        text(f"""
         WITH s AS MATERIALIZED (
             SELECT a.grid_id, sum(u.households) AS households, sum(u.residents) AS residents,
                    sum(u.governance_load) AS governance_load,
@@ -84,7 +87,9 @@ def refresh_grid_figures(
                             / nullif(ST_Perimeter(s.geom::geography) ^ 2, 0)
         FROM s
         WHERE g.id = s.grid_id AND g.plan_id = :plan
-    """), {"plan": plan_id, "grids": grid_ids})  # fmt: skip
+    """),
+        {"plan": plan_id, "grids": grid_ids},
+    )
 
 
 def make_current(connection: Connection, plan_id: int) -> None:
@@ -110,11 +115,18 @@ def add_audit(
 ) -> None:
     """Record who did what to which record."""
     connection.execute(
-        text("INSERT INTO audit (actor, action, target_table, target_id, payload) "
-             "VALUES (:actor, :action, :table, :target, CAST(:payload AS jsonb))"),
-        {"actor": actor, "action": action, "table": table, "target": target_id,
-         "payload": json.dumps(payload, ensure_ascii=False)},
-    )  # fmt: skip
+        text(
+            "INSERT INTO audit (actor, action, target_table, target_id, payload) "
+            "VALUES (:actor, :action, :table, :target, CAST(:payload AS jsonb))"
+        ),
+        {
+            "actor": actor,
+            "action": action,
+            "table": table,
+            "target": target_id,
+            "payload": json.dumps(payload, ensure_ascii=False),
+        },
+    )
 
 
 def plan_row(connection: Connection, plan_id: int) -> dict[str, Any]:
@@ -136,12 +148,15 @@ def plan_row(connection: Connection, plan_id: int) -> dict[str, Any]:
 
 def list_plans(connection: Connection) -> pd.DataFrame:
     """Return every plan with its grid count, newest first."""
-    return pd.read_sql(text("""
+    return pd.read_sql(
+        text("""
         SELECT p.id, p.name, p.status, p.parent_id, p.revision, p.created_at,
                count(g.id) AS grids
         FROM plan p LEFT JOIN grid g ON g.plan_id = p.id
         GROUP BY p.id ORDER BY p.id DESC
-    """), connection)  # fmt: skip
+    """),
+        connection,
+    )
 
 
 def current_plan_id(connection: Connection) -> int | None:
@@ -151,12 +166,16 @@ def current_plan_id(connection: Connection) -> int | None:
 
 def plan_content(connection: Connection, plan_id: int) -> pd.DataFrame:
     """Return the plan's assignment: unit id → grid id, code, kind and lock."""
-    return pd.read_sql(text("""
+    return pd.read_sql(
+        text("""
         SELECT a.unit_id, g.id AS grid_id, g.code, g.name, g.kind, g.locked
         FROM assignment a JOIN grid g ON g.id = a.grid_id
         WHERE a.plan_id = :p
         ORDER BY a.unit_id
-    """), connection, params={"p": plan_id})  # fmt: skip
+    """),
+        connection,
+        params={"p": plan_id},
+    )
 
 
 def analyze_plans(connection: Connection) -> None:
@@ -172,14 +191,20 @@ def analyze_plans(connection: Connection) -> None:
 
 def copy_plan(connection: Connection, source_id: int, *, name: str, author: str) -> int:
     """Make a draft holding the same grids and assignment as plan ``source_id``."""
-    new_id = int(connection.execute(text(
-        "INSERT INTO plan (name, author, parent_id, parameters) "
-        "SELECT :name, :author, id, parameters FROM plan WHERE id = :s RETURNING id"
-    ), {"name": name, "author": author, "s": source_id}).scalar_one())  # fmt: skip
+    new_id = int(
+        connection.execute(
+            text(
+                "INSERT INTO plan (name, author, parent_id, parameters) "
+                "SELECT :name, :author, id, parameters FROM plan WHERE id = :s RETURNING id"
+            ),
+            {"name": name, "author": author, "s": source_id},
+        ).scalar_one()
+    )
     # one statement: the new grids' ids come back from their insert and are joined by code
     # (a join against the grid table would be planned for the new plan's 0 rows seen so far,
     # and took minutes on a city of 28,000 grids)
-    connection.execute(text("""
+    connection.execute(
+        text("""
         WITH old AS (SELECT id, code FROM grid WHERE plan_id = :s),
         new AS (
             INSERT INTO grid (plan_id, code, name, kind, community_id, locked, staff,
@@ -194,7 +219,9 @@ def copy_plan(connection: Connection, source_id: int, *, name: str, author: str)
         SELECT :n, a.unit_id, new.id
         FROM assignment a JOIN old ON old.id = a.grid_id JOIN new ON new.code = old.code
         WHERE a.plan_id = :s
-    """), {"n": new_id, "s": source_id})  # fmt: skip
+    """),
+        {"n": new_id, "s": source_id},
+    )
     analyze_plans(connection)
     return new_id
 
@@ -204,19 +231,27 @@ def clear_plan(connection: Connection, plan_id: int, *, within: str | None = Non
 
     With ``within`` (a region's code), only the grids of that region's communities.
     """
-    connection.execute(text("""
+    connection.execute(
+        text("""
         DELETE FROM grid g WHERE g.plan_id = :p AND (CAST(:within AS text) IS NULL OR EXISTS (
             SELECT 1 FROM region r WHERE r.id = g.community_id AND starts_with(r.code, :within)))
-    """), {"p": plan_id, "within": within})  # fmt: skip
+    """),
+        {"p": plan_id, "within": within},
+    )
 
 
 def units_without_grid(connection: Connection, plan_id: int, *, outside: str) -> int:
     """Count the units outside region ``outside`` (a code) that are in no grid of the plan."""
-    return int(connection.execute(text("""
+    return int(
+        connection.execute(
+            text("""
         SELECT count(*) FROM unit u JOIN region r ON r.id = u.community_id
         WHERE NOT starts_with(r.code, :outside) AND NOT EXISTS (
             SELECT 1 FROM assignment a WHERE a.plan_id = :p AND a.unit_id = u.id)
-    """), {"p": plan_id, "outside": outside}).scalar_one())  # fmt: skip
+    """),
+            {"p": plan_id, "outside": outside},
+        ).scalar_one()
+    )
 
 
 def delete_plan(connection: Connection, plan_id: int) -> None:
@@ -226,14 +261,18 @@ def delete_plan(connection: Connection, plan_id: int) -> None:
 
 def set_radius(connection: Connection, grid_ids: pd.Series, radius_m: pd.Series) -> None:
     """Store each grid's radius (metres)."""
-    connection.execute(text("CREATE TEMP TABLE grid_radius (id int, radius_m float8) "
-                            "ON COMMIT DROP"))  # fmt: skip
-    copy_rows(connection, "grid", pd.DataFrame({"id": grid_ids.to_numpy(),
-                                                "radius_m": radius_m.to_numpy()}),
-              into="grid_radius")  # fmt: skip
-    connection.execute(text(
-        "UPDATE grid g SET radius_m = r.radius_m FROM grid_radius r WHERE g.id = r.id"
-    ))  # fmt: skip
+    connection.execute(
+        text("CREATE TEMP TABLE grid_radius (id int, radius_m float8) ON COMMIT DROP")
+    )
+    copy_rows(
+        connection,
+        "grid",
+        pd.DataFrame({"id": grid_ids.to_numpy(), "radius_m": radius_m.to_numpy()}),
+        into="grid_radius",
+    )
+    connection.execute(
+        text("UPDATE grid g SET radius_m = r.radius_m FROM grid_radius r WHERE g.id = r.id")
+    )
     connection.execute(text("DROP TABLE grid_radius"))
 
 
@@ -241,10 +280,13 @@ def grid_staff(
     connection: Connection, plan_id: int, codes: list[str] | None = None
 ) -> dict[str, dict[str, Any]]:
     """Return the staff of each grid of a plan that has any (or of ``codes``), by grid code."""
-    rows = connection.execute(text(
-        "SELECT code, staff FROM grid WHERE plan_id = :p AND staff <> '{}'::jsonb "
-        "AND (CAST(:codes AS text[]) IS NULL OR code = ANY(:codes))"
-    ), {"p": plan_id, "codes": codes}).all()  # fmt: skip
+    rows = connection.execute(
+        text(
+            "SELECT code, staff FROM grid WHERE plan_id = :p AND staff <> '{}'::jsonb "
+            "AND (CAST(:codes AS text[]) IS NULL OR code = ANY(:codes))"
+        ),
+        {"p": plan_id, "codes": codes},
+    ).all()
     return {r.code: r.staff for r in rows}
 
 
@@ -253,11 +295,14 @@ def set_staff(connection: Connection, plan_id: int, staff: dict[str, dict[str, A
     if not staff:
         return 0
     documents = [json.dumps(v, ensure_ascii=False) for v in staff.values()]
-    return connection.execute(text("""
+    return connection.execute(
+        text("""
         UPDATE grid g SET staff = s.staff
         FROM unnest(CAST(:codes AS text[]), CAST(:staff AS jsonb[])) AS s(code, staff)
         WHERE g.plan_id = :p AND g.code = s.code
-    """), {"p": plan_id, "codes": list(staff), "staff": documents}).rowcount  # fmt: skip
+    """),
+        {"p": plan_id, "codes": list(staff), "staff": documents},
+    ).rowcount
 
 
 def set_locked(connection: Connection, plan_id: int, codes: list[str], locked: bool) -> int:
@@ -270,7 +315,8 @@ def set_locked(connection: Connection, plan_id: int, codes: list[str], locked: b
 
 def grid_figures(connection: Connection, plan_id: int) -> pd.DataFrame:
     """Return a plan's grids with their figures."""
-    return pd.read_sql(text("""
+    return pd.read_sql(
+        text("""
         SELECT g.code, g.name, g.kind, r.code AS community, g.locked, g.households, g.residents,
                g.governance_load, g.area_m2, g.radius_m, g.polsby_popper,
                coalesce(n.units, 0) AS units
@@ -278,36 +324,53 @@ def grid_figures(connection: Connection, plan_id: int) -> pd.DataFrame:
         LEFT JOIN (SELECT grid_id, count(*) AS units FROM assignment WHERE plan_id = :p
                    GROUP BY grid_id) n ON n.grid_id = g.id
         WHERE g.plan_id = :p ORDER BY g.code
-    """), connection, params={"p": plan_id})  # fmt: skip
+    """),
+        connection,
+        params={"p": plan_id},
+    )
 
 
 def households_of_units(connection: Connection, unit_ids: list[int]) -> int:
     """Return the households of the given units."""
     if not unit_ids:
         return 0
-    return int(connection.execute(
-        text("SELECT coalesce(sum(households), 0) FROM unit WHERE id = ANY(:ids)"),
-        {"ids": [int(i) for i in unit_ids]},
-    ).scalar_one())  # fmt: skip
+    return int(
+        connection.execute(
+            text("SELECT coalesce(sum(households), 0) FROM unit WHERE id = ANY(:ids)"),
+            {"ids": [int(i) for i in unit_ids]},
+        ).scalar_one()
+    )
 
 
 def unit_grid_codes(connection: Connection, plan_id: int) -> dict[str, str]:
     """Return each unit's grid in a plan, by code."""
-    rows = connection.execute(text(
-        "SELECT u.code AS unit, g.code AS grid FROM assignment a JOIN unit u ON u.id = a.unit_id "
-        "JOIN grid g ON g.id = a.grid_id WHERE a.plan_id = :p"), {"p": plan_id}).all()  # fmt: skip
+    rows = connection.execute(
+        text(
+            "SELECT u.code AS unit, g.code AS grid FROM assignment a JOIN unit u ON u.id = "
+            "a.unit_id "
+            "JOIN grid g ON g.id = a.grid_id WHERE a.plan_id = :p"
+        ),
+        {"p": plan_id},
+    ).all()
     return {r.unit: r.grid for r in rows}
 
 
 def moved_units(connection: Connection, a: int, b: int) -> list[dict[str, str]]:
     """Return the units whose grid code differs between plans ``a`` and ``b``."""
-    rows = connection.execute(text("""
+    rows = (
+        connection.execute(
+            text("""
         SELECT u.code AS unit, ga.code AS before, gb.code AS after
         FROM assignment x JOIN assignment y ON y.unit_id = x.unit_id AND y.plan_id = :b
         JOIN grid ga ON ga.id = x.grid_id JOIN grid gb ON gb.id = y.grid_id
         JOIN unit u ON u.id = x.unit_id
         WHERE x.plan_id = :a AND ga.code <> gb.code ORDER BY u.code
-    """), {"a": a, "b": b}).mappings().all()  # fmt: skip
+    """),
+            {"a": a, "b": b},
+        )
+        .mappings()
+        .all()
+    )
     return [dict(r) for r in rows]
 
 
@@ -319,9 +382,17 @@ def lock_plan(connection: Connection, plan_id: int) -> dict[str, Any]:
     NotFound
         When there is no such plan.
     """
-    row = connection.execute(text(
-        "SELECT id, name, status, parent_id, revision, parameters FROM plan WHERE id = :p "
-        "FOR UPDATE"), {"p": plan_id}).mappings().first()  # fmt: skip
+    row = (
+        connection.execute(
+            text(
+                "SELECT id, name, status, parent_id, revision, parameters FROM plan WHERE id = :p "
+                "FOR UPDATE"
+            ),
+            {"p": plan_id},
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound(f"no plan {plan_id}")
     return dict(row)
@@ -329,15 +400,23 @@ def lock_plan(connection: Connection, plan_id: int) -> dict[str, Any]:
 
 def bump_revision(connection: Connection, plan_id: int) -> int:
     """Count one more write of the plan; return its new revision."""
-    return int(connection.execute(text(
-        "UPDATE plan SET revision = revision + 1, updated_at = now() WHERE id = :p "
-        "RETURNING revision"), {"p": plan_id}).scalar_one())  # fmt: skip
+    return int(
+        connection.execute(
+            text(
+                "UPDATE plan SET revision = revision + 1, updated_at = now() WHERE id = :p "
+                "RETURNING revision"
+            ),
+            {"p": plan_id},
+        ).scalar_one()
+    )
 
 
 def set_parameters(connection: Connection, plan_id: int, parameters: dict[str, Any]) -> None:
     """Record the parameters a plan was partitioned with."""
-    connection.execute(text("UPDATE plan SET parameters = CAST(:params AS jsonb) WHERE id = :p"),
-                       {"p": plan_id, "params": json.dumps(parameters)})  # fmt: skip
+    connection.execute(
+        text("UPDATE plan SET parameters = CAST(:params AS jsonb) WHERE id = :p"),
+        {"p": plan_id, "params": json.dumps(parameters)},
+    )
 
 
 def rename_plan(connection: Connection, plan_id: int, name: str) -> None:
@@ -347,31 +426,41 @@ def rename_plan(connection: Connection, plan_id: int, name: str) -> None:
 
 def try_lock(connection: Connection, key: int) -> bool:
     """Take a transaction-level advisory lock if it is free; say whether it was."""
-    return bool(connection.execute(text("SELECT pg_try_advisory_xact_lock(:k)"),
-                                   {"k": key}).scalar_one())  # fmt: skip
+    return bool(
+        connection.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}).scalar_one()
+    )
 
 
 def has_content(connection: Connection, plan_id: int) -> bool:
     """Say whether a plan assigns any unit to a grid."""
-    return bool(connection.execute(text(
-        "SELECT EXISTS (SELECT 1 FROM assignment WHERE plan_id = :p)"), {"p": plan_id}
-    ).scalar_one())  # fmt: skip
+    return bool(
+        connection.execute(
+            text("SELECT EXISTS (SELECT 1 FROM assignment WHERE plan_id = :p)"), {"p": plan_id}
+        ).scalar_one()
+    )
 
 
 def unknown_grid_codes(connection: Connection, plan_id: int, codes: list[str]) -> list[str]:
     """Return the codes among ``codes`` that are no grid of the plan, in their order."""
-    return list(connection.execute(text("""
+    return list(
+        connection.execute(
+            text("""
         SELECT c.code FROM unnest(CAST(:codes AS text[])) WITH ORDINALITY AS c(code, i)
         WHERE NOT EXISTS (SELECT 1 FROM grid g WHERE g.plan_id = :p AND g.code = c.code)
         ORDER BY c.i
-    """), {"p": plan_id, "codes": codes}).scalars())  # fmt: skip
+    """),
+            {"p": plan_id, "codes": codes},
+        ).scalars()
+    )
 
 
 def lookup_moves(
     connection: Connection, plan_id: int, units: list[str], grids: list[str]
 ) -> list[dict[str, Any]]:
     """Return, for each (unit code, grid code), the unit, its grid now, the target, locks."""
-    rows = connection.execute(text("""
+    rows = (
+        connection.execute(
+            text("""
         SELECT m.i, u.id AS unit_id, u.community_id AS unit_community, src.id AS source,
                src.locked AS source_locked, g.id AS target, g.community_id AS grid_community,
                g.locked AS target_locked
@@ -382,7 +471,12 @@ def lookup_moves(
         LEFT JOIN grid src ON src.id = a.grid_id
         LEFT JOIN grid g ON g.code = m.grid AND g.plan_id = :p
         ORDER BY m.i
-    """), {"units": units, "grids": grids, "p": plan_id}).mappings().all()  # fmt: skip
+    """),
+            {"units": units, "grids": grids, "p": plan_id},
+        )
+        .mappings()
+        .all()
+    )
     return [dict(r) for r in rows]
 
 
@@ -390,29 +484,44 @@ def assign_units(
     connection: Connection, plan_id: int, unit_ids: list[int], grid_ids: list[int]
 ) -> None:
     """Put each unit in its grid in plan ``plan_id`` (each unit named once)."""
-    connection.execute(text("""
+    connection.execute(
+        text("""
         INSERT INTO assignment (plan_id, unit_id, grid_id)
         SELECT :p, u, g FROM unnest(CAST(:units AS integer[]), CAST(:grids AS integer[])) AS m(u, g)
         ON CONFLICT (plan_id, unit_id) DO UPDATE SET grid_id = excluded.grid_id
-    """), {"p": plan_id, "units": unit_ids, "grids": grid_ids})  # fmt: skip
+    """),
+        {"p": plan_id, "units": unit_ids, "grids": grid_ids},
+    )
 
 
 def drop_empty_grids(connection: Connection, plan_id: int, grid_ids: list[int]) -> list[str]:
     """Delete the grids among ``grid_ids`` that hold no unit; return their codes."""
-    return list(connection.execute(text("""
+    return list(
+        connection.execute(
+            text("""
         DELETE FROM grid g WHERE g.id = ANY(:ids) AND NOT EXISTS (
             SELECT 1 FROM assignment a WHERE a.plan_id = :p AND a.grid_id = g.id)
         RETURNING g.code
-    """), {"ids": grid_ids, "p": plan_id}).scalars())  # fmt: skip
+    """),
+            {"ids": grid_ids, "p": plan_id},
+        ).scalars()
+    )
 
 
 def touched_figures(connection: Connection, plan_id: int, ids: list[int]) -> list[dict[str, Any]]:
     """Return the figures of grids ``ids``, with how many pieces each is in."""
-    rows = connection.execute(text("""
+    rows = (
+        connection.execute(
+            text("""
         SELECT g.code, g.kind, g.households, g.residents, g.governance_load, g.area_m2,
                g.polsby_popper, ST_NumGeometries(g.geom) AS pieces
         FROM grid g WHERE g.plan_id = :p AND g.id = ANY(:ids) ORDER BY g.code
-    """), {"p": plan_id, "ids": ids}).mappings().all()  # fmt: skip
+    """),
+            {"p": plan_id, "ids": ids},
+        )
+        .mappings()
+        .all()
+    )
     return [dict(r) for r in rows]
 
 
@@ -427,15 +536,31 @@ def check_inputs(
         When there is no such plan.
     """
     plan_row(connection, plan_id)
-    units = pd.DataFrame(connection.execute(text("""
+    units = pd.DataFrame(
+        connection.execute(
+            text("""
         SELECT u.code, r.code AS community, count(a.grid_id) AS grids
         FROM unit u JOIN region r ON r.id = u.community_id
         LEFT JOIN assignment a ON a.unit_id = u.id AND a.plan_id = :plan
         GROUP BY u.code, r.code ORDER BY u.code
-    """), {"plan": plan_id}).all(), columns=["code", "community", "grids"])  # fmt: skip
-    grid_columns = ["code", "kind", "community", "households", "units", "communities",
-                    "largest_unit", "community_households"]  # fmt: skip
-    grids = pd.DataFrame(connection.execute(text("""
+    """),
+            {"plan": plan_id},
+        ).all(),
+        columns=["code", "community", "grids"],
+    )
+    grid_columns = [
+        "code",
+        "kind",
+        "community",
+        "households",
+        "units",
+        "communities",
+        "largest_unit",
+        "community_households",
+    ]
+    grids = pd.DataFrame(
+        connection.execute(
+            text("""
         WITH community AS (
             SELECT community_id, sum(households) AS households FROM unit GROUP BY community_id
         )
@@ -449,11 +574,19 @@ def check_inputs(
         LEFT JOIN unit u ON u.id = a.unit_id
         WHERE g.plan_id = :plan
         GROUP BY g.id, r.code ORDER BY g.code
-    """), {"plan": plan_id}).all(), columns=grid_columns)  # fmt: skip
-    parts = read_geoframe(connection, """
+    """),
+            {"plan": plan_id},
+        ).all(),
+        columns=grid_columns,
+    )
+    parts = read_geoframe(
+        connection,
+        """
         SELECT g.code AS grid, (ST_Dump(g.geom)).geom AS geom
         FROM grid g WHERE g.plan_id = :plan AND g.geom IS NOT NULL ORDER BY g.code
-    """, {"plan": plan_id})  # fmt: skip
+    """,
+        {"plan": plan_id},
+    )
     return units, grids, parts
 
 
@@ -464,7 +597,10 @@ def grid_lineage(connection: Connection, code: str) -> list[dict[str, Any]]:
     the current plan (``code``, ``name``) and how many of those units it holds, most first.
     Empty when no archived plan had the code, or there is no current plan.
     """
-    return [dict(r) for r in connection.execute(text("""
+    return [
+        dict(r)
+        for r in connection.execute(
+            text("""
         WITH old AS (
             SELECT g.id FROM grid g JOIN plan p ON p.id = g.plan_id
             WHERE g.code = :code AND p.status = 'archived'
@@ -476,4 +612,9 @@ def grid_lineage(connection: Connection, code: str) -> list[dict[str, Any]]:
          AND ca.plan_id = (SELECT id FROM plan WHERE status = 'current')
         JOIN grid cg ON cg.id = ca.grid_id
         GROUP BY cg.code, cg.name ORDER BY count(*) DESC, cg.code
-    """), {"code": code}).mappings().all()]  # fmt: skip
+    """),
+            {"code": code},
+        )
+        .mappings()
+        .all()
+    ]

@@ -65,8 +65,10 @@ class FeatureQuery:
         if self.bbox is not None:
             west, south, east, north = self.bbox
             if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
-                raise InvalidInput(f"bbox must be west,south,east,north in degrees (got "
-                                   f"{','.join(str(v) for v in self.bbox)})")  # fmt: skip
+                raise InvalidInput(
+                    f"bbox must be west,south,east,north in degrees (got "
+                    f"{','.join(str(v) for v in self.bbox)})"
+                )
 
 
 @dataclass(frozen=True)
@@ -154,11 +156,16 @@ def _columns(collection: Collection, sub: Subquery, query: FeatureQuery) -> Sele
     held = WITHHELD_WHEN_CLIPPED.get(collection.id, ()) if query.scope_region is not None else ()
     columns = [sub.c[p] for p in collection.properties]
     if held:  # within a centimetre of the region counts as inside: boundaries are not exact
-        near = select(func.ST_Buffer(Region.geom, CLIP_TOLERANCE_DEG)).where(
-            Region.id == query.scope_region).scalar_subquery()  # fmt: skip
+        near = (
+            select(func.ST_Buffer(Region.geom, CLIP_TOLERANCE_DEG))
+            .where(Region.id == query.scope_region)
+            .scalar_subquery()
+        )
         inside = func.ST_CoveredBy(sub.c.geom, near)
-        columns = [case((inside, sub.c[p]), else_=None).label(p) if p in held else sub.c[p]
-                   for p in collection.properties]  # fmt: skip
+        columns = [
+            case((inside, sub.c[p]), else_=None).label(p) if p in held else sub.c[p]
+            for p in collection.properties
+        ]
     wkb = func.ST_AsBinary(_geometry(collection, sub, query)).label("wkb")
     return select(sub.c.id, *columns, wkb)
 
@@ -171,14 +178,21 @@ def _page(
         descending = key.startswith("-")
         name = key.lstrip("+-")
         if name not in collection.properties and name != "id":
-            raise InvalidInput(f"sortby: {collection.id} has no property {name!r}; sortable: "
-                               f"id, {', '.join(collection.properties)}")  # fmt: skip
+            raise InvalidInput(
+                f"sortby: {collection.id} has no property {name!r}; sortable: "
+                f"id, {', '.join(collection.properties)}"
+            )
         column = sub.c[name]
         order.append(column.desc().nulls_last() if descending else column.asc().nulls_last())
     if "id" not in [k.lstrip("+-") for k in query.sortby]:
         order.append(sub.c.id.asc())  # a stable order for paging
-    return (_columns(collection, sub, query).where(*where).order_by(*order)
-            .limit(query.limit).offset(query.offset))  # fmt: skip
+    return (
+        _columns(collection, sub, query)
+        .where(*where)
+        .order_by(*order)
+        .limit(query.limit)
+        .offset(query.offset)
+    )
 
 
 def _where(collection: Collection, sub: Subquery, query: FeatureQuery) -> list[ColumnElement[bool]]:
@@ -188,8 +202,10 @@ def _where(collection: Collection, sub: Subquery, query: FeatureQuery) -> list[C
         where.append(func.ST_Intersects(sub.c.geom, envelope))
     for name, value in query.properties.items():
         if name not in collection.properties:
-            raise InvalidInput(f"{name}: {collection.id} has no such property; filterable: "
-                               f"{', '.join(collection.properties)}")  # fmt: skip
+            raise InvalidInput(
+                f"{name}: {collection.id} has no such property; filterable: "
+                f"{', '.join(collection.properties)}"
+            )
         where.append(sub.c[name] == _typed(collection, name, value))
     if query.cql:
         mapping = {name: sub.c[name] for name in collection.properties}
@@ -205,8 +221,10 @@ def _scope(sub: Subquery, query: FeatureQuery) -> list[ColumnElement[bool]]:
     region = _region_geom(query)
     # a feature belongs to the region when its inner point lies in it (neighbours that only
     # touch the boundary do not); the bounding-box test lets the index do the first cut
-    return [sub.c.geom.op("&&")(region),
-            func.ST_Intersects(region, func.ST_PointOnSurface(sub.c.geom))]  # fmt: skip
+    return [
+        sub.c.geom.op("&&")(region),
+        func.ST_Intersects(region, func.ST_PointOnSurface(sub.c.geom)),
+    ]
 
 
 def _typed(collection: Collection, name: str, value: str) -> object:
@@ -243,9 +261,14 @@ def _serialise(collection: Collection, rows: list[Any], crs: str) -> list[str]:
     for row, shape in zip(rows, geometry, strict=True):
         properties = {name: _plain(getattr(row, name)) for name in names}
         out.append(
-            '{"type":"Feature","id":' + json.dumps(row.id) + ',"geometry":' + shape
-            + ',"properties":' + json.dumps(properties, ensure_ascii=False) + "}"
-        )  # fmt: skip
+            '{"type":"Feature","id":'
+            + json.dumps(row.id)
+            + ',"geometry":'
+            + shape
+            + ',"properties":'
+            + json.dumps(properties, ensure_ascii=False)
+            + "}"
+        )
     return out
 
 
@@ -262,8 +285,9 @@ def bbox_of(connection: Connection, collection: Collection, query: FeatureQuery)
     sub = base(collection)
     extent = func.ST_Extent(_geometry(collection, sub, query))  # a held key: within its region
     row = connection.execute(
-        select(func.ST_XMin(extent), func.ST_YMin(extent), func.ST_XMax(extent),
-               func.ST_YMax(extent)).where(*_scope(sub, query)),
+        select(
+            func.ST_XMin(extent), func.ST_YMin(extent), func.ST_XMax(extent), func.ST_YMax(extent)
+        ).where(*_scope(sub, query)),
         _parameters(collection, query),
-    ).one()  # fmt: skip
+    ).one()
     return [float(v) for v in row] if row[0] is not None else []

@@ -70,9 +70,12 @@ def import_file(
     problems.raise_if_any()
     given = validated.frame["code"].dropna() if "code" in validated.frame.columns else []
     return ImportResult(
-        layer, write(connection), validated.repairs, [*problems.notes, *notes],
+        layer,
+        write(connection),
+        validated.repairs,
+        [*problems.notes, *notes],
         frozenset(map(str, given)),
-    )  # fmt: skip
+    )
 
 
 def _regions(
@@ -84,29 +87,41 @@ def _regions(
     code = code.where(~street12, code.str[:9])  # a street's 12-digit form → its 9-digit code
     n = code.str.len()
     inferred = pd.Series(
-        np.select([n == 12, n == 9, (n == 6) & code.str.endswith("00")],
-                  ["community", "street", "city"], "district"),
+        np.select(
+            [n == 12, n == 9, (n == 6) & code.str.endswith("00")],
+            ["community", "street", "city"],
+            "district",
+        ),
         index=frame.index,
-    )  # fmt: skip
+    )
     given = column(frame, "level")
     clash = given.notna() & (given != inferred) & (n > 0)
     problems.add_where(
-        labels, clash.to_numpy(),
-        [f"level {g!r} does not fit code {c!r}, which is a {i}'s code"
-         for g, c, i in zip(given[clash], code[clash], inferred[clash], strict=True)],
-    )  # fmt: skip
+        labels,
+        clash.to_numpy(),
+        [
+            f"level {g!r} does not fit code {c!r}, which is a {i}'s code"
+            for g, c, i in zip(given[clash], code[clash], inferred[clash], strict=True)
+        ],
+    )
     parent = pd.Series(
-        np.select([inferred == "community", inferred == "street", inferred == "district"],
-                  [code.str[:9], code.str[:6], code.str[:4] + "00"], ""),
+        np.select(
+            [inferred == "community", inferred == "street", inferred == "district"],
+            [code.str[:9], code.str[:6], code.str[:4] + "00"],
+            "",
+        ),
         index=frame.index,
-    )  # fmt: skip
+    )
     known = set(code) | set(import_rows.regions_by_code(connection).index)
     orphan = inferred.isin(["community", "street"]) & ~parent.isin(known) & (n > 0)
     problems.add_where(
-        labels, orphan.to_numpy(),
-        [f"{lvl} {c}: its parent {p} is in neither the file nor the database"
-         for lvl, c, p in zip(inferred[orphan], code[orphan], parent[orphan], strict=True)],
-    )  # fmt: skip
+        labels,
+        orphan.to_numpy(),
+        [
+            f"{lvl} {c}: its parent {p} is in neither the file nor the database"
+            for lvl, c, p in zip(inferred[orphan], code[orphan], parent[orphan], strict=True)
+        ],
+    )
     parent = parent.where(parent.isin(known), None)
     rows = pd.DataFrame(
         {
@@ -128,41 +143,54 @@ def _stations(
     connection: Connection, frame: gpd.GeoDataFrame, problems: Problems, options: ImportOptions
 ) -> Prepared:
     services = column(frame, "services").map(
-        lambda v: [s.strip() for s in re.split(r"[,;|、，；]", v) if s.strip()]
-        if isinstance(v, str) else []
-    )  # fmt: skip
-    rows = pd.DataFrame({
-        "code": column(frame, "code"), "name": column(frame, "name"),
-        "kind": column(frame, "kind").fillna("station"),
-        "services": services.map(_pg_array),
-        "capacity_residents": pd.array(
-            pd.to_numeric(column(frame, "capacity_residents")).round(), dtype="Int64"
-        ),
-        **{name: _text_or_none(column(frame, name)) for name in STATION_CONTACTS},
-        "geometry": frame.geometry.values,
-    })  # fmt: skip
+        lambda v: (
+            [s.strip() for s in re.split(r"[,;|、，；]", v) if s.strip()]
+            if isinstance(v, str)
+            else []
+        )
+    )
+    rows = pd.DataFrame(
+        {
+            "code": column(frame, "code"),
+            "name": column(frame, "name"),
+            "kind": column(frame, "kind").fillna("station"),
+            "services": services.map(_pg_array),
+            "capacity_residents": pd.array(
+                pd.to_numeric(column(frame, "capacity_residents")).round(), dtype="Int64"
+            ),
+            **{name: _text_or_none(column(frame, name)) for name in STATION_CONTACTS},
+            "geometry": frame.geometry.values,
+        }
+    )
     return lambda c: import_rows.upsert_stations(c, rows), []
 
 
 def _events(
     connection: Connection, frame: gpd.GeoDataFrame, problems: Problems, options: ImportOptions
 ) -> Prepared:
-    rows = pd.DataFrame({
-        "external_id": column(frame, "external_id"), "kind": column(frame, "kind"),
-        "occurred_at": column(frame, "occurred_at"),
-        "status": column(frame, "status").fillna("open"), "geometry": frame.geometry.values,
-    })  # fmt: skip
+    rows = pd.DataFrame(
+        {
+            "external_id": column(frame, "external_id"),
+            "kind": column(frame, "kind"),
+            "occurred_at": column(frame, "occurred_at"),
+            "status": column(frame, "status").fillna("open"),
+            "geometry": frame.geometry.values,
+        }
+    )
     return lambda c: import_rows.upsert_events(c, rows), ["each unit's governance load recounted"]
 
 
 def _overlays(
     connection: Connection, frame: gpd.GeoDataFrame, problems: Problems, options: ImportOptions
 ) -> Prepared:
-    rows = pd.DataFrame({
-        "net": column(frame, "net"), "code": column(frame, "code"),
-        "name": column(frame, "name").fillna(column(frame, "code")),
-        "geometry": frame.geometry.values,
-    })  # fmt: skip
+    rows = pd.DataFrame(
+        {
+            "net": column(frame, "net"),
+            "code": column(frame, "code"),
+            "name": column(frame, "name").fillna(column(frame, "code")),
+            "geometry": frame.geometry.values,
+        }
+    )
     return lambda c: import_rows.upsert_overlays(c, rows), []
 
 
@@ -189,30 +217,44 @@ def _buildings(
         kinds = building_type.fillna("yes").astype(str).to_numpy()
         uses = column(frame, "use").to_numpy()
         est_r, est_h = estimate_residents(
-            footprint.to_numpy(), levels.to_numpy(dtype=float), kinds, options.resident_model,
+            footprint.to_numpy(),
+            levels.to_numpy(dtype=float),
+            kinds,
+            options.resident_model,
             uses,
-        )  # fmt: skip
+        )
         estimated = ~imported.to_numpy()
-        reasons = not_residential(footprint.to_numpy()[estimated],
-                                  levels.to_numpy(dtype=float)[estimated], kinds[estimated],
-                                  uses[estimated], options.resident_model)  # fmt: skip
+        reasons = not_residential(
+            footprint.to_numpy()[estimated],
+            levels.to_numpy(dtype=float)[estimated],
+            kinds[estimated],
+            uses[estimated],
+            options.resident_model,
+        )
         residents = residents.fillna(pd.Series(est_r, index=frame.index))
         households = households.fillna(pd.Series(est_h, index=frame.index))
-    rows = pd.DataFrame({
-        "osm_id": pd.array(osm_id.where(~bad_id), dtype="Int64"),
-        "building_type": building_type,
-        "levels": pd.array(levels.round(), dtype="Int64"),
-        "residents": pd.array(residents.fillna(0).round(), dtype="Int64"),
-        "households": pd.array(households.fillna(0).round(), dtype="Int64"),
-        "source": np.where(imported, "imported", "estimated"),
-        "geometry": frame.geometry.values,
-    })  # fmt: skip
+    rows = pd.DataFrame(
+        {
+            "osm_id": pd.array(osm_id.where(~bad_id), dtype="Int64"),
+            "building_type": building_type,
+            "levels": pd.array(levels.round(), dtype="Int64"),
+            "residents": pd.array(residents.fillna(0).round(), dtype="Int64"),
+            "households": pd.array(households.fillna(0).round(), dtype="Int64"),
+            "source": np.where(imported, "imported", "estimated"),
+            "geometry": frame.geometry.values,
+        }
+    )
     note = f"{int(imported.sum())} with counts from the file, {int((~imported).sum())} estimated"
     overlaps_within(frame, problems, "building")
     replaced = stored_overlaps(
-        connection, "building", frame, pd.Series(rows["osm_id"].astype(object)),
-        key_column="osm_id", problems=problems, replace=options.replace,
-    )  # fmt: skip
+        connection,
+        "building",
+        frame,
+        pd.Series(rows["osm_id"].astype(object)),
+        key_column="osm_id",
+        problems=problems,
+        replace=options.replace,
+    )
 
     def write(connection: Connection) -> int:
         import_rows.delete_buildings(connection, replaced)

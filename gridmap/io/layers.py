@@ -24,10 +24,20 @@ from gridmap.io.problems import Problems
 POLYGON, POINT = "polygon", "point"
 _TYPE_IDS = {POLYGON: (3, 6), POINT: (0,)}
 _TYPE_WORDS = {POLYGON: "polygons", POINT: "points"}
-_TYPE_NAMES = dict(enumerate((
-    "Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
-    "MultiPolygon", "GeometryCollection",
-)))  # fmt: skip
+_TYPE_NAMES = dict(
+    enumerate(
+        (
+            "Point",
+            "LineString",
+            "LinearRing",
+            "Polygon",
+            "MultiPoint",
+            "MultiLineString",
+            "MultiPolygon",
+            "GeometryCollection",
+        )
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -46,40 +56,86 @@ class LayerSpec:
 
 LAYERS = {
     "regions": LayerSpec(
-        "regions", POLYGON, required=("code", "name"), unique=("code",), code_digits=(6, 9, 12),
+        "regions",
+        POLYGON,
+        required=("code", "name"),
+        unique=("code",),
+        code_digits=(6, 9, 12),
         choices={"level": REGION_LEVELS},
     ),
     "units": LayerSpec(
-        "units", POLYGON, unique=("code",), code_digits=(16,),
+        "units",
+        POLYGON,
+        unique=("code",),
+        code_digits=(16,),
         counts=("residents", "households", "governance_load"),
     ),
     "buildings": LayerSpec(
-        "buildings", POLYGON, unique=("osm_id",), counts=("levels", "residents", "households"),
+        "buildings",
+        POLYGON,
+        unique=("osm_id",),
+        counts=("levels", "residents", "households"),
     ),
     "grids": LayerSpec(
-        "grids", POLYGON, unique=("code",), code_digits=(15,), choices={"kind": GRID_KINDS},
+        "grids",
+        POLYGON,
+        unique=("code",),
+        code_digits=(15,),
+        choices={"kind": GRID_KINDS},
     ),
     "stations": LayerSpec(
-        "stations", POINT, required=("code", "name"), unique=("code",),
+        "stations",
+        POINT,
+        required=("code", "name"),
+        unique=("code",),
         counts=("capacity_residents",),
     ),
     "events": LayerSpec(
-        "events", POINT, required=("kind", "occurred_at"), unique=("external_id",),
+        "events",
+        POINT,
+        required=("kind", "occurred_at"),
+        unique=("external_id",),
         times=("occurred_at",),
     ),
     "overlays": LayerSpec("overlays", POLYGON, required=("net", "code"), unique=("net", "code")),
-}  # fmt: skip
+}
 """Every layer ``gridmap import`` takes besides OSM."""
 
 CHOICE_ALIASES = {
-    "市": "city", "区": "district", "县": "district", "街道": "street", "镇": "street",
-    "乡": "street", "社区": "community", "村": "community",
-    "城区": "urban", "城区型": "urban", "城郊": "suburban", "城郊型": "suburban",
-    "农村": "rural", "农村型": "rural", "专属": "dedicated", "专属网格": "dedicated",
-}  # fmt: skip
+    "市": "city",
+    "区": "district",
+    "县": "district",
+    "街道": "street",
+    "镇": "street",
+    "乡": "street",
+    "社区": "community",
+    "村": "community",
+    "城区": "urban",
+    "城区型": "urban",
+    "城郊": "suburban",
+    "城郊型": "suburban",
+    "农村": "rural",
+    "农村型": "rural",
+    "专属": "dedicated",
+    "专属网格": "dedicated",
+}
 """Chinese words for region levels and grid kinds, as grid centres' files write them."""
-TEXT_FIELDS = ("code", "name", "community", "net", "kind", "level", "external_id", "status",
-               "services", "building_type", "use", "address", "opening_hours", "phone")  # fmt: skip
+TEXT_FIELDS = (
+    "code",
+    "name",
+    "community",
+    "net",
+    "kind",
+    "level",
+    "external_id",
+    "status",
+    "services",
+    "building_type",
+    "use",
+    "address",
+    "opening_hours",
+    "phone",
+)
 """Fields read as text: codes stay strings even when a file stores them as numbers."""
 
 
@@ -139,9 +195,10 @@ def _check_code(codes: pd.Series, labels: np.ndarray, spec: LayerSpec, problems:
     ok = ok.fillna(False).astype(bool)
     words = " or ".join(str(n) for n in spec.code_digits)
     problems.add_where(
-        labels, ~ok.to_numpy(dtype=bool),
+        labels,
+        ~ok.to_numpy(dtype=bool),
         [f"code {c!r} is not a {words}-digit {spec.name[:-1]} code" for c in codes[~ok]],
-    )  # fmt: skip
+    )
 
 
 def _check_unique(
@@ -156,10 +213,13 @@ def _check_unique(
     first_label = {tuple(k): labels[i] for i, k in zip(first.index, first.to_numpy(), strict=True)}
     name = "/".join(spec.unique)
     problems.add_where(
-        labels, repeat.to_numpy(),
-        [f"duplicate {name} {'/'.join(map(str, k))!r} (first at {first_label[tuple(k)]})"
-         for k in keys[repeat].to_numpy()],
-    )  # fmt: skip
+        labels,
+        repeat.to_numpy(),
+        [
+            f"duplicate {name} {'/'.join(map(str, k))!r} (first at {first_label[tuple(k)]})"
+            for k in keys[repeat].to_numpy()
+        ],
+    )
 
 
 def _as_count(series: pd.Series, name: str, labels: np.ndarray, problems: Problems) -> pd.Series:
@@ -192,9 +252,10 @@ def _as_choice(
     values = values.where(values.isna(), values.astype(str).str.lower())
     bad = values.notna() & ~values.isin(allowed)
     problems.add_where(
-        labels, bad.to_numpy(),
+        labels,
+        bad.to_numpy(),
         [f"{name} {v!r} is not one of {', '.join(allowed)}" for v in series[bad]],
-    )  # fmt: skip
+    )
     return values
 
 
@@ -211,10 +272,13 @@ def _check_geometry(
     type_ids = shapely.get_type_id(geoms)
     wrong = ~missing & ~np.isin(type_ids, _TYPE_IDS[spec.geometry])
     problems.add_where(
-        labels, wrong,
-        [f"is a {_TYPE_NAMES[t]}; {spec.name} must be {_TYPE_WORDS[spec.geometry]}"
-         for t in type_ids[wrong]],
-    )  # fmt: skip
+        labels,
+        wrong,
+        [
+            f"is a {_TYPE_NAMES[t]}; {spec.name} must be {_TYPE_WORDS[spec.geometry]}"
+            for t in type_ids[wrong]
+        ],
+    )
     checkable = ~missing & ~wrong
     invalid = checkable & ~shapely.is_valid(geoms)
     reasons = shapely.is_valid_reason(geoms[invalid])
@@ -234,9 +298,10 @@ def _check_geometry(
         geoms[positions[kept]] = fixed
         geoms[positions[~repaired]] = None
         problems.add_where(
-            labels[invalid], ~repaired,
+            labels[invalid],
+            ~repaired,
             [f"invalid geometry ({r}); make_valid leaves no polygon" for r in reasons[~repaired]],
-        )  # fmt: skip
+        )
     elif invalid.any():
         problems.add_where(
             labels, invalid, [f"invalid geometry: {r} (use --fix to repair)" for r in reasons]

@@ -201,11 +201,14 @@ def _water(osm: object) -> gpd.GeoDataFrame:
     raw = _polygonal(raw)
     kind = _column(raw, "natural").fillna(_column(raw, "landuse")).fillna("water")
     return gpd.GeoDataFrame(
-        {"osm_id": _signed_ids(raw), "kind": kind.astype(str).to_numpy(),
-         "name": _column(raw, "name").to_numpy()},
+        {
+            "osm_id": _signed_ids(raw),
+            "kind": kind.astype(str).to_numpy(),
+            "name": _column(raw, "name").to_numpy(),
+        },
         geometry=raw.geometry.to_numpy(),
         crs=WGS84,
-    )  # fmt: skip
+    )
 
 
 def _amenities(osm: object) -> gpd.GeoDataFrame:
@@ -231,11 +234,13 @@ def _boundaries(osm: object) -> gpd.GeoDataFrame:
         return _empty(["name", "admin_level"])
     raw = _polygonal(raw)
     return gpd.GeoDataFrame(
-        {"name": _column(raw, "name").to_numpy(),
-         "admin_level": pd.to_numeric(_column(raw, "admin_level"), errors="coerce").to_numpy()},
+        {
+            "name": _column(raw, "name").to_numpy(),
+            "admin_level": pd.to_numeric(_column(raw, "admin_level"), errors="coerce").to_numpy(),
+        },
         geometry=raw.geometry.to_numpy(),
         crs=WGS84,
-    )  # fmt: skip
+    )
 
 
 def read_osm(path: Path) -> OsmLayers:

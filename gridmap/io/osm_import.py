@@ -87,9 +87,15 @@ def import_osm_layers(
                 connection, rows[["code", "name", "level", "geometry"]], parents, source="osm"
             )
     return OsmImportCounts(
-        buildings, nodes, edges, counts["street"], counts["water"], counts["amenity"], regions,
+        buildings,
+        nodes,
+        edges,
+        counts["street"],
+        counts["water"],
+        counts["amenity"],
+        regions,
         residential,
-    )  # fmt: skip
+    )
 
 
 def _write_buildings(

@@ -37,9 +37,10 @@ def regions_from_boundaries(
     level = boundaries["admin_level"].map(levels)
     if not (level == "community").any():
         return gpd.GeoDataFrame(
-            columns=["code", "name", "level", "parent_code", "geometry"], geometry="geometry",
+            columns=["code", "name", "level", "parent_code", "geometry"],
+            geometry="geometry",
             crs=4326,
-        )  # fmt: skip
+        )
     metric = metric_crs_of(boundaries.geometry.values)
     parts = {
         name: boundaries.loc[level == name].to_crs(metric).reset_index(drop=True)
@@ -50,8 +51,9 @@ def regions_from_boundaries(
     if streets.empty:  # communities straight under districts: one street per district
         streets = gpd.GeoDataFrame(
             {"name": districts["name"].to_numpy() + "街道"},
-            geometry=districts.geometry.values, crs=metric,
-        )  # fmt: skip
+            geometry=districts.geometry.values,
+            crs=metric,
+        )
     streets = _children(streets, districts, digits=3, level="street")
     communities = _children(parts["community"], streets, digits=3, level="community")
     regions = pd.concat([districts, streets, communities], ignore_index=True)
@@ -68,10 +70,15 @@ def _districts(
     first = int(county_code[4:])
     serials = serial_codes(county_code[:4], xy, digits=2, start=first)
     return gpd.GeoDataFrame(
-        {"code": serials, "name": districts["name"].fillna("区").to_numpy(), "level": "district",
-         "parent_code": county_code[:4] + "00"},
-        geometry=districts.geometry.values, crs=districts.crs,
-    )  # fmt: skip
+        {
+            "code": serials,
+            "name": districts["name"].fillna("区").to_numpy(),
+            "level": "district",
+            "parent_code": county_code[:4] + "00",
+        },
+        geometry=districts.geometry.values,
+        crs=districts.crs,
+    )
 
 
 def _children(
@@ -90,7 +97,12 @@ def _children(
         codes[mine] = serial_codes(parents["code"].iloc[p], xy[mine], digits=digits)
     fallback = np.array([f"{level}{c[-3:]}" for c in codes], dtype=object)
     return gpd.GeoDataFrame(
-        {"code": codes, "name": np.where(pd.isna(names), fallback, names), "level": level,
-         "parent_code": parents["code"].to_numpy()[parent]},
-        geometry=geoms, crs=children.crs,
-    )  # fmt: skip
+        {
+            "code": codes,
+            "name": np.where(pd.isna(names), fallback, names),
+            "level": level,
+            "parent_code": parents["code"].to_numpy()[parent],
+        },
+        geometry=geoms,
+        crs=children.crs,
+    )

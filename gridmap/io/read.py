@@ -42,15 +42,38 @@ FORMATS = {
     ".xlsx": "XLSX",
 }
 HEADER_ALIASES = {
-    "编码": "code", "代码": "code", "名称": "name", "级别": "level", "类型": "kind",
-    "户数": "households", "人口": "residents", "人数": "residents", "层数": "levels",
-    "经度": "lon", "纬度": "lat", "社区": "community", "社区编码": "community",
-    "网格编码": "code", "网格名称": "name", "时间": "occurred_at", "状态": "status",
-    "服务": "services", "容量": "capacity_residents", "网别": "net",
-    "网格": "grid", "职务": "role", "岗位": "role", "姓名": "name", "电话": "phone",
-    "联系电话": "phone", "职责": "duties", "地址": "address", "开放时间": "opening_hours",
-    "服务时间": "opening_hours", "办公时间": "opening_hours",
-}  # fmt: skip
+    "编码": "code",
+    "代码": "code",
+    "名称": "name",
+    "级别": "level",
+    "类型": "kind",
+    "户数": "households",
+    "人口": "residents",
+    "人数": "residents",
+    "层数": "levels",
+    "经度": "lon",
+    "纬度": "lat",
+    "社区": "community",
+    "社区编码": "community",
+    "网格编码": "code",
+    "网格名称": "name",
+    "时间": "occurred_at",
+    "状态": "status",
+    "服务": "services",
+    "容量": "capacity_residents",
+    "网别": "net",
+    "网格": "grid",
+    "职务": "role",
+    "岗位": "role",
+    "姓名": "name",
+    "电话": "phone",
+    "联系电话": "phone",
+    "职责": "duties",
+    "地址": "address",
+    "开放时间": "opening_hours",
+    "服务时间": "opening_hours",
+    "办公时间": "opening_hours",
+}
 """Chinese headers that grid centres' spreadsheets use, and gridmap's field for each."""
 LON_COLUMNS = ("lon", "lng", "longitude", "x")
 LAT_COLUMNS = ("lat", "latitude", "y")
@@ -183,9 +206,10 @@ def _read_gis(
         source = parts.source
         if parts.dbf is None or parts.shx is None:
             missing = " and ".join(
-                f"{parts.stem}{ext}" for ext, part in ((".dbf", parts.dbf), (".shx", parts.shx))
+                f"{parts.stem}{ext}"
+                for ext, part in ((".dbf", parts.dbf), (".shx", parts.shx))
                 if part is None
-            )  # fmt: skip
+            )
             raise InvalidInput(
                 f"{path.name}: the shapefile has no {missing}; a shapefile is several files "
                 "(.shp shapes, .shx index, .dbf attributes: codes, names, counts): "
@@ -248,14 +272,19 @@ def shapefile_parts(path: Path) -> ShapefileParts:
                 )
             stem = inner[0][:-4]
             by_suffix = {n[len(stem) :].lower(): n for n in names if n[: len(stem)] == stem}
-            part = {s: archive.read(by_suffix[s]) if s in by_suffix else None
-                    for s in (".dbf", ".shx", ".prj", ".cpg")}  # fmt: skip
-        return ShapefileParts(f"/vsizip/{path}/{inner[0]}", Path(stem).name, **{
-            k[1:]: v for k, v in part.items()})  # fmt: skip
+            part = {
+                s: archive.read(by_suffix[s]) if s in by_suffix else None
+                for s in (".dbf", ".shx", ".prj", ".cpg")
+            }
+        return ShapefileParts(
+            f"/vsizip/{path}/{inner[0]}", Path(stem).name, **{k[1:]: v for k, v in part.items()}
+        )
     siblings = {p.suffix.lower(): p for p in path.parent.glob(path.stem + ".*") if p.is_file()}
     siblings = {s: p for s, p in siblings.items() if p.stem == path.stem}
-    found = {s[1:]: siblings[s].read_bytes() if s in siblings else None
-             for s in (".dbf", ".shx", ".prj", ".cpg")}  # fmt: skip
+    found = {
+        s[1:]: siblings[s].read_bytes() if s in siblings else None
+        for s in (".dbf", ".shx", ".prj", ".cpg")
+    }
     return ShapefileParts(str(path), path.stem, **found)
 
 

@@ -25,11 +25,16 @@ from gridmap.io.problems import Problems
 from gridmap.io.read import read_rows
 
 ROLES = {
-    "leader": "leader", "网格长": "leader",
-    "worker": "worker", "专职网格员": "worker", "网格员": "worker",
-    "part_time": "part_time", "兼职网格员": "part_time",
-    "instructor": "instructor", "网格指导员": "instructor",
-}  # fmt: skip
+    "leader": "leader",
+    "网格长": "leader",
+    "worker": "worker",
+    "专职网格员": "worker",
+    "网格员": "worker",
+    "part_time": "part_time",
+    "兼职网格员": "part_time",
+    "instructor": "instructor",
+    "网格指导员": "instructor",
+}
 """The roles a roster names, in English or as grid centres write them, and gridmap's word."""
 PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,19}$")
 
@@ -69,13 +74,12 @@ def _text(frame: pd.DataFrame, column: str) -> pd.Series:
     if column not in frame.columns:
         return pd.Series([None] * len(frame), index=frame.index, dtype=object)
     values = frame[column].astype("string").str.strip()
-    return pd.Series([None if pd.isna(v) or v == "" else str(v) for v in values],
-                     index=frame.index, dtype=object)  # fmt: skip
+    return pd.Series(
+        [None if pd.isna(v) or v == "" else str(v) for v in values], index=frame.index, dtype=object
+    )
 
 
-def check_roster(
-    frame: pd.DataFrame, grid_codes: set[str], problems: Problems
-) -> pd.DataFrame:  # fmt: skip
+def check_roster(frame: pd.DataFrame, grid_codes: set[str], problems: Problems) -> pd.DataFrame:
     """Return the roster's rows as grid, role, name, phone, duties; problems are gathered."""
     if "grid" not in frame.columns and "code" in frame.columns:
         frame = frame.rename(columns={"code": "grid"})
@@ -91,27 +95,39 @@ def check_roster(
     unknown = rows["grid"].notna() & ~rows["grid"].isin(grid_codes)
     problems.add_where(labels, unknown, [f"no grid {g} in the plan" for g in rows["grid"][unknown]])
     bad_role = role.isna()
-    problems.add_where(labels, bad_role, [
-        f"role {r!r} is not one of {', '.join(sorted(set(ROLES.values())))} (or 网格长, "
-        "专职网格员, 兼职网格员, 网格指导员)" for r in rows["role"][bad_role]])  # fmt: skip
+    problems.add_where(
+        labels,
+        bad_role,
+        [
+            f"role {r!r} is not one of {', '.join(sorted(set(ROLES.values())))} (or 网格长, "
+            "专职网格员, 兼职网格员, 网格指导员)"
+            for r in rows["role"][bad_role]
+        ],
+    )
     problems.add_where(labels, rows["name"].isna(), "name is empty")
     phone = rows["phone"]
     bad_phone = phone.notna() & ~phone.fillna("").str.match(PHONE)
-    problems.add_where(labels, bad_phone, [f"phone {p!r} is not a phone number"
-                                           for p in phone[bad_phone]])  # fmt: skip
+    problems.add_where(
+        labels, bad_phone, [f"phone {p!r} is not a phone number" for p in phone[bad_phone]]
+    )
     rows["role"] = role
     leaders = rows[(role == "leader") & rows["grid"].notna()]
     twice = leaders["grid"].duplicated(keep="first")
-    problems.add_where(labels[leaders.index[twice]], [True] * int(twice.sum()), [
-        f"grid {g} has a leader already (a grid has one 网格长)" for g in leaders["grid"][twice]
-    ])  # fmt: skip
+    problems.add_where(
+        labels[leaders.index[twice]],
+        [True] * int(twice.sum()),
+        [f"grid {g} has a leader already (a grid has one 网格长)" for g in leaders["grid"][twice]],
+    )
     return rows
 
 
 def import_staff(
-    connection: Connection, path: Path, *, plan_id: int | None = None,
+    connection: Connection,
+    path: Path,
+    *,
+    plan_id: int | None = None,
     field_map: Mapping[str, str] | None = None,
-) -> StaffImport:  # fmt: skip
+) -> StaffImport:
     """Give the grids of a plan (the current one by default) the staff of the roster ``path``.
 
     Raises

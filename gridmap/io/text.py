@@ -22,10 +22,21 @@ BOM = codecs.BOM_UTF8
 CHINESE_LANGUAGE_DRIVERS = {0x4D: GB18030, 0x7A: GB18030}
 """dBASE language driver ids (byte 29 of a .dbf) that mean GBK/GB2312; GB18030 reads both."""
 LANGUAGE_DRIVERS = {
-    0x01: "cp437", 0x02: "cp850", 0x03: "cp1252", 0x64: "cp852", 0x65: "cp866",
-    0x7B: "cp932", 0x79: "cp949", 0x78: "cp950", 0x7C: "cp874", 0xC8: "cp1250",
-    0xC9: "cp1251", 0xCA: "cp1254", 0xCB: "cp1253", **CHINESE_LANGUAGE_DRIVERS,
-}  # fmt: skip
+    0x01: "cp437",
+    0x02: "cp850",
+    0x03: "cp1252",
+    0x64: "cp852",
+    0x65: "cp866",
+    0x7B: "cp932",
+    0x79: "cp949",
+    0x78: "cp950",
+    0x7C: "cp874",
+    0xC8: "cp1250",
+    0xC9: "cp1251",
+    0xCA: "cp1254",
+    0xCB: "cp1253",
+    **CHINESE_LANGUAGE_DRIVERS,
+}
 """Language driver ids that name one encoding. 0x00 names none, and 0x57 ("the writer's
 ANSI code page", what ArcGIS writes) names none for certain either: both fall to the content."""
 

@@ -71,10 +71,13 @@ def _check_prefix(
     """Report codes that do not start with their community's code."""
     wrong = code.notna() & community.notna() & (code.str[:COMMUNITY_CODE_DIGITS] != community)
     problems.add_where(
-        labels, wrong.to_numpy(),
-        [f"code {c} does not start with its community's code {m}"
-         for c, m in zip(code[wrong], community[wrong], strict=True)],
-    )  # fmt: skip
+        labels,
+        wrong.to_numpy(),
+        [
+            f"code {c} does not start with its community's code {m}"
+            for c, m in zip(code[wrong], community[wrong], strict=True)
+        ],
+    )
 
 
 def prepare_units(
@@ -111,22 +114,29 @@ def prepare_units(
     given_households = pd.to_numeric(column(frame, "households"))
     residents = given_residents.fillna(given_households * PERSONS_PER_HOUSEHOLD)
     households = given_households.fillna(residents / PERSONS_PER_HOUSEHOLD)
-    rows = pd.DataFrame({
-        "code": code,
-        "community_id": pd.array(community.map(by_code), dtype="Int64"),
-        "kind": column(frame, "kind").fillna("residential"),
-        "residents": pd.array(residents.fillna(0).round(), dtype="Int64"),
-        "households": pd.array(households.fillna(0).round(), dtype="Int64"),
-        "governance_load": pd.to_numeric(column(frame, "governance_load")).fillna(0.0),
-        "geometry": frame.geometry.values,
-    })  # fmt: skip
+    rows = pd.DataFrame(
+        {
+            "code": code,
+            "community_id": pd.array(community.map(by_code), dtype="Int64"),
+            "kind": column(frame, "kind").fillna("residential"),
+            "residents": pd.array(residents.fillna(0).round(), dtype="Int64"),
+            "households": pd.array(households.fillna(0).round(), dtype="Int64"),
+            "governance_load": pd.to_numeric(column(frame, "governance_load")).fillna(0.0),
+            "geometry": frame.geometry.values,
+        }
+    )
     summed = rows.loc[~counted.to_numpy(), "code"].tolist()
     note = f"{int(counted.sum())} units with counts from the file, {len(summed)} summed"
     overlaps_within(frame, problems, "unit")
     replaced = stored_overlaps(
-        connection, "unit", frame, code, key_column="code", problems=problems,
+        connection,
+        "unit",
+        frame,
+        code,
+        key_column="code",
+        problems=problems,
         replace=options.replace,
-    )  # fmt: skip
+    )
 
     def write(connection: Connection) -> int:
         written = import_rows.upsert_units(connection, rows, sum_codes=summed)
@@ -136,9 +146,13 @@ def prepare_units(
                 plans.bump_revision(connection, plan_id)
                 payload = {"source": problems.source, "replaced": len(replaced)}
                 plans.add_audit(
-                    connection, actor="import", action="replace units", table="plan",
-                    target_id=plan_id, payload=payload,
-                )  # fmt: skip
+                    connection,
+                    actor="import",
+                    action="replace units",
+                    table="plan",
+                    target_id=plan_id,
+                    payload=payload,
+                )
             import_rows.link_buildings_to_units(connection, only_unlinked=True)
             import_rows.sum_buildings_into_units(connection, codes=summed)
         return written
@@ -185,9 +199,10 @@ def prepare_grids(
     across = (spread > 1).to_numpy()
     names = per_grid.agg(lambda c: ", ".join(sorted(pd.unique(c)))).reindex(range(len(frame)))
     problems.add_where(
-        labels, across,
+        labels,
+        across,
         [f"spans communities {n}; a grid lies in one community" for n in names[across]],
-    )  # fmt: skip
+    )
     community.index = frame.index
     code = column(frame, "code")
     _check_prefix(code, community, labels, problems)
@@ -196,10 +211,14 @@ def prepare_grids(
         code, community, _inner_xy(grids_m), used, digits=GRID_SERIAL_DIGITS, problems=problems
     )
     by_code = units.drop_duplicates("community_code").set_index("community_code")["community_id"]
-    grids = pd.DataFrame({
-        "code": code, "name": column(frame, "name"), "kind": column(frame, "kind").fillna("urban"),
-        "community_id": pd.array(community.map(by_code), dtype="Int64"),
-    })  # fmt: skip
+    grids = pd.DataFrame(
+        {
+            "code": code,
+            "name": column(frame, "name"),
+            "kind": column(frame, "kind").fillna("urban"),
+            "community_id": pd.array(community.map(by_code), dtype="Int64"),
+        }
+    )
     name = options.plan_name or f"imported from {problems.source}"
     status = "current" if options.make_current else "draft"
 
@@ -216,9 +235,13 @@ def prepare_grids(
         if status == "current":
             plans.make_current(connection, plan_id)
         plans.add_audit(
-            connection, actor="import", action="import grids", table="plan", target_id=plan_id,
+            connection,
+            actor="import",
+            action="import grids",
+            table="plan",
+            target_id=plan_id,
             payload={"source": problems.source, "grids": len(grids), "status": status},
-        )  # fmt: skip
+        )
         return len(grids)
 
     return write, [f"plan {name!r} ({status}): {int((~loose).sum())} units in grids"]

@@ -168,9 +168,13 @@ def _child(job_id: int, url: str, sending: Pipe, cancel: Any) -> None:
             job = job_rows.job_row(connection, job_id)
             result = WORK[job.kind](connection, step, job)
             if not job_rows.finish_job(
-                connection, job_id, "succeeded", result=result, only_from=("running",),
+                connection,
+                job_id,
+                "succeeded",
+                result=result,
+                only_from=("running",),
                 unless_cancelled=True,
-            ):  # fmt: skip
+            ):
                 raise Cancelled(f"job {job_id} was cancelled")
         _send(sending, ("succeeded", result))
     except Cancelled as error:

@@ -123,8 +123,9 @@ def cancel_job(engine: Engine, queue: JobQueue, job_id: int, who: Principal) -> 
     with engine.begin() as connection:
         job = visible_job(connection, job_id, who)
         if job.owner_key_id != who.key_id and not (who.role == "admin" and who.region_id is None):
-            raise Forbidden(f"job {job_id} was started by {job.owner}: only they or an admin "
-                            "may cancel it")  # fmt: skip
+            raise Forbidden(
+                f"job {job_id} was started by {job.owner}: only they or an admin may cancel it"
+            )
         running = job.status == "running"
         job = job_rows.ask_to_cancel(connection, job_id)
     if job.queue_job_id is not None and (running or job.status == "cancelled"):

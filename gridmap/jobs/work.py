@@ -31,21 +31,36 @@ def partition_steps(parameters: dict[str, Any]) -> int:
 def partition(connection: Connection, step: Step, job: JobRow) -> dict[str, Any]:
     """Re-partition the job's draft plan, if it is still as the job found it."""
     p = job.parameters
-    bounds = Bounds(p["min"], p["max"], p["target"], p["max_residents"], p["radius"],
-                    p["radius_by"])  # fmt: skip
+    bounds = Bounds(
+        p["min"], p["max"], p["target"], p["max_residents"], p["radius"], p["radius_by"]
+    )
     assert job.plan_id is not None and job.base_revision is not None
-    summary = partition_plan(connection, job.plan_id, mode=p["mode"], bounds=bounds,
-                             seed=p["seed"], author=job.owner, step=step,
-                             job=JobRef(job.id, job.base_revision),
-                             region=p.get("region"))  # fmt: skip
+    summary = partition_plan(
+        connection,
+        job.plan_id,
+        mode=p["mode"],
+        bounds=bounds,
+        seed=p["seed"],
+        author=job.owner,
+        step=step,
+        job=JobRef(job.id, job.base_revision),
+        region=p.get("region"),
+    )
     step("saving")
-    return {"plan": summary.plan_id, "revision": summary.revision, "grids": summary.grids,
-            "in_bounds": summary.in_bounds, "units_moved": summary.units_moved,
-            "cases": [{"kind": c.kind, "message": c.message}
-                      for c in summary.cases],
-            "check": {"ok": summary.check.ok, "errors": len(summary.check.errors),
-                      "warnings": len(summary.check.warnings),
-                      "counts": summary.check.counts()}}  # fmt: skip
+    return {
+        "plan": summary.plan_id,
+        "revision": summary.revision,
+        "grids": summary.grids,
+        "in_bounds": summary.in_bounds,
+        "units_moved": summary.units_moved,
+        "cases": [{"kind": c.kind, "message": c.message} for c in summary.cases],
+        "check": {
+            "ok": summary.check.ok,
+            "errors": len(summary.check.errors),
+            "warnings": len(summary.check.warnings),
+            "counts": summary.check.counts(),
+        },
+    }
 
 
 COVERAGE_STEPS = 5

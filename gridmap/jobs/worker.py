@@ -53,8 +53,9 @@ async def work(
 ) -> None:
     """Run a worker until it is cancelled (or stopped by a signal), with its sweeper."""
     app = worker_app()
-    pool = AsyncConnectionPool(address.libpq, kwargs=SESSION, min_size=1,
-                               max_size=concurrency + 4, open=False)  # fmt: skip
+    pool = AsyncConnectionPool(
+        address.libpq, kwargs=SESSION, min_size=1, max_size=concurrency + 4, open=False
+    )
     await pool.open(wait=True, timeout=CONNECT_SECONDS)  # not the pool's 30 s: it says so fast
     try:
         await app.open_async(pool)
@@ -95,9 +96,11 @@ async def _sweep_forever(app: object, address: DatabaseAddress) -> None:
 async def prune_queue(app: object) -> None:
     """Delete the queue's own rows of work that ended over a day ago (gridmap's stay)."""
     await app.job_manager.delete_old_jobs(  # type: ignore[attr-defined]
-        nb_hours=QUEUE_KEEP_HOURS, include_failed=True, include_cancelled=True,
+        nb_hours=QUEUE_KEEP_HOURS,
+        include_failed=True,
+        include_cancelled=True,
         include_aborted=True,
-    )  # fmt: skip
+    )
 
 
 async def sweep_stalled(app: object, address: DatabaseAddress) -> list[int]:
@@ -119,31 +122,43 @@ def _fail(address: DatabaseAddress, job_id: int) -> bool:
     try:
         with engine.begin() as connection:
             return job_rows.finish_job(
-                connection, job_id, "failed", error=STALLED.format(id=job_id,
-                                                                  seconds=STALLED_SECONDS)
-            )  # fmt: skip
+                connection,
+                job_id,
+                "failed",
+                error=STALLED.format(id=job_id, seconds=STALLED_SECONDS),
+            )
     finally:
         engine.dispose()
 
 
 async def work_until_stopped(
-    address: DatabaseAddress, *, concurrency: int, name: str | None = None,
-    install_signal_handlers: bool = False, on_outage: Callable[[str], None] | None = None,
-) -> None:  # fmt: skip
+    address: DatabaseAddress,
+    *,
+    concurrency: int,
+    name: str | None = None,
+    install_signal_handlers: bool = False,
+    on_outage: Callable[[str], None] | None = None,
+) -> None:
     """Run a worker; when its database goes away, start it again once the database is back."""
     said = False
     while True:
         try:
-            await work(address, concurrency=concurrency, name=name,
-                       install_signal_handlers=install_signal_handlers)  # fmt: skip
+            await work(
+                address,
+                concurrency=concurrency,
+                name=name,
+                install_signal_handlers=install_signal_handlers,
+            )
             return  # stopped by a signal
         except asyncio.CancelledError:
             raise
         except Exception as error:
             if not said:
-                log.warning("job worker: lost the database (%s); trying again every %.0f s",
-                            str(error).splitlines()[0] if str(error) else type(error).__name__,
-                            RETRY_SECONDS)  # fmt: skip
+                log.warning(
+                    "job worker: lost the database (%s); trying again every %.0f s",
+                    str(error).splitlines()[0] if str(error) else type(error).__name__,
+                    RETRY_SECONDS,
+                )
                 said = True
             if on_outage is not None:
                 on_outage(str(error))

@@ -158,10 +158,12 @@ def _merge_light(
         neighbours = np.unique(labels[units.adjacency[members].indices])
         community = units.community[members[0]]
         neighbours = [
-            int(n) for n in neighbours
-            if n != g and int(n) not in locked
+            int(n)
+            for n in neighbours
+            if n != g
+            and int(n) not in locked
             and units.community[_members(labels, int(n))[0]] == community
-        ]  # fmt: skip
+        ]
         if not neighbours:
             continue
         partner = min(neighbours, key=lambda n: households[n])

@@ -49,8 +49,10 @@ def inherit_codes(
     old_total = frame.dropna(subset=["old"]).groupby("old")["w"].sum()
     overlap = frame.dropna(subset=["old"]).groupby(["new", "old"], as_index=False)["w"].sum()
     overlap = overlap.sort_values("w", ascending=False)
-    same = overlap.loc[(overlap["w"] > 0.5 * overlap["new"].map(new_total))
-                       & (overlap["w"] > 0.5 * overlap["old"].map(old_total))]  # fmt: skip
+    same = overlap.loc[
+        (overlap["w"] > 0.5 * overlap["new"].map(new_total))
+        & (overlap["w"] > 0.5 * overlap["old"].map(old_total))
+    ]
     same = same.drop_duplicates("new").drop_duplicates("old")
     codes = np.full(k, None, dtype=object)
     codes[same["new"].to_numpy()] = same["old"].to_numpy()

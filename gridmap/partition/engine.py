@@ -97,10 +97,17 @@ class Units:
         def pick(values: NDArray[Any] | None) -> NDArray[Any] | None:
             return None if values is None else values[members]
 
-        return Units(self.adjacency[members][:, members], self.households[members],
-                     self.residents[members], self.xy[members], self.community[members],
-                     pick(self.load), pick(self.area), pick(self.perimeter),
-                     None if self.walks is None else self.walks.subset(members))  # fmt: skip
+        return Units(
+            self.adjacency[members][:, members],
+            self.households[members],
+            self.residents[members],
+            self.xy[members],
+            self.community[members],
+            pick(self.load),
+            pick(self.area),
+            pick(self.perimeter),
+            None if self.walks is None else self.walks.subset(members),
+        )
 
 
 @dataclass(frozen=True)
@@ -115,8 +122,9 @@ class Case:
     grid: int | None = None
 
 
-def _case(kind: str, community: int, units: tuple[int, ...], template: str,
-          grid: int | None = None) -> Case:  # fmt: skip
+def _case(
+    kind: str, community: int, units: tuple[int, ...], template: str, grid: int | None = None
+) -> Case:
     """Return a case whose message names positions; the service names codes instead."""
     text = template.format(unit=units[0] if units else "", community=community, grid=grid)
     return Case(kind, community, units, text, template, grid)
@@ -227,10 +235,16 @@ def _pieces(
     """Split a community into connected pieces to partition, setting oversize units apart."""
     big = members[units.households[members] > bounds.max_households]
     for u in big:
-        cases.append(_case("oversize_unit", community, (int(u),),
-                           f"unit {{unit}} alone holds {units.households[u]} households, above the "
-                           f"maximum {bounds.max_households}: it is a grid of its own; split the "
-                           "unit to bring it within bounds"))  # fmt: skip
+        cases.append(
+            _case(
+                "oversize_unit",
+                community,
+                (int(u),),
+                f"unit {{unit}} alone holds {units.households[u]} households, above the "
+                f"maximum {bounds.max_households}: it is a grid of its own; split the "
+                "unit to bring it within bounds",
+            )
+        )
     rest = np.setdiff1d(members, big)
     pieces = [np.array([u]) for u in big]
     if not len(rest):
@@ -239,17 +253,29 @@ def _pieces(
     n_parts, part_of = connected_components(sub, directed=False)
     total = int(units.households[members].sum())
     if total < bounds.min_households:
-        cases.append(_case("undersize_community", community, tuple(int(u) for u in members),
-                           f"community {{community}} holds {total} households in all, below the "
-                           f"minimum {bounds.min_households}: it is one grid; merge it with a "
-                           "neighbouring community or lower the minimum"))  # fmt: skip
+        cases.append(
+            _case(
+                "undersize_community",
+                community,
+                tuple(int(u) for u in members),
+                f"community {{community}} holds {total} households in all, below the "
+                f"minimum {bounds.min_households}: it is one grid; merge it with a "
+                "neighbouring community or lower the minimum",
+            )
+        )
         return [*pieces, rest]
     for p in range(n_parts):
         piece = rest[part_of == p]
         if n_parts > 1 and len(piece) == 1 and units.adjacency[piece[0]].count_nonzero() == 0:
-            cases.append(_case("island", community, (int(piece[0]),),
-                               "unit {unit} is linked to no other unit of its community: it is "
-                               "a grid of its own"))  # fmt: skip
+            cases.append(
+                _case(
+                    "island",
+                    community,
+                    (int(piece[0]),),
+                    "unit {unit} is linked to no other unit of its community: it is "
+                    "a grid of its own",
+                )
+            )
         pieces.append(piece)
     return pieces
 
@@ -270,9 +296,12 @@ def grid_count(units: Units, piece: NDArray[np.int64], bounds: Bounds) -> int:
     width = bounds.max_households - bounds.min_households
     room = SLACK * width
     fine = units.households[piece].max(initial=0) <= width / 2  # units small beside the bounds
-    comfortable = [c for c in range(fewest, most + 1) if fine
-                   if bounds.min_households + room <= households / c
-                   <= bounds.max_households - room]  # fmt: skip
+    comfortable = [
+        c
+        for c in range(fewest, most + 1)
+        if fine
+        if bounds.min_households + room <= households / c <= bounds.max_households - room
+    ]
     if comfortable:
         k = min(comfortable, key=lambda c: (abs(households / c - bounds.target_households), c))
     return int(min(max(k, fewest), most, len(piece)))
@@ -288,8 +317,9 @@ def split_piece(
     side = _bisect(units, piece, k_low, k - k_low, bounds, rng)
     if side is None:  # no cut at all (a piece without inner links): it stays whole
         return [piece]
-    return (split_piece(units, piece[side], k_low, bounds, rng)
-            + split_piece(units, piece[~side], k - k_low, bounds, rng))  # fmt: skip
+    return split_piece(units, piece[side], k_low, bounds, rng) + split_piece(
+        units, piece[~side], k - k_low, bounds, rng
+    )
 
 
 def _bisect(
@@ -328,8 +358,9 @@ def _bisect(
         sums = _subtree_sums(order, parent, np.column_stack([weights, moments, load]))
         below = sums[:, 0]
         spread = _split_spread(sums[:, 1:5], moments) / max(spread_all, 1e-9)
-        spread += LOAD_WEIGHT * _load_imbalance(sums[:, 5], load.sum(), below, total, goal,
-                                                k_one, k_two)  # fmt: skip
+        spread += LOAD_WEIGHT * _load_imbalance(
+            sums[:, 5], load.sum(), below, total, goal, k_one, k_two
+        )
         valid = _fits(below, total, k_one, k_two, bounds, 0.0)
         comfortable = _fits(below, total, k_one, k_two, bounds, COMFORT)
         balance = np.minimum(np.abs(below - goal), np.abs(total - below - goal)) / max(total, 1.0)
@@ -384,7 +415,8 @@ def _fits(
     (low_1, high_1), (low_2, high_2) = room(k_one), room(k_two)
     rest = total - below
     return ((below >= low_1) & (below <= high_1) & (rest >= low_2) & (rest <= high_2)) | (
-        (below >= low_2) & (below <= high_2) & (rest >= low_1) & (rest <= high_1))  # fmt: skip
+        (below >= low_2) & (below <= high_2) & (rest >= low_1) & (rest <= high_1)
+    )
 
 
 def _split_spread(below: NDArray[np.float64], moments: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -436,29 +468,43 @@ def report_cases(units: Units, labels: NDArray[np.int64], bounds: Bounds) -> lis
     n = int(labels.max(initial=-1)) + 1
     households = np.bincount(labels, weights=units.households, minlength=n)
     residents = np.bincount(labels, weights=units.residents, minlength=n)
-    for g in np.flatnonzero((households < bounds.min_households)
-                            | (households > bounds.max_households)
-                            | ((residents > bounds.max_residents) if bounds.max_residents
-                               else False)):  # fmt: skip
+    for g in np.flatnonzero(
+        (households < bounds.min_households)
+        | (households > bounds.max_households)
+        | ((residents > bounds.max_residents) if bounds.max_residents else False)
+    ):
         members = np.flatnonzero(labels == g)
-        cases.append(_case("out_of_bounds", int(units.community[members[0]]),
-                           tuple(int(u) for u in members),
-                           f"grid {{grid}}: {int(households[g])} households, {int(residents[g])} "
-                           "residents, outside the bounds", int(g)))  # fmt: skip
+        cases.append(
+            _case(
+                "out_of_bounds",
+                int(units.community[members[0]]),
+                tuple(int(u) for u in members),
+                f"grid {{grid}}: {int(households[g])} households, {int(residents[g])} "
+                "residents, outside the bounds",
+                int(g),
+            )
+        )
     if bounds.radius_m is not None:
         how = "on foot" if units.walks is not None else "in a straight line"
         for g, radius in enumerate(grid_radius(units, labels)):
             if radius > bounds.radius_m:
                 members = np.flatnonzero(labels == g)
                 radius_m = f"{bounds.radius_m:.0f} m service radius"
-                what = (f"reaches {radius:.0f} m {how} from its centre, beyond the {radius_m}"
-                        if np.isfinite(radius)
-                        else f"has no unit from which every other is within the {radius_m} "
-                        f"{how}")  # fmt: skip
-                cases.append(_case("radius", int(units.community[members[0]]),
-                                   tuple(int(u) for u in members),
-                                   f"grid {{grid}} {what}; more, smaller grids (a lower maximum) "
-                                   "or a new path would bring it in", int(g)))  # fmt: skip
+                what = (
+                    f"reaches {radius:.0f} m {how} from its centre, beyond the {radius_m}"
+                    if np.isfinite(radius)
+                    else f"has no unit from which every other is within the {radius_m} {how}"
+                )
+                cases.append(
+                    _case(
+                        "radius",
+                        int(units.community[members[0]]),
+                        tuple(int(u) for u in members),
+                        f"grid {{grid}} {what}; more, smaller grids (a lower maximum) "
+                        "or a new path would bring it in",
+                        int(g),
+                    )
+                )
     return cases
 
 
@@ -472,8 +518,12 @@ def grid_radius(units: Units, labels: NDArray[np.int64]) -> NDArray[np.float64]:
     n = int(labels.max(initial=-1)) + 1
     weight = units.households.astype(float) + 1e-9
     total = np.bincount(labels, weights=weight, minlength=n)
-    centre = np.column_stack([np.bincount(labels, weights=units.xy[:, i] * weight, minlength=n)
-                              for i in (0, 1)]) / total[:, None]  # fmt: skip
+    centre = (
+        np.column_stack(
+            [np.bincount(labels, weights=units.xy[:, i] * weight, minlength=n) for i in (0, 1)]
+        )
+        / total[:, None]
+    )
     distance = np.hypot(*(units.xy - centre[labels]).T)
     radius = np.zeros(n)
     np.maximum.at(radius, labels, distance)
@@ -502,16 +552,23 @@ def repair(
         over = households > bounds.max_households
         under = households < bounds.min_households
         faulty = [g for g in np.flatnonzero(over | under) if g not in frozen_grids]
-        moved = [_fix_one(units, graph, labels, households, bounds, int(g), frozen_grids)
-                 for g in faulty]  # every faulty grid gets its move each round  # fmt: skip
+        moved = [
+            _fix_one(units, graph, labels, households, bounds, int(g), frozen_grids) for g in faulty
+        ]  # every faulty grid gets its move each round
         if not any(moved):
             break
     return labels
 
 
-def _fix_one(units: Units, graph: csr_matrix, labels: NDArray[np.int64],
-             households: NDArray[np.float64], bounds: Bounds, g: int,
-             frozen: set[int]) -> bool:  # fmt: skip
+def _fix_one(
+    units: Units,
+    graph: csr_matrix,
+    labels: NDArray[np.int64],
+    households: NDArray[np.float64],
+    bounds: Bounds,
+    g: int,
+    frozen: set[int],
+) -> bool:
     members = np.flatnonzero(labels == g)
     heavy = households[g] > bounds.max_households
     # pairs (unit, other grid) across g's boundary
@@ -585,7 +642,7 @@ def refine(
                 or households[target] + w > bounds.max_households
                 or (bounds.max_residents and residents[target] + r > bounds.max_residents)
             ):
-                continue  # fmt: skip
+                continue
             gap = abs(grid_load[source] - grid_load[target])
             if abs(grid_load[source] - grid_load[target] - 2 * load[unit]) > gap:
                 continue  # never at the cost of a more uneven load
@@ -619,18 +676,24 @@ def _compactness_gain(
     """Return how much moving each unit ``u`` from grid ``g`` to ``h`` makes them more compact."""
     if units.area is None or units.perimeter is None:
         count = np.bincount(labels, minlength=k).astype(float)
-        centre = np.column_stack([np.bincount(labels, weights=units.xy[:, i], minlength=k)
-                                  for i in (0, 1)]) / np.maximum(count, 1)[:, None]  # fmt: skip
-        return (((units.xy[u] - centre[g]) ** 2).sum(axis=1)
-                - ((units.xy[u] - centre[h]) ** 2).sum(axis=1))  # fmt: skip
+        centre = (
+            np.column_stack(
+                [np.bincount(labels, weights=units.xy[:, i], minlength=k) for i in (0, 1)]
+            )
+            / np.maximum(count, 1)[:, None]
+        )
+        return ((units.xy[u] - centre[g]) ** 2).sum(axis=1) - ((units.xy[u] - centre[h]) ** 2).sum(
+            axis=1
+        )
     graph = units.adjacency.tocoo()
     inside = labels[graph.row] == labels[graph.col]
     area = np.bincount(labels, weights=units.area, minlength=k)
     perimeter = np.bincount(labels, weights=units.perimeter, minlength=k) - np.bincount(
         labels[graph.row[inside]], weights=graph.data[inside], minlength=k
     )  # every inner boundary is listed twice: once from each side
-    members = csr_matrix((np.ones(len(labels)), (np.arange(len(labels)), labels)),
-                         shape=(len(labels), k))  # fmt: skip
+    members = csr_matrix(
+        (np.ones(len(labels)), (np.arange(len(labels)), labels)), shape=(len(labels), k)
+    )
     shared = (units.adjacency @ members).tocsr()  # boundary each unit shares with each grid
     with_g = np.asarray(shared[u, g]).ravel()
     with_h = np.asarray(shared[u, h]).ravel()
@@ -640,6 +703,7 @@ def _compactness_gain(
         return 4 * np.pi * area / np.maximum(perimeter, 1e-9) ** 2
 
     before = score(area[g], perimeter[g]) + score(area[h], perimeter[h])
-    after = (score(area[g] - a, perimeter[g] - p + 2 * with_g)
-             + score(area[h] + a, perimeter[h] + p - 2 * with_h))  # fmt: skip
+    after = score(area[g] - a, perimeter[g] - p + 2 * with_g) + score(
+        area[h] + a, perimeter[h] + p - 2 * with_h
+    )
     return after - before

@@ -77,13 +77,17 @@ def load_units(connection: Connection, *, within: str | None = None) -> CityUnit
     With ``within`` (a region's code), only the units of that region's communities (grids
     never cross a community, so nothing outside bears on them).
     """
-    frame = read_geoframe(connection, """
+    frame = read_geoframe(
+        connection,
+        """
         SELECT u.id, u.code, u.households, u.residents, u.governance_load, r.code AS community,
                u.geom
         FROM unit u JOIN region r ON r.id = u.community_id
         WHERE CAST(:within AS text) IS NULL OR starts_with(r.code, :within)
         ORDER BY u.id
-    """, {"within": within})  # fmt: skip
+    """,
+        {"within": within},
+    )
     if frame.empty:
         if within is not None:
             raise InvalidInput(f"region: no unit lies in region {within!r}")
@@ -93,30 +97,45 @@ def load_units(connection: Connection, *, within: str | None = None) -> CityUnit
     community_codes, community = np.unique(frame["community"].to_numpy(), return_inverse=True)
     touching = adjacency(polygons).tocoo()
     west, south, east, north = frame.total_bounds
-    barriers = read_geoframe(connection, """
+    barriers = read_geoframe(
+        connection,
+        """
         WITH box AS (SELECT ST_MakeEnvelope(:w, :s, :e, :n, 4326) AS geom)
         SELECT s.geom FROM street s, box WHERE s.kind = ANY(:kinds) AND s.geom && box.geom
         UNION ALL SELECT ST_Boundary(w.geom) FROM water w, box WHERE w.geom && box.geom
-    """, {"kinds": list(BARRIER_KINDS), "w": west, "s": south, "e": east, "n": north})  # fmt: skip
+    """,
+        {"kinds": list(BARRIER_KINDS), "w": west, "s": south, "e": east, "n": north},
+    )
     lines = np.asarray(barriers.to_crs(metric.crs).geometry.values, dtype=object)
     crossing = across_barriers(polygons, touching.row, touching.col, lines)
     same = (community[touching.row] == community[touching.col]) & ~crossing
     n = len(frame)
     graph = csr_matrix(
         (touching.data[same], (touching.row[same], touching.col[same])), shape=(n, n)
-    )  # fmt: skip  (each entry: the shared boundary's length)
+    )  # each entry: the shared boundary's length
     units = Units(
-        graph, frame["households"].to_numpy(np.int64), frame["residents"].to_numpy(np.int64),
-        shapely.get_coordinates(shapely.point_on_surface(polygons)), community.astype(np.int64),
-        frame["governance_load"].to_numpy(float), shapely.area(polygons),
+        graph,
+        frame["households"].to_numpy(np.int64),
+        frame["residents"].to_numpy(np.int64),
+        shapely.get_coordinates(shapely.point_on_surface(polygons)),
+        community.astype(np.int64),
+        frame["governance_load"].to_numpy(float),
+        shapely.area(polygons),
         shapely.length(polygons),
-    )  # fmt: skip
+    )
     barred = csr_matrix(
         (np.ones(int(crossing.sum())), (touching.row[crossing], touching.col[crossing])),
         shape=(n, n),
-    )  # fmt: skip
-    return CityUnits(frame["id"].to_numpy(), community_codes[community], units, metric.crs,
-                     frame["code"].to_numpy(dtype=object), polygons, barred)  # fmt: skip
+    )
+    return CityUnits(
+        frame["id"].to_numpy(),
+        community_codes[community],
+        units,
+        metric.crs,
+        frame["code"].to_numpy(dtype=object),
+        polygons,
+        barred,
+    )
 
 
 def with_walks(connection: Connection, city: CityUnits, cutoff_m: float) -> CityUnits:
@@ -213,20 +232,36 @@ def partition_plan(
     labels, cases = _labels(city, content, kept, mode, by_kind, seed)
     say("coding and writing grids")
     try:  # the plan must be as it was read: at the job's revision, or at the one read here
-        lifecycle.guard(connection, plan_id, "partition", job=job,
-                        expected_revision=None if job else started["revision"])  # fmt: skip
+        lifecycle.guard(
+            connection,
+            plan_id,
+            "partition",
+            job=job,
+            expected_revision=None if job else started["revision"],
+        )
     except Stale:
         raise PlanChanged(
             f"plan {plan_id} changed while it was re-partitioned; nothing was kept: run it again"
         ) from None
     origin = _with_current_codes(connection, plan_id, city, content)
     summary = _write(connection, plan_id, city, content, labels, by_kind, region, origin)
-    plan_rows.set_parameters(connection, plan_id, {
-        "mode": mode, "seed": seed, "cases": len(cases),
-        "bounds": {kind: asdict(b) for kind, b in by_kind.items()},
-    })  # fmt: skip
-    revision = lifecycle.record(connection, plan_id, actor=author, action=f"partition {mode}",
-                                payload={"grids": summary[0], "job": job and job.id})  # fmt: skip
+    plan_rows.set_parameters(
+        connection,
+        plan_id,
+        {
+            "mode": mode,
+            "seed": seed,
+            "cases": len(cases),
+            "bounds": {kind: asdict(b) for kind, b in by_kind.items()},
+        },
+    )
+    revision = lifecycle.record(
+        connection,
+        plan_id,
+        actor=author,
+        action=f"partition {mode}",
+        payload={"grids": summary[0], "job": job and job.id},
+    )
     moved = int((origin["code"].to_numpy() != summary[2]).sum())
     cases = name_cases(city, cases, labels, summary[2])
     checked = check_plan(connection, plan_id)
@@ -253,10 +288,16 @@ def kind_bounds(bounds: Bounds | None) -> dict[str, Bounds]:
     radius = None if bounds is None else bounds.radius_m
     radius_by = "straight" if bounds is None else bounds.radius_by
     by_kind = {
-        kind: Bounds(b.min_households, b.max_households, b.target_households, b.max_residents,
-                     radius, radius_by)
+        kind: Bounds(
+            b.min_households,
+            b.max_households,
+            b.target_households,
+            b.max_residents,
+            radius,
+            radius_by,
+        )
         for kind, b in GRID_BOUNDS.items()
-    }  # fmt: skip
+    }
     if bounds is not None:
         by_kind["urban"] = by_kind["suburban"] = bounds
     return by_kind
@@ -293,9 +334,14 @@ def _labels(
             result = partition(sub, bounds[kind], seed=seed)
         offset = labels.max() + 1
         labels[members] = result.labels + offset
-        cases += [replace(c, units=tuple(int(members[u]) for u in c.units),
-                          grid=None if c.grid is None else int(c.grid + offset))
-                  for c in result.cases]  # fmt: skip
+        cases += [
+            replace(
+                c,
+                units=tuple(int(members[u]) for u in c.units),
+                grid=None if c.grid is None else int(c.grid + offset),
+            )
+            for c in result.cases
+        ]
     if mode == "full" and kept.any():
         _, kept_labels = np.unique(old[kept], return_inverse=True)
         labels[kept] = labels.max() + 1 + kept_labels
@@ -392,17 +438,27 @@ def _write(
         / total
     )
     used = imports.largest_serials(connection, "grid", 12, within=region).to_dict()
-    codes = inherit_codes(labels, origin["code"].to_numpy(dtype=object), units.households,
-                          city.community_codes[first], centre, used)  # fmt: skip
+    codes = inherit_codes(
+        labels,
+        origin["code"].to_numpy(dtype=object),
+        units.households,
+        city.community_codes[first],
+        centre,
+        used,
+    )
     by_code = origin.dropna(subset=["code"]).drop_duplicates("code").set_index("code")
     communities = imports.regions_by_code(connection)["id"]
-    grids = pd.DataFrame({
-        "code": codes,
-        "name": [by_code["name"].get(c) if c in by_code.index else None for c in codes],
-        "kind": [by_code["kind"].get(c) if c in by_code.index else community_kind(community)
-                 for c, community in zip(codes, city.community_codes[first], strict=True)],
-        "community_id": communities.loc[city.community_codes[first]].to_numpy(),
-    })  # fmt: skip
+    grids = pd.DataFrame(
+        {
+            "code": codes,
+            "name": [by_code["name"].get(c) if c in by_code.index else None for c in codes],
+            "kind": [
+                by_code["kind"].get(c) if c in by_code.index else community_kind(community)
+                for c, community in zip(codes, city.community_codes[first], strict=True)
+            ],
+            "community_id": communities.loc[city.community_codes[first]].to_numpy(),
+        }
+    )
     mine = content.dropna(subset=["code"]).drop_duplicates("code").set_index("code")
     locked = {c for c, flag in mine["locked"].items() if flag} if len(mine) else set()
     staff = plan_rows.grid_staff(connection, plan_id)  # a grid that keeps its code keeps its people
@@ -450,5 +506,6 @@ def diff_plans(connection: Connection, a: int, b: int) -> dict[str, object]:
         "retired": sorted(set(left) - set(right)),
         "split": sorted(splits.index[splits > 1]),
         "merged": sorted(merges.index[merges > 1]),
-        "before": figures_a, "after": figures_b,
-    }  # fmt: skip
+        "before": figures_a,
+        "after": figures_b,
+    }

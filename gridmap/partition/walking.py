@@ -60,12 +60,14 @@ def unit_walks(
     on = np.flatnonzero(sites.reachable)
     edge = sites.edge[on]
     # every unit's way onto its edge from each end: (node, unit, metres)
-    ends = pd.DataFrame({
-        "node": np.r_[network.source[edge], network.target[edge]],
-        "unit": np.r_[on, on],
-        "last_m": np.r_[sites.offset_m[on], network.length_m[edge] - sites.offset_m[on]]
-        + np.r_[sites.snap_m[on], sites.snap_m[on]],
-    })  # fmt: skip
+    ends = pd.DataFrame(
+        {
+            "node": np.r_[network.source[edge], network.target[edge]],
+            "unit": np.r_[on, on],
+            "last_m": np.r_[sites.offset_m[on], network.length_m[edge] - sites.offset_m[on]]
+            + np.r_[sites.snap_m[on], sites.snap_m[on]],
+        }
+    )
     walks = pd.DataFrame({"from": source, "node": reach.node, "walk_m": reach.walk_m})
     pairs = walks.merge(ends, on="node")
     along_a, along_b, along_m = _same_edge(sites, on)

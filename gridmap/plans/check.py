@@ -29,10 +29,16 @@ from gridmap.standards import GRID_BOUNDS
 
 ERROR, WARNING = "error", "warning"
 KINDS = {
-    "unit without grid": ERROR, "unit in two grids": ERROR, "grid across communities": ERROR,
-    "empty grid": ERROR, "invalid code": ERROR, "duplicate code": ERROR, "grid in pieces": ERROR,
-    "out of bounds": WARNING, "no households": WARNING,
-}  # fmt: skip
+    "unit without grid": ERROR,
+    "unit in two grids": ERROR,
+    "grid across communities": ERROR,
+    "empty grid": ERROR,
+    "invalid code": ERROR,
+    "duplicate code": ERROR,
+    "grid in pieces": ERROR,
+    "out of bounds": WARNING,
+    "no households": WARNING,
+}
 """Every kind of finding and its severity."""
 
 
@@ -80,14 +86,20 @@ class PlanCheck:
     def as_dict(self) -> dict[str, Any]:
         """Return the check as JSON: whether it passed, counts by kind, every finding."""
         return {
-            "plan": self.plan_id, "ok": self.ok, "grids": self.grids, "units": self.units,
-            "errors": len(self.errors), "warnings": len(self.warnings), "counts": self.counts(),
+            "plan": self.plan_id,
+            "ok": self.ok,
+            "grids": self.grids,
+            "units": self.units,
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "counts": self.counts(),
             "findings": [asdict(f) for f in self.findings],
-        }  # fmt: skip
+        }
 
 
-def _finding(kind: str, message: str, *, grid: str | None = None, unit: str | None = None,
-             **detail: Any) -> Finding:  # fmt: skip
+def _finding(
+    kind: str, message: str, *, grid: str | None = None, unit: str | None = None, **detail: Any
+) -> Finding:
     return Finding(kind, KINDS[kind], message, grid, unit, detail)
 
 
@@ -100,9 +112,13 @@ def plan_bounds(parameters: dict[str, Any]) -> dict[str, dict[str, int]]:
     {'min_households': 250, 'max_households': 450}
     """
     used = parameters.get("bounds") or {}
-    return {kind: {k: int(used.get(kind, {}).get(k) or getattr(b, k))
-                   for k in ("min_households", "max_households")}
-            for kind, b in GRID_BOUNDS.items()}  # fmt: skip
+    return {
+        kind: {
+            k: int(used.get(kind, {}).get(k) or getattr(b, k))
+            for k in ("min_households", "max_households")
+        }
+        for kind, b in GRID_BOUNDS.items()
+    }
 
 
 def find_problems(
@@ -124,26 +140,33 @@ def find_problems(
     for code in units.loc[units["grids"] == 0, "code"]:
         found.append(_finding("unit without grid", f"unit {code} is in no grid", unit=code))
     for code, n in units.loc[units["grids"] > 1, ["code", "grids"]].itertuples(index=False):
-        found.append(_finding("unit in two grids", f"unit {code} is in {n} grids", unit=code,
-                             grids=int(n)))  # fmt: skip
+        found.append(
+            _finding("unit in two grids", f"unit {code} is in {n} grids", unit=code, grids=int(n))
+        )
     found += _code_findings(grids)
     for g in grids.itertuples(index=False):
         if g.units == 0:
             found.append(_finding("empty grid", f"grid {g.code} holds no unit", grid=g.code))
         elif g.communities > 1:
-            found.append(_finding(
-                "grid across communities",
-                f"grid {g.code} holds units of {g.communities} communities; a grid lies in one",
-                grid=g.code, communities=int(g.communities),
-            ))  # fmt: skip
+            found.append(
+                _finding(
+                    "grid across communities",
+                    f"grid {g.code} holds units of {g.communities} communities; a grid lies in one",
+                    grid=g.code,
+                    communities=int(g.communities),
+                )
+            )
     pieces = count_pieces(parts)
     for code, n in pieces[pieces > 1].items():
-        found.append(_finding(
-            "grid in pieces",
-            f"grid {code} is drawn as {n} separate pieces (no street-wide contact between "
-            "them; a corner does not join)",
-            grid=str(code), pieces=int(n),
-        ))  # fmt: skip
+        found.append(
+            _finding(
+                "grid in pieces",
+                f"grid {code} is drawn as {n} separate pieces (no street-wide contact between "
+                "them; a corner does not join)",
+                grid=str(code),
+                pieces=int(n),
+            )
+        )
     found += _bounds_findings(grids, bounds or plan_bounds({}))
     found.sort(key=lambda f: (f.severity != ERROR, list(KINDS).index(f.kind), f.grid or f.unit))
     return PlanCheck(plan_id, len(grids), len(units), found)
@@ -154,11 +177,14 @@ def _code_findings(grids: pd.DataFrame) -> list[Finding]:
     codes = grids["code"].astype(str)
     valid = codes.str.fullmatch(r"[0-9]{15}") & (codes.str[:12] == grids["community"].astype(str))
     for code, community in grids.loc[~valid, ["code", "community"]].itertuples(index=False):
-        found.append(_finding(
-            "invalid code",
-            f"grid code {code!r} is not its community's code {community} and a 3-digit serial",
-            grid=str(code), community=str(community),
-        ))  # fmt: skip
+        found.append(
+            _finding(
+                "invalid code",
+                f"grid code {code!r} is not its community's code {community} and a 3-digit serial",
+                grid=str(code),
+                community=str(community),
+            )
+        )
     for code in sorted(set(codes[codes.duplicated()])):
         found.append(_finding("duplicate code", f"grid code {code} is used twice", grid=code))
     return found
@@ -168,8 +194,7 @@ def _bounds_findings(grids: pd.DataFrame, bounds: dict[str, dict[str, int]]) -> 
     found = []
     for g in grids.loc[grids["units"] > 0].itertuples(index=False):
         if g.households == 0:
-            found.append(_finding("no households", f"grid {g.code} has no households",
-                                  grid=g.code))  # fmt: skip
+            found.append(_finding("no households", f"grid {g.code} has no households", grid=g.code))
             continue
         if g.kind not in bounds:
             continue
@@ -178,16 +203,26 @@ def _bounds_findings(grids: pd.DataFrame, bounds: dict[str, dict[str, int]]) -> 
             continue
         why, because = "", {}
         if g.households > high and g.largest_unit > high:
-            why, because = f": one of its units alone holds {g.largest_unit}", {
-                "largest_unit": int(g.largest_unit)}  # fmt: skip
+            why, because = (
+                f": one of its units alone holds {g.largest_unit}",
+                {"largest_unit": int(g.largest_unit)},
+            )
         elif g.households < low and g.community_households < low:
-            why, because = f": its whole community holds {g.community_households}", {
-                "community_households": int(g.community_households)}  # fmt: skip
-        found.append(_finding(
-            "out of bounds",
-            f"grid {g.code} holds {g.households} households, outside {low}–{high}{why}",
-            grid=g.code, households=int(g.households), low=low, high=high, **because,
-        ))  # fmt: skip
+            why, because = (
+                f": its whole community holds {g.community_households}",
+                {"community_households": int(g.community_households)},
+            )
+        found.append(
+            _finding(
+                "out of bounds",
+                f"grid {g.code} holds {g.households} households, outside {low}–{high}{why}",
+                grid=g.code,
+                households=int(g.households),
+                low=low,
+                high=high,
+                **because,
+            )
+        )
     return found
 
 

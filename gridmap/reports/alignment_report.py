@@ -25,10 +25,18 @@ from gridmap.reports.svg import Shape, map_svg
 from gridmap.reports.words import list_separator, template_words, translator
 
 FORMATS = ("html", "pdf", "xlsx", "csv")
-HEADERS = {"net": "专项网", "code": "编码", "name": "名称", "grids_touched": "涉及网格",
-           "grids_cut": "切割网格", "cut_area_m2": "切割面积（平方米）",
-           "households_affected": "受影响户数", "snapped": "建议对齐网格", "adds": "并入",
-           "drops": "划出"}  # fmt: skip
+HEADERS = {
+    "net": "专项网",
+    "code": "编码",
+    "name": "名称",
+    "grids_touched": "涉及网格",
+    "grids_cut": "切割网格",
+    "cut_area_m2": "切割面积（平方米）",
+    "households_affected": "受影响户数",
+    "snapped": "建议对齐网格",
+    "adds": "并入",
+    "drops": "划出",
+}
 
 
 @dataclass(frozen=True)
@@ -51,8 +59,10 @@ def load_alignment(connection: Connection, net: str | None = None) -> list[NetAl
     """
     zones = report_rows.overlay_zones(connection, net)
     if zones.empty:
-        raise InvalidInput(f"net: there is no special net{' ' + repr(net) if net else ''}; "
-                           "import one with gridmap import overlays")  # fmt: skip
+        raise InvalidInput(
+            f"net: there is no special net{' ' + repr(net) if net else ''}; "
+            "import one with gridmap import overlays"
+        )
     grids = report_rows.current_grids(connection)
     if grids.empty:
         raise InvalidInput("there is no current plan to align the nets with")
@@ -71,14 +81,29 @@ def net_map(net: NetAlignment, lang: str = "zh") -> str:
     _ = translator(lang)
     cut = set(net.result.pairs.loc[net.result.pairs["cut"], "grid"])
     shapes = [Shape(net.zones.geometry.union_all(), fill="none", stroke="#ffffff", stroke_width=0)]
-    shapes += [Shape(g, fill="#fde68a" if c in cut else "#f3f4f6", stroke="#9ca3af",
-                     stroke_width=0.8, title=c)
-               for g, c in zip(net.grids.geometry, net.grids["code"], strict=True)]  # fmt: skip
-    shapes += [Shape(g, stroke="#7c3aed", stroke_width=2, title=f"{code} {name}")
-               for g, code, name in zip(net.zones.geometry, net.zones["code"], net.zones["name"],
-                                        strict=True)]  # fmt: skip
-    return map_svg(shapes, width=640, height=420, label=_("{net} 与基础网格").format(net=net.net),
-                   north=_("北"))  # fmt: skip
+    shapes += [
+        Shape(
+            g,
+            fill="#fde68a" if c in cut else "#f3f4f6",
+            stroke="#9ca3af",
+            stroke_width=0.8,
+            title=c,
+        )
+        for g, c in zip(net.grids.geometry, net.grids["code"], strict=True)
+    ]
+    shapes += [
+        Shape(g, stroke="#7c3aed", stroke_width=2, title=f"{code} {name}")
+        for g, code, name in zip(
+            net.zones.geometry, net.zones["code"], net.zones["name"], strict=True
+        )
+    ]
+    return map_svg(
+        shapes,
+        width=640,
+        height=420,
+        label=_("{net} 与基础网格").format(net=net.net),
+        north=_("北"),
+    )
 
 
 def table(nets: list[NetAlignment], lang: str = "zh") -> pd.DataFrame:
@@ -93,12 +118,20 @@ def table(nets: list[NetAlignment], lang: str = "zh") -> pd.DataFrame:
 def to_html(nets: list[NetAlignment], lang: str = "zh") -> str:
     """Return the report as one self-contained HTML page, in ``lang``."""
     return TEMPLATES.get_template("alignment.html").render(
-        **template_words(lang), sep=list_separator(lang),
-        nets=[{"net": n.net, "zones": n.result.zones.to_dict(orient="records"),
-               "map": net_map(n, lang), "cut": int(n.result.pairs["cut"].sum()),
-               "households": int(n.result.zones["households_affected"].sum())} for n in nets],
+        **template_words(lang),
+        sep=list_separator(lang),
+        nets=[
+            {
+                "net": n.net,
+                "zones": n.result.zones.to_dict(orient="records"),
+                "map": net_map(n, lang),
+                "cut": int(n.result.pairs["cut"].sum()),
+                "households": int(n.result.zones["households_affected"].sum()),
+            }
+            for n in nets
+        ],
         made=datetime.now().strftime("%Y-%m-%d %H:%M"),
-    )  # fmt: skip
+    )
 
 
 def render(nets: list[NetAlignment], format: str, *, chromium: Any, lang: str = "zh") -> bytes:

@@ -64,12 +64,16 @@ def load_card(connection: Connection, code: str) -> Card:
     if plan is None:
         raise NotFound("there is no current plan, so no grid has a card yet")
     grid = json.loads(feature(connection, COLLECTIONS["grids"], code, FeatureQuery()))
-    units = features(connection, COLLECTIONS["units"],
-                     FeatureQuery(properties={"grid": code}, limit=10_000))  # fmt: skip
+    units = features(
+        connection, COLLECTIONS["units"], FeatureQuery(properties={"grid": code}, limit=10_000)
+    )
     station = station_point = None
     if grid["properties"]["station"]:
-        found = json.loads(feature(connection, COLLECTIONS["stations"],
-                                   grid["properties"]["station"], FeatureQuery()))  # fmt: skip
+        found = json.loads(
+            feature(
+                connection, COLLECTIONS["stations"], grid["properties"]["station"], FeatureQuery()
+            )
+        )
         station, station_point = found["properties"], shapely.geometry.shape(found["geometry"])
     geometry = shapely.geometry.shape(grid["geometry"])
     return Card(
@@ -90,13 +94,28 @@ def qr_svg(url: str) -> str:
 
 def card_map(card: Card) -> str:
     """Draw the grid's boundary over its units, with its station when it has one."""
-    shapes = [Shape(card.geometry, fill="#e5f5e0", stroke="#08519c", stroke_width=2.5,
-                    title=card.grid["code"])]  # fmt: skip
+    shapes = [
+        Shape(
+            card.geometry,
+            fill="#e5f5e0",
+            stroke="#08519c",
+            stroke_width=2.5,
+            title=card.grid["code"],
+        )
+    ]
     shapes += [Shape(u, stroke="#d1d5db", stroke_width=0.6) for u in card.units]
     shapes += _streets(card)
     if card.station_point is not None and card.station is not None:
-        shapes.append(Shape(card.station_point, fill="#d7301f", stroke="#ffffff",
-                            stroke_width=2, radius=6, title=card.station["name"]))  # fmt: skip
+        shapes.append(
+            Shape(
+                card.station_point,
+                fill="#d7301f",
+                stroke="#ffffff",
+                stroke_width=2,
+                radius=6,
+                title=card.station["name"],
+            )
+        )
     return map_svg(shapes, label=f"网格 {card.grid['code']} 范围图")
 
 
@@ -197,8 +216,12 @@ def _streets(card: Card) -> list[Shape]:
     named = card.streets.loc[card.streets["name"].notna()].copy()
     inside = shapely.intersection(np.asarray(named.geometry.values, dtype=object), card.geometry)
     named["inside"], named["clipped"] = shapely.length(inside), inside
-    longest = (named.loc[named["inside"] > 0].sort_values("inside", ascending=False)
-               .drop_duplicates("name").head(NAMED_STREETS))  # fmt: skip
+    longest = (
+        named.loc[named["inside"] > 0]
+        .sort_values("inside", ascending=False)
+        .drop_duplicates("name")
+        .head(NAMED_STREETS)
+    )
     labels = []
     for clipped, name in zip(longest["clipped"], longest["name"], strict=True):
         parts = shapely.get_parts(clipped)
@@ -213,14 +236,25 @@ def render_card(card: Card, url: str, *, printed: date | None = None) -> str:
 
     A card whose QR address is loopback (no public address set) says so on its face.
     """
-    workers = [{**w, "role_name": ROLE_NAMES.get(w.get("role", "worker"), "网格员")}
-               for w in card.staff.get("workers", [])]  # fmt: skip
+    workers = [
+        {**w, "role_name": ROLE_NAMES.get(w.get("role", "worker"), "网格员")}
+        for w in card.staff.get("workers", [])
+    ]
     links = {}
     if card.station is not None and card.station_point is not None:
-        links = {"navigate": navigation_url(card.station_point, str(card.station["name"])),
-                 "geo": geo_uri(card.station_point, str(card.station["name"]))}  # fmt: skip
+        links = {
+            "navigate": navigation_url(card.station_point, str(card.station["name"])),
+            "geo": geo_uri(card.station_point, str(card.station["name"])),
+        }
     return TEMPLATES.get_template("card.html").render(
-        grid=card.grid, staff=card.staff, workers=workers, station=card.station, links=links,
-        map_svg=card_map(card), qr_svg=qr_svg(url), url=url, loopback=is_loopback(url),
+        grid=card.grid,
+        staff=card.staff,
+        workers=workers,
+        station=card.station,
+        links=links,
+        map_svg=card_map(card),
+        qr_svg=qr_svg(url),
+        url=url,
+        loopback=is_loopback(url),
         printed=(printed or date.today()).isoformat(),
-    )  # fmt: skip
+    )

@@ -20,17 +20,45 @@ from gridmap.reports.svg import Shape, map_svg
 from gridmap.reports.words import template_words, translator
 
 FORMATS = ("html", "pdf", "xlsx", "csv")
-MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf",
-               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-               "csv": "text/csv; charset=utf-8"}  # fmt: skip
+MEDIA_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
 MEASURE_NAMES = {"residents": "人口", "households": "户数", "units": "居住单元"}
 """What each rate counts. A coverage rate by units counts residential units only (those with
 residents), so it is "居住单元" here, never the plain "单元" a plan counts all units by."""
-PART_COLUMNS = ["rank", "code", "name", "residents", "covered_residents", "rate_residents",
-                "households", "covered_households", "rate_households", "units",
-                "covered_units", "rate_units", "bottom"]  # fmt: skip
-PART_HEADERS = ["排名", "编码", "名称", "人口", "覆盖人口", "人口覆盖率", "户数", "覆盖户数",
-                "户数覆盖率", "居住单元", "覆盖居住单元", "居住单元覆盖率", "后五名"]  # fmt: skip
+PART_COLUMNS = [
+    "rank",
+    "code",
+    "name",
+    "residents",
+    "covered_residents",
+    "rate_residents",
+    "households",
+    "covered_households",
+    "rate_households",
+    "units",
+    "covered_units",
+    "rate_units",
+    "bottom",
+]
+PART_HEADERS = [
+    "排名",
+    "编码",
+    "名称",
+    "人口",
+    "覆盖人口",
+    "人口覆盖率",
+    "户数",
+    "覆盖户数",
+    "户数覆盖率",
+    "居住单元",
+    "覆盖居住单元",
+    "居住单元覆盖率",
+    "后五名",
+]
 
 
 def static_map(
@@ -70,13 +98,23 @@ def static_map(
         for g, name in zip(report.stations.geometry, report.stations["name"], strict=True)
     ]
     if report.site is not None:
-        shapes.append(Shape(shapely.Point(report.site.lon, report.site.lat), fill="#ff7f00",
-                            stroke="#ffffff", stroke_width=1.5, radius=7,
-                            title=_("建议新站：{name}").format(name=report.site.name)))  # fmt: skip
+        shapes.append(
+            Shape(
+                shapely.Point(report.site.lon, report.site.lat),
+                fill="#ff7f00",
+                stroke="#ffffff",
+                stroke_width=1.5,
+                radius=7,
+                title=_("建议新站：{name}").format(name=report.site.name),
+            )
+        )
     names = report.part_shapes.get("name", pd.Series([None] * len(report.part_shapes)))
-    shapes += [Shape(g.representative_point(), stroke="#374151", text=str(name or code))
-               for g, name, code in zip(report.part_shapes.geometry, names,
-                                        report.part_shapes["code"], strict=True)]  # fmt: skip
+    shapes += [
+        Shape(g.representative_point(), stroke="#374151", text=str(name or code))
+        for g, name, code in zip(
+            report.part_shapes.geometry, names, report.part_shapes["code"], strict=True
+        )
+    ]
     label = _("{region} 服务圈与盲区").format(region=report.region["name"])
     return map_svg(shapes, width=width, height=height, label=label, north=_("北"))
 
@@ -90,8 +128,9 @@ def _basemap(report: CoverageReport) -> list[Shape]:
     if report.basemap is None or report.basemap.empty:
         return []
     shapes = []
-    for g, layer, kind in zip(report.basemap.geometry, report.basemap["layer"],
-                              report.basemap["kind"], strict=True):  # fmt: skip
+    for g, layer, kind in zip(
+        report.basemap.geometry, report.basemap["layer"], report.basemap["kind"], strict=True
+    ):
         if g is None or g.is_empty:
             continue
         if layer == "water":
@@ -107,18 +146,21 @@ def interactive_map(report: CoverageReport, lang: str = "zh") -> str:
     _ = translator(lang)
     m = blank_map(tuple(report.boundary.bounds))
     outline = {"color": "#54278f", "weight": 3, "fill": False}
-    folium.GeoJson(shapely.geometry.mapping(report.boundary), name=_("区域"),
-                   style_function=lambda _: outline).add_to(m)  # fmt: skip
+    folium.GeoJson(
+        shapely.geometry.mapping(report.boundary), name=_("区域"), style_function=lambda _: outline
+    ).add_to(m)
     layers = [
         (report.circles, _("5分钟服务圈"), "#2171b5", ["name", "residents"]),
         (report.gaps, _("服务盲区"), "#de2d26", ["rank", "residents", "households"]),
     ]
     for frame, name, colour, fields in layers:
         if len(frame):
-            folium.GeoJson(json.loads(frame.to_json()), name=name,
-                           style_function=lambda _, c=colour: {"color": c, "weight": 1,
-                                                               "fillOpacity": 0.35},
-                           tooltip=folium.GeoJsonTooltip(fields=fields)).add_to(m)  # fmt: skip
+            folium.GeoJson(
+                json.loads(frame.to_json()),
+                name=name,
+                style_function=lambda _, c=colour: {"color": c, "weight": 1, "fillOpacity": 0.35},
+                tooltip=folium.GeoJsonTooltip(fields=fields),
+            ).add_to(m)
     for point, station in zip(report.stations.geometry, report.stations["name"], strict=True):
         folium.CircleMarker(
             [point.y, point.x],
@@ -149,13 +191,16 @@ def to_html(report: CoverageReport, *, interactive: bool = True, lang: str = "zh
     """Return the report as one self-contained HTML page (A4 when printed), in ``lang``."""
     return TEMPLATES.get_template("coverage.html").render(
         **template_words(lang),
-        r=report, level_names=LEVEL_NAMES, measure_names=MEASURE_NAMES, measures=MEASURES,
-        parts=report.parts.to_dict(orient="records"), gaps=report.gaps.drop(
-            columns="geometry").to_dict(orient="records"),
+        r=report,
+        level_names=LEVEL_NAMES,
+        measure_names=MEASURE_NAMES,
+        measures=MEASURES,
+        parts=report.parts.to_dict(orient="records"),
+        gaps=report.gaps.drop(columns="geometry").to_dict(orient="records"),
         static_map=static_map(report, lang=lang),
         interactive=interactive_map(report, lang) if interactive else None,
         made=datetime.now().strftime("%Y-%m-%d %H:%M"),
-    )  # fmt: skip
+    )
 
 
 def to_pdf(report: CoverageReport, *, chromium, lang: str = "zh") -> bytes:  # type: ignore[no-untyped-def]
@@ -164,11 +209,13 @@ def to_pdf(report: CoverageReport, *, chromium, lang: str = "zh") -> bytes:  # t
 
 
 def _parts_table(report: CoverageReport, lang: str = "zh") -> pd.DataFrame:
-    own = {"rank": 0, "code": report.region["code"], "name": report.region["name"],
-           "bottom": False}  # fmt: skip
+    own = {"rank": 0, "code": report.region["code"], "name": report.region["name"], "bottom": False}
     for m in MEASURES:
-        own |= {m: report.rates[m]["total"], f"covered_{m}": report.rates[m]["covered"],
-                f"rate_{m}": report.rates[m]["rate"]}  # fmt: skip
+        own |= {
+            m: report.rates[m]["total"],
+            f"covered_{m}": report.rates[m]["covered"],
+            f"rate_{m}": report.rates[m]["rate"],
+        }
     table = pd.concat([pd.DataFrame([own]), report.parts], ignore_index=True)[PART_COLUMNS]
     _ = translator(lang)
     return table.rename(columns={c: _(h) for c, h in zip(PART_COLUMNS, PART_HEADERS, strict=True)})
@@ -199,11 +246,24 @@ def to_xlsx(report: CoverageReport, lang: str = "zh") -> bytes:
     summary = book.active
     summary.title = _("概况")
     region = report.region
-    summary.append([_("区域"), f"{region['name']}（{region['code']}）" if lang == "zh"
-                    else f"{region['name']} ({region['code']})"])  # fmt: skip
-    summary.append([_("覆盖测算"), _("第 {run} 次 · {minutes} 分钟 × {speed} 米/分钟").format(
-        run=report.run["id"], minutes=f"{report.run['minutes']:g}",
-        speed=f"{report.run['speed_m_per_min']:g}")])  # fmt: skip
+    summary.append(
+        [
+            _("区域"),
+            f"{region['name']}（{region['code']}）"
+            if lang == "zh"
+            else f"{region['name']} ({region['code']})",
+        ]
+    )
+    summary.append(
+        [
+            _("覆盖测算"),
+            _("第 {run} 次 · {minutes} 分钟 × {speed} 米/分钟").format(
+                run=report.run["id"],
+                minutes=f"{report.run['minutes']:g}",
+                speed=f"{report.run['speed_m_per_min']:g}",
+            ),
+        ]
+    )
     summary.append([])
     summary.append([_("口径"), _("覆盖"), _("总数"), _("覆盖率")])
     for m in MEASURES:
@@ -215,8 +275,9 @@ def to_xlsx(report: CoverageReport, lang: str = "zh") -> bytes:
     ranking.append(list(table.columns))
     mark = PatternFill("solid", fgColor="FEE2E2")
     for row in table.itertuples(index=False):
-        ranking.append([None if pd.isna(v) else (v.item() if hasattr(v, "item") else v)
-                        for v in row])  # fmt: skip
+        ranking.append(
+            [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in row]
+        )
         if row[-1]:
             for cell in ranking[ranking.max_row]:
                 cell.fill = mark
@@ -226,12 +287,22 @@ def to_xlsx(report: CoverageReport, lang: str = "zh") -> bytes:
     for cell in ranking[1]:
         cell.font = Font(bold=True)
     gaps = book.create_sheet(_("盲区"))
-    gaps.append([_(h) for h in ("序号", "街道", "社区", "网格", "人口", "户数", "建筑",
-                                "面积（平方米）")])  # fmt: skip
+    gaps.append(
+        [_(h) for h in ("序号", "街道", "社区", "网格", "人口", "户数", "建筑", "面积（平方米）")]
+    )
     for g in report.gaps.itertuples():
-        gaps.append([int(g.rank) + 1, g.street_name or g.street, g.community_name or g.community,
-                     g.grid, int(g.residents), int(g.households), int(g.buildings),
-                     None if pd.isna(g.area_m2) else round(float(g.area_m2), 1)])  # fmt: skip
+        gaps.append(
+            [
+                int(g.rank) + 1,
+                g.street_name or g.street,
+                g.community_name or g.community,
+                g.grid,
+                int(g.residents),
+                int(g.households),
+                int(g.buildings),
+                None if pd.isna(g.area_m2) else round(float(g.area_m2), 1),
+            ]
+        )
     site = book.create_sheet(_("选址"))
     site.append(
         [_(h) for h in ("建议新站", "经度", "纬度", "新增覆盖人口", "全市覆盖率（建站后）")]

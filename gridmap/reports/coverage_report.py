@@ -26,8 +26,13 @@ BOTTOM = 5
 """How many of the lowest sub-regions a report marks."""
 LARGEST_GAPS = 10
 MEASURES = ("residents", "households", "units")
-LEVEL_NAMES = {"city": "市", "district": "区县", "street": "街道", "community": "社区",
-               "grid": "网格"}  # fmt: skip
+LEVEL_NAMES = {
+    "city": "市",
+    "district": "区县",
+    "street": "街道",
+    "community": "社区",
+    "grid": "网格",
+}
 
 
 @dataclass(frozen=True)
@@ -113,19 +118,29 @@ def load_coverage_report(
         level, pool = (shapes["level"].iloc[0] if len(shapes) else "community"), rates
     parts = ranked(pool.loc[pool["code"].isin(shapes["code"])].drop(columns="level"))
     row = own.iloc[0]
-    figures = {m: {"covered": int(row[f"covered_{m}"]), "total": int(row[m]),
-                   "rate": float(row[f"rate_{m}"])} for m in MEASURES}  # fmt: skip
+    figures = {
+        m: {
+            "covered": int(row[f"covered_{m}"]),
+            "total": int(row[m]),
+            "rate": float(row[f"rate_{m}"]),
+        }
+        for m in MEASURES
+    }
     budget = float(run["budget_m"])
     return CoverageReport(
         region={k: region[k] for k in ("code", "name", "level", "parent")},
-        run=run, rates=figures, parts=parts, part_level=level,
+        run=run,
+        rates=figures,
+        parts=parts,
+        part_level=level,
         gaps=report_rows.gaps_within(connection, run["id"], int(region["id"])).head(LARGEST_GAPS),
         circles=report_rows.circles_near(connection, run["id"], int(region["id"])),
         stations=report_rows.stations_near(connection, int(region["id"]), budget),
-        boundary=region["geometry"], part_shapes=shapes,
+        boundary=region["geometry"],
+        part_shapes=shapes,
         site=_site(connection, run, int(region["id"])) if siting else None,
         basemap=report_rows.basemap_within(connection, int(region["id"])),
-    )  # fmt: skip
+    )
 
 
 def _site(connection: Connection, run: dict[str, Any], region_id: int) -> Site | None:
@@ -138,5 +153,10 @@ def _site(connection: Connection, run: dict[str, Any], region_id: int) -> Site |
     if found.sites.empty:
         return None
     best = found.sites.iloc[0]
-    return Site(str(best["name"] or best["label"]), float(best["lon"]), float(best["lat"]),
-                int(best["gain"]), float(found.greedy.rate))  # fmt: skip
+    return Site(
+        str(best["name"] or best["label"]),
+        float(best["lon"]),
+        float(best["lat"]),
+        int(best["gain"]),
+        float(found.greedy.rate),
+    )

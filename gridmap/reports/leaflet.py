@@ -26,14 +26,18 @@ def self_contained(m: folium.Map, leaflet: Path = LEAFLET) -> str:
         When Leaflet is not installed (the set-up runs ``npm ci`` in ``static/``).
     """
     script = (leaflet / "leaflet.js").read_text(encoding="utf-8")
-    style = re.sub(r"url\((images/[\w.-]+\.png)\)", lambda hit: _data_uri(leaflet / hit[1]),
-                   (leaflet / "leaflet.css").read_text(encoding="utf-8"))  # fmt: skip
+    style = re.sub(
+        r"url\((images/[\w.-]+\.png)\)",
+        lambda hit: _data_uri(leaflet / hit[1]),
+        (leaflet / "leaflet.css").read_text(encoding="utf-8"),
+    )
     m.default_js = [("leaflet", "gridmap-leaflet.js")]
     m.default_css = [("leaflet_css", "gridmap-leaflet.css")]
     page = m.get_root().render()
     page = page.replace('<script src="gridmap-leaflet.js"></script>', f"<script>{script}</script>")
-    return page.replace('<link rel="stylesheet" href="gridmap-leaflet.css"/>',
-                        f"<style>{style}</style>")  # fmt: skip
+    return page.replace(
+        '<link rel="stylesheet" href="gridmap-leaflet.css"/>', f"<style>{style}</style>"
+    )
 
 
 def _data_uri(png: Path) -> str:
@@ -48,8 +52,13 @@ def blank_map(bounds: tuple[float, float, float, float]) -> folium.Map:
     carries a flag), and a metric scale bar only.
     """
     west, south, east, north = bounds
-    m = folium.Map(location=[(south + north) / 2, (west + east) / 2], tiles=None,
-                   control_scale=False, zoom_control=True, attribution_control=False)  # fmt: skip
+    m = folium.Map(
+        location=[(south + north) / 2, (west + east) / 2],
+        tiles=None,
+        control_scale=False,
+        zoom_control=True,
+        attribution_control=False,
+    )
     m.fit_bounds([[south, west], [north, east]])
     m.add_child(MetricScale())
     return m

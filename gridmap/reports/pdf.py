@@ -27,15 +27,24 @@ def print_pdf(html: str, *, chromium: Path) -> bytes:
         When Chromium fails or takes longer than :data:`PRINT_SECONDS`.
     """
     if not chromium.is_file():
-        raise MissingBinaries(f"no Chromium at {chromium}: install Debian's chromium "
-                              "(apt-get install chromium) or set GRIDMAP_CHROMIUM")  # fmt: skip
+        raise MissingBinaries(
+            f"no Chromium at {chromium}: install Debian's chromium "
+            "(apt-get install chromium) or set GRIDMAP_CHROMIUM"
+        )
     with tempfile.TemporaryDirectory(prefix="gridmap-pdf-") as folder:
         page = Path(folder) / "page.html"
         out = Path(folder) / "page.pdf"
         page.write_text(html, encoding="utf-8")
-        command = [str(chromium), "--headless", "--no-sandbox", "--disable-gpu",
-                   "--no-pdf-header-footer", f"--user-data-dir={folder}/profile",
-                   f"--print-to-pdf={out}", page.as_uri()]  # fmt: skip
+        command = [
+            str(chromium),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+            f"--user-data-dir={folder}/profile",
+            f"--print-to-pdf={out}",
+            page.as_uri(),
+        ]
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=PRINT_SECONDS)
         except subprocess.TimeoutExpired:

@@ -49,8 +49,9 @@ def _projector(lon0: float, lat0: float):  # type: ignore[no-untyped-def]
 def _path(geometry: BaseGeometry, to_px) -> str:  # type: ignore[no-untyped-def]
     parts = []
     for polygon in getattr(geometry, "geoms", [geometry]):
-        rings = [polygon.exterior, *polygon.interiors] if polygon.geom_type == "Polygon" else [
-            polygon]  # fmt: skip
+        rings = (
+            [polygon.exterior, *polygon.interiors] if polygon.geom_type == "Polygon" else [polygon]
+        )
         for ring in rings:
             px = to_px(np.asarray(ring.coords)[:, :2])
             closed = "Z" if polygon.geom_type == "Polygon" else ""
@@ -58,8 +59,15 @@ def _path(geometry: BaseGeometry, to_px) -> str:  # type: ignore[no-untyped-def]
     return " ".join(parts)
 
 
-def map_svg(shapes: list[Shape], *, width: int = 360, height: int = 260, pad: int = 12,
-            label: str = "", north: str = "北") -> str:  # fmt: skip
+def map_svg(
+    shapes: list[Shape],
+    *,
+    width: int = 360,
+    height: int = 260,
+    pad: int = 12,
+    label: str = "",
+    north: str = "北",
+) -> str:
     """Return an ``<svg>`` drawing ``shapes`` (WGS 84), the first fitted to the box, north up.
 
     A scale bar of a round length in metres sits in the lower left, a north arrow (``north``,
@@ -79,34 +87,46 @@ def map_svg(shapes: list[Shape], *, width: int = 360, height: int = 260, pad: in
 
     body = []
     for s in shapes:
-        attrs = (f'fill="{s.fill}" stroke="{s.stroke}" stroke-width="{s.stroke_width}" '
-                 f'opacity="{s.opacity}"')  # fmt: skip
+        attrs = (
+            f'fill="{s.fill}" stroke="{s.stroke}" stroke-width="{s.stroke_width}" '
+            f'opacity="{s.opacity}"'
+        )
         title = f"<title>{escape(s.title)}</title>" if s.title else ""
         if s.geometry.geom_type == "Point" and s.text:
             x, y = to_px(np.array([[s.geometry.x, s.geometry.y]]))[0]
-            body.append(f'<text x="{x:.1f}" y="{y:.1f}" font-size="11" text-anchor="middle" '
-                        f'fill="{s.stroke}" stroke="#ffffff" stroke-width="3" '
-                        f'paint-order="stroke">{escape(s.text)}</text>')  # fmt: skip
+            body.append(
+                f'<text x="{x:.1f}" y="{y:.1f}" font-size="11" text-anchor="middle" '
+                f'fill="{s.stroke}" stroke="#ffffff" stroke-width="3" '
+                f'paint-order="stroke">{escape(s.text)}</text>'
+            )
         elif s.geometry.geom_type == "Point":
             x, y = to_px(np.array([[s.geometry.x, s.geometry.y]]))[0]
-            body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{s.radius}" {attrs}>'
-                        f"{title}</circle>")  # fmt: skip
+            body.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{s.radius}" {attrs}>{title}</circle>'
+            )
         elif not s.geometry.is_empty:
-            body.append(f'<path d="{_path(s.geometry, to_px)}" {attrs} '
-                        f'fill-rule="evenodd">{title}</path>')  # fmt: skip
+            body.append(
+                f'<path d="{_path(s.geometry, to_px)}" {attrs} fill-rule="evenodd">{title}</path>'
+            )
     bar_m = _round_length((width - 2 * pad) / scale / 4)
     bar_px = bar_m * scale
     y = height - pad
-    body.append(f'<path d="M{pad},{y} h{bar_px:.1f}" stroke="#111" stroke-width="2"/>'
-                f'<text x="{pad}" y="{y - 4}" font-size="10">{bar_m:g} m</text>')  # fmt: skip
+    body.append(
+        f'<path d="M{pad},{y} h{bar_px:.1f}" stroke="#111" stroke-width="2"/>'
+        f'<text x="{pad}" y="{y - 4}" font-size="10">{bar_m:g} m</text>'
+    )
     x = width - pad - 6  # a north arrow in the upper right: the map is drawn north up
     arrow = f'<path d="M{x},{pad} l6,16 l-6,-4 l-6,4 Z" fill="#111"/>'
-    letter = (f'<text x="{x}" y="{pad + 28}" font-size="10" text-anchor="middle">'
-              f"{escape(north)}</text>")  # fmt: skip
+    letter = (
+        f'<text x="{x}" y="{pad + 28}" font-size="10" text-anchor="middle">{escape(north)}</text>'
+    )
     body.append(f'<g class="north">{arrow}{letter}</g>')
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-            f'width="{width}" height="{height}" role="img" aria-label="{escape(label)}">'
-            + "".join(body) + "</svg>")  # fmt: skip
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-label="{escape(label)}">'
+        + "".join(body)
+        + "</svg>"
+    )
 
 
 def _round_length(metres: float) -> float:

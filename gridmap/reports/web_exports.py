@@ -56,18 +56,26 @@ def tile_range(bounds: tuple[float, float, float, float], z: int) -> tuple[np.nd
 
     def y_of(lat: float) -> int:
         lat = max(min(lat, 85.0511), -85.0511)
-        return min(n - 1, max(0, int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi)
-                                     / 2 * n)))  # fmt: skip
+        return min(
+            n - 1, max(0, int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n))
+        )
 
-    xs, ys = np.meshgrid(np.arange(x_of(west), x_of(east) + 1),
-                         np.arange(y_of(north), y_of(south) + 1))  # fmt: skip
+    xs, ys = np.meshgrid(
+        np.arange(x_of(west), x_of(east) + 1), np.arange(y_of(north), y_of(south) + 1)
+    )
     return xs.ravel(), ys.ravel()
 
 
 def export_pmtiles(
-    connection: Connection, region_code: str, path: Path, *, minzoom: int = 12,
-    maxzoom: int = 16, tileset_name: str = "gridmap", progress: Progress | None = None,
-) -> ArchiveSummary:  # fmt: skip
+    connection: Connection,
+    region_code: str,
+    path: Path,
+    *,
+    minzoom: int = 12,
+    maxzoom: int = 16,
+    tileset_name: str = "gridmap",
+    progress: Progress | None = None,
+) -> ArchiveSummary:
     """Write the tiles of a region (clipped to it, as an embed key sees them) to ``path``.
 
     Raises
@@ -78,8 +86,10 @@ def export_pmtiles(
         When there is no such region.
     """
     if not 0 <= minzoom <= maxzoom <= MAX_ZOOM:
-        raise InvalidInput(f"zooms must satisfy 0 <= minzoom <= maxzoom <= {MAX_ZOOM} "
-                           f"(got {minzoom} and {maxzoom})")  # fmt: skip
+        raise InvalidInput(
+            f"zooms must satisfy 0 <= minzoom <= maxzoom <= {MAX_ZOOM} "
+            f"(got {minzoom} and {maxzoom})"
+        )
     region = report_rows.region_by_code(connection, region_code).iloc[0]
     bounds = tuple(float(v) for v in region["geometry"].bounds)
     tiles = tileset(tileset_name)
@@ -104,20 +114,30 @@ def export_pmtiles(
             progress(len(wanted), len(wanted))
         west, south, east, north = bounds
         writer.finalize(
-            {"tile_type": TileType.MVT, "tile_compression": Compression.GZIP,
-             "min_zoom": minzoom, "max_zoom": maxzoom,
-             "min_lon_e7": int(west * 1e7), "min_lat_e7": int(south * 1e7),
-             "max_lon_e7": int(east * 1e7), "max_lat_e7": int(north * 1e7),
-             "center_zoom": minzoom + (maxzoom - minzoom) // 2},
-            {"name": f"gridmap {region['name']}", "attribution": "© OpenStreetMap contributors",
-             "vector_layers": vector_layers(tiles)},
-        )  # fmt: skip
+            {
+                "tile_type": TileType.MVT,
+                "tile_compression": Compression.GZIP,
+                "min_zoom": minzoom,
+                "max_zoom": maxzoom,
+                "min_lon_e7": int(west * 1e7),
+                "min_lat_e7": int(south * 1e7),
+                "max_lon_e7": int(east * 1e7),
+                "max_lat_e7": int(north * 1e7),
+                "center_zoom": minzoom + (maxzoom - minzoom) // 2,
+            },
+            {
+                "name": f"gridmap {region['name']}",
+                "attribution": "© OpenStreetMap contributors",
+                "vector_layers": vector_layers(tiles),
+            },
+        )
     return ArchiveSummary(written, len(wanted), path.stat().st_size)
 
 
 def _collection(connection: Connection, name: str, region_id: int) -> dict[str, object]:
-    page = features(connection, COLLECTIONS[name],
-                    FeatureQuery(limit=10_000, scope_region=region_id))  # fmt: skip
+    page = features(
+        connection, COLLECTIONS[name], FeatureQuery(limit=10_000, scope_region=region_id)
+    )
     return {"type": "FeatureCollection", "features": [json.loads(f) for f in page.features]}
 
 
@@ -133,17 +153,35 @@ def export_folium(connection: Connection, region_code: str) -> str:
 
     def grid_style(feature: dict) -> dict[str, object]:  # type: ignore[type-arg]
         h = feature["properties"]["households"]
-        colour = ("#9ecae1" if h < urban.min_households else
-                  "#fb6a4a" if h > urban.max_households else "#74c476")  # fmt: skip
+        colour = (
+            "#9ecae1"
+            if h < urban.min_households
+            else "#fb6a4a"
+            if h > urban.max_households
+            else "#74c476"
+        )
         return {"color": "#08519c", "weight": 1.5, "fillColor": colour, "fillOpacity": 0.45}
 
     layers = [
-        ("circles", "5分钟服务圈", lambda _: {"color": "#2171b5", "weight": 1, "fillOpacity": 0.2},
-         ["station", "residents"]),
-        ("gaps", "服务盲区", lambda _: {"color": "#a50f15", "weight": 1, "fillColor": "#de2d26",
-                                      "fillOpacity": 0.45}, ["rank", "residents"]),
+        (
+            "circles",
+            "5分钟服务圈",
+            lambda _: {"color": "#2171b5", "weight": 1, "fillOpacity": 0.2},
+            ["station", "residents"],
+        ),
+        (
+            "gaps",
+            "服务盲区",
+            lambda _: {
+                "color": "#a50f15",
+                "weight": 1,
+                "fillColor": "#de2d26",
+                "fillOpacity": 0.45,
+            },
+            ["rank", "residents"],
+        ),
         ("grids", "网格", grid_style, ["code", "households", "residents", "coverage"]),
-    ]  # fmt: skip
+    ]
     for name, title, style, fields in layers:
         data = _collection(connection, name, region_id)
         if name == "circles":
@@ -151,15 +189,21 @@ def export_folium(connection: Connection, region_code: str) -> str:
                 f for f in data["features"] if f["properties"]["method"] == "network"
             ]
         if data["features"]:
-            folium.GeoJson(data, name=title, style_function=style,
-                           tooltip=folium.GeoJsonTooltip(fields=fields)).add_to(m)  # fmt: skip
+            folium.GeoJson(
+                data, name=title, style_function=style, tooltip=folium.GeoJsonTooltip(fields=fields)
+            ).add_to(m)
     stations = _collection(connection, "stations", region_id)
     for f in stations["features"]:
         lon, lat = f["geometry"]["coordinates"]
-        folium.CircleMarker([lat, lon], radius=7, color="#ffffff", fill=True,
-                            fill_color="#d7301f", fill_opacity=1,
-                            tooltip=f"{f['properties']['name']}（{f['properties']['code']}）"
-                            ).add_to(m)  # fmt: skip
+        folium.CircleMarker(
+            [lat, lon],
+            radius=7,
+            color="#ffffff",
+            fill=True,
+            fill_color="#d7301f",
+            fill_opacity=1,
+            tooltip=f"{f['properties']['name']}（{f['properties']['code']}）",
+        ).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     page = self_contained(m)
     return page.replace("<head>", f"<head><title>{region['name']} · 网格地图</title>", 1)

@@ -222,8 +222,7 @@ def finding_text(finding: Finding, lang: str) -> str:
     """
     if lang == "en":
         return finding.message
-    text = FINDINGS_ZH[finding.kind].format(grid=finding.grid, unit=finding.unit,
-                                            **finding.detail)  # fmt: skip
+    text = FINDINGS_ZH[finding.kind].format(grid=finding.grid, unit=finding.unit, **finding.detail)
     return text + "".join(WHY_ZH[k].format(**finding.detail) for k in WHY_ZH if k in finding.detail)
 
 

@@ -121,15 +121,33 @@ def _buildings(
     y0, y1 = ys[row] + margin, ys[row + 1] - margin
     cell_w, cell_h = (x1 - x0) / bx, (y1 - y0) / by
     kind = rng.choice(3, size=len(row), p=[0.52, 0.08, 0.40])  # walk-up, tower, low-rise
-    width = np.choose(kind, [rng.uniform(16, 22, len(row)), rng.uniform(14, 18, len(row)),
-                             rng.uniform(8, 12, len(row))])  # fmt: skip
-    depth = np.choose(kind, [rng.uniform(10, 13, len(row)), rng.uniform(14, 18, len(row)),
-                             rng.uniform(8, 12, len(row))])  # fmt: skip
+    width = np.choose(
+        kind,
+        [
+            rng.uniform(16, 22, len(row)),
+            rng.uniform(14, 18, len(row)),
+            rng.uniform(8, 12, len(row)),
+        ],
+    )
+    depth = np.choose(
+        kind,
+        [
+            rng.uniform(10, 13, len(row)),
+            rng.uniform(14, 18, len(row)),
+            rng.uniform(8, 12, len(row)),
+        ],
+    )
     width, depth = np.minimum(width, cell_w * 0.8), np.minimum(depth, cell_h * 0.8)
     cx = x0 + (slot_i + 0.5) * cell_w + rng.uniform(-1, 1, len(row)) * (cell_w - width) * 0.3
     cy = y0 + (slot_j + 0.5) * cell_h + rng.uniform(-1, 1, len(row)) * (cell_h - depth) * 0.3
-    levels = np.choose(kind, [rng.integers(5, 8, len(row)), rng.integers(11, 27, len(row)),
-                              rng.integers(2, 4, len(row))])  # fmt: skip
+    levels = np.choose(
+        kind,
+        [
+            rng.integers(5, 8, len(row)),
+            rng.integers(11, 27, len(row)),
+            rng.integers(2, 4, len(row)),
+        ],
+    )
     types = np.array(["apartments", "apartments", "residential"], dtype=object)[kind]
     footprints = shapely.box(cx - width / 2, cy - depth / 2, cx + width / 2, cy + depth / 2)
     return footprints, levels, types
@@ -137,8 +155,11 @@ def _buildings(
 
 def _regions(xs: np.ndarray, ys: np.ndarray, county_code: str) -> pd.DataFrame:
     """Code communities, streets and districts as rectangles of whole blocks."""
-    levels = [("community", BLOCKS_PER_COMMUNITY), ("street", COMMUNITIES_PER_STREET),
-              ("district", STREETS_PER_DISTRICT)]  # fmt: skip
+    levels = [
+        ("community", BLOCKS_PER_COMMUNITY),
+        ("street", COMMUNITIES_PER_STREET),
+        ("district", STREETS_PER_DISTRICT),
+    ]
     frames, span = [], np.array([1, 1])
     cols, rows = len(xs) - 1, len(ys) - 1
     prefix = county_code[:4]
@@ -151,17 +172,31 @@ def _regions(xs: np.ndarray, ys: np.ndarray, county_code: str) -> pd.DataFrame:
         c, d = j * span[1], np.minimum((j + 1) * span[1], rows)
         reading = np.lexsort((i, -j))  # north to south, then west to east
         geoms = [_grid_box(xs, ys, *k) for k in zip(a, b, c, d, strict=True)]
-        frames.append(pd.DataFrame({
-            "level": level, "i": i[reading], "j": j[reading], "span_x": span[0],
-            "span_y": span[1], "geometry": np.asarray(geoms, dtype=object)[reading],
-        }))  # fmt: skip
+        frames.append(
+            pd.DataFrame(
+                {
+                    "level": level,
+                    "i": i[reading],
+                    "j": j[reading],
+                    "span_x": span[0],
+                    "span_y": span[1],
+                    "geometry": np.asarray(geoms, dtype=object)[reading],
+                }
+            )
+        )
     communities, streets, districts = frames
     districts["code"] = [f"{prefix}{k + 1:02d}" for k in range(len(districts))]
     districts["name"] = [f"第{k + 1}区" for k in range(len(districts))]
     _code_children(streets, districts, "街道")
     _code_children(communities, streets, "社区")
-    city = pd.DataFrame({"level": ["city"], "code": [f"{prefix}00"], "name": ["合成市"],
-                         "geometry": [_grid_box(xs, ys, 0, cols, 0, rows)]})  # fmt: skip
+    city = pd.DataFrame(
+        {
+            "level": ["city"],
+            "code": [f"{prefix}00"],
+            "name": ["合成市"],
+            "geometry": [_grid_box(xs, ys, 0, cols, 0, rows)],
+        }
+    )
     frame = pd.concat([city, districts, streets, communities], ignore_index=True)
     return frame[["code", "name", "level", "geometry"]]
 
@@ -179,12 +214,14 @@ def _grid_box(xs: np.ndarray, ys: np.ndarray, a: int, b: int, c: int, d: int) ->
     """
     xs, ys = _with_lanes(xs), _with_lanes(ys)
     a, b, c, d = 2 * a, 2 * b, 2 * c, 2 * d
-    ring = np.concatenate([
-        np.column_stack([xs[a:b + 1], np.full(b - a + 1, ys[c])]),
-        np.column_stack([np.full(d - c, xs[b]), ys[c + 1:d + 1]]),
-        np.column_stack([xs[a:b][::-1], np.full(b - a, ys[d])]),
-        np.column_stack([np.full(d - c, xs[a]), ys[c:d][::-1]]),
-    ])  # fmt: skip
+    ring = np.concatenate(
+        [
+            np.column_stack([xs[a : b + 1], np.full(b - a + 1, ys[c])]),
+            np.column_stack([np.full(d - c, xs[b]), ys[c + 1 : d + 1]]),
+            np.column_stack([xs[a:b][::-1], np.full(b - a, ys[d])]),
+            np.column_stack([np.full(d - c, xs[a]), ys[c:d][::-1]]),
+        ]
+    )
     return shapely.Polygon(ring)
 
 
@@ -215,8 +252,7 @@ def _streets(xs: np.ndarray, ys: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame
     nodes = pd.DataFrame(
         {"id": node_id.ravel(), "geometry": shapely.points(gx.ravel(), gy.ravel())}
     )
-    horizontal = (node_id[:, :-1].ravel(), node_id[:, 1:].ravel(),
-                  np.repeat(np.arange(ny), nx - 1))  # fmt: skip
+    horizontal = (node_id[:, :-1].ravel(), node_id[:, 1:].ravel(), np.repeat(np.arange(ny), nx - 1))
     vertical = (node_id[:-1, :].ravel(), node_id[1:, :].ravel(), np.tile(np.arange(nx), ny - 1))
     source = np.r_[horizontal[0], vertical[0]]
     target = np.r_[horizontal[1], vertical[1]]
@@ -224,17 +260,19 @@ def _streets(xs: np.ndarray, ys: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame
     lane = line_no % 2 == 1
     kind = np.select([lane, line_no // 2 % 3 == 0], ["service", "primary"], "residential")
     kind = kind.astype(object)
-    names = np.r_[[f"{k // 2 + 1}路" for k in horizontal[2]],
-                  [f"{k // 2 + 1}街" for k in vertical[2]]].astype(object)  # fmt: skip
+    names = np.r_[
+        [f"{k // 2 + 1}路" for k in horizontal[2]], [f"{k // 2 + 1}街" for k in vertical[2]]
+    ].astype(object)
     names[lane] = None
     xy = np.column_stack([gx.ravel(), gy.ravel()])
     lines = shapely.linestrings(
-        np.stack([xy[source], xy[target]], axis=1).reshape(-1, 2), indices=np.repeat(
-            np.arange(len(source)), 2)
-    )  # fmt: skip
+        np.stack([xy[source], xy[target]], axis=1).reshape(-1, 2),
+        indices=np.repeat(np.arange(len(source)), 2),
+    )
     length = shapely.length(lines)
-    edges = pd.DataFrame({"source": source, "target": target, "length_m": length,
-                          "highway": kind, "geometry": lines})  # fmt: skip
+    edges = pd.DataFrame(
+        {"source": source, "target": target, "length_m": length, "highway": kind, "geometry": lines}
+    )
     streets = pd.DataFrame({"kind": kind, "name": names, "geometry": lines})
     return nodes, edges, streets
 
@@ -262,10 +300,14 @@ def _community_centres(rng: np.random.Generator, regions: pd.DataFrame) -> pd.Da
     corner = rng.random((len(communities), 2))
     x = bounds[:, 0] + (0.2 + 0.6 * corner[:, 0]) * (bounds[:, 2] - bounds[:, 0])
     y = bounds[:, 1] + (0.2 + 0.6 * corner[:, 1]) * (bounds[:, 3] - bounds[:, 1])
-    return pd.DataFrame({
-        "kind": "community_centre", "community": communities["code"].to_numpy(),
-        "name": communities["name"].to_numpy() + "服务中心", "geometry": shapely.points(x, y),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "kind": "community_centre",
+            "community": communities["code"].to_numpy(),
+            "name": communities["name"].to_numpy() + "服务中心",
+            "geometry": shapely.points(x, y),
+        }
+    )
 
 
 def _events(rng: np.random.Generator, regions: pd.DataFrame) -> pd.DataFrame:
@@ -280,9 +322,11 @@ def _events(rng: np.random.Generator, regions: pd.DataFrame) -> pd.DataFrame:
     x = bounds[:, 0] + u[:, 0] * (bounds[:, 2] - bounds[:, 0])
     y = bounds[:, 1] + u[:, 1] * (bounds[:, 3] - bounds[:, 1])
     start = pd.Timestamp("2025-11-01", tz="Asia/Shanghai")
-    return pd.DataFrame({
-        "kind": np.array(EVENT_KINDS, dtype=object)[rng.integers(0, len(EVENT_KINDS), n)],
-        "occurred_at": start + pd.to_timedelta(rng.integers(0, 365 * 24 * 60, n), unit="min"),
-        "status": np.where(rng.random(n) < 0.8, "closed", "open").astype(object),
-        "geometry": shapely.points(x, y),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "kind": np.array(EVENT_KINDS, dtype=object)[rng.integers(0, len(EVENT_KINDS), n)],
+            "occurred_at": start + pd.to_timedelta(rng.integers(0, 365 * 24 * 60, n), unit="min"),
+            "status": np.where(rng.random(n) < 0.8, "closed", "open").astype(object),
+            "geometry": shapely.points(x, y),
+        }
+    )

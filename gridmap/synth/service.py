@@ -60,25 +60,37 @@ def store_city(
     )
     regions = imports.upsert_regions(
         connection,
-        pd.DataFrame({**_columns(city.regions, "code", "name", "level"),
-                      "geometry": _multi(city.regions.geometry.values)}),
+        pd.DataFrame(
+            {
+                **_columns(city.regions, "code", "name", "level"),
+                "geometry": _multi(city.regions.geometry.values),
+            }
+        ),
         pd.Series(parents.to_numpy(), index=codes.to_numpy()),
-    )  # fmt: skip
+    )
     say("buildings")
     residents, households = _estimate(city, model or ResidentModel())
-    rows = pd.DataFrame({
-        **_columns(city.buildings, "building_type", "levels"), "residents": residents,
-        "households": households, "geometry": _multi(city.buildings.geometry.values),
-    })  # fmt: skip
+    rows = pd.DataFrame(
+        {
+            **_columns(city.buildings, "building_type", "levels"),
+            "residents": residents,
+            "households": households,
+            "geometry": _multi(city.buildings.geometry.values),
+        }
+    )
     buildings = copy_rows(connection, "building", rows)
     say("streets, water, amenities and the walking network")
     city_rows.replace_layer(connection, "street", city.streets)
     city_rows.replace_layer(
         connection, "water", city.water.assign(geometry=_multi(city.water.geometry.values))
     )
-    city_rows.replace_layer(connection, "amenity", city.amenities.drop(columns="community").assign(
-        osm_type="synth", osm_id=np.arange(1, len(city.amenities) + 1)
-    ))  # fmt: skip
+    city_rows.replace_layer(
+        connection,
+        "amenity",
+        city.amenities.drop(columns="community").assign(
+            osm_type="synth", osm_id=np.arange(1, len(city.amenities) + 1)
+        ),
+    )
     _, edges = city_rows.replace_walk_network(connection, city.walk_nodes, city.walk_edges)
     say("stations and events")
     stations = imports.upsert_stations(

@@ -46,8 +46,9 @@ class Revisions:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         if libpq_url is not None:
-            self._thread = threading.Thread(target=self._listen, args=(libpq_url,),
-                                            name="gridmap-revisions", daemon=True)  # fmt: skip
+            self._thread = threading.Thread(
+                target=self._listen, args=(libpq_url,), name="gridmap-revisions", daemon=True
+            )
             self._thread.start()
             self._listening.wait(timeout=5)
 
@@ -114,9 +115,12 @@ class Revisions:
                                 self._bump()
             except psycopg.Error as error:
                 if not said:  # once an outage, not every two seconds
-                    log.info("revisions: listener lost (%s); reading revisions each time",
-                             str(error).strip().splitlines()[0] if str(error).strip() else
-                             type(error).__name__)  # fmt: skip
+                    log.info(
+                        "revisions: listener lost (%s); reading revisions each time",
+                        str(error).strip().splitlines()[0]
+                        if str(error).strip()
+                        else type(error).__name__,
+                    )
                     said = True
             finally:
                 self._listening.clear()

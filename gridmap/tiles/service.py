@@ -144,8 +144,16 @@ class TileServer:
     @staticmethod
     def _key_of(request: TileRequest, revisions: tuple[int, ...]) -> tuple[object, ...]:
         tiles = request.tileset
-        return (tiles.name, request.z, request.x, request.y, request.plan, request.run,
-                request.scope, revisions)  # fmt: skip
+        return (
+            tiles.name,
+            request.z,
+            request.x,
+            request.y,
+            request.plan,
+            request.run,
+            request.scope,
+            revisions,
+        )
 
 
 def _version(revisions: tuple[int, ...]) -> str:

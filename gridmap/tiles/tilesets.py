@@ -76,8 +76,16 @@ class Tileset:
         return tuple(layer for layer in self.layers if layer.minzoom <= z <= layer.maxzoom)
 
 
-_JOINED = ("plan", "assignment", "unit_coverage", "building_coverage", "coverage_run",
-           "station_circle", "grid", "region")  # fmt: skip
+_JOINED = (
+    "plan",
+    "assignment",
+    "unit_coverage",
+    "building_coverage",
+    "coverage_run",
+    "station_circle",
+    "grid",
+    "region",
+)
 
 GRID_COVERAGE = f"""
     LEFT JOIN LATERAL (
@@ -89,82 +97,198 @@ GRID_COVERAGE = f"""
 TILESETS: dict[str, Tileset] = {
     ts.name: ts
     for ts in (
-        Tileset("gridmap", "Regions, grids, units, buildings, stations, circles and gaps", (
-            Layer("regions", "region", "t.code, t.name, t.level",
-                  {"code": "String", "name": "String", "level": "String"}, 8),
-            Layer("grids", "grid",
-                  "t.code, t.name, t.kind, t.households, t.residents, t.governance_load, "
-                  "t.locked, t.polsby_popper, c.coverage",
-                  {"code": "String", "name": "String", "kind": "String", "households": "Number",
-                   "residents": "Number", "governance_load": "Number", "locked": "Boolean",
-                   "polsby_popper": "Number", "coverage": "Number"},
-                  11, joins=GRID_COVERAGE, where=f"t.plan_id = {PLAN}",
-                  parameters=("plan", "run")),
-            Layer("grid_labels", "grid", "t.code, t.name, t.households",
-                  {"code": "String", "name": "String", "households": "Number"}, 13,
-                  where=f"t.plan_id = {PLAN}", parameters=("plan",), column="label_3857"),
-            Layer("region_labels", "region", "t.code, t.name, t.level",
-                  {"code": "String", "name": "String", "level": "String"}, 11,
-                  column="label_3857"),
-            Layer("units", "unit",
-                  "t.code, t.kind, t.households, t.residents, g.code AS grid, "
-                  "uc.covered_residents::float8 / nullif(uc.residents, 0) AS coverage",
-                  {"code": "String", "kind": "String", "households": "Number",
-                   "residents": "Number", "grid": "String", "coverage": "Number"},
-                  13, joins=f"""
+        Tileset(
+            "gridmap",
+            "Regions, grids, units, buildings, stations, circles and gaps",
+            (
+                Layer(
+                    "regions",
+                    "region",
+                    "t.code, t.name, t.level",
+                    {"code": "String", "name": "String", "level": "String"},
+                    8,
+                ),
+                Layer(
+                    "grids",
+                    "grid",
+                    "t.code, t.name, t.kind, t.households, t.residents, t.governance_load, "
+                    "t.locked, t.polsby_popper, c.coverage",
+                    {
+                        "code": "String",
+                        "name": "String",
+                        "kind": "String",
+                        "households": "Number",
+                        "residents": "Number",
+                        "governance_load": "Number",
+                        "locked": "Boolean",
+                        "polsby_popper": "Number",
+                        "coverage": "Number",
+                    },
+                    11,
+                    joins=GRID_COVERAGE,
+                    where=f"t.plan_id = {PLAN}",
+                    parameters=("plan", "run"),
+                ),
+                Layer(
+                    "grid_labels",
+                    "grid",
+                    "t.code, t.name, t.households",
+                    {"code": "String", "name": "String", "households": "Number"},
+                    13,
+                    where=f"t.plan_id = {PLAN}",
+                    parameters=("plan",),
+                    column="label_3857",
+                ),
+                Layer(
+                    "region_labels",
+                    "region",
+                    "t.code, t.name, t.level",
+                    {"code": "String", "name": "String", "level": "String"},
+                    11,
+                    column="label_3857",
+                ),
+                Layer(
+                    "units",
+                    "unit",
+                    "t.code, t.kind, t.households, t.residents, g.code AS grid, "
+                    "uc.covered_residents::float8 / nullif(uc.residents, 0) AS coverage",
+                    {
+                        "code": "String",
+                        "kind": "String",
+                        "households": "Number",
+                        "residents": "Number",
+                        "grid": "String",
+                        "coverage": "Number",
+                    },
+                    13,
+                    joins=f"""
                   LEFT JOIN assignment a ON a.unit_id = t.id AND a.plan_id = {PLAN}
                   LEFT JOIN grid g ON g.id = a.grid_id
                   LEFT JOIN unit_coverage uc ON uc.unit_id = t.id AND uc.run_id = {RUN}""",
-                  parameters=("plan", "run")),
-            Layer("buildings", "building",
-                  "t.id, t.residents, t.households, t.levels, bc.covered, bc.walk_m",
-                  {"id": "Number", "residents": "Number", "households": "Number",
-                   "levels": "Number", "covered": "Boolean", "walk_m": "Number"},
-                  14, joins=f"""
+                    parameters=("plan", "run"),
+                ),
+                Layer(
+                    "buildings",
+                    "building",
+                    "t.id, t.residents, t.households, t.levels, bc.covered, bc.walk_m",
+                    {
+                        "id": "Number",
+                        "residents": "Number",
+                        "households": "Number",
+                        "levels": "Number",
+                        "covered": "Boolean",
+                        "walk_m": "Number",
+                    },
+                    14,
+                    joins=f"""
                   LEFT JOIN building_coverage bc ON bc.building_id = t.id AND bc.run_id = {RUN}""",
-                  simplified=False, parameters=("run",)),
-            Layer("circles", "station_circle",
-                  "s.code AS station, t.method, t.residents, t.households",
-                  {"station": "String", "method": "String", "residents": "Number",
-                   "households": "Number"},
-                  12, joins="JOIN station s ON s.id = t.station_id",
-                  where=f"t.run_id = {RUN}", parameters=("run",), key="t.station_id, t.method"),
-            Layer("gaps", "coverage_gap", "t.rank, t.residents, t.households, t.buildings",
-                  {"rank": "Number", "residents": "Number", "households": "Number",
-                   "buildings": "Number"},
-                  12, where=f"t.run_id = {RUN}", parameters=("run",), key="t.rank"),
-            Layer("stations", "station",
-                  "t.code, t.name, t.kind, sc.residents AS residents_served",
-                  {"code": "String", "name": "String", "kind": "String",
-                   "residents_served": "Number"},
-                  11, joins=f"""
+                    simplified=False,
+                    parameters=("run",),
+                ),
+                Layer(
+                    "circles",
+                    "station_circle",
+                    "s.code AS station, t.method, t.residents, t.households",
+                    {
+                        "station": "String",
+                        "method": "String",
+                        "residents": "Number",
+                        "households": "Number",
+                    },
+                    12,
+                    joins="JOIN station s ON s.id = t.station_id",
+                    where=f"t.run_id = {RUN}",
+                    parameters=("run",),
+                    key="t.station_id, t.method",
+                ),
+                Layer(
+                    "gaps",
+                    "coverage_gap",
+                    "t.rank, t.residents, t.households, t.buildings",
+                    {
+                        "rank": "Number",
+                        "residents": "Number",
+                        "households": "Number",
+                        "buildings": "Number",
+                    },
+                    12,
+                    where=f"t.run_id = {RUN}",
+                    parameters=("run",),
+                    key="t.rank",
+                ),
+                Layer(
+                    "stations",
+                    "station",
+                    "t.code, t.name, t.kind, sc.residents AS residents_served",
+                    {
+                        "code": "String",
+                        "name": "String",
+                        "kind": "String",
+                        "residents_served": "Number",
+                    },
+                    11,
+                    joins=f"""
                   LEFT JOIN station_circle sc ON sc.station_id = t.id
                        AND sc.method = 'network' AND sc.run_id = {RUN}""",
-                  simplified=False, parameters=("run",)),
-        )),
-        Tileset("buildings", "Building footprints with their residents and households; "
-                "below zoom 14, where a footprint is a pixel or less, the blocks (units) they "
-                "make up, with their residents and households", (
-            Layer("buildings", "unit", "t.code, t.residents, t.households",
-                  {"code": "String", "residents": "Number", "households": "Number"}, 12,
-                  maxzoom=FULL_DETAIL_ZOOM - 1),
-            Layer("buildings", "building", "t.id, t.residents, t.households, t.levels",
-                  {"id": "Number", "residents": "Number", "households": "Number",
-                   "levels": "Number"}, FULL_DETAIL_ZOOM, simplified=False),
-        )),
-        Tileset("basemap", "The city's own OpenStreetMap layers: water, streets, buildings", (
-            Layer("water", "water", "t.kind, t.name", {"kind": "String", "name": "String"}, 8),
-            Layer("streets", "street", "t.kind, t.name", {"kind": "String", "name": "String"},
-                  11, where="t.kind IN ('motorway', 'trunk', 'primary', 'secondary', "
-                  "'tertiary', 'rail', 'motorway_link', 'trunk_link', 'primary_link')",
-                  maxzoom=13),
-            Layer("streets", "street", "t.kind, t.name", {"kind": "String", "name": "String"},
-                  14),
-            Layer("buildings", "building", "t.levels", {"levels": "Number"}, 14,
-                  simplified=False),
-        )),
+                    simplified=False,
+                    parameters=("run",),
+                ),
+            ),
+        ),
+        Tileset(
+            "buildings",
+            "Building footprints with their residents and households; "
+            "below zoom 14, where a footprint is a pixel or less, the blocks (units) they "
+            "make up, with their residents and households",
+            (
+                Layer(
+                    "buildings",
+                    "unit",
+                    "t.code, t.residents, t.households",
+                    {"code": "String", "residents": "Number", "households": "Number"},
+                    12,
+                    maxzoom=FULL_DETAIL_ZOOM - 1,
+                ),
+                Layer(
+                    "buildings",
+                    "building",
+                    "t.id, t.residents, t.households, t.levels",
+                    {
+                        "id": "Number",
+                        "residents": "Number",
+                        "households": "Number",
+                        "levels": "Number",
+                    },
+                    FULL_DETAIL_ZOOM,
+                    simplified=False,
+                ),
+            ),
+        ),
+        Tileset(
+            "basemap",
+            "The city's own OpenStreetMap layers: water, streets, buildings",
+            (
+                Layer("water", "water", "t.kind, t.name", {"kind": "String", "name": "String"}, 8),
+                Layer(
+                    "streets",
+                    "street",
+                    "t.kind, t.name",
+                    {"kind": "String", "name": "String"},
+                    11,
+                    where="t.kind IN ('motorway', 'trunk', 'primary', 'secondary', "
+                    "'tertiary', 'rail', 'motorway_link', 'trunk_link', 'primary_link')",
+                    maxzoom=13,
+                ),
+                Layer(
+                    "streets", "street", "t.kind, t.name", {"kind": "String", "name": "String"}, 14
+                ),
+                Layer(
+                    "buildings", "building", "t.levels", {"levels": "Number"}, 14, simplified=False
+                ),
+            ),
+        ),
     )
-}  # fmt: skip
+}
 
 
 def vector_layers(tiles: Tileset) -> list[dict[str, object]]:
@@ -252,8 +376,7 @@ def tile_sql(tiles: Tileset, z: int, *, scoped: bool) -> str | None:
             WHERE {" AND ".join(conditions)}
             ORDER BY {order}
         ) q)""")
-    scope = (", (SELECT geom_3857 AS geom FROM region WHERE id = :scope) r"
-             if scoped else "")  # fmt: skip
+    scope = ", (SELECT geom_3857 AS geom FROM region WHERE id = :scope) r" if scoped else ""
     return f"""
     WITH b AS (
         SELECT ST_TileEnvelope(:z, :x, :y) AS envelope,

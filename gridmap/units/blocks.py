@@ -18,10 +18,22 @@ from gridmap.geometry import pieces
 from gridmap.standards import SLIVER_AREA_M2
 
 BLOCK_CUTTING = (
-    "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
-    "secondary", "secondary_link", "tertiary", "tertiary_link", "unclassified",
-    "residential", "living_street", "pedestrian", "rail",
-)  # fmt: skip
+    "motorway",
+    "motorway_link",
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+    "tertiary",
+    "tertiary_link",
+    "unclassified",
+    "residential",
+    "living_street",
+    "pedestrian",
+    "rail",
+)
 """Street kinds (OSM highway=*, or rail) that bound a block; paths and service roads do not."""
 
 MINOR_PATHS = ("service", "footway", "path", "cycleway", "steps", "track")
@@ -37,7 +49,7 @@ def study_area(
 
     Holes that no street reaches (a park, a courtyard) are filled: they belong to the blocks
     around them. Water is then cut out: it is no one's unit.
-    """  # fmt: skip
+    """
     reach = shapely.union_all(
         np.concatenate([shapely.buffer(lines, reach_m, quad_segs=4), buildings])
     )
@@ -151,13 +163,15 @@ def split_oversized(
     result: list[shapely.Geometry] = []
     for b in np.flatnonzero(load > max_households):  # only the oversized: a few per cent
         mine = owner == b
-        pieces = _along_paths(blocks[b], paths[tree.query(blocks[b])], points[mine],
-                              households[mine])  # fmt: skip
+        pieces = _along_paths(
+            blocks[b], paths[tree.query(blocks[b])], points[mine], households[mine]
+        )
         place = locate(pieces, points[mine])
         for p, piece in enumerate(pieces):
             here = place == p
-            result.extend(_bisect(piece, points[mine][here], households[mine][here],
-                                  max_households))  # fmt: skip
+            result.extend(
+                _bisect(piece, points[mine][here], households[mine][here], max_households)
+            )
     return np.concatenate([blocks[load <= max_households], np.array(result, dtype=object)])
 
 

@@ -111,9 +111,14 @@ def _band(xy: NDArray[np.float64], n: int) -> float:
     return float(np.sqrt(max(span[0] * span[1], 1.0) / max(n, 1)))
 
 
-def _push_neighbours(frontier: list[tuple[float, int]], graph: csr_matrix,
-                     labels: NDArray[np.int64], node: int, seed_xy: NDArray[np.float64],
-                     xy: NDArray[np.float64]) -> None:  # fmt: skip
+def _push_neighbours(
+    frontier: list[tuple[float, int]],
+    graph: csr_matrix,
+    labels: NDArray[np.int64],
+    node: int,
+    seed_xy: NDArray[np.float64],
+    xy: NDArray[np.float64],
+) -> None:
     neighbours = graph.indices[graph.indptr[node] : graph.indptr[node + 1]]
     neighbours = neighbours[labels[neighbours] < 0]
     distances = np.hypot(*(xy[neighbours] - seed_xy).T)
@@ -121,9 +126,14 @@ def _push_neighbours(frontier: list[tuple[float, int]], graph: csr_matrix,
         heapq.heappush(frontier, (float(d), int(m)))
 
 
-def _absorb_light(graph: csr_matrix, weights: NDArray[np.float64], labels: NDArray[np.int64],
-                  minimum: float, maximum: float,
-                  xy: NDArray[np.float64] | None = None) -> NDArray[np.int64]:  # fmt: skip
+def _absorb_light(
+    graph: csr_matrix,
+    weights: NDArray[np.float64],
+    labels: NDArray[np.int64],
+    minimum: float,
+    maximum: float,
+    xy: NDArray[np.float64] | None = None,
+) -> NDArray[np.int64]:
     """Merge regions under ``minimum`` into a neighbour.
 
     The heaviest neighbour that stays within ``maximum`` takes it, else the lightest. A region
@@ -179,7 +189,7 @@ def serial_codes(
 
     >>> serial_codes("510107", np.array([[1.0, 0.0], [0.0, 0.0]]), digits=3).tolist()
     ['510107002', '510107001']
-    """  # fmt: skip
+    """
     ranks = reading_order(xy, band=band if band is not None else _band(xy, len(xy)))
     serials = ranks + start
     if serials.max(initial=0) >= 10**digits:

@@ -22,15 +22,28 @@ from gridmap.standards import (
     PERSONS_PER_HOUSEHOLD,
 )
 
-RESIDENTIAL_SHARE: Mapping[str, float] = MappingProxyType({
-    # homes
-    "apartments": 1.0, "residential": 1.0, "house": 1.0, "detached": 1.0,
-    "semidetached_house": 1.0, "terrace": 1.0, "bungalow": 1.0, "dormitory": 1.0,
-    "farm": 1.0, "cabin": 1.0,
-    # mixed or unknown: flats above shops are the rule in a city centre
-    "yes": 0.5, "block": 0.5, "building": 0.5,
-    "hotel": 0.0, "commercial": 0.1, "retail": 0.1,
-})  # fmt: skip
+RESIDENTIAL_SHARE: Mapping[str, float] = MappingProxyType(
+    {
+        # homes
+        "apartments": 1.0,
+        "residential": 1.0,
+        "house": 1.0,
+        "detached": 1.0,
+        "semidetached_house": 1.0,
+        "terrace": 1.0,
+        "bungalow": 1.0,
+        "dormitory": 1.0,
+        "farm": 1.0,
+        "cabin": 1.0,
+        # mixed or unknown: flats above shops are the rule in a city centre
+        "yes": 0.5,
+        "block": 0.5,
+        "building": 0.5,
+        "hotel": 0.0,
+        "commercial": 0.1,
+        "retail": 0.1,
+    }
+)
 """Share of a building's floor area that is homes, by OSM building=* value; others get 0."""
 UNTYPED = frozenset({"yes", "block", "building"})
 """building=* values that say nothing of the use: a use tag or a small footprint decides."""
@@ -73,8 +86,11 @@ def not_residential(
     n = len(area)
     use = np.asarray(uses if uses is not None else [None] * n, dtype=object)
     untyped = np.isin(kinds, list(UNTYPED))
-    home_type = np.array([model.residential_share.get(k, model.other_share) > 0 for k in kinds],
-                         dtype=bool) if n else np.zeros(0, dtype=bool)  # fmt: skip
+    home_type = (
+        np.array([model.residential_share.get(k, model.other_share) > 0 for k in kinds], dtype=bool)
+        if n
+        else np.zeros(0, dtype=bool)
+    )
     floors = _floors(levels, model)
     reasons = np.full(n, "", dtype=object)
     tiny = area * floors < model.min_home_floor_area_m2
@@ -105,8 +121,7 @@ def residential_note(reasons: NDArray[np.object_]) -> str:
         return f"{homes:,} buildings counted as residential"
     shown = ", ".join(f"{why} {n:,}" for why, n in others.head(8).items())
     more = f", {int(others.iloc[8:].sum()):,} other" if len(others) > 8 else ""
-    return (f"{homes:,} buildings counted as residential; {int(others.sum()):,} not: "
-            f"{shown}{more}")  # fmt: skip
+    return f"{homes:,} buildings counted as residential; {int(others.sum()):,} not: {shown}{more}"
 
 
 def estimate_residents(
@@ -146,9 +161,11 @@ def estimate_residents(
     area = np.asarray(footprint_m2, dtype=float)
     floors = _floors(levels, model)
     kinds = np.asarray(building_type, dtype=object)
-    share = np.array(
-        [model.residential_share.get(k, model.other_share) for k in kinds], dtype=float
-    ) if kinds.size else np.zeros(0)  # fmt: skip
+    share = (
+        np.array([model.residential_share.get(k, model.other_share) for k in kinds], dtype=float)
+        if kinds.size
+        else np.zeros(0)
+    )
     share[not_residential(area, floors, kinds, uses, model) != ""] = 0.0
     residents = np.round(area * floors * share / model.floor_area_per_person_m2).astype(np.int64)
     households = np.round(residents / model.persons_per_household).astype(np.int64)

@@ -95,9 +95,14 @@ def build_units(
         units = _cut(city, city.area(), max_households, sliver_area_m2)
         say("deriving communities and streets")
         community_of_unit, community_ids, community_codes = _derive_regions(
-            connection, city, units, county_code, community_residents,
-            city_name=city_name, district_name=district_name,
-        )  # fmt: skip
+            connection,
+            city,
+            units,
+            county_code,
+            community_residents,
+            city_name=city_name,
+            district_name=district_name,
+        )
     else:
         inside = np.asarray(communities.to_crs(city.metric).geometry.values, dtype=object)
         units = _cut(city, inside, max_households, sliver_area_m2)
@@ -176,12 +181,16 @@ def _cut(city: _City, areas: np.ndarray, max_households: int, sliver_area_m2: fl
     )
     paths = city.streets.loc[city.streets["kind"].isin(blocks.MINOR_PATHS)].geometry.values
     units = blocks.split_oversized(
-        merged, city.points, city.households, max_households=max_households,
+        merged,
+        city.points,
+        city.households,
+        max_households=max_households,
         paths=np.asarray(paths, dtype=object),
-    )  # fmt: skip
+    )
     area_of_unit, _ = largest_overlap(units, areas)
-    return blocks.whole_units(units, min_area_m2=sliver_area_m2, groups=area_of_unit,
-                              points=city.points)  # fmt: skip
+    return blocks.whole_units(
+        units, min_area_m2=sliver_area_m2, groups=area_of_unit, points=city.points
+    )
 
 
 def _derive_regions(
@@ -208,10 +217,21 @@ def _derive_regions(
         community_geoms, community_weights, community_xy, STREET_RESIDENTS
     )
 
-    def add(codes: Sequence[str], names: Sequence[str], level: str, parents: Sequence[int | None],
-            geoms: Sequence[object]) -> np.ndarray:  # fmt: skip
-        return city_rows.insert_regions(connection, codes=codes, names=names, level=level,
-                                 parents=parents, geoms=_to_wgs84(geoms, city.metric))  # fmt: skip
+    def add(
+        codes: Sequence[str],
+        names: Sequence[str],
+        level: str,
+        parents: Sequence[int | None],
+        geoms: Sequence[object],
+    ) -> np.ndarray:
+        return city_rows.insert_regions(
+            connection,
+            codes=codes,
+            names=names,
+            level=level,
+            parents=parents,
+            geoms=_to_wgs84(geoms, city.metric),
+        )
 
     whole = shapely.union_all(units)
     official_city, official_district = parent_names(county_code)
@@ -263,13 +283,18 @@ def _write_units(
     copy_rows(
         connection,
         "unit",
-        pd.DataFrame({
-            "id": unit_ids, "code": codes, "community_id": community_ids[community_of_unit],
-            "kind": _kinds(units, city.water),
-            "residents": residents.astype(np.int64), "households": households.astype(np.int64),
-            "geometry": _to_wgs84(units, city.metric),
-        }),
-    )  # fmt: skip
+        pd.DataFrame(
+            {
+                "id": unit_ids,
+                "code": codes,
+                "community_id": community_ids[community_of_unit],
+                "kind": _kinds(units, city.water),
+                "residents": residents.astype(np.int64),
+                "households": households.astype(np.int64),
+                "geometry": _to_wgs84(units, city.metric),
+            }
+        ),
+    )
     city_rows.link_buildings(connection, city.building_ids, unit_ids[owner])
     imports.recount_governance_load(connection)
     return UnitBuildCounts(
@@ -297,9 +322,13 @@ def _group(
     Returns each polygon's region, and each region's geometry, inner point and weight.
     """
     labels = regions.grow_regions(
-        regions.adjacency(polygons), weights, xy,
-        target=float(np.mean(bounds)), minimum=float(bounds[0]), maximum=float(bounds[1]),
-    )  # fmt: skip
+        regions.adjacency(polygons),
+        weights,
+        xy,
+        target=float(np.mean(bounds)),
+        minimum=float(bounds[0]),
+        maximum=float(bounds[1]),
+    )
     geoms = blocks.dissolve(polygons, labels)
     inner = shapely.get_coordinates(shapely.point_on_surface(geoms))
     return labels, geoms, inner, np.bincount(labels, weights=weights)
@@ -314,12 +343,22 @@ def _names(
     """
     named = streets_m.loc[streets_m["name"].notna()]
     lines = np.asarray(named.geometry.values, dtype=object)
-    region, line = shapely.STRtree(lines).query(np.asarray(geoms, dtype=object),
-                                                predicate="intersects")  # fmt: skip
-    lengths = pd.DataFrame({
-        "region": region, "name": named["name"].to_numpy()[line],
-        "length": shapely.length(shapely.intersection(lines[line], np.asarray(geoms)[region])),
-    }).groupby(["region", "name"], as_index=False)["length"].sum()  # fmt: skip
+    region, line = shapely.STRtree(lines).query(
+        np.asarray(geoms, dtype=object), predicate="intersects"
+    )
+    lengths = (
+        pd.DataFrame(
+            {
+                "region": region,
+                "name": named["name"].to_numpy()[line],
+                "length": shapely.length(
+                    shapely.intersection(lines[line], np.asarray(geoms)[region])
+                ),
+            }
+        )
+        .groupby(["region", "name"], as_index=False)["length"]
+        .sum()
+    )
     ranked = lengths.sort_values(["region", "length"], ascending=[True, False])
     names = [f"{suffix}{code[-3:]}" for code in codes]
     taken: set[str] = set()

@@ -63,9 +63,12 @@ class Served:
     def clear_jobs(self) -> None:
         """Stop every job a test left queued or running, so that no later app runs it."""
         with self.engine.begin() as connection:
-            connection.execute(text(
-                "UPDATE job SET status = 'cancelled', error = 'left by a test', "
-                "finished_at = now() WHERE status IN ('queued', 'running')"))  # fmt: skip
+            connection.execute(
+                text(
+                    "UPDATE job SET status = 'cancelled', error = 'left by a test', "
+                    "finished_at = now() WHERE status IN ('queued', 'running')"
+                )
+            )
             connection.execute(text("SET LOCAL search_path TO procrastinate, public"))
             connection.execute(text("DELETE FROM procrastinate_jobs WHERE status = 'todo'"))
 
@@ -97,13 +100,20 @@ def served(cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> I
         sample_net(connection).to_file(net, driver="GeoJSON")
         import_file(connection, "overlays", net)
         run_coverage(connection)
-        communities = connection.exec_driver_sql(
-            "SELECT code FROM region WHERE level = 'community' ORDER BY code"
-        ).scalars().all()  # fmt: skip
-        keys = {role: create_key(connection, name=role, role=role).secret
-                for role in ("viewer", "planner", "admin")}  # fmt: skip
-        keys["embed"] = create_key(connection, name="portal", role="viewer",
-                                   region_code=communities[0], embed=True).secret  # fmt: skip
+        communities = (
+            connection.exec_driver_sql(
+                "SELECT code FROM region WHERE level = 'community' ORDER BY code"
+            )
+            .scalars()
+            .all()
+        )
+        keys = {
+            role: create_key(connection, name=role, role=role).secret
+            for role in ("viewer", "planner", "admin")
+        }
+        keys["embed"] = create_key(
+            connection, name="portal", role="viewer", region_code=communities[0], embed=True
+        ).secret
     try:
         yield Served(url, engine, keys, communities[0])
     finally:
@@ -134,8 +144,9 @@ def serving(app: FastAPI) -> Iterator[str]:
 
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                           lifespan="on"))  # fmt: skip
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

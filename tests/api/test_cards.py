@@ -29,10 +29,13 @@ from tests.api.test_web_map import browser  # noqa: F401  (the fixture)
 def current_grid(served: Served) -> tuple[str, dict, int, int]:
     """A staffed grid of the current plan: code, staff, households, residents."""
     with served.engine.connect() as connection:
-        row = connection.execute(text(
-            "SELECT g.code, g.staff, g.households, g.residents FROM grid g JOIN plan p "
-            "ON p.id = g.plan_id AND p.status = 'current' WHERE g.staff <> '{}'::jsonb "
-            "ORDER BY g.code LIMIT 1")).one()  # fmt: skip
+        row = connection.execute(
+            text(
+                "SELECT g.code, g.staff, g.households, g.residents FROM grid g JOIN plan p "
+                "ON p.id = g.plan_id AND p.status = 'current' WHERE g.staff <> '{}'::jsonb "
+                "ORDER BY g.code LIMIT 1"
+            )
+        ).one()
     return row.code, row.staff, row.households, row.residents
 
 
@@ -88,8 +91,10 @@ def test_a_printed_card_is_one_a5_page_whose_qr_code_uses_the_public_address(
     pdf.write_bytes(reply.content)
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
     assert "Pages:           1" in info.stdout and "(A5)" in info.stdout
-    subprocess.run(["pdftoppm", "-png", "-r", "150", "-singlefile", str(pdf),
-                    str(tmp_path / "page")], check=True)  # fmt: skip
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "150", "-singlefile", str(pdf), str(tmp_path / "page")],
+        check=True,
+    )
     assert qr_texts(tmp_path / "page.png") == [f"https://gridmap.example.cn/cards/{code}"]
 
 
@@ -101,8 +106,9 @@ def test_cards_are_written_from_the_command_line(
     monkeypatch.setenv("GRIDMAP_PUBLIC_URL", "https://gridmap.example.cn")
     get_settings.cache_clear()
     try:
-        done = CliRunner().invoke(cli, ["cards", code, "--format", "html",
-                                        "--output", str(tmp_path)])  # fmt: skip
+        done = CliRunner().invoke(
+            cli, ["cards", code, "--format", "html", "--output", str(tmp_path)]
+        )
         bad = CliRunner().invoke(cli, ["cards", "--format", "doc"])
     finally:
         get_settings.cache_clear()
@@ -144,8 +150,9 @@ def test_a_card_printed_with_a_loopback_address_says_so_on_its_face(
     monkeypatch.setenv("DATABASE_URL", served.url)
     get_settings.cache_clear()
     try:
-        done = CliRunner().invoke(cli, ["cards", code, "--format", "html",
-                                        "--output", str(tmp_path)])  # fmt: skip
+        done = CliRunner().invoke(
+            cli, ["cards", code, "--format", "html", "--output", str(tmp_path)]
+        )
     finally:
         get_settings.cache_clear()
     assert done.exit_code == 0, done.output
@@ -172,16 +179,26 @@ def test_a_card_s_map_shows_the_streets_around_the_grid_with_names(
 ) -> None:
     code = current_grid(served)[0]
     with served.engine.connect() as connection:
-        streets = connection.execute(text("""
+        streets = connection.execute(
+            text("""
             SELECT count(*) FROM street s, grid g JOIN plan p ON p.id = g.plan_id
             WHERE p.status = 'current' AND g.code = :c AND s.kind <> 'rail'
               AND ST_DWithin(s.geom::geography, g.geom::geography, 60)
-        """), {"c": code}).scalar()  # fmt: skip
-        named = connection.execute(text("""
+        """),
+            {"c": code},
+        ).scalar()
+        named = (
+            connection.execute(
+                text("""
             SELECT DISTINCT s.name FROM street s, grid g JOIN plan p ON p.id = g.plan_id
             WHERE p.status = 'current' AND g.code = :c AND s.name IS NOT NULL
               AND s.kind <> 'rail' AND ST_Length(ST_Intersection(s.geom, g.geom)) > 0
-        """), {"c": code}).scalars().all()  # fmt: skip
+        """),
+                {"c": code},
+            )
+            .scalars()
+            .all()
+        )
     html = api.get(f"/cards/{code}").text
     drawn = html.split("<svg", 1)[1].split("</svg>")[0]
     assert drawn.count('stroke="#9ca3af"') == streets > 0
@@ -199,9 +216,14 @@ def test_a_card_shows_the_station_s_contacts_and_a_walking_route_to_it() -> None
         "residents": 1048,
         "coverage": 0.5,
     }
-    station = {"code": "S1", "name": "天安门党群服务站", "services": "图书阅览;血压测量",
-               "address": "东长安街1号", "opening_hours": "周一至周五 9:00-17:00",
-               "phone": "010-6511 0000"}  # fmt: skip
+    station = {
+        "code": "S1",
+        "name": "天安门党群服务站",
+        "services": "图书阅览;血压测量",
+        "address": "东长安街1号",
+        "opening_hours": "周一至周五 9:00-17:00",
+        "phone": "010-6511 0000",
+    }
     wgs84 = shapely.Point(116.404, 39.915)  # the published GCJ-02 pair of tests/gridmap/io
     card = Card(grid, box(116.40, 39.91, 116.41, 39.92), [], {}, station, wgs84)
 

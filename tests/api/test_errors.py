@@ -76,9 +76,13 @@ def test_keys_and_tokens_never_reach_the_access_log(
     secret = served.keys["embed"]
     with caplog.at_level(logging.INFO, logger="uvicorn.access"):
         logging.getLogger("uvicorn.access").info(
-            '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET",
-            f"/tiles/gridmap/14/1/2.mvt?lang=en&key={secret}&token={secret}", "1.1", 200,
-        )  # fmt: skip
+            '%s - "%s %s HTTP/%s" %d',
+            "127.0.0.1:5000",
+            "GET",
+            f"/tiles/gridmap/14/1/2.mvt?lang=en&key={secret}&token={secret}",
+            "1.1",
+            200,
+        )
     logged = caplog.text
     assert secret not in logged
     assert "/tiles/gridmap/14/1/2.mvt?lang=en&key=***&token=***" in logged

@@ -36,8 +36,12 @@ def test_a_pmtiles_archive_holds_the_region_s_tiles_and_nothing_beyond(
         assert (header["min_zoom"], header["max_zoom"]) == (13, 15)
         assert {layer["id"] for layer in metadata["vector_layers"]} >= {"grids", "stations"}
         codes: set[str] = set()
-        bounds = (header["min_lon_e7"] / 1e7, header["min_lat_e7"] / 1e7,
-                  header["max_lon_e7"] / 1e7, header["max_lat_e7"] / 1e7)  # fmt: skip
+        bounds = (
+            header["min_lon_e7"] / 1e7,
+            header["min_lat_e7"] / 1e7,
+            header["max_lon_e7"] / 1e7,
+            header["max_lat_e7"] / 1e7,
+        )
         found = 0
         for z in (13, 14, 15):
             xs, ys = tile_range(bounds, z)
@@ -47,8 +51,9 @@ def test_a_pmtiles_archive_holds_the_region_s_tiles_and_nothing_beyond(
                     continue
                 found += 1
                 layers = mapbox_vector_tile.decode(gzip.decompress(data))
-                codes |= {f["properties"]["code"] for f in layers.get("grids", {}).get(
-                    "features", [])}  # fmt: skip
+                codes |= {
+                    f["properties"]["code"] for f in layers.get("grids", {}).get("features", [])
+                }
         assert found == done.tiles
     assert codes and all(code.startswith(served.community) for code in codes)
 
@@ -59,8 +64,9 @@ def test_an_archive_names_each_vector_layer_once_as_the_tilejson_does(
 ) -> None:
     target = tmp_path / f"{name}.pmtiles"
     with served.engine.connect() as connection:
-        export_pmtiles(connection, served.community, target, minzoom=14, maxzoom=14,
-                       tileset_name=name)  # fmt: skip
+        export_pmtiles(
+            connection, served.community, target, minzoom=14, maxzoom=14, tileset_name=name
+        )
     with target.open("rb") as f:
         archived = Reader(MmapSource(f)).metadata()["vector_layers"]
     ids = [layer["id"] for layer in archived]
@@ -99,13 +105,45 @@ def test_exports_from_the_command_line(
     monkeypatch.setenv("DATABASE_URL", served.url)
     get_settings.cache_clear()
     try:
-        tiles = CliRunner().invoke(cli, ["export", "pmtiles", "--region", served.community,
-                                         "--output", str(tmp_path / "a.pmtiles"),
-                                         "--minzoom", "14", "--maxzoom", "14"])  # fmt: skip
-        page = CliRunner().invoke(cli, ["export", "folium", "--region", served.community,
-                                        "--output", str(tmp_path / "a.html")])  # fmt: skip
-        bad = CliRunner().invoke(cli, ["export", "pmtiles", "--region", served.community,
-                                       "--minzoom", "16", "--maxzoom", "12"])  # fmt: skip
+        tiles = CliRunner().invoke(
+            cli,
+            [
+                "export",
+                "pmtiles",
+                "--region",
+                served.community,
+                "--output",
+                str(tmp_path / "a.pmtiles"),
+                "--minzoom",
+                "14",
+                "--maxzoom",
+                "14",
+            ],
+        )
+        page = CliRunner().invoke(
+            cli,
+            [
+                "export",
+                "folium",
+                "--region",
+                served.community,
+                "--output",
+                str(tmp_path / "a.html"),
+            ],
+        )
+        bad = CliRunner().invoke(
+            cli,
+            [
+                "export",
+                "pmtiles",
+                "--region",
+                served.community,
+                "--minzoom",
+                "16",
+                "--maxzoom",
+                "12",
+            ],
+        )
     finally:
         get_settings.cache_clear()
     assert tiles.exit_code == 0, tiles.output

@@ -19,8 +19,11 @@ GEOJSON = "application/geo+json"
 
 
 def everything(api: TestClient, served: Served, collection: str, **params: str) -> dict:
-    reply = api.get(f"/collections/{collection}/items", headers=served.headers("viewer"),
-                    params={"limit": "10000", **params})  # fmt: skip
+    reply = api.get(
+        f"/collections/{collection}/items",
+        headers=served.headers("viewer"),
+        params={"limit": "10000", **params},
+    )
     assert reply.status_code == 200, reply.text
     return reply.json()
 
@@ -33,33 +36,63 @@ def count(served: Served, sql: str) -> int:
 def test_gdal_lists_and_reads_every_collection(live: Live) -> None:
     header = f"Authorization: Bearer {live.served.keys['viewer']}"
     command = ["ogrinfo", "-ro", "-so", "-al", "--config", "GDAL_HTTP_HEADERS", header]
-    out = subprocess.run([*command, f"OAPIF:{live.base}"], capture_output=True, text=True,
-                         timeout=120)  # fmt: skip
+    out = subprocess.run(
+        [*command, f"OAPIF:{live.base}"], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
-    layers = [line.split(": ", 1)[1] for line in out.stdout.splitlines()
-              if line.startswith("Layer name: ")]  # fmt: skip
+    layers = [
+        line.split(": ", 1)[1]
+        for line in out.stdout.splitlines()
+        if line.startswith("Layer name: ")
+    ]
     assert layers == list(COLLECTIONS)
-    counts = {name: int(line.split(": ")[1]) for name, line in zip(
-        layers, [ln for ln in out.stdout.splitlines() if ln.startswith("Feature Count: ")],
-        strict=True)}  # fmt: skip
+    counts = {
+        name: int(line.split(": ")[1])
+        for name, line in zip(
+            layers,
+            [ln for ln in out.stdout.splitlines() if ln.startswith("Feature Count: ")],
+            strict=True,
+        )
+    }
     assert counts["buildings"] == count(live.served, "SELECT count(*) FROM building") == 483
     assert counts["units"] == count(live.served, "SELECT count(*) FROM unit") == 100
     assert counts["stations"] == 3
-    assert counts["grids"] == count(live.served, "SELECT count(*) FROM grid g JOIN plan p "
-                                    "ON p.id = g.plan_id WHERE p.status = 'current'")  # fmt: skip
+    assert counts["grids"] == count(
+        live.served,
+        "SELECT count(*) FROM grid g JOIN plan p ON p.id = g.plan_id WHERE p.status = 'current'",
+    )
     code, households = next(iter(_grids(live.served)))
-    one = subprocess.run(["ogrinfo", "-ro", "--config", "GDAL_HTTP_HEADERS", header,
-                          f"OAPIF:{live.base}", "grids", "-where", f"code = '{code}'"],
-                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    one = subprocess.run(
+        [
+            "ogrinfo",
+            "-ro",
+            "--config",
+            "GDAL_HTTP_HEADERS",
+            header,
+            f"OAPIF:{live.base}",
+            "grids",
+            "-where",
+            f"code = '{code}'",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert one.returncode == 0, one.stderr
     assert f"households (Integer) = {households}" in one.stdout and "MULTIPOLYGON" in one.stdout
 
 
 def _grids(served: Served) -> list[tuple[str, int]]:
     with served.engine.connect() as connection:
-        return [tuple(r) for r in connection.execute(text(
-            "SELECT g.code, g.households FROM grid g JOIN plan p ON p.id = g.plan_id "
-            "WHERE p.status = 'current' ORDER BY g.code"))]  # fmt: skip
+        return [
+            tuple(r)
+            for r in connection.execute(
+                text(
+                    "SELECT g.code, g.households FROM grid g JOIN plan p ON p.id = g.plan_id "
+                    "WHERE p.status = 'current' ORDER BY g.code"
+                )
+            )
+        ]
 
 
 def test_pages_follow_next_links_to_every_feature_once(api: TestClient, served: Served) -> None:
@@ -85,8 +118,9 @@ def test_bbox_and_property_filters_select_what_they_say(api: TestClient, served:
     assert 0 < len(inside) < 483 and all(s.intersects(shapely.box(*box)) for s in shapes)
     every = everything(api, served, "buildings")["features"]
     outside = [f for f in every if f["id"] not in {g["id"] for g in inside}]
-    assert not any(shapely.geometry.shape(f["geometry"]).intersects(shapely.box(*box))
-                   for f in outside)  # fmt: skip
+    assert not any(
+        shapely.geometry.shape(f["geometry"]).intersects(shapely.box(*box)) for f in outside
+    )
     urban = everything(api, served, "grids", kind="urban")
     assert urban["numberMatched"] == len(_grids(served))
     assert everything(api, served, "grids", kind="rural")["numberMatched"] == 0
@@ -96,21 +130,27 @@ def test_cql2_filters_equal_the_same_test_in_python(api: TestClient, served: Ser
     grids = everything(api, served, "grids")["features"]
     first = grids[0]["properties"]["code"]
     cases = {
-        "households > 400 AND kind = 'urban'":
-            lambda p: p["households"] > 400 and p["kind"] == "urban",
-        "households < 300 OR residents > 1200":
-            lambda p: p["households"] < 300 or p["residents"] > 1200,
+        "households > 400 AND kind = 'urban'": lambda p: (
+            p["households"] > 400 and p["kind"] == "urban"
+        ),
+        "households < 300 OR residents > 1200": lambda p: (
+            p["households"] < 300 or p["residents"] > 1200
+        ),
         f"code IN ('{first}', 'nope')": lambda p: p["code"] == first,
         f"code LIKE '{first[:12]}%'": lambda p: p["code"].startswith(first[:12]),
         "NOT (households BETWEEN 300 AND 500)": lambda p: not 300 <= p["households"] <= 500,
-    }  # fmt: skip
+    }
     for expression, test in cases.items():
         got = {f["id"] for f in everything(api, served, "grids", filter=expression)["features"]}
         assert got == {f["id"] for f in grids if test(f["properties"])}, expression
     box = "POLYGON((24.940 60.165, 24.946 60.165, 24.946 60.170, 24.940 60.170, 24.940 60.165))"
     spatial = everything(api, served, "stations", filter=f"S_INTERSECTS(geometry, {box})")
-    assert all(shapely.box(24.940, 60.165, 24.946, 60.170).intersects(
-        shapely.geometry.shape(f["geometry"])) for f in spatial["features"])  # fmt: skip
+    assert all(
+        shapely.box(24.940, 60.165, 24.946, 60.170).intersects(
+            shapely.geometry.shape(f["geometry"])
+        )
+        for f in spatial["features"]
+    )
 
 
 def test_sortby_orders_and_bad_parameters_name_the_field(api: TestClient, served: Served) -> None:
@@ -118,10 +158,16 @@ def test_sortby_orders_and_bad_parameters_name_the_field(api: TestClient, served
     values = [f["properties"]["households"] for f in ordered]
     assert values == sorted(values, reverse=True)
     h = served.headers("viewer")
-    for params, field in [({"sortby": "height"}, "sortby"), ({"filter": "height > 2"}, "height"),
-                          ({"households": "many"}, "households"), ({"colour": "red"}, "colour"),
-                          ({"bbox": "1,2,3"}, "bbox"), ({"filter": "households >"}, "filter"),
-                          ({"crs": "EPSG:3857"}, "crs"), ({"limit": "0"}, "limit")]:  # fmt: skip
+    for params, field in [
+        ({"sortby": "height"}, "sortby"),
+        ({"filter": "height > 2"}, "height"),
+        ({"households": "many"}, "households"),
+        ({"colour": "red"}, "colour"),
+        ({"bbox": "1,2,3"}, "bbox"),
+        ({"filter": "households >"}, "filter"),
+        ({"crs": "EPSG:3857"}, "crs"),
+        ({"limit": "0"}, "limit"),
+    ]:
         reply = api.get("/collections/grids/items", params=params, headers=h)
         assert reply.status_code == 400, params
         assert reply.headers["content-type"] == "application/problem+json"
@@ -135,10 +181,14 @@ def test_one_feature_by_its_id_and_gcj02_output(api: TestClient, served: Served)
     one = api.get(f"/collections/grids/items/{code}", headers=served.headers("viewer"))
     assert one.status_code == 200 and one.headers["content-type"] == GEOJSON
     assert one.json()["properties"]["households"] == households
-    assert api.get("/collections/grids/items/nope", headers=served.headers("viewer")
-                   ).status_code == 404  # fmt: skip
-    assert api.get("/collections/buildings/items/x1", headers=served.headers("viewer")
-                   ).status_code == 404  # fmt: skip
+    assert (
+        api.get("/collections/grids/items/nope", headers=served.headers("viewer")).status_code
+        == 404
+    )
+    assert (
+        api.get("/collections/buildings/items/x1", headers=served.headers("viewer")).status_code
+        == 404
+    )
     with served.engine.begin() as connection:  # a station in Chengdu, where GCJ-02 shifts
         connection.execute(
             text(
@@ -148,8 +198,9 @@ def test_one_feature_by_its_id_and_gcj02_output(api: TestClient, served: Served)
         )
     try:
         plain = api.get("/collections/stations/items/CD-1", headers=served.headers("viewer"))
-        shifted = api.get("/collections/stations/items/CD-1?crs=gcj02",
-                          headers=served.headers("viewer"))  # fmt: skip
+        shifted = api.get(
+            "/collections/stations/items/CD-1?crs=gcj02", headers=served.headers("viewer")
+        )
     finally:
         with served.engine.begin() as connection:
             connection.execute(text("DELETE FROM station WHERE code = 'CD-1'"))
@@ -187,8 +238,10 @@ def test_an_embed_key_reads_only_its_region(api: TestClient, served: Served) -> 
     assert grids and {g["properties"]["community"] for g in grids} == {served.community}
     units = api.get("/collections/units/items?limit=1000", headers=embed).json()
     assert units["numberMatched"] == count(
-        served, f"SELECT count(*) FROM unit u JOIN region r ON r.id = u.community_id "
-        f"WHERE r.code = '{served.community}'")  # fmt: skip
+        served,
+        f"SELECT count(*) FROM unit u JOIN region r ON r.id = u.community_id "
+        f"WHERE r.code = '{served.community}'",
+    )
     others = [c for c, _ in _grids(served) if not c.startswith(served.community)]
     assert api.get(f"/collections/grids/items/{others[0]}", headers=embed).status_code == 404
     region = shapely.geometry.shape(
@@ -218,8 +271,7 @@ def test_keys_are_needed_unless_public_reading_is_on(api: TestClient, served: Se
     with TestClient(
         create_app(served.settings(public_read=True, cors_origins=["https://portal.example"]))
     ) as public:
-        reply = public.get("/collections/grids/items",
-                           headers={"Origin": "https://portal.example"})  # fmt: skip
+        reply = public.get("/collections/grids/items", headers={"Origin": "https://portal.example"})
         assert reply.status_code == 200
         assert reply.headers["access-control-allow-origin"] == "https://portal.example"
 
@@ -240,8 +292,7 @@ def test_collections_describe_themselves(api: TestClient, served: Served) -> Non
 
 def test_request_bodies_above_the_limit_are_refused(served: Served) -> None:
     with TestClient(create_app(served.settings(max_body_bytes=2048))) as small:
-        reply = small.post("/collections", content=b"x" * 5000,
-                           headers=served.headers("viewer"))  # fmt: skip
+        reply = small.post("/collections", content=b"x" * 5000, headers=served.headers("viewer"))
     assert reply.status_code == 413 and "2,048 bytes" in json.loads(reply.text)["detail"]
 
 
@@ -259,8 +310,9 @@ def test_request_bodies_above_the_limit_are_refused(served: Served) -> None:
 def test_mistyped_filters_are_a_400_naming_the_property_or_literal(
     api: TestClient, served: Served, expression: str, named: str
 ) -> None:
-    reply = api.get("/collections/grids/items", params={"filter": expression},
-                    headers=served.headers("viewer"))  # fmt: skip
+    reply = api.get(
+        "/collections/grids/items", params={"filter": expression}, headers=served.headers("viewer")
+    )
     assert reply.status_code == 400, reply.text
     assert reply.headers["content-type"] == "application/problem+json"
     assert named in reply.json()["detail"], reply.json()
@@ -269,8 +321,12 @@ def test_mistyped_filters_are_a_400_naming_the_property_or_literal(
 def test_well_typed_filters_still_pass(api: TestClient, served: Served) -> None:
     h = served.headers("viewer")
     square = "POLYGON((0 0, 1 0, 1 1, 0 0))"
-    for expression in ("households BETWEEN 100 AND 900", "locked = false",
-                       "code IN ('x', 'y')", f"S_INTERSECTS(geometry, {square})"):  # fmt: skip
+    for expression in (
+        "households BETWEEN 100 AND 900",
+        "locked = false",
+        "code IN ('x', 'y')",
+        f"S_INTERSECTS(geometry, {square})",
+    ):
         reply = api.get("/collections/grids/items", params={"filter": expression}, headers=h)
         assert reply.status_code == 200, (expression, reply.text)
 
@@ -278,9 +334,9 @@ def test_well_typed_filters_still_pass(api: TestClient, served: Served) -> None:
 def test_an_embed_key_receives_no_vertex_beyond_its_region(api: TestClient, served: Served) -> None:
     embed = {"Authorization": f"Bearer {served.keys['embed']}"}
     with served.engine.connect() as connection:
-        wkb = connection.execute(text(
-            "SELECT ST_AsBinary(geom) FROM region WHERE code = :c"), {"c": served.community}
-        ).scalar_one()  # fmt: skip
+        wkb = connection.execute(
+            text("SELECT ST_AsBinary(geom) FROM region WHERE code = :c"), {"c": served.community}
+        ).scalar_one()
     region = shapely.from_wkb(bytes(wkb))
     near = region.buffer(1e-7)  # about a centimetre: rounding in the GeoJSON
     collections = api.get("/collections", headers=embed).json()["collections"]
@@ -290,11 +346,16 @@ def test_an_embed_key_receives_no_vertex_beyond_its_region(api: TestClient, serv
         for f in body["features"]:
             if f["geometry"] is not None:
                 assert near.covers(shapely.geometry.shape(f["geometry"])), (name, f["id"])
-        west, south, east, north = c["extent"]["spatial"]["bbox"][0] if c.get("extent") else (
-            region.bounds)  # fmt: skip
+        west, south, east, north = (
+            c["extent"]["spatial"]["bbox"][0] if c.get("extent") else (region.bounds)
+        )
         r_west, r_south, r_east, r_north = region.bounds
-        assert (west >= r_west - 1e-6 and south >= r_south - 1e-6 and east <= r_east + 1e-6
-                and north <= r_north + 1e-6), name  # fmt: skip
+        assert (
+            west >= r_west - 1e-6
+            and south >= r_south - 1e-6
+            and east <= r_east + 1e-6
+            and north <= r_north + 1e-6
+        ), name
     # a circle or gap reaching beyond the region comes without the figures of its whole
     for name, figure in (("circles", "residents"), ("gaps", "residents")):
         features = api.get(f"/collections/{name}/items?limit=1000", headers=embed).json()

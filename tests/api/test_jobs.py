@@ -37,16 +37,20 @@ def headers(served: Served, role: str) -> dict[str, str]:
 
 
 def draft(api: TestClient, served: Served, name: str = "作业草案") -> tuple[int, int]:
-    made = api.post("/plans", json={"name": name, "source": "current"},
-                    headers=headers(served, "planner"))  # fmt: skip
+    made = api.post(
+        "/plans", json={"name": name, "source": "current"}, headers=headers(served, "planner")
+    )
     assert made.status_code == 201, made.text
     return made.json()["id"], made.json()["revision"]
 
 
 def job_status(served: Served, job_id: int) -> dict[str, Any]:
     with served.engine.connect() as connection:
-        return dict(connection.execute(text("SELECT * FROM job WHERE id = :j"),
-                                       {"j": job_id}).mappings().one())  # fmt: skip
+        return dict(
+            connection.execute(text("SELECT * FROM job WHERE id = :j"), {"j": job_id})
+            .mappings()
+            .one()
+        )
 
 
 def wait_for(served: Served, job_id: int, statuses: set[str], seconds: float = 60) -> dict:
@@ -61,9 +65,16 @@ def wait_for(served: Served, job_id: int, statuses: set[str], seconds: float = 6
 
 def content(served: Served, plan: int) -> list[tuple[int, str]]:
     with served.engine.connect() as connection:
-        return [tuple(r) for r in connection.execute(text(
-            "SELECT a.unit_id, g.code FROM assignment a JOIN grid g ON g.id = a.grid_id "
-            "WHERE a.plan_id = :p ORDER BY a.unit_id"), {"p": plan}).all()]  # fmt: skip
+        return [
+            tuple(r)
+            for r in connection.execute(
+                text(
+                    "SELECT a.unit_id, g.code FROM assignment a JOIN grid g ON g.id = a.grid_id "
+                    "WHERE a.plan_id = :p ORDER BY a.unit_id"
+                ),
+                {"p": plan},
+            ).all()
+        ]
 
 
 @contextmanager
@@ -91,27 +102,33 @@ def test_a_draft_with_a_job_on_it_refuses_every_write_naming_the_job(
 ) -> None:
     plan, revision = draft(idle, served)
     grids = idle.get(f"/plans/{plan}/grids", headers=headers(served, "viewer")).json()
-    started = idle.post("/jobs/partition", json={"plan": plan, **ADJUST},
-                        headers=headers(served, "planner"))  # fmt: skip
+    started = idle.post(
+        "/jobs/partition", json={"plan": plan, **ADJUST}, headers=headers(served, "planner")
+    )
     assert started.status_code == 202, started.text
     job = started.json()
     assert job["status"] == "queued" and job["base_revision"] == revision
     etag = {"If-Match": f'"{revision}"'}
     unit = next(iter(content(served, plan)))
     with served.engine.connect() as connection:
-        unit_code = connection.execute(text("SELECT code FROM unit WHERE id = :u"),
-                                       {"u": unit[0]}).scalar_one()  # fmt: skip
+        unit_code = connection.execute(
+            text("SELECT code FROM unit WHERE id = :u"), {"u": unit[0]}
+        ).scalar_one()
     planner, admin = headers(served, "planner"), headers(served, "admin")
     answers = {
-        "edit": idle.patch(f"/plans/{plan}", headers={**planner, **etag},
-                           json={"moves": [{"unit": unit_code, "grid": grids[0]["code"]}]}),
+        "edit": idle.patch(
+            f"/plans/{plan}",
+            headers={**planner, **etag},
+            json={"moves": [{"unit": unit_code, "grid": grids[0]["code"]}]},
+        ),
         "rename": idle.patch(f"/plans/{plan}", headers={**planner, **etag}, json={"name": "x"}),
-        "lock": idle.post(f"/plans/{plan}/locks", headers=planner,
-                          json={"grids": [grids[0]["code"]]}),
+        "lock": idle.post(
+            f"/plans/{plan}/locks", headers=planner, json={"grids": [grids[0]["code"]]}
+        ),
         "accept": idle.post(f"/plans/{plan}/accept", headers={**admin, **etag}),
         "delete": idle.delete(f"/plans/{plan}", headers=planner),
         "second job": idle.post("/jobs/partition", json={"plan": plan}, headers=planner),
-    }  # fmt: skip
+    }
     for what, answer in answers.items():
         assert answer.status_code == 409, (what, answer.text)
         problem = answer.json()
@@ -129,20 +146,27 @@ def test_a_job_whose_plan_changed_anyway_writes_nothing_and_says_so(
 ) -> None:
     plan, revision = draft(idle, served)
     before = content(served, plan)
-    started = idle.post("/jobs/partition", json={"plan": plan, "mode": "full", "max": 450,
-                                                 "target": 380, "seed": 3},
-                        headers=headers(served, "planner"))  # fmt: skip
+    started = idle.post(
+        "/jobs/partition",
+        json={"plan": plan, "mode": "full", "max": 450, "target": 380, "seed": 3},
+        headers=headers(served, "planner"),
+    )
     job = started.json()["id"]
     with served.engine.begin() as connection:  # a write that went round the lifecycle
-        connection.execute(text("UPDATE plan SET revision = revision + 1 WHERE id = :p"),
-                           {"p": plan})  # fmt: skip
+        connection.execute(
+            text("UPDATE plan SET revision = revision + 1 WHERE id = :p"), {"p": plan}
+        )
     assert runner.run_job(job, served.url) == "failed"
     row = job_status(served, job)
     assert row["status"] == "failed" and "the plan changed while the job ran" in row["error"]
     assert content(served, plan) == before
     with served.engine.connect() as connection:
-        assert connection.execute(text("SELECT revision FROM plan WHERE id = :p"),
-                                  {"p": plan}).scalar_one() == revision + 1  # fmt: skip
+        assert (
+            connection.execute(
+                text("SELECT revision FROM plan WHERE id = :p"), {"p": plan}
+            ).scalar_one()
+            == revision + 1
+        )
 
 
 def test_a_job_starts_only_on_a_draft_that_exists(idle: TestClient, served: Served) -> None:
@@ -150,24 +174,34 @@ def test_a_job_starts_only_on_a_draft_that_exists(idle: TestClient, served: Serv
     missing = idle.post("/jobs/partition", json={"plan": 999999}, headers=planner)
     assert missing.status_code == 404 and "999999" in missing.json()["detail"]
     with served.engine.connect() as connection:
-        current = connection.execute(text("SELECT id FROM plan WHERE status = 'current'")
-                                     ).scalar_one()  # fmt: skip
+        current = connection.execute(
+            text("SELECT id FROM plan WHERE status = 'current'")
+        ).scalar_one()
     refused = idle.post("/jobs/partition", json={"plan": current}, headers=planner)
     assert refused.status_code == 409 and "only a draft" in refused.json()["detail"]
     with served.engine.connect() as connection:  # neither was queued
-        assert connection.execute(text(
-            "SELECT count(*) FROM job WHERE plan_id IN (999999, :c)"), {"c": current}
-        ).scalar_one() == 0  # fmt: skip
+        assert (
+            connection.execute(
+                text("SELECT count(*) FROM job WHERE plan_id IN (999999, :c)"), {"c": current}
+            ).scalar_one()
+            == 0
+        )
 
 
 def test_an_internal_error_of_a_job_carries_no_sql(idle: TestClient, served: Served) -> None:
     plan, revision = draft(idle, served)
     with served.engine.begin() as connection:
         job = job_rows.insert_job(
-            connection, kind="partition", owner="tester", owner_key_id=None,
-            scope_region_id=None, plan_id=plan, base_revision=revision,
-            parameters={"mode": "full"}, total_steps=4,  # the bounds are missing: a KeyError
-        )  # fmt: skip
+            connection,
+            kind="partition",
+            owner="tester",
+            owner_key_id=None,
+            scope_region_id=None,
+            plan_id=plan,
+            base_revision=revision,
+            parameters={"mode": "full"},
+            total_steps=4,  # the bounds are missing: a KeyError
+        )
     assert runner.run_job(job, served.url) == "failed"
     error = job_status(served, job)["error"]
     assert error == runner.INTERNAL.format(id=job)
@@ -189,8 +223,9 @@ def test_queued_jobs_survive_a_restart_and_a_running_one_fails_saying_why(
         assert seen.status_code == 200 and seen.json()["result"]["run"] > 0
     with holding(served, HOLD_UNITS):
         with TestClient(create_app(served.settings(job_workers=1))) as stopping:
-            running = stopping.post("/jobs/partition", json={"plan": plan, **ADJUST},
-                                    headers=planner).json()  # fmt: skip
+            running = stopping.post(
+                "/jobs/partition", json={"plan": plan, **ADJUST}, headers=planner
+            ).json()
             wait_for(served, running["id"], {"running"})
         # the app stopped (its worker with it) while the job waited for the units
         row = job_status(served, running["id"])
@@ -206,8 +241,7 @@ def test_a_cancelled_running_job_keeps_nothing(served: Served) -> None:
         plan, _ = draft(api, served, "取消")
         before = content(served, plan)
         with holding(served, HOLD_UNITS):
-            job = api.post("/jobs/partition", json={"plan": plan, **ADJUST},
-                           headers=planner).json()  # fmt: skip
+            job = api.post("/jobs/partition", json={"plan": plan, **ADJUST}, headers=planner).json()
             wait_for(served, job["id"], {"running"})
             other = api.delete(f"/jobs/{job['id']}", headers=headers(served, "admin"))
             assert other.status_code == 200 and other.json()["cancel_requested"]
@@ -220,16 +254,20 @@ def test_a_job_whose_worker_is_killed_fails_within_a_bounded_time(served: Served
     planner = headers(served, "planner")
     environment = {**os.environ, "DATABASE_URL": served.url}
     gridmap = str(Path(sys.executable).with_name("gridmap"))
-    worker = subprocess.Popen([gridmap, "worker", "--name", "doomed"],
-                              env=environment, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)  # fmt: skip
+    worker = subprocess.Popen(
+        [gridmap, "worker", "--name", "doomed"],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         with TestClient(create_app(served.settings(job_workers=0))) as api:
             plan, _ = draft(api, served, "失联")
             before = content(served, plan)
             with holding(served, HOLD_UNITS):
-                job = api.post("/jobs/partition", json={"plan": plan, **ADJUST},
-                               headers=planner).json()  # fmt: skip
+                job = api.post(
+                    "/jobs/partition", json={"plan": plan, **ADJUST}, headers=planner
+                ).json()
                 row = wait_for(served, job["id"], {"running"}, 60)
                 assert row["worker"].endswith(f":{worker.pid}")
                 worker.send_signal(signal.SIGKILL)
@@ -237,8 +275,12 @@ def test_a_job_whose_worker_is_killed_fails_within_a_bounded_time(served: Served
                 killed_at = time.monotonic()
                 # another worker's sweeper notices the silence
                 with TestClient(create_app(served.settings(job_workers=1))):
-                    row = wait_for(served, job["id"], {"failed", "succeeded", "cancelled"},
-                                   STALLED_SECONDS + 30)  # fmt: skip
+                    row = wait_for(
+                        served,
+                        job["id"],
+                        {"failed", "succeeded", "cancelled"},
+                        STALLED_SECONDS + 30,
+                    )
                     took = time.monotonic() - killed_at
             # the orphaned child now gets the plan: it must not write
             time.sleep(1.0)
@@ -253,14 +295,17 @@ def test_a_job_whose_worker_is_killed_fails_within_a_bounded_time(served: Served
 
 def test_who_sees_and_cancels_a_job(idle: TestClient, served: Served) -> None:
     with served.engine.begin() as connection:
-        community_id = connection.execute(text("SELECT id FROM region WHERE code = :c"),
-                                          {"c": served.community}).scalar_one()  # fmt: skip
+        community_id = connection.execute(
+            text("SELECT id FROM region WHERE code = :c"), {"c": served.community}
+        ).scalar_one()
         other_planner = create_key(connection, name="另一规划员", role="planner").secret
-        held = create_key(connection, name="社区规划员", role="planner",
-                          region_code=served.community).secret  # fmt: skip
+        held = create_key(
+            connection, name="社区规划员", role="planner", region_code=served.community
+        ).secret
     plan, _ = draft(idle, served, "可见")
-    job = idle.post("/jobs/partition", json={"plan": plan, **ADJUST},
-                    headers=headers(served, "planner")).json()  # fmt: skip
+    job = idle.post(
+        "/jobs/partition", json={"plan": plan, **ADJUST}, headers=headers(served, "planner")
+    ).json()
     bearer = {"Authorization": f"Bearer {served.keys['embed']}"}
     assert idle.get(f"/jobs/{job['id']}", headers=bearer).status_code == 404  # embed: no jobs
     held_h = {"Authorization": f"Bearer {held}"}
@@ -287,8 +332,9 @@ def test_revoked_keys_stop_working_in_every_process_within_a_second(served: Serv
         for app in (one, two):
             assert app.get("/collections/stations/items", headers=bearer).status_code == 200
         with served.engine.begin() as connection:
-            connection.execute(text("UPDATE api_key SET revoked_at = now() WHERE id = :k"),
-                               {"k": key.id})  # fmt: skip
+            connection.execute(
+                text("UPDATE api_key SET revoked_at = now() WHERE id = :k"), {"k": key.id}
+            )
         time.sleep(1.0)
         for app in (one, two):
             answer = app.get("/collections/stations/items", headers=bearer)
@@ -306,14 +352,23 @@ def test_the_queue_forgets_work_that_ended_over_a_day_ago(served: Served) -> Non
 
     with served.engine.begin() as connection:
         connection.execute(text("SET LOCAL search_path TO procrastinate, public"))
-        old, recent = (connection.execute(text(
-            "INSERT INTO procrastinate_jobs (queue_name, task_name, args, status) "
-            "VALUES ('default', 'gridmap:run', '{}', 'succeeded') RETURNING id")).scalar_one()
-            for _ in range(2))  # fmt: skip
+        old, recent = (
+            connection.execute(
+                text(
+                    "INSERT INTO procrastinate_jobs (queue_name, task_name, args, status) "
+                    "VALUES ('default', 'gridmap:run', '{}', 'succeeded') RETURNING id"
+                )
+            ).scalar_one()
+            for _ in range(2)
+        )
         for job, age in ((old, "2 days"), (recent, "1 hour")):
-            connection.execute(text(
-                "INSERT INTO procrastinate_events (job_id, type, at) "
-                f"VALUES (:j, 'succeeded', now() - interval '{age}')"), {"j": job})  # fmt: skip
+            connection.execute(
+                text(
+                    "INSERT INTO procrastinate_events (job_id, type, at) "
+                    f"VALUES (:j, 'succeeded', now() - interval '{age}')"
+                ),
+                {"j": job},
+            )
     address = DatabaseAddress(served.settings())
 
     async def prune() -> None:
@@ -325,9 +380,12 @@ def test_the_queue_forgets_work_that_ended_over_a_day_ago(served: Served) -> Non
 
     asyncio.run(prune())
     with served.engine.connect() as connection:
-        left = set(connection.execute(text(
-            "SELECT id FROM procrastinate.procrastinate_jobs WHERE id = ANY(:ids)"),
-            {"ids": [old, recent]}).scalars())  # fmt: skip
+        left = set(
+            connection.execute(
+                text("SELECT id FROM procrastinate.procrastinate_jobs WHERE id = ANY(:ids)"),
+                {"ids": [old, recent]},
+            ).scalars()
+        )
     assert left == {recent}
 
 
@@ -336,9 +394,16 @@ def test_a_job_ends_when_its_work_commits_not_when_its_transaction_began(
 ) -> None:
     with served.engine.begin() as connection:
         job_id = job_rows.insert_job(
-            connection, kind="coverage", owner="test", owner_key_id=None, scope_region_id=None,
-            plan_id=None, base_revision=None, parameters={}, total_steps=1,
-        )  # fmt: skip
+            connection,
+            kind="coverage",
+            owner="test",
+            owner_key_id=None,
+            scope_region_id=None,
+            plan_id=None,
+            base_revision=None,
+            parameters={},
+            total_steps=1,
+        )
     with served.engine.begin() as connection:
         assert job_rows.claim_job(connection, job_id, "test") is not None
     with served.engine.begin() as connection:  # the work's own transaction, as the child's

@@ -44,13 +44,20 @@ def test_the_api_definition_is_valid_openapi_30_and_31(client: TestClient) -> No
     assert later.json()["openapi"].startswith("3.1")
     assert not list(OpenAPIV31SpecValidator(later.json()).iter_errors())
     # the same operations, whichever the version
-    operations = {(path, method): op["operationId"] for path, item in spec["paths"].items()
-                  for method, op in item.items()}  # fmt: skip
-    assert operations == {(path, method): op["operationId"]
-                          for path, item in later.json()["paths"].items()
-                          for method, op in item.items()}  # fmt: skip
-    assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30" in client.get(
-        "/conformance").json()["conformsTo"]  # fmt: skip
+    operations = {
+        (path, method): op["operationId"]
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+    }
+    assert operations == {
+        (path, method): op["operationId"]
+        for path, item in later.json()["paths"].items()
+        for method, op in item.items()
+    }
+    assert (
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30"
+        in client.get("/conformance").json()["conformsTo"]
+    )
 
 
 def test_the_docs_page_loads_nothing_from_the_internet(client: TestClient) -> None:

@@ -49,8 +49,14 @@ def test_the_coverage_notebook_runs_on_the_served_city(
     with served.engine.connect() as connection:
         run = latest_run_id(connection)
         figures = run_figures(connection, run)
-    assert first.strip() == (f"run {run}: {figures['covered_residents']:,} of "
-                             f"{figures['residents']:,} residents covered")  # fmt: skip
-    kinds = {key for c in nb.cells if c.cell_type == "code" for o in c.outputs
-             for key in o.get("data", {})}  # fmt: skip
+    assert first.strip() == (
+        f"run {run}: {figures['covered_residents']:,} of {figures['residents']:,} residents covered"
+    )
+    kinds = {
+        key
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        for key in o.get("data", {})
+    }
     assert "image/svg+xml" in kinds and "text/html" in kinds

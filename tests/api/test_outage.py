@@ -52,8 +52,13 @@ def running() -> Iterator[Running]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-PATHS = ("/health", "/collections/regions/items", "/tiles/gridmap/14/9326/4740.mvt",
-         "/tiles/basemap.json", "/plans")  # fmt: skip
+PATHS = (
+    "/health",
+    "/collections/regions/items",
+    "/tiles/gridmap/14/9326/4740.mvt",
+    "/tiles/basemap.json",
+    "/plans",
+)
 
 
 def answers(base: str) -> dict[str, httpx.Response]:
@@ -88,8 +93,9 @@ def test_down_is_a_503_everywhere_logged_once_and_up_again_needs_no_restart(
             assert answer.headers["retry-after"] == "5", path
             assert "cannot be reached" in answer.json()["detail"], path
     with httpx.Client(base_url=running.base, timeout=30) as client:
-        looked_up = client.get("/collections/regions/items",
-                               headers={"Authorization": f"Bearer {running.key}"})  # fmt: skip
+        looked_up = client.get(
+            "/collections/regions/items", headers={"Authorization": f"Bearer {running.key}"}
+        )
     assert looked_up.status_code == 503 and looked_up.headers["retry-after"] == "5"
     running.cluster.up()
     assert running.cluster.status().port == port  # the same port: nothing held it

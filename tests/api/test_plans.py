@@ -30,18 +30,24 @@ def wait(api: TestClient, served: Served, location: str, seconds: float = 120) -
 
 
 def draft(api: TestClient, served: Served, name: str = "草案") -> tuple[int, str]:
-    made = api.post("/plans", json={"name": name, "source": "current"},
-                    headers=served.headers("planner"))  # fmt: skip
+    made = api.post(
+        "/plans", json={"name": name, "source": "current"}, headers=served.headers("planner")
+    )
     assert made.status_code == 201, made.text
     return made.json()["id"], made.headers["etag"]
 
 
 def assignment(served: Served, plan: int) -> dict[str, str]:
     with served.engine.connect() as connection:
-        return dict(connection.execute(text(
-            "SELECT u.code, g.code FROM assignment a JOIN unit u ON u.id = a.unit_id "
-            "JOIN grid g ON g.id = a.grid_id WHERE a.plan_id = :p"), {"p": plan}
-        ).all())  # fmt: skip
+        return dict(
+            connection.execute(
+                text(
+                    "SELECT u.code, g.code FROM assignment a JOIN unit u ON u.id = a.unit_id "
+                    "JOIN grid g ON g.id = a.grid_id WHERE a.plan_id = :p"
+                ),
+                {"p": plan},
+            ).all()
+        )
 
 
 def test_a_re_partition_runs_as_a_job_and_an_admin_accepts_it(
@@ -71,14 +77,15 @@ def test_a_re_partition_runs_as_a_job_and_an_admin_accepts_it(
     assert accepted.status_code == 200 and accepted.json()["status"] == "current"
     z, x, y = tile_of(*CENTRE, 14)  # the map shows the accepted plan's grids at once
     tile = api.get(f"/tiles/gridmap/{z}/{x}/{y}.mvt", headers=served.headers("viewer"))
-    shown = {f["properties"]["code"] for f in mapbox_vector_tile.decode(tile.content)["grids"]
-             ["features"]}  # fmt: skip
+    shown = {
+        f["properties"]["code"]
+        for f in mapbox_vector_tile.decode(tile.content)["grids"]["features"]
+    }
     assert shown <= set(assignment(served, plan).values()) and shown
 
 
 def test_a_coverage_run_as_a_job_is_served_at_once(api: TestClient, served: Served) -> None:
-    started = api.post("/jobs/coverage", json={"minutes": 4},
-                       headers=served.headers("planner"))  # fmt: skip
+    started = api.post("/jobs/coverage", json={"minutes": 4}, headers=served.headers("planner"))
     assert started.status_code == 202
     done = wait(api, served, started.headers["location"])
     assert done["status"] == "succeeded", done
@@ -94,39 +101,46 @@ def test_moving_units_needs_the_revision_and_updates_the_grids(
     api: TestClient, served: Served
 ) -> None:
     plan, etag = draft(api, served, "手工")
-    grids = {g["code"]: g for g in api.get(f"/plans/{plan}/grids",
-                                           headers=served.headers("viewer")).json()}  # fmt: skip
+    grids = {
+        g["code"]: g
+        for g in api.get(f"/plans/{plan}/grids", headers=served.headers("viewer")).json()
+    }
     units = assignment(served, plan)
     unit, source = next(iter(sorted(units.items())))
     target = next(c for c in sorted(grids) if c != source and c[:12] == source[:12])
     move = {"moves": [{"unit": unit, "grid": target}]}
     h = served.headers("planner")
     assert api.patch(f"/plans/{plan}", json=move, headers=h).status_code == 428
-    assert api.patch(f"/plans/{plan}", json=move, headers={**h, "If-Match": '"999"'}
-                     ).status_code == 412  # fmt: skip
-    assert api.patch(f"/plans/{plan}", json=move, headers=served.headers("viewer")
-                     ).status_code == 403  # fmt: skip
+    assert (
+        api.patch(f"/plans/{plan}", json=move, headers={**h, "If-Match": '"999"'}).status_code
+        == 412
+    )
+    assert (
+        api.patch(f"/plans/{plan}", json=move, headers=served.headers("viewer")).status_code == 403
+    )
     done = api.patch(f"/plans/{plan}", json=move, headers={**h, "If-Match": etag})
     assert done.status_code == 200, done.text
     assert done.headers["etag"] == f'"{int(etag.strip(chr(34))) + 1}"'
     after = {g["code"]: g for g in done.json()["grids"]}
     with served.engine.connect() as connection:
-        moved = connection.execute(text("SELECT households FROM unit WHERE code = :c"),
-                                   {"c": unit}).scalar_one()  # fmt: skip
+        moved = connection.execute(
+            text("SELECT households FROM unit WHERE code = :c"), {"c": unit}
+        ).scalar_one()
     assert after[target]["households"] == grids[target]["households"] + moved
     assert after.get(source, {"households": 0})["households"] == grids[source]["households"] - moved
     stale = api.patch(f"/plans/{plan}", json=move, headers={**h, "If-Match": etag})
     assert stale.status_code == 412 and "revision" in stale.json()["detail"]
-    for bad, field in [({"moves": [{"unit": "no", "grid": target}]}, "moves[0].unit"),
-                       ({"moves": [{"unit": unit, "grid": "nope"}]}, "moves[0].grid"),
-                       ({"moves": []}, "moves")]:  # fmt: skip
+    for bad, field in [
+        ({"moves": [{"unit": "no", "grid": target}]}, "moves[0].unit"),
+        ({"moves": [{"unit": unit, "grid": "nope"}]}, "moves[0].grid"),
+        ({"moves": []}, "moves"),
+    ]:
         reply = api.patch(
             f"/plans/{plan}", json=bad, headers={**h, "If-Match": done.headers["etag"]}
         )
         assert reply.status_code == 400 and field in reply.json()["detail"], reply.json()
     twice = {"moves": [{"unit": unit, "grid": target}, {"unit": unit, "grid": source}]}
-    reply = api.patch(f"/plans/{plan}", json=twice,
-                      headers={**h, "If-Match": done.headers["etag"]})  # fmt: skip
+    reply = api.patch(f"/plans/{plan}", json=twice, headers={**h, "If-Match": done.headers["etag"]})
     assert reply.status_code == 400 and f"unit {unit!r} is moved twice" in reply.json()["detail"]
     assert "moves[1].unit" in reply.json()["detail"]
     embed = {"Authorization": f"Bearer {served.keys['embed']}"}
@@ -136,8 +150,9 @@ def test_moving_units_needs_the_revision_and_updates_the_grids(
 def test_eight_editors_lose_no_update(live: Live) -> None:
     served = live.served
     with httpx.Client(base_url=live.base, timeout=60) as client:
-        made = client.post("/plans", json={"name": "并发", "source": "current"},
-                           headers=served.headers("planner"))  # fmt: skip
+        made = client.post(
+            "/plans", json={"name": "并发", "source": "current"}, headers=served.headers("planner")
+        )
         assert made.status_code == 201, made.text
     plan, start = made.json()["id"], made.json()["revision"]
     initial = assignment(served, plan)
@@ -151,14 +166,18 @@ def test_eight_editors_lose_no_update(live: Live) -> None:
     def editor(seed: int) -> None:
         rng = random.Random(seed)
         units = sorted(initial)
-        with httpx.Client(base_url=live.base, timeout=60,
-                          headers=served.headers("planner")) as client:  # fmt: skip
+        with httpx.Client(
+            base_url=live.base, timeout=60, headers=served.headers("planner")
+        ) as client:
             for _ in range(50):
                 revision = client.get(f"/plans/{plan}").headers["etag"]
                 unit = rng.choice(units)
                 grid = rng.choice(by_community[initial[unit][:12]])
-                reply = client.patch(f"/plans/{plan}", headers={"If-Match": revision},
-                                     json={"moves": [{"unit": unit, "grid": grid}]})  # fmt: skip
+                reply = client.patch(
+                    f"/plans/{plan}",
+                    headers={"If-Match": revision},
+                    json={"moves": [{"unit": unit, "grid": grid}]},
+                )
                 with lock:
                     if reply.status_code == 200:
                         results.append((reply.json()["revision"], unit, grid))
@@ -178,8 +197,9 @@ def test_eight_editors_lose_no_update(live: Live) -> None:
         expected[unit] = grid
     final = assignment(served, plan)
     with served.engine.connect() as connection:
-        revision = connection.execute(text("SELECT revision FROM plan WHERE id = :p"),
-                                      {"p": plan}).scalar_one()  # fmt: skip
+        revision = connection.execute(
+            text("SELECT revision FROM plan WHERE id = :p"), {"p": plan}
+        ).scalar_one()
     assert len(results) + len(stale) == 400 and 412 in stale and results
     assert sorted(r for r, _, _ in results) == list(range(start + 1, revision + 1))
     assert final == expected  # every move that got 200 is there, in revision order
@@ -194,9 +214,15 @@ def test_what_if_and_siting_answer_at_once(api: TestClient, served: Served) -> N
     import shapely
 
     inside = shapely.point_on_surface(shapely.geometry.shape(gap))
-    answer = api.post("/coverage/whatif", headers=h, json={
-        "add": [{"lon": inside.x, "lat": inside.y}], "remove": [],
-        "move": [{"code": code, "lon": 24.93, "lat": 60.18}]})  # fmt: skip
+    answer = api.post(
+        "/coverage/whatif",
+        headers=h,
+        json={
+            "add": [{"lon": inside.x, "lat": inside.y}],
+            "remove": [],
+            "move": [{"code": code, "lon": 24.93, "lat": 60.18}],
+        },
+    )
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["before"]["residents"] == body["after"]["residents"] > 0
@@ -209,34 +235,44 @@ def test_what_if_and_siting_answer_at_once(api: TestClient, served: Served) -> N
     found = sites.json()
     assert len(found["sites"]) == 2 and found["after_rate"] >= found["before_rate"]
     assert found["after_rate"] == pytest.approx(
-        found["before_rate"] + sum(s["gain"] for s in found["sites"])
-        / body["before"]["residents"], abs=1e-9)  # fmt: skip
-    assert api.post("/coverage/siting", headers=served.headers("viewer"),
-                    json={"k": 1}).status_code == 403  # fmt: skip
+        found["before_rate"] + sum(s["gain"] for s in found["sites"]) / body["before"]["residents"],
+        abs=1e-9,
+    )
+    assert (
+        api.post("/coverage/siting", headers=served.headers("viewer"), json={"k": 1}).status_code
+        == 403
+    )
 
 
 def test_two_admins_accepting_at_once_get_one_current_plan_and_no_500(live: Live) -> None:
     served = live.served
     admin = served.headers("admin")
 
-    def accept(client: httpx.Client, plan: int, etag: str, barrier: threading.Barrier,
-               answers: list[httpx.Response]) -> None:  # fmt: skip
+    def accept(
+        client: httpx.Client,
+        plan: int,
+        etag: str,
+        barrier: threading.Barrier,
+        answers: list[httpx.Response],
+    ) -> None:
         barrier.wait()
-        answers.append(client.post(f"/plans/{plan}/accept",
-                                   headers={**admin, "If-Match": etag}))  # fmt: skip
+        answers.append(client.post(f"/plans/{plan}/accept", headers={**admin, "If-Match": etag}))
 
     with httpx.Client(base_url=live.base, timeout=120) as client:
         for round_ in range(4):
             drafts = []
             for k in range(2):
-                made = client.post("/plans", json={"name": f"竞争{round_}-{k}",
-                                                   "source": "current"},
-                                   headers=served.headers("planner"))  # fmt: skip
+                made = client.post(
+                    "/plans",
+                    json={"name": f"竞争{round_}-{k}", "source": "current"},
+                    headers=served.headers("planner"),
+                )
                 drafts.append((made.json()["id"], made.headers["etag"]))
             answers: list[httpx.Response] = []
             barrier = threading.Barrier(2)
-            threads = [threading.Thread(target=accept, args=(client, *d, barrier, answers))
-                       for d in drafts]  # fmt: skip
+            threads = [
+                threading.Thread(target=accept, args=(client, *d, barrier, answers)) for d in drafts
+            ]
             for t in threads:
                 t.start()
             for t in threads:
@@ -248,8 +284,9 @@ def test_two_admins_accepting_at_once_get_one_current_plan_and_no_500(live: Live
                     assert a.headers["content-type"] == "application/problem+json"
                     assert "being accepted" in a.json()["detail"]
             with served.engine.connect() as connection:
-                current = connection.execute(text(
-                    "SELECT count(*) FROM plan WHERE status = 'current'")).scalar_one()  # fmt: skip
+                current = connection.execute(
+                    text("SELECT count(*) FROM plan WHERE status = 'current'")
+                ).scalar_one()
             assert current == 1
 
 
@@ -260,13 +297,18 @@ def test_an_accept_while_another_is_under_way_is_a_409(api: TestClient, served: 
     with served.engine.connect() as holder:
         transaction = holder.begin()
         holder.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ACCEPT_LOCK})
-        refused = api.post(f"/plans/{plan}/accept",
-                           headers={**served.headers("admin"), "If-Match": etag})  # fmt: skip
+        refused = api.post(
+            f"/plans/{plan}/accept", headers={**served.headers("admin"), "If-Match": etag}
+        )
         transaction.rollback()
     assert refused.status_code == 409 and "being accepted" in refused.json()["detail"]
     with served.engine.connect() as connection:
-        assert connection.execute(text("SELECT status FROM plan WHERE id = :p"),
-                                  {"p": plan}).scalar_one() == "draft"  # fmt: skip
+        assert (
+            connection.execute(
+                text("SELECT status FROM plan WHERE id = :p"), {"p": plan}
+            ).scalar_one()
+            == "draft"
+        )
 
 
 def test_a_plans_check_is_served_to_whoever_may_read_plans(api: TestClient, served: Served) -> None:

@@ -54,11 +54,16 @@ def deployment(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Iter
     port = _free_port()
     server = subprocess.Popen(
         [gridmap, "serve", "--port", str(port), "--workers", "2", "--job-workers", "0"],
-        env=environment, stdout=(logs / "serve.log").open("wb"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    worker = subprocess.Popen([gridmap, "worker", "--name", "separate"], env=environment,
-                              stdout=(logs / "worker.log").open("wb"),
-                              stderr=subprocess.STDOUT)  # fmt: skip
+        env=environment,
+        stdout=(logs / "serve.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    worker = subprocess.Popen(
+        [gridmap, "worker", "--name", "separate"],
+        env=environment,
+        stdout=(logs / "worker.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -118,19 +123,23 @@ def test_two_api_processes_and_a_separate_worker_run_a_plan_to_acceptance(
         done = wait_job(client, served, job)
         assert done["status"] == "succeeded", done
         with served.engine.connect() as connection:
-            ran_on = connection.execute(text("SELECT worker FROM job WHERE id = :j"),
-                                        {"j": job}).scalar_one()  # fmt: skip
+            ran_on = connection.execute(
+                text("SELECT worker FROM job WHERE id = :j"), {"j": job}
+            ).scalar_one()
         assert ran_on.endswith(f":{deployment.worker.pid}"), ran_on
         revision = done["result"]["revision"]
         grids = client.get(f"/plans/{plan}/grids", headers=planner).json()
-        renamed = client.patch(f"/plans/{plan}", json={"name": "多进程·改"},
-                               headers={**planner, "If-Match": f'"{revision}"'})  # fmt: skip
+        renamed = client.patch(
+            f"/plans/{plan}",
+            json={"name": "多进程·改"},
+            headers={**planner, "If-Match": f'"{revision}"'},
+        )
         assert renamed.status_code == 200 and renamed.headers["etag"] == f'"{revision + 1}"'
-        stale = client.post(f"/plans/{plan}/accept",
-                            headers={**admin, "If-Match": f'"{revision}"'})  # fmt: skip
+        stale = client.post(f"/plans/{plan}/accept", headers={**admin, "If-Match": f'"{revision}"'})
         assert stale.status_code == 412
-        accepted = client.post(f"/plans/{plan}/accept",
-                               headers={**admin, "If-Match": renamed.headers["etag"]})  # fmt: skip
+        accepted = client.post(
+            f"/plans/{plan}/accept", headers={**admin, "If-Match": renamed.headers["etag"]}
+        )
         assert accepted.status_code == 200 and accepted.json()["status"] == "current"
         z, x, y = tile_of(*CENTRE, 14)
         codes = {g["code"] for g in grids}
@@ -145,13 +154,15 @@ def test_two_api_processes_and_a_separate_worker_run_a_plan_to_acceptance(
 def test_a_coverage_job_runs_on_the_separate_worker(deployment: Deployment) -> None:
     served = deployment.served
     with httpx.Client(base_url=deployment.base, timeout=120) as client:
-        started = client.post("/jobs/coverage", json={"minutes": 5},
-                              headers=served.headers("planner"))  # fmt: skip
+        started = client.post(
+            "/jobs/coverage", json={"minutes": 5}, headers=served.headers("planner")
+        )
         assert started.status_code == 202
         done = wait_job(client, served, started.json()["id"])
         assert done["status"] == "succeeded", done
-        circles = client.get("/collections/circles/items?limit=1",
-                             headers=served.headers("viewer")).json()  # fmt: skip
+        circles = client.get(
+            "/collections/circles/items?limit=1", headers=served.headers("viewer")
+        ).json()
         assert circles["features"][0]["properties"]["run"] == done["result"]["run"]
 
 
@@ -166,8 +177,9 @@ def test_a_revoked_key_is_refused_by_every_process_within_a_second(
         for _ in range(8):  # remembered by both processes
             assert client.get("/collections/stations/items", headers=bearer).status_code == 200
         with served.engine.begin() as connection:
-            connection.execute(text("UPDATE api_key SET revoked_at = now() WHERE id = :k"),
-                               {"k": key.id})  # fmt: skip
+            connection.execute(
+                text("UPDATE api_key SET revoked_at = now() WHERE id = :k"), {"k": key.id}
+            )
         time.sleep(1.0)
         for _ in range(8):
             assert client.get("/collections/stations/items", headers=bearer).status_code == 401

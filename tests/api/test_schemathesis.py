@@ -23,8 +23,9 @@ def fuzz(operation: Any, served: Served, failures: list[str]) -> None:
     """Send an operation ten generated requests; note each one answered with a 5xx."""
 
     @given(operation.as_strategy())
-    @settings(max_examples=10, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @settings(
+        max_examples=10, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     def run(case: Any) -> None:
         response = case.call(headers={**(case.headers or {}), **served.headers("planner")})
         try:

@@ -21,23 +21,28 @@ from tests.api.test_tiles import tile_of
 def held(served: Served) -> Iterator[dict[str, str]]:
     """A planner key held to the embed key's community."""
     with served.engine.begin() as connection:
-        key = create_key(connection, name="社区规划员", role="planner",
-                         region_code=served.community)  # fmt: skip
+        key = create_key(
+            connection, name="社区规划员", role="planner", region_code=served.community
+        )
     yield {"Authorization": f"Bearer {key.secret}"}
 
 
 def community(served: Served) -> gpd.GeoDataFrame:
     with served.engine.connect() as connection:
-        return read_geoframe(connection, "SELECT code, geom FROM region WHERE code = :c",
-                             {"c": served.community})  # fmt: skip
+        return read_geoframe(
+            connection, "SELECT code, geom FROM region WHERE code = :c", {"c": served.community}
+        )
 
 
 def stations_by_side(served: Served) -> tuple[list[str], list[str]]:
     with served.engine.connect() as connection:
-        rows = connection.execute(text("""
+        rows = connection.execute(
+            text("""
             SELECT s.code, ST_Intersects(r.geom, s.geom) FROM station s, region r
             WHERE r.code = :c ORDER BY s.code
-        """), {"c": served.community}).all()  # fmt: skip
+        """),
+            {"c": served.community},
+        ).all()
     return [c for c, inside in rows if inside], [c for c, inside in rows if not inside]
 
 
@@ -49,14 +54,18 @@ def test_a_held_planner_changes_stations_inside_its_region_only(
     far = (24.90, 60.20)
     assert not shape.contains(shapely.Point(far))
     _, outside = stations_by_side(served)
-    refused = api.post("/coverage/whatif", headers=held,
-                       json={"add": [{"lon": far[0], "lat": far[1]}]})  # fmt: skip
+    refused = api.post(
+        "/coverage/whatif", headers=held, json={"add": [{"lon": far[0], "lat": far[1]}]}
+    )
     assert refused.status_code == 403 and "add[0]" in refused.json()["detail"]
     if outside:
         away = api.post("/coverage/whatif", headers=held, json={"remove": [outside[0]]})
         assert away.status_code == 403 and outside[0] in away.json()["detail"]
-    answer = api.post("/coverage/whatif", headers=held,
-                      json={"add": [{"lon": inside_point.x, "lat": inside_point.y}]})  # fmt: skip
+    answer = api.post(
+        "/coverage/whatif",
+        headers=held,
+        json={"add": [{"lon": inside_point.x, "lat": inside_point.y}]},
+    )
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert {c["community"] for c in body["communities"]} == {served.community}
@@ -80,14 +89,18 @@ def test_a_held_planner_gets_sites_and_rates_of_its_region(
     assert found["sites"], found
     for site in found["sites"]:
         assert shape.buffer(1e-9).contains(shapely.Point(site["lon"], site["lat"])), site
-    city = api.post("/coverage/siting", headers=served.headers("planner"),
-                    json={"k": 1, "candidates": "units"}).json()  # fmt: skip
+    city = api.post(
+        "/coverage/siting", headers=served.headers("planner"), json={"k": 1, "candidates": "units"}
+    ).json()
     assert city["before_rate"] != found["before_rate"]  # the region's rate, not the city's
 
 
 def test_no_draft_for_a_key_held_to_a_region(api: TestClient, served: Served) -> None:
-    made = api.post("/plans", json={"name": "草稿不外传", "source": "current"},
-                    headers=served.headers("planner"))  # fmt: skip
+    made = api.post(
+        "/plans",
+        json={"name": "草稿不外传", "source": "current"},
+        headers=served.headers("planner"),
+    )
     plan = made.json()["id"]
     embed = {"Authorization": f"Bearer {served.keys['embed']}"}
     for path in (f"/collections/grids/items?plan={plan}", f"/collections/units/items?plan={plan}"):
@@ -100,11 +113,14 @@ def test_no_draft_for_a_key_held_to_a_region(api: TestClient, served: Served) ->
     tile = api.get(f"/tiles/gridmap/{z}/{x}/{y}.mvt?plan={plan}", headers=embed)
     assert tile.status_code == 403 and "draft" in tile.json()["detail"]
     with served.engine.connect() as connection:
-        current = connection.execute(text("SELECT id FROM plan WHERE status = 'current'")
-                                     ).scalar_one()  # fmt: skip
+        current = connection.execute(
+            text("SELECT id FROM plan WHERE status = 'current'")
+        ).scalar_one()
     shown = api.get(f"/tiles/gridmap/{z}/{x}/{y}.mvt?plan={current}", headers=embed)
     assert shown.status_code in (200, 204)
     if shown.status_code == 200:
         decoded = mapbox_vector_tile.decode(shown.content)
-        assert all(f["properties"]["code"].startswith(served.community)
-                   for f in decoded.get("grids", {"features": []})["features"])  # fmt: skip
+        assert all(
+            f["properties"]["code"].startswith(served.community)
+            for f in decoded.get("grids", {"features": []})["features"]
+        )

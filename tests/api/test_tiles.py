@@ -34,17 +34,23 @@ def decode(reply) -> dict:  # type: ignore[no-untyped-def]
     return mapbox_vector_tile.decode(reply.content)
 
 
-def in_tile(served: Served, table: str, z: int, x: int, y: int, where: str = "true",
-            margin: float = 0.0) -> set:  # fmt: skip
+def in_tile(
+    served: Served, table: str, z: int, x: int, y: int, where: str = "true", margin: float = 0.0
+) -> set:
     with served.engine.connect() as connection:
-        return set(connection.execute(text(
-            f"SELECT code FROM {table} t WHERE ST_Intersects(t.geom_3857, "
-            f"ST_TileEnvelope({z}, {x}, {y}, margin => {margin})) AND {where}"
-        )).scalars())  # fmt: skip
+        return set(
+            connection.execute(
+                text(
+                    f"SELECT code FROM {table} t WHERE ST_Intersects(t.geom_3857, "
+                    f"ST_TileEnvelope({z}, {x}, {y}, margin => {margin})) AND {where}"
+                )
+            ).scalars()
+        )
 
 
-def between(got: set, served: Served, table: str, z: int, x: int, y: int, where: str = "true"
-            ) -> bool:  # fmt: skip
+def between(
+    got: set, served: Served, table: str, z: int, x: int, y: int, where: str = "true"
+) -> bool:
     """Say whether a tile holds every feature in it, and none beyond its 64-unit buffer."""
     inner = in_tile(served, table, z, x, y, where)
     return inner != set() and inner <= got <= in_tile(served, table, z, x, y, where, 64 / 4096)
@@ -58,15 +64,17 @@ def test_a_tile_holds_the_features_and_figures_of_its_area(api: TestClient, serv
     grids = {f["properties"]["code"]: f["properties"] for f in layers["grids"]["features"]}
     assert between(set(grids), served, "grid", z, x, y, current)
     with served.engine.connect() as connection:
-        stored = dict(connection.execute(text(
-            f"SELECT code, households FROM grid t WHERE {current}")).all())  # fmt: skip
+        stored = dict(
+            connection.execute(text(f"SELECT code, households FROM grid t WHERE {current}")).all()
+        )
     assert all(p["households"] == stored[code] for code, p in grids.items())
     assert all(0 <= p.get("coverage", 0) <= 1 for p in grids.values())
     units = {f["properties"]["code"] for f in layers["units"]["features"]}
     assert between(units, served, "unit", z, x, y)
     assert {f["properties"]["grid"] for f in layers["units"]["features"]} <= set(stored)
     assert layers["buildings"]["features"] and {"covered", "residents"} <= set(
-        layers["buildings"]["features"][0]["properties"])  # fmt: skip
+        layers["buildings"]["features"][0]["properties"]
+    )
     assert layers["grids"]["extent"] == 4096
 
 
@@ -103,22 +111,30 @@ def test_cached_tiles_follow_every_write_at_once(served: Served) -> None:
         assert not_modified.status_code == 304 and not not_modified.content
         code = next(f["properties"]["code"] for f in decode(first)["grids"]["features"])
         with served.engine.begin() as connection:
-            connection.execute(text("UPDATE grid SET households = households + 1000 "
-                                    "WHERE code = :code"), {"code": code})  # fmt: skip
+            connection.execute(
+                text("UPDATE grid SET households = households + 1000 WHERE code = :code"),
+                {"code": code},
+            )
         try:
             deadline = time.monotonic() + 5
             while (fresh := api.get(url, headers={**h, "If-None-Match": etag})).status_code == 304:
                 assert time.monotonic() < deadline, "the edit never reached the tile"
                 time.sleep(0.02)
-            changed = {f["properties"]["code"]: f["properties"]["households"]
-                       for f in decode(fresh)["grids"]["features"]}  # fmt: skip
-            before = {f["properties"]["code"]: f["properties"]["households"]
-                      for f in decode(first)["grids"]["features"]}  # fmt: skip
+            changed = {
+                f["properties"]["code"]: f["properties"]["households"]
+                for f in decode(fresh)["grids"]["features"]
+            }
+            before = {
+                f["properties"]["code"]: f["properties"]["households"]
+                for f in decode(first)["grids"]["features"]
+            }
             assert changed[code] == before[code] + 1000 and fresh.headers["etag"] != etag
         finally:
             with served.engine.begin() as connection:
-                connection.execute(text("UPDATE grid SET households = households - 1000 "
-                                        "WHERE code = :code"), {"code": code})  # fmt: skip
+                connection.execute(
+                    text("UPDATE grid SET households = households - 1000 WHERE code = :code"),
+                    {"code": code},
+                )
 
 
 def test_tiles_are_gzipped_when_asked_and_versioned_urls_are_immutable(
@@ -128,8 +144,16 @@ def test_tiles_are_gzipped_when_asked_and_versioned_urls_are_immutable(
     document = api.get("/tiles/gridmap.json", headers=h).json()
     assert document["tilejson"] == "3.0.0" and document["minzoom"] == 8
     assert {layer["id"] for layer in document["vector_layers"]} == {
-        "regions", "region_labels", "grids", "grid_labels", "units", "buildings", "circles",
-        "gaps", "stations"}  # fmt: skip
+        "regions",
+        "region_labels",
+        "grids",
+        "grid_labels",
+        "units",
+        "buildings",
+        "circles",
+        "gaps",
+        "stations",
+    }
     west, south, east, north = document["bounds"]
     assert 24.9 < west < east < 25.0 and 60.1 < south < north < 60.2
     template = document["tiles"][0].replace("http://testserver", "")
@@ -162,9 +186,12 @@ def test_an_embed_key_gets_nothing_outside_its_region(api: TestClient, served: S
             ),
             {"c": served.community},
         ).one()
-        tile = connection.execute(text(
-            f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM ST_TileEnvelope({z}, "
-            f"{x}, {y}) e")).one()  # fmt: skip
+        tile = connection.execute(
+            text(
+                f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM ST_TileEnvelope({z}, "
+                f"{x}, {y}) e"
+            )
+        ).one()
     size = (tile[2] - tile[0]) / 4096
     for layer in scoped.values():
         for f in layer["features"]:
@@ -201,9 +228,20 @@ def test_the_style_draws_every_layer_from_this_service(api: TestClient, served: 
 def test_gdal_reads_a_tile(live: Live) -> None:
     z, x, y = tile_of(*CENTRE, 15)
     header = f"Authorization: Bearer {live.served.keys['viewer']}"
-    out = subprocess.run(["ogrinfo", "-ro", "-so", "--config", "GDAL_HTTP_HEADERS", header,
-                          f"MVT:{live.base}/tiles/gridmap/{z}/{x}/{y}.mvt"],
-                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    out = subprocess.run(
+        [
+            "ogrinfo",
+            "-ro",
+            "-so",
+            "--config",
+            "GDAL_HTTP_HEADERS",
+            header,
+            f"MVT:{live.base}/tiles/gridmap/{z}/{x}/{y}.mvt",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     for layer in ("grids", "units", "buildings"):
         assert f": {layer} (" in out.stdout, out.stdout
@@ -270,9 +308,14 @@ def test_each_grid_is_labelled_once_over_the_whole_map(api: TestClient, served: 
                     code = feature["properties"]["code"]
                     seen[code] = seen.get(code, 0) + 1
     with served.engine.connect() as connection:
-        codes = set(connection.execute(text(
-            "SELECT g.code FROM grid g JOIN plan p ON p.id = g.plan_id AND p.status = 'current'"
-        )).scalars())  # fmt: skip
+        codes = set(
+            connection.execute(
+                text(
+                    "SELECT g.code FROM grid g JOIN plan p ON p.id = g.plan_id AND p.status = "
+                    "'current'"
+                )
+            ).scalars()
+        )
     assert seen and set(seen) == codes and set(seen.values()) == {1}
 
 
@@ -310,7 +353,9 @@ def test_a_tile_is_built_again_when_its_pooled_connection_was_dropped(
             dropped = c.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                 "WHERE datname = %s AND backend_type = 'client backend' "
-                "AND query NOT LIKE 'LISTEN%%'", (SERVED,)).fetchone()[0]  # fmt: skip
+                "AND query NOT LIKE 'LISTEN%%'",
+                (SERVED,),
+            ).fetchone()[0]
         # no ping before a tile: each way's first try fails, the next holds
         again = [api.get(path, headers=h) for path in (url, url + "?route=1")]
     assert dropped >= 2 and first.status_code == 200
@@ -330,8 +375,10 @@ def test_no_more_tiles_are_built_at_once_than_the_tile_workers(
 
     def slow(request):  # type: ignore[no-untyped-def]
         statement = real(request)
-        return statement and (f"SELECT t.mvt FROM pg_sleep(0.3), ({statement[0]}) AS t(mvt)",
-                              statement[1])  # fmt: skip
+        return statement and (
+            f"SELECT t.mvt FROM pg_sleep(0.3), ({statement[0]}) AS t(mvt)",
+            statement[1],
+        )
 
     for module in (service, builder):  # the long way's statement and the short way's
         monkeypatch.setattr(module, "tile_statement", slow)
@@ -352,8 +399,9 @@ def test_no_more_tiles_are_built_at_once_than_the_tile_workers(
     app = create_app(served.settings(tile_cache_mb=0, tile_workers=2))
     z, x, y = tile_of(*CENTRE, 15)
     # plain requests take the short way; an extra parameter sends one through the route
-    paths = [f"/tiles/gridmap/{z}/{x + dx}/{y}.mvt" + ("?route=1" if dx % 2 else "")
-             for dx in range(8)]  # fmt: skip
+    paths = [
+        f"/tiles/gridmap/{z}/{x + dx}/{y}.mvt" + ("?route=1" if dx % 2 else "") for dx in range(8)
+    ]
     statuses: list[int] = []
 
     def fetch(base: str, path: str) -> None:
@@ -385,8 +433,9 @@ SCANS = {
 }
 
 
-@pytest.mark.parametrize(("name", "z"), [("gridmap", 15), ("gridmap", 13), ("buildings", 12),
-                                         ("basemap", 14)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "z"), [("gridmap", 15), ("gridmap", 13), ("buildings", 12), ("basemap", 14)]
+)
 def test_a_tile_has_the_same_bytes_whatever_plan_its_query_takes(
     served: Served, name: str, z: int
 ) -> None:

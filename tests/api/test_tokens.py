@@ -51,8 +51,9 @@ def test_a_token_reads_its_layers_in_its_region_and_nothing_else(
     assert tile.status_code in (200, 204), tile.text
     layers = set(mapbox_vector_tile.decode(tile.content)) if tile.status_code == 200 else set()
     assert layers <= {"grids", "grid_labels", "stations"}
-    full = mapbox_vector_tile.decode(api.get(f"/tiles/gridmap/{z}/{x}/{y}.mvt",
-                                             headers=served.headers("embed")).content)  # fmt: skip
+    full = mapbox_vector_tile.decode(
+        api.get(f"/tiles/gridmap/{z}/{x}/{y}.mvt", headers=served.headers("embed")).content
+    )
     assert {"buildings", "units"} <= set(full)  # the key itself reads them: the token narrowed
     assert api.get(f"/tiles/buildings/{z}/{x}/{y}.mvt", headers=bearer(token)).status_code == 403
     assert api.get("/plans", headers=bearer(token)).status_code == 403  # a token only reads
@@ -65,19 +66,26 @@ def test_a_token_cannot_be_widened_forged_or_outlive_its_key(
         street, street_id = connection.execute(
             text("SELECT code, id FROM region WHERE level = 'street' ORDER BY code LIMIT 1")
         ).one()
-        other = connection.execute(text(
-            "SELECT code FROM region WHERE level = 'community' AND code <> :c ORDER BY code "
-            "LIMIT 1"), {"c": served.community}).scalar_one()  # fmt: skip
-        spare = create_key(connection, name="spare portal", role="viewer",
-                           region_code=served.community, embed=True)  # fmt: skip
+        other = connection.execute(
+            text(
+                "SELECT code FROM region WHERE level = 'community' AND code <> :c ORDER BY code "
+                "LIMIT 1"
+            ),
+            {"c": served.community},
+        ).scalar_one()
+        spare = create_key(
+            connection, name="spare portal", role="viewer", region_code=served.community, embed=True
+        )
     embed = served.headers("embed")
-    for body, status, says in (({"region": street}, 403, "not inside this key's region"),
-                               ({"region": other}, 403, "not inside this key's region"),
-                               ({"layers": ["grids", "roads"]}, 400, "'roads' is not one of"),
-                               ({"layers": []}, 400, "name at least one layer"),
-                               ({"minutes": 0}, 400, "minutes"),
-                               ({"minutes": 1441}, 400, "minutes"),
-                               ({"colour": "red"}, 400, "colour")):  # fmt: skip
+    for body, status, says in (
+        ({"region": street}, 403, "not inside this key's region"),
+        ({"region": other}, 403, "not inside this key's region"),
+        ({"layers": ["grids", "roads"]}, 400, "'roads' is not one of"),
+        ({"layers": []}, 400, "name at least one layer"),
+        ({"minutes": 0}, 400, "minutes"),
+        ({"minutes": 1441}, 400, "minutes"),
+        ({"colour": "red"}, 400, "colour"),
+    ):
         got = api.post("/tokens", json=body, headers=embed)
         assert (got.status_code, says in got.text) == (status, True), (body, got.text)
     narrow = token_for(api, served, {"layers": ["grids"], "minutes": 5})["token"]
@@ -96,8 +104,13 @@ def test_a_token_cannot_be_widened_forged_or_outlive_its_key(
         assert who is not None
         _, claims = issue_token(connection, who, expires=int(time.time()) + 600)
     forged = sign(claims.__class__(claims.key_id, None, None, claims.expires), "not the hash")
-    for bad in (forged, f"gmt_{payload}x.{signature}", f"gmt_{payload}.{signature[:-2]}",
-                "gmt_", "gmt_not.base64!"):  # fmt: skip
+    for bad in (
+        forged,
+        f"gmt_{payload}x.{signature}",
+        f"gmt_{payload}.{signature[:-2]}",
+        "gmt_",
+        "gmt_not.base64!",
+    ):
         refused = api.get("/collections/grids/items", headers=bearer(bad))
         assert refused.status_code == 401 and "token is not valid" in refused.text, bad
     # the key's holder can compute its stored hash and sign any claims: never wider than the key
@@ -191,8 +204,9 @@ def test_a_session_of_embed_traffic_leaves_no_key_or_token_in_the_access_log(
         access.addHandler(lines)
         try:
             with httpx.Client(base_url=base, timeout=30) as client:
-                made = client.post("/tokens", json={"minutes": 10},
-                                   headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+                made = client.post(
+                    "/tokens", json={"minutes": 10}, headers={"Authorization": f"Bearer {key}"}
+                )
                 token = made.json()["token"]
                 assert client.get("/embed", params={"token": token}).status_code == 200
                 style = client.get("/styles/gridmap.json", params={"key": key}).json()

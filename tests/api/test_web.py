@@ -43,13 +43,16 @@ def test_no_script_reaches_for_the_internet() -> None:
 def test_a_browser_at_the_root_is_sent_to_the_map_and_gis_clients_get_json(
     api: TestClient, served: Served
 ) -> None:
-    browser = api.get("/", headers={"Accept": "text/html,application/xhtml+xml"},
-                      follow_redirects=False)  # fmt: skip
+    browser = api.get(
+        "/", headers={"Accept": "text/html,application/xhtml+xml"}, follow_redirects=False
+    )
     assert browser.status_code == 303 and browser.headers["location"].endswith("/map/")
     client = api.get("/", headers={"Accept": "application/json"})
     assert client.status_code == 200
-    assert any(link["rel"] == "alternate" and link["href"].endswith("/map/")
-               for link in client.json()["links"])  # fmt: skip
+    assert any(
+        link["rel"] == "alternate" and link["href"].endswith("/map/")
+        for link in client.json()["links"]
+    )
     assert api.get("/?f=json", headers={"Accept": "text/html"}).status_code == 200
 
 
@@ -71,8 +74,9 @@ def test_the_config_says_who_is_asking_and_the_standards(api: TestClient, served
 
 
 def test_a_draft_can_be_discarded_and_nothing_else(api: TestClient, served: Served) -> None:
-    made = api.post("/plans", json={"name": "试一试", "source": "current"},
-                    headers=served.headers("planner"))  # fmt: skip
+    made = api.post(
+        "/plans", json={"name": "试一试", "source": "current"}, headers=served.headers("planner")
+    )
     plan = made.json()["id"]
     assert api.delete(f"/plans/{plan}", headers=served.headers("viewer")).status_code == 403
     gone = api.delete(f"/plans/{plan}", headers=served.headers("planner"))
@@ -80,8 +84,9 @@ def test_a_draft_can_be_discarded_and_nothing_else(api: TestClient, served: Serv
     assert api.get(f"/plans/{plan}", headers=served.headers("viewer")).status_code == 404
     with served.engine.connect() as connection:
         current = connection.execute(text("SELECT id FROM plan WHERE status = 'current'")).scalar()
-        grids = connection.execute(text("SELECT count(*) FROM grid WHERE plan_id = :p"),
-                                   {"p": plan}).scalar()  # fmt: skip
+        grids = connection.execute(
+            text("SELECT count(*) FROM grid WHERE plan_id = :p"), {"p": plan}
+        ).scalar()
     assert grids == 0
     kept = api.delete(f"/plans/{current}", headers=served.headers("admin"))
     assert kept.status_code == 409 and "only a draft" in kept.json()["detail"]
@@ -92,7 +97,8 @@ def test_a_grid_names_the_station_most_of_its_residents_walk_to(
 ) -> None:
     grids = api.get("/collections/grids/items", headers=served.headers("viewer")).json()
     with served.engine.connect() as connection:
-        rows = connection.execute(text("""
+        rows = connection.execute(
+            text("""
             SELECT g.code, s.code AS station, sum(uc.residents) AS residents
             FROM grid g JOIN plan p ON p.id = g.plan_id AND p.status = 'current'
             JOIN assignment a ON a.grid_id = g.id
@@ -100,16 +106,22 @@ def test_a_grid_names_the_station_most_of_its_residents_walk_to(
                 AND uc.run_id = (SELECT max(id) FROM coverage_run)
             JOIN station s ON s.id = uc.nearest_station_id
             GROUP BY g.code, s.code
-        """)).all()  # fmt: skip
+        """)
+        ).all()
     best: dict[str, str] = {}
     for code, station, _ in sorted(rows, key=lambda r: (r.code, -r.residents, r.station)):
         best.setdefault(code, station)  # most residents; ties to the smaller code
     shown = {f["properties"]["code"]: f["properties"]["station"] for f in grids["features"]}
     assert best and best == {code: s for code, s in shown.items() if s is not None}
     with served.engine.connect() as connection:
-        staff = dict(connection.execute(text(
-            "SELECT g.code, g.staff FROM grid g JOIN plan p ON p.id = g.plan_id "
-            "AND p.status = 'current'")).all())  # fmt: skip
+        staff = dict(
+            connection.execute(
+                text(
+                    "SELECT g.code, g.staff FROM grid g JOIN plan p ON p.id = g.plan_id "
+                    "AND p.status = 'current'"
+                )
+            ).all()
+        )
     staffed = 0
     for feature in grids["features"]:  # the sample roster, kept by grids that kept their code
         p, people = feature["properties"], staff[feature["properties"]["code"]]

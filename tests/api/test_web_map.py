@@ -34,9 +34,10 @@ def browser() -> Iterator[Browser]:
     """Debian's chromium, headless, software WebGL (no GPU, no browser download)."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
+            executable_path=CHROMIUM,
+            headless=True,
             args=["--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"],
-        )  # fmt: skip
+        )
         yield browser
         browser.close()
 
@@ -68,11 +69,14 @@ def page(browser: Browser, live: Live, restored: None, traffic: list[str]) -> It
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     expected = "the server responded with a status of 412"  # the stale edit's answer
-    page.on("console", lambda m: errors.append(m.text)
-            if m.type == "error" and expected not in m.text else None)  # fmt: skip
+    page.on(
+        "console",
+        lambda m: errors.append(m.text) if m.type == "error" and expected not in m.text else None,
+    )
     page.goto(f"{live.base}/map/#key={live.served.keys['admin']}")
-    page.wait_for_function("window.gridmap && window.gridmap.ready && gridmap.map.loaded()",
-                           timeout=WAIT_MS)  # fmt: skip
+    page.wait_for_function(
+        "window.gridmap && window.gridmap.ready && gridmap.map.loaded()", timeout=WAIT_MS
+    )
     yield page
     context.close()
     assert not errors, errors
@@ -103,36 +107,45 @@ def rendered_grids(page: Page) -> dict[str, int]:
 
 def point_on(page: Page, layer: str, code: str) -> tuple[float, float]:
     """A pixel of the page where ``layer`` draws the feature ``code`` on top."""
-    found = page.evaluate("""([layer, code]) => {
+    found = page.evaluate(
+        """([layer, code]) => {
         const canvas = gridmap.map.getCanvas().getBoundingClientRect();
         for (let y = 10; y < canvas.height - 10; y += 8)
           for (let x = 10; x < canvas.width - 10; x += 8) {
             const hit = gridmap.map.queryRenderedFeatures([x, y], {layers: [layer]});
             if (hit.length && hit[0].properties.code === code) return [canvas.x + x, canvas.y + y];
           }
-        return null; }""", [layer, code])  # fmt: skip
+        return null; }""",
+        [layer, code],
+    )
     assert found, f"{code} is not drawn on {layer}"
     return found[0], found[1]
 
 
 def unit_pixel(page: Page, code: str) -> tuple[float, float]:
     """The pixel of a unit's inner point in the draft layers."""
-    x, y = page.evaluate("""(code) => {
+    x, y = page.evaluate(
+        """(code) => {
         const p = gridmap.map.project(gridmap.draft.points.get(code));
         const c = gridmap.map.getCanvas().getBoundingClientRect();
-        return [c.x + p.x, c.y + p.y]; }""", code)  # fmt: skip
+        return [c.x + p.x, c.y + p.y]; }""",
+        code,
+    )
     return x, y
 
 
 def open_new_draft(page: Page) -> int:
     page.click("button[data-mode=edit]")
     page.wait_for_function("document.querySelector('#plan-select').options.length > 0")
-    with page.expect_response(lambda r: r.url.endswith("/plans") and r.request.method == "POST") \
-            as made:  # fmt: skip
+    with page.expect_response(
+        lambda r: r.url.endswith("/plans") and r.request.method == "POST"
+    ) as made:
         page.click("#plan-new")
     plan = int(made.value.json()["id"])
-    page.wait_for_function(f"gridmap.draft.plan === {plan} && gridmap.draft.units.size > 0 && "
-                           "gridmap.draft.gridFeatures.features.length > 0")  # fmt: skip
+    page.wait_for_function(
+        f"gridmap.draft.plan === {plan} && gridmap.draft.units.size > 0 && "
+        "gridmap.draft.gridFeatures.features.length > 0"
+    )
     page.wait_for_function("gridmap.map.loaded()")
     return plan
 
@@ -217,14 +230,20 @@ def test_moving_units_changes_the_two_grids_households(page: Page, live: Live) -
     page.mouse.click(*unit_pixel(page, pair["target"]))  # picks the target grid
     page.wait_for_function(f"gridmap.editor.target === '{pair['grid']}'")
     page.mouse.click(*unit_pixel(page, pair["unit"]))  # moves the unit into it
-    page.wait_for_function("gridmap.draft.revision === 2 && document.querySelector("
-                           "'#edit-message').classList.contains('ok')")  # fmt: skip
+    page.wait_for_function(
+        "gridmap.draft.revision === 2 && document.querySelector("
+        "'#edit-message').classList.contains('ok')"
+    )
     after = households(live, plan)
     moved = pair["households"]
     assert after[pair["grid"]] == before[pair["grid"]] + moved
     assert after[pair["from"]] == before[pair["from"]] - moved
-    shown = {row.get_attribute("data-grid"): int(row.locator(".balance-figures").get_attribute(
-        "data-households")) for row in page.locator("#balance .balance-row").all()}  # fmt: skip
+    shown = {
+        row.get_attribute("data-grid"): int(
+            row.locator(".balance-figures").get_attribute("data-households")
+        )
+        for row in page.locator("#balance .balance-row").all()
+    }
     assert shown == {pair["grid"]: after[pair["grid"]], pair["from"]: after[pair["from"]]}
     shot(page, "3-unit-moved")
 
@@ -236,10 +255,15 @@ def test_moving_units_changes_the_two_grids_households(page: Page, live: Live) -
     assert households(live, plan) == after
 
     # the lasso: a small ring drawn around another unit's inner point moves it too
-    other = page.evaluate("""([grid, community]) => [...gridmap.draft.units.values()]
+    other = page.evaluate(
+        """([grid, community]) => [...gridmap.draft.units.values()]
         .map(f => f.properties).filter(u => u.grid !== grid && u.community === community)
-        .map(u => u.code).sort()[0]""", [pair["grid"], page.evaluate(
-        f"gridmap.draft.units.get('{pair['target']}').properties.community")])  # fmt: skip
+        .map(u => u.code).sort()[0]""",
+        [
+            pair["grid"],
+            page.evaluate(f"gridmap.draft.units.get('{pair['target']}').properties.community"),
+        ],
+    )
     if other is not None:
         page.click("#edit-tools button[data-tool=lasso]")
         x, y = unit_pixel(page, other)
@@ -260,8 +284,14 @@ def test_a_stale_edit_shows_the_conflict_and_the_fresh_plan(page: Page, live: Li
     page.mouse.click(*unit_pixel(page, pair["target"]))
     page.wait_for_function(f"gridmap.editor.target === '{pair['grid']}'")
     # another planner moves the unit first
-    theirs = api(live, "PATCH", f"/plans/{plan}", role="planner", headers={"If-Match": '"1"'},
-                 json={"moves": [{"unit": pair["unit"], "grid": pair["grid"]}]})  # fmt: skip
+    theirs = api(
+        live,
+        "PATCH",
+        f"/plans/{plan}",
+        role="planner",
+        headers={"If-Match": '"1"'},
+        json={"moves": [{"unit": pair["unit"], "grid": pair["grid"]}]},
+    )
     assert theirs.status_code == 200
     page.mouse.click(*unit_pixel(page, pair["unit"]))
     page.wait_for_selector("#edit-message.conflict")
@@ -291,18 +321,23 @@ def test_a_re_partition_previews_and_accepting_changes_the_map(page: Page, live:
     marked = sorted(page.evaluate("gridmap.draft.moved"))
     assert marked == sorted(m["unit"] for m in diff["moved_units"])
     assert page.inner_text("#preview-figures tr[data-figure=grids] td:last-child") == str(
-        len(diff["after"]))  # fmt: skip
+        len(diff["after"])
+    )
     shot(page, "5-re-partition-preview")
     page.click("#plan-accept")
     page.wait_for_selector("#repartition-message.ok")
     assert api(live, "GET", f"/plans/{plan}").json()["status"] == "current"
     page.click("button[data-mode=browse]")
     figures = households(live, plan)
-    page.wait_for_function("""(figures) => {
+    page.wait_for_function(
+        """(figures) => {
         const drawn = gridmap.map.queryRenderedFeatures({layers: ['grids-fill']});
         return drawn.length > 0
           && drawn.every(f => figures[f.properties.code] === f.properties.households);
-    }""", arg=figures, timeout=WAIT_MS)  # fmt: skip
+    }""",
+        arg=figures,
+        timeout=WAIT_MS,
+    )
     after = rendered_grids(page)
     assert after != before and all(figures[c] == h for c, h in after.items())
     shot(page, "6-plan-accepted")
@@ -324,8 +359,9 @@ def test_a_what_if_move_changes_the_coverage_rate(page: Page, live: Live) -> Non
     page.wait_for_selector("#rate-after b")
     shown = float(page.get_attribute("#rate-after b", "data-rate"))
     lon, lat = page.evaluate(f"gridmap.coverage.moved.get('{code}')")
-    answer = api(live, "POST", "/coverage/whatif",
-                 json={"move": [{"code": code, "lon": lon, "lat": lat}]}).json()  # fmt: skip
+    answer = api(
+        live, "POST", "/coverage/whatif", json={"move": [{"code": code, "lon": lon, "lat": lat}]}
+    ).json()
     assert answer["before"]["rate"] == pytest.approx(now)
     assert answer["after"]["rate"] == pytest.approx(shown) and shown != now
     shot(page, "7-what-if-move")
@@ -338,8 +374,9 @@ def test_a_what_if_move_changes_the_coverage_rate(page: Page, live: Live) -> Non
     page.click("#sites li:first-child button")
     page.wait_for_selector("#rate-after b")
     added = float(page.get_attribute("#rate-after b", "data-rate"))
-    expected = api(live, "POST", "/coverage/whatif",
-                   json={"add": [{"lon": site["lon"], "lat": site["lat"]}]}).json()  # fmt: skip
+    expected = api(
+        live, "POST", "/coverage/whatif", json={"add": [{"lon": site["lon"], "lat": site["lat"]}]}
+    ).json()
     assert added == pytest.approx(expected["after"]["rate"]) and added > now
     shot(page, "8-siting-added")
 
@@ -374,7 +411,7 @@ def test_an_embed_in_an_iframe_shows_only_its_key_s_region(
         "gridmap.map.queryRenderedFeatures({layers: ['grids-fill']}).length"
     )
     drawn = inner.evaluate("""() => gridmap.map.queryRenderedFeatures({layers: ['grids-fill']})
-        .map(f => f.properties.code)""")  # fmt: skip
+        .map(f => f.properties.code)""")
     assert drawn and all(code.startswith(community) for code in drawn)
     hidden = inner.evaluate("gridmap.map.getLayoutProperty('units-line', 'visibility')")
     assert hidden == "none"  # only the layers asked for

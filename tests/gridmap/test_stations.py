@@ -28,13 +28,20 @@ def stored(city: City) -> list[str]:
 
 def test_seeding_names_the_communities_left_without_a_station(city: City) -> None:
     connection = city.connection
-    community = connection.execute(text(
-        "SELECT r.code FROM region r JOIN station s ON ST_Intersects(s.geom, r.geom) "
-        "WHERE r.level = 'community' ORDER BY r.code LIMIT 1")).scalar_one()  # fmt: skip
+    community = connection.execute(
+        text(
+            "SELECT r.code FROM region r JOIN station s ON ST_Intersects(s.geom, r.geom) "
+            "WHERE r.level = 'community' ORDER BY r.code LIMIT 1"
+        )
+    ).scalar_one()
     connection.execute(text("DELETE FROM station"))
-    connection.execute(text(
-        "DELETE FROM amenity a USING region r WHERE r.code = :c AND ST_Intersects(a.geom, r.geom)"
-    ), {"c": community})  # fmt: skip
+    connection.execute(
+        text(
+            "DELETE FROM amenity a USING region r WHERE r.code = :c AND ST_Intersects(a.geom, "
+            "r.geom)"
+        ),
+        {"c": community},
+    )
 
     seeded = seed_stations_from_amenities(connection)
 
@@ -67,10 +74,12 @@ def test_a_file_replaces_the_whole_list(city: City, tmp_path: Path) -> None:
     keep = before[0]
     frame = gpd.GeoDataFrame(
         {"code": [keep["code"], "NEW-1"], "name": ["改名的站", "新站"]},
-        geometry=[shapely.Point(keep["lon"], keep["lat"]),
-                  shapely.Point(keep["lon"] + 0.001, keep["lat"])],
+        geometry=[
+            shapely.Point(keep["lon"], keep["lat"]),
+            shapely.Point(keep["lon"] + 0.001, keep["lat"]),
+        ],
         crs=4326,
-    )  # fmt: skip
+    )
     path = tmp_path / "stations.geojson"
     frame.to_file(path)
 
@@ -79,8 +88,9 @@ def test_a_file_replaces_the_whole_list(city: City, tmp_path: Path) -> None:
     assert result.rows == 2
     assert sorted(removed) == sorted(str(s["code"]) for s in before[1:])
     assert stored(city) == sorted([str(keep["code"]), "NEW-1"])
-    name = city.connection.execute(text("SELECT name FROM station WHERE code = :c"),
-                                   {"c": keep["code"]}).scalar_one()  # fmt: skip
+    name = city.connection.execute(
+        text("SELECT name FROM station WHERE code = :c"), {"c": keep["code"]}
+    ).scalar_one()
     assert name == "改名的站"
 
 
@@ -94,8 +104,15 @@ def test_a_bad_replacement_removes_nothing(city: City, tmp_path: Path) -> None:
 
 
 def test_siting_says_when_no_candidate_helps_and_what_to_try() -> None:
-    none = SitingReport(pd.DataFrame(columns=["label", "name", "lon", "lat", "gain"]), 0.002,
-                        None, None, None, "amenities", 16)  # type: ignore[arg-type]  # fmt: skip
+    none = SitingReport(
+        pd.DataFrame(columns=["label", "name", "lon", "lat", "gain"]),
+        0.002,
+        None,
+        None,
+        None,
+        "amenities",
+        16,
+    )  # type: ignore[arg-type]
     assert none.note is not None
     assert none.note.startswith("None of the 16 candidate sites among the amenities would")
     assert "--candidates units" in none.note

@@ -23,9 +23,11 @@ from tests.gridmap.coverage.networks import lattice, network, points, street
 
 def reach(net, stations, buildings, budget=300.0, max_snap=200.0):
     return nearest_stations(
-        net, snap(net, stations, max_snap_m=max_snap), snap(net, buildings, max_snap_m=max_snap),
+        net,
+        snap(net, stations, max_snap_m=max_snap),
+        snap(net, buildings, max_snap_m=max_snap),
         budget_m=budget,
-    )  # fmt: skip
+    )
 
 
 def test_snapping_lands_in_the_middle_of_an_edge_not_on_a_node() -> None:
@@ -75,9 +77,16 @@ def test_no_stations_cover_no_one() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("minutes", -5), ("minutes", 0), ("minutes", 600), ("speed_m_per_min", 0),
-     ("speed_m_per_min", 1e6), ("max_snap_m", -1), ("minutes", float("nan"))],
-)  # fmt: skip
+    [
+        ("minutes", -5),
+        ("minutes", 0),
+        ("minutes", 600),
+        ("speed_m_per_min", 0),
+        ("speed_m_per_min", 1e6),
+        ("max_snap_m", -1),
+        ("minutes", float("nan")),
+    ],
+)
 def test_bad_parameters_are_refused(field: str, value: float) -> None:
     with pytest.raises(InvalidInput, match=field):
         CoverageParameters(**{field: value})
@@ -149,5 +158,6 @@ def test_reach_agrees_with_the_one_pass_engine() -> None:
     best = np.full(net.n_nodes, np.inf)
     np.minimum.at(best, reached.node, reached.walk_m)
     one_pass = nearest_stations(net, stations, nodes, budget_m=300)
-    assert np.allclose(np.where(np.isinf(best), -1, best), np.where(np.isinf(one_pass.walk_m),
-                       -1, one_pass.walk_m))  # fmt: skip
+    assert np.allclose(
+        np.where(np.isinf(best), -1, best), np.where(np.isinf(one_pass.walk_m), -1, one_pass.walk_m)
+    )

@@ -54,15 +54,21 @@ def test_grids_of_a_plan_get_rates(helsinki: City, run: CoverageSummary) -> None
         plan = connection.execute(
             text("INSERT INTO plan (name) VALUES ('t') RETURNING id")
         ).scalar()
-        connection.execute(text("""
+        connection.execute(
+            text("""
             INSERT INTO grid (plan_id, code, community_id)
             SELECT :plan, code || '001', id FROM region WHERE level = 'community'
-        """), {"plan": plan})  # fmt: skip
-        connection.execute(text("""
+        """),
+            {"plan": plan},
+        )
+        connection.execute(
+            text("""
             INSERT INTO assignment (plan_id, unit_id, grid_id)
             SELECT :plan, u.id, g.id FROM unit u JOIN grid g
               ON g.community_id = u.community_id AND g.plan_id = :plan
-        """), {"plan": plan})  # fmt: skip
+        """),
+            {"plan": plan},
+        )
         grids = db.grid_rates(connection, run.run_id, plan).set_index("code")
         regions = db.region_rates(connection, run.run_id).set_index("code")
         for code, grid in grids.iterrows():
@@ -74,26 +80,42 @@ def test_grids_of_a_plan_get_rates(helsinki: City, run: CoverageSummary) -> None
 def test_circles_gaps_and_loads_are_saved(helsinki: City, run: CoverageSummary) -> None:
     value = helsinki.value
     stations = helsinki.stations
-    drawn = value(f"SELECT count(*) FROM station_circle WHERE run_id = {run.run_id} "
-                  "AND method = 'network' AND ST_IsValid(geom) AND area_m2 > 0")  # fmt: skip
+    drawn = value(
+        f"SELECT count(*) FROM station_circle WHERE run_id = {run.run_id} "
+        "AND method = 'network' AND ST_IsValid(geom) AND area_m2 > 0"
+    )
     assert drawn == stations
-    assert value(f"SELECT count(*) FROM station_circle WHERE run_id = {run.run_id} "
-                 "AND method = 'euclidean'") == stations  # fmt: skip
+    assert (
+        value(
+            f"SELECT count(*) FROM station_circle WHERE run_id = {run.run_id} "
+            "AND method = 'euclidean'"
+        )
+        == stations
+    )
     # a network circle lies inside its station's disc (grown by the buffer), and is smaller
     assert value(f"""
         SELECT bool_and(ST_Area(n.geom::geography) < ST_Area(e.geom::geography))
         FROM station_circle n JOIN station_circle e USING (run_id, station_id)
         WHERE n.run_id = {run.run_id} AND n.method = 'network' AND e.method = 'euclidean'
-    """)  # fmt: skip
-    assert value(f"SELECT sum(residents) FROM station_circle WHERE run_id = {run.run_id} "
-                 "AND method = 'network'") == run.figures["covered_residents"]  # fmt: skip
+    """)
+    assert (
+        value(
+            f"SELECT sum(residents) FROM station_circle WHERE run_id = {run.run_id} "
+            "AND method = 'network'"
+        )
+        == run.figures["covered_residents"]
+    )
     uncovered = run.figures["residents"] - run.figures["covered_residents"]
     assert value(f"SELECT sum(residents) FROM coverage_gap WHERE run_id = {run.run_id}") == (
         uncovered
     )
-    ranks = helsinki.connection.execute(text(
-        f"SELECT residents FROM coverage_gap WHERE run_id = {run.run_id} ORDER BY rank"
-    )).scalars().all()  # fmt: skip
+    ranks = (
+        helsinki.connection.execute(
+            text(f"SELECT residents FROM coverage_gap WHERE run_id = {run.run_id} ORDER BY rank")
+        )
+        .scalars()
+        .all()
+    )
     assert ranks == sorted(ranks, reverse=True)
 
 
@@ -107,7 +129,7 @@ def test_covered_buildings_lie_in_their_stations_circle(
                              AND c.method = 'network'
         WHERE bc.run_id = {run.run_id} AND bc.covered AND bc.snap_m < 25
           AND NOT ST_Intersects(c.geom, ST_PointOnSurface(b.geom))
-    """)  # fmt: skip
+    """)
     assert outside == 0
 
 
@@ -133,8 +155,10 @@ def test_every_building_agrees_with_networkx(helsinki: City) -> None:
         graph.remove_node("s")
         for b in np.flatnonzero(buildings.reachable):
             eb, ab = buildings.edge[b], buildings.offset_m[b]
-            walk = min(dist.get(int(net.source[eb]), np.inf) + ab,
-                       dist.get(int(net.target[eb]), np.inf) + net.length_m[eb] - ab)  # fmt: skip
+            walk = min(
+                dist.get(int(net.source[eb]), np.inf) + ab,
+                dist.get(int(net.target[eb]), np.inf) + net.length_m[eb] - ab,
+            )
             if eb == e:
                 walk = min(walk, sn + abs(a - ab))
             best[b] = min(best[b], walk + buildings.snap_m[b])
@@ -151,9 +175,11 @@ def test_no_network_is_a_clear_error(db: Session) -> None:
 
 
 def test_circles_are_polygons_in_wgs84(helsinki: City, run: CoverageSummary) -> None:
-    bounds = helsinki.connection.execute(text(
-        "SELECT ST_AsBinary(ST_Extent(geom)::geometry) FROM station_circle "
-        f"WHERE run_id = {run.run_id}"
-    )).scalar_one()  # fmt: skip
+    bounds = helsinki.connection.execute(
+        text(
+            "SELECT ST_AsBinary(ST_Extent(geom)::geometry) FROM station_circle "
+            f"WHERE run_id = {run.run_id}"
+        )
+    ).scalar_one()
     xmin, ymin, xmax, ymax = shapely.from_wkb(bounds).bounds
     assert 24.9 < xmin < xmax < 25.0 and 60.15 < ymin < ymax < 60.19

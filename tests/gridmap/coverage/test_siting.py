@@ -74,8 +74,12 @@ def test_coverage_sets_match_a_station_placed_at_each_candidate() -> None:
     found = coverage_sets(net, candidates, buildings, residents, covered, budget_m=300)
 
     for j in range(6):
-        one = type(candidates)(candidates.edge[[j]], candidates.offset_m[[j]],
-                               candidates.snap_m[[j]], candidates.reachable[[j]])  # fmt: skip
+        one = type(candidates)(
+            candidates.edge[[j]],
+            candidates.offset_m[[j]],
+            candidates.snap_m[[j]],
+            candidates.reachable[[j]],
+        )
         reach = nearest_stations(net, one, buildings, budget_m=300)
         expected = np.flatnonzero(reach.covered & ~covered)
         got, walks = found.walks(j)

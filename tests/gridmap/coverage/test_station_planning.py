@@ -44,11 +44,13 @@ def test_siting_raises_coverage_and_greedy_is_within_the_optimum(helsinki: City)
 
 
 def test_the_fewest_stations_to_a_target(helsinki: City) -> None:
-    report = suggest_sites(helsinki.connection, CoverageParameters(), target_rate=0.8,
-                           candidates="units")  # fmt: skip
+    report = suggest_sites(
+        helsinki.connection, CoverageParameters(), target_rate=0.8, candidates="units"
+    )
     assert report.target_reached and report.greedy.rate >= 0.8
-    fewer = suggest_sites(helsinki.connection, CoverageParameters(), k=len(report.sites) - 1,
-                          candidates="units")  # fmt: skip
+    fewer = suggest_sites(
+        helsinki.connection, CoverageParameters(), k=len(report.sites) - 1, candidates="units"
+    )
     assert fewer.greedy.rate < 0.8
     beyond = suggest_sites(helsinki.connection, CoverageParameters(), target_rate=0.999)
     assert not beyond.target_reached  # said, not silently short
@@ -56,9 +58,13 @@ def test_the_fewest_stations_to_a_target(helsinki: City) -> None:
 
 @pytest.mark.parametrize(
     ("options", "message"),
-    [({"target_rate": 1.5}, "target rate"), ({"k": 0}, "k must be"),
-     ({"k": 2, "candidates": "parks"}, "amenities' or 'units"), ({}, "either k")],
-)  # fmt: skip
+    [
+        ({"target_rate": 1.5}, "target rate"),
+        ({"k": 0}, "k must be"),
+        ({"k": 2, "candidates": "parks"}, "amenities' or 'units"),
+        ({}, "either k"),
+    ],
+)
 def test_bad_siting_requests_are_refused(helsinki: City, options: dict, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         suggest_sites(helsinki.connection, CoverageParameters(), **options)

@@ -32,10 +32,13 @@ def _full(net, buildings, stations) -> np.ndarray:
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(
-    st.tuples(st.sampled_from(["add", "move", "remove"]), st.floats(0, 900), st.floats(0, 900)),
-    min_size=1, max_size=8,
-))  # fmt: skip
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["add", "move", "remove"]), st.floats(0, 900), st.floats(0, 900)),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_every_change_matches_a_full_recomputation(changes) -> None:
     net, buildings, residents = _setup()
     live = WhatIf(net, buildings, residents, residents // 2, budget_m=BUDGET, max_snap_m=60)
@@ -52,15 +55,17 @@ def test_every_change_matches_a_full_recomputation(changes) -> None:
             live.remove(key := next(iter(stations)))
             del stations[key]
         expected = _full(net, buildings, list(stations.values()))
-        assert np.allclose(np.nan_to_num(live.walk_m, posinf=-1),
-                           np.nan_to_num(expected, posinf=-1))  # fmt: skip
+        assert np.allclose(
+            np.nan_to_num(live.walk_m, posinf=-1), np.nan_to_num(expected, posinf=-1)
+        )
 
 
 def test_rates_per_group_and_in_total() -> None:
     net, buildings, residents = _setup()
     groups = np.arange(300) % 3
-    live = WhatIf(net, buildings, residents, residents // 2, budget_m=BUDGET, max_snap_m=60,
-                  groups=groups)  # fmt: skip
+    live = WhatIf(
+        net, buildings, residents, residents // 2, budget_m=BUDGET, max_snap_m=60, groups=groups
+    )
     assert live.rates().covered_residents == 0
     live.add_many(shapely.points([[450, 450], [100, 100]]))
     rates = live.rates()

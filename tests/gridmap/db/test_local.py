@@ -51,8 +51,10 @@ def test_up_twice_is_harmless(own_cluster: LocalCluster) -> None:
     second = own_cluster.up()
     assert second.action == "running"
     assert (second.status.pid, second.status.port, second.url) == (
-        first.status.pid, first.status.port, first.url,
-    )  # fmt: skip
+        first.status.pid,
+        first.status.port,
+        first.url,
+    )
     assert _query(own_cluster, "SELECT count(*) FROM kept") == 1
 
 

@@ -58,18 +58,24 @@ def test_upgrade_from_empty_then_downgrade_cleanly_then_upgrade_again(
     with empty_database.connect() as connection:
         assert migrate.current_revision(connection) == migrate.head_revision() == "0009"
     assert len(_tables(empty_database) - {"spatial_ref_sys", "alembic_version"}) == 24
-    assert _queue_tables(empty_database) == {"procrastinate_jobs", "procrastinate_events",
-                                             "procrastinate_periodic_defers",
-                                             "procrastinate_workers"}  # fmt: skip
+    assert _queue_tables(empty_database) == {
+        "procrastinate_jobs",
+        "procrastinate_events",
+        "procrastinate_periodic_defers",
+        "procrastinate_workers",
+    }
 
     migrate.downgrade(empty_database, "base")
     with empty_database.connect() as connection:
         assert migrate.current_revision(connection) is None
-        leftovers = connection.execute(text(
-            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i', 'S') "
-            "AND c.relname NOT LIKE 'spatial_ref_sys%' AND c.relname NOT LIKE 'alembic_version%'"
-        )).scalar_one()  # fmt: skip
+        leftovers = connection.execute(
+            text(
+                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i', 'S') "
+                "AND c.relname NOT LIKE 'spatial_ref_sys%' AND c.relname NOT LIKE "
+                "'alembic_version%'"
+            )
+        ).scalar_one()
     assert _tables(empty_database) == {"spatial_ref_sys", "alembic_version"}
     assert leftovers == 0  # no index or sequence left behind
     assert _queue_tables(empty_database) == set()  # the queue's schema went whole

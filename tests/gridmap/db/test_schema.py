@@ -17,13 +17,33 @@ from gridmap.db import models
 from tests import factories as f
 
 GEOMETRY_TABLES = {
-    "region", "unit", "building", "grid", "station", "walk_node", "walk_edge",
-    "station_circle", "overlay", "event", "street", "water", "amenity", "coverage_gap",
-}  # fmt: skip
+    "region",
+    "unit",
+    "building",
+    "grid",
+    "station",
+    "walk_node",
+    "walk_edge",
+    "station_circle",
+    "overlay",
+    "event",
+    "street",
+    "water",
+    "amenity",
+    "coverage_gap",
+}
 ALL_TABLES = GEOMETRY_TABLES | {
-    "plan", "assignment", "coverage_run", "unit_coverage", "audit", "api_key",
-    "building_coverage", "data_revision", "job", "revision_flush",
-}  # fmt: skip
+    "plan",
+    "assignment",
+    "coverage_run",
+    "unit_coverage",
+    "audit",
+    "api_key",
+    "building_coverage",
+    "data_revision",
+    "job",
+    "revision_flush",
+}
 POLYGON_TABLES = sorted(
     {"region", "unit", "building", "grid", "station_circle", "overlay", "water", "coverage_gap"}
 )
@@ -57,8 +77,9 @@ def _row(session: Session, table: str, geom: Any) -> Any:
     if table == "plan":
         return models.Plan(name="2026 plan")
     if table == "audit":
-        return models.Audit(actor="planner", action="accept", target_table="plan",
-                            payload={"plan": 1})  # fmt: skip
+        return models.Audit(
+            actor="planner", action="accept", target_table="plan", payload={"plan": 1}
+        )
     if table == "coverage_run":
         return models.CoverageRun(minutes=5, speed_m_per_min=60, budget_m=300)
     if table == "data_revision":
@@ -66,44 +87,68 @@ def _row(session: Session, table: str, geom: Any) -> Any:
     if table == "revision_flush":
         return models.RevisionFlush(txid=1)
     if table == "job":
-        return models.Job(kind="coverage", owner="planner", total_steps=5,
-                          parameters={"minutes": 5})  # fmt: skip
+        return models.Job(
+            kind="coverage", owner="planner", total_steps=5, parameters={"minutes": 5}
+        )
     community = f.region(session)
     if table == "api_key":
-        return models.ApiKey(key_hash="ab" * 32, prefix="gm_ab", name="portal", role="viewer",
-                             region_id=community.id)  # fmt: skip
+        return models.ApiKey(
+            key_hash="ab" * 32, prefix="gm_ab", name="portal", role="viewer", region_id=community.id
+        )
     if table == "unit":
-        return models.Unit(code=f"{community.code}0001", community_id=community.id,
-                           residents=262, households=100, geom=g)  # fmt: skip
+        return models.Unit(
+            code=f"{community.code}0001",
+            community_id=community.id,
+            residents=262,
+            households=100,
+            geom=g,
+        )
     unit = f.unit(session, community)
     if table == "building":
         return models.Building(unit_id=unit.id, levels=6, residents=90, households=34, geom=g)
     if table == "grid":
-        return models.Grid(plan_id=f.plan(session).id, code=f"{community.code}001",
-                           community_id=community.id, geom=g)  # fmt: skip
+        return models.Grid(
+            plan_id=f.plan(session).id,
+            code=f"{community.code}001",
+            community_id=community.id,
+            geom=g,
+        )
     if table == "assignment":
         grid = f.grid(session, f.plan(session), community)
         return models.Assignment(plan_id=grid.plan_id, unit_id=unit.id, grid_id=grid.id)
     if table == "walk_edge":
         a, b = _walk_nodes(session)
-        return models.WalkEdge(source=a.id, target=b.id, length_m=96.3, highway="footway",
-                               geom=g)  # fmt: skip
+        return models.WalkEdge(source=a.id, target=b.id, length_m=96.3, highway="footway", geom=g)
     run = f.coverage_run(session)
     station = f.station(session)
     if table == "station_circle":
         return models.StationCircle(run_id=run.id, station_id=station.id, geom=g)
     if table == "unit_coverage":
-        return models.UnitCoverage(run_id=run.id, unit_id=unit.id, residents=262, households=100,
-                                   covered_residents=131, covered_households=50, walk_m=240.0,
-                                   nearest_station_id=station.id)  # fmt: skip
+        return models.UnitCoverage(
+            run_id=run.id,
+            unit_id=unit.id,
+            residents=262,
+            households=100,
+            covered_residents=131,
+            covered_households=50,
+            walk_m=240.0,
+            nearest_station_id=station.id,
+        )
     if table == "coverage_gap":
-        return models.CoverageGap(run_id=run.id, rank=0, residents=120, households=46,
-                                  buildings=3, geom=g)  # fmt: skip
+        return models.CoverageGap(
+            run_id=run.id, rank=0, residents=120, households=46, buildings=3, geom=g
+        )
     if table == "building_coverage":
         building = f.add(session, models.Building(unit_id=unit.id, geom=f.ewkb(f.square())))
-        return models.BuildingCoverage(run_id=run.id, building_id=building.id, reachable=True,
-                                       covered=True, snap_m=4.0, walk_m=180.0,
-                                       station_id=station.id)  # fmt: skip
+        return models.BuildingCoverage(
+            run_id=run.id,
+            building_id=building.id,
+            reachable=True,
+            covered=True,
+            snap_m=4.0,
+            walk_m=180.0,
+            station_id=station.id,
+        )
     raise AssertionError(f"no row builder for {table}")
 
 
@@ -155,32 +200,41 @@ def test_each_table_round_trips_a_row(db: Session, table: str) -> None:
 
 def test_every_geometry_column_has_a_gist_index_and_a_validity_check(engine: Any) -> None:
     with engine.connect() as connection:
-        columns = connection.execute(text(
-            "SELECT f_table_name, f_geometry_column, srid FROM geometry_columns "
-            "WHERE f_table_schema = 'public'"
-        )).all()  # fmt: skip
+        columns = connection.execute(
+            text(
+                "SELECT f_table_name, f_geometry_column, srid FROM geometry_columns "
+                "WHERE f_table_schema = 'public'"
+            )
+        ).all()
         gist = {
             row.tablename
-            for row in connection.execute(text(
-                "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'public' "
-                "AND indexdef LIKE '%USING gist (geom)%'"
-            ))
-        }  # fmt: skip
+            for row in connection.execute(
+                text(
+                    "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'public' "
+                    "AND indexdef LIKE '%USING gist (geom)%'"
+                )
+            )
+        }
         derived_gist = {
             (row.tablename, row.column)
-            for row in connection.execute(text(
-                "SELECT tablename, substring(indexdef from "
-                "'USING gist \\(((geom|label)_3857\\w*)\\)') AS column FROM pg_indexes "
-                "WHERE schemaname = 'public' AND indexdef ~ 'USING gist \\((geom|label)_3857'"
-            ))
-        }  # fmt: skip
+            for row in connection.execute(
+                text(
+                    "SELECT tablename, substring(indexdef from "
+                    "'USING gist \\(((geom|label)_3857\\w*)\\)') AS column FROM pg_indexes "
+                    "WHERE schemaname = 'public' AND indexdef ~ 'USING gist \\((geom|label)_3857'"
+                )
+            )
+        }
         checked = {
             row.relname
-            for row in connection.execute(text(
-                "SELECT c.relname FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
-                "WHERE k.contype = 'c' AND pg_get_constraintdef(k.oid) ILIKE '%st_isvalid(geom)%'"
-            ))
-        }  # fmt: skip
+            for row in connection.execute(
+                text(
+                    "SELECT c.relname FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
+                    "WHERE k.contype = 'c' AND pg_get_constraintdef(k.oid) ILIKE "
+                    "'%st_isvalid(geom)%'"
+                )
+            )
+        }
     derived = (
         {(t, "geom_3857") for t in models.MERCATOR}
         | {(t, "geom_3857_s") for t in models.SIMPLIFIED}
@@ -205,9 +259,16 @@ def test_an_invalid_polygon_is_refused(db: Session, table: str) -> None:
 def test_a_geometry_in_another_crs_is_refused(db: Session) -> None:
     community = f.region(db)
     web_mercator = "SRID=3857;MULTIPOLYGON(((0 0,100 0,100 100,0 100,0 0)))"
-    message = _constraint_error(db, lambda: db.add(models.Unit(
-        code=f"{community.code}0009", community_id=community.id, geom=web_mercator,
-    )))  # fmt: skip
+    message = _constraint_error(
+        db,
+        lambda: db.add(
+            models.Unit(
+                code=f"{community.code}0009",
+                community_id=community.id,
+                geom=web_mercator,
+            )
+        ),
+    )
     assert "SRID" in message
 
 
@@ -221,12 +282,14 @@ def test_a_geometry_in_another_crs_is_refused(db: Session) -> None:
         ),
         pytest.param(
             lambda s: f.unit(s, f.region(s, code="510107001002"), serial=7),
-            lambda s: f.unit(s, s.scalars(select(models.Region).filter_by(
-                code="510107001002")).one(), serial=7),
+            lambda s: f.unit(
+                s, s.scalars(select(models.Region).filter_by(code="510107001002")).one(), serial=7
+            ),
             id="unit code",
         ),
         pytest.param(
-            lambda s: f.station(s, code="ST-7"), lambda s: f.station(s, code="ST-7"),
+            lambda s: f.station(s, code="ST-7"),
+            lambda s: f.station(s, code="ST-7"),
             id="station code",
         ),
         pytest.param(
@@ -239,14 +302,22 @@ def test_a_geometry_in_another_crs_is_refused(db: Session) -> None:
             id="grid code within a plan",
         ),
         pytest.param(
-            lambda s: f.add(s, models.Overlay(net="urban_management", code="CG-1", name="a",
-                                              geom=f.ewkb(f.square()))),
-            lambda s: f.add(s, models.Overlay(net="urban_management", code="CG-1", name="b",
-                                              geom=f.ewkb(f.square(1)))),
+            lambda s: f.add(
+                s,
+                models.Overlay(
+                    net="urban_management", code="CG-1", name="a", geom=f.ewkb(f.square())
+                ),
+            ),
+            lambda s: f.add(
+                s,
+                models.Overlay(
+                    net="urban_management", code="CG-1", name="b", geom=f.ewkb(f.square(1))
+                ),
+            ),
             id="overlay code within a net",
         ),
     ],
-)  # fmt: skip
+)
 def test_a_duplicate_code_is_refused(
     db: Session, make: Callable[[Session], Any], duplicate: Callable[[Session], Any]
 ) -> None:
@@ -261,9 +332,9 @@ def test_plans_share_grid_codes_but_an_assignment_stays_in_its_plan(db: Session)
     kept = f.grid(db, old, community, serial=1)
     f.grid(db, new, community, serial=1)  # a grid that did not change keeps its code
     unit = f.unit(db, community)
-    message = _constraint_error(db, lambda: db.add(
-        models.Assignment(plan_id=new.id, unit_id=unit.id, grid_id=kept.id)
-    ))  # fmt: skip
+    message = _constraint_error(
+        db, lambda: db.add(models.Assignment(plan_id=new.id, unit_id=unit.id, grid_id=kept.id))
+    )
     assert "fk_assignment_grid_same_plan" in message
 
 
@@ -317,11 +388,13 @@ def test_web_mercator_copies_and_revisions_follow_every_write(db: Session) -> No
     assert revision() == before  # bumped when the transaction commits, not before
     db.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))  # as a commit would: the flush runs
     assert revision() == before + 1
-    x, y = db.execute(text("SELECT ST_X(geom_3857), ST_Y(geom_3857) FROM station "
-                           "WHERE code = 'ST-9'")).one()  # fmt: skip
+    x, y = db.execute(
+        text("SELECT ST_X(geom_3857), ST_Y(geom_3857) FROM station WHERE code = 'ST-9'")
+    ).one()
     assert (x, y) == pytest.approx((11582793.0, 3587377.9), abs=0.1)  # pyproj: 104.05, 30.65
-    db.execute(text("UPDATE station SET geom = ST_SetSRID(ST_MakePoint(0, 0), 4326) "
-                    "WHERE code = 'ST-9'"))  # fmt: skip
+    db.execute(
+        text("UPDATE station SET geom = ST_SetSRID(ST_MakePoint(0, 0), 4326) WHERE code = 'ST-9'")
+    )
     assert revision() == before + 2
     assert db.execute(text("SELECT ST_X(geom_3857) FROM station WHERE code = 'ST-9'")).scalar() == 0
 
@@ -331,9 +404,14 @@ def test_writers_in_opposite_orders_never_deadlock_and_bump_once_at_commit(engin
 
     def revisions() -> dict[str, int]:
         with engine.connect() as connection:
-            return dict(connection.execute(text(
-                "SELECT table_name, revision FROM data_revision "
-                "WHERE table_name IN ('street', 'water')")).all())  # fmt: skip
+            return dict(
+                connection.execute(
+                    text(
+                        "SELECT table_name, revision FROM data_revision "
+                        "WHERE table_name IN ('street', 'water')"
+                    )
+                ).all()
+            )
 
     before = revisions()
     first_done, errors = threading.Barrier(2), []
@@ -348,8 +426,10 @@ def test_writers_in_opposite_orders_never_deadlock_and_bump_once_at_commit(engin
         except Exception as error:  # a deadlock would land here
             errors.append(error)
 
-    threads = [threading.Thread(target=write, args=(o,))
-               for o in (("street", "water"), ("water", "street"))]  # fmt: skip
+    threads = [
+        threading.Thread(target=write, args=(o,))
+        for o in (("street", "water"), ("water", "street"))
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -88,10 +88,16 @@ def test_regions_get_levels_parents_and_source(db: Session, tmp_path: Path) -> N
     result = run(db, "regions", write(regions_frame(), tmp_path / "regions.geojson"))
 
     assert result.rows == 4
-    rows = db.connection().execute(text(
-        "SELECT r.code, r.level, p.code, r.source FROM region r "
-        "LEFT JOIN region p ON p.id = r.parent_id ORDER BY r.code"
-    )).all()  # fmt: skip
+    rows = (
+        db.connection()
+        .execute(
+            text(
+                "SELECT r.code, r.level, p.code, r.source FROM region r "
+                "LEFT JOIN region p ON p.id = r.parent_id ORDER BY r.code"
+            )
+        )
+        .all()
+    )
     assert rows == [
         ("510107", "district", None, "imported"),
         ("510107001", "street", "510107", "imported"),
@@ -101,10 +107,16 @@ def test_regions_get_levels_parents_and_source(db: Session, tmp_path: Path) -> N
 
 
 def test_units_are_placed_in_communities_and_coded_in_reading_order(city: Session) -> None:
-    rows = city.connection().execute(text(
-        "SELECT u.code, r.code, u.households, u.residents FROM unit u "
-        "JOIN region r ON r.id = u.community_id ORDER BY u.code"
-    )).all()  # fmt: skip
+    rows = (
+        city.connection()
+        .execute(
+            text(
+                "SELECT u.code, r.code, u.households, u.residents FROM unit u "
+                "JOIN region r ON r.id = u.community_id ORDER BY u.code"
+            )
+        )
+        .all()
+    )
 
     codes = [code for code, *_ in rows]
     assert codes == [f"5101070010010{s:03d}" for s in (1, 2, 3, 4)] + [
@@ -119,22 +131,36 @@ def test_units_are_placed_in_communities_and_coded_in_reading_order(city: Sessio
 def test_buildings_with_counts_replace_estimates_and_units_sum_them(
     city: Session, tmp_path: Path
 ) -> None:
-    frame = pd.DataFrame({
-        "wkt": [c.wkt for c in (cell(0.2, 0.2, 0.3, 0.3), cell(0.6, 0.6, 0.3, 0.3),
-                                cell(2.2, 0.2, 0.5, 0.5))],
-        "residents": ["30", "", ""],
-        "households": ["", "7", ""],
-        "levels": ["6", "", "4"],
-        "building_type": ["apartments", "residential", "apartments"],
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "wkt": [
+                c.wkt
+                for c in (
+                    cell(0.2, 0.2, 0.3, 0.3),
+                    cell(0.6, 0.6, 0.3, 0.3),
+                    cell(2.2, 0.2, 0.5, 0.5),
+                )
+            ],
+            "residents": ["30", "", ""],
+            "households": ["", "7", ""],
+            "levels": ["6", "", "4"],
+            "building_type": ["apartments", "residential", "apartments"],
+        }
+    )
 
     result = run(city, "buildings", write(frame, tmp_path / "buildings.csv"))
 
     assert result.rows == 3
-    rows = city.connection().execute(text(
-        "SELECT b.residents, b.households, b.source, u.code, u.residents, u.households "
-        "FROM building b JOIN unit u ON u.id = b.unit_id ORDER BY b.id"
-    )).all()  # fmt: skip
+    rows = (
+        city.connection()
+        .execute(
+            text(
+                "SELECT b.residents, b.households, b.source, u.code, u.residents, u.households "
+                "FROM building b JOIN unit u ON u.id = b.unit_id ORDER BY b.id"
+            )
+        )
+        .all()
+    )
     assert rows[0][:3] == (30, 11, "imported")  # 30 residents / 2.62 per household
     assert rows[1][:3] == (18, 7, "imported")  # 7 households × 2.62
     assert rows[2][2] == "estimated" and rows[2][0] > 0
@@ -147,25 +173,46 @@ def test_stations_from_xlsx_in_gcj02_come_back_to_wgs84(db: Session, tmp_path: P
     lon, lat = ORIGIN[0] + 0.0005, ORIGIN[1] + 0.0005
     gx, gy = wgs84_to_gcj02(lon, lat)
     frame = pd.DataFrame(
-        {"编码": ["ST001"], "名称": ["玉林东路党群服务站"], "经度": [float(gx)],
-         "纬度": [float(gy)], "services": ["图书阅览、血压测量"], "容量": [3000],
-         "地址": [" 玉林东路12号 "], "开放时间": ["周一至周五 9:00-17:00"], "电话": [85551234]}
-    )  # fmt: skip
+        {
+            "编码": ["ST001"],
+            "名称": ["玉林东路党群服务站"],
+            "经度": [float(gx)],
+            "纬度": [float(gy)],
+            "services": ["图书阅览、血压测量"],
+            "容量": [3000],
+            "地址": [" 玉林东路12号 "],
+            "开放时间": ["周一至周五 9:00-17:00"],
+            "电话": [85551234],
+        }
+    )
 
     run(db, "stations", write(frame, tmp_path / "stations.xlsx"), crs="gcj02")
 
-    row = db.connection().execute(text(
-        "SELECT code, name, services, capacity_residents, address, opening_hours, phone, "
-        "ST_Distance(geom::geography, ST_MakePoint(:x, :y)::geography) FROM station"
-    ), {"x": lon, "y": lat}).one()  # fmt: skip
+    row = (
+        db.connection()
+        .execute(
+            text(
+                "SELECT code, name, services, capacity_residents, address, opening_hours, phone, "
+                "ST_Distance(geom::geography, ST_MakePoint(:x, :y)::geography) FROM station"
+            ),
+            {"x": lon, "y": lat},
+        )
+        .one()
+    )
     assert row[:4] == ("ST001", "玉林东路党群服务站", ["图书阅览", "血压测量"], 3000)
     assert row[4:7] == ("玉林东路12号", "周一至周五 9:00-17:00", "85551234")  # a number cell: text
     assert row[7] < 0.5  # metres
 
 
 def test_reimporting_stations_replaces_never_duplicates(db: Session, tmp_path: Path) -> None:
-    frame = pd.DataFrame({"code": ["S1", "S2"], "name": ["a", "b"],
-                          "lon": [ORIGIN[0], ORIGIN[0] + D], "lat": [ORIGIN[1]] * 2})  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "code": ["S1", "S2"],
+            "name": ["a", "b"],
+            "lon": [ORIGIN[0], ORIGIN[0] + D],
+            "lat": [ORIGIN[1]] * 2,
+        }
+    )
     path = write(frame, tmp_path / "stations.csv")
     run(db, "stations", path)
     frame["name"] = ["A", "B"]
@@ -190,11 +237,17 @@ def test_grids_from_zipped_gauss_kruger_shapefile_become_a_plan(
     )
 
     assert result.rows == 3
-    rows = city.connection().execute(text(
-        "SELECT g.code, g.households, count(a.unit_id), p.status, p.name, "
-        "round(g.area_m2 / 1e4) FROM grid g JOIN plan p ON p.id = g.plan_id "
-        "JOIN assignment a ON a.grid_id = g.id GROUP BY g.id, p.id ORDER BY g.code"
-    )).all()  # fmt: skip
+    rows = (
+        city.connection()
+        .execute(
+            text(
+                "SELECT g.code, g.households, count(a.unit_id), p.status, p.name, "
+                "round(g.area_m2 / 1e4) FROM grid g JOIN plan p ON p.id = g.plan_id "
+                "JOIN assignment a ON a.grid_id = g.id GROUP BY g.id, p.id ORDER BY g.code"
+            )
+        )
+        .all()
+    )
     assert [r[:3] for r in rows] == [
         ("510107001001001", 100 + 500, 2),
         ("510107001001002", 200 + 600, 2),
@@ -205,17 +258,25 @@ def test_grids_from_zipped_gauss_kruger_shapefile_become_a_plan(
 
 
 def test_events_set_units_governance_load(city: Session, tmp_path: Path) -> None:
-    frame = pd.DataFrame({
-        "external_id": ["12345-1", "12345-2", "12345-3"], "kind": ["hotline"] * 3,
-        "occurred_at": ["2026-10-01 08:00", "2026-10-02T09:30:00+08:00", "2026/10/03"],
-        "lon": [ORIGIN[0] + 0.0005] * 2 + [ORIGIN[0] + 0.0035], "lat": [ORIGIN[1] + 0.0005] * 3,
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "external_id": ["12345-1", "12345-2", "12345-3"],
+            "kind": ["hotline"] * 3,
+            "occurred_at": ["2026-10-01 08:00", "2026-10-02T09:30:00+08:00", "2026/10/03"],
+            "lon": [ORIGIN[0] + 0.0005] * 2 + [ORIGIN[0] + 0.0035],
+            "lat": [ORIGIN[1] + 0.0005] * 3,
+        }
+    )
 
     run(city, "events", write(frame, tmp_path / "events.csv"))
 
-    loads = city.connection().execute(text(
-        "SELECT code, governance_load FROM unit WHERE governance_load > 0 ORDER BY code"
-    )).all()  # fmt: skip
+    loads = (
+        city.connection()
+        .execute(
+            text("SELECT code, governance_load FROM unit WHERE governance_load > 0 ORDER BY code")
+        )
+        .all()
+    )
     assert loads == [("5101070010010003", 2.0), ("5101070010020004", 1.0)]
 
 
@@ -224,8 +285,12 @@ def test_overlays_with_mapped_fields(db: Session, tmp_path: Path) -> None:
         {"NET_NAME": ["治安防控网"], "ZONE": ["ZA-01"]}, geometry=[cell(0, 0, 3, 1)], crs=4326
     )
 
-    run(db, "overlays", write(frame, tmp_path / "zones.gpkg"),
-        field_map={"net": "net_name", "code": "zone"})  # fmt: skip
+    run(
+        db,
+        "overlays",
+        write(frame, tmp_path / "zones.gpkg"),
+        field_map={"net": "net_name", "code": "zone"},
+    )
 
     assert count(db, "SELECT net || ' ' || code || ' ' || name FROM overlay") == (
         "治安防控网 ZA-01 ZA-01"
@@ -267,13 +332,23 @@ def test_every_format_gives_the_same_stations(db: Session, tmp_path: Path, suffi
     else:
         frame = points
 
-    run(db, "stations", write(frame, tmp_path / f"stations{suffix}"),
-        field_map={"capacity_residents": "capacity"})  # fmt: skip
+    run(
+        db,
+        "stations",
+        write(frame, tmp_path / f"stations{suffix}"),
+        field_map={"capacity_residents": "capacity"},
+    )
 
-    rows = db.connection().execute(text(
-        "SELECT code, name, capacity_residents, round(ST_X(geom)::numeric, 6) FROM station "
-        "ORDER BY code"
-    )).all()  # fmt: skip
+    rows = (
+        db.connection()
+        .execute(
+            text(
+                "SELECT code, name, capacity_residents, round(ST_X(geom)::numeric, 6) FROM station "
+                "ORDER BY code"
+            )
+        )
+        .all()
+    )
     assert [tuple(r[:3]) for r in rows] == [("S1", "东站", 3000), ("S2", "西站", 5000)]
     assert [float(r[3]) for r in rows] == [round(ORIGIN[0], 6), round(ORIGIN[0] + D, 6)]
 
@@ -282,8 +357,9 @@ def test_codes_stored_as_numbers_stay_codes(db: Session, tmp_path: Path) -> None
     run(db, "regions", write(regions_frame(), tmp_path / "regions.geojson"))
     units = gpd.GeoDataFrame(
         {"code": [5101070010020007], "community": [510107001002], "households": [12]},
-        geometry=[cell(2, 0)], crs=4326,
-    )  # fmt: skip
+        geometry=[cell(2, 0)],
+        crs=4326,
+    )
     run(db, "units", write(units, tmp_path / "units.geojson"))
     grids = gpd.GeoDataFrame({"kind": ["城区型"]}, geometry=[cell(2, 0)], crs=4326)
 

@@ -281,8 +281,13 @@ def test_an_empty_geometry_says_so(city: Session, tmp_path: Path) -> None:
 def test_a_self_intersecting_unit_or_grid_is_a_problem_not_a_crash(
     city: Session, tmp_path: Path, layer: str
 ) -> None:
-    run(city, "units", write(gpd.GeoDataFrame(geometry=[cell(0, 0), cell(1, 0)], crs=4326),
-                             tmp_path / "u.geojson"))  # fmt: skip
+    run(
+        city,
+        "units",
+        write(
+            gpd.GeoDataFrame(geometry=[cell(0, 0), cell(1, 0)], crs=4326), tmp_path / "u.geojson"
+        ),
+    )
     bowtie = shapely.Polygon(
         [(X, Y), (X + 0.002, Y + 0.001), (X + 0.002, Y), (X, Y + 0.001), (X, Y)]
     )

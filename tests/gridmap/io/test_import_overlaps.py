@@ -50,8 +50,14 @@ def test_replace_hands_the_grids_to_the_new_units_in_every_plan(
 
     assert "2 stored units replaced" in result.notes[-1]
     assert count(city, "SELECT count(*) FROM unit") == 7
-    assert count(city, "SELECT count(*) FROM unit u WHERE NOT EXISTS "
-                       "(SELECT 1 FROM assignment a WHERE a.unit_id = u.id)") == 0  # fmt: skip
+    assert (
+        count(
+            city,
+            "SELECT count(*) FROM unit u WHERE NOT EXISTS "
+            "(SELECT 1 FROM assignment a WHERE a.unit_id = u.id)",
+        )
+        == 0
+    )
     after = (
         city.connection().exec_driver_sql("SELECT code, households FROM grid ORDER BY code").all()
     )
@@ -72,8 +78,9 @@ def test_units_of_one_file_on_top_of_each_other_are_refused(city: Session, tmp_p
 
 
 def test_buildings_over_stored_ones_are_refused_or_replaced(city: Session, tmp_path: Path) -> None:
-    first = gpd.GeoDataFrame({"osm_id": [1, 2]}, geometry=[cell(0.1, 0.1, 0.3, 0.3),
-                             cell(0.6, 0.1, 0.3, 0.3)], crs=4326)  # fmt: skip
+    first = gpd.GeoDataFrame(
+        {"osm_id": [1, 2]}, geometry=[cell(0.1, 0.1, 0.3, 0.3), cell(0.6, 0.1, 0.3, 0.3)], crs=4326
+    )
     run(city, "buildings", write(first, tmp_path / "b1.geojson"))
     redrawn = gpd.GeoDataFrame(geometry=[cell(0.1, 0.1, 0.35, 0.3)], crs=4326)
 

@@ -47,8 +47,9 @@ def test_invalid_geometry_names_the_feature_and_the_reason(db: Session, tmp_path
 
 
 def test_coordinates_out_of_range(db: Session, tmp_path: Path) -> None:
-    frame = pd.DataFrame({"code": ["S1", "S2"], "name": ["a", "b"],
-                          "lon": [104.05, 204.05], "lat": [30.64, 30.64]})  # fmt: skip
+    frame = pd.DataFrame(
+        {"code": ["S1", "S2"], "name": ["a", "b"], "lon": [104.05, 204.05], "lat": [30.64, 30.64]}
+    )
 
     message = refused(db, "stations", write(frame, tmp_path / "s.csv"), "station")
 
@@ -61,8 +62,9 @@ def test_swapped_latitude_and_longitude_are_found_against_the_city(
 ) -> None:
     # both orders are in range; only the city's extent (Chengdu) tells which is right
     lon, lat = ORIGIN
-    frame = pd.DataFrame({"code": ["S1", "S2"], "name": ["a", "b"],
-                          "lon": [lon, lat], "lat": [lat, lon]})  # fmt: skip
+    frame = pd.DataFrame(
+        {"code": ["S1", "S2"], "name": ["a", "b"], "lon": [lon, lat], "lat": [lat, lon]}
+    )
 
     message = refused(city, "stations", write(frame, tmp_path / "s.csv"), "station")
 
@@ -129,8 +131,9 @@ def test_a_file_that_is_not_what_its_name_says(db: Session, tmp_path: Path) -> N
 
 
 def test_many_problems_list_the_first_twenty(db: Session, tmp_path: Path) -> None:
-    frame = pd.DataFrame({"code": ["S"] * 30, "name": ["a"] * 30,
-                          "lon": [ORIGIN[0]] * 30, "lat": [ORIGIN[1]] * 30})  # fmt: skip
+    frame = pd.DataFrame(
+        {"code": ["S"] * 30, "name": ["a"] * 30, "lon": [ORIGIN[0]] * 30, "lat": [ORIGIN[1]] * 30}
+    )
 
     message = refused(db, "stations", write(frame, tmp_path / "s.csv"), "station")
 
@@ -140,15 +143,24 @@ def test_many_problems_list_the_first_twenty(db: Session, tmp_path: Path) -> Non
 
 
 def test_problems_of_every_kind_come_together(db: Session, tmp_path: Path) -> None:
-    frame = pd.DataFrame({"code": ["S1", None, "S3"], "name": ["a", "b", "c"],
-                          "lon": ["104.05", "x", "104.06"], "lat": ["30.64", "30.64", "30.64"],
-                          "capacity_residents": ["100", "200", "-1"]})  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "code": ["S1", None, "S3"],
+            "name": ["a", "b", "c"],
+            "lon": ["104.05", "x", "104.06"],
+            "lat": ["30.64", "30.64", "30.64"],
+            "capacity_residents": ["100", "200", "-1"],
+        }
+    )
 
     message = refused(db, "stations", write(frame, tmp_path / "s.csv"), "station")
 
     assert "3 problems" in message
-    for part in ("row 3: lon/lat are not numbers", "row 3: code is missing",
-                 "row 4: capacity_residents is negative (-1)"):  # fmt: skip
+    for part in (
+        "row 3: lon/lat are not numbers",
+        "row 3: code is missing",
+        "row 4: capacity_residents is negative (-1)",
+    ):
         assert part in message
 
 
@@ -161,8 +173,9 @@ def test_a_map_to_a_missing_column_lists_the_columns(db: Session, tmp_path: Path
 
 
 def test_orphan_regions_and_units_outside_every_community(city: Session, tmp_path: Path) -> None:
-    orphans = gpd.GeoDataFrame({"code": ["510107002001"], "name": ["x"]},
-                               geometry=[cell(0, 0)], crs=4326)  # fmt: skip
+    orphans = gpd.GeoDataFrame(
+        {"code": ["510107002001"], "name": ["x"]}, geometry=[cell(0, 0)], crs=4326
+    )
     units = gpd.GeoDataFrame({"households": [5]}, geometry=[cell(6, 0)], crs=4326)
 
     assert "its parent 510107002 is in neither the file nor the database" in refused(
@@ -175,8 +188,9 @@ def test_orphan_regions_and_units_outside_every_community(city: Session, tmp_pat
 
 def test_grids_that_span_communities_or_leave_units_out(city: Session, tmp_path: Path) -> None:
     run(city, "units", write(units_frame(), tmp_path / "units.gpkg"))
-    grids = gpd.GeoDataFrame({"name": ["一", "二"]},
-                             geometry=[cell(0, 0, 3, 2), cell(3, 0, 1, 1)], crs=4326)  # fmt: skip
+    grids = gpd.GeoDataFrame(
+        {"name": ["一", "二"]}, geometry=[cell(0, 0, 3, 2), cell(3, 0, 1, 1)], crs=4326
+    )
 
     message = refused(city, "grids", write(grids, tmp_path / "g.geojson"), "grid")
 
@@ -188,8 +202,9 @@ def test_the_command_line_reports_without_a_traceback(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    frame = pd.DataFrame({"code": ["S1", "S1"], "name": ["a", "b"],
-                          "lon": [104.05, 104.06], "lat": [30.64, 30.64]})  # fmt: skip
+    frame = pd.DataFrame(
+        {"code": ["S1", "S1"], "name": ["a", "b"], "lon": [104.05, 104.06], "lat": [30.64, 30.64]}
+    )
 
     result = CliRunner().invoke(app, ["import", "stations", str(write(frame, tmp_path / "s.csv"))])
 
@@ -222,8 +237,9 @@ def test_bad_unit_codes_are_reported_not_crashed_on(city: Session, tmp_path: Pat
 def test_a_required_column_that_is_missing(
     db: Session, tmp_path: Path, layer: str, table: str, columns: dict, missing: str
 ) -> None:
-    frame = pd.DataFrame({**columns, "wkt": [cell(0, 0).wkt if layer == "regions" else
-                                             shapely.Point(*ORIGIN).wkt]})  # fmt: skip
+    frame = pd.DataFrame(
+        {**columns, "wkt": [cell(0, 0).wkt if layer == "regions" else shapely.Point(*ORIGIN).wkt]}
+    )
 
     message = refused(db, layer, write(frame, tmp_path / "f.csv"), table)
 

@@ -35,9 +35,9 @@ def city(helsinki: City):
 
 def staff(city: City, plan: int | None = None) -> dict[str, dict]:
     where = "p.status = 'current'" if plan is None else f"p.id = {int(plan)}"
-    rows = city.connection.execute(text(
-        f"SELECT g.code, g.staff FROM grid g JOIN plan p ON p.id = g.plan_id WHERE {where}"
-    )).all()  # fmt: skip
+    rows = city.connection.execute(
+        text(f"SELECT g.code, g.staff FROM grid g JOIN plan p ON p.id = g.plan_id WHERE {where}")
+    ).all()
     return dict(rows)
 
 
@@ -63,9 +63,11 @@ def test_a_roster_gives_each_grid_its_people(city: City, tmp_path: Path) -> None
         ("李明", "worker"),
         ("张强", "part_time"),
     ]
-    assert second == {"leader": None, "instructors": [],
-                      "workers": [{"name": "赵丽", "phone": None, "duties": "信息采集",
-                                   "role": "worker"}]}  # fmt: skip
+    assert second == {
+        "leader": None,
+        "instructors": [],
+        "workers": [{"name": "赵丽", "phone": None, "duties": "信息采集", "role": "worker"}],
+    }
     assert all(not v for c, v in staff(city).items() if c not in codes[:2])  # others untouched
 
 
@@ -108,9 +110,12 @@ def test_staff_stay_with_a_grid_that_keeps_its_code(city: City, tmp_path: Path) 
     sample_roster(city.connection).to_csv(roster, index=False)
     import_staff(city.connection, roster)
     before = staff(city)
-    draft = new_plan(city.connection, name="调整",
-                     source=int(city.value("SELECT id FROM plan WHERE status = 'current'")),
-                     author="test")  # fmt: skip
+    draft = new_plan(
+        city.connection,
+        name="调整",
+        source=int(city.value("SELECT id FROM plan WHERE status = 'current'")),
+        author="test",
+    )
     assert staff(city, draft) == before  # a copy keeps everyone
     partition_plan(city.connection, draft, mode="adjust", bounds=Bounds(300, 450, 380))
     after = staff(city, draft)

@@ -14,8 +14,7 @@ def test_a_grid_that_did_not_change_keeps_its_code_and_a_split_one_retires() -> 
     new = np.array([0, 0, 0, 0, 1, 1, 2, 2])
     xy = np.array([[0.0, 0.0], [10.0, 5.0], [10.0, 0.0]])  # grid 1 lies north of grid 2
 
-    codes = inherit_codes(new, old, np.full(8, 50), np.array([C] * 3, dtype=object), xy,
-                          {C: 2})  # fmt: skip
+    codes = inherit_codes(new, old, np.full(8, 50), np.array([C] * 3, dtype=object), xy, {C: 2})
 
     assert codes.tolist() == [f"{C}001", f"{C}003", f"{C}004"]  # 002 retired, never reused
 
@@ -23,8 +22,14 @@ def test_a_grid_that_did_not_change_keeps_its_code_and_a_split_one_retires() -> 
 def test_the_same_grid_needs_more_than_half_of_both() -> None:
     old = np.array([f"{C}001"] * 6 + [f"{C}002"] * 2, dtype=object)
     new = np.array([0, 0, 0, 1, 1, 1, 1, 1])  # grid 1: half of 001 and all of 002
-    codes = inherit_codes(new, old, np.full(8, 10), np.array([C, C], dtype=object),
-                          np.array([[0.0, 0.0], [5.0, 0.0]]), {C: 2})  # fmt: skip
+    codes = inherit_codes(
+        new,
+        old,
+        np.full(8, 10),
+        np.array([C, C], dtype=object),
+        np.array([[0.0, 0.0], [5.0, 0.0]]),
+        {C: 2},
+    )
     # grid 0 holds exactly half of 001 (not more); grid 1 is 3/5 001 (but only half of it)
     # and 2/5 002: neither is "the same" as an old grid, so both get fresh codes
     assert codes.tolist() == [f"{C}003", f"{C}004"]
@@ -33,6 +38,7 @@ def test_the_same_grid_needs_more_than_half_of_both() -> None:
 def test_new_codes_read_west_to_east_then_north_to_south() -> None:
     new = np.array([0, 1, 2, 3])
     xy = np.array([[100.0, 0.0], [0.0, 0.0], [100.0, 100.0], [0.0, 100.0]])
-    codes = inherit_codes(new, np.full(4, None, dtype=object), np.full(4, 1),
-                          np.array([C] * 4, dtype=object), xy, {})  # fmt: skip
+    codes = inherit_codes(
+        new, np.full(4, None, dtype=object), np.full(4, 1), np.array([C] * 4, dtype=object), xy, {}
+    )
     assert codes.tolist() == [f"{C}004", f"{C}003", f"{C}002", f"{C}001"]

@@ -13,28 +13,38 @@ from gridmap.errors import InvalidInput
 from gridmap.partition.adjust import adjust
 from gridmap.partition.engine import Bounds, Units, grid_radius, partition, refine
 
-BOUNDS = Bounds(min_households=300, max_households=500, target_households=400,
-                max_residents=None)  # fmt: skip
+BOUNDS = Bounds(min_households=300, max_households=500, target_households=400, max_residents=None)
 
 
 def lattice(cols: int, rows: int, households, *, bands: int = 1, size: float = 100.0) -> Units:
     """Square units on a grid, rook adjacency, communities as vertical bands."""
     index = np.arange(cols * rows).reshape(rows, cols)
-    pairs = np.r_[np.c_[index[:, :-1].ravel(), index[:, 1:].ravel()],
-                  np.c_[index[:-1].ravel(), index[1:].ravel()]]  # fmt: skip
+    pairs = np.r_[
+        np.c_[index[:, :-1].ravel(), index[:, 1:].ravel()],
+        np.c_[index[:-1].ravel(), index[1:].ravel()],
+    ]
     n = cols * rows
-    adjacency = csr_matrix((np.ones(2 * len(pairs)), (np.r_[pairs[:, 0], pairs[:, 1]],
-                            np.r_[pairs[:, 1], pairs[:, 0]])), shape=(n, n))  # fmt: skip
+    adjacency = csr_matrix(
+        (
+            np.ones(2 * len(pairs)),
+            (np.r_[pairs[:, 0], pairs[:, 1]], np.r_[pairs[:, 1], pairs[:, 0]]),
+        ),
+        shape=(n, n),
+    )
     col = np.tile(np.arange(cols), rows)
     community = col * bands // cols
     keep = community[pairs[:, 0]] == community[pairs[:, 1]]  # no adjacency across communities
     pairs = pairs[keep]
-    adjacency = csr_matrix((np.ones(2 * len(pairs)), (np.r_[pairs[:, 0], pairs[:, 1]],
-                            np.r_[pairs[:, 1], pairs[:, 0]])), shape=(n, n))  # fmt: skip
+    adjacency = csr_matrix(
+        (
+            np.ones(2 * len(pairs)),
+            (np.r_[pairs[:, 0], pairs[:, 1]], np.r_[pairs[:, 1], pairs[:, 0]]),
+        ),
+        shape=(n, n),
+    )
     households = np.asarray(households, dtype=np.int64)
     xy = np.c_[col * size, np.repeat(np.arange(rows), cols) * size].astype(float)
-    return Units(adjacency, households, np.round(households * 2.62).astype(np.int64), xy,
-                 community)  # fmt: skip
+    return Units(adjacency, households, np.round(households * 2.62).astype(np.int64), xy, community)
 
 
 def check_valid(units: Units, labels: np.ndarray) -> None:
@@ -172,8 +182,9 @@ def test_governance_load_is_shared_more_evenly_when_given() -> None:
     plain = lattice(16, 16, np.full(256, 40))
     load = np.zeros(256)
     load[:48] = 30.0  # three rows of busy units along one edge (a market street, say)
-    loaded = Units(plain.adjacency, plain.households, plain.residents, plain.xy,
-                   plain.community, load)  # fmt: skip
+    loaded = Units(
+        plain.adjacency, plain.households, plain.residents, plain.xy, plain.community, load
+    )
 
     without = partition(plain, BOUNDS, seed=4).labels
     with_load = partition(loaded, BOUNDS, seed=4).labels

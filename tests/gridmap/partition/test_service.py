@@ -43,7 +43,7 @@ def test_a_full_partition_gives_a_valid_plan_with_figures(city: City) -> None:
         SELECT count(*) FROM grid g WHERE plan_id = {plan} AND (
             NOT ST_IsValid(geom) OR polsby_popper IS NULL OR radius_m IS NULL
             OR left(code, 12) <> (SELECT code FROM region WHERE id = g.community_id))
-    """)  # fmt: skip
+    """)
     assert bad == 0  # each grid valid, in its community, coded after it, with figures
 
 
@@ -54,8 +54,9 @@ def test_adjusting_an_accepted_plan_keeps_codes_and_moves_few_units(city: City) 
     accept_plan(connection, first, actor="admin")
     draft = new_plan(connection, name="调整", source=first, author="test")
 
-    tighter = Bounds(min_households=250, max_households=420, target_households=350,
-                     max_residents=None)  # fmt: skip
+    tighter = Bounds(
+        min_households=250, max_households=420, target_households=350, max_residents=None
+    )
     summary = partition_plan(connection, draft, mode="adjust", bounds=tighter, seed=1)
     diff = diff_plans(connection, first, draft)
 
@@ -84,9 +85,9 @@ def test_accepting_archives_the_old_current_plan_in_one_go(city: City) -> None:
     accept_plan(connection, a, actor="admin")
     b = new_plan(connection, name="b", source=a, author="t")
     accept_plan(connection, b, actor="admin")
-    statuses = connection.execute(text(
-        f"SELECT id, status FROM plan WHERE id IN ({a}, {b}) ORDER BY id"
-    )).all()  # fmt: skip
+    statuses = connection.execute(
+        text(f"SELECT id, status FROM plan WHERE id IN ({a}, {b}) ORDER BY id")
+    ).all()
     assert statuses == [(a, "archived"), (b, "current")]
     assert city.value("SELECT count(*) FROM audit WHERE action = 'accept'") >= 2
     with pytest.raises(Conflict):
@@ -99,20 +100,25 @@ def test_locked_grids_never_change(city: City) -> None:
     connection = city.connection
     plan = new_plan(connection, name="p", source=None, author="t")
     partition_plan(connection, plan, seed=1)
-    code, units = connection.execute(text(f"""
+    code, units = connection.execute(
+        text(f"""
         SELECT g.code, array_agg(a.unit_id ORDER BY a.unit_id) FROM grid g
         JOIN assignment a ON a.grid_id = g.id WHERE g.plan_id = {plan}
         GROUP BY g.code ORDER BY g.code LIMIT 1
-    """)).one()  # fmt: skip
-    connection.execute(text(f"UPDATE grid SET locked = true WHERE plan_id = {plan} "
-                            f"AND code = '{code}'"))  # fmt: skip
+    """)
+    ).one()
+    connection.execute(
+        text(f"UPDATE grid SET locked = true WHERE plan_id = {plan} AND code = '{code}'")
+    )
 
     partition_plan(connection, plan, seed=7, bounds=Bounds(200, 350, 280, max_residents=None))
 
-    after = connection.execute(text(f"""
+    after = connection.execute(
+        text(f"""
         SELECT array_agg(a.unit_id ORDER BY a.unit_id), bool_and(g.locked) FROM grid g
         JOIN assignment a ON a.grid_id = g.id WHERE g.plan_id = {plan} AND g.code = '{code}'
-    """)).one()  # fmt: skip
+    """)
+    ).one()
     assert after == (units, True)
 
 
@@ -142,9 +148,9 @@ def test_acceptance_is_atomic(city: City, monkeypatch: pytest.MonkeyPatch) -> No
         accept_plan(connection, b, actor="admin")
     attempt.rollback()
 
-    statuses = dict(connection.execute(text(
-        f"SELECT id, status FROM plan WHERE id IN ({a}, {b})"
-    )).all())  # fmt: skip
+    statuses = dict(
+        connection.execute(text(f"SELECT id, status FROM plan WHERE id IN ({a}, {b})")).all()
+    )
     assert statuses == {a: "current", b: "draft"}
 
 
@@ -153,15 +159,17 @@ def test_no_grid_reaches_across_a_trunk_road_or_water() -> None:
 
     from gridmap.partition.service import across_barriers
 
-    polygons = np.array([box(0, 0, 100, 100), box(100, 0, 200, 100), box(0, 100, 100, 200)],
-                        dtype=object)  # fmt: skip
+    polygons = np.array(
+        [box(0, 0, 100, 100), box(100, 0, 200, 100), box(0, 100, 100, 200)], dtype=object
+    )
     trunk = np.array([LineString([(100, -50), (100, 150)])], dtype=object)  # between 0 and 1
 
     crossing = across_barriers(polygons, np.array([0, 0]), np.array([1, 2]), trunk)
 
     assert crossing.tolist() == [True, False]
-    assert not across_barriers(polygons, np.array([0]), np.array([1]),
-                               np.empty(0, dtype=object)).any()  # fmt: skip
+    assert not across_barriers(
+        polygons, np.array([0]), np.array([1]), np.empty(0, dtype=object)
+    ).any()
 
 
 def test_rural_communities_keep_their_own_bounds() -> None:
@@ -190,14 +198,16 @@ def test_a_radius_on_foot_is_measured_on_the_walking_network(city: City) -> None
     on_foot = Bounds(radius_m=400, radius_by="walk", max_residents=None)
     summary = partition_plan(connection, plan, bounds=on_foot, seed=1)
     straight_plan = new_plan(connection, name="直线半径", source=None, author="test")
-    in_line = partition_plan(connection, straight_plan, seed=1,
-                             bounds=Bounds(radius_m=400, max_residents=None))  # fmt: skip
+    in_line = partition_plan(
+        connection, straight_plan, seed=1, bounds=Bounds(radius_m=400, max_residents=None)
+    )
 
     far = [c for c in summary.cases if c.kind == "radius"]
     assert far and all("on foot" in c.message for c in far)
     assert len(far) >= len([c for c in in_line.cases if c.kind == "radius"])
-    saved = city.value(f"SELECT parameters->'bounds'->'urban'->>'radius_by' FROM plan "
-                       f"WHERE id = {plan}")  # fmt: skip
+    saved = city.value(
+        f"SELECT parameters->'bounds'->'urban'->>'radius_by' FROM plan WHERE id = {plan}"
+    )
     assert saved == "walk"
 
 
@@ -211,8 +221,14 @@ def test_a_region_is_re_partitioned_alone_and_every_other_grid_kept(city: City) 
     )
     before = db_plans.plan_content(connection, draft).set_index("unit_id")["code"]
 
-    partition_plan(connection, draft, mode="full", seed=5, region=community,
-                   bounds=Bounds(200, 350, 280, max_residents=None))  # fmt: skip
+    partition_plan(
+        connection,
+        draft,
+        mode="full",
+        seed=5,
+        region=community,
+        bounds=Bounds(200, 350, 280, max_residents=None),
+    )
 
     after = db_plans.plan_content(connection, draft).set_index("unit_id")["code"]
     inside = before.index[before.str.startswith(community)]
@@ -244,11 +260,19 @@ def test_an_empty_draft_inherits_the_current_plans_codes(city: City) -> None:
 
 def _little_city(barred: list[tuple[int, int]] = ()) -> CityUnits:
     """Units 0-2 of community A in a row, 3 touching 2 at a corner only, 4 of community B."""
-    polygons = np.array([box(0, 0, 100, 100), box(100, 0, 200, 100), box(200, 0, 300, 100),
-                         box(300, 100, 400, 200), box(400, 100, 500, 200)])  # fmt: skip
+    polygons = np.array(
+        [
+            box(0, 0, 100, 100),
+            box(100, 0, 200, 100),
+            box(200, 0, 300, 100),
+            box(300, 100, 400, 200),
+            box(400, 100, 500, 200),
+        ]
+    )
     pairs = np.array(barred or [(0, 0)]).T
-    matrix = csr_matrix((np.ones(pairs.shape[1]) if barred else np.zeros(1), (pairs[0], pairs[1])),
-                        shape=(5, 5))  # fmt: skip
+    matrix = csr_matrix(
+        (np.ones(pairs.shape[1]) if barred else np.zeros(1), (pairs[0], pairs[1])), shape=(5, 5)
+    )
     codes = np.array([f"U{i}" for i in range(5)], dtype=object)
     communities = np.array(["A"] * 4 + ["B"])
     return CityUnits(np.arange(5), communities, None, None, codes, polygons, matrix)  # type: ignore[arg-type]
@@ -256,11 +280,17 @@ def _little_city(barred: list[tuple[int, int]] = ()) -> CityUnits:
 
 def test_cases_name_codes_and_say_why_a_unit_is_an_island() -> None:
     city = _little_city()
-    cases = [Case("island", 0, (3,), "", "unit {unit} is linked to no other unit of its "
-                  "community: it is a grid of its own"),
-             Case("out_of_bounds", 0, (0, 1), "", "grid {grid}: 900 households", grid=1),
-             Case("undersize_community", 0, (4,), "", "community {community} holds 10"),
-             ]  # fmt: skip
+    cases = [
+        Case(
+            "island",
+            0,
+            (3,),
+            "",
+            "unit {unit} is linked to no other unit of its community: it is a grid of its own",
+        ),
+        Case("out_of_bounds", 0, (0, 1), "", "grid {grid}: 900 households", grid=1),
+        Case("undersize_community", 0, (4,), "", "community {community} holds 10"),
+    ]
     labels = np.array([0, 1, 1, 2, 3])
     codes = np.array(["G0", "G1", "G1", "G2", "G3"], dtype=object)
 

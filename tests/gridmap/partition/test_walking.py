@@ -16,8 +16,9 @@ from tests.gridmap.partition.test_engine import check_valid, lattice
 # A street 20 m south of a row of twelve units 100 m apart (x = 0 … 1,100), broken by a
 # river between x = 560 and 620: the only way across is a bridge 980 m downstream. Unit 6
 # (x = 600) snaps to the street's corner at x = 620.
-NODES = np.array([[0, -20], [560, -20], [560, -1000], [620, -1000], [620, -20], [1100, -20]],
-                 dtype=float)  # fmt: skip
+NODES = np.array(
+    [[0, -20], [560, -20], [560, -1000], [620, -1000], [620, -20], [1100, -20]], dtype=float
+)
 ROUND = 980 + 60 + 980  # down to the bridge, across, and back
 SIX = np.hypot(20, 20)  # unit 6's snap
 EDGES = np.array([[0, 1], [1, 2], [2, 3], [3, 4], [4, 5]])
@@ -25,8 +26,9 @@ EDGES = np.array([[0, 1], [1, 2], [2, 3], [3, 4], [4, 5]])
 
 def network() -> WalkNetwork:
     lines = shapely.linestrings(np.stack([NODES[EDGES[:, 0]], NODES[EDGES[:, 1]]], axis=1))
-    return WalkNetwork.from_arrays(np.arange(6), NODES, EDGES[:, 0], EDGES[:, 1],
-                                   shapely.length(lines), lines)  # fmt: skip
+    return WalkNetwork.from_arrays(
+        np.arange(6), NODES, EDGES[:, 0], EDGES[:, 1], shapely.length(lines), lines
+    )
 
 
 def units_on_foot(cutoff_m: float):  # type: ignore[no-untyped-def]
@@ -69,7 +71,8 @@ def test_a_radius_on_foot_cuts_the_grid_at_the_river() -> None:
     assert straight.n_grids == 1 and straight.cases == []  # 550 m in a straight line
     assert on_foot.n_grids == 2 and on_foot.cases == []
     assert len(set(on_foot.labels[:6])) == 1 and set(on_foot.labels[:6]).isdisjoint(
-        on_foot.labels[6:])  # fmt: skip
+        on_foot.labels[6:]
+    )
     check_valid(row, on_foot.labels)
 
 

@@ -28,9 +28,16 @@ def units(*rows: tuple[str, int]) -> pd.DataFrame:
 
 
 def grid(code: str, households: int = 400, **figures: object) -> dict[str, object]:
-    row = {"code": code, "kind": "urban", "community": COMMUNITY, "households": households,
-           "units": 1, "communities": 1, "largest_unit": households,
-           "community_households": 4000}  # fmt: skip
+    row = {
+        "code": code,
+        "kind": "urban",
+        "community": COMMUNITY,
+        "households": households,
+        "units": 1,
+        "communities": 1,
+        "largest_unit": households,
+        "community_households": 4000,
+    }
     return {**row, **figures}
 
 
@@ -56,14 +63,17 @@ def test_a_sound_plan_has_no_finding() -> None:
         ([("u1", 0)], [grid(COMMUNITY + "001")], ["unit without grid"]),
         ([("u1", 2)], [grid(COMMUNITY + "001")], ["unit in two grids"]),
         ([("u1", 1)], [grid(COMMUNITY + "001", communities=2)], ["grid across communities"]),
-        ([("u1", 1)], [grid(COMMUNITY + "001"), grid(COMMUNITY + "002", 0, units=0)],
-         ["empty grid"]),
+        (
+            [("u1", 1)],
+            [grid(COMMUNITY + "001"), grid(COMMUNITY + "002", 0, units=0)],
+            ["empty grid"],
+        ),
         ([("u1", 1)], [grid("99010100100101")], ["invalid code"]),  # 14 digits
         ([("u1", 1)], [grid("990101001002001")], ["invalid code"]),  # another community's
         ([("u1", 1)], [grid(COMMUNITY + "001"), grid(COMMUNITY + "001")], ["duplicate code"]),
         ([("u1", 1)], [grid(COMMUNITY + "001", 0)], ["no households"]),
     ],
-)  # fmt: skip
+)
 def test_each_fault_is_found_once(
     unit_rows: list[tuple[str, int]], grid_rows: list[dict[str, object]], expected: list[str]
 ) -> None:
@@ -76,8 +86,7 @@ def test_each_fault_is_found_once(
     ("households", "expected"), [(299, True), (300, False), (500, False), (501, True)]
 )
 def test_bounds_are_inclusive(households: int, expected: bool) -> None:
-    check = find_problems(1, units(("u1", 1)), grids(grid(COMMUNITY + "001", households)),
-                          NO_PARTS)  # fmt: skip
+    check = find_problems(1, units(("u1", 1)), grids(grid(COMMUNITY + "001", households)), NO_PARTS)
     assert (kinds(check) == ["out of bounds"]) == expected
     assert check.ok  # out of bounds is a warning
 
@@ -101,12 +110,17 @@ def parts(*rows: tuple[str, object]) -> gpd.GeoDataFrame:
 
 
 def test_pieces_across_a_street_hang_together_and_a_corner_does_not() -> None:
-    found = count_pieces(parts(
-        ("street", box(0, 0, 100, 100)), ("street", box(110, 0, 210, 100)),  # 10 m street
-        ("corner", box(0, 0, 100, 100)), ("corner", box(100, 100, 200, 200)),
-        ("apart", box(0, 0, 100, 100)), ("apart", box(140, 0, 240, 100)),  # 40 m apart
-        ("one", box(0, 0, 100, 100)),
-    ))  # fmt: skip
+    found = count_pieces(
+        parts(
+            ("street", box(0, 0, 100, 100)),
+            ("street", box(110, 0, 210, 100)),  # 10 m street
+            ("corner", box(0, 0, 100, 100)),
+            ("corner", box(100, 100, 200, 200)),
+            ("apart", box(0, 0, 100, 100)),
+            ("apart", box(140, 0, 240, 100)),  # 40 m apart
+            ("one", box(0, 0, 100, 100)),
+        )
+    )
     assert found.to_dict() == {"apart": 2, "corner": 2, "one": 1, "street": 1}
 
 
@@ -132,10 +146,12 @@ def test_a_partitioned_draft_passes_and_a_broken_one_cannot_be_accepted(city: Ci
     assert summary.check.ok and summary.check == check_plan(connection, plan)
 
     # a unit taken out of its grid: the wall-to-wall rule broken behind the lifecycle's back
-    unit = connection.execute(text(
-        f"DELETE FROM assignment WHERE plan_id = {plan} AND unit_id = "
-        f"(SELECT min(unit_id) FROM assignment WHERE plan_id = {plan}) RETURNING unit_id"
-    )).scalar_one()  # fmt: skip
+    unit = connection.execute(
+        text(
+            f"DELETE FROM assignment WHERE plan_id = {plan} AND unit_id = "
+            f"(SELECT min(unit_id) FROM assignment WHERE plan_id = {plan}) RETURNING unit_id"
+        )
+    ).scalar_one()
     code = connection.execute(text(f"SELECT code FROM unit WHERE id = {unit}")).scalar_one()
     check = check_plan(connection, plan)
     assert [f.kind for f in check.errors] == ["unit without grid"]

@@ -20,17 +20,24 @@ def test_a_retired_grid_points_to_the_grids_its_units_went_to(city: City) -> Non
     new = new_plan(connection, name="new", source=None, author="t")
     partition_plan(connection, new, seed=2, bounds=Bounds(150, 260, 200, max_residents=None))
     accept_plan(connection, new, actor="admin")
-    retired = connection.execute(text(f"""
+    retired = connection.execute(
+        text(f"""
         SELECT code FROM grid WHERE plan_id = {old}
         EXCEPT SELECT code FROM grid WHERE plan_id = {new} ORDER BY 1 LIMIT 1
-    """)).scalar_one()  # fmt: skip
+    """)
+    ).scalar_one()
     # independently: the current grids of the retired grid's units, counted
-    expected = dict(connection.execute(text(f"""
+    expected = dict(
+        connection.execute(
+            text(f"""
         SELECT n.code, count(*) FROM assignment a JOIN grid o ON o.id = a.grid_id
         JOIN assignment b ON b.unit_id = a.unit_id AND b.plan_id = {new}
         JOIN grid n ON n.id = b.grid_id
         WHERE a.plan_id = {old} AND o.code = :c GROUP BY n.code
-    """), {"c": retired}).all())  # fmt: skip
+    """),
+            {"c": retired},
+        ).all()
+    )
 
     went = grid_lineage(connection, retired)
 

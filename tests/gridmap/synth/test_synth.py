@@ -24,11 +24,13 @@ def city() -> SyntheticCity:
 def test_the_same_seed_gives_the_same_city(city: SyntheticCity) -> None:
     again = synthesize(3_000, seed=7, county_code="510107")
     other = synthesize(3_000, seed=8, county_code="510107")
-    assert shapely.equals_exact(city.buildings.geometry.values, again.buildings.geometry.values,
-                                tolerance=0).all()  # fmt: skip
+    assert shapely.equals_exact(
+        city.buildings.geometry.values, again.buildings.geometry.values, tolerance=0
+    ).all()
     assert (city.buildings["levels"] == again.buildings["levels"]).all()
-    assert not shapely.equals(city.buildings.geometry.values[:50],
-                              other.buildings.geometry.values[:50]).all()  # fmt: skip
+    assert not shapely.equals(
+        city.buildings.geometry.values[:50], other.buildings.geometry.values[:50]
+    ).all()
 
 
 def test_exactly_the_buildings_asked_for_inside_blocks(city: SyntheticCity) -> None:
@@ -44,8 +46,11 @@ def test_regions_are_coded_and_nested(city: SyntheticCity) -> None:
     assert regions.index.is_unique
     lengths = regions.index.str.len()
     assert sorted(set(zip(lengths, regions["level"], strict=True))) == [
-        (6, "city"), (6, "district"), (9, "street"), (12, "community")
-    ]  # fmt: skip
+        (6, "city"),
+        (6, "district"),
+        (9, "street"),
+        (12, "community"),
+    ]
     communities = regions.loc[regions["level"] == "community"]
     parents = regions.loc[communities.index.str[:9]]
     assert (parents["level"] == "street").all()
@@ -85,14 +90,14 @@ def test_stored_and_cut_into_units(db: Session, city: SyntheticCity) -> None:
         FROM region r
         JOIN (SELECT community_id, ST_Union(geom) AS geom FROM unit GROUP BY community_id) u
           ON u.community_id = r.id
-    """)  # fmt: skip
+    """)
     assert worst < 0.001
     assert value("SELECT sum(governance_load) FROM unit") == counts.events
     assert 0 < counts.stations < communities  # coverage has room to grow
     median = value("""
         SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY residents) FROM (
             SELECT sum(residents) AS residents FROM unit GROUP BY community_id) c
-    """)  # fmt: skip
+    """)
     assert 3_000 <= median <= 8_000  # the size of a community in DESIGN §1
     with pytest.raises(Conflict, match="holds a city already"):
         store_city(connection, city)
@@ -102,9 +107,13 @@ def test_a_city_with_plans_and_jobs_is_replaced_whole(db: Session, city: Synthet
     connection = db.connection()
     store_city(connection, city)
     plan = connection.execute(text("INSERT INTO plan (name) VALUES ('现状') RETURNING id")).scalar()
-    connection.execute(text(
-        "INSERT INTO job (kind, owner, plan_id, base_revision, total_steps) "
-        "VALUES ('partition', 'planner', :p, 1, 4)"), {"p": plan})  # fmt: skip
+    connection.execute(
+        text(
+            "INSERT INTO job (kind, owner, plan_id, base_revision, total_steps) "
+            "VALUES ('partition', 'planner', :p, 1, 4)"
+        ),
+        {"p": plan},
+    )
     counts = store_city(connection, city, replace=True)  # the jobs of the old city go with it
     assert counts.buildings == 3_000
     assert connection.execute(text("SELECT count(*) FROM job")).scalar_one() == 0

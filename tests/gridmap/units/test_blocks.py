@@ -32,8 +32,9 @@ def test_streets_cut_an_area_into_exact_blocks() -> None:
 def test_the_study_area_reaches_past_the_last_street_and_leaves_water_out() -> None:
     streets = np.array([LineString([(0, 0), (1000, 0)])], dtype=object)
     lake = np.array([box(400, 20, 600, 200)], dtype=object)
-    area = blocks.study_area(streets, np.array([box(100, 10, 120, 30)], dtype=object),
-                             water=lake, reach_m=60)  # fmt: skip
+    area = blocks.study_area(
+        streets, np.array([box(100, 10, 120, 30)], dtype=object), water=lake, reach_m=60
+    )
     assert area.contains(Point(50, 50)) and not area.contains(Point(50, 70))
     assert not area.contains(Point(500, 40))  # water is no one's unit
 
@@ -74,8 +75,9 @@ def test_an_oversized_block_is_split_into_pieces_within_the_maximum() -> None:
     block = box(0, 0, 400, 100)
     points = np.array([Point(50 + 100 * i, 50) for i in range(4)], dtype=object)
     households = np.array([200, 200, 200, 200])
-    pieces = blocks.split_oversized(np.array([block], dtype=object), points, households,
-                                    max_households=500)  # fmt: skip
+    pieces = blocks.split_oversized(
+        np.array([block], dtype=object), points, households, max_households=500
+    )
     owner = blocks.locate(pieces, points)
     load = np.bincount(owner, weights=households)
     assert len(pieces) == 2 and load.tolist() == [400, 400]
@@ -86,8 +88,10 @@ def test_an_oversized_block_is_split_into_pieces_within_the_maximum() -> None:
 def test_a_single_building_above_the_maximum_stays_one_unit() -> None:
     pieces = blocks.split_oversized(
         np.array([box(0, 0, 100, 100)], dtype=object),
-        np.array([Point(50, 50)], dtype=object), np.array([900]), max_households=500,
-    )  # fmt: skip
+        np.array([Point(50, 50)], dtype=object),
+        np.array([900]),
+        max_households=500,
+    )
     assert len(pieces) == 1
 
 
@@ -120,9 +124,12 @@ def test_a_path_that_would_leave_a_piece_empty_is_not_used() -> None:
     footway = np.array([LineString([(80, -10), (80, 110)])], dtype=object)
 
     pieces = blocks.split_oversized(
-        np.array([block], dtype=object), points, np.array([200] * 4), max_households=500,
+        np.array([block], dtype=object),
+        points,
+        np.array([200] * 4),
+        max_households=500,
         paths=footway,
-    )  # fmt: skip
+    )
 
     assert sorted(shapely.bounds(pieces)[:, 0].tolist()) == [0.0, 150.0]
 
@@ -151,6 +158,7 @@ def test_parts_across_a_street_stay_one_unit() -> None:
 
 def test_a_stray_islet_holding_a_building_stays_a_unit() -> None:
     main, islet = box(0, 0, 100, 100), box(600, 0, 605, 5)
-    whole = blocks.whole_units(np.array([shapely.union(main, islet)]), min_area_m2=200,
-                               points=np.array([Point(602, 2)]))  # fmt: skip
+    whole = blocks.whole_units(
+        np.array([shapely.union(main, islet)]), min_area_m2=200, points=np.array([Point(602, 2)])
+    )
     assert len(whole) == 2 and shapely.equals(whole[1], islet)

@@ -61,7 +61,7 @@ def test_units_cover_each_community_wall_to_wall(city: City) -> None:
         FROM region r
         JOIN (SELECT community_id, ST_Union(geom) AS geom FROM unit GROUP BY community_id) u
           ON u.community_id = r.id
-    """)  # fmt: skip
+    """)
     assert worst < 0.001
 
 
@@ -69,7 +69,7 @@ def test_no_two_units_overlap_by_more_than_a_square_metre(city: City) -> None:
     overlapping = city.value("""
         SELECT count(*) FROM unit a JOIN unit b ON a.id < b.id AND ST_Intersects(a.geom, b.geom)
         WHERE ST_Area(ST_Intersection(a.geom, b.geom)::geography) > 1
-    """)  # fmt: skip
+    """)
     assert overlapping == 0
 
 
@@ -78,14 +78,14 @@ def test_every_building_lies_in_exactly_one_unit(city: City) -> None:
     outside = city.value("""
         SELECT count(*) FROM building b JOIN unit u ON u.id = b.unit_id
         WHERE NOT ST_Intersects(ST_PointOnSurface(b.geom), u.geom)
-    """)  # fmt: skip
+    """)
     assert outside == 0
 
 
 def test_every_unit_is_one_piece_as_the_map_draws_it(city: City) -> None:
-    rows = city.connection.execute(text(
-        "SELECT u.code, (ST_Dump(u.geom)).geom AS part FROM unit u"
-    )).all()  # fmt: skip
+    rows = city.connection.execute(
+        text("SELECT u.code, (ST_Dump(u.geom)).geom AS part FROM unit u")
+    ).all()
     codes = np.array([code for code, _ in rows])
     parts = gpd.GeoSeries.from_wkb([bytes.fromhex(str(p)) for _, p in rows], crs=4326)
     metric = np.asarray(parts.to_crs(parts.estimate_utm_crs()).values, dtype=object)
@@ -101,7 +101,7 @@ def test_units_carry_the_sums_of_their_buildings(city: City) -> None:
             SELECT unit_id, sum(residents) r, sum(households) h FROM building GROUP BY unit_id
         ) b ON b.unit_id = u.id
         WHERE u.residents <> coalesce(b.r, 0) OR u.households <> coalesce(b.h, 0)
-    """)  # fmt: skip
+    """)
     assert mismatched == 0
     assert city.value("SELECT sum(residents) FROM unit") == city.counts.residents > 10_000
     assert city.value("SELECT max(households) FROM unit") <= 500  # a partition can meet its bounds
@@ -112,19 +112,21 @@ def test_regions_nest_and_carry_codes_of_their_parents(city: City) -> None:
     bad_parent = city.value("""
         SELECT count(*) FROM region c JOIN region p ON p.id = c.parent_id
         WHERE left(c.code, length(p.code)) <> p.code AND c.level <> 'district'
-    """)  # fmt: skip
+    """)
     assert bad_parent == 0
     bad_units = city.value("""
         SELECT count(*) FROM unit u JOIN region r ON r.id = u.community_id
         WHERE left(u.code, 12) <> r.code OR r.level <> 'community'
-    """)  # fmt: skip
+    """)
     assert bad_units == 0
 
 
 def test_communities_hold_about_three_to_eight_thousand_residents(city: City) -> None:
-    sizes = city.connection.execute(text(
-        "SELECT sum(residents) FROM unit GROUP BY community_id"
-    )).scalars().all()  # fmt: skip
+    sizes = (
+        city.connection.execute(text("SELECT sum(residents) FROM unit GROUP BY community_id"))
+        .scalars()
+        .all()
+    )
     assert len(sizes) == city.counts.communities >= 2
     assert all(3_000 <= s <= 8_000 for s in sizes)
 
@@ -134,7 +136,7 @@ def test_seeded_stations_stand_in_their_communities(city: City) -> None:
     misplaced = city.value("""
         SELECT count(*) FROM station s JOIN region r ON r.code = split_part(s.code, '-', 1)
         WHERE NOT ST_Intersects(s.geom, r.geom)
-    """)  # fmt: skip
+    """)
     assert misplaced == 0
 
 
@@ -176,8 +178,21 @@ def _plans_from_the_command_line(runner: CliRunner, folder: Path) -> None:
 
     assert "现状" in run("plan", "list") and "current" in run("plan", "list")
     assert "Draft plan 2" in run("plan", "new", "--from", "current", "--name", "调整")
-    out = run("partition", "--plan", "2", "--mode", "adjust", "--max", "450", "--target", "380",
-              "--radius", "800", "--radius-by", "walk")  # fmt: skip
+    out = run(
+        "partition",
+        "--plan",
+        "2",
+        "--mode",
+        "adjust",
+        "--max",
+        "450",
+        "--target",
+        "380",
+        "--radius",
+        "800",
+        "--radius-by",
+        "walk",
+    )
     assert "Plan 2 revision 2" in out
     bad = runner.invoke(app, ["partition", "--plan", "2", "--radius", "800", "--radius-by", "car"])
     assert bad.exit_code == 1 and "radius_by must be straight or walk" in bad.output
@@ -196,8 +211,9 @@ def _plans_from_the_command_line(runner: CliRunner, folder: Path) -> None:
 
 
 def _keys_from_the_command_line(runner: CliRunner) -> None:
-    made = runner.invoke(app, ["keys", "create", "区平台", "--role", "viewer", "--embed",
-                               "--region", "990101001001"])  # fmt: skip
+    made = runner.invoke(
+        app, ["keys", "create", "区平台", "--role", "viewer", "--embed", "--region", "990101001001"]
+    )
     assert made.exit_code == 0, made.output
     secret = made.output.strip().splitlines()[-1]
     assert secret.startswith("gm_") and len(secret) > 40
@@ -251,8 +267,15 @@ def test_the_demo_command_builds_the_city_once(
 
         coverage = runner.invoke(app, ["coverage"])
         assert coverage.exit_code == 0, coverage.output
-        for part in ("Coverage run 2: 5 min × 60 m/min = 300 m", "residents", "households",
-                     "units", "By region", "Largest gaps", "Busiest stations"):  # fmt: skip
+        for part in (
+            "Coverage run 2: 5 min × 60 m/min = 300 m",
+            "residents",
+            "households",
+            "units",
+            "By region",
+            "Largest gaps",
+            "Busiest stations",
+        ):
             assert part in coverage.output
         whatif = runner.invoke(app, ["coverage", "whatif", "--add", "24.944,60.170"])
         assert whatif.exit_code == 0, whatif.output
@@ -261,9 +284,12 @@ def test_the_demo_command_builds_the_city_once(
             stored = conn.execute(  # the saved run, computed by `gridmap coverage` above
                 "SELECT sum(b.residents) FROM building_coverage bc JOIN building b "
                 "ON b.id = bc.building_id WHERE bc.covered AND bc.run_id = "
-                "(SELECT max(id) FROM coverage_run)").fetchone()[0]  # type: ignore[index]  # fmt: skip
-        now, after = (int(re.search(rf"{label}\s*│\s*([\d,]+)", whatif.output)[1].replace(",", ""))  # type: ignore[index]
-                      for label in ("now", "after"))  # fmt: skip
+                "(SELECT max(id) FROM coverage_run)"
+            ).fetchone()[0]  # type: ignore[index]
+        now, after = (
+            int(re.search(rf"{label}\s*│\s*([\d,]+)", whatif.output)[1].replace(",", ""))  # type: ignore[index]
+            for label in ("now", "after")
+        )
         assert now == stored and after > now  # a station in the centre adds residents
         siting = runner.invoke(app, ["coverage", "siting", "--k", "2", "--exact"])
         assert siting.exit_code == 0, siting.output
@@ -279,8 +305,18 @@ def test_the_demo_command_builds_the_city_once(
         assert nope.exit_code == 1 and "no station NOPE; nothing was removed" in nope.output
         with psycopg.connect(cluster.url(driver=None, database=name)) as conn:
             first = conn.execute("SELECT min(code) FROM station").fetchone()[0]  # type: ignore[index]
-        edited = runner.invoke(app, ["stations", "edit", first, "--hours", "周一至周五 9:00-17:00",
-                                     "--phone", "028-8888 6666"])  # fmt: skip
+        edited = runner.invoke(
+            app,
+            [
+                "stations",
+                "edit",
+                first,
+                "--hours",
+                "周一至周五 9:00-17:00",
+                "--phone",
+                "028-8888 6666",
+            ],
+        )
         assert edited.exit_code == 0, edited.output
         with psycopg.connect(cluster.url(driver=None, database=name)) as conn:
             assert conn.execute(
@@ -317,10 +353,13 @@ def test_units_are_cut_inside_imported_communities(city: City, tmp_path: Path) -
         west = box(xmin - 0.001, ymin - 0.001, middle, ymax + 0.001)
         east = box(middle, ymin - 0.001, xmax + 0.001, ymax + 0.001)
         regions = gpd.GeoDataFrame(
-            {"code": ["110105", "110105001", "110105001001", "110105001002"],
-             "name": ["朝阳区", "西街道", "西社区", "东社区"]},
-            geometry=[west.union(east), west.union(east), west, east], crs=4326,
-        )  # fmt: skip
+            {
+                "code": ["110105", "110105001", "110105001001", "110105001002"],
+                "name": ["朝阳区", "西街道", "西社区", "东社区"],
+            },
+            geometry=[west.union(east), west.union(east), west, east],
+            crs=4326,
+        )
         regions.to_file(tmp_path / "regions.geojson")
         import_file(city.connection, "regions", tmp_path / "regions.geojson")
 
@@ -329,19 +368,22 @@ def test_units_are_cut_inside_imported_communities(city: City, tmp_path: Path) -
         assert counts.communities == 2
         assert city.value("SELECT count(*) FROM region WHERE source = 'derived'") == 0
         assert city.value("SELECT count(*) FROM building WHERE unit_id IS NULL") == 0
-        assert city.value("""
+        assert (
+            city.value("""
             SELECT count(*) FROM unit u JOIN region r ON r.id = u.community_id
             WHERE left(u.code, 12) <> r.code  -- outside its community: only metric round-off
                OR ST_Area(ST_Difference(u.geom, r.geom)::geography)
                   > 1e-4 * ST_Area(u.geom::geography)
-        """) == 0  # fmt: skip
+        """)
+            == 0
+        )
         worst = city.value("""
             SELECT max(ST_Area(ST_SymDifference(r.geom, u.geom)::geography)
                        / ST_Area(r.geom::geography))
             FROM region r
             JOIN (SELECT community_id, ST_Union(geom) AS geom FROM unit GROUP BY community_id) u
               ON u.community_id = r.id
-        """)  # fmt: skip
+        """)
         assert worst < 0.001
         assert city.value("SELECT sum(residents) FROM unit") == city.counts.residents
     finally:
@@ -357,21 +399,25 @@ def test_osm_admin_boundaries_become_regions_with_units_inside(city: City) -> No
         north = box(xmin - 0.001, middle, xmax + 0.001, ymax + 0.001)
         boundaries = gpd.GeoDataFrame(
             {"name": ["Kluuvi", "Kaartinkaupunki"], "admin_level": [10, 10]},
-            geometry=[north, south], crs=4326,
-        )  # fmt: skip
+            geometry=[north, south],
+            crs=4326,
+        )
         layers = replace(city.layers, boundaries=boundaries)
 
         counts = import_osm_layers(city.connection, layers, county_code="990102")
         build_units(city.connection, county_code="990102", replace=True)
 
         assert counts.regions == 4  # a district, its street, two communities
-        rows = city.connection.execute(text(
-            "SELECT r.code, r.name, r.source, count(u.id) FROM region r "
-            "JOIN unit u ON u.community_id = r.id GROUP BY r.id ORDER BY r.code"
-        )).all()  # fmt: skip
+        rows = city.connection.execute(
+            text(
+                "SELECT r.code, r.name, r.source, count(u.id) FROM region r "
+                "JOIN unit u ON u.community_id = r.id GROUP BY r.id ORDER BY r.code"
+            )
+        ).all()
         assert [r[:3] for r in rows] == [
-            ("990102001001", "Kluuvi", "osm"), ("990102001002", "Kaartinkaupunki", "osm")
-        ]  # fmt: skip
+            ("990102001001", "Kluuvi", "osm"),
+            ("990102001002", "Kaartinkaupunki", "osm"),
+        ]
         assert all(n > 10 for *_, n in rows)
         assert city.value("SELECT count(*) FROM building WHERE unit_id IS NULL") == 0
     finally:

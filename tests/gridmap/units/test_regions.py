@@ -25,8 +25,9 @@ def test_adjacency_needs_a_shared_edge_not_a_corner() -> None:
 def test_regions_grow_to_the_target_and_stay_contiguous() -> None:
     units = _row_of_blocks(10)
     xy = np.array([[100 * i + 50, 50] for i in range(10)], dtype=float)
-    labels = regions.grow_regions(regions.adjacency(units), np.full(10, 1000.0), xy,
-                                  target=3000, minimum=2000, maximum=4000)  # fmt: skip
+    labels = regions.grow_regions(
+        regions.adjacency(units), np.full(10, 1000.0), xy, target=3000, minimum=2000, maximum=4000
+    )
     assert labels.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2, 2]
 
 
@@ -69,8 +70,9 @@ def test_units_off_the_built_up_fabric_join_the_nearest_region_not_one_of_their_
     xy = np.array([[u.centroid.x, u.centroid.y] for u in units])
     weights = np.r_[np.full(6, 1000.0), 10.0, 15.0]
 
-    labels = regions.grow_regions(regions.adjacency(units), weights, xy,
-                                  target=3000, minimum=2000, maximum=4000)  # fmt: skip
+    labels = regions.grow_regions(
+        regions.adjacency(units), weights, xy, target=3000, minimum=2000, maximum=4000
+    )
 
     assert labels.max() == 1  # two regions, as the town alone makes
     assert labels[6] == labels[5]  # the eastern stray joins the eastern region
@@ -78,15 +80,22 @@ def test_units_off_the_built_up_fabric_join_the_nearest_region_not_one_of_their_
 
 
 def test_blocks_across_a_narrow_street_are_linked_and_a_corner_still_is_not() -> None:
-    polygons = np.array([
-        box(0, 0, 100, 100),
-        box(110, 0, 210, 100),  # across a 10 m street from the first
-        box(-100, 100, 0, 200),  # the first's corner only
-        box(250, 0, 350, 100),  # 40 m from the second: too far
-    ], dtype=object)  # fmt: skip
+    polygons = np.array(
+        [
+            box(0, 0, 100, 100),
+            box(110, 0, 210, 100),  # across a 10 m street from the first
+            box(-100, 100, 0, 200),  # the first's corner only
+            box(250, 0, 350, 100),  # 40 m from the second: too far
+        ],
+        dtype=object,
+    )
 
     graph = regions.adjacency(polygons)
 
     assert (graph.toarray() > 0).astype(int).tolist() == [
-        [0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]  # fmt: skip
+        [0, 1, 0, 0],
+        [1, 0, 0, 0],
+        [0, 0, 0, 0],
+        [0, 0, 0, 0],
+    ]
     assert graph[0, 1] == pytest.approx(100 - 2 * 10, abs=1)  # the frontage across the street

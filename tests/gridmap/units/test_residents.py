@@ -29,8 +29,12 @@ def test_the_share_follows_the_building_type() -> None:
 
 
 def test_every_number_is_configurable() -> None:
-    model = ResidentModel(floor_area_per_person_m2=30, persons_per_household=3.0,
-                          default_levels=5, residential_share={"shikumen": 1.0})  # fmt: skip
+    model = ResidentModel(
+        floor_area_per_person_m2=30,
+        persons_per_household=3.0,
+        default_levels=5,
+        residential_share={"shikumen": 1.0},
+    )
     residents, households = estimate_residents([300.0], [np.nan], ["shikumen"], model)
     assert (residents.tolist(), households.tolist()) == ([50], [17])
 
@@ -47,7 +51,13 @@ def test_buildings_of_unknown_type_with_a_use_tag_or_a_tiny_footprint_get_no_res
     # a 35 m² house of one level (35 m² of floor) is a home, a 10 m² one (20 m²) is not
     assert residents.tolist() == [38, 0, 75, 0, 1, 0]
     assert not_residential(area, levels, kinds, uses).tolist() == [
-        "", "use shop=garden_centre", "", "under 40 m²", "", "under 22 m² of floor"]  # fmt: skip
+        "",
+        "use shop=garden_centre",
+        "",
+        "under 40 m²",
+        "",
+        "under 22 m² of floor",
+    ]
 
 
 def test_the_osm_import_says_how_many_buildings_count_as_homes(helsinki: City) -> None:
@@ -59,9 +69,10 @@ def test_the_osm_import_says_how_many_buildings_count_as_homes(helsinki: City) -
     homes = helsinki.layers.buildings
     museum = homes.loc[homes["use"].fillna("").str.startswith("tourism=museum")]
     assert len(museum) >= 2  # Ateneum and Kiasma
-    value = helsinki.connection.execute(text(
-        "SELECT coalesce(sum(residents), 0) FROM building WHERE osm_id = ANY(:ids)"
-    ), {"ids": museum["osm_id"].tolist()}).scalar_one()  # fmt: skip
+    value = helsinki.connection.execute(
+        text("SELECT coalesce(sum(residents), 0) FROM building WHERE osm_id = ANY(:ids)"),
+        {"ids": museum["osm_id"].tolist()},
+    ).scalar_one()
     assert value == 0
     assert "buildings counted as residential;" in counts.residential
     assert "use amenity" in counts.residential and "type office" in counts.residential

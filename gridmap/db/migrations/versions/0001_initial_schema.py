@@ -22,10 +22,23 @@ depends_on = None
 
 # Tables in the order they are created; downgrade drops them in reverse.
 TABLES = (
-    "region", "plan", "station", "walk_node", "overlay", "event", "audit", "api_key",
-    "unit", "building", "grid", "assignment", "walk_edge",
-    "coverage_run", "station_circle", "unit_coverage",
-)  # fmt: skip
+    "region",
+    "plan",
+    "station",
+    "walk_node",
+    "overlay",
+    "event",
+    "audit",
+    "api_key",
+    "unit",
+    "building",
+    "grid",
+    "assignment",
+    "walk_edge",
+    "coverage_run",
+    "station_circle",
+    "unit_coverage",
+)
 
 
 def geom(geometry_type: str, *, nullable: bool = False) -> sa.Column:

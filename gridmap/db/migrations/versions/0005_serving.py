@@ -24,14 +24,49 @@ branch_labels = None
 depends_on = None
 
 # frozen copies of gridmap.db.models' lists as they were at this revision
-MERCATOR = ("region", "unit", "building", "grid", "station", "street", "water",
-            "station_circle", "coverage_gap", "overlay", "event")  # fmt: skip
-SIMPLIFIED = ("region", "unit", "grid", "street", "water", "station_circle", "coverage_gap",
-              "overlay")  # fmt: skip
+MERCATOR = (
+    "region",
+    "unit",
+    "building",
+    "grid",
+    "station",
+    "street",
+    "water",
+    "station_circle",
+    "coverage_gap",
+    "overlay",
+    "event",
+)
+SIMPLIFIED = (
+    "region",
+    "unit",
+    "grid",
+    "street",
+    "water",
+    "station_circle",
+    "coverage_gap",
+    "overlay",
+)
 SIMPLIFY_M = 2.4
-REVISED = ("region", "unit", "building", "plan", "grid", "assignment", "station", "street",
-           "water", "walk_edge", "coverage_run", "station_circle", "coverage_gap",
-           "unit_coverage", "building_coverage", "overlay", "event")  # fmt: skip
+REVISED = (
+    "region",
+    "unit",
+    "building",
+    "plan",
+    "grid",
+    "assignment",
+    "station",
+    "street",
+    "water",
+    "walk_edge",
+    "coverage_run",
+    "station_circle",
+    "coverage_gap",
+    "unit_coverage",
+    "building_coverage",
+    "overlay",
+    "event",
+)
 
 
 def upgrade() -> None:
@@ -54,11 +89,12 @@ def upgrade() -> None:
             revision bigint NOT NULL DEFAULT 1,
             changed_at timestamptz NOT NULL DEFAULT now()
         )
-    """)  # fmt: skip
+    """)
     op.execute(
         "INSERT INTO data_revision (table_name) SELECT unnest(ARRAY["
-        + ", ".join(f"'{t}'" for t in REVISED) + "])"
-    )  # fmt: skip
+        + ", ".join(f"'{t}'" for t in REVISED)
+        + "])"
+    )
     op.execute("""
         CREATE FUNCTION gridmap_bump_revision() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
@@ -67,7 +103,7 @@ def upgrade() -> None:
             PERFORM pg_notify('gridmap_revision', TG_TABLE_NAME);  -- delivered on commit
             RETURN NULL;
         END $$
-    """)  # fmt: skip
+    """)
     for table in REVISED:
         op.execute(
             f"CREATE TRIGGER tr_{table}_revision AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "

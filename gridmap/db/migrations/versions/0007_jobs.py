@@ -57,12 +57,16 @@ def upgrade() -> None:
             CONSTRAINT ck_job_status_allowed
                 CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled'))
         )
-    """)  # fmt: skip
+    """)
     op.execute("ALTER TABLE job RENAME CONSTRAINT job_pkey TO pk_job")
-    for column, table in (("owner_key_id", "api_key"), ("scope_region_id", "region"),
-                          ("plan_id", "plan")):  # fmt: skip
-        op.execute(f"ALTER TABLE job RENAME CONSTRAINT job_{column}_fkey "
-                   f"TO fk_job_{column}_{table}")  # fmt: skip
+    for column, table in (
+        ("owner_key_id", "api_key"),
+        ("scope_region_id", "region"),
+        ("plan_id", "plan"),
+    ):
+        op.execute(
+            f"ALTER TABLE job RENAME CONSTRAINT job_{column}_fkey TO fk_job_{column}_{table}"
+        )
     op.execute(
         "CREATE UNIQUE INDEX uq_job_one_active_partition ON job (plan_id) "
         "WHERE kind = 'partition' AND status IN ('queued', 'running')"
@@ -74,7 +78,7 @@ def upgrade() -> None:
             PERFORM pg_notify('gridmap_keys', TG_OP);  -- delivered on commit
             RETURN NULL;
         END $$
-    """)  # fmt: skip
+    """)
     op.execute(
         "CREATE TRIGGER tr_api_key_changed AFTER UPDATE OR DELETE OR TRUNCATE ON api_key "
         "FOR EACH STATEMENT EXECUTE FUNCTION gridmap_keys_changed()"

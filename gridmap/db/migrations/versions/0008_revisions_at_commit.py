@@ -30,8 +30,9 @@ depends_on = None
 
 def upgrade() -> None:
     op.execute("CREATE TABLE revision_flush (txid bigint PRIMARY KEY)")
-    op.execute("ALTER TABLE revision_flush RENAME CONSTRAINT revision_flush_pkey "
-               "TO pk_revision_flush")  # fmt: skip
+    op.execute(
+        "ALTER TABLE revision_flush RENAME CONSTRAINT revision_flush_pkey TO pk_revision_flush"
+    )
     op.execute("""
         CREATE OR REPLACE FUNCTION gridmap_bump_revision() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE
@@ -47,7 +48,7 @@ def upgrade() -> None:
             END IF;
             RETURN NULL;
         END $$
-    """)  # fmt: skip
+    """)
     op.execute("""
         CREATE FUNCTION gridmap_flush_revisions() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE
@@ -68,7 +69,7 @@ def upgrade() -> None:
             DELETE FROM revision_flush WHERE txid = NEW.txid;
             RETURN NULL;
         END $$
-    """)  # fmt: skip
+    """)
     op.execute(
         "CREATE CONSTRAINT TRIGGER tr_revision_flush AFTER INSERT ON revision_flush "
         "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION gridmap_flush_revisions()"
@@ -87,4 +88,4 @@ def downgrade() -> None:
             PERFORM pg_notify('gridmap_revision', TG_TABLE_NAME);  -- delivered on commit
             RETURN NULL;
         END $$
-    """)  # fmt: skip
+    """)
