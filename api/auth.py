@@ -10,7 +10,7 @@ hears no notifications (its listener lost the database), it remembers a key for
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from threading import Lock
 from typing import Annotated
 
@@ -124,7 +124,7 @@ def expired(who: Principal) -> bool:
     return who.expires is not None and who.expires <= time.time()
 
 
-def require(role: str) -> Callable[..., Principal]:
+def require(role: str) -> Callable[..., Awaitable[Principal]]:
     """Return a dependency that lets through principals with ``role`` or above."""
 
     async def check(who: Annotated[Principal, Depends(principal)]) -> Principal:

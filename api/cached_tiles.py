@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs
 
 import psycopg
@@ -76,15 +77,24 @@ class CachedTiles:
     async def _answer(scope: Scope, plain: _Plain) -> tuple[int, dict[str, str], bytes] | None:
         state = scope["app"].state
         known = plain.known
-        asked = dict(who=plain.who, version=plain.version, current=known.version)
-        same = unchanged(known.etag, if_none_match=plain.if_none_match, **asked)
+        who, version, current = plain.who, plain.version, known.version
+        same = unchanged(
+            known.etag, who=who, version=version, current=current, if_none_match=plain.if_none_match
+        )
         if same is not None:
             return 304, same, b""
         try:  # a hit, or a miss built on the event loop (and cached), without the route
             found = await state.tiles.tile_on_loop(state.tile_builder, known)
         except GridmapError:
             return None  # the route reports it, as problem+json
-        return reply(found, if_none_match=None, accept_encoding=plain.accept_encoding, **asked)
+        return reply(
+            found,
+            who=who,
+            version=version,
+            current=current,
+            if_none_match=None,
+            accept_encoding=plain.accept_encoding,
+        )
 
     def _plain(self, scope: Scope, match: re.Match[str]) -> _Plain | None:
         state = scope["app"].state
@@ -103,7 +113,8 @@ class CachedTiles:
         if tiles is None:
             return None  # the route answers 403
         try:
-            wanted = TileRequest(tiles, *(int(g) for g in match.groups()[1:]), scope=who.region_id)
+            z, x, y = (int(g) for g in match.groups()[1:])
+            wanted = TileRequest(tiles, z, x, y, scope=who.region_id)
         except GridmapError:
             return None  # the route says what is wrong
         known = state.tiles.known(wanted)
@@ -118,7 +129,9 @@ class CachedTiles:
         )
 
     @staticmethod
-    def _principal(state, headers: dict[str, str], query: dict[str, list[str]]) -> Principal | None:  # type: ignore[no-untyped-def]
+    def _principal(
+        state: Any, headers: dict[str, str], query: dict[str, list[str]]
+    ) -> Principal | None:
         authorization = headers.get("authorization", "")
         secret = (authorization[7:] if authorization.lower().startswith("bearer ") else None) or (
             headers.get("x-api-key") or query.get("key", [None])[0] or query.get("token", [None])[0]

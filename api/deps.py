@@ -19,12 +19,12 @@ async def get_app_settings(request: Request) -> Settings:
     Dependencies that do no I/O are ``async``: FastAPI runs a plain one in its thread pool,
     a hop that costs more than a cold tile's whole Python work.
     """
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 async def get_engine(request: Request) -> Engine:
     """Return the app's engine."""
-    return request.app.state.engine  # type: ignore[no-any-return]
+    return request.app.state.engine
 
 
 def get_connection(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connection]:

@@ -6,6 +6,7 @@ the next ``gridmap coverage`` run counts with the stations as they are now.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def list_stations(connection: Connection) -> list[dict[str, object]]:
 
 
 def edit_station(
-    connection: Connection, code: str, changes: dict[str, object]
+    connection: Connection, code: str, changes: Mapping[str, object]
 ) -> dict[str, object]:
     """Change a station's name, contacts or capacity; return the station as it now is.
 

@@ -12,5 +12,7 @@ cd "$ROOT"
 say "ruff"
 ruff check .
 ruff format --check .
+say "mypy"
+mypy
 say "pytest"
 exec python -m pytest "$@"

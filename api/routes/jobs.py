@@ -56,7 +56,7 @@ class CoverageJob(BaseModel):
 
 
 def _queue(request: Request) -> JobQueue:
-    return request.app.state.job_queue  # type: ignore[no-any-return]
+    return request.app.state.job_queue
 
 
 def _accepted(request: Request, response: Response, view: dict[str, Any]) -> dict[str, Any]:

@@ -221,8 +221,8 @@ def plan_diff(
     plan_rows.plan_row(connection, other)
     diff = diff_plans(connection, other, plan_id)
     body = {k: v for k, v in diff.items() if k not in ("before", "after")}
-    body["before"] = _plain(diff["before"].reset_index())  # type: ignore[attr-defined]
-    body["after"] = _plain(diff["after"].reset_index())  # type: ignore[attr-defined]
+    body["before"] = _plain(diff["before"].reset_index())
+    body["after"] = _plain(diff["after"].reset_index())
     body["moved_units"] = plan_rows.moved_units(connection, other, plan_id)
     body["from"], body["to"] = other, plan_id
     return body

@@ -45,7 +45,7 @@ VersionQuery = Annotated[str | None, Query(description="The data version the URL
 
 
 def _server(request: Request) -> TileServer:
-    return request.app.state.tiles  # type: ignore[no-any-return]
+    return request.app.state.tiles
 
 
 def _request(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from rich.table import Table
@@ -282,10 +282,10 @@ def stations_list_command() -> None:
             str(s["code"]),
             str(s["name"] or ""),
             str(s["community"] or "—"),
-            "、".join(s["services"] or []),
+            "、".join(cast(list[str], s["services"] or [])),
             f"{s['lon']:.6f}",
             f"{s['lat']:.6f}",
-        )  # type: ignore[arg-type]
+        )
     console.print(table)
 
 

@@ -30,7 +30,7 @@ def _percent(part: float, whole: float) -> str:
 
 
 def _parameters(ctx: typer.Context) -> CoverageParameters:
-    return ctx.obj  # type: ignore[no-any-return]
+    return ctx.obj
 
 
 @coverage_app.callback()
@@ -271,7 +271,7 @@ def siting_command(
     console.print(table)
     if report.note:
         console.print(f"[yellow]{report.note}[/]", highlight=False)
-    if not report.target_reached:
+    if not report.target_reached and target is not None:
         console.print(
             f"[yellow]The target {100 * target:.1f}% cannot be reached with these candidates: "
             f"at most {100 * report.greedy.rate:.1f}% (try --candidates units).[/]"

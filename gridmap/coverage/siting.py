@@ -162,8 +162,10 @@ def greedy(
 
     heap = [(-gain(j)[0], j) for j in range(sets.matrix.shape[0])]
     heapq.heapify(heap)
-    chosen, gains = [], []
-    while heap and (len(chosen) < k if k is not None else counted < target_residents):
+    chosen: list[int] = []
+    gains: list[int] = []
+    goal = float("inf") if target_residents is None else target_residents
+    while heap and (len(chosen) < k if k is not None else counted < goal):
         _, j = heapq.heappop(heap)
         value, served = gain(j)
         if heap and value < -heap[0][0]:  # a fresher look put it behind the next
@@ -211,11 +213,12 @@ def exact(
         index += [n_sites + g, *sites]
         value += [1.0] + [-1.0] * len(sites)
         starts.append(len(index))
-    if maximise:
+    if k is not None:
         index += list(range(n_sites))
         value += [1.0] * n_sites
         last = (float(k), float(k))
     else:
+        assert target_residents is not None  # _check: one of the two
         index += list(range(n_sites, n_sites + n_groups))
         value += demand.tolist()
         last = (float(target_residents) - already_covered, highspy.kHighsInf)

@@ -128,11 +128,11 @@ def next_ids(connection: Connection, table: str, n: int) -> np.ndarray:
 def insert_regions(
     connection: Connection,
     *,
-    codes: Sequence[str],
-    names: Sequence[str],
+    codes: Sequence[str] | np.ndarray,
+    names: Sequence[str] | np.ndarray,
     level: str,
-    parents: Sequence[int | None],
-    geoms: np.ndarray,
+    parents: Sequence[int | None] | np.ndarray,
+    geoms: Sequence[object] | np.ndarray,
 ) -> np.ndarray:
     """Insert regions of one level (geometries as MultiPolygons in EPSG:4326); return ids."""
     ids = next_ids(connection, "region", len(codes))

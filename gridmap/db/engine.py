@@ -68,11 +68,11 @@ def make_engine(
     arguments afresh for each new connection (host, port: the embedded cluster may move).
     """
     options.setdefault("pool_pre_ping", True)
-    engine = create_engine(normalise_url(url), **options)  # type: ignore[arg-type]
+    engine = create_engine(normalise_url(url), **options)
     if follow is not None:
 
         @event.listens_for(engine, "do_connect")
-        def _where_it_is_now(dialect: Any, record: Any, cargs: Any, cparams: dict) -> None:  # type: ignore[type-arg]
+        def _where_it_is_now(dialect: Any, record: Any, cargs: Any, cparams: dict) -> None:
             cparams.update(follow())
 
     return engine

@@ -382,7 +382,6 @@ class LocalCluster:
         self, *args: str | Path, check: bool = True, detach: bool = False
     ) -> subprocess.CompletedProcess[str]:
         owner = self._server_owner()
-        as_user = {"user": owner.pw_uid, "group": owner.pw_gid, "extra_groups": []} if owner else {}
         env = {**os.environ, "LC_ALL": "C.UTF-8"}
         if owner:
             env["HOME"] = owner.pw_dir
@@ -395,7 +394,9 @@ class LocalCluster:
             text=True,
             check=False,
             start_new_session=detach,  # the server outlives a Ctrl-C in the calling terminal
-            **as_user,  # type: ignore[arg-type]
+            user=owner.pw_uid if owner else None,
+            group=owner.pw_gid if owner else None,
+            extra_groups=[] if owner else None,
         )
         if check and result.returncode != 0:
             output = (result.stderr or result.stdout).strip()

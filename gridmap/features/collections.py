@@ -10,6 +10,7 @@ around them by :mod:`gridmap.features.query`, never spliced into them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Boolean, DateTime, Double, Integer, Text
 from sqlalchemy.types import TypeEngine
@@ -32,8 +33,8 @@ class Collection:
     description: str
     geometry_type: str
     sql: str
-    properties: dict[str, type[TypeEngine[object]]]
-    id_type: type[TypeEngine[object]] = Text
+    properties: dict[str, type[TypeEngine[Any]]]
+    id_type: type[TypeEngine[Any]] = Text
     parameters: tuple[str, ...] = field(default=())  # of "plan", "run"
     default_sort: str = "id"
 

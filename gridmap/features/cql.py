@@ -42,7 +42,7 @@ def cql_filter(text: str, columns: dict[str, Any]) -> ColumnElement[bool]:
         raise InvalidInput(f"filter: not valid CQL2 text ({first})") from None
     _check(tree, columns)
     try:
-        return to_filter(tree, columns, undefined_as_null=False)  # type: ignore[no-any-return]
+        return to_filter(tree, columns, undefined_as_null=False)
     except (KeyError, NotImplementedError, AttributeError, TypeError, ValueError) as error:
         raise InvalidInput(f"filter: cannot be applied ({error})") from None
 

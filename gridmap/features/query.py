@@ -9,6 +9,7 @@ properties. Nothing a client sends is ever spliced into SQL.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -248,7 +249,7 @@ def _parameters(collection: Collection, query: FeatureQuery) -> dict[str, object
     return {name: values[name] for name in collection.parameters}
 
 
-def _serialise(collection: Collection, rows: list[Any], crs: str) -> list[str]:
+def _serialise(collection: Collection, rows: Sequence[Any], crs: str) -> list[str]:
     if not rows:
         return []
     geoms = shapely.from_wkb([row.wkb for row in rows])
@@ -274,7 +275,7 @@ def _serialise(collection: Collection, rows: list[Any], crs: str) -> list[str]:
 
 def _plain(value: object) -> object:
     if hasattr(value, "isoformat"):
-        return value.isoformat()  # type: ignore[attr-defined]
+        return value.isoformat()
     if isinstance(value, float) and not np.isfinite(value):
         return None
     return value

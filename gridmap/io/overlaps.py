@@ -39,7 +39,9 @@ def stored_overlaps(
     labels = frame["label"].to_numpy()
     geoms = np.asarray(frame.geometry.values, dtype=object)
     usable = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
-    wkb = shapely.to_wkb(np.where(usable, geoms, None)).tolist()  # None stays None
+    present = geoms.copy()
+    present[~usable] = None
+    wkb = shapely.to_wkb(present).tolist()  # None stays None
     text_keys = [None if pd.isna(k) else str(k) for k in keys]
     found = import_rows.overlaps_with_stored(
         connection, table, wkb, text_keys, key_column=key_column, tolerance=OVERLAP_TOLERANCE

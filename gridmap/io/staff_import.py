@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
@@ -115,7 +116,7 @@ def check_roster(frame: pd.DataFrame, grid_codes: set[str], problems: Problems) 
     twice = leaders["grid"].duplicated(keep="first")
     problems.add_where(
         labels[leaders.index[twice]],
-        [True] * int(twice.sum()),
+        np.ones(int(twice.sum()), dtype=bool),
         [f"grid {g} has a leader already (a grid has one 网格长)" for g in leaders["grid"][twice]],
     )
     return rows

@@ -184,7 +184,9 @@ def prepare_grids(
         problems.add("file", "the city has no units: run `gridmap units build` first")
         return lambda c: 0, []
     grids_m, units_m = _metric(frame, units)
-    grid_of_unit, _ = largest_overlap(units_m, np.where(shapely.is_missing(grids_m), None, grids_m))
+    grids = np.asarray(grids_m, dtype=object).copy()
+    grids[shapely.is_missing(grids)] = None
+    grid_of_unit, _ = largest_overlap(units_m, grids)
     loose = grid_of_unit < 0
     for code in units.loc[loose, "code"]:
         problems.add(f"unit {code}", "lies in no grid of the file (every unit needs a grid)")

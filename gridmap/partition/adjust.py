@@ -155,11 +155,11 @@ def _merge_light(
         members = _members(labels, int(g))
         if not len(members):
             continue
-        neighbours = np.unique(labels[units.adjacency[members].indices])
+        touching = np.unique(labels[units.adjacency[members].indices])
         community = units.community[members[0]]
         neighbours = [
             int(n)
-            for n in neighbours
+            for n in touching
             if n != g
             and int(n) not in locked
             and units.community[_members(labels, int(n))[0]] == community

@@ -122,6 +122,11 @@ class Case:
     grid: int | None = None
 
 
+def _sums(labels: NDArray[np.int64], weights: NDArray[Any], length: int = 0) -> NDArray[np.float64]:
+    """Return the sum of ``weights`` per label (0 … ``length`` - 1 at least)."""
+    return np.asarray(np.bincount(labels, weights=weights, minlength=length), dtype=np.float64)
+
+
 def _case(
     kind: str, community: int, units: tuple[int, ...], template: str, grid: int | None = None
 ) -> Case:
@@ -486,9 +491,9 @@ def report_cases(units: Units, labels: NDArray[np.int64], bounds: Bounds) -> lis
         )
     if bounds.radius_m is not None:
         how = "on foot" if units.walks is not None else "in a straight line"
-        for g, radius in enumerate(grid_radius(units, labels)):
+        for grid, radius in enumerate(grid_radius(units, labels)):
             if radius > bounds.radius_m:
-                members = np.flatnonzero(labels == g)
+                members = np.flatnonzero(labels == grid)
                 radius_m = f"{bounds.radius_m:.0f} m service radius"
                 what = (
                     f"reaches {radius:.0f} m {how} from its centre, beyond the {radius_m}"
@@ -502,7 +507,7 @@ def report_cases(units: Units, labels: NDArray[np.int64], bounds: Bounds) -> lis
                         tuple(int(u) for u in members),
                         f"grid {{grid}} {what}; more, smaller grids (a lower maximum) "
                         "or a new path would bring it in",
-                        int(g),
+                        grid,
                     )
                 )
     return cases
@@ -548,7 +553,7 @@ def repair(
     frozen_grids = set() if frozen is None else set(np.flatnonzero(frozen).tolist())
     graph = units.adjacency
     for _ in range(rounds):
-        households = np.bincount(labels, weights=units.households)
+        households = _sums(labels, units.households)
         over = households > bounds.max_households
         under = households < bounds.min_households
         faulty = [g for g in np.flatnonzero(over | under) if g not in frozen_grids]
@@ -687,8 +692,8 @@ def _compactness_gain(
         )
     graph = units.adjacency.tocoo()
     inside = labels[graph.row] == labels[graph.col]
-    area = np.bincount(labels, weights=units.area, minlength=k)
-    perimeter = np.bincount(labels, weights=units.perimeter, minlength=k) - np.bincount(
+    area = _sums(labels, units.area, k)
+    perimeter = _sums(labels, units.perimeter, k) - np.bincount(
         labels[graph.row[inside]], weights=graph.data[inside], minlength=k
     )  # every inner boundary is listed twice: once from each side
     members = csr_matrix(

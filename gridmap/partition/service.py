@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -356,8 +357,8 @@ def name_cases(
     ``grid_codes`` holds each unit's new grid code; ``labels`` each unit's new grid.
     """
     named = []
-    grids, first = np.unique(labels, return_index=True)
-    first_unit = dict(zip(grids.tolist(), first.tolist(), strict=True))
+    grids, firsts = np.unique(labels, return_index=True)
+    first_unit = dict(zip(grids.tolist(), firsts.tolist(), strict=True))
     for case in cases:
         first = case.units[0] if case.units else None
         grid = None if case.grid is None else grid_codes[first_unit[case.grid]]
@@ -487,7 +488,7 @@ def _write(
     return k, int(fine.sum()), codes[labels]
 
 
-def diff_plans(connection: Connection, a: int, b: int) -> dict[str, object]:
+def diff_plans(connection: Connection, a: int, b: int) -> dict[str, Any]:
     """Compare two plans: units moved, grids kept, split, merged, new and retired."""
     left = plan_rows.plan_content(connection, a).set_index("unit_id")["code"]
     right = plan_rows.plan_content(connection, b).set_index("unit_id")["code"]

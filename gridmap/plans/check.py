@@ -201,7 +201,7 @@ def _bounds_findings(grids: pd.DataFrame, bounds: dict[str, dict[str, int]]) -> 
         low, high = bounds[g.kind]["min_households"], bounds[g.kind]["max_households"]
         if low <= g.households <= high:
             continue
-        why, because = "", {}
+        why, because = "", dict[str, Any]()
         if g.households > high and g.largest_unit > high:
             why, because = (
                 f": one of its units alone holds {g.largest_unit}",

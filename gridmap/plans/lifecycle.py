@@ -331,10 +331,10 @@ def move_units(
         raise InvalidInput(f"moves: at most {MAX_MOVES} in one edit (got {len(moves)})")
     twice = [unit for unit, n in Counter(m.unit for m in moves).items() if n > 1]
     if twice:
-        where = [i for i, m in enumerate(moves) if m.unit == twice[0]]
+        at = [i for i, m in enumerate(moves) if m.unit == twice[0]]
         raise InvalidInput(
-            f"moves[{where[1]}].unit: unit {twice[0]!r} is moved twice in one "
-            f"edit (also moves[{where[0]}]); name each unit once"
+            f"moves[{at[1]}].unit: unit {twice[0]!r} is moved twice in one "
+            f"edit (also moves[{at[0]}]); name each unit once"
         )
     guard(connection, plan_id, "move units", expected_revision=expected_revision)
     found = plan_rows.lookup_moves(

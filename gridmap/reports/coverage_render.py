@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import datetime
+from pathlib import Path
 
 import folium
 import pandas as pd
@@ -203,7 +204,7 @@ def to_html(report: CoverageReport, *, interactive: bool = True, lang: str = "zh
     )
 
 
-def to_pdf(report: CoverageReport, *, chromium, lang: str = "zh") -> bytes:  # type: ignore[no-untyped-def]
+def to_pdf(report: CoverageReport, *, chromium: Path, lang: str = "zh") -> bytes:
     """Print the report to PDF (the static map; an interactive one cannot be printed)."""
     return print_pdf(to_html(report, interactive=False, lang=lang), chromium=chromium)
 
@@ -316,7 +317,7 @@ def to_xlsx(report: CoverageReport, lang: str = "zh") -> bytes:
     return out.getvalue()
 
 
-def render(report: CoverageReport, format: str, *, chromium, lang: str = "zh") -> bytes:  # type: ignore[no-untyped-def]
+def render(report: CoverageReport, format: str, *, chromium: Path, lang: str = "zh") -> bytes:
     """Return the report in ``format`` (html, pdf, xlsx or csv) and ``lang``, as bytes."""
     if format == "html":
         return to_html(report, lang=lang).encode("utf-8")

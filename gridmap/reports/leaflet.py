@@ -64,7 +64,7 @@ def blank_map(bounds: tuple[float, float, float, float]) -> folium.Map:
     return m
 
 
-class MetricScale(MacroElement):  # type: ignore[misc]
+class MetricScale(MacroElement):
     """Leaflet's scale control in metres only, added after its map is made."""
 
     _template = Template("""

@@ -6,6 +6,7 @@ draws the same on an intranet as anywhere.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 
@@ -36,7 +37,7 @@ def _frame(shapes: list[Shape]) -> tuple[float, float]:
     return float(centre.x), float(centre.y)
 
 
-def _projector(lon0: float, lat0: float):  # type: ignore[no-untyped-def]
+def _projector(lon0: float, lat0: float) -> Callable[[np.ndarray], np.ndarray]:
     scale = np.pi / 180 * EARTH_RADIUS_M
     cos = np.cos(np.radians(lat0))
 
@@ -46,7 +47,7 @@ def _projector(lon0: float, lat0: float):  # type: ignore[no-untyped-def]
     return project
 
 
-def _path(geometry: BaseGeometry, to_px) -> str:  # type: ignore[no-untyped-def]
+def _path(geometry: BaseGeometry, to_px: Callable[[np.ndarray], np.ndarray]) -> str:
     parts = []
     for polygon in getattr(geometry, "geoms", [geometry]):
         rings = (

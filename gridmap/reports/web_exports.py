@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import folium
 import numpy as np
@@ -91,7 +92,8 @@ def export_pmtiles(
             f"(got {minzoom} and {maxzoom})"
         )
     region = report_rows.region_by_code(connection, region_code).iloc[0]
-    bounds = tuple(float(v) for v in region["geometry"].bounds)
+    west, south, east, north = (float(v) for v in region["geometry"].bounds)
+    bounds = (west, south, east, north)
     tiles = tileset(tileset_name)
     wanted = []
     for z in range(minzoom, maxzoom + 1):
@@ -134,7 +136,7 @@ def export_pmtiles(
     return ArchiveSummary(written, len(wanted), path.stat().st_size)
 
 
-def _collection(connection: Connection, name: str, region_id: int) -> dict[str, object]:
+def _collection(connection: Connection, name: str, region_id: int) -> dict[str, Any]:
     page = features(
         connection, COLLECTIONS[name], FeatureQuery(limit=10_000, scope_region=region_id)
     )
@@ -148,10 +150,11 @@ def export_folium(connection: Connection, region_code: str) -> str:
     """
     region = report_rows.region_by_code(connection, region_code).iloc[0]
     region_id = int(region["id"])
-    m = blank_map(tuple(float(v) for v in region["geometry"].bounds))
+    west, south, east, north = (float(v) for v in region["geometry"].bounds)
+    m = blank_map((west, south, east, north))
     urban = GRID_BOUNDS["urban"]
 
-    def grid_style(feature: dict) -> dict[str, object]:  # type: ignore[type-arg]
+    def grid_style(feature: dict) -> dict[str, object]:
         h = feature["properties"]["households"]
         colour = (
             "#9ecae1"

@@ -166,8 +166,8 @@ def _regions(xs: np.ndarray, ys: np.ndarray, county_code: str) -> pd.DataFrame:
     for level, size in levels:
         span = span * np.array(size)
         nx, ny = int(np.ceil(cols / span[0])), int(np.ceil(rows / span[1]))
-        i, j = np.meshgrid(np.arange(nx), np.arange(ny), indexing="xy")
-        i, j = i.ravel(), j.ravel()
+        columns, rows_ = np.meshgrid(np.arange(nx), np.arange(ny), indexing="xy")
+        i, j = columns.ravel(), rows_.ravel()
         a, b = i * span[0], np.minimum((i + 1) * span[0], cols)
         c, d = j * span[1], np.minimum((j + 1) * span[1], rows)
         reading = np.lexsort((i, -j))  # north to south, then west to east

@@ -54,8 +54,15 @@ def build_tile(connection: Connection, request: TileRequest) -> bytes:
     statement = tile_statement(request)
     if statement is None:
         return b""
-    row = connection.connection.driver_connection.execute(*statement).fetchone()
+    row = _driver(connection).execute(*statement).fetchone()
     return bytes(row[0]) if row and row[0] else b""
+
+
+def _driver(connection: Connection) -> psycopg.Connection:
+    """Return the psycopg connection under a SQLAlchemy one."""
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a connection in use has its driver's
+    return driver
 
 
 def _built(engine: Engine, request: TileRequest) -> bytes:
@@ -70,7 +77,7 @@ def _built(engine: Engine, request: TileRequest) -> bytes:
             try:
                 return build_tile(connection, request)
             except psycopg.OperationalError:
-                if attempt == 2 or not connection.connection.driver_connection.closed:
+                if attempt == 2 or not _driver(connection).closed:
                     raise
                 connection.invalidate()
     raise AssertionError("unreachable")

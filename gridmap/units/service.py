@@ -218,11 +218,11 @@ def _derive_regions(
     )
 
     def add(
-        codes: Sequence[str],
-        names: Sequence[str],
+        codes: Sequence[str] | np.ndarray,
+        names: Sequence[str] | np.ndarray,
         level: str,
-        parents: Sequence[int | None],
-        geoms: Sequence[object],
+        parents: Sequence[int | None] | np.ndarray,
+        geoms: Sequence[object] | np.ndarray,
     ) -> np.ndarray:
         return city_rows.insert_regions(
             connection,
@@ -370,7 +370,7 @@ def _names(
     return names
 
 
-def _to_wgs84(geoms: Sequence[object], metric: object) -> np.ndarray:
+def _to_wgs84(geoms: Sequence[object] | np.ndarray, metric: object) -> np.ndarray:
     """Return metric polygonal geometries as valid MultiPolygons in EPSG:4326."""
     series = gpd.GeoSeries(list(geoms), crs=metric).to_crs(4326)
     multi, positions = polygonal_parts(np.asarray(series.values, dtype=object))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import Connection, create_engine, pool
 
 from gridmap.db.models import Base
 
@@ -13,7 +13,9 @@ target_metadata = Base.metadata
 _POSTGIS_TABLES = {"spatial_ref_sys"}
 
 
-def include_object(obj, name, type_, reflected, compare_to):
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
     """Leave PostGIS's own tables out of autogenerate."""
     return not (type_ == "table" and name in _POSTGIS_TABLES)
 
@@ -35,7 +37,7 @@ def run_migrations_online() -> None:
         _run(conn)
 
 
-def _run(connection) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
