@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 # the pool's own word on each failed connection: an outage is said once, by the caller
 logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 HEARTBEAT_SECONDS = 2.0
-STALLED_SECONDS = 10.0
+STALLED_SECONDS = 30.0  # procrastinate's default; 10 s failed live jobs on a loaded machine
 SWEEP_SECONDS = 3.0
 PRUNE_EVERY = 200  # sweeps (10 minutes) between prunings of the queue's ended rows
 QUEUE_KEEP_HOURS = 24  # gridmap's own job rows (the history clients see) are kept
@@ -109,24 +109,36 @@ async def sweep_stalled(app: object, address: DatabaseAddress) -> list[int]:
     stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_SECONDS))
     failed: list[int] = []
     for queued in stalled:
-        await manager.finish_job(queued, status=queue_jobs.Status.FAILED, delete_job=False)
         job_id = int(queued.task_kwargs["job_id"])
-        if await asyncio.to_thread(_fail, address, job_id):
+        verdict = await asyncio.to_thread(fail_stalled, address, job_id)
+        if verdict == "alive":
+            continue
+        await manager.finish_job(queued, status=queue_jobs.Status.FAILED, delete_job=False)
+        if verdict == "failed":
             log.warning("job %s failed: its worker stopped beating", job_id)
             failed.append(job_id)
     return failed
 
 
-def _fail(address: DatabaseAddress, job_id: int) -> bool:
+def fail_stalled(address: DatabaseAddress, job_id: int) -> str:
+    """Fail job ``job_id``, whose worker's heart stopped, unless this very process runs it.
+
+    Returns ``failed``; ``alive`` when this process is its worker (its own heartbeat was only
+    late: a starved event loop, a slow database; the work goes on); ``ended`` when the job had
+    ended already.
+    """
     engine = make_engine(address.url(), poolclass=NullPool)
     try:
         with engine.begin() as connection:
-            return job_rows.finish_job(
+            if job_rows.job_row(connection, job_id, lock=True).worker == worker_name():
+                return "alive"
+            ended = not job_rows.finish_job(
                 connection,
                 job_id,
                 "failed",
                 error=STALLED.format(id=job_id, seconds=STALLED_SECONDS),
             )
+            return "ended" if ended else "failed"
     finally:
         engine.dispose()
 

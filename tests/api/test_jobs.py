@@ -415,3 +415,37 @@ def test_a_job_ends_when_its_work_commits_not_when_its_transaction_began(
             text("SELECT finished_at FROM job WHERE id = :id"), {"id": job_id}
         ).scalar_one()
     assert (finished - began).total_seconds() >= 0.4  # now() would say the work took no time
+
+
+def test_a_late_heartbeat_fails_another_worker_s_job_but_never_the_sweeper_s_own(
+    served: Served,
+) -> None:
+    """Under load a worker's own heartbeat can be late; its sweeper must not fail its own job."""
+    from gridmap.db.address import DatabaseAddress
+    from gridmap.jobs.runner import worker_name
+    from gridmap.jobs.worker import fail_stalled
+
+    ids = {}
+    with served.engine.begin() as connection:
+        for who in (worker_name(), "elsewhere:1"):
+            ids[who] = connection.execute(
+                text(
+                    "INSERT INTO job (kind, status, owner, parameters, total_steps, worker, "
+                    "started_at) "
+                    "VALUES ('coverage', 'running', 'test', '{}', 4, :w, now()) RETURNING id"
+                ),
+                {"w": who},
+            ).scalar_one()
+    address = DatabaseAddress(served.settings())
+    try:
+        assert fail_stalled(address, ids[worker_name()]) == "alive"
+        assert fail_stalled(address, ids["elsewhere:1"]) == "failed"
+        assert fail_stalled(address, ids["elsewhere:1"]) == "ended"
+        assert job_status(served, ids[worker_name()])["status"] == "running"
+        failed = job_status(served, ids["elsewhere:1"])
+        assert failed["status"] == "failed" and "no heartbeat" in failed["error"]
+    finally:
+        with served.engine.begin() as connection:
+            connection.execute(
+                text("DELETE FROM job WHERE id = ANY(:ids)"), {"ids": list(ids.values())}
+            )
