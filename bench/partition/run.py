@@ -61,11 +61,8 @@ def demo() -> tuple[Units, np.ndarray]:
     from gridmap.db import migrate
     from gridmap.db.engine import make_engine
     from gridmap.db.local import LocalCluster
-    from gridmap.demo import helsinki_pbf
-    from gridmap.io.osm import read_osm
-    from gridmap.io.osm_import import import_osm_layers
+    from gridmap.demo import build_demo_city
     from gridmap.partition.service import load_units
-    from gridmap.units.service import build_units
     from tests.conftest import make_temp_root
 
     cluster = LocalCluster(
@@ -76,8 +73,7 @@ def demo() -> tuple[Units, np.ndarray]:
         engine = make_engine(cluster.url())
         migrate.upgrade(engine)
         with engine.begin() as connection:
-            import_osm_layers(connection, read_osm(helsinki_pbf()))
-            build_units(connection, county_code="990101")
+            build_demo_city(connection, until="units")
             city = load_units(connection)
             from gridmap.crs import metric_crs_of
             from gridmap.db.bulk import read_geoframe

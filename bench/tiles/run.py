@@ -87,17 +87,15 @@ def build_city(cluster_url: str, case: str) -> str:
         from gridmap.units.service import build_units
 
         if case == "demo":
-            from gridmap.demo import helsinki_pbf
-            from gridmap.io.osm import read_osm
-            from gridmap.io.osm_import import import_osm_layers
+            from gridmap.demo import build_demo_city
 
-            import_osm_layers(connection, read_osm(helsinki_pbf()))
+            build_demo_city(connection, until="units")  # blocks: the buildings below zoom 14
         else:
             from gridmap.synth.city import synthesize
             from gridmap.synth.service import store_city
 
             store_city(connection, synthesize(CASES[case], seed=1))
-        build_units(connection, county_code="990101")  # blocks: the buildings below zoom 14
+            build_units(connection, county_code="990101")
     with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
     engine.dispose()

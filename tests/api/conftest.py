@@ -21,19 +21,10 @@ from sqlalchemy import Engine, text
 from api.main import create_app
 from gridmap.auth.keys import create_key
 from gridmap.config import Settings
-from gridmap.coverage.service import run_coverage
 from gridmap.db import migrate
 from gridmap.db.engine import make_engine
 from gridmap.db.local import LocalCluster
-from gridmap.demo import helsinki_pbf, sample_net, sample_roster
-from gridmap.io.file_import import import_file
-from gridmap.io.osm import read_osm
-from gridmap.io.osm_import import import_osm_layers
-from gridmap.io.staff_import import import_staff
-from gridmap.partition.service import partition_plan
-from gridmap.plans.lifecycle import accept_plan, new_plan
-from gridmap.stations import seed_stations_from_amenities
-from gridmap.units.service import build_units
+from gridmap.demo import build_demo_city
 
 SERVED = "gridmap_served"
 
@@ -77,7 +68,7 @@ class Served:
 
 
 @pytest.fixture(scope="session")
-def served(cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def served(cluster: LocalCluster) -> Iterator[Served]:
     """Helsinki imported, with units, stations, a current plan and a coverage run."""
     admin = cluster.url(driver=None, database="postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -87,19 +78,7 @@ def served(cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> I
     engine = make_engine(url)
     migrate.upgrade(engine)
     with engine.begin() as connection:
-        import_osm_layers(connection, read_osm(helsinki_pbf()))
-        build_units(connection, county_code="990101")
-        seed_stations_from_amenities(connection)
-        plan = new_plan(connection, name="现状", source=None, author="test")
-        partition_plan(connection, plan, seed=0, author="test")
-        accept_plan(connection, plan, actor="test")
-        roster = tmp_path_factory.mktemp("served") / "staff.csv"
-        sample_roster(connection).to_csv(roster, index=False)
-        import_staff(connection, roster)
-        net = roster.parent / "net.geojson"
-        sample_net(connection).to_file(net, driver="GeoJSON")
-        import_file(connection, "overlays", net)
-        run_coverage(connection)
+        build_demo_city(connection, author="test")
         communities = (
             connection.exec_driver_sql(
                 "SELECT code FROM region WHERE level = 'community' ORDER BY code"

@@ -12,11 +12,9 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import Connection, Engine, text
 
-from gridmap.demo import helsinki_pbf
-from gridmap.io.osm import OsmLayers, read_osm
-from gridmap.io.osm_import import import_osm_layers
-from gridmap.stations import seed_stations_from_amenities
-from gridmap.units.service import UnitBuildCounts, build_units
+from gridmap.demo import build_demo_city
+from gridmap.io.osm import OsmLayers
+from gridmap.units.service import UnitBuildCounts
 
 COUNTY = "990101"
 
@@ -43,12 +41,10 @@ def helsinki(engine: Engine) -> Iterator[City]:
     """
     with engine.connect() as connection:
         transaction = connection.begin()
-        layers = read_osm(helsinki_pbf())
-        import_osm_layers(connection, layers)
-        counts = build_units(connection, county_code=COUNTY)
-        stations = seed_stations_from_amenities(connection).opened
+        built = build_demo_city(connection, until="stations", county_code=COUNTY)
+        assert built.layers is not None and built.units is not None and built.stations is not None
         try:
-            yield City(connection, layers, counts, stations)
+            yield City(connection, built.layers, built.units, built.stations)
         finally:
             transaction.rollback()
 
