@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import Planner
 from api.deps import ConnectionDep, walk_field
+from api.schemas import SitingAnswer, WhatIfAnswer
 from gridmap.coverage.engine import CoverageParameters
 from gridmap.coverage.station_planning import StationChanges, suggest_sites, whatif_answer
 
@@ -56,7 +57,7 @@ class SitingAsk(BaseModel):
     speed_m_per_min: float = walk_field("speed_m_per_min")
 
 
-@router.post("/whatif", name="whatif")
+@router.post("/whatif", name="whatif", response_model=WhatIfAnswer)
 def whatif(body: WhatIf, connection: ConnectionDep, who: Planner) -> dict[str, Any]:
     """Return the coverage rates now and with the stations changed as asked.
 
@@ -73,7 +74,7 @@ def whatif(body: WhatIf, connection: ConnectionDep, who: Planner) -> dict[str, A
     )
 
 
-@router.post("/siting", name="siting")
+@router.post("/siting", name="siting", response_model=SitingAnswer)
 def siting(body: SitingAsk, connection: ConnectionDep, who: Planner) -> dict[str, Any]:
     """Suggest new stations: ``k`` of them, or the fewest that reach ``target``.
 

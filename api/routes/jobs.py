@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import Planner, Viewer
 from api.deps import MAX_ID, EngineDep, JobId, walk_field
+from api.schemas import Job
 from gridmap.coverage.engine import CoverageParameters
 from gridmap.errors import Forbidden
 from gridmap.jobs.queue import JobQueue
@@ -64,7 +65,7 @@ def _accepted(request: Request, response: Response, view: dict[str, Any]) -> dic
     return view
 
 
-@router.post("/partition", name="partition_job", status_code=202)
+@router.post("/partition", name="partition_job", status_code=202, response_model=Job)
 def partition_job(
     body: PartitionJob, request: Request, response: Response, engine: EngineDep, who: Planner
 ) -> dict[str, Any]:
@@ -81,7 +82,7 @@ def partition_job(
     return _accepted(request, response, job_view(start_job(engine, _queue(request), job, who)))
 
 
-@router.post("/coverage", name="coverage_job", status_code=202)
+@router.post("/coverage", name="coverage_job", status_code=202, response_model=Job)
 def coverage_job(
     body: CoverageJob, request: Request, response: Response, engine: EngineDep, who: Planner
 ) -> dict[str, Any]:
@@ -94,14 +95,14 @@ def coverage_job(
     return _accepted(request, response, job_view(start_job(engine, _queue(request), job, who)))
 
 
-@router.get("/{job_id}", name="job")
+@router.get("/{job_id}", name="job", response_model=Job)
 def job(job_id: JobId, engine: EngineDep, who: Viewer) -> dict[str, Any]:
     """Return a job: its status, progress and, when done, its result or error."""
     with engine.connect() as connection:
         return job_view(visible_job(connection, job_id, who))
 
 
-@router.delete("/{job_id}", name="cancel_job")
+@router.delete("/{job_id}", name="cancel_job", response_model=Job)
 async def cancel(
     job_id: JobId, request: Request, engine: EngineDep, who: Planner
 ) -> dict[str, Any]:

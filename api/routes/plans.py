@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import Admin, Planner, Viewer
 from api.deps import MAX_ID, ConnectionDep, EngineDep, PlanId
+from api.schemas import EditAnswer, GridFigures, Locked, Plan, PlanCheck, PlanDiff, PlanListed
 from gridmap.db import plans as plan_rows
 from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionRequired
 from gridmap.partition.service import diff_plans
@@ -93,14 +94,14 @@ def _plan_body(connection: Any, plan_id: int) -> dict[str, Any]:
     return body
 
 
-@router.get("", name="plans")
+@router.get("", name="plans", response_model=list[PlanListed])
 def plans(connection: ConnectionDep, who: Viewer) -> list[dict[str, Any]]:
     """List the plans, newest first."""
     _scoped_out(who)
     return _plain(plan_rows.list_plans(connection).astype({"created_at": str}))
 
 
-@router.get("/{plan_id}", name="plan")
+@router.get("/{plan_id}", name="plan", response_model=Plan)
 def plan(
     plan_id: PlanId, response: Response, connection: ConnectionDep, who: Viewer
 ) -> dict[str, Any]:
@@ -111,7 +112,7 @@ def plan(
     return body
 
 
-@router.post("", name="new_plan", status_code=201)
+@router.post("", name="new_plan", status_code=201, response_model=Plan)
 def create_plan(
     body: NewPlan, request: Request, response: Response, engine: EngineDep, who: Planner
 ) -> dict[str, Any]:
@@ -147,7 +148,7 @@ def _revision(if_match: str | None) -> int:
     return int(value)
 
 
-@router.patch("/{plan_id}", name="edit_plan")
+@router.patch("/{plan_id}", name="edit_plan", response_model=EditAnswer)
 def edit_plan(
     plan_id: PlanId,
     body: Edit,
@@ -178,7 +179,7 @@ def edit_plan(
     return {"revision": revision, "grids": _plain(pd.DataFrame(grids)), "warnings": warnings}
 
 
-@router.get("/{plan_id}/grids", name="plan_grids")
+@router.get("/{plan_id}/grids", name="plan_grids", response_model=list[GridFigures])
 def plan_grids(plan_id: PlanId, connection: ConnectionDep, who: Viewer) -> list[dict[str, Any]]:
     """Return each grid of a plan with its figures."""
     _scoped_out(who)
@@ -194,7 +195,7 @@ def plan_units(plan_id: PlanId, connection: ConnectionDep, who: Viewer) -> dict[
     return plan_rows.unit_grid_codes(connection, plan_id)
 
 
-@router.get("/{plan_id}/check", name="plan_check")
+@router.get("/{plan_id}/check", name="plan_check", response_model=PlanCheck)
 def plan_check(plan_id: PlanId, connection: ConnectionDep, who: Viewer) -> dict[str, Any]:
     """Check a plan's integrity: its errors and warnings, counted by kind and listed.
 
@@ -205,7 +206,7 @@ def plan_check(plan_id: PlanId, connection: ConnectionDep, who: Viewer) -> dict[
     return check_plan(connection, plan_id).as_dict()
 
 
-@router.get("/{plan_id}/diff", name="plan_diff")
+@router.get("/{plan_id}/diff", name="plan_diff", response_model=PlanDiff)
 def plan_diff(
     plan_id: PlanId,
     connection: ConnectionDep,
@@ -228,7 +229,7 @@ def plan_diff(
     return body
 
 
-@router.post("/{plan_id}/accept", name="accept_plan")
+@router.post("/{plan_id}/accept", name="accept_plan", response_model=Plan)
 def accept(
     plan_id: PlanId,
     response: Response,
@@ -264,7 +265,7 @@ def discard(
     return Response(status_code=204)
 
 
-@router.post("/{plan_id}/locks", name="lock_grids")
+@router.post("/{plan_id}/locks", name="lock_grids", response_model=Locked)
 def lock_grids(
     plan_id: PlanId,
     body: Locks,

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Admin, Planner
 from api.deps import ConnectionDep, EngineDep
+from api.schemas import Removed, Station, StationsReplaced
 from gridmap.db.coverage import region_code
 from gridmap.errors import Forbidden, NotFound
 from gridmap.stations import (
@@ -40,7 +41,7 @@ def _plain(stations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**s, "services": list(s["services"] or [])} for s in stations]
 
 
-@router.get("", name="stations")
+@router.get("", name="stations", response_model=list[Station])
 def stations(connection: ConnectionDep, who: Planner) -> list[dict[str, Any]]:
     """List every station with its community (a key held to a region: the region's)."""
     found = _plain(list_stations(connection))
@@ -64,7 +65,7 @@ class StationEdit(BaseModel):
     capacity_residents: int | None = Field(default=None, ge=1)
 
 
-@router.patch("/{code}", name="edit_station")
+@router.patch("/{code}", name="edit_station", response_model=Station)
 def edit(code: StationCode, body: StationEdit, engine: EngineDep, who: Admin) -> dict[str, Any]:
     """Change a station's name, address, opening hours, phone or capacity (admin).
 
@@ -85,7 +86,7 @@ def edit(code: StationCode, body: StationEdit, engine: EngineDep, who: Admin) ->
     return _plain([station])[0]
 
 
-@router.delete("/{code}", name="remove_station")
+@router.delete("/{code}", name="remove_station", response_model=Removed)
 def remove_station(code: StationCode, engine: EngineDep, who: Admin) -> dict[str, Any]:
     """Remove one station (admin); the next coverage run counts without it."""
     _city_wide(who)
@@ -94,7 +95,7 @@ def remove_station(code: StationCode, engine: EngineDep, who: Admin) -> dict[str
     return {"removed": removed}
 
 
-@router.put("", name="replace_stations")
+@router.put("", name="replace_stations", response_model=StationsReplaced)
 def replace_all(
     engine: EngineDep,
     who: Admin,

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Viewer
 from api.deps import EngineDep
+from api.schemas import Token
 from gridmap.auth.keys import issue_token
 from gridmap.auth.tokens import LAYERS, MAX_MINUTES
 from gridmap.db.coverage import region_code
@@ -40,7 +41,7 @@ class TokenAsk(BaseModel):
     )
 
 
-@router.post("/tokens", name="tokens", status_code=201)
+@router.post("/tokens", name="tokens", status_code=201, response_model=Token)
 def make_token(
     engine: EngineDep, who: Viewer, ask: Annotated[TokenAsk | None, Body()] = None
 ) -> dict[str, Any]:

@@ -111,3 +111,28 @@ def test_nested_schemas_and_every_schema_in_a_document_are_rewritten() -> None:
     assert grid["code"] == {"type": "string", "nullable": True}
     assert grid["parts"]["items"] == {"allOf": [REF], "nullable": True}
     assert document["openapi"] == "3.1.0"  # the 3.1 document is left as it was
+
+
+# Documents whose shape another standard defines (and whose own validators the tests run).
+STANDARD_DOCUMENTS = {
+    ("get", "/collections"),  # OGC API - Features: the collections document
+    ("get", "/collections/{collection_id}"),  # OGC API - Features: a collection
+    ("get", "/collections/{collection_id}/queryables"),  # a JSON Schema, per OGC API Part 3
+    ("get", "/tiles/{tileset_name}.json"),  # TileJSON 3.0.0
+    ("get", "/styles/{name}.json"),  # a MapLibre style
+}
+
+
+def test_every_json_answer_has_its_model_in_the_openapi_document() -> None:
+    from api.main import create_app
+
+    untyped = set()
+    for path, operations in create_app().openapi()["paths"].items():
+        for method, operation in operations.items():
+            for code, answer in operation.get("responses", {}).items():
+                schema = answer.get("content", {}).get("application/json", {}).get("schema")
+                if not code.startswith("2") or schema is None:
+                    continue
+                if schema == {} or schema.get("additionalProperties") is True:
+                    untyped.add((method, path))
+    assert untyped == STANDARD_DOCUMENTS
