@@ -46,7 +46,7 @@ MAX_SNAP_M = 200.0
 STATIONS_1M = 2_000
 
 
-def _timed(function, repeat: int = 3):  # type: ignore[no-untyped-def]
+def _timed(function, repeat: int = 30):  # type: ignore[no-untyped-def]
     best, result = np.inf, None
     for _ in range(repeat):
         start = time.perf_counter()

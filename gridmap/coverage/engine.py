@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import shapely
 from numpy.typing import NDArray
 from scipy.sparse import csr_matrix, vstack
@@ -154,19 +153,25 @@ def _along_own_edge(
     on_station_edge = buildings.reachable & np.isin(buildings.edge, stations.edge[placed])
     if not on_station_edge.any():
         return walk, station
-    left = pd.DataFrame(
-        {"b": np.flatnonzero(on_station_edge), "edge": buildings.edge[on_station_edge]}
-    )
-    right = pd.DataFrame({"s": placed, "edge": stations.edge[placed]})
-    pairs = left.merge(right, on="edge")
-    b, s = pairs["b"].to_numpy(), pairs["s"].to_numpy()
+    # every (building, station) pair on one edge: the stations sorted by edge, each building
+    # paired with the run of stations on its own edge
+    order = placed[np.argsort(stations.edge[placed], kind="stable")]
+    station_edges = stations.edge[order]
+    candidates = np.flatnonzero(on_station_edge)
+    edges = buildings.edge[candidates]
+    first = np.searchsorted(station_edges, edges, side="left")
+    count = np.searchsorted(station_edges, edges, side="right") - first
+    b = np.repeat(candidates, count)
+    s = order[np.repeat(first - np.cumsum(count) + count, count) + np.arange(count.sum())]
     direct = (
         stations.snap_m[s]
         + np.abs(stations.offset_m[s] - buildings.offset_m[b])
         + buildings.snap_m[b]
     )
-    best = pd.DataFrame({"b": b, "s": s, "m": direct}).sort_values("m").drop_duplicates("b")
-    b, s, m = best["b"].to_numpy(), best["s"].to_numpy(), best["m"].to_numpy()
+    best = np.lexsort((s, direct, b))  # per building, the shortest (the lowest station on ties)
+    b, s, direct = b[best], s[best], direct[best]
+    keep = np.r_[True, b[1:] != b[:-1]]
+    b, s, m = b[keep], s[keep], direct[keep]
     shorter = m < walk[b]
     walk, station = walk.copy(), station.copy()
     walk[b[shorter]], station[b[shorter]] = m[shorter], s[shorter]
