@@ -6,6 +6,7 @@ and answer in residents and rates; neither writes anything.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,10 @@ class LiveCoverage:
         """Remove station ``code``."""
         self.whatif.remove(self._key(code))
         del self.keys[code]
+
+    def fork(self) -> LiveCoverage:
+        """Return a what-if of its own over the same loaded city (see :meth:`WhatIf.fork`)."""
+        return LiveCoverage(self.city, self.whatif.fork(), dict(self.keys), self.communities)
 
     def _key(self, code: str) -> int:
         if code not in self.keys:
@@ -125,7 +130,7 @@ def whatif_answer(
                 f"{where}: station {code} lies outside region {prefix}, the only "
                 "one this key may change"
             )
-    live = live_coverage(connection, parameters)
+    live = warm_coverage(connection, parameters)
     before, whole_before = live.community_rates(), live.whatif.rates()
     for k, (lon, lat) in enumerate(changes.add):
         live.add(f"new-{k + 1}", lon, lat)
@@ -172,6 +177,35 @@ def _totals(frame: pd.DataFrame, whole: Any) -> dict[str, Any]:
         "households": int(households),
         "rate": float(covered / residents) if residents else 0.0,
     }
+
+
+WARM_TABLES = ("region", "unit", "building", "station", "walk_edge")
+"""The tables a what-if reads: a write to any of them makes the warm city stale."""
+_warm: dict[tuple[object, ...], LiveCoverage] = {}
+_warm_lock = threading.Lock()
+
+
+def warm_coverage(connection: Connection, parameters: CoverageParameters) -> LiveCoverage:
+    """Return a what-if of the city as it is now, forked from the one this process keeps warm.
+
+    Loading and snapping a city of a million buildings and walking from its stations takes
+    half a minute; a what-if on it, milliseconds. The loaded city is kept (one, the latest) and
+    loaded again only when a table it reads has been written since (their data revisions),
+    for another database, or for other walking parameters. A transaction that has written
+    (an import about to commit) gets a city of its own, loaded from what it sees.
+    """
+    version = coverage_rows.data_version(connection, WARM_TABLES)
+    if version is None:  # a transaction that has written: its own city, not kept
+        return live_coverage(connection, parameters)
+    key = (version, parameters)
+    with _warm_lock:
+        base = _warm.get(key)
+    if base is None:
+        base = live_coverage(connection, parameters)
+        with _warm_lock:
+            _warm.clear()
+            _warm[key] = base
+    return base.fork()
 
 
 def live_coverage(connection: Connection, parameters: CoverageParameters) -> LiveCoverage:

@@ -8,6 +8,7 @@ the buildings on the edges whose ends changed. The answer equals a full recomput
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,6 +73,18 @@ class WhatIf:
             buildings.edge[self._by_edge], np.arange(len(network.length_m) + 1)
         )
         self._incidence = network.incidence()
+
+    def fork(self) -> WhatIf:
+        """Return a what-if of its own from this one's stations: its changes stay its own.
+
+        The network, the snapped buildings and their indexes are shared (never changed); the
+        stations and the walks are copied.
+        """
+        other = copy.copy(self)
+        other._sites, other._reach = dict(self._sites), dict(self._reach)
+        other.node_m, other.node_key = self.node_m.copy(), self.node_key.copy()
+        other.walk_m, other.station_key = self.walk_m.copy(), self.station_key.copy()
+        return other
 
     # -- changes -------------------------------------------------------------------------
     def add_many(self, points: NDArray[np.object_]) -> list[int]:

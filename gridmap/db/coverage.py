@@ -275,3 +275,27 @@ def stations_outside(connection: Connection, region_id: int, codes: list[str]) -
             {"r": region_id, "codes": codes},
         ).scalars()
     ]
+
+
+def data_version(connection: Connection, tables: tuple[str, ...]) -> tuple[object, ...] | None:
+    """Return what names the committed data of ``tables`` in this database, or None.
+
+    The database (its server's start and its name) and the revisions of ``tables`` (each write
+    to one bumps its own). None when this transaction has written anything: what it sees is
+    not what is committed.
+    """
+    server = connection.execute(
+        text(
+            "SELECT pg_postmaster_start_time()::text, current_database(), "
+            "pg_current_xact_id_if_assigned() IS NOT NULL"
+        )
+    ).one()
+    if server[2]:
+        return None
+    rows: dict[str, int] = dict(
+        connection.execute(
+            text("SELECT table_name, revision FROM data_revision WHERE table_name = ANY(:t)"),
+            {"t": list(tables)},
+        ).all()
+    )
+    return (server[0], server[1], *(int(rows.get(table, 0)) for table in tables))
