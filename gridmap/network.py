@@ -8,6 +8,7 @@ edge, its offset along it (in the edge's walking metres) and its snap distance.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import shapely
@@ -51,6 +52,11 @@ class WalkNetwork:
         order = np.argsort(node, kind="stable")
         indptr = np.r_[0, np.cumsum(np.bincount(node, minlength=self.n_nodes))]
         return Incidence(indptr, edge[order], at_target[order])
+
+    @cached_property
+    def edge_tree(self) -> shapely.STRtree:
+        """The edges' spatial index, built once (a network is never changed)."""
+        return shapely.STRtree(self.lines)
 
     @property
     def n_nodes(self) -> int:
@@ -136,8 +142,7 @@ def snap(network: WalkNetwork, points: NDArray[np.object_], *, max_snap_m: float
     edge = np.full(n, -1, dtype=np.int64)
     snap_m = np.full(n, np.inf)
     if n and len(network.lines):
-        tree = shapely.STRtree(network.lines)
-        (point_idx, edge_idx), distance = tree.query_nearest(
+        (point_idx, edge_idx), distance = network.edge_tree.query_nearest(
             points, return_distance=True, all_matches=False
         )
         edge[point_idx], snap_m[point_idx] = edge_idx, distance

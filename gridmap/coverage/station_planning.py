@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 from gridmap.coverage import engine, siting
 from gridmap.coverage.engine import CoverageParameters
 from gridmap.coverage.service import City, load_city
-from gridmap.coverage.whatif import WhatIf
+from gridmap.coverage.whatif import Rates, WhatIf
 from gridmap.db import coverage as coverage_rows
 from gridmap.errors import Forbidden, InvalidInput, NotFound
 from gridmap.network import snap
@@ -63,9 +63,12 @@ class LiveCoverage:
             raise NotFound(f"no station {code}")
         return self.keys[code]
 
-    def community_rates(self) -> pd.DataFrame:
-        """Return covered and total residents (and households) per community now."""
-        rates = self.whatif.rates()
+    def community_rates(self, rates: Rates | None = None) -> pd.DataFrame:
+        """Return covered and total residents (and households) per community now.
+
+        ``rates``: the what-if's rates, when the caller has them already.
+        """
+        rates = rates if rates is not None else self.whatif.rates()
         n = len(self.communities)
         assert rates.group_covered_households is not None and rates.group_households is not None
         return pd.DataFrame(
@@ -131,32 +134,35 @@ def whatif_answer(
                 "one this key may change"
             )
     live = warm_coverage(connection, parameters)
-    before, whole_before = live.community_rates(), live.whatif.rates()
+    whole_before = live.whatif.rates()
+    before = live.community_rates(whole_before)
     for k, (lon, lat) in enumerate(changes.add):
         live.add(f"new-{k + 1}", lon, lat)
     for code, lon, lat in changes.move:
         live.move(code, lon, lat)
     for code in changes.remove:
         live.remove(code)
-    after = live.community_rates()
+    whole_after = live.whatif.rates()
+    after = live.community_rates(whole_after)
     if prefix is not None:
         keep = after.index.astype(str).str.startswith(prefix)
         before, after = before.loc[keep], after.loc[keep]
     else:
         before, after = before.loc[after.index.astype(str) != ""], after.loc[after.index != ""]
-    communities = [
-        {
-            "community": str(code),
-            "residents": int(row["residents"]),
-            "covered_before": int(before.loc[code, "covered_residents"]),
-            "covered_after": int(row["covered_residents"]),
-        }
-        for code, row in after.iterrows()
+    communities = [  # before and after hold the same communities, in the same order
+        {"community": code, "residents": residents, "covered_before": was, "covered_after": now}
+        for code, residents, was, now in zip(
+            after.index.astype(str).tolist(),
+            after["residents"].astype(int).tolist(),
+            before["covered_residents"].astype(int).tolist(),
+            after["covered_residents"].astype(int).tolist(),
+            strict=True,
+        )
     ]
     city = prefix is None  # the city's own totals count buildings in no unit too
     return {
         "before": _totals(before, whole_before if city else None),
-        "after": _totals(after, live.whatif.rates() if city else None),
+        "after": _totals(after, whole_after if city else None),
         "communities": communities,
         "region": prefix,
     }
