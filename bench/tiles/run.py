@@ -1,21 +1,27 @@
 """Benchmark: vector tiles from gridmap against tipg, on the same PostGIS and the same tiles.
 
 For each city (the Helsinki demo, a synthetic city of N buildings) the run builds a fresh
-database on a private cluster, picks the tiles at zooms 12–16 over the city (all of them, or a
-seeded sample per zoom), then, on loopback with wrk (2 threads, 8 connections, a fixed time):
+database on a private cluster and picks the tiles over the city (all of them, or a seeded
+sample per zoom) in two bands, reported apart: zooms 14–16, where gridmap and tipg both draw
+the footprints (like for like), and zooms 12–13, where gridmap draws the blocks (units) the
+footprints make up and tipg still every footprint (a different job, so its ratio is not a like
+for like one). For each band, on loopback with wrk (2 threads, 8 connections, a fixed time):
 
 - tipg 1.x, pointed at the ``building`` table (its ``geom`` column, the same properties, the
-  same buffer, no feature cap);
-- gridmap's ``buildings`` tileset with its tile cache off, then with the cache warm;
+  same buffer, no feature cap), and gridmap's ``buildings`` tileset with its tile cache off,
+  alternated ``--rounds`` times (the first of the pair alternating too), the load average
+  printed before each run;
+- then gridmap with one connection, and with the cache warm;
 
-and times the tile SQL alone, one tile after another: gridmap's (stored web-mercator column)
-and the generic query a server like tipg runs (transform per row). Each server runs one
-uvicorn worker. Figures are printed as a table with ratios against tipg. Last, each tile served
-by gridmap (cache off) is timed against its own SQL alone, the two interleaved tile by tile.
+and times the tile SQL alone, one tile after another: gridmap's (stored web-mercator column),
+the plain floor (the simplest query with the same answer: one ``ST_AsMVT`` over the stored
+column, no order, no join) and the generic query a server like tipg runs (transform per row).
+Each server runs one uvicorn worker. Last, each tile served by gridmap (cache off) is timed
+against its own SQL alone and against the floor, interleaved tile by tile.
 
 Both cities have units (blocks), which the ``buildings`` tileset draws below zoom 14.
 
-    python bench/tiles/run.py --cases demo 1m --seconds 20 [--per-zoom 80]
+    python bench/tiles/run.py --cases demo 1m --seconds 20 [--per-zoom 80] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -60,6 +66,31 @@ SELECT ST_AsMVT(q, 'default', 4096, 'geom') FROM (
         ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => 64.0 / 4096), 4326))
 ) q
 """
+
+
+BANDS = {"z14–16 (like for like)": (14, 15, 16), "z12–13 (blocks against footprints)": (12, 13)}
+
+
+def floor_sql(z: int) -> str:
+    """Return the plainest statement with the same answer as gridmap's tile at ``z``."""
+    table, columns, column = (
+        ("unit", "t.code, t.residents, t.households", "geom_3857_s")
+        if z < 14
+        else ("building", "t.id, t.residents, t.households, t.levels", "geom_3857")
+    )
+    return f"""
+SELECT ST_AsMVT(q, 'buildings', 4096, 'geom') FROM (
+    SELECT {columns},
+           ST_AsMVTGeom(t.{column}, ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4096, 64, true) AS geom
+    FROM {table} t
+    WHERE t.{column} && ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => 64.0 / 4096)
+) q
+"""
+
+
+def load() -> str:
+    """Return the 1-minute load average, as printed beside each run."""
+    return f"load {os.getloadavg()[0]:.1f}"
 
 
 def free_port() -> int:
@@ -241,13 +272,14 @@ def sql_alone(url: str, tiles: list[tuple[int, int, int]]) -> dict[str, dict[str
     """Time each tile's SQL alone, one after another: gridmap's and the generic one."""
     from gridmap.tiles.tilesets import TILESETS, tile_sql
 
-    timings: dict[str, list[float]] = {"gridmap": [], "generic": []}
+    timings: dict[str, list[float]] = {"gridmap": [], "floor": [], "generic": []}
     with psycopg.connect(url.replace("+psycopg", "")) as conn:
         for z, x, y in tiles * 2:  # the first pass warms the buffers; the second is timed
             ours = tile_sql(TILESETS["buildings"], z, scoped=False)
             assert ours is not None
             ours = ours.replace(":z", "%(z)s").replace(":x", "%(x)s").replace(":y", "%(y)s")
-            for name, statement in (("gridmap", ours), ("generic", GENERIC_SQL)):
+            contenders = (("gridmap", ours), ("floor", floor_sql(z)), ("generic", GENERIC_SQL))
+            for name, statement in contenders:
                 started = time.perf_counter()
                 conn.execute(statement, {"z": z, "x": x, "y": y}).fetchone()
                 timings[name].append((time.perf_counter() - started) * 1000)
@@ -324,6 +356,7 @@ def served_against_sql(
     http = Http(where.hostname or "127.0.0.1", where.port or 80)
     served: dict[tuple[int, int, int], list[float]] = {t: [] for t in tiles}
     alone: dict[tuple[int, int, int], list[float]] = {t: [] for t in tiles}
+    plain: dict[tuple[int, int, int], list[float]] = {t: [] for t in tiles}
     with psycopg.connect(
         url.replace("+psycopg", ""), autocommit=True, options="-c max_parallel_workers_per_gather=0"
     ) as conn:
@@ -332,14 +365,17 @@ def served_against_sql(
             statement = driver_sql(TILESETS["buildings"], tile[0], scoped=False)
             conn.execute(statement, dict(zip("zxy", tile, strict=True))).fetchone()  # type: ignore[arg-type]
 
+        def run_floor(tile: tuple[int, int, int]) -> None:
+            conn.execute(floor_sql(tile[0]), dict(zip("zxy", tile, strict=True))).fetchone()  # type: ignore[arg-type]
+
         def fetch(tile: tuple[int, int, int]) -> None:
             status = http.get("/tiles/buildings/{}/{}/{}.mvt".format(*tile))
             assert status in (200, 204), status
 
         for n in range(reps + 1):  # the first pass warms both
             for tile in tiles:
-                pair = ((alone, run_sql), (served, fetch))
-                for times, work in pair if (n + tile[1]) % 2 else pair[::-1]:
+                trio = ((alone, run_sql), (plain, run_floor), (served, fetch))
+                for times, work in trio if (n + tile[1]) % 2 else trio[::-1]:
                     started = time.perf_counter()
                     work(tile)
                     if n:
@@ -347,9 +383,12 @@ def served_against_sql(
     http.close()
     ours = {t: statistics.median(v) for t, v in served.items()}
     own = {t: statistics.median(v) for t, v in alone.items()}
+    floor = {t: statistics.median(v) for t, v in plain.items()}
     ratios = sorted(ours[t] / own[t] for t in tiles)
     figures = {
         "total": sum(ours.values()) / sum(own.values()),
+        "total against the floor": sum(ours.values()) / sum(floor.values()),
+        "own SQL against the floor": sum(own.values()) / sum(floor.values()),
         "median tile": statistics.median(ratios),
         "p90 tile": ratios[int(0.9 * len(ratios))],
     }
@@ -366,54 +405,69 @@ def _p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
 
 
-def run_case(cluster_url: str, case: str, seconds: int, per_zoom: int) -> None:
-    """Build one city, load both servers with its tiles, print the table."""
+def run_case(cluster_url: str, case: str, seconds: int, per_zoom: int, rounds: int) -> None:
+    """Build one city, load both servers with its tiles band by band, print the tables."""
     url = build_city(cluster_url, case)
-    tiles = tiles_over(url, per_zoom)
-    print(f"{case}: {len(tiles)} tiles at z12–16", flush=True)
+    every = tiles_over(url, per_zoom)
+    print(f"{case}: {len(every)} tiles at z12–16", flush=True)
+    for band, zooms in BANDS.items():
+        tiles = [t for t in every if t[0] in zooms]
+        if tiles:
+            run_band(url, f"{case}, {band}", tiles, seconds, rounds)
+
+
+def run_band(
+    url: str, title: str, tiles: list[tuple[int, int, int]], seconds: int, rounds: int
+) -> None:
+    """Alternate tipg and gridmap (cache off) ``rounds`` times on ``tiles``; print the table."""
     alone = sql_alone(url, tiles)
-    rows = {}
-    with tipg_server(url) as tipg:
-        urls = [
-            f"{tipg.base}/collections/public.building/tiles/WebMercatorQuad/{z}/{x}/{y}"
-            for z, x, y in tiles
-        ]
-        rows["tipg"] = wrk(urls, seconds)
-        sample = httpx.get(urls[len(urls) // 2], timeout=60)
-        tipg_bytes = len(sample.content)
-    with gridmap_server(url, 0) as ours:
-        urls = [f"{ours.base}/tiles/buildings/{z}/{x}/{y}.mvt" for z, x, y in tiles]
-        rows["gridmap, cache off"] = wrk(urls, seconds)
-        rows["gridmap, cache off, 1 connection"] = wrk(urls, seconds, connections=1)
+    rows: dict[str, dict[str, float]] = {}
+    tipg_urls = [
+        f"/collections/public.building/tiles/WebMercatorQuad/{z}/{x}/{y}" for z, x, y in tiles
+    ]
+    ours_urls = [f"/tiles/buildings/{z}/{x}/{y}.mvt" for z, x, y in tiles]
+    with tipg_server(url) as tipg, gridmap_server(url, 0) as ours:
+        contenders = [("tipg", tipg.base, tipg_urls), ("gridmap, cache off", ours.base, ours_urls)]
+        for n in range(rounds):
+            for name, base, paths in contenders if n % 2 == 0 else contenders[::-1]:
+                label = f"{name} (round {n + 1}, {load()})"
+                rows[label] = wrk([base + p for p in paths], seconds)
+        tipg_bytes = len(httpx.get(tipg.base + tipg_urls[len(tiles) // 2], timeout=60).content)
+        ours_bytes = len(httpx.get(ours.base + ours_urls[len(tiles) // 2], timeout=60).content)
+        label = f"gridmap, cache off, 1 connection ({load()})"
+        rows[label] = wrk([ours.base + p for p in ours_urls], seconds, connections=1)
         against = served_against_sql(url, ours.base, tiles)
-        ours_bytes = len(httpx.get(urls[len(urls) // 2], timeout=60).content)
-    with gridmap_server(url, 1024) as ours:
-        urls = [f"{ours.base}/tiles/buildings/{z}/{x}/{y}.mvt" for z, x, y in tiles]
-        for u in urls:  # warm
-            httpx.get(u, timeout=60)
-        rows["gridmap, cache warm"] = wrk(urls, seconds)
-    base = rows["tipg"]
+    with gridmap_server(url, 1024) as warm:
+        for path in ours_urls:  # warm
+            httpx.get(warm.base + path, timeout=60)
+        rows[f"gridmap, cache warm ({load()})"] = wrk([warm.base + p for p in ours_urls], seconds)
     print(
-        f"\n{case}: {len(tiles)} tiles, {seconds} s per run, 2 threads × 8 connections; "
+        f"\n{title}: {len(tiles)} tiles, {seconds} s per run, 2 threads × 8 connections; "
         f"one tile's body: tipg {tipg_bytes:,} B, gridmap {ours_bytes:,} B"
     )
     print(
-        f"{'contender':34} {'req/s':>9} {'vs tipg':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'contender':44} {'req/s':>9} {'vs tipg':>8} {'p50 ms':>8} {'p99 ms':>8} "
         f"{'p99 vs tipg':>11} {'errors':>6} {'timeouts':>8}"
     )
+    tipg_rows = [r for name, r in rows.items() if name.startswith("tipg")]
+    base = {
+        "rps": statistics.fmean(r["rps"] for r in tipg_rows),
+        "p99": statistics.fmean(r["p99"] for r in tipg_rows),
+    }
     for name, r in rows.items():
         print(
-            f"{name:34} {r['rps']:9.1f} {r['rps'] / base['rps']:7.1f}× {r['p50']:8.1f} "
+            f"{name:44} {r['rps']:9.1f} {r['rps'] / base['rps']:7.2f}× {r['p50']:8.1f} "
             f"{r['p99']:8.1f} {r['p99'] / base['p99']:10.2f}× {r['errors']:6d} "
             f"{r['timeouts']:8d}"
         )
+    print("(vs tipg: against the mean of tipg's rounds)")
     for name, t in alone.items():
         print(
-            f"tile SQL alone, {name:18} p50 {t['p50']:7.1f} ms  p99 {t['p99']:7.1f} ms  "
-            f"mean {t['mean']:7.1f} ms"
+            f"tile SQL alone, {name:8} p50 {t['p50']:7.1f} ms  p99 {t['p99']:7.1f} ms  "
+            f"mean {t['mean']:7.1f} ms  ({t['mean'] / alone['floor']['mean']:.2f}× the floor)"
         )
     print(
-        "gridmap served, one tile at a time, against its own SQL alone (interleaved): "
+        "gridmap served, one tile at a time, against its own SQL and the floor (interleaved): "
         + ", ".join(f"{k} {v:.2f}" + ("" if "ms" in k else "×") for k, v in against.items()),
         flush=True,
     )
@@ -429,6 +483,7 @@ def main() -> None:
     parser.add_argument("--cases", nargs="+", default=["demo", "1m"], choices=list(CASES))
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--per-zoom", type=int, default=80)
+    parser.add_argument("--rounds", type=int, default=2, help="Alternations of the contenders.")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench/tiles needs wrk: apt-get install wrk")
@@ -437,7 +492,7 @@ def main() -> None:
     cluster.up()
     try:
         for case in args.cases:
-            run_case(cluster.url(), case, args.seconds, args.per_zoom)
+            run_case(cluster.url(), case, args.seconds, args.per_zoom, args.rounds)
     finally:
         cluster.down()
         shutil.rmtree(root, ignore_errors=True)
