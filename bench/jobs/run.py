@@ -136,16 +136,21 @@ class Processes:
 
 
 def plan_edits(client: httpx.Client, plan: int) -> list[tuple[str, str, str]]:
-    """Return (unit, its grid, another grid of its community) for a few units of a draft."""
+    """Return (unit, its grid, another grid of its community) for a few units of a draft.
+
+    Only units whose grid holds others too: a move that empties a grid removes it, and every
+    later move back into it would be refused (400; the run of 2026-12-03 had 9,712 of those).
+    """
     units = client.get(f"/plans/{plan}/units").json()
     grids = sorted({g for g in units.values()})
+    size = Counter(units.values())
     by_community: dict[str, list[str]] = {}
     for g in grids:
         by_community.setdefault(g[:12], []).append(g)
     moves = [
         (u, g, next(o for o in by_community[g[:12]] if o != g))
         for u, g in sorted(units.items())
-        if len(by_community[g[:12]]) > 1
+        if len(by_community[g[:12]]) > 1 and size[g] > 1
     ]
     return moves[:: max(1, len(moves) // 20)][:20]
 
