@@ -198,7 +198,14 @@ def serve(
         port=port or settings.port,
         proxy_headers=True,
         workers=workers,
+        # A worker process answers its supervisor only once it has imported the app; on a
+        # loaded machine that took over 20 s, and uvicorn's 5 s killed every worker in turn.
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
     )
+
+
+WORKER_START_SECONDS = 120
+"""How long ``serve --workers N`` waits for a worker process to answer before it restarts it."""
 
 
 @app.command("worker")

@@ -65,7 +65,7 @@ def deployment(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Iter
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # two worker processes importing the app on a busy machine
     while True:
         try:
             if httpx.get(f"{base}/health", timeout=5).status_code == 200:
