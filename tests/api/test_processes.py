@@ -66,16 +66,16 @@ def deployment(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Iter
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180  # two worker processes importing the app on a busy machine
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=5).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, (logs / "serve.log").read_text()
-        assert server.poll() is None, (logs / "serve.log").read_text()
-        time.sleep(0.2)
-    try:
+    try:  # the processes are stopped even when they never came up
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, (logs / "serve.log").read_text()
+            assert server.poll() is None, (logs / "serve.log").read_text()
+            time.sleep(0.2)
         yield Deployment(base, served, server, worker)
     finally:
         for process in (server, worker):
