@@ -24,6 +24,7 @@ from sqlalchemy.pool import NullPool
 from gridmap.db import jobs as job_rows
 from gridmap.db.address import DatabaseAddress
 from gridmap.db.engine import make_engine
+from gridmap.errors import NotFound
 from gridmap.jobs.queue import SESSION, worker_app
 from gridmap.jobs.runner import worker_name
 
@@ -125,13 +126,16 @@ def fail_stalled(address: DatabaseAddress, job_id: int) -> str:
 
     Returns ``failed``; ``alive`` when this process is its worker (its own heartbeat was only
     late: a starved event loop, a slow database; the work goes on); ``ended`` when the job had
-    ended already.
+    ended already or has no row any more.
     """
     engine = make_engine(address.url(), poolclass=NullPool)
     try:
         with engine.begin() as connection:
-            if job_rows.job_row(connection, job_id, lock=True).worker == worker_name():
-                return "alive"
+            try:
+                if job_rows.job_row(connection, job_id, lock=True).worker == worker_name():
+                    return "alive"
+            except NotFound:  # its row is gone: nothing to fail, the queue's row still ends
+                return "ended"
             ended = not job_rows.finish_job(
                 connection,
                 job_id,

@@ -441,6 +441,7 @@ def test_a_late_heartbeat_fails_another_worker_s_job_but_never_the_sweeper_s_own
         assert fail_stalled(address, ids[worker_name()]) == "alive"
         assert fail_stalled(address, ids["elsewhere:1"]) == "failed"
         assert fail_stalled(address, ids["elsewhere:1"]) == "ended"
+        assert fail_stalled(address, 2**31 - 1) == "ended"  # no row: the sweep goes on
         assert job_status(served, ids[worker_name()])["status"] == "running"
         failed = job_status(served, ids["elsewhere:1"])
         assert failed["status"] == "failed" and "no heartbeat" in failed["error"]
