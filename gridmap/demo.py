@@ -15,10 +15,17 @@ import shapely
 from sqlalchemy import Connection, text
 
 from gridmap.auth.keys import create_key, lookup
+from gridmap.coverage.service import run_coverage
 from gridmap.db.bulk import read_geoframe
 from gridmap.errors import InvalidInput, MissingBinaries
-from gridmap.io.osm import OsmLayers
-from gridmap.units.service import UnitBuildCounts
+from gridmap.io.file_import import import_file
+from gridmap.io.osm import OsmLayers, read_osm
+from gridmap.io.osm_import import import_osm_layers
+from gridmap.io.staff_import import import_staff
+from gridmap.partition.service import partition_plan
+from gridmap.plans.lifecycle import accept_plan, new_plan
+from gridmap.stations import seed_stations_from_amenities
+from gridmap.units.service import UnitBuildCounts, build_units
 
 
 @dataclass(frozen=True)
@@ -175,16 +182,6 @@ def build_demo_city(
     InvalidInput
         When ``until`` is not a step.
     """
-    from gridmap.coverage.service import run_coverage
-    from gridmap.io.file_import import import_file
-    from gridmap.io.osm import read_osm
-    from gridmap.io.osm_import import import_osm_layers
-    from gridmap.io.staff_import import import_staff
-    from gridmap.partition.service import partition_plan
-    from gridmap.plans.lifecycle import accept_plan, new_plan
-    from gridmap.stations import seed_stations_from_amenities
-    from gridmap.units.service import build_units
-
     if until not in DEMO_STEPS:
         raise InvalidInput(f"until: one of {', '.join(DEMO_STEPS)} (got {until!r})")
     wanted = DEMO_STEPS[: DEMO_STEPS.index(until) + 1]
