@@ -99,6 +99,31 @@ class EditAnswer(BaseModel):
     warnings: list[str]
 
 
+class NewGridAnswer(EditAnswer):
+    """A new grid made: its code, and the edit's answer."""
+
+    code: str
+
+
+class SplitPart(BaseModel):
+    """A part of a split grid: its units, figures and code (null until it is made)."""
+
+    units: list[str]
+    households: int
+    residents: int
+    code: str | None
+
+
+class SplitAnswer(BaseModel):
+    """A grid's split: the parts, previewed or made (then the edit's figures and warnings)."""
+
+    applied: bool
+    revision: int
+    parts: list[SplitPart]
+    grids: list[dict[str, Any]] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+
 class Finding(BaseModel):
     """One thing wrong with (or worth a look in) a plan."""
 
@@ -123,6 +148,14 @@ class PlanCheck(BaseModel):
     findings: list[Finding]
 
 
+class StaffLeft(BaseModel):
+    """The people of a grid that a plan retires."""
+
+    grid: str
+    leader: str | None
+    workers: list[str]
+
+
 class PlanDiff(BaseModel):
     """Two plans compared: units moved, grids kept, split, merged, new and retired."""
 
@@ -133,6 +166,9 @@ class PlanDiff(BaseModel):
     kept: list[str]
     new: list[str]
     retired: list[str]
+    staff_without_grid: list[StaffLeft] = Field(
+        description="The leader and workers of each retired grid: people left without a grid"
+    )
     split: list[str]
     merged: list[str]
     before: list[dict[str, Any]]

@@ -69,3 +69,15 @@ GRID_BOUNDS = {
     "rural": GridBounds(200, 400, 300),
 }
 """Default bounds per comprehensive grid kind; dedicated grids are never re-partitioned."""
+
+
+def community_kind(code: str) -> str:
+    """Return the grid kind of a community by its street part (docs/architecture.md, Codes).
+
+    Streets (001–099) are urban, towns (100–199) suburban, townships (200–399) rural.
+
+    >>> [community_kind(c) for c in ("510107001002", "510107105003", "510107201001")]
+    ['urban', 'suburban', 'rural']
+    """
+    serial = int(code[6:9]) if len(code) >= 9 and code[6:9].isdigit() else 1
+    return "urban" if serial < 100 else "suburban" if serial < 200 else "rural"

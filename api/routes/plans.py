@@ -1,4 +1,4 @@
-"""Plans: list, read, create, rename and discard drafts, move units, diff, accept, lock.
+"""Plans: list, read, create, rename and discard drafts, edit grids, diff, accept, lock, export.
 
 Every write goes through the plan's lifecycle (:mod:`gridmap.plans.lifecycle`). A plan's ETag
 is its revision; an edit or an accept must send it back in ``If-Match`` and gets 412 when the
@@ -12,16 +12,29 @@ from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from api.auth import Admin, Planner, Viewer
 from api.deps import MAX_ID, ConnectionDep, EngineDep, PlanId
-from api.schemas import EditAnswer, GridFigures, Locked, Plan, PlanCheck, PlanDiff, PlanListed
+from api.schemas import (
+    EditAnswer,
+    GridFigures,
+    Locked,
+    NewGridAnswer,
+    Plan,
+    PlanCheck,
+    PlanDiff,
+    PlanListed,
+    SplitAnswer,
+)
 from gridmap.db import plans as plan_rows
 from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionRequired
 from gridmap.partition.service import diff_plans
+from gridmap.partition.split import MAX_PARTS, apply_split, propose_split
 from gridmap.plans.check import check_plan
+from gridmap.plans.export import EXPORT_FORMATS, export_plan
+from gridmap.plans.grid_edits import carve_grids
 from gridmap.plans.lifecycle import (
     Move,
     accept_plan,
@@ -56,6 +69,22 @@ class Edit(BaseModel):
 
     moves: list[UnitMove] = Field(default_factory=list, max_length=5000)
     name: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class NewGrid(BaseModel):
+    """A new grid of a draft, holding these units (all of one community)."""
+
+    units: list[str] = Field(min_length=1, max_length=5000, description="Unit codes")
+
+
+class Split(BaseModel):
+    """Split a grid into ``k`` (a seeded cut of that grid alone): previewed, or applied."""
+
+    k: int = Field(ge=2, le=MAX_PARTS, description="How many grids the grid becomes")
+    seed: int = Field(default=0, ge=0, le=2**31 - 1, description="The same seed, the same cut")
+    apply: bool = Field(
+        default=False, description="false: only say the parts; true: make them (If-Match)"
+    )
 
 
 class Locks(BaseModel):
@@ -283,3 +312,95 @@ def lock_grids(
         )
     response.headers["ETag"] = f'"{revision}"'
     return {"changed": changed, "revision": revision}
+
+
+@router.post("/{plan_id}/grids", name="new_grid", status_code=201, response_model=NewGridAnswer)
+def new_grid(
+    plan_id: PlanId,
+    body: NewGrid,
+    response: Response,
+    engine: EngineDep,
+    who: Planner,
+    if_match: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    """Make a new grid of these units (the next serial code of their community)."""
+    _scoped_out(who)
+    expected = _revision(if_match)
+    with engine.begin() as connection:
+        (code,), result = carve_grids(
+            connection, plan_id, [body.units], expected_revision=expected, author=who.name
+        )
+    response.headers["ETag"] = f'"{result.revision}"'
+    return {
+        "code": code,
+        "revision": result.revision,
+        "grids": _plain(pd.DataFrame(result.grids)),
+        "warnings": result.warnings,
+    }
+
+
+@router.post("/{plan_id}/grids/{code}/split", name="split_grid", response_model=SplitAnswer)
+def split_grid(
+    plan_id: PlanId,
+    code: Annotated[str, Path(min_length=1, max_length=32)],
+    body: Split,
+    response: Response,
+    engine: EngineDep,
+    who: Planner,
+    if_match: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    """Split a grid into ``k`` contiguous parts: say the parts (a preview), or make them.
+
+    The part with the most households keeps the code; the others get new codes. Applying
+    needs ``If-Match``; the same ``k`` and ``seed`` give the parts previewed.
+    """
+    _scoped_out(who)
+    if not body.apply:
+        with engine.connect() as plain:  # one snapshot: the parts of the revision said
+            connection = plain.execution_options(isolation_level="REPEATABLE READ")
+            revision = int(plan_rows.plan_row(connection, plan_id)["revision"])
+            parts = propose_split(connection, plan_id, code, body.k, seed=body.seed)
+        response.headers["ETag"] = f'"{revision}"'
+        return {"applied": False, "revision": revision, "parts": [p.__dict__ for p in parts]}
+    expected = _revision(if_match)
+    with engine.begin() as connection:
+        parts, result = apply_split(
+            connection,
+            plan_id,
+            code,
+            body.k,
+            seed=body.seed,
+            expected_revision=expected,
+            author=who.name,
+        )
+    response.headers["ETag"] = f'"{result.revision}"'
+    return {
+        "applied": True,
+        "revision": result.revision,
+        "parts": [p.__dict__ for p in parts],
+        "grids": _plain(pd.DataFrame(result.grids)),
+        "warnings": result.warnings,
+    }
+
+
+@router.get(
+    "/{plan_id}/export",
+    name="export_plan",
+    response_class=Response,
+    responses={200: {"content": {t: {} for t in EXPORT_FORMATS.values()}}},
+)
+def export(
+    plan_id: PlanId,
+    connection: ConnectionDep,
+    who: Viewer,
+    format: Annotated[str, Query(pattern="^(geojson|gpkg|csv)$")] = "geojson",
+) -> Response:
+    """Download a plan: grid polygons (GeoJSON, GeoPackage) or each unit's grid (CSV)."""
+    _scoped_out(who)
+    content, _ = export_plan(connection, plan_id, format)
+    name = f"plan-{plan_id}.{format}"
+    return Response(
+        content,
+        media_type=EXPORT_FORMATS[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

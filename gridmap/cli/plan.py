@@ -11,11 +11,11 @@ from rich.table import Table
 
 from gridmap.cli.common import console, engine_from_settings, reports_errors, steps
 from gridmap.db import plans as plan_rows
-from gridmap.db.bulk import read_geoframe
 from gridmap.errors import InvalidInput
 from gridmap.partition.engine import Bounds
 from gridmap.partition.service import diff_plans, partition_plan
 from gridmap.plans.check import KINDS, check_plan
+from gridmap.plans.export import EXPORT_FORMATS, export_plan
 from gridmap.plans.lifecycle import accept_plan, new_plan, set_locks
 from gridmap.standards import GRID_BOUNDS
 
@@ -23,7 +23,6 @@ plan_app = typer.Typer(
     help="Plans of grids (网格方案): drafts, diffs, acceptance.", no_args_is_help=True
 )
 URBAN = GRID_BOUNDS["urban"]
-EXPORT_FORMATS = ("geojson", "gpkg", "csv")
 
 
 @plan_app.command("list")
@@ -174,27 +173,8 @@ def plan_export(
     if fmt not in EXPORT_FORMATS:
         raise InvalidInput(f"--format must be one of {', '.join(EXPORT_FORMATS)}")
     with engine_from_settings() as engine, engine.connect() as connection:
-        plan_rows.plan_row(connection, plan)
-        if fmt == "csv":
-            table = plan_rows.plan_content(connection, plan)
-            codes = read_geoframe(connection, "SELECT id AS unit_id, code AS unit, geom FROM unit")
-            table = table.merge(codes.drop(columns="geometry"), on="unit_id")
-            table[["unit", "code", "name", "kind"]].rename(columns={"code": "grid"}).to_csv(
-                output, index=False
-            )
-            rows = len(table)
-        else:
-            grids = read_geoframe(
-                connection,
-                """
-                SELECT g.code, g.name, g.kind, r.code AS community, g.households, g.residents,
-                       g.area_m2, g.radius_m, g.polsby_popper, g.locked, g.geom
-                FROM grid g JOIN region r ON r.id = g.community_id WHERE g.plan_id = :p
-            """,
-                {"p": plan},
-            )
-            grids.to_file(output, driver="GeoJSON" if fmt == "geojson" else "GPKG")
-            rows = len(grids)
+        content, rows = export_plan(connection, plan, fmt)
+    output.write_bytes(content)
     console.print(f"Wrote {rows:,} rows of plan {plan} to {output}.")
 
 

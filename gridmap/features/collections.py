@@ -84,7 +84,8 @@ COLLECTIONS: dict[str, Collection] = dict(
         )
         SELECT g.code AS id, g.code, g.name, g.kind, c.code AS community, c.name AS
                community_name, g.households, g.residents, g.governance_load, g.area_m2,
-               g.radius_m, g.polsby_popper, g.locked, g.plan_id AS plan, cover.coverage,
+               g.radius_m, g.polsby_popper, ST_NumGeometries(g.geom) AS pieces, g.locked,
+               g.plan_id AS plan, cover.coverage,
                served.station, served.station_name, g.staff -> 'leader' ->> 'name' AS leader,
                staff.workers, g.residents::float8 / nullif(staff.workers, 0)
                AS residents_per_worker, g.geom
@@ -110,6 +111,7 @@ COLLECTIONS: dict[str, Collection] = dict(
                 "area_m2": Double,
                 "radius_m": Double,
                 "polsby_popper": Double,
+                "pieces": Integer,
                 "locked": Boolean,
                 "plan": Integer,
                 "coverage": Double,

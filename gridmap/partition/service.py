@@ -31,7 +31,7 @@ from gridmap.partition.walking import unit_walks
 from gridmap.plans import lifecycle
 from gridmap.plans.check import PlanCheck, check_plan
 from gridmap.plans.lifecycle import JobRef
-from gridmap.standards import GRID_BOUNDS
+from gridmap.standards import GRID_BOUNDS, community_kind
 from gridmap.units.regions import adjacency
 
 Step = Callable[[str], None]
@@ -269,18 +269,6 @@ def partition_plan(
     return PartitionSummary(plan_id, revision, summary[0], summary[1], moved, cases, checked)
 
 
-def community_kind(code: str) -> str:
-    """Return the grid kind of a community by its street part (docs/architecture.md, Codes).
-
-    Streets (001–099) are urban, towns (100–199) suburban, townships (200–399) rural.
-
-    >>> [community_kind(c) for c in ("510107001002", "510107105003", "510107201001")]
-    ['urban', 'suburban', 'rural']
-    """
-    serial = int(code[6:9]) if len(code) >= 9 and code[6:9].isdigit() else 1
-    return "urban" if serial < 100 else "suburban" if serial < 200 else "rural"
-
-
 def kind_bounds(bounds: Bounds | None) -> dict[str, Bounds]:
     """Return the bounds of each grid kind: the given ones for urban and suburban grids.
 
@@ -499,14 +487,32 @@ def diff_plans(connection: Connection, a: int, b: int) -> dict[str, Any]:
     merges = pairs.groupby("b")["a"].nunique()
     figures_a = plan_rows.grid_figures(connection, a).set_index("code")
     figures_b = plan_rows.grid_figures(connection, b).set_index("code")
+    retired = sorted(set(left) - set(right))
     return {
         "units_moved": len(moved),
         "households_moved": plan_rows.households_of_units(connection, moved.index.tolist()),
         "kept": sorted(set(left) & set(right)),
         "new": sorted(set(right) - set(left)),
-        "retired": sorted(set(left) - set(right)),
+        "retired": retired,
+        "staff_without_grid": staff_of(plan_rows.grid_staff(connection, a, retired)),
         "split": sorted(splits.index[splits > 1]),
         "merged": sorted(merges.index[merges > 1]),
         "before": figures_a,
         "after": figures_b,
     }
+
+
+def staff_of(staff: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the people of each grid, by grid code: its leader's name, its workers' names."""
+
+    def name(person: Any) -> str | None:
+        return person.get("name") if isinstance(person, dict) else person
+
+    return [
+        {
+            "grid": code,
+            "leader": name(people.get("leader")),
+            "workers": [n for n in map(name, people.get("workers") or []) if n],
+        }
+        for code, people in sorted(staff.items())
+    ]

@@ -373,6 +373,8 @@ def move_units(
         payload={"moves": [m.__dict__ for m in moves]},
     )
     grids = plan_rows.touched_figures(connection, plan_id, touched)
+    for g in grids:
+        g["pieces_before"] = before.get(g["code"])
     return EditResult(revision, grids, edit_warnings(grids, emptied, before))
 
 

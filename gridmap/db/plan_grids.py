@@ -1,0 +1,63 @@
+"""The SQL of grids made by hand in a draft: the next codes of a community, a new grid row.
+
+Every function works in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from gridmap.db.plans import insert_grids
+
+SERIAL_DIGITS = 3
+"""A grid's code is its community's code and a serial of three digits (docs/architecture.md)."""
+
+
+def community_code(connection: Connection, community_id: int) -> str:
+    """Return the code of community ``community_id``."""
+    return str(
+        connection.execute(
+            text("SELECT code FROM region WHERE id = :id"), {"id": community_id}
+        ).scalar_one()
+    )
+
+
+def next_grid_codes(connection: Connection, community: str, n: int) -> list[str]:
+    """Return ``n`` new grid codes of community ``community``: the serials after the largest.
+
+    The largest serial is taken over every plan, archived ones included, so a code a retired
+    grid held is never given to another grid.
+    """
+    largest = connection.execute(
+        text("""
+        SELECT coalesce(max(right(code, :digits)::int), 0) FROM grid
+        WHERE starts_with(code, :community) AND length(code) = length(:community) + :digits
+          AND right(code, :digits) ~ '^[0-9]+$'
+    """),
+        {"community": community, "digits": SERIAL_DIGITS},
+    ).scalar_one()
+    return [f"{community}{int(largest) + i:0{SERIAL_DIGITS}d}" for i in range(1, n + 1)]
+
+
+def insert_new_grids(
+    connection: Connection, plan_id: int, codes: list[str], kind: str, community_id: int
+) -> list[int]:
+    """Insert empty grids ``codes`` of one community into a plan; return their ids in order."""
+    frame = pd.DataFrame({"code": codes, "name": None, "kind": kind, "community_id": community_id})
+    return [int(i) for i in insert_grids(connection, plan_id, frame)]
+
+
+def grid_kinds(connection: Connection, grid_ids: list[int]) -> list[str]:
+    """Return the kind of each grid of ``grid_ids``, one per id given (repeats kept)."""
+    if not grid_ids:
+        return []
+    return list(
+        connection.execute(
+            text("""
+        SELECT g.kind FROM unnest(CAST(:ids AS integer[])) WITH ORDINALITY AS i(id, n)
+        JOIN grid g ON g.id = i.id ORDER BY i.n
+    """),
+            {"ids": grid_ids},
+        ).scalars()
+    )
