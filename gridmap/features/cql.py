@@ -40,11 +40,42 @@ def cql_filter(text: str, columns: dict[str, Any]) -> ColumnElement[bool]:
     except (LarkError, ValueError, TypeError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InvalidInput(f"filter: not valid CQL2 text ({first})") from None
+    tree = _case_insensitive(tree)
     _check(tree, columns)
     try:
         return to_filter(tree, columns, undefined_as_null=False)
     except (KeyError, NotImplementedError, AttributeError, TypeError, ValueError) as error:
         raise InvalidInput(f"filter: cannot be applied ({error})") from None
+
+
+def _case_insensitive(node: Any) -> Any:
+    """Turn ``CASEI(property) LIKE CASEI('text')`` into a case-insensitive LIKE.
+
+    That is CQL2's case-insensitive comparison; any other function is left for :func:`_check`
+    to refuse.
+    """
+    if isinstance(node, ast.Like):
+        lhs, pattern = node.lhs, node.pattern
+        if _lowered(lhs) and _lowered(pattern):
+            return ast.Like(
+                lhs.arguments[0],
+                pattern.arguments[0],
+                nocase=True,
+                wildcard=node.wildcard,
+                singlechar=node.singlechar,
+                escapechar=node.escapechar,
+                not_=node.not_,
+            )
+        return node
+    if isinstance(node, ast.And | ast.Or):
+        return type(node)(_case_insensitive(node.lhs), _case_insensitive(node.rhs))
+    if isinstance(node, ast.Not):
+        return ast.Not(_case_insensitive(node.sub_node))
+    return node
+
+
+def _lowered(node: Any) -> bool:
+    return isinstance(node, ast.Function) and node.name == "lower" and len(node.arguments) == 1
 
 
 def _check(node: object, columns: dict[str, Any]) -> None:

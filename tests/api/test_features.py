@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import pytest
@@ -151,6 +152,28 @@ def test_cql2_filters_equal_the_same_test_in_python(api: TestClient, served: Ser
         )
         for f in spatial["features"]
     )
+
+
+def test_casei_likes_match_whatever_the_case_and_plain_likes_do_not(
+    api: TestClient, served: Served
+) -> None:
+    stations = everything(api, served, "stations")["features"]
+    cased = re.compile(r"[A-Za-z]{4}")  # a piece of a name in the other case
+    piece = next(m.group() for f in stations if (m := cased.search(f["properties"]["name"] or "")))
+    piece = piece.swapcase()
+    want = {f["id"] for f in stations if piece.lower() in f["properties"]["name"].lower()}
+    casei = everything(api, served, "stations", filter=f"CASEI(name) LIKE CASEI('%{piece}%')")
+    assert {f["id"] for f in casei["features"]} == want and want
+    plain = everything(api, served, "stations", filter=f"name LIKE '%{piece}%'")
+    assert {f["id"] for f in plain["features"]} == {
+        f["id"] for f in stations if piece in f["properties"]["name"]
+    }
+    other = api.get(
+        "/collections/stations/items",
+        params={"filter": "CASEI(name) = 'x'"},
+        headers=served.headers("viewer"),
+    )
+    assert other.status_code == 400 and "lower" in other.json()["detail"]
 
 
 def test_sortby_orders_and_bad_parameters_name_the_field(api: TestClient, served: Served) -> None:
