@@ -19,6 +19,7 @@ export const draft = {
   grids: new Map(), // code → {code, kind, community, households, residents, …}
   gridFeatures: EMPTY,
   moved: [],
+  override: null, // unit code → colour drawn instead of its grid's
 };
 
 /** Add the sources and layers the draft is drawn with (empty until a plan is loaded). */
@@ -64,7 +65,8 @@ export function addDraftLayers(map) {
   });
 }
 
-function colourOf(codes) {
+/** A colour for each grid code, by the codes' order (the map, the table and the legend agree). */
+export function colourOf(codes) {
   const sorted = [...codes].sort();
   return new Map(sorted.map((code, i) => [code, PALETTE[i % PALETTE.length]]));
 }
@@ -72,8 +74,10 @@ function colourOf(codes) {
 /** Redraw the units (their grid colours and the moved ones) from `draft`. */
 export function drawUnits(map) {
   const colours = colourOf(draft.grids.keys());
+  const override = draft.override || new Map(); // a split's parts, while they are previewed
   const features = [...draft.units.values()].map((f) => ({
-    ...f, properties: { ...f.properties, colour: colours.get(f.properties.grid) },
+    ...f,
+    properties: { ...f.properties, colour: override.get(f.properties.code) || colours.get(f.properties.grid) },
   }));
   map.getSource('draft-units').setData({ type: 'FeatureCollection', features });
   map.setFilter('draft-units-moved', ['in', ['get', 'code'], ['literal', draft.moved]]);
@@ -109,7 +113,7 @@ export async function loadPlan(map, plan, moved = []) {
 export function clearPlan(map) {
   Object.assign(draft, {
     plan: null, revision: null, status: null, units: new Map(), points: new Map(), grids: new Map(),
-    gridFeatures: EMPTY, moved: [],
+    gridFeatures: EMPTY, moved: [], override: null,
   });
   map.getSource('draft-units').setData(EMPTY);
   map.getSource('draft-grids').setData(EMPTY);

@@ -1,10 +1,15 @@
-// Editing a draft plan: pick a target grid, click or lasso units into it; figures, balance bars
-// and warnings update at once; undo and redo; a stale edit (412) reloads the fresh plan.
+// Editing a draft plan: pick a target grid, click, brush or lasso units into it; new grids,
+// splits and merges; figures, balance bars, the grid table and the integrity check update after
+// every change; undo and redo; a stale edit (412) reloads the fresh plan.
 
 import { ApiError, get, request } from './api.js';
-import { clearPlan, draft, drawUnits, loadPlan, reloadGrids } from './draft.js';
-import { inRing } from './geo.js';
-import { language, number, onLanguage, t } from './i18n.js';
+import { refreshChecks, checks } from './checks.js';
+import { clearPlan, colourOf, draft, drawUnits, loadPlan, reloadGrids } from './draft.js';
+import { drawDraftActions, setUpDrafts } from './drafts.js';
+import { bbox, inRing } from './geo.js';
+import { drawMergeChoices, gridOps, newGridFrom, resetGridOps, setUpGridOps } from './gridops.js';
+import { gridTable, selectRow, showGrids } from './gridtable.js';
+import { number, onLanguage, t } from './i18n.js';
 import { refreshGrid, showGrid } from './panel.js';
 
 const $ = (id) => document.getElementById(id);
@@ -23,7 +28,12 @@ export const editor = {
   busy: Promise.resolve(),
   config: null,
   map: null,
+  plans: [], // the drafts listed
+  onState: null, // (state) → void: the plan or grid shown changed (the address keeps them)
+  onAccepted: null, // (plan) → Promise: a draft became the current plan
 };
+const TOOLS = { p: 'pick', c: 'paint', b: 'brush', l: 'lasso' };
+const PHONE = window.matchMedia('(max-width: 700px)');
 
 function say(text, kind = 'info') {
   message.textContent = text;
@@ -36,7 +46,11 @@ function setTool(tool) {
   for (const b of document.querySelectorAll('#edit-tools button')) {
     b.classList.toggle('active', b.dataset.tool === tool);
   }
-  editor.map.getCanvas().style.cursor = tool === 'pick' ? 'crosshair' : tool === 'lasso' ? 'cell' : 'pointer';
+  $('grid-new').classList.toggle('active', tool === 'seed');
+  $('brush-options').hidden = tool !== 'brush';
+  const cursors = { pick: 'crosshair', lasso: 'cell', brush: 'copy', seed: 'crosshair' };
+  editor.map.getCanvas().style.cursor = cursors[tool] || 'pointer';
+  if (tool === 'seed') say(t('ops.seed_hint'), 'info');
 }
 
 function setTarget(code) {
@@ -44,9 +58,13 @@ function setTarget(code) {
   if (editor.target) {
     map.setFeatureState({ source: 'draft-grids', id: editor.target }, { target: false });
   }
+  if (editor.target !== code) resetGridOps();
   editor.target = code;
   if (code) map.setFeatureState({ source: 'draft-grids', id: code }, { target: true });
   drawTarget();
+  selectRow(code);
+  drawMergeChoices();
+  if (editor.onState) editor.onState({ plan: draft.plan, grid: code });
 }
 
 function drawTarget() {
@@ -104,13 +122,31 @@ function drawBalance() {
   }));
 }
 
-/** Warnings of an edit, in the page's language, from the figures the server returned. */
-function drawWarnings(grids, touched) {
+/** Each grid in pieces by the integrity check (no street-wide contact between its parts). */
+function piecesOf(answer) {
+  const pieces = new Map();
+  for (const f of (answer && answer.findings) || []) {
+    if (f.kind === 'grid in pieces') pieces.set(f.grid, f.detail.pieces);
+  }
+  return pieces;
+}
+
+/**
+ * Warnings of an edit, in the page's language: grids removed and out of bounds from the figures
+ * the server returned; grids in pieces as the check counts them, before the edit and after.
+ */
+function drawWarnings(grids, touched, before = null, after = null) {
   const items = [];
   const returned = new Set(grids.map((g) => g.code));
   for (const code of touched) if (!returned.has(code)) items.push(t('warn.removed', { code }));
   for (const g of grids) {
-    if ((g.pieces || 1) > 1) items.push(t('warn.pieces', { code: g.code, pieces: g.pieces }));
+    const pieces = after ? after.get(g.code) || 1 : g.pieces || 1;
+    if (pieces > 1) {
+      const was = before ? before.get(g.code) || 1 : g.pieces_before || 0;
+      items.push(was > 1
+        ? t('warn.pieces_already', { code: g.code, pieces, was })
+        : t('warn.pieces_new', { code: g.code, pieces }));
+    }
     const b = boundsOf(g.kind);
     if (b && (g.households < b.min_households || g.households > b.max_households)) {
       items.push(t('warn.bounds', { code: g.code, households: g.households, min: b.min_households, max: b.max_households }));
@@ -153,12 +189,13 @@ async function send(moves, history) {
     for (const g of answer.body.grids) Object.assign(draft.grids.get(g.code) || {}, g);
     history(moves);
     drawBalance();
-    drawWarnings(answer.body.grids, editor.touched);
+    const before = piecesOf(checks.answer);
     say(t('edit.saved', { n: moves.length }), 'ok');
     await reloadGrids(editor.map);
     drawBalance();
     if (editor.target) setTarget(draft.grids.has(editor.target) ? editor.target : null);
-    await refreshGrid();
+    await afterChange();
+    drawWarnings(answer.body.grids, editor.touched, before, piecesOf(checks.answer));
   } catch (error) {
     applyLocally(moves, false);
     if (error instanceof ApiError && error.status === 412) {
@@ -176,9 +213,25 @@ function queue(job) {
   return editor.busy;
 }
 
+/** After any change of the plan: the grid table, the checks, the panel and the buttons. */
+async function afterChange() {
+  drawMergeChoices();
+  drawDraftActions(editor.config);
+  drawTarget();
+  const [answer] = await Promise.all([refreshChecks(draft.plan).catch(() => null), refreshGrid()]);
+  const pieces = piecesOf(answer); // the table counts pieces as the check does
+  const grids = [...draft.grids.values()].map((g) => ({ ...g, pieces: pieces.get(g.code) || 1 }));
+  showGrids(grids, editor.config, { editable: writable(), colours: colourOf(draft.grids.keys()) });
+  selectRow(editor.target);
+}
+
+function writable() {
+  return ['planner', 'admin'].includes(editor.config.role) && draft.status === 'draft';
+}
+
 /** Move the units `codes` into the target grid (units already there, or elsewhere, are skipped). */
-export function moveIntoTarget(codes) {
-  const target = draft.grids.get(editor.target);
+export function moveIntoTarget(codes, into = null) {
+  const target = draft.grids.get(into || editor.target);
   if (!target) return Promise.resolve();
   const moves = [];
   for (const code of codes) {
@@ -220,11 +273,20 @@ async function reload() {
   editor.redo = [];
   setTarget(keep && draft.grids.has(keep) ? keep : null);
   drawBalance();
-  await refreshGrid();
+  await afterChange();
+}
+
+/** A 412 answer: load the fresh plan and say so (true); anything else is left to the caller. */
+async function staleReload(error) {
+  if (!(error instanceof ApiError && error.status === 412)) return false;
+  await reload(); // callers run outside the queue, or are the queue's job themselves
+  say(t('edit.stale', { revision: draft.revision }), 'conflict');
+  return true;
 }
 
 async function fillPlans(selected = null) {
   const plans = (await get('/plans')).filter((p) => p.status === 'draft');
+  editor.plans = plans;
   select.replaceChildren(...plans.map((p) => {
     const option = document.createElement('option');
     option.value = p.id;
@@ -253,22 +315,21 @@ async function load(plan) {
   warningsList.replaceChildren();
   balance.replaceChildren();
   say('');
+  resetGridOps();
   if (!plan) {
     clearPlan(editor.map);
     setTarget(null);
+    showGrids([], editor.config);
+    await refreshChecks(null);
+    drawDraftActions(editor.config);
     return;
   }
   await loadPlan(editor.map, Number(plan));
-  setTarget(null);
-  setTool('pick');
-}
-
-async function newDraft() {
-  const stamp = new Date().toLocaleString(language() === 'zh' ? 'zh-CN' : 'en', { hour12: false });
-  const made = await request('/plans', { method: 'POST', json: { name: `${t('edit.draft_name')} ${stamp}`, source: 'current' } });
-  await fillPlans(made.body.id);
-  await open(made.body.id);
-  return made.body.id;
+  setTarget(editor.wanted && draft.grids.has(editor.wanted) ? editor.wanted : null);
+  editor.wanted = null;
+  setTool(editor.target ? 'paint' : 'pick');
+  await afterChange();
+  if (editor.onState) editor.onState({ plan: draft.plan, grid: editor.target });
 }
 
 // -- the lasso: a polygon drawn while the mouse is down ------------------------------------
@@ -304,10 +365,12 @@ function unitAt(e) {
 }
 
 function click(e) {
-  if (!editor.active || !draft.plan || editor.tool === 'lasso') return;
+  if (!editor.active || !draft.plan || editor.tool === 'lasso' || editor.tool === 'brush') return;
   const unit = unitAt(e);
   if (!unit) return;
-  if (editor.tool === 'pick') {
+  if (editor.tool === 'seed') {
+    newGridFrom(unit.code); // not queued: it queues its reload itself
+  } else if (editor.tool === 'pick') {
     setTarget(unit.grid);
     showGrid(unit.grid, draft.plan).catch(() => {});
     setTool('paint');
@@ -322,7 +385,60 @@ export function setUpEditor(map, config) {
   editor.map = map;
   editor.config = config;
   select.addEventListener('change', () => open(select.value));
-  $('plan-new').addEventListener('click', () => newDraft().catch((error) => say(t('error.generic', { detail: error.detail || error }), 'error')));
+  setUpDrafts({
+    say,
+    opened: async (plan) => {
+      await fillPlans(plan);
+      await open(plan);
+    },
+    listed: (plan) => fillPlans(plan),
+    planName: () => (editor.plans.find((p) => p.id === draft.plan) || {}).name || '',
+    accepted: async (plan) => {
+      await fillPlans();
+      await open(editor.plans.length ? editor.plans[0].id : null);
+      say(t('repartition.accepted', { plan }), 'ok');
+      if (editor.onAccepted) await editor.onAccepted(plan);
+    },
+    stale: staleReload,
+  });
+  setUpGridOps({
+    say,
+    target: () => editor.target,
+    changed: (answer, target) => queue(async () => {
+      editor.wanted = target;
+      editor.undo = [];
+      editor.redo = [];
+      await loadPlan(editor.map, draft.plan);
+      setTarget(draft.grids.has(target) ? target : null);
+      setTool('paint');
+      const before = piecesOf(checks.answer);
+      await afterChange();
+      drawWarnings(answer.grids || [], [], before, piecesOf(checks.answer));
+    }),
+    stale: staleReload,
+    colourUnits: (colours) => {
+      draft.override = colours;
+      drawUnits(map);
+    },
+    moveInto: (units, grid) => moveIntoTarget(units, grid),
+    seed: () => setTool('seed'),
+  });
+  gridTable.onPick = (code) => {
+    if (!editor.active) return;
+    setTarget(code);
+    zoomTo('grid', code);
+    if (!PHONE.matches) showGrid(code, draft.plan).catch(() => {}); // on a phone it would hide the map
+    if (editor.tool === 'pick') setTool('paint');
+  };
+  gridTable.onLock = (code, locked) => queue(() => lock(code, locked));
+  checks.onZoom = (kind, code) => {
+    if (!editor.active) return;
+    zoomTo(kind, code);
+    if (kind === 'grid' && draft.grids.has(code)) setTarget(code);
+  };
+  map.on('mousedown', brushDown);
+  map.on('mousemove', brushMove);
+  map.on('mouseup', brushUp);
   $('undo').addEventListener('click', undo);
   $('redo').addEventListener('click', redo);
   for (const b of document.querySelectorAll('#edit-tools button')) {
@@ -333,7 +449,12 @@ export function setUpEditor(map, config) {
   map.on('mousemove', lassoMove);
   map.on('mouseup', lassoUp);
   document.addEventListener('keydown', (e) => {
-    if (!editor.active || !(e.ctrlKey || e.metaKey) || e.target.tagName === 'INPUT') return;
+    if (!editor.active || ['INPUT', 'SELECT', 'TEXTAREA'].includes(e.target.tagName)) return;
+    const plain = !(e.ctrlKey || e.metaKey || e.altKey);
+    if (plain && TOOLS[e.key]) setTool(TOOLS[e.key]);
+    if (plain && e.key === 'n') setTool('seed');
+    if (plain && e.key === 'Escape') setTool('pick');
+    if (!(e.ctrlKey || e.metaKey)) return;
     if (e.key === 'z' && !e.shiftKey) { e.preventDefault(); undo(); }
     if (e.key === 'y' || (e.key === 'z' && e.shiftKey)) { e.preventDefault(); redo(); }
   });
@@ -352,6 +473,97 @@ export async function setEditing(active) {
   if (!['planner', 'admin'].includes(editor.config.role)) {
     say(t('edit.need_planner'), 'error');
   }
-  const plans = await fillPlans();
-  await open(plans.length ? plans[0].id : null);
+  const plans = await fillPlans(editor.wantedPlan);
+  const wanted = plans.find((p) => p.id === editor.wantedPlan);
+  editor.wantedPlan = null;
+  await open(wanted ? wanted.id : plans.length ? plans[0].id : null);
+}
+
+/** Open plan `plan` with grid `grid` targeted (a restored address); edit mode must be on. */
+export async function showDraft(plan, grid) {
+  if (!editor.active) {
+    editor.wantedPlan = plan;
+    editor.wanted = grid;
+    return;
+  }
+  if (draft.plan !== plan) {
+    editor.wanted = grid;
+    await fillPlans(plan);
+    await open(plan);
+  } else if (grid !== editor.target) {
+    setTarget(grid && draft.grids.has(grid) ? grid : null);
+  }
+}
+
+/** Fly to a grid or a unit of the draft. */
+function zoomTo(kind, code) {
+  const feature = kind === 'grid'
+    ? draft.gridFeatures.features.find((f) => f.properties.code === code)
+    : draft.units.get(code);
+  if (!feature) return;
+  const [w, s, e, n] = bbox(feature.geometry);
+  editor.map.fitBounds([[w, s], [e, n]], { padding: 80, maxZoom: 17, duration: 600 });
+}
+
+async function lock(code, locked) {
+  try {
+    const answer = await request(`/plans/${draft.plan}/locks`, {
+      method: 'POST', ifMatch: draft.revision, json: { grids: [code], locked },
+    });
+    draft.revision = answer.body.revision;
+    await reloadGrids(editor.map);
+    say(t(locked ? 'table.locked_done' : 'table.unlocked_done', { code }), 'ok');
+    await afterChange();
+  } catch (error) {
+    if (!(await staleReload(error))) {
+      say(t('error.generic', { detail: error.detail || error }), 'error');
+      await afterChange();
+    }
+  }
+}
+
+// -- the brush: every unit it passes over while the mouse is down ---------------------------
+let brush = null;
+const METRES_PER_DEGREE = 111_320;
+
+function unitsNear(lngLat, radius) {
+  if (!radius) return [];
+  const cos = Math.cos((lngLat.lat * Math.PI) / 180);
+  const found = [];
+  for (const [code, [x, y]] of draft.points) {
+    const dx = (x - lngLat.lng) * cos * METRES_PER_DEGREE;
+    const dy = (y - lngLat.lat) * METRES_PER_DEGREE;
+    if (dx * dx + dy * dy <= radius * radius) found.push(code);
+  }
+  return found;
+}
+
+function brushAt(e) {
+  const radius = Number($('brush-size').value) || 0;
+  const under = unitAt(e);
+  for (const code of [...(under ? [under.code] : []), ...unitsNear(e.lngLat, radius)]) brush.add(code);
+  draft.override = new Map([...brush].map((code) => [code, '#e31a1c']));
+  drawUnits(editor.map);
+}
+
+function brushDown(e) {
+  if (!editor.active || editor.tool !== 'brush' || !editor.target) return;
+  e.preventDefault();
+  editor.map.dragPan.disable();
+  brush = new Set();
+  brushAt(e);
+}
+
+function brushMove(e) {
+  if (brush) brushAt(e);
+}
+
+function brushUp() {
+  if (!brush) return;
+  const codes = [...brush];
+  brush = null;
+  editor.map.dragPan.enable();
+  draft.override = null;
+  drawUnits(editor.map);
+  moveIntoTarget(codes);
 }

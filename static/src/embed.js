@@ -78,7 +78,7 @@ async function start() {
       showGroup(map, group, shown);
     }
     const coverage = ['circles', 'gaps', 'buildings'].some((g) => wanted.has(g));
-    drawLegend(document.getElementById('embed-legend'), 'households', config, coverage ? ['coverage'] : []);
+    drawLegend(document.getElementById('embed-legend'), 'households', config, null, coverage ? ['coverage'] : []);
     map.on('click', 'grids-fill', (e) => popup(map, e.features[0], e.lngLat));
     window.gridmap.ready = true;
   });

@@ -31,7 +31,7 @@ const WORDS = {
     'kind.urban': '城市网格', 'kind.suburban': '城郊网格', 'kind.rural': '农村网格',
     'kind.dedicated': '专属网格',
     'edit.heading': '编辑草案', 'edit.new': '新建草案', 'edit.undo': '撤销', 'edit.redo': '重做',
-    'edit.hint': '先选目标网格，再点击或套索单元，将其移入目标网格。',
+    'edit.hint': '先选目标网格，再点击、画笔或套索单元，将其移入目标网格。',
     'edit.no_draft': '没有草案，请新建', 'edit.draft_name': '调整草案',
     'edit.target': '目标网格：{code}（{households} 户）', 'edit.target_none': '尚未选择目标网格',
     'edit.revision': '修订 {revision}', 'edit.need_planner': '编辑方案需要规划人员密钥',
@@ -66,6 +66,63 @@ const WORDS = {
     'reports.heading': '报告', 'reports.region': '区域', 'reports.coverage': '覆盖率报告',
     'reports.plan': '现行方案报告', 'reports.alignment': '多网合一对齐', 'reports.making': '正在生成报告…',
     'reports.saved': '已下载 {name}',
+    'draft.rename': '重命名', 'draft.delete': '删除', 'draft.accept': '采纳…', 'draft.source': '复制自',
+    'draft.name': '名称', 'draft.create': '创建', 'dialog.cancel': '取消', 'draft.export': '导出',
+    'draft.report': '报告', 'draft.from_current': '现行方案', 'draft.empty': '空白草案',
+    'status.draft': '草案', 'status.current': '现行', 'status.archived': '已归档',
+    'draft.created': '已新建草案 #{plan}', 'draft.rename_prompt': '草案新名称',
+    'draft.renamed': '已重命名为“{name}”', 'draft.delete_confirm': '删除草案 #{plan}“{name}”？此操作不可撤销。',
+    'draft.deleted': '草案 #{plan} 已删除',
+    'tool.brush': '画笔', 'brush.size': '画笔大小', 'brush.unit': '一个单元', 'brush.r40': '半径 40 米',
+    'brush.r80': '半径 80 米', 'brush.r150': '半径 150 米',
+    'edit.shortcuts': '快捷键：P 选目标 · C 点选 · B 画笔 · L 套索 · N 新网格 · Esc 取消 · Ctrl+Z 撤销 · Ctrl+Y 重做',
+    'ops.new': '新建网格', 'ops.split': '拆分为', 'ops.split_preview': '预览拆分', 'ops.merge': '合并入目标',
+    'ops.split_apply': '确认拆分', 'ops.new_done': '已新建网格 {code}（起点单元 {unit}），继续点选或画笔加入单元',
+    'ops.new_code': '新编码', 'ops.units': '个单元', 'ops.pick_first': '请先选目标网格',
+    'ops.split_previewed': '网格 {code} 拆分为 {k} 个的预览：地图上按部分着色，确认后生效',
+    'ops.split_done': '网格 {code} 已拆分，新网格：{made}', 'ops.merge_with': '网格 {code}（{households} 户）',
+    'ops.merge_none': '本社区无其他网格', 'ops.seed_hint': '点击一个单元，作为新网格的起点',
+    'warn.pieces_new': '网格 {code} 因本次调整断开为 {pieces} 块',
+    'warn.pieces_already': '网格 {code} 原已分为 {was} 块，现为 {pieces} 块',
+    'checks.heading': '完整性检查', 'checks.ok': '通过：无错误，{warnings} 条提示',
+    'checks.failed': '未通过：{errors} 个错误、{warnings} 条提示（有错误的方案不能采纳）',
+    'checks.zoom': '定位', 'severity.error': '错误', 'severity.warning': '提示',
+    'check.unit without grid': '单元 {unit} 不属于任何网格', 'check.unit in two grids': '单元 {unit} 同时属于 {grids} 个网格',
+    'check.grid across communities': '网格 {grid} 跨 {communities} 个社区', 'check.empty grid': '网格 {grid} 没有单元',
+    'check.invalid code': '网格编码 {grid} 不是社区编码 {community} 加三位序号', 'check.duplicate code': '网格编码 {grid} 重复',
+    'check.grid in pieces': '网格 {grid} 分成 {pieces} 块（块与块之间没有街道相连）',
+    'check.out of bounds': '网格 {grid} 有 {households} 户，超出 {low}–{high}', 'check.no households': '网格 {grid} 没有住户',
+    'table.heading': '网格一览', 'table.code': '编码', 'table.households': '户数', 'table.residents': '人口',
+    'table.deviation': '差额', 'table.bounds': '达标', 'table.pieces': '块数', 'table.compactness': '紧凑',
+    'table.locked': '锁定', 'table.leader': '网格长', 'table.under': '偏少', 'table.over': '偏多',
+    'table.lock': '锁定：自动调整不改变此网格', 'table.unlock': '解锁', 'table.locked_done': '网格 {code} 已锁定',
+    'table.unlocked_done': '网格 {code} 已解锁',
+    'table.summary': '{n} 个网格中 {out} 个超出标准，{pieces} 个分成多块，{locked} 个锁定',
+    'side.toggle': '面板', 'repartition.on': '作用于', 'repartition.new_copy': '新草案（复制现行方案）',
+    'repartition.old_lines': '显示现行方案边界（虚线）', 'repartition.cases': '未能满足的情况（{n}）',
+    'repartition.nothing_moved': '没有单元被调整：{why}', 'repartition.why_locked': '{locked} 个网格已锁定，',
+    'repartition.why_fine': '其余网格都已符合标准或无法在不破坏连通的前提下改善',
+    'repartition.why_cases': '其余网格都已符合标准；{n} 个情况无法解决，见下',
+    'repartition.lists': '相对现行方案',
+    'accept.heading': '采纳方案', 'accept.warning': '采纳后，此方案成为全市现行方案，原现行方案归档。',
+    'accept.confirm': '确认采纳', 'accept.kept': '保留网格', 'accept.split': '拆分的网格', 'accept.merged': '合并而成的网格',
+    'accept.new': '新网格', 'accept.retired': '撤销的网格',
+    'accept.lead': '采纳方案 #{plan} 将调整 {units} 个单元、{households} 户：',
+    'accept.staff': '{n} 个撤销网格的人员将没有网格，请重新安排：', 'accept.leader': '网格长 {name}',
+    'accept.workers': '网格员 {names}',
+    'case.oversize_unit': '单元 {unit} 户数超过上限，单独成格', 'case.undersize_community': '社区 {community} 户数不足下限，整体成一格',
+    'case.island': '单元 {unit} 与社区内其他单元不相连，单独成格', 'case.out_of_bounds': '网格 {grid} 户数超出标准',
+    'case.radius': '网格 {grid} 超出服务半径',
+    'jobstep.loading units': '读取单元', 'jobstep.measuring walks between units': '测量单元间步行距离',
+    'jobstep.partitioning (adjust)': '划分中（最小调整）', 'jobstep.partitioning (full)': '划分中（整体划分）',
+    'jobstep.coding and writing grids': '编码并写入网格', 'step.succeeded': '完成', 'step.failed': '失败',
+    'step.cancelled': '已取消',
+    'level.city': '市', 'level.district': '区', 'level.street': '街道', 'level.community': '社区',
+    'server.stale': '方案已被他人修改，请刷新后重试', 'server.locked': '涉及的网格已锁定，请先解锁',
+    'server.job': '方案正在被自动调整任务处理，请等待其结束或取消',
+    'server.check': '方案未通过完整性检查，不能采纳：请先处理“完整性检查”中的错误',
+    'server.community': '单元与目标网格不在同一社区：网格不能跨社区',
+    'server.admin': '此操作需要管理员密钥', 'server.planner': '此操作需要规划人员密钥',
   },
   en: {
     title: 'One map for the whole city',
@@ -139,10 +196,52 @@ const WORDS = {
     'reports.heading': 'Reports', 'reports.region': 'Region', 'reports.coverage': 'Coverage',
     'reports.plan': 'Current plan', 'reports.alignment': 'Multi-net alignment',
     'reports.making': 'Making the report…', 'reports.saved': 'Downloaded {name}',
+    'draft.rename': 'Rename', 'draft.delete': 'Delete', 'draft.accept': 'Accept…', 'draft.source': 'Copy of',
+    'draft.name': 'Name', 'draft.create': 'Create', 'dialog.cancel': 'Cancel', 'draft.export': 'Export',
+    'draft.report': 'Report', 'draft.from_current': 'the current plan', 'draft.empty': 'an empty draft',
+    'status.draft': 'draft', 'status.current': 'current', 'status.archived': 'archived',
+    'draft.created': 'Draft #{plan} made', 'draft.rename_prompt': 'The draft\'s new name',
+    'draft.renamed': 'Renamed to "{name}"', 'draft.delete_confirm': 'Delete draft #{plan} "{name}"? This cannot be undone.',
+    'draft.deleted': 'Draft #{plan} deleted',
+    'tool.brush': 'Brush', 'brush.size': 'Brush size', 'brush.unit': 'One unit', 'brush.r40': '40 m radius',
+    'brush.r80': '80 m radius', 'brush.r150': '150 m radius',
+    'edit.shortcuts': 'Keys: P pick · C click · B brush · L lasso · N new grid · Esc cancel · Ctrl+Z undo · Ctrl+Y redo',
+    'ops.new': 'New grid', 'ops.split': 'Split into', 'ops.split_preview': 'Preview split', 'ops.merge': 'Merge into target',
+    'ops.split_apply': 'Apply the split', 'ops.new_done': 'New grid {code} (started from unit {unit}): click or brush units into it',
+    'ops.new_code': 'new code', 'ops.units': 'units', 'ops.pick_first': 'Pick a target grid first',
+    'ops.split_previewed': 'Grid {code} split into {k}: the parts are coloured on the map; apply to make them',
+    'ops.split_done': 'Grid {code} split; new grids: {made}', 'ops.merge_with': 'grid {code} ({households} households)',
+    'ops.merge_none': 'no other grid in this community', 'ops.seed_hint': 'Click a unit to start the new grid with',
+    'warn.pieces_new': 'Grid {code} is now in {pieces} pieces because of this edit',
+    'warn.pieces_already': 'Grid {code} was in {was} pieces already, now {pieces}',
+    'checks.heading': 'Integrity check', 'checks.ok': 'Passed: no errors, {warnings} warnings',
+    'checks.failed': 'Failed: {errors} errors, {warnings} warnings (a plan with errors cannot be accepted)',
+    'checks.zoom': 'Zoom', 'severity.error': 'Error', 'severity.warning': 'Warning',
+    'table.heading': 'All grids', 'table.code': 'Code', 'table.households': 'Households', 'table.residents': 'Residents',
+    'table.deviation': 'vs target', 'table.bounds': 'Bounds', 'table.pieces': 'Pieces', 'table.compactness': 'Compact',
+    'table.locked': 'Lock', 'table.leader': 'Leader', 'table.under': 'under', 'table.over': 'over',
+    'table.lock': 'Lock: a re-partition keeps this grid', 'table.unlock': 'Unlock', 'table.locked_done': 'Grid {code} locked',
+    'table.unlocked_done': 'Grid {code} unlocked',
+    'table.summary': '{out} of {n} out of bounds, {pieces} in pieces, {locked} locked',
+    'side.toggle': 'Panel', 'repartition.on': 'Run on', 'repartition.new_copy': 'a new draft (copy of the current plan)',
+    'repartition.old_lines': 'Show the current plan\'s boundaries (dashed)', 'repartition.cases': 'What could not be met ({n})',
+    'repartition.nothing_moved': 'No unit moved: {why}', 'repartition.why_locked': '{locked} grids are locked; ',
+    'repartition.why_fine': 'the other grids are within bounds or cannot be improved without breaking contiguity',
+    'repartition.why_cases': 'the other grids are within bounds; {n} cases cannot be solved, listed below',
+    'repartition.lists': 'Against the current plan',
+    'accept.heading': 'Accept the plan', 'accept.warning': 'Accepted, this plan becomes the whole city\'s current plan and the old one is archived.',
+    'accept.confirm': 'Accept', 'accept.kept': 'Grids kept', 'accept.split': 'Grids split', 'accept.merged': 'Grids merged',
+    'accept.new': 'New grids', 'accept.retired': 'Grids retired',
+    'accept.lead': 'Accepting plan #{plan} moves {units} units with {households} households:',
+    'accept.staff': 'The staff of {n} retired grids will have no grid; assign them again:',
+    'accept.leader': 'leader {name}', 'accept.workers': 'workers {names}',
+    'level.city': 'City', 'level.district': 'District', 'level.street': 'Street', 'level.community': 'Community',
+    'jobstep.loading units': 'loading units', 'step.succeeded': 'done', 'step.failed': 'failed', 'step.cancelled': 'cancelled',
   },
 };
 
 const LANGS = ['zh', 'en'];
+const OWN_WORDS_ONLY = /^(check|case|jobstep)\./; // in English, the server's own words are used
 let lang = LANGS.includes(load('gridmap.lang')) ? load('gridmap.lang') : 'zh';
 const listeners = [];
 
@@ -151,9 +250,28 @@ export function language() {
   return lang;
 }
 
+/** Server messages (English) the Chinese page says in its own words: pattern → word. */
+const SERVER_WORDS = [
+  [/is at revision \d+, not \d+/, 'server.stale'],
+  [/is locked; unlock it first|lies in a locked grid/, 'server.locked'],
+  [/is being re-partitioned by job/, 'server.job'],
+  [/fails its integrity check/, 'server.check'],
+  [/lies in another community|a grid stays inside its community/, 'server.community'],
+  [/\badmin\b/, 'server.admin'],
+  [/\bplanner\b/, 'server.planner'],
+];
+
+/** A server's message in the page's language: Chinese words for the known ones. */
+export function serverText(detail) {
+  if (lang !== 'zh' || typeof detail !== 'string') return detail;
+  const known = SERVER_WORDS.find(([pattern]) => pattern.test(detail));
+  return known ? t(known[1]) : detail;
+}
+
 /** The word for `key`, with `{name}` placeholders filled from `values`. */
 export function t(key, values = {}) {
-  const text = WORDS[lang][key] ?? WORDS.zh[key] ?? key;
+  if (key === 'error.generic' && 'detail' in values) values = { ...values, detail: serverText(values.detail) };
+  const text = WORDS[lang][key] ?? (lang === 'en' && OWN_WORDS_ONLY.test(key) ? undefined : WORDS.zh[key]) ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in values ? String(values[name]) : `{${name}}`));
 }
 

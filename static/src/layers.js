@@ -8,6 +8,28 @@ export const COLOURS = {
   station: '#d7301f', moved: '#ff7f00', target: '#e31a1c', loadLow: '#fff5eb', loadHigh: '#a63603',
 };
 const COVERAGE_STOPS = [[0.5, '#d7191c'], [0.8, '#fdae61'], [0.9, '#ffffbf'], [1, '#1a9641']];
+const RAMP = ['#d7191c', '#fdae61', '#ffffbf', '#a6d96a', '#1a9641'];
+
+/**
+ * Coverage stops that separate the grids of the city at hand: the rates at its 0th, 25th, 50th,
+ * 75th and 100th percentiles, each with a colour from red to green (fixed stops when fewer than
+ * five grids have a rate, or all share one).
+ */
+export function coverageStops(rates) {
+  const known = rates.filter((r) => typeof r === 'number' && Number.isFinite(r)).sort((a, b) => a - b);
+  if (known.length < 5 || known[0] === known[known.length - 1]) return COVERAGE_STOPS;
+  const at = (q) => {
+    const i = q * (known.length - 1);
+    const low = Math.floor(i);
+    return known[low] + (known[Math.min(low + 1, known.length - 1)] - known[low]) * (i - low);
+  };
+  const stops = [];
+  for (const [i, q] of [0, 0.25, 0.5, 0.75, 1].entries()) {
+    const value = at(q);
+    if (!stops.length || value > stops[stops.length - 1][0] + 1e-9) stops.push([value, RAMP[i]]);
+  }
+  return stops.length >= 2 ? stops : COVERAGE_STOPS;
+}
 
 /** Switchable groups: each a word and the style's layer ids it shows or hides. */
 export const GROUPS = [
@@ -24,10 +46,10 @@ export const GROUPS = [
 const HIDDEN_AT_START = new Set(['buildings', 'circles', 'gaps']);
 
 /** The grid colour expression for `mode`: households against each kind's bounds, coverage, load. */
-export function gridColour(mode, config, maxLoad = 1) {
+export function gridColour(mode, config, maxLoad = 1, stops = null) {
   if (mode === 'coverage') {
     return ['case', ['==', ['typeof', ['get', 'coverage']], 'number'],
-      ['interpolate', ['linear'], ['get', 'coverage'], ...COVERAGE_STOPS.flat()], COLOURS.none];
+      ['interpolate', ['linear'], ['get', 'coverage'], ...(stops || COVERAGE_STOPS).flat()], COLOURS.none];
   }
   if (mode === 'load') {
     return ['interpolate', ['linear'], ['to-number', ['get', 'governance_load'], 0],
@@ -121,13 +143,14 @@ function swatch(colour, word, shape = 'box') {
 }
 
 /** The legend for the grid colour mode and what else is shown. */
-export function drawLegend(element, mode, config, extras = []) {
+export function drawLegend(element, mode, config, stops = null, extras = []) {
   const rows = [];
   const b = config.bounds.urban;
   if (mode === 'coverage') {
-    rows.push(swatch(COVERAGE_STOPS[0][1], '< 50%'), swatch(COVERAGE_STOPS[1][1], '80%'),
-      swatch(COVERAGE_STOPS[2][1], '90%'), swatch(COVERAGE_STOPS[3][1], '100%'),
-      swatch(COLOURS.none, t('legend.none')));
+    const shown = stops || COVERAGE_STOPS;
+    rows.push(...shown.map(([value, colour], i) => swatch(colour,
+      `${i === 0 ? '≤ ' : i === shown.length - 1 ? '≥ ' : ''}${(value * 100).toFixed(1)}%`)),
+    swatch(COLOURS.none, t('legend.none')));
   } else if (mode === 'load') {
     rows.push(swatch(COLOURS.loadLow, t('legend.load_low')), swatch(COLOURS.loadHigh, t('legend.load_high')));
   } else {

@@ -1,16 +1,19 @@
 // The planners' web map: starts the map on the city's own tiles and wires the four modes.
 
 import { Map as MapLibre, NavigationControl, ScaleControl } from 'maplibre-gl';
-import { ApiError, apiKey, get, setApiKey, transformRequest } from './api.js';
+import { ApiError, allFeatures, apiKey, get, setApiKey, transformRequest } from './api.js';
 import { coverage, setCoverage, setUpCoverage } from './coverage.js';
 import { addDraftLayers, draft } from './draft.js';
-import { editor, setEditing, setUpEditor } from './editor.js';
+import { editor, setEditing, setUpEditor, showDraft } from './editor.js';
+import { bbox } from './geo.js';
+import { gridTable, selectRow, showGrids } from './gridtable.js';
 import { language, onLanguage, setLanguage, t, translatePage } from './i18n.js';
-import { addLabels, drawLegend, gridColour, layerSwitcher } from './layers.js';
-import { refreshGrid, showGrid } from './panel.js';
-import { repartition, setRepartitioning, setUpRepartition } from './repartition.js';
+import { COLOURS, addLabels, coverageStops, drawLegend, gridColour, layerSwitcher } from './layers.js';
+import { hideGrid, panelHooks, refreshGrid, showGrid } from './panel.js';
+import { repartition, setRepartitioning, setUpRepartition, showPlanPreview } from './repartition.js';
 import { setUpReports } from './reports.js';
 import { setUpSearch } from './search.js';
+import { readState, writeState } from './urlstate.js';
 
 const $ = (id) => document.getElementById(id);
 const CURRENT_PLAN_LAYERS = ['grids-fill', 'grids-line', 'units-line', 'grid-labels'];
@@ -18,7 +21,13 @@ const COVERAGE_GROUPS = ['buildings', 'circles', 'gaps'];
 // coverage mode draws the stations as draggable markers, over faint grids
 const STATION_LAYERS = ['stations', 'station-labels'];
 const GRID_OPACITY = { normal: 0.35, coverage: 0.05 };
-const state = { mode: 'browse', colour: 'households', maxLoad: 1, config: null, map: null, switcher: null };
+const MODES = ['browse', 'edit', 'repartition', 'coverage'];
+const TABLE_MODES = new Set(['browse', 'edit']); // the grid table shows the plan being looked at
+const state = {
+  mode: 'browse', colour: 'households', maxLoad: 1, stops: null, config: null, map: null, switcher: null,
+  grids: [], // the current plan's grid features
+  restoring: false, // applying an address: no new history steps
+};
 
 function toast(text) {
   const el = $('toast');
@@ -36,19 +45,47 @@ function drawWho() {
 
 function recolour() {
   const { map, config } = state;
-  map.setPaintProperty('grids-fill', 'fill-color', gridColour(state.colour, config, state.maxLoad));
-  drawLegend($('legend-items'), state.colour, config, [
+  map.setPaintProperty('grids-fill', 'fill-color', gridColour(state.colour, config, state.maxLoad, state.stops));
+  drawLegend($('legend-items'), state.colour, config, state.stops, [
     ...(state.mode === 'coverage' ? ['coverage'] : []),
     ...(state.mode === 'repartition' ? ['moved'] : []),
     ...(state.mode === 'edit' ? ['edit'] : []),
   ]);
 }
 
-async function readMaxLoad() {
-  const plan = state.config.current_plan;
-  if (!plan) return;
-  const grids = await get(`/plans/${plan}/grids`).catch(() => []);
-  state.maxLoad = Math.max(1e-9, ...grids.map((g) => g.governance_load || 0));
+/** The current plan's grids: the load scale, the coverage ramp, the table in browse mode. */
+async function readGrids() {
+  if (!state.config.current_plan) return;
+  const [grids, check] = await Promise.all([
+    allFeatures('grids').catch(() => ({ features: [] })),
+    state.config.scoped ? null : get(`/plans/${state.config.current_plan}/check`).catch(() => null),
+  ]);
+  state.grids = grids.features;
+  if (check) { // pieces as the integrity check counts them (no street-wide contact between parts)
+    const pieces = new Map(check.findings.filter((f) => f.kind === 'grid in pieces').map((f) => [f.grid, f.detail.pieces]));
+    for (const f of state.grids) f.properties.pieces = pieces.get(f.properties.code) || 1;
+  }
+  const props = state.grids.map((f) => f.properties);
+  state.maxLoad = Math.max(1e-9, ...props.map((g) => g.governance_load || 0));
+  state.stops = coverageStops(props.map((g) => g.coverage));
+  if (state.mode === 'browse') drawBrowseTable();
+}
+
+function drawBrowseTable() {
+  const colours = new Map(state.grids.map((f) => [f.properties.code, householdColour(f.properties)]));
+  showGrids(state.grids.map((f) => f.properties), state.config, { editable: false, colours });
+}
+
+function householdColour(g) {
+  const b = state.config.bounds[g.kind] || state.config.bounds.urban;
+  return g.households < b.min_households ? COLOURS.under : g.households > b.max_households ? COLOURS.over : COLOURS.within;
+}
+
+function zoomToGrid(code) {
+  const f = state.grids.find((x) => x.properties.code === code);
+  if (!f) return;
+  const [w, s, e, n] = bbox(f.geometry);
+  state.map.fitBounds([[w, s], [e, n]], { padding: 80, maxZoom: 17, duration: 600 });
 }
 
 /** After a plan became current: new tiles (their URLs carry the data version), figures, panel. */
@@ -58,18 +95,24 @@ async function showCurrent() {
     const tilejson = await get(`/tiles/${name}.json`);
     state.map.getSource(name).setTiles(tilejson.tiles);
   }
-  await readMaxLoad();
+  await readGrids();
   recolour();
   await refreshGrid();
 }
 
-async function setMode(mode) {
+async function setMode(mode, { plan = null, grid = null } = {}) {
   const { map, switcher } = state;
+  if (!MODES.includes(mode)) mode = 'browse';
   if (mode === state.mode) return;
   const leaving = state.mode;
   state.mode = mode;
+  if (!state.restoring) {
+    const plan = mode === 'edit' ? draft.plan : mode === 'repartition' ? repartition.plan : null;
+    writeState({ mode, plan, grid: null });
+  }
   for (const tab of document.querySelectorAll('#modes button')) tab.classList.toggle('active', tab.dataset.mode === mode);
   for (const panel of document.querySelectorAll('.mode-panel')) panel.hidden = panel.dataset.panel !== mode;
+  $('grid-table-box').hidden = !TABLE_MODES.has(mode);
   if (leaving === 'edit') await setEditing(false);
   if (leaving === 'repartition') await setRepartitioning(false);
   if (leaving === 'coverage') {
@@ -79,10 +122,15 @@ async function setMode(mode) {
   }
   switcher.apply();
   if (mode === 'edit' || mode === 'repartition') {
+    hideGrid();
     for (const id of CURRENT_PLAN_LAYERS) map.setLayoutProperty(id, 'visibility', 'none');
   }
-  if (mode === 'edit') await setEditing(true);
-  if (mode === 'repartition') await setRepartitioning(true);
+  if (mode === 'browse') drawBrowseTable();
+  if (mode === 'edit') {
+    if (plan) await showDraft(plan, grid);
+    await setEditing(true);
+  }
+  if (mode === 'repartition') await setRepartitioning(true, repartition.lastDraft || draft.plan || editor.lastPlan);
   if (mode === 'coverage') {
     for (const group of COVERAGE_GROUPS) switcher.set(group, true);
     for (const id of STATION_LAYERS) map.setLayoutProperty(id, 'visibility', 'none');
@@ -90,6 +138,37 @@ async function setMode(mode) {
     await setCoverage(true);
   }
   recolour();
+}
+
+/** Bring the page to the state the address holds (a reload, Back, a shared link). */
+async function restore() {
+  const wanted = readState();
+  state.restoring = true;
+  try {
+    if (wanted.mode !== state.mode) await setMode(wanted.mode, wanted);
+    if (state.mode === 'edit' && wanted.plan) await showDraft(wanted.plan, wanted.grid);
+    if (state.mode === 'repartition' && wanted.plan && wanted.plan !== repartition.plan) {
+      await showPlanPreview(wanted.plan).catch(() => null);
+    }
+    if (state.mode === 'browse') {
+      if (wanted.grid) {
+        await showGrid(wanted.grid).catch(() => hideGrid());
+        selectRow(wanted.grid);
+      } else hideGrid();
+    }
+  } finally {
+    state.restoring = false;
+  }
+}
+
+/** A row of the grid table: the editor's target in edit mode, the grid's panel in browse mode. */
+function wrapTablePick() {
+  const editorPick = gridTable.onPick;
+  gridTable.onPick = (code) => {
+    if (state.mode === 'edit') return editorPick(code);
+    zoomToGrid(code);
+    return showGrid(code).catch((error) => toast(error.detail || String(error)));
+  };
 }
 
 function wire(map) {
@@ -101,16 +180,38 @@ function wire(map) {
     });
   }
   for (const tab of document.querySelectorAll('#modes button')) {
-    tab.addEventListener('click', () => setMode(tab.dataset.mode).catch((e) => toast(e.detail || String(e))));
+    tab.addEventListener('click', () => setMode(tab.dataset.mode).catch((e) => toast(t('error.generic', { detail: e.detail || String(e) }))));
   }
   map.on('click', 'grids-fill', (e) => {
-    if (state.mode !== 'browse' && state.mode !== 'coverage') return;
+    if (state.mode !== 'browse') return; // coverage mode places stations: no grid panel there
     const code = e.features[0].properties.code;
     showGrid(code).catch((error) => toast(error.detail || String(error)));
   });
+  panelHooks.onChange = (code) => {
+    if (state.mode === 'browse') selectRow(code);
+    if (!state.restoring && state.mode === 'browse') writeState({ grid: code });
+  };
+  editor.onState = ({ plan, grid }) => {
+    editor.lastPlan = plan || editor.lastPlan;
+    if (!state.restoring && state.mode === 'edit') writeState({ plan, grid });
+  };
+  editor.onAccepted = showCurrent;
+  repartition.onState = (plan) => {
+    if (!state.restoring && state.mode === 'repartition') writeState({ plan }, { replace: true });
+  };
+  window.addEventListener('popstate', () => restore().catch((error) => toast(error.detail || String(error))));
+  $('side-toggle').addEventListener('click', () => {
+    const closed = document.body.classList.toggle('side-closed');
+    $('side-toggle').setAttribute('aria-expanded', String(!closed));
+    setTimeout(() => map.resize(), 50);
+  });
+  for (const box of document.querySelectorAll('.map-box h3')) {
+    box.addEventListener('click', () => box.parentElement.classList.toggle('open'));
+  }
   map.on('mouseenter', 'grids-fill', () => { if (state.mode === 'browse') map.getCanvas().style.cursor = 'pointer'; });
   map.on('mouseleave', 'grids-fill', () => { if (state.mode === 'browse') map.getCanvas().style.cursor = ''; });
   setUpEditor(map, state.config);
+  wrapTablePick();
   setUpRepartition(map, state.config, showCurrent);
   setUpCoverage(map, state.config);
   setUpSearch(map, (code) => showGrid(code, state.mode === 'edit' ? draft.plan : null));
@@ -153,6 +254,7 @@ async function start() {
     bounds: config.extent || undefined,
     fitBoundsOptions: { padding: 40 },
     maxZoom: 19,
+    hash: 'map', // the view in the address, beside mode, plan and grid
     attributionControl: { compact: true },
     localIdeographFontFamily: '"Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", sans-serif',
   });
@@ -164,8 +266,9 @@ async function start() {
     addDraftLayers(map);
     addLabels(map);
     wire(map);
-    await readMaxLoad();
+    await readGrids();
     recolour();
+    await restore();
     window.gridmap.ready = true;
   });
 }

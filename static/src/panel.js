@@ -7,6 +7,7 @@ const panel = document.getElementById('grid-panel');
 const title = document.getElementById('grid-title');
 const figures = document.getElementById('grid-figures');
 let shown = null; // {code, plan}
+export const panelHooks = { onChange: null }; // (code or null) → void: the grid shown changed
 
 function area(m2) {
   if (m2 === null || m2 === undefined) return '—';
@@ -54,6 +55,7 @@ function draw(feature, current) {
 /** Show grid `code` of `plan` (null: the current plan). */
 export async function showGrid(code, plan = null) {
   shown = { code, plan };
+  if (panelHooks.onChange) panelHooks.onChange(code);
   const query = plan ? `?plan=${plan}` : '';
   const feature = await get(`/collections/grids/items/${encodeURIComponent(code)}${query}`);
   if (shown && shown.code === code && shown.plan === plan) draw(feature, plan === null);
@@ -72,8 +74,10 @@ export async function refreshGrid() {
 
 /** Close the panel. */
 export function hideGrid() {
+  const was = shown;
   shown = null;
   panel.hidden = true;
+  if (was && panelHooks.onChange) panelHooks.onChange(null);
 }
 
 document.getElementById('grid-panel-close').addEventListener('click', hideGrid);

@@ -20,7 +20,8 @@ function address(kind, format, config) {
   return `/reports/alignment?format=${format}`;
 }
 
-async function fetchReport(url) {
+/** Fetch a file of the API with the key; returns its blob and the name the server gives it. */
+export async function fetchReport(url) {
   const key = apiKey();
   const response = await fetch(url, { headers: key ? { Authorization: `Bearer ${key}` } : {} });
   if (!response.ok) {
@@ -34,19 +35,24 @@ async function fetchReport(url) {
   return { blob: await response.blob(), name };
 }
 
+/** Open (HTML, PDF) or save (the rest) a fetched file. */
+export function hand(blob, name, format) {
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(blob);
+  if (format === 'html' || format === 'pdf') link.target = '_blank';
+  else link.download = name;
+  link.rel = 'noopener';
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+}
+
 async function get(kind, format, config) {
   say(t('reports.making'));
   try {
     const { blob, name } = await fetchReport(address(kind, format, config));
-    const link = document.createElement('a');
-    link.href = URL.createObjectURL(blob);
-    if (format === 'html' || format === 'pdf') link.target = '_blank';
-    else link.download = name;
-    link.rel = 'noopener';
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+    hand(blob, name, format);
     say(t('reports.saved', { name }), 'ok');
   } catch (error) {
     say(t('error.generic', { detail: error.message }), 'error');

@@ -11,9 +11,16 @@ const SEARCHED = [
   ['stations', ['code', 'name'], 'layer.stations'],
 ];
 
-function filter(fields, text) {
-  const quoted = `'%${text.replace(/'/g, "''")}%'`;
-  return fields.map((field) => `${field} LIKE ${quoted}`).join(' OR ');
+/** A CQL2 filter: any of `fields` holds `text`, whatever its case (CASEI). */
+export function filter(fields, text) {
+  const escaped = text.replace(/'/g, "''");
+  return fields.map((field) => `CASEI(${field}) LIKE CASEI('%${escaped}%')`).join(' OR ');
+}
+
+/** The word for what a hit is: a region by its level (district, street, community). */
+function kindWord(collection, word, properties) {
+  if (collection === 'regions' && properties.level) return t(`level.${properties.level}`);
+  return t(word);
 }
 
 /** Wire the search box: results as one types, and a click flies there (grids open their panel). */
@@ -41,7 +48,8 @@ export function setUpSearch(map, onGrid) {
       li.tabIndex = 0;
       li.dataset.collection = collection;
       li.dataset.id = f.id;
-      li.textContent = `${t(word)} · ${f.properties.name || ''} ${f.properties.code || f.id}`;
+      li.dataset.level = f.properties.level || '';
+      li.textContent = `${kindWord(collection, word, f.properties)} · ${f.properties.name || ''} ${f.properties.code || f.id}`;
       const go = () => {
         list.hidden = true;
         const [w, s, e, n] = bbox(f.geometry);

@@ -137,10 +137,13 @@ def unit_pixel(page: Page, code: str) -> tuple[float, float]:
 def open_new_draft(page: Page) -> int:
     page.click("button[data-mode=edit]")
     page.wait_for_function("document.querySelector('#plan-select').options.length > 0")
+    page.click("#plan-new")  # a copy of the current plan, named with the time, by default
+    page.wait_for_selector("#new-draft:not([hidden])")
+    assert page.input_value("#new-draft-source") == "current"
     with page.expect_response(
         lambda r: r.url.endswith("/plans") and r.request.method == "POST"
     ) as made:
-        page.click("#plan-new")
+        page.click("#new-draft button[type=submit]")
     plan = int(made.value.json()["id"])
     page.wait_for_function(
         f"gridmap.draft.plan === {plan} && gridmap.draft.units.size > 0 && "
@@ -323,8 +326,23 @@ def test_a_re_partition_previews_and_accepting_changes_the_map(page: Page, live:
     assert page.inner_text("#preview-figures tr[data-figure=grids] td:last-child") == str(
         len(diff["after"])
     )
+    listed = {
+        key: page.inner_text(f"#preview-lists dd[data-list={key}]")
+        for key in ("new", "retired", "split", "merged")
+    }
+    for key, words in listed.items():  # the grids by what happens to them, as the diff says
+        assert words == ("、".join(diff[key]) or "—"), key
+    assert page.evaluate("gridmap.map.getLayoutProperty('grids-line', 'visibility')") == "visible"
     shot(page, "5-re-partition-preview")
-    page.click("#plan-accept")
+    page.click("#plan-accept")  # a confirmation with what changes for the city, then the accept
+    page.wait_for_selector("#accept-dialog[open]")
+    assert page.inner_text("#accept-diff dd[data-list=retired]") == (
+        "、".join(diff["retired"][:40])
+        + (f" … +{len(diff['retired']) - 40}" if len(diff["retired"]) > 40 else "")
+        or "—"
+    )
+    shot(page, "5b-accept-confirmation")
+    page.click("#accept-confirm")
     page.wait_for_selector("#repartition-message.ok")
     assert api(live, "GET", f"/plans/{plan}").json()["status"] == "current"
     page.click("button[data-mode=browse]")

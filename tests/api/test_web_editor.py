@@ -1,0 +1,306 @@
+"""A planner finishes a draft in the browser alone, at 1400 and at 390 px wide.
+
+Open a draft from the current plan, split the oversize grid, merge a small one into a neighbour,
+paint a unit and undo it, see the checks clear, lock a grid and run an adjust on the draft that
+keeps it, review the before/after, and accept through the confirmation; a reload at the steps
+returns to them, and Back returns to the mode before. Every figure is checked against the API
+(or the database), and each step is saved as a screenshot under ``build/screenshots``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page
+from sqlalchemy import text
+
+from tests.api.conftest import Live
+from tests.api.test_web_map import (  # noqa: F401  (browser and restored are fixtures)
+    WAIT_MS,
+    api,
+    browser,
+    households,
+    restored,
+    shot,
+    unit_pixel,
+)
+
+WIDTHS = {"wide": {"width": 1400, "height": 860}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(params=sorted(WIDTHS))
+def width(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def planner_page(browser: Browser, live: Live, restored: None, width: str) -> Iterator[Page]:  # noqa: F811
+    """The web map at ``width`` with the admin key; no script error may happen on it."""
+    context = browser.new_context(viewport=WIDTHS[width], locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(f"{live.base}/map/#key={live.served.keys['admin']}")
+    ready(page)
+    yield page
+    context.close()
+    assert not errors, errors
+
+
+def ready(page: Page) -> None:
+    page.wait_for_function(
+        "window.gridmap && window.gridmap.ready && gridmap.map.loaded()", timeout=WAIT_MS
+    )
+
+
+def hash_state(page: Page) -> dict[str, str]:
+    pairs = page.evaluate("location.hash.slice(1)").split("&")
+    return dict(p.split("=", 1) for p in pairs if "=" in p)
+
+
+def plan_grids(live: Live, plan: int) -> dict[str, dict[str, Any]]:
+    return {g["code"]: g for g in api(live, "GET", f"/plans/{plan}/grids").json()}
+
+
+def units_of(live: Live, plan: int) -> dict[str, str]:
+    return api(live, "GET", f"/plans/{plan}/units").json()
+
+
+def table_rows(page: Page) -> list[dict[str, str]]:
+    return page.evaluate("""() => [...document.querySelectorAll('#grid-table tr[data-grid]')]
+        .map(tr => ({grid: tr.dataset.grid, state: tr.dataset.state}))""")
+
+
+def wait_revision(page: Page, revision: int) -> None:
+    page.wait_for_function(f"gridmap.draft.revision === {revision}", timeout=WAIT_MS)
+    page.wait_for_function(
+        "document.querySelector('#checks-summary').textContent.length > 0", timeout=WAIT_MS
+    )
+
+
+def side(page: Page, width: str, open_: bool) -> None:
+    """On a phone the side panel is a sheet over the map: fold it away to reach the map."""
+    if width != "phone":
+        return
+    closed = page.evaluate("document.body.classList.contains('side-closed')")
+    if closed == open_:
+        page.click("#side-toggle")
+        page.wait_for_timeout(300)
+
+
+def test_a_planner_finishes_a_draft_in_the_browser(
+    planner_page: Page, live: Live, width: str
+) -> None:
+    page = planner_page
+    name = f"7-{width}"
+    current = page.evaluate("gridmap.state.config.current_plan")
+    if width == "phone":  # a full-width map; the panel folds away
+        box = page.evaluate(
+            "JSON.stringify(document.getElementById('map').getBoundingClientRect())"
+        )
+        assert '"width":390' in box
+    # 1. a draft from the current plan; the address keeps it through a reload
+    page.click("button[data-mode=edit]")
+    page.wait_for_function("document.querySelector('#plan-select').options.length > 0")
+    page.click("#plan-new")
+    page.wait_for_selector("#new-draft:not([hidden])")
+    page.fill("#new-draft-name", f"浏览器草案 {width}")
+    with page.expect_response(
+        lambda r: r.url.endswith("/plans") and r.request.method == "POST"
+    ) as made:
+        page.click("#new-draft button[type=submit]")
+    plan = int(made.value.json()["id"])
+    page.wait_for_function(f"gridmap.draft.plan === {plan} && gridmap.draft.units.size > 0")
+    wait_revision(page, 1)
+    assert hash_state(page)["mode"] == "edit" and hash_state(page)["plan"] == str(plan)
+    page.reload()
+    ready(page)
+    page.wait_for_function(f"gridmap.draft.plan === {plan}", timeout=WAIT_MS)
+    assert page.evaluate("gridmap.state.mode") == "edit"
+    shot(page, f"{name}-1-draft")
+
+    # 2. the table: problems first, with a summary line; split the oversize grid into two
+    before = plan_grids(live, plan)
+    rows = table_rows(page)
+    assert len(rows) == len(before)
+    over = [r["grid"] for r in rows if r["state"] == "over"]
+    assert over and rows[0]["state"] != "within", rows[:3]  # problems first
+    bounds = api(live, "GET", "/map/config.json").json()["bounds"]
+    n_out = sum(
+        1
+        for g in before.values()
+        if not (
+            (b := bounds.get(g["kind"], bounds["urban"]))["min_households"]
+            <= g["households"]
+            <= b["max_households"]
+        )
+    )
+    assert page.inner_text("#grid-table-summary").startswith(
+        f"{len(before)} 个网格中 {n_out} 个超出标准"
+    )
+    grid = over[0]
+    page.click(f"#grid-table tr[data-grid='{grid}']")
+    page.wait_for_function(f"gridmap.editor.target === '{grid}'")
+    assert hash_state(page)["grid"] == grid
+    page.fill("#split-k", "2")
+    page.click("#grid-split")
+    page.wait_for_selector("#split-preview:not([hidden])")
+    parts = page.locator("#split-parts li").all_inner_texts()
+    assert len(parts) == 2 and parts[0].strip().startswith(grid)
+    shot(page, f"{name}-2-split-preview")
+    page.click("#split-apply")
+    wait_revision(page, 2)
+    after = plan_grids(live, plan)
+    made_codes = sorted(set(after) - set(before))
+    assert len(made_codes) == 1 and grid in after
+    assert (
+        after[grid]["households"] + after[made_codes[0]]["households"] == before[grid]["households"]
+    )
+    page.wait_for_function(
+        "code => document.querySelector('#edit-message').textContent.includes('新网格：' + code)",
+        arg=made_codes[0],
+    )
+    assert page.locator(f"#grid-table tr[data-grid='{made_codes[0]}']").count() == 1
+
+    # 3. merge the smallest grid that shares a community with another into the nearest one
+    split = {grid, *made_codes}  # a merge elsewhere: not the split's parts back together
+    small = sorted(
+        (
+            g
+            for g in after.values()
+            if g["code"] not in split
+            and sum(
+                o["community"] == g["community"] and o["code"] not in split for o in after.values()
+            )
+            > 1
+        ),
+        key=lambda g: (g["households"], g["code"]),
+    )[0]
+    page.click(f"#grid-table tr[data-grid='{small['code']}']")
+    page.wait_for_function(f"gridmap.editor.target === '{small['code']}'")
+    choices = page.locator("#merge-with option").evaluate_all("os => os.map(o => o.value)")
+    other = next(c for c in choices if c not in split)  # the nearest first
+    page.select_option("#merge-with", other)
+    assert after[other]["community"] == small["community"]
+    page.click("#grid-merge")
+    wait_revision(page, 3)
+    merged = plan_grids(live, plan)
+    assert other not in merged
+    assert merged[small["code"]]["households"] == small["households"] + after[other]["households"]
+    shot(page, f"{name}-3-merged")
+
+    # 4. paint a unit of a neighbouring grid with the brush, then undo it
+    units = units_of(live, plan)
+    pair = page.evaluate(
+        """(target) => {
+        const d = gridmap.draft;
+        const mine = [...d.units.values()].map(f => f.properties).filter(u => u.grid === target);
+        const community = mine[0].community;
+        const others = [...d.units.values()].map(f => f.properties)
+          .filter(u => u.community === community && u.grid !== target && u.households > 0);
+        const near = others.map(u => {
+          const [x, y] = d.points.get(u.code);
+          const best = Math.min(...mine.map(m => { const [a, b] = d.points.get(m.code);
+            return Math.hypot(a - x, b - y); }));
+          return [best, u.code]; }).sort((a, b) => a[0] - b[0]);
+        return near.length ? near[0][1] : null; }""",
+        small["code"],
+    )
+    assert pair, "a unit of another grid of the community"
+    side(page, width, open_=False)
+    page.evaluate(
+        f"""gridmap.map.jumpTo({{center: gridmap.draft.points.get('{pair}'), zoom: 16}})"""
+    )
+    page.wait_for_function("gridmap.map.loaded()")
+    page.keyboard.press("b")  # the brush, by its shortcut
+    assert page.evaluate("gridmap.editor.tool") == "brush"
+    x, y = unit_pixel(page, pair)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 2, y + 1, steps=3)
+    page.mouse.up()
+    wait_revision(page, 4)
+    assert units_of(live, plan)[pair] == small["code"] != units[pair]
+    shot(page, f"{name}-4-painted")
+    page.keyboard.press("Control+z")
+    wait_revision(page, 5)
+    assert units_of(live, plan)[pair] == units[pair]
+    side(page, width, open_=True)
+
+    # 5. the checks clear (as the API says), each finding with a zoom-to
+    check = api(live, "GET", f"/plans/{plan}/check").json()
+    page.wait_for_function(
+        "gridmap.draft.revision === 5 && document.querySelector('#checks-summary').className !== ''"
+    )
+    summary = page.inner_text("#checks-summary")
+    assert summary.startswith("通过") if check["ok"] else summary.startswith("未通过")
+    assert page.locator("#checks-list li").count() == len(check["findings"])
+    assert check["ok"], check["findings"][:3]
+    shot(page, f"{name}-5-checks")
+
+    # 6. lock the split grid in the table; an adjust on this draft keeps it
+    page.check(f"#grid-table tr[data-grid='{grid}'] input[type=checkbox]")
+    page.wait_for_function("gridmap.draft.revision === 6")
+    assert plan_grids(live, plan)[grid]["locked"] is True
+    kept_units = {u for u, g in units_of(live, plan).items() if g == grid}
+    page.click("button[data-mode=repartition]")
+    page.wait_for_function(f"document.querySelector('#partition-plan').value === '{plan}'")
+    page.select_option("select[name=mode]", "adjust")
+    page.click("#partition-form button[type=submit]")
+    page.wait_for_selector("#preview:not([hidden])", timeout=120_000)
+    assert {u for u, g in units_of(live, plan).items() if g == grid} == kept_units
+    diff = api(live, "GET", f"/plans/{plan}/diff").json()
+    assert page.inner_text("#preview-lists dd[data-list=retired]") == (
+        "、".join(diff["retired"]) or "—"
+    )
+    assert other in diff["retired"]
+    assert page.evaluate("gridmap.map.getLayoutProperty('grids-line', 'visibility')") == "visible"
+    if not diff["units_moved"]:
+        assert "没有单元被调整" in page.inner_text("#repartition-message")
+    steps = page.inner_text("#preview")
+    assert "loading" not in steps and "partitioning" not in steps  # in Chinese
+    assert hash_state(page) == {**hash_state(page), "mode": "repartition", "plan": str(plan)}
+    shot(page, f"{name}-6-adjust-preview")
+    page.reload()  # the preview comes back
+    ready(page)
+    page.wait_for_selector("#preview:not([hidden])", timeout=WAIT_MS)
+    assert page.evaluate("gridmap.repartition.plan") == plan
+    page.go_back()  # Back: the edit mode before it
+    page.wait_for_function("gridmap.state.mode === 'edit'", timeout=WAIT_MS)
+    page.go_forward()
+    page.wait_for_function("gridmap.state.mode === 'repartition'", timeout=WAIT_MS)
+    page.wait_for_selector("#preview:not([hidden])", timeout=WAIT_MS)
+
+    # 7. accept through the confirmation: what changes, who is left without a grid
+    page.click("#plan-accept")
+    page.wait_for_selector("#accept-dialog[open]")
+    assert page.inner_text("#accept-diff dd[data-list=retired]").startswith(diff["retired"][0])
+    staffed = {s["grid"] for s in diff["staff_without_grid"]}
+    shown = set(
+        page.locator("#accept-staff li").evaluate_all("els => els.map(e => e.dataset.grid)")
+    )
+    assert shown == staffed
+    shot(page, f"{name}-7-confirm")
+    page.click("#accept-confirm")
+    page.wait_for_selector("#repartition-message.ok", timeout=WAIT_MS)
+    assert api(live, "GET", f"/plans/{plan}").json()["status"] == "current"
+    assert api(live, "GET", f"/plans/{current}").json()["status"] == "archived"
+    page.click("button[data-mode=browse]")
+    figures = households(live, plan)
+    page.wait_for_function(
+        """(figures) => {
+        const drawn = gridmap.map.queryRenderedFeatures({layers: ['grids-fill']});
+        return drawn.length > 0
+          && drawn.every(f => figures[f.properties.code] === f.properties.households);
+    }""",
+        arg=figures,
+        timeout=WAIT_MS,
+    )
+    shot(page, f"{name}-8-accepted")
+    with live.served.engine.begin() as connection:  # the next width starts from the same plan
+        connection.execute(text("UPDATE plan SET status = 'archived' WHERE id = :p"), {"p": plan})
+        connection.execute(text("UPDATE plan SET status = 'current' WHERE id = :p"), {"p": current})
