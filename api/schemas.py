@@ -241,6 +241,14 @@ class WhatIfAnswer(BaseModel):
     after: Totals
     communities: list[CommunityChange]
     region: str | None
+    circles: dict[str, Any] = Field(
+        description="GeoJSON: the walking circle of each station added (new-1, …) or moved"
+    )
+    buildings: dict[str, Any] = Field(
+        description="GeoJSON points: the buildings whose coverage changed, `covered` after"
+    )
+    buildings_gained: int = Field(description="Buildings newly covered")
+    buildings_lost: int = Field(description="Buildings no longer covered")
 
 
 class Site(BaseModel):

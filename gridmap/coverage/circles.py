@@ -37,9 +37,11 @@ def network_circles(
     edge = np.r_[edge, sites.edge[own]]
     start = np.r_[start, sites.offset_m[own] - spare]
     end = np.r_[end, sites.offset_m[own] + spare]
+    circles = np.full(len(sites), shapely.Polygon(), dtype=object)
+    if not len(edge):  # no site reaches anything (all beyond the snapping distance)
+        return circles
     scale = shapely.length(network.lines[edge]) / network.length_m[edge]  # walk → geometry
     pieces = segments(network.lines[edge], start * scale, end * scale)
-    circles = np.full(len(sites), shapely.Polygon(), dtype=object)
     if len(pieces):
         order = np.argsort(site, kind="stable")
         present = np.unique(site)

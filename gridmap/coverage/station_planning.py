@@ -20,6 +20,7 @@ from gridmap.coverage import engine, siting
 from gridmap.coverage.engine import CoverageParameters
 from gridmap.coverage.service import City, load_city
 from gridmap.coverage.whatif import Rates, WhatIf
+from gridmap.coverage.whatif_map import changes_on_map
 from gridmap.db import coverage as coverage_rows
 from gridmap.errors import Forbidden, InvalidInput, NotFound
 from gridmap.network import snap
@@ -136,6 +137,7 @@ def whatif_answer(
     live = warm_coverage(connection, parameters)
     whole_before = live.whatif.rates()
     before = live.community_rates(whole_before)
+    was_covered = live.whatif.covered.copy()
     for k, (lon, lat) in enumerate(changes.add):
         live.add(f"new-{k + 1}", lon, lat)
     for code, lon, lat in changes.move:
@@ -160,11 +162,20 @@ def whatif_answer(
         )
     ]
     city = prefix is None  # the city's own totals count buildings in no unit too
+    placed = [(f"new-{k + 1}", lon, lat) for k, (lon, lat) in enumerate(changes.add)]
+    placed += list(changes.move)
     return {
         "before": _totals(before, whole_before if city else None),
         "after": _totals(after, whole_after if city else None),
         "communities": communities,
         "region": prefix,
+        **changes_on_map(
+            live,
+            placed,
+            was_covered,
+            prefix,
+            clip=None if within is None else coverage_rows.region_shape(connection, within),
+        ),
     }
 
 

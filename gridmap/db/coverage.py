@@ -235,6 +235,12 @@ def region_code(connection: Connection, region_id: int) -> str:
     )
 
 
+def region_shape(connection: Connection, region_id: int) -> Any:
+    """Return region ``region_id``'s boundary (a shapely geometry in WGS 84)."""
+    frame = read_geoframe(connection, "SELECT geom FROM region WHERE id = :id", {"id": region_id})
+    return frame.geometry.iloc[0]
+
+
 def points_outside(
     connection: Connection, region_id: int, points: list[tuple[float, float]]
 ) -> list[int]:

@@ -21,6 +21,8 @@ export const coverage = {
   adding: false,
   answer: null, // the last what-if answer
   asked: 0,
+  names: new Map(), // region code → name
+  baseFilters: [], // the stored circles' layers and their own filters
 };
 
 function say(text, kind = 'info') {
@@ -61,6 +63,61 @@ function drawRates() {
     ...(changed ? [row(t('coverage.whatif'), a.after, 'rate-after')] : []));
 }
 
+const EMPTY = { type: 'FeatureCollection', features: [] };
+
+/** The what-if's circles and changed buildings on the map, and the change per community. */
+function drawChanges() {
+  const { map } = coverage;
+  const a = coverage.answer;
+  if (!map.getSource('whatif-circles')) return;
+  map.getSource('whatif-circles').setData(a ? a.circles : EMPTY);
+  const moved = a ? [...coverage.moved.keys()] : []; // their stored circles give way to the new ones
+  for (const [id, base] of coverage.baseFilters) {
+    const away = ['!', ['in', ['get', 'station'], ['literal', moved]]];
+    map.setFilter(id, moved.length ? (base ? ['all', base, away] : away) : base);
+  }
+  map.getSource('whatif-buildings').setData(a ? a.buildings : EMPTY);
+  const list = $('whatif-communities');
+  const changed = a ? a.communities.filter((c) => c.covered_after !== c.covered_before) : [];
+  list.replaceChildren(...changed.sort((x, y) => Math.abs(y.covered_after - y.covered_before)
+    - Math.abs(x.covered_after - x.covered_before)).map((c) => {
+    const li = document.createElement('li');
+    li.dataset.community = c.community;
+    const delta = c.covered_after - c.covered_before;
+    const rate = (v) => (c.residents ? percent(v / c.residents, 1) : '—');
+    li.textContent = t('coverage.community_change', {
+      community: coverage.names.get(c.community) || c.community,
+      before: rate(c.covered_before), after: rate(c.covered_after),
+      delta: `${delta > 0 ? '+' : ''}${number(delta)}`,
+    });
+    return li;
+  }));
+  $('whatif-buildings-count').textContent = a && (a.buildings_gained || a.buildings_lost)
+    ? t('coverage.buildings_changed', { gained: number(a.buildings_gained), lost: number(a.buildings_lost) }) : '';
+}
+
+/** Add the layers a what-if draws: its circles and the buildings it wins (blue) or loses (red). */
+function addChangeLayers(map) {
+  map.addSource('whatif-circles', { type: 'geojson', data: EMPTY });
+  map.addSource('whatif-buildings', { type: 'geojson', data: EMPTY });
+  map.addLayer({
+    id: 'whatif-circles-fill', type: 'fill', source: 'whatif-circles',
+    paint: { 'fill-color': '#6a3d9a', 'fill-opacity': 0.18 },
+  });
+  map.addLayer({
+    id: 'whatif-circles-line', type: 'line', source: 'whatif-circles',
+    paint: { 'line-color': '#6a3d9a', 'line-width': 2, 'line-dasharray': [3, 1] },
+  });
+  map.addLayer({
+    id: 'whatif-buildings', type: 'circle', source: 'whatif-buildings',
+    paint: {
+      'circle-radius': ['interpolate', ['linear'], ['zoom'], 12, 2, 17, 6],
+      'circle-color': ['case', ['get', 'covered'], '#3182bd', '#de2d26'],
+      'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1,
+    },
+  });
+}
+
 /** Ask what the rates are with the stations as they now stand on the map. */
 async function ask() {
   const asked = ++coverage.asked;
@@ -76,6 +133,7 @@ async function ask() {
     coverage.answer = answer.body;
     say('');
     drawRates();
+    drawChanges();
   } catch (error) {
     const forbidden = error instanceof ApiError && [401, 403].includes(error.status);
     say(forbidden ? t('coverage.need_planner') : t('error.generic', { detail: error.detail || error }), 'error');
@@ -155,6 +213,12 @@ async function suggest() {
 /** Wire the coverage panel. */
 export function setUpCoverage(map, config) {
   Object.assign(coverage, { map, config });
+  addChangeLayers(map);
+  coverage.baseFilters = ['circles-fill', 'circles-line'].filter((id) => map.getLayer(id))
+    .map((id) => [id, map.getFilter(id) || null]);
+  allFeatures('regions').then((regions) => {
+    coverage.names = new Map(regions.features.map((f) => [f.properties.code, f.properties.name]));
+  }).catch(() => {});
   $('station-add').addEventListener('click', () => {
     coverage.adding = true;
     map.getCanvas().style.cursor = 'copy';
@@ -172,7 +236,7 @@ export function setUpCoverage(map, config) {
     say('');
     addStation(e.lngLat);
   });
-  onLanguage(drawRates);
+  onLanguage(() => { drawRates(); drawChanges(); });
 }
 
 /** Enter or leave coverage mode. */
@@ -185,6 +249,7 @@ export async function setCoverage(active) {
     Object.assign(coverage, { markers: [], added: [], answer: null, adding: false });
     coverage.moved.clear();
     drawRates();
+    drawChanges();
     return;
   }
   await loadStations();

@@ -162,7 +162,9 @@ export function drawLegend(element, mode, config, stops = null, extras = []) {
   for (const extra of extras) {
     if (extra === 'coverage') {
       rows.push(swatch(COLOURS.covered, t('legend.covered')), swatch(COLOURS.uncovered, t('legend.uncovered')),
-        swatch(COLOURS.circle, t('legend.circle')), swatch(COLOURS.gap, t('legend.gap')));
+        swatch(COLOURS.circle, t('legend.circle')), swatch(COLOURS.gap, t('legend.gap')),
+        swatch('#6a3d9a', t('legend.whatif_circle'), 'outline'),
+        swatch(COLOURS.covered, t('legend.gained'), 'dot'), swatch(COLOURS.uncovered, t('legend.lost'), 'dot'));
     }
     if (extra === 'moved') rows.push(swatch(COLOURS.moved, t('legend.moved')));
     if (extra === 'edit') {

@@ -372,7 +372,7 @@ def test_a_what_if_move_changes_the_coverage_rate(page: Page, live: Live) -> Non
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x, y)
     page.mouse.down()
-    page.mouse.move(x + 220, y + 140, steps=12)
+    page.mouse.move(x + 90, y + 60, steps=12)  # along the streets, not out of reach
     page.mouse.up()
     page.wait_for_selector("#rate-after b")
     shown = float(page.get_attribute("#rate-after b", "data-rate"))
@@ -382,6 +382,21 @@ def test_a_what_if_move_changes_the_coverage_rate(page: Page, live: Live) -> Non
     ).json()
     assert answer["before"]["rate"] == pytest.approx(now)
     assert answer["after"]["rate"] == pytest.approx(shown) and shown != now
+    page.wait_for_function(  # the moved station's circle and the buildings it won and lost
+        "gridmap.coverage.answer && gridmap.coverage.answer.circles.features.length === 1"
+    )
+    drawn = page.evaluate("""async () => {
+        const circles = await gridmap.map.getSource('whatif-circles').getData();
+        const buildings = await gridmap.map.getSource('whatif-buildings').getData();
+        return {circle: circles.features[0].properties.station,
+                buildings: buildings.features.length}; }""")
+    assert drawn == {"circle": code, "buildings": len(answer["buildings"]["features"])}
+    changed = [c for c in answer["communities"] if c["covered_after"] != c["covered_before"]]
+    listed = page.locator("#whatif-communities li").evaluate_all(
+        "els => els.map(e => e.dataset.community)"
+    )
+    assert sorted(listed) == sorted(c["community"] for c in changed) and listed
+    assert page.is_hidden("#grid-panel")  # coverage mode never opens the grid panel
     shot(page, "7-what-if-move")
 
     page.click("#whatif-reset")
