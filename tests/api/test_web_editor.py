@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page
 from sqlalchemy import text
@@ -304,3 +305,79 @@ def test_a_planner_finishes_a_draft_in_the_browser(
     with live.served.engine.begin() as connection:  # the next width starts from the same plan
         connection.execute(text("UPDATE plan SET status = 'archived' WHERE id = :p"), {"p": plan})
         connection.execute(text("UPDATE plan SET status = 'current' WHERE id = :p"), {"p": current})
+
+
+@pytest.fixture
+def wide_page(browser: Browser, live: Live, restored: None) -> Iterator[Page]:  # noqa: F811
+    """The web map at 1400 px with the admin key (a 409 is expected: a locked grid's unit)."""
+    context = browser.new_context(viewport=WIDTHS["wide"], locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    expected = "status of 409"
+    page.on(
+        "console",
+        lambda m: errors.append(m.text) if m.type == "error" and expected not in m.text else None,
+    )
+    page.goto(f"{live.base}/map/#key={live.served.keys['admin']}")
+    ready(page)
+    yield page
+    context.close()
+    assert not errors, errors
+
+
+def test_search_ignores_case_and_names_streets_as_streets(wide_page: Page, live: Live) -> None:
+    page = wide_page
+    regions = api(live, "GET", "/collections/regions/items?limit=1000").json()["features"]
+    street = next(f["properties"] for f in regions if f["properties"]["level"] == "street")
+    piece = street["name"][:4].swapcase()
+    page.fill("#search-input", piece)
+    hit = f"#search-results li[data-collection=regions][data-id='{street['code']}']"
+    page.wait_for_selector(hit)
+    assert page.get_attribute(hit, "data-level") == "street"
+    assert page.inner_text(hit).startswith("街道 · ")
+    shot(page, "7c-search")
+
+
+def test_a_server_refusal_is_said_in_chinese(wide_page: Page, live: Live) -> None:
+    page = wide_page
+    made = api(live, "POST", "/plans", json={"name": "锁定测试", "source": "current"}).json()
+    plan = made["id"]
+    page.goto(f"{live.base}/map/#mode=edit&plan={plan}")  # a shared link opens the draft
+    ready(page)
+    page.wait_for_function(f"gridmap.draft.plan === {plan} && gridmap.draft.units.size > 0")
+    wait_revision(page, 1)
+    pair = page.evaluate("""() => {
+        const units = [...gridmap.draft.units.values()].map(f => f.properties);
+        for (const a of units) for (const b of units)
+          if (a.community === b.community && a.grid !== b.grid)
+            return {target: a.grid, unit: b.code, from: b.grid};
+        return null; }""")
+    page.check(f"#grid-table tr[data-grid='{pair['from']}'] input[type=checkbox]")  # lock it
+    page.wait_for_function("gridmap.draft.revision === 2")
+    page.click(f"#grid-table tr[data-grid='{pair['target']}']")
+    page.wait_for_function(f"gridmap.editor.target === '{pair['target']}'")
+    page.evaluate(f"import('./src/editor.js').then(m => m.moveIntoTarget(['{pair['unit']}']))")
+    page.wait_for_selector("#edit-message.error")
+    assert page.inner_text("#edit-message") == "出错了：涉及的网格已锁定，请先解锁"
+    assert api(live, "GET", f"/plans/{plan}/units").json()[pair["unit"]] == pair["from"]
+
+
+def test_the_coverage_ramp_separates_the_city_s_grids(wide_page: Page, live: Live) -> None:
+    page = wide_page
+    rates = sorted(
+        f["properties"]["coverage"]
+        for f in api(live, "GET", "/collections/grids/items?limit=1000").json()["features"]
+        if f["properties"]["coverage"] is not None
+    )
+    stops = page.evaluate("gridmap.state.stops.map(s => s[0])")
+    quartiles = sorted({float(np.percentile(rates, q)) for q in (0, 25, 50, 75, 100)})
+    assert stops == pytest.approx(quartiles)  # the city's own quartiles, not fixed 50/80/90%
+    page.check("#colour-by input[value=coverage]")
+    page.wait_for_function("gridmap.map.loaded()")
+    colours = page.evaluate("""() => new Set(gridmap.map.queryRenderedFeatures(
+        {layers: ['grids-fill']}).map(f => JSON.stringify(f.layer.paint['fill-color']))).size""")
+    assert colours >= 3
+    legend = page.inner_text("#legend-items")
+    assert f"{quartiles[0] * 100:.1f}%" in legend and f"{quartiles[-1] * 100:.1f}%" in legend
+    shot(page, "7d-coverage-ramp")
