@@ -170,7 +170,9 @@ def whatif_answer(
         "communities": communities,
         "region": prefix,
         **changes_on_map(
-            live,
+            live.city,
+            live.whatif,
+            live.communities,
             placed,
             was_covered,
             prefix,

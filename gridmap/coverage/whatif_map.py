@@ -7,27 +7,29 @@ or added redraws its circle and the buildings it wins or loses, not only the rat
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyproj
 import shapely
 from numpy.typing import NDArray
 
 from gridmap.coverage.circles import network_circles
 from gridmap.coverage.reach import station_reach
+from gridmap.coverage.service import City
+from gridmap.coverage.whatif import WhatIf
 from gridmap.network import snap
-
-if TYPE_CHECKING:
-    from gridmap.coverage.station_planning import LiveCoverage
 
 MAX_BUILDINGS = 20_000
 """The most changed buildings an answer lists (the counts are exact whatever the list holds)."""
 
 
 def changes_on_map(
-    live: LiveCoverage,
+    city: City,
+    whatif: WhatIf,
+    communities: pd.Index,
     placed: list[tuple[str, float, float]],
     was_covered: NDArray[np.bool_],
     prefix: str | None = None,
@@ -41,11 +43,10 @@ def changes_on_map(
     circles are cut to ``clip`` (the region's shape, WGS 84): a key held to a region sees
     nothing beyond it.
     """
-    city, whatif = live.city, live.whatif
     now = whatif.covered
     changed = np.flatnonzero(was_covered != now)
     if prefix is not None:
-        community = np.asarray(live.communities.astype(str))[whatif.groups[changed]]
+        community = np.asarray(communities.astype(str))[whatif.groups[changed]]
         changed = changed[np.char.startswith(community.astype(str), prefix)]
     gained = int(now[changed].sum())
     listed = changed[:MAX_BUILDINGS]
@@ -63,7 +64,7 @@ def changes_on_map(
         )
     ]
     return {
-        "circles": _circles(live, placed, clip),
+        "circles": _circles(city, whatif, placed, clip),
         "buildings": {"type": "FeatureCollection", "features": buildings},
         "buildings_gained": gained,
         "buildings_lost": int(len(changed) - gained),
@@ -71,13 +72,14 @@ def changes_on_map(
 
 
 def _circles(
-    live: LiveCoverage, placed: list[tuple[str, float, float]], clip: Any = None
+    city: City, whatif: WhatIf, placed: list[tuple[str, float, float]], clip: Any = None
 ) -> dict[str, Any]:
     """Return the walking circle of each placed station as GeoJSON features named by its code."""
     if not placed:
         return {"type": "FeatureCollection", "features": []}
-    city, whatif = live.city, live.whatif
-    points = np.asarray([live.to_metric(lon, lat) for _, lon, lat in placed], dtype=object)
+    to_metric = pyproj.Transformer.from_crs(4326, city.crs, always_xy=True)
+    x, y = to_metric.transform([lon for _, lon, _ in placed], [lat for _, _, lat in placed])
+    points = shapely.points(np.column_stack([x, y]))
     sites = snap(city.network, points, max_snap_m=whatif.max_snap_m)
     reach = station_reach(city.network, sites, budget_m=whatif.budget_m)
     shapes = network_circles(city.network, sites, reach, budget_m=whatif.budget_m)

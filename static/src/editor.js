@@ -223,6 +223,9 @@ async function afterChange() {
   const grids = [...draft.grids.values()].map((g) => ({ ...g, pieces: pieces.get(g.code) || 1 }));
   showGrids(grids, editor.config, { editable: writable(), colours: colourOf(draft.grids.keys()) });
   selectRow(editor.target);
+  const table = $('grid-table'); // what the table and the checks show now: this plan at this revision
+  table.dataset.plan = draft.plan || '';
+  table.dataset.revision = draft.revision || '';
 }
 
 function writable() {
@@ -538,10 +541,48 @@ function unitsNear(lngLat, radius) {
   return found;
 }
 
+/** Units sharing a stretch of boundary (two corners or more) with each unit: its block. */
+function neighboursOf() {
+  if (editor.neighbours && editor.neighbours.plan === draft.plan && editor.neighbours.size === draft.units.size) {
+    return editor.neighbours.map;
+  }
+  const byCorner = new Map();
+  for (const [code, f] of draft.units) {
+    const rings = f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates;
+    for (const ring of rings.flat()) {
+      for (const [x, y] of ring) {
+        const key = `${x.toFixed(7)},${y.toFixed(7)}`;
+        if (!byCorner.has(key)) byCorner.set(key, new Set());
+        byCorner.get(key).add(code);
+      }
+    }
+  }
+  const shared = new Map();
+  for (const codes of byCorner.values()) {
+    if (codes.size < 2) continue;
+    for (const a of codes) for (const b of codes) {
+      if (a === b) continue;
+      const pair = `${a}|${b}`;
+      shared.set(pair, (shared.get(pair) || 0) + 1);
+    }
+  }
+  const map = new Map();
+  for (const [pair, n] of shared) {
+    if (n < 2) continue;
+    const [a, b] = pair.split('|');
+    if (!map.has(a)) map.set(a, new Set());
+    map.get(a).add(b);
+  }
+  editor.neighbours = { plan: draft.plan, size: draft.units.size, map };
+  return map;
+}
+
 function brushAt(e) {
-  const radius = Number($('brush-size').value) || 0;
+  const size = $('brush-size').value;
+  const radius = Number(size) || 0;
   const under = unitAt(e);
-  for (const code of [...(under ? [under.code] : []), ...unitsNear(e.lngLat, radius)]) brush.add(code);
+  const block = size === 'block' && under ? [...(neighboursOf().get(under.code) || [])] : [];
+  for (const code of [...(under ? [under.code] : []), ...block, ...unitsNear(e.lngLat, radius)]) brush.add(code);
   draft.override = new Map([...brush].map((code) => [code, '#e31a1c']));
   drawUnits(editor.map);
 }
@@ -560,7 +601,11 @@ function brushMove(e) {
 
 function brushUp() {
   if (!brush) return;
-  const codes = [...brush];
+  const target = draft.grids.get(editor.target);
+  const codes = [...brush].filter((code) => { // a brush stays in the target's community
+    const unit = draft.units.get(code);
+    return unit && target && unit.properties.community === target.community;
+  });
   brush = null;
   editor.map.dragPan.enable();
   draft.override = null;

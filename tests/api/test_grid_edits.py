@@ -303,3 +303,40 @@ def test_a_diff_names_the_staff_a_merge_leaves_without_a_grid(
     assert gone in diff["retired"] and into in diff["merged"]
     left = {s["grid"]: s for s in diff["staff_without_grid"]}
     assert set(left) == set(diff["retired"]) and left[gone]["leader"] == leader
+
+
+def test_grid_edits_refuse_held_keys_locked_grids_and_plans_not_drafts(
+    api: TestClient, served: Served
+) -> None:
+    plan, etag = draft(api, served, "攻击")
+    grid, units, _ = one_piece_grid(served, plan)
+    embed = {**served.headers("embed"), "If-Match": etag}
+    for method, path, body in (
+        ("post", f"/plans/{plan}/grids", {"units": units[:1]}),
+        ("post", f"/plans/{plan}/grids/{grid}/split", {"k": 2}),
+        ("get", f"/plans/{plan}/export?format=csv", None),
+    ):
+        answer = getattr(api, method)(path, headers=embed, **({"json": body} if body else {}))
+        assert answer.status_code == 403, (path, answer.text)
+    planner = served.headers("planner")
+    locked = api.post(
+        f"/plans/{plan}/locks", json={"grids": [grid]}, headers={**planner, "If-Match": etag}
+    )
+    assert locked.status_code == 200
+    refused = api.post(
+        f"/plans/{plan}/grids/{grid}/split",
+        json={"k": 2, "apply": True},
+        headers={**planner, "If-Match": '"2"'},
+    )
+    assert refused.status_code == 409 and "locked" in refused.json()["detail"]
+    assert revision(api, served, plan) == 2
+    current = query(served, "SELECT id FROM plan WHERE status = 'current'")[0][0]
+    theirs, their_units, _ = one_piece_grid(served, current)
+    now = revision(api, served, current)
+    for path, body in (
+        (f"/plans/{current}/grids", {"units": their_units[:1]}),
+        (f"/plans/{current}/grids/{theirs}/split", {"k": 2, "apply": True}),
+    ):
+        answer = api.post(path, json=body, headers={**planner, "If-Match": f'"{now}"'})
+        assert answer.status_code == 409 and "draft" in answer.json()["detail"], answer.text
+    assert revision(api, served, current) == now

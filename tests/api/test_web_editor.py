@@ -77,9 +77,12 @@ def table_rows(page: Page) -> list[dict[str, str]]:
 
 
 def wait_revision(page: Page, revision: int) -> None:
-    page.wait_for_function(f"gridmap.draft.revision === {revision}", timeout=WAIT_MS)
+    """Wait until the draft, its table and its checks all show ``revision`` of the plan."""
     page.wait_for_function(
-        "document.querySelector('#checks-summary').textContent.length > 0", timeout=WAIT_MS
+        f"""gridmap.draft.revision === {revision}
+        && document.querySelector('#grid-table').dataset.revision === '{revision}'
+        && document.querySelector('#grid-table').dataset.plan === String(gridmap.draft.plan)""",
+        timeout=WAIT_MS,
     )
 
 
@@ -117,6 +120,7 @@ def test_a_planner_finishes_a_draft_in_the_browser(
     plan = int(made.value.json()["id"])
     page.wait_for_function(f"gridmap.draft.plan === {plan} && gridmap.draft.units.size > 0")
     wait_revision(page, 1)
+    page.wait_for_function(f"location.hash.includes('plan={plan}')")  # the address keeps it
     assert hash_state(page)["mode"] == "edit" and hash_state(page)["plan"] == str(plan)
     page.reload()
     ready(page)
@@ -147,6 +151,9 @@ def test_a_planner_finishes_a_draft_in_the_browser(
     page.click(f"#grid-table tr[data-grid='{grid}']")
     page.wait_for_function(f"gridmap.editor.target === '{grid}'")
     assert hash_state(page)["grid"] == grid
+    page.reload()  # the targeted grid comes back with the draft
+    ready(page)
+    page.wait_for_function(f"gridmap.editor.target === '{grid}'", timeout=WAIT_MS)
     page.fill("#split-k", "2")
     page.click("#grid-split")
     page.wait_for_selector("#split-preview:not([hidden])")
@@ -381,3 +388,48 @@ def test_the_coverage_ramp_separates_the_city_s_grids(wide_page: Page, live: Liv
     legend = page.inner_text("#legend-items")
     assert f"{quartiles[0] * 100:.1f}%" in legend and f"{quartiles[-1] * 100:.1f}%" in legend
     shot(page, "7d-coverage-ramp")
+
+
+def test_the_block_brush_moves_a_unit_and_the_units_that_share_its_boundary(
+    wide_page: Page, live: Live
+) -> None:
+    page = wide_page
+    made = api(live, "POST", "/plans", json={"name": "街区画笔", "source": "current"}).json()
+    plan = made["id"]
+    page.goto(f"{live.base}/map/#mode=edit&plan={plan}")
+    ready(page)
+    page.wait_for_function(f"gridmap.draft.plan === {plan} && gridmap.draft.units.size > 0")
+    wait_revision(page, 1)
+    with live.served.engine.connect() as connection:  # neighbours by shared boundary, in PostGIS
+        rows = connection.execute(
+            text("""
+            SELECT a.code, array_agg(b.code ORDER BY b.code) FILTER (WHERE b.code IS NOT NULL),
+                   min(ga.code), r.code
+            FROM unit a JOIN assignment x ON x.unit_id = a.id AND x.plan_id = :p
+            JOIN grid ga ON ga.id = x.grid_id JOIN region r ON r.id = a.community_id
+            LEFT JOIN unit b ON b.id <> a.id AND b.community_id = a.community_id
+                 AND ST_Length(ST_Intersection(ST_Boundary(a.geom), ST_Boundary(b.geom))) > 0
+            GROUP BY a.code, r.code ORDER BY count(b.id) DESC, a.code LIMIT 1
+        """),
+            {"p": plan},
+        ).one()
+    unit, neighbours, grid, community = rows[0], list(rows[1] or []), rows[2], rows[3]
+    units = api(live, "GET", f"/plans/{plan}/units").json()
+    target = next(  # a grid of the community other than the unit's
+        g for u, g in sorted(units.items()) if g != grid and u[:12] == community
+    )
+    page.click(f"#grid-table tr[data-grid='{target}']")
+    page.wait_for_function(f"gridmap.editor.target === '{target}'")
+    page.keyboard.press("b")  # the brush shows its sizes
+    page.select_option("#brush-size", "block")
+    page.evaluate(f"gridmap.map.jumpTo({{center: gridmap.draft.points.get('{unit}'), zoom: 17}})")
+    page.wait_for_function("gridmap.map.loaded()")
+    x, y = unit_pixel(page, unit)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.up()
+    wait_revision(page, 2)
+    after = api(live, "GET", f"/plans/{plan}/units").json()
+    moved = {u for u in after if after[u] != units[u]}
+    assert moved == ({unit, *neighbours} - {u for u in units if units[u] == target})
+    assert all(after[u] == target for u in moved)

@@ -123,14 +123,20 @@ def point_on(page: Page, layer: str, code: str) -> tuple[float, float]:
 
 
 def unit_pixel(page: Page, code: str) -> tuple[float, float]:
-    """The pixel of a unit's inner point in the draft layers."""
-    x, y = page.evaluate(
-        """(code) => {
+    """The pixel of a unit's inner point in the draft layers, with the map itself on top there.
+
+    A panel over that point (the grid's figures) is closed first, so a click reaches the map.
+    """
+    where = """(code) => {
         const p = gridmap.map.project(gridmap.draft.points.get(code));
         const c = gridmap.map.getCanvas().getBoundingClientRect();
-        return [c.x + p.x, c.y + p.y]; }""",
-        code,
-    )
+        const x = c.x + p.x, y = c.y + p.y;
+        return [x, y, document.elementFromPoint(x, y) === gridmap.map.getCanvas()]; }"""
+    x, y, on_map = page.evaluate(where, code)
+    if not on_map and page.is_visible("#grid-panel"):
+        page.click("#grid-panel-close")
+        x, y, on_map = page.evaluate(where, code)
+    assert on_map, f"unit {code} lies under a panel at ({x:.0f}, {y:.0f})"
     return x, y
 
 
