@@ -5,9 +5,11 @@ Every function works in the caller's transaction.
 
 from __future__ import annotations
 
+import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from gridmap.db.bulk import read_geoframe
 from gridmap.db.plans import insert_grids
 
 SERIAL_DIGITS = 3
@@ -60,4 +62,17 @@ def grid_kinds(connection: Connection, grid_ids: list[int]) -> list[str]:
     """),
             {"ids": grid_ids},
         ).scalars()
+    )
+
+
+def grid_parts(connection: Connection, plan_id: int, grid_ids: list[int]) -> gpd.GeoDataFrame:
+    """Return the polygons of grids ``grid_ids`` one by one (``grid``: the code; WGS 84)."""
+    return read_geoframe(
+        connection,
+        """
+        SELECT g.code AS grid, (ST_Dump(g.geom)).geom AS geom
+        FROM grid g WHERE g.plan_id = :plan AND g.id = ANY(:ids) AND g.geom IS NOT NULL
+        ORDER BY g.code
+    """,
+        {"plan": plan_id, "ids": [int(i) for i in grid_ids]},
     )

@@ -23,6 +23,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from gridmap.crs import metric_crs_of
+from gridmap.db import plan_grids
 from gridmap.db import plans as plan_rows
 from gridmap.geometry import pieces
 from gridmap.standards import GRID_BOUNDS
@@ -248,3 +249,16 @@ def check_plan(connection: Connection, plan_id: int) -> PlanCheck:
         parts = parts.to_crs(metric_crs_of(parts.geometry.values))
     parameters = plan_rows.plan_row(connection, plan_id)["parameters"] or {}
     return find_problems(plan_id, units, grids, parts, plan_bounds(parameters))
+
+
+def grid_pieces(connection: Connection, plan_id: int, grid_ids: list[int]) -> dict[str, int]:
+    """Return how many pieces each of grids ``grid_ids`` is in, as the check counts them.
+
+    Parts touching along a street-wide stretch are one piece; a corner does not join. An edit
+    says "now in pieces" or "in pieces already" with this count, the one an accept is held to.
+    """
+    parts = plan_grids.grid_parts(connection, plan_id, grid_ids)
+    if parts.empty:
+        return {}
+    parts = parts.to_crs(metric_crs_of(parts.geometry.values))
+    return {str(code): int(n) for code, n in count_pieces(parts).items()}

@@ -16,7 +16,8 @@ from sqlalchemy import Connection
 from gridmap.db import plan_grids
 from gridmap.db import plans as plan_rows
 from gridmap.errors import Conflict, InvalidInput
-from gridmap.plans.lifecycle import MAX_MOVES, EditResult, edit_warnings, guard, record
+from gridmap.plans.check import grid_pieces
+from gridmap.plans.lifecycle import MAX_MOVES, EditResult, guard, record, touched_with_pieces
 from gridmap.standards import community_kind
 
 MAX_NEW_GRIDS = 20
@@ -85,9 +86,7 @@ def carve_grids(
         codes.append(code)
         targets += [grid_id] * len(part)
     sources = sorted({int(r["source"]) for r in found if r["source"] is not None})
-    before = {
-        g["code"]: g["pieces"] for g in plan_rows.touched_figures(connection, plan_id, sources)
-    }
+    before = grid_pieces(connection, plan_id, sources)  # the grids as they were drawn
     plan_rows.assign_units(connection, plan_id, [int(r["unit_id"]) for r in found], targets)
     touched = sorted(set(sources) | set(targets))
     plan_rows.refresh_grid_figures(connection, plan_id, touched)
@@ -99,10 +98,8 @@ def carve_grids(
         action=action,
         payload={"grids": codes, "units": parts, **(detail or {})},
     )
-    grids = plan_rows.touched_figures(connection, plan_id, touched)
-    for g in grids:
-        g["pieces_before"] = before.get(g["code"])
-    return codes, EditResult(revision, grids, edit_warnings(grids, emptied, before))
+    grids, warnings = touched_with_pieces(connection, plan_id, touched, before, emptied)
+    return codes, EditResult(revision, grids, warnings)
 
 
 def _kind_left(connection: Connection, plan_id: int, source_ids: list[Any], community: str) -> str:

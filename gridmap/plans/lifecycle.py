@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 from gridmap.db import jobs as job_rows
 from gridmap.db import plans as plan_rows
 from gridmap.errors import Conflict, InvalidInput, JobRunning, PlanChanged, Stale
-from gridmap.plans.check import check_plan
+from gridmap.plans.check import check_plan, grid_pieces
 from gridmap.standards import GRID_BOUNDS
 
 DRAFT_ONLY = ("draft",)
@@ -360,9 +360,7 @@ def move_units(
         connection, plan_id, [h["unit_id"] for h in found], [h["target"] for h in found]
     )
     touched = sorted({h["target"] for h in found} | {h["source"] for h in found if h["source"]})
-    before = {
-        g["code"]: g["pieces"] for g in plan_rows.touched_figures(connection, plan_id, touched)
-    }
+    before = grid_pieces(connection, plan_id, touched)  # the grids as they were drawn
     plan_rows.refresh_grid_figures(connection, plan_id, touched)
     emptied = plan_rows.drop_empty_grids(connection, plan_id, touched)
     revision = record(
@@ -372,10 +370,26 @@ def move_units(
         action="move units",
         payload={"moves": [m.__dict__ for m in moves]},
     )
+    return EditResult(revision, *touched_with_pieces(connection, plan_id, touched, before, emptied))
+
+
+def touched_with_pieces(
+    connection: Connection,
+    plan_id: int,
+    touched: list[int],
+    before: dict[str, int],
+    emptied: list[str],
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Return the touched grids' figures and the edit's warnings.
+
+    Each grid carries ``pieces`` now and ``pieces_before``, as the check counts them.
+    """
+    after = grid_pieces(connection, plan_id, touched)
     grids = plan_rows.touched_figures(connection, plan_id, touched)
     for g in grids:
+        g["pieces"] = after.get(g["code"], 1)
         g["pieces_before"] = before.get(g["code"])
-    return EditResult(revision, grids, edit_warnings(grids, emptied, before))
+    return grids, edit_warnings(grids, emptied, before)
 
 
 def edit_warnings(

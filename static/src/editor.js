@@ -190,7 +190,13 @@ async function send(moves, history) {
     history(moves);
     drawBalance();
     const before = piecesOf(checks.answer);
-    say(t('edit.saved', { n: moves.length }), 'ok');
+    const returned = new Set(answer.body.grids.map((g) => g.code));
+    const removed = editor.touched.filter((code) => !returned.has(code));
+    if (removed.length) { // a grid emptied is gone: its moves cannot be replayed into it
+      editor.undo = [];
+      editor.redo = [];
+    }
+    say(t(removed.length ? 'edit.saved_removed' : 'edit.saved', { n: moves.length, codes: removed.join('、') }), 'ok');
     await reloadGrids(editor.map);
     drawBalance();
     if (editor.target) setTarget(draft.grids.has(editor.target) ? editor.target : null);

@@ -340,3 +340,46 @@ def test_grid_edits_refuse_held_keys_locked_grids_and_plans_not_drafts(
         answer = api.post(path, json=body, headers={**planner, "If-Match": f'"{now}"'})
         assert answer.status_code == 409 and "draft" in answer.json()["detail"], answer.text
     assert revision(api, served, current) == now
+
+
+def test_an_edit_counts_pieces_as_the_check_does(api: TestClient, served: Served) -> None:
+    plan, _ = draft(api, served, "块数")
+    planner = served.headers("planner")
+    # units of one community in two grids, moved one by one from the larger grid to the other,
+    # in code order, until a grid breaks (or ten moves): each answer agrees with the check
+    rows = query(
+        served,
+        """
+        SELECT r.code, g.code, array_agg(u.code ORDER BY u.code) FROM grid g
+        JOIN region r ON r.id = g.community_id JOIN assignment a ON a.grid_id = g.id
+        JOIN unit u ON u.id = a.unit_id WHERE g.plan_id = :p AND g.kind <> 'dedicated'
+        GROUP BY r.code, g.code ORDER BY r.code, count(*) DESC
+    """,
+        p=plan,
+    )
+    by_community: dict[str, list[tuple[str, list[str]]]] = {}
+    for community, grid, units in rows:
+        by_community.setdefault(community, []).append((grid, list(units)))
+    (_, units), (other, _) = next(v for v in by_community.values() if len(v) > 1)[:2]
+    revision_now, broke = 1, False
+    for unit in units[1:11]:
+        answer = api.patch(
+            f"/plans/{plan}",
+            json={"moves": [{"unit": unit, "grid": other}]},
+            headers={**planner, "If-Match": f'"{revision_now}"'},
+        )
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        revision_now = body["revision"]
+        check = api.get(f"/plans/{plan}/check", headers=planner).json()
+        pieces = {
+            f["grid"]: f["detail"]["pieces"]
+            for f in check["findings"]
+            if f["kind"] == "grid in pieces"
+        }
+        for g in body["grids"]:
+            assert g["pieces"] == pieces.get(g["code"], 1), (unit, g)
+        broke = broke or any(g["pieces"] > 1 for g in body["grids"])
+        if broke:
+            break
+    assert broke  # the count was seen above one, not only at one

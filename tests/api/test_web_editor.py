@@ -199,6 +199,10 @@ def test_a_planner_finishes_a_draft_in_the_browser(
     merged = plan_grids(live, plan)
     assert other not in merged
     assert merged[small["code"]]["households"] == small["households"] + after[other]["households"]
+    page.wait_for_function(  # a retired grid cannot be undone into: the history is cleared
+        "document.querySelector('#edit-message').textContent.includes('不能撤销')"
+    )
+    assert page.is_disabled("#undo")
     shot(page, f"{name}-3-merged")
 
     # 4. paint a unit of a neighbouring grid with the brush, then undo it
