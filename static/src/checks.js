@@ -2,7 +2,7 @@
 // warnings in the page's language, each with a button that zooms to its grid or unit.
 
 import { get } from './api.js';
-import { number, onLanguage, t } from './i18n.js';
+import { language, number, onLanguage, t } from './i18n.js';
 
 const summary = document.getElementById('checks-summary');
 const list = document.getElementById('checks-list');
@@ -34,7 +34,7 @@ function draw() {
     li.className = f.severity;
     li.dataset.kind = f.kind;
     if (f.grid) li.dataset.grid = f.grid;
-    li.append(`${t(`severity.${f.severity}`)}：${findingText(f)} `);
+    li.append(`${t(`severity.${f.severity}`)}${language() === 'zh' ? '：' : ': '}${findingText(f)} `);
     if (f.grid || f.unit) {
       const zoom = document.createElement('button');
       zoom.type = 'button';

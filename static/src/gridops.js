@@ -4,7 +4,7 @@
 import { ApiError, request } from './api.js';
 import { draft } from './draft.js';
 import { innerPoint } from './geo.js';
-import { number, t } from './i18n.js';
+import { number, onLanguage, t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 const PART_COLOURS = ['#e41a1c', '#377eb8', '#4daf4a', '#984ea3', '#ff7f00', '#a65628', '#f781bf', '#999999'];
@@ -138,6 +138,9 @@ export function setUpGridOps(hooks) {
   $('split-apply').addEventListener('click', applySplit);
   $('split-cancel').addEventListener('click', cancelSplit);
   $('grid-merge').addEventListener('click', merge);
+  onLanguage(() => {
+    if (gridOps.hooks.target()) drawMergeChoices();
+  });
 }
 
 /** Forget a split previewed (another plan shown, or the target changed). */

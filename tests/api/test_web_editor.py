@@ -437,3 +437,46 @@ def test_the_block_brush_moves_a_unit_and_the_units_that_share_its_boundary(
     moved = {u for u in after if after[u] != units[u]}
     assert moved == ({unit, *neighbours} - {u for u in units if units[u] == target})
     assert all(after[u] == target for u in moved)
+
+
+def test_a_new_grid_starts_from_the_unit_clicked_with_the_next_code(
+    wide_page: Page, live: Live
+) -> None:
+    page = wide_page
+    made = api(live, "POST", "/plans", json={"name": "新网格", "source": "current"}).json()
+    plan = made["id"]
+    page.goto(f"{live.base}/map/#mode=edit&plan={plan}")
+    ready(page)
+    page.wait_for_function(f"gridmap.draft.plan === {plan} && gridmap.draft.units.size > 0")
+    wait_revision(page, 1)
+    units = api(live, "GET", f"/plans/{plan}/units").json()
+    grids = plan_grids(live, plan)
+    # a unit of a grid with several units, so that its grid stays
+    unit = next(u for u, g in sorted(units.items()) if sum(x == g for x in units.values()) > 2)
+    community = grids[units[unit]]["community"]
+    with live.served.engine.connect() as connection:
+        codes = connection.execute(text("SELECT code FROM grid")).scalars().all()
+    serials = [
+        int(c[-3:]) for c in codes if c.startswith(community) and len(c) == len(community) + 3
+    ]
+    expected = f"{community}{max(serials) + 1:03d}"
+    page.keyboard.press("n")  # "new grid", then the unit it starts from
+    assert page.evaluate("gridmap.editor.tool") == "seed"
+    assert "起点" in page.inner_text("#edit-message")
+    page.evaluate(f"gridmap.map.jumpTo({{center: gridmap.draft.points.get('{unit}'), zoom: 17}})")
+    page.wait_for_function("gridmap.map.loaded()")
+    page.mouse.click(*unit_pixel(page, unit))
+    wait_revision(page, 2)
+    assert api(live, "GET", f"/plans/{plan}/units").json()[unit] == expected
+    assert page.evaluate("gridmap.editor.target") == expected  # the new grid is the target
+    assert page.locator(f"#grid-table tr[data-grid='{expected}']").count() == 1
+    page.wait_for_function(
+        "code => document.querySelector('#edit-message').textContent.includes(code)", arg=expected
+    )
+    shot(page, "7e-new-grid")
+    page.click("#lang")  # the editor in English too
+    assert page.inner_text("#grid-table th[data-key=households]") == "Households"
+    assert page.inner_text("#checks-summary").startswith(("Passed", "Failed"))
+    assert page.inner_text("#plan-rename") == "Rename"
+    shot(page, "7f-editor-english")
+    page.click("#lang")
