@@ -107,8 +107,8 @@ async function setMode(mode, { plan = null, grid = null } = {}) {
   const leaving = state.mode;
   state.mode = mode;
   if (!state.restoring) {
-    const plan = mode === 'edit' ? draft.plan : mode === 'repartition' ? repartition.plan : null;
-    writeState({ mode, plan, grid: null });
+    const shown = mode === 'edit' ? draft.plan : mode === 'repartition' ? repartition.plan : null;
+    writeState({ mode, plan: shown, grid: null });
   }
   for (const tab of document.querySelectorAll('#modes button')) tab.classList.toggle('active', tab.dataset.mode === mode);
   for (const panel of document.querySelectorAll('.mode-panel')) panel.hidden = panel.dataset.panel !== mode;
