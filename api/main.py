@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
         keys: KeyCache = app.state.keys
         revisions = Revisions(address.libpq, on_keys=keys.clear, on_connect=outage.up)
+        revisions.follow_commits(engine)  # this process's own writes count at once
         keys.hearing = lambda: revisions.listening
         app.state.tiles = TileServer(TileCache(settings.tile_cache_mb * 2**20), revisions)
         app.state.job_queue = JobQueue(address.libpq)

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 import psycopg
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,37 @@ class Revisions:
     def _bump(self) -> None:
         with self._lock:
             self._generation += 1
+
+    def stale(self) -> None:
+        """Forget the revisions read: this process committed a write (read them again)."""
+        self._bump()
+
+    def follow_commits(self, engine: Engine) -> Callable[[], None]:
+        """Forget the revisions whenever a transaction of ``engine`` has committed.
+
+        The notification of a commit reaches the listener a moment later; a request that
+        follows the commit at once (a plan accepted, then its TileJSON) would read the old
+        revisions and hand out tile URLs of the data before it. The mark is set when the
+        transaction commits and acted on when its connection goes back to the pool, after
+        the commit: a read before that could cache the old revisions again. Returns a function
+        that stops following.
+        """
+
+        def committed(connection: object) -> None:
+            connection.info["gridmap_committed"] = True  # type: ignore[attr-defined]
+
+        def returned(_dbapi: object, record: object) -> None:
+            if record.info.pop("gridmap_committed", False):  # type: ignore[attr-defined]
+                self._bump()
+
+        event.listen(engine, "commit", committed)
+        event.listen(engine.pool, "checkin", returned)
+
+        def stop() -> None:
+            event.remove(engine, "commit", committed)
+            event.remove(engine.pool, "checkin", returned)
+
+        return stop
 
     def _listen(self, url: str | Callable[[], str]) -> None:
         said = False

@@ -91,10 +91,14 @@ function zoomToGrid(code) {
 /** After a plan became current: new tiles (their URLs carry the data version), figures, panel. */
 async function showCurrent() {
   state.config = await get('/map/config.json');
-  for (const name of ['gridmap', 'basemap']) {
-    const tilejson = await get(`/tiles/${name}.json`);
-    state.map.getSource(name).setTiles(tilejson.tiles);
+  const before = state.map.getSource('gridmap').tiles.join();
+  for (let attempt = 0; attempt < 6; attempt += 1) { // another process may hear of it a moment late
+    const tilejson = await get('/tiles/gridmap.json');
+    state.map.getSource('gridmap').setTiles(tilejson.tiles);
+    if (tilejson.tiles.join() !== before) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
+  state.map.getSource('basemap').setTiles((await get('/tiles/basemap.json')).tiles);
   await readGrids();
   recolour();
   await refreshGrid();
