@@ -396,9 +396,9 @@ export function setUpEditor(map, config) {
   select.addEventListener('change', () => open(select.value));
   setUpDrafts({
     say,
-    opened: async (plan) => {
-      await fillPlans(plan);
-      await open(plan);
+    opened: async (plan) => { // a draft made, or (null) one deleted: show it, or the first left
+      const plans = await fillPlans(plan);
+      await open(plan || (plans.length ? plans[0].id : null));
     },
     listed: (plan) => fillPlans(plan),
     planName: () => (editor.plans.find((p) => p.id === draft.plan) || {}).name || '',

@@ -480,3 +480,30 @@ def test_a_new_grid_starts_from_the_unit_clicked_with_the_next_code(
     assert page.inner_text("#plan-rename") == "Rename"
     shot(page, "7f-editor-english")
     page.click("#lang")
+
+
+def test_a_draft_is_renamed_exported_and_deleted_from_the_browser(
+    wide_page: Page, live: Live
+) -> None:
+    page = wide_page
+    plan = api(live, "POST", "/plans", json={"name": "待删草案", "source": "current"}).json()["id"]
+    page.goto(f"{live.base}/map/#mode=edit&plan={plan}")
+    ready(page)
+    page.wait_for_function(f"gridmap.draft.plan === {plan} && gridmap.draft.units.size > 0")
+    wait_revision(page, 1)
+    page.once("dialog", lambda dialog: dialog.accept("改名后的草案"))
+    page.click("#plan-rename")
+    page.wait_for_function("gridmap.draft.revision === 2")
+    assert api(live, "GET", f"/plans/{plan}").json()["name"] == "改名后的草案"
+    assert "改名后的草案" in page.inner_text("#plan-select")
+    with page.expect_download() as saved:
+        page.click("#draft-files button[data-export=csv]")
+    rows = saved.value.path().read_text(encoding="utf-8-sig").strip().splitlines()
+    units = api(live, "GET", f"/plans/{plan}/units").json()
+    assert rows[0] == "unit,grid,name,kind" and len(rows) - 1 == len(units)
+    page.once("dialog", lambda dialog: dialog.accept())  # "delete draft …?"
+    page.click("#plan-delete")
+    page.wait_for_function(f"gridmap.draft.plan !== {plan}")
+    assert api(live, "GET", f"/plans/{plan}").status_code == 404
+    listed = page.input_value("#plan-select")  # the draft listed is the draft shown
+    page.wait_for_function("v => String(gridmap.draft.plan || '') === v", arg=listed)
