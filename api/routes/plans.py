@@ -102,6 +102,15 @@ def _plain(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def _edited(result: Any) -> dict[str, Any]:
+    """Return an edit's answer: the plan's revision, the touched grids' figures, warnings."""
+    return {
+        "revision": result.revision,
+        "grids": _plain(pd.DataFrame(result.grids)),
+        "warnings": result.warnings,
+    }
+
+
 def _scoped_out(who: Any) -> None:
     if who.region_id is not None:
         raise Forbidden("plans are the whole city's: a key held to a region cannot read them")
@@ -331,12 +340,7 @@ def new_grid(
             connection, plan_id, [body.units], expected_revision=expected, author=who.name
         )
     response.headers["ETag"] = f'"{result.revision}"'
-    return {
-        "code": code,
-        "revision": result.revision,
-        "grids": _plain(pd.DataFrame(result.grids)),
-        "warnings": result.warnings,
-    }
+    return {"code": code, **_edited(result)}
 
 
 @router.post("/{plan_id}/grids/{code}/split", name="split_grid", response_model=SplitAnswer)
@@ -374,13 +378,7 @@ def split_grid(
             author=who.name,
         )
     response.headers["ETag"] = f'"{result.revision}"'
-    return {
-        "applied": True,
-        "revision": result.revision,
-        "parts": [p.__dict__ for p in parts],
-        "grids": _plain(pd.DataFrame(result.grids)),
-        "warnings": result.warnings,
-    }
+    return {"applied": True, "parts": [p.__dict__ for p in parts], **_edited(result)}
 
 
 @router.get(

@@ -5,6 +5,8 @@ Every function works in the caller's transaction.
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Connection, text
@@ -76,3 +78,34 @@ def grid_parts(connection: Connection, plan_id: int, grid_ids: list[int]) -> gpd
     """,
         {"plan": plan_id, "ids": [int(i) for i in grid_ids]},
     )
+
+
+def grid_unit_codes(connection: Connection, plan_id: int, code: str) -> list[str]:
+    """Return the codes of the units of grid ``code`` in a plan."""
+    return list(
+        connection.execute(
+            text("""
+        SELECT u.code FROM grid g JOIN assignment a ON a.grid_id = g.id AND a.plan_id = g.plan_id
+        JOIN unit u ON u.id = a.unit_id WHERE g.plan_id = :p AND g.code = :c ORDER BY u.code
+    """),
+            {"p": plan_id, "c": code},
+        ).scalars()
+    )
+
+
+def grid_kind_and_community(
+    connection: Connection, plan_id: int, code: str
+) -> dict[str, Any] | None:
+    """Return grid ``code``'s kind and community code in a plan, or None when it has none."""
+    row = (
+        connection.execute(
+            text("""
+        SELECT g.kind, r.code AS community FROM grid g JOIN region r ON r.id = g.community_id
+        WHERE g.plan_id = :p AND g.code = :c
+    """),
+            {"p": plan_id, "c": code},
+        )
+        .mappings()
+        .first()
+    )
+    return None if row is None else dict(row)

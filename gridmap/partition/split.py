@@ -19,6 +19,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 from sqlalchemy import Connection
 
+from gridmap.db import plan_grids
 from gridmap.db import plans as plan_rows
 from gridmap.errors import InvalidInput
 from gridmap.partition.engine import Units, split_piece
@@ -59,7 +60,7 @@ def propose_split(
         raise InvalidInput(f"grid: {grid} is a dedicated grid; dedicated grids are not split")
     city = load_units(connection, within=row["community"])
     assert city.codes is not None  # load_units reads them
-    inside = [u for u, g in plan_rows.unit_grid_codes(connection, plan_id).items() if g == grid]
+    inside = plan_grids.grid_unit_codes(connection, plan_id, grid)  # not the plan's every unit
     piece = np.flatnonzero(np.isin(city.codes.astype(str), inside))
     if len(piece) < k:
         raise InvalidInput(f"k: grid {grid} has {len(piece)} units, too few for {k} grids")
@@ -109,12 +110,11 @@ def apply_split(
 
 
 def _grid_row(connection: Connection, plan_id: int, grid: str) -> dict[str, Any]:
-    figures = plan_rows.grid_figures(connection, plan_id)
-    hit = figures.loc[figures["code"] == grid]
-    if hit.empty:
+    row = plan_grids.grid_kind_and_community(connection, plan_id, grid)
+    if row is None:
         plan_rows.plan_row(connection, plan_id)  # NotFound for an unknown plan
         raise InvalidInput(f"grid: plan {plan_id} has no grid {grid!r}")
-    return dict(hit.iloc[0])
+    return row
 
 
 def _joined(units: Units, piece: np.ndarray) -> Units:

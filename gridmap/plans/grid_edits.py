@@ -16,8 +16,7 @@ from sqlalchemy import Connection
 from gridmap.db import plan_grids
 from gridmap.db import plans as plan_rows
 from gridmap.errors import Conflict, InvalidInput
-from gridmap.plans.check import grid_pieces
-from gridmap.plans.lifecycle import MAX_MOVES, EditResult, guard, record, touched_with_pieces
+from gridmap.plans.lifecycle import MAX_MOVES, EditResult, guard, reassign
 from gridmap.standards import community_kind
 
 MAX_NEW_GRIDS = 20
@@ -85,21 +84,17 @@ def carve_grids(
         (grid_id,) = plan_grids.insert_new_grids(connection, plan_id, [code], kind, community_id)
         codes.append(code)
         targets += [grid_id] * len(part)
-    sources = sorted({int(r["source"]) for r in found if r["source"] is not None})
-    before = grid_pieces(connection, plan_id, sources)  # the grids as they were drawn
-    plan_rows.assign_units(connection, plan_id, [int(r["unit_id"]) for r in found], targets)
-    touched = sorted(set(sources) | set(targets))
-    plan_rows.refresh_grid_figures(connection, plan_id, touched)
-    emptied = plan_rows.drop_empty_grids(connection, plan_id, touched)
-    revision = record(
+    result = reassign(
         connection,
         plan_id,
-        actor=author,
+        [int(r["unit_id"]) for r in found],
+        targets,
+        [r["source"] for r in found],
+        author=author,
         action=action,
         payload={"grids": codes, "units": parts, **(detail or {})},
     )
-    grids, warnings = touched_with_pieces(connection, plan_id, touched, before, emptied)
-    return codes, EditResult(revision, grids, warnings)
+    return codes, result
 
 
 def _kind_left(connection: Connection, plan_id: int, source_ids: list[Any], community: str) -> str:

@@ -356,40 +356,47 @@ def move_units(
                 f"{where}: grid {move.grid if hit['target_locked'] else 'of the unit'}"
                 " is locked; unlock it first"
             )
-    plan_rows.assign_units(
-        connection, plan_id, [h["unit_id"] for h in found], [h["target"] for h in found]
-    )
-    touched = sorted({h["target"] for h in found} | {h["source"] for h in found if h["source"]})
-    before = grid_pieces(connection, plan_id, touched)  # the grids as they were drawn
-    plan_rows.refresh_grid_figures(connection, plan_id, touched)
-    emptied = plan_rows.drop_empty_grids(connection, plan_id, touched)
-    revision = record(
+    return reassign(
         connection,
         plan_id,
-        actor=author,
+        [h["unit_id"] for h in found],
+        [h["target"] for h in found],
+        [h["source"] for h in found],
+        author=author,
         action="move units",
         payload={"moves": [m.__dict__ for m in moves]},
     )
-    return EditResult(revision, *touched_with_pieces(connection, plan_id, touched, before, emptied))
 
 
-def touched_with_pieces(
+def reassign(
     connection: Connection,
     plan_id: int,
-    touched: list[int],
-    before: dict[str, int],
-    emptied: list[str],
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Return the touched grids' figures and the edit's warnings.
+    unit_ids: list[int],
+    grid_ids: list[int],
+    source_ids: list[int | None],
+    *,
+    author: str,
+    action: str,
+    payload: dict[str, Any],
+) -> EditResult:
+    """Put units into grids of a draft already guarded, and record it as one revision.
 
-    Each grid carries ``pieces`` now and ``pieces_before``, as the check counts them.
+    The grids touched (``grid_ids`` and the units' ``source_ids``) get their figures again, the
+    emptied ones are dropped, and each carries ``pieces`` now and ``pieces_before``, as the
+    check counts them.
     """
+    touched = sorted({int(g) for g in grid_ids} | {int(s) for s in source_ids if s is not None})
+    before = grid_pieces(connection, plan_id, touched)  # the grids as they are drawn now
+    plan_rows.assign_units(connection, plan_id, unit_ids, grid_ids)
+    plan_rows.refresh_grid_figures(connection, plan_id, touched)
+    emptied = plan_rows.drop_empty_grids(connection, plan_id, touched)
+    revision = record(connection, plan_id, actor=author, action=action, payload=payload)
     after = grid_pieces(connection, plan_id, touched)
     grids = plan_rows.touched_figures(connection, plan_id, touched)
     for g in grids:
         g["pieces"] = after.get(g["code"], 1)
         g["pieces_before"] = before.get(g["code"])
-    return grids, edit_warnings(grids, emptied, before)
+    return EditResult(revision, grids, edit_warnings(grids, emptied, before))
 
 
 def edit_warnings(
