@@ -7,13 +7,18 @@ import { number, t } from './i18n.js';
 
 const dialog = document.getElementById('accept-dialog');
 
-function entry(list, key, codes, limit = 40) {
+/**
+ * Add to `list` (a <dl>) the grids of one kind of change (kept, split, …): their count, and the
+ * first `limit` codes (none when 0, only the count).
+ */
+export function codeList(list, key, codes, limit = 40) {
   const dt = document.createElement('dt');
   dt.textContent = `${t(`accept.${key}`)}（${number(codes.length)}）`;
   const dd = document.createElement('dd');
   dd.dataset.list = key;
   const shown = codes.slice(0, limit).join('、');
-  dd.textContent = codes.length ? shown + (codes.length > limit ? ` … +${codes.length - limit}` : '') : '—';
+  const more = codes.length > limit && limit > 0 ? ` … +${codes.length - limit}` : '';
+  dd.textContent = limit === 0 ? '' : codes.length ? shown + more : '—';
   list.append(dt, dd);
 }
 
@@ -23,8 +28,8 @@ function fill(plan, diff) {
   });
   const list = document.getElementById('accept-diff');
   list.replaceChildren();
-  entry(list, 'kept', diff.kept, 12);
-  for (const key of ['split', 'merged', 'new', 'retired']) entry(list, key, diff[key]);
+  codeList(list, 'kept', diff.kept, 12);
+  for (const key of ['split', 'merged', 'new', 'retired']) codeList(list, key, diff[key]);
   const staff = document.getElementById('accept-staff');
   const people = diff.staff_without_grid || [];
   staff.replaceChildren();

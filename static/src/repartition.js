@@ -3,7 +3,7 @@
 // the current plan's boundaries dashed over the new, figures before and after, the grids kept,
 // new, retired, split and merged, the cases the run could not solve → accept or discard.
 
-import { confirmAccept } from './accept.js';
+import { codeList, confirmAccept } from './accept.js';
 import { ApiError, allFeatures, get, request } from './api.js';
 import { clearPlan, draft, loadPlan } from './draft.js';
 import { language, number, t } from './i18n.js';
@@ -103,13 +103,7 @@ function drawLists(diff) {
   caption.textContent = t('repartition.lists');
   list.append(caption);
   for (const key of ['kept', 'new', 'retired', 'split', 'merged']) {
-    const codes = diff[key];
-    const dt = document.createElement('dt');
-    dt.textContent = `${t(`accept.${key}`)}（${number(codes.length)}）`;
-    const dd = document.createElement('dd');
-    dd.dataset.list = key;
-    dd.textContent = key === 'kept' ? '' : codes.join('、') || '—';
-    list.append(dt, dd);
+    codeList(list, key, diff[key], key === 'kept' ? 0 : Infinity); // kept: the count alone
   }
 }
 

@@ -26,6 +26,7 @@ from tests.api.test_web_map import (  # noqa: F401  (browser and restored are fi
     restored,
     shot,
     unit_pixel,
+    wait_drawn,
 )
 
 WIDTHS = {"wide": {"width": 1400, "height": 860}, "phone": {"width": 390, "height": 844}}
@@ -74,6 +75,16 @@ def units_of(live: Live, plan: int) -> dict[str, str]:
 def table_rows(page: Page) -> list[dict[str, str]]:
     return page.evaluate("""() => [...document.querySelectorAll('#grid-table tr[data-grid]')]
         .map(tr => ({grid: tr.dataset.grid, state: tr.dataset.state}))""")
+
+
+def open_by_address(page: Page, live: Live, name: str) -> int:
+    """Make a draft copied from the current plan and open it by a shared link; return its id."""
+    plan = int(api(live, "POST", "/plans", json={"name": name, "source": "current"}).json()["id"])
+    page.goto(f"{live.base}/map/#mode=edit&plan={plan}")
+    ready(page)
+    page.wait_for_function(f"gridmap.draft.plan === {plan} && gridmap.draft.units.size > 0")
+    wait_revision(page, 1)
+    return plan
 
 
 def wait_revision(page: Page, revision: int) -> None:
@@ -303,15 +314,7 @@ def test_a_planner_finishes_a_draft_in_the_browser(
     assert api(live, "GET", f"/plans/{current}").json()["status"] == "archived"
     page.click("button[data-mode=browse]")
     figures = households(live, plan)
-    page.wait_for_function(
-        """(figures) => {
-        const drawn = gridmap.map.queryRenderedFeatures({layers: ['grids-fill']});
-        return drawn.length > 0
-          && drawn.every(f => figures[f.properties.code] === f.properties.households);
-    }""",
-        arg=figures,
-        timeout=WAIT_MS,
-    )
+    wait_drawn(page, figures)
     shot(page, f"{name}-8-accepted")
     with live.served.engine.begin() as connection:  # the next width starts from the same plan
         connection.execute(text("UPDATE plan SET status = 'archived' WHERE id = :p"), {"p": plan})
@@ -352,12 +355,7 @@ def test_search_ignores_case_and_names_streets_as_streets(wide_page: Page, live:
 
 def test_a_server_refusal_is_said_in_chinese(wide_page: Page, live: Live) -> None:
     page = wide_page
-    made = api(live, "POST", "/plans", json={"name": "锁定测试", "source": "current"}).json()
-    plan = made["id"]
-    page.goto(f"{live.base}/map/#mode=edit&plan={plan}")  # a shared link opens the draft
-    ready(page)
-    page.wait_for_function(f"gridmap.draft.plan === {plan} && gridmap.draft.units.size > 0")
-    wait_revision(page, 1)
+    plan = open_by_address(page, live, "锁定测试")
     pair = page.evaluate("""() => {
         const units = [...gridmap.draft.units.values()].map(f => f.properties);
         for (const a of units) for (const b of units)
@@ -398,12 +396,7 @@ def test_the_block_brush_moves_a_unit_and_the_units_that_share_its_boundary(
     wide_page: Page, live: Live
 ) -> None:
     page = wide_page
-    made = api(live, "POST", "/plans", json={"name": "街区画笔", "source": "current"}).json()
-    plan = made["id"]
-    page.goto(f"{live.base}/map/#mode=edit&plan={plan}")
-    ready(page)
-    page.wait_for_function(f"gridmap.draft.plan === {plan} && gridmap.draft.units.size > 0")
-    wait_revision(page, 1)
+    plan = open_by_address(page, live, "街区画笔")
     with live.served.engine.connect() as connection:  # neighbours by shared boundary, in PostGIS
         rows = connection.execute(
             text("""
@@ -443,12 +436,7 @@ def test_a_new_grid_starts_from_the_unit_clicked_with_the_next_code(
     wide_page: Page, live: Live
 ) -> None:
     page = wide_page
-    made = api(live, "POST", "/plans", json={"name": "新网格", "source": "current"}).json()
-    plan = made["id"]
-    page.goto(f"{live.base}/map/#mode=edit&plan={plan}")
-    ready(page)
-    page.wait_for_function(f"gridmap.draft.plan === {plan} && gridmap.draft.units.size > 0")
-    wait_revision(page, 1)
+    plan = open_by_address(page, live, "新网格")
     units = api(live, "GET", f"/plans/{plan}/units").json()
     grids = plan_grids(live, plan)
     # a unit of a grid with several units, so that its grid stays
@@ -486,11 +474,7 @@ def test_a_draft_is_renamed_exported_and_deleted_from_the_browser(
     wide_page: Page, live: Live
 ) -> None:
     page = wide_page
-    plan = api(live, "POST", "/plans", json={"name": "待删草案", "source": "current"}).json()["id"]
-    page.goto(f"{live.base}/map/#mode=edit&plan={plan}")
-    ready(page)
-    page.wait_for_function(f"gridmap.draft.plan === {plan} && gridmap.draft.units.size > 0")
-    wait_revision(page, 1)
+    plan = open_by_address(page, live, "待删草案")
     page.once("dialog", lambda dialog: dialog.accept("改名后的草案"))
     page.click("#plan-rename")
     page.wait_for_function("gridmap.draft.revision === 2")

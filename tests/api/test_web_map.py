@@ -99,6 +99,19 @@ def households(live: Live, plan: int) -> dict[str, int]:
     return {g["code"]: g["households"] for g in api(live, "GET", f"/plans/{plan}/grids").json()}
 
 
+def wait_drawn(page: Page, figures: dict[str, int]) -> None:
+    """Wait until every grid the map draws from its tiles has the households ``figures`` say."""
+    page.wait_for_function(
+        """(figures) => {
+        const drawn = gridmap.map.queryRenderedFeatures({layers: ['grids-fill']});
+        return drawn.length > 0
+          && drawn.every(f => figures[f.properties.code] === f.properties.households);
+    }""",
+        arg=figures,
+        timeout=WAIT_MS,
+    )
+
+
 def rendered_grids(page: Page) -> dict[str, int]:
     """The grids the map draws now from its tiles: code → households."""
     return page.evaluate("""() => Object.fromEntries(gridmap.map.queryRenderedFeatures(
@@ -353,15 +366,7 @@ def test_a_re_partition_previews_and_accepting_changes_the_map(page: Page, live:
     assert api(live, "GET", f"/plans/{plan}").json()["status"] == "current"
     page.click("button[data-mode=browse]")
     figures = households(live, plan)
-    page.wait_for_function(
-        """(figures) => {
-        const drawn = gridmap.map.queryRenderedFeatures({layers: ['grids-fill']});
-        return drawn.length > 0
-          && drawn.every(f => figures[f.properties.code] === f.properties.households);
-    }""",
-        arg=figures,
-        timeout=WAIT_MS,
-    )
+    wait_drawn(page, figures)
     after = rendered_grids(page)
     assert after != before and all(figures[c] == h for c, h in after.items())
     shot(page, "6-plan-accepted")
