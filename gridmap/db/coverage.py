@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from gridmap.db.bulk import copy_rows, read_geoframe
+from gridmap.errors import Conflict
 
 _COVERED_UNIT = "(uc.residents > 0 AND 2 * uc.covered_residents >= uc.residents)"
 _SUMS = f"""
@@ -120,7 +121,17 @@ def save_details(
     circles: pd.DataFrame,
     gaps: pd.DataFrame,
 ) -> None:
-    """Write a run's building, unit, circle and gap rows (frames shaped like the tables)."""
+    """Write a run's building, unit, circle and gap rows (frames shaped like the tables).
+
+    The building rows have no row-by-row foreign keys (migration 0010): once they are written,
+    writers to buildings and stations wait for this transaction, and one anti-join checks that
+    every building and station they name still exists.
+
+    Raises
+    ------
+    Conflict
+        When a building or station the run read was deleted before it was saved.
+    """
     for table, frame in (
         ("building_coverage", buildings),
         ("unit_coverage", units),
@@ -128,6 +139,22 @@ def save_details(
         ("coverage_gap", gaps),
     ):
         copy_rows(connection, table, frame.assign(run_id=run_id))
+    connection.execute(text("LOCK TABLE building, station IN SHARE MODE"))
+    gone = connection.execute(
+        text("""
+        SELECT (SELECT count(*) FROM building_coverage c WHERE c.run_id = :run
+                AND NOT EXISTS (SELECT 1 FROM building b WHERE b.id = c.building_id)),
+               (SELECT count(*) FROM building_coverage c WHERE c.run_id = :run
+                AND NOT EXISTS (SELECT 1 FROM station s WHERE s.id = c.station_id)
+                AND c.station_id IS NOT NULL)
+    """),
+        {"run": run_id},
+    ).one()
+    if gone[0] or gone[1]:
+        raise Conflict(
+            f"{gone[0]} buildings and {gone[1]} stations this coverage run read were deleted "
+            "while it ran: run it again"
+        )
 
 
 def current_plan_id(connection: Connection) -> int | None:

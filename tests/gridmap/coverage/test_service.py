@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from sqlalchemy import text
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from gridmap.coverage.engine import CoverageParameters, nearest_stations
 from gridmap.coverage.service import CoverageSummary, load_city, run_coverage
 from gridmap.db import coverage as db
-from gridmap.errors import InvalidInput
+from gridmap.errors import Conflict, InvalidInput
 from gridmap.network import snap
 from tests.gridmap.conftest import City
 
@@ -183,3 +184,84 @@ def test_circles_are_polygons_in_wgs84(helsinki: City, run: CoverageSummary) -> 
     ).scalar_one()
     xmin, ymin, xmax, ymax = shapely.from_wkb(bounds).bounds
     assert 24.9 < xmin < xmax < 25.0 and 60.15 < ymin < ymax < 60.19
+
+
+def _rows(connection: object, where: str) -> int:
+    return int(
+        connection.execute(  # type: ignore[attr-defined]
+            text(f"SELECT count(*) FROM building_coverage WHERE {where}")
+        ).scalar_one()
+    )
+
+
+def test_deleted_buildings_runs_and_stations_take_their_coverage_rows_along(
+    helsinki: City, run: CoverageSummary
+) -> None:
+    """The references migration 0010 keeps by triggers mean what the foreign keys meant."""
+    connection = helsinki.connection
+    savepoint = connection.begin_nested()
+    try:
+        served = connection.execute(
+            text(
+                "SELECT station_id, count(*) FROM building_coverage WHERE run_id = :r "
+                "AND station_id IS NOT NULL GROUP BY station_id ORDER BY count(*) DESC LIMIT 1"
+            ),
+            {"r": run.run_id},
+        ).one()
+        building = connection.execute(
+            text("SELECT min(building_id) FROM building_coverage WHERE run_id = :r"),
+            {"r": run.run_id},
+        ).scalar_one()
+        total = _rows(connection, f"run_id = {run.run_id}")
+        assert total == run.figures["buildings"]
+        # a deleted station: its buildings keep their rows, without a nearest station (SET NULL)
+        connection.execute(text("DELETE FROM station WHERE id = :s"), {"s": served[0]})
+        assert _rows(connection, f"station_id = {served[0]}") == 0
+        assert _rows(connection, f"run_id = {run.run_id}") == total
+        # a deleted building takes its row (CASCADE), and only its own
+        connection.execute(text("DELETE FROM unit_coverage WHERE run_id = :r"), {"r": run.run_id})
+        connection.execute(text("DELETE FROM building WHERE id = :b"), {"b": building})
+        assert _rows(connection, f"building_id = {building}") == 0
+        assert _rows(connection, f"run_id = {run.run_id}") == total - 1
+        # a deleted run takes all of its rows
+        connection.execute(text("DELETE FROM coverage_run WHERE id = :r"), {"r": run.run_id})
+        assert _rows(connection, f"run_id = {run.run_id}") == 0
+    finally:
+        savepoint.rollback()
+
+
+def test_a_run_naming_a_building_or_station_gone_is_refused(helsinki: City) -> None:
+    """A building or station deleted between a run's reading and its saving is caught."""
+    connection = helsinki.connection
+    for table, column in (("building", "building_id"), ("station", "station_id")):
+        savepoint = connection.begin_nested()
+        try:
+            missing = connection.execute(text(f"SELECT max(id) + 1 FROM {table}")).scalar_one()
+            run_id = db.insert_run(
+                connection,
+                minutes=5,
+                speed_m_per_min=60,
+                budget_m=300,
+                max_snap_m=100,
+                plan_id=None,
+                figures={},
+            )
+            building = connection.execute(text("SELECT min(id) FROM building")).scalar_one()
+            row = {"building_id": building, "reachable": True, "covered": True}
+            row |= {"snap_m": 1.0, "walk_m": 10.0, "station_id": None, column: missing}
+            empty = pd.DataFrame()
+            with pytest.raises(
+                Conflict,
+                match=f"^{int(table == 'building')} buildings and "
+                f"{int(table == 'station')} stations",
+            ):
+                db.save_details(
+                    connection,
+                    run_id,
+                    buildings=pd.DataFrame([row]),
+                    units=empty,
+                    circles=empty,
+                    gaps=empty,
+                )
+        finally:
+            savepoint.rollback()
