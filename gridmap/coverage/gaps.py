@@ -14,6 +14,7 @@ import shapely
 from numpy.typing import NDArray
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
 GAP_JOIN_M = 40.0
 """Uncovered buildings this close together make one gap."""
@@ -47,9 +48,7 @@ def gap_areas(
         empty = np.empty(0, dtype=np.int64)
         return Gaps(np.empty(0, dtype=object), empty, empty, empty, gap_of_building)
     shapes = np.asarray(footprints, dtype=object)[members]
-    left, right = shapely.STRtree(shapes).query(shapes, predicate="dwithin", distance=join_m)
-    graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(len(shapes),) * 2)
-    _, label = connected_components(graph, directed=False)
+    label = _groups_within(shapes, join_m)
     gap_residents = np.bincount(label, weights=residents[members]).astype(np.int64)
     rank = np.empty_like(gap_residents)
     rank[np.argsort(-gap_residents, kind="stable")] = np.arange(len(gap_residents))
@@ -66,3 +65,31 @@ def gap_areas(
         np.bincount(label).astype(np.int64),
         gap_of_building,
     )
+
+
+def _groups_within(shapes: NDArray[np.object_], join_m: float) -> NDArray[np.int64]:
+    """Label the groups of ``shapes`` linked by chains of pairs at most ``join_m`` apart.
+
+    The same groups as linking every pair GEOS finds within ``join_m``, at a fraction of the
+    cost: two shapes whose inner points lie within ``join_m`` are that close (the distance
+    between two shapes is at most that between any of their points), so a k-d tree over the
+    points links most pairs; GEOS measures only the pairs whose boxes, grown by ``join_m``,
+    meet across two groups still apart.
+    """
+    n = len(shapes)
+    points = shapely.get_coordinates(shapely.point_on_surface(shapes))
+    near = cKDTree(points).query_pairs(join_m, output_type="ndarray").reshape(-1, 2)
+    label = _components(n, near[:, 0], near[:, 1])
+    xmin, ymin, xmax, ymax = shapely.bounds(shapes).T
+    left, right = shapely.STRtree(shapely.box(xmin, ymin, xmax, ymax)).query(
+        shapely.box(xmin - join_m, ymin - join_m, xmax + join_m, ymax + join_m)
+    )
+    across = (left < right) & (label[left] != label[right])
+    left, right = left[across], right[across]
+    linked = shapely.dwithin(shapes[left], shapes[right], join_m)
+    return _components(n, np.r_[near[:, 0], left[linked]], np.r_[near[:, 1], right[linked]])
+
+
+def _components(n: int, left: NDArray[np.int64], right: NDArray[np.int64]) -> NDArray[np.int64]:
+    graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n))
+    return np.asarray(connected_components(graph, directed=False)[1], dtype=np.int64)
