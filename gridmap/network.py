@@ -15,6 +15,8 @@ import shapely
 from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 
+from gridmap.parallel import chunks_in_threads
+
 MIN_EDGE_M = 1e-6
 """Shortest edge kept: csgraph would drop an edge of zero weight."""
 
@@ -142,10 +144,12 @@ def snap(network: WalkNetwork, points: NDArray[np.object_], *, max_snap_m: float
     edge = np.full(n, -1, dtype=np.int64)
     snap_m = np.full(n, np.inf)
     if n and len(network.lines):
-        (point_idx, edge_idx), distance = network.edge_tree.query_nearest(
-            points, return_distance=True, all_matches=False
-        )
-        edge[point_idx], snap_m[point_idx] = edge_idx, distance
+        tree = network.edge_tree
+        for first, ((point_idx, edge_idx), distance) in chunks_in_threads(
+            lambda chunk: tree.query_nearest(chunk, return_distance=True, all_matches=False),
+            points,
+        ):
+            edge[first + point_idx], snap_m[first + point_idx] = edge_idx, distance
     reachable = (edge >= 0) & (snap_m <= max_snap_m)
     offset = np.zeros(n)
     if reachable.any():

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FLOORS: tuple[frozenset[str], ...] = tuple(
     frozenset(names.split())
     for names in (
-        "__init__ errors config",  # the ground: the exception tree, the settings
+        "__init__ errors config parallel",  # the ground: errors, settings, threads
         "standards crs geometry network alignment",  # pure: numbers and shapes
         "db",  # the database layer: SQL, models, migrations, the embedded cluster
         "auth units features tiles plans coverage",  # one question each, over the db layer

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from gridmap.coverage.reach import StationReach
 from gridmap.network import Snapped, WalkNetwork, segments
+from gridmap.parallel import in_threads
 
 CIRCLE_BUFFER_M = 25.0
 
@@ -47,7 +48,7 @@ def network_circles(
         present = np.unique(site)
         grouped = np.searchsorted(present, site[order])
         lines = shapely.multilinestrings(pieces[order], indices=grouped)
-        circles[present] = shapely.buffer(lines, buffer_m, quad_segs=4)
+        circles[present] = in_threads(shapely.buffer, lines, buffer_m, quad_segs=4)
     return circles
 
 

@@ -16,6 +16,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from gridmap.parallel import in_threads
+
 GAP_JOIN_M = 40.0
 """Uncovered buildings this close together make one gap."""
 CONCAVITY = 0.3
@@ -55,8 +57,8 @@ def gap_areas(
     label = rank[label]
     order = np.argsort(label, kind="stable")
     collections = shapely.geometrycollections(shapes[order], indices=label[order])
-    hulls = shapely.concave_hull(collections, ratio=CONCAVITY)  # far cheaper than a union
-    geometry = shapely.buffer(hulls, join_m / 2, quad_segs=4)
+    hulls = in_threads(shapely.concave_hull, collections, ratio=CONCAVITY)  # cheaper than a union
+    geometry = in_threads(shapely.buffer, hulls, join_m / 2, quad_segs=4)
     gap_of_building[members] = label
     return Gaps(
         geometry,
