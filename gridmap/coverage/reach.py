@@ -55,14 +55,50 @@ def station_reach(network: WalkNetwork, sites: Snapped, *, budget_m: float) -> S
             np.r_[network.source[edge], network.target[edge]], return_inverse=True
         )
         dist = dijkstra(network.graph, directed=False, indices=ends, limit=budget_m)
-        ahead = sites.snap_m[chunk] + sites.offset_m[chunk]
-        behind = sites.snap_m[chunk] + network.length_m[edge] - sites.offset_m[chunk]
-        k = len(chunk)
-        walk = np.minimum(dist[inverse[:k]] + ahead[:, None], dist[inverse[k:]] + behind[:, None])
-        row, node = np.nonzero(walk <= budget_m)
+        row, node, walk = _within(chunk, inverse, dist, sites, network, budget_m)
         parts_node.append(node)
-        parts_walk.append(walk[row, node])
-        counts[chunk] = np.bincount(row, minlength=k)
+        parts_walk.append(walk)
+        counts[chunk] = np.bincount(row, minlength=len(chunk))
     order_node = np.concatenate(parts_node) if parts_node else np.empty(0, dtype=np.int64)
     order_walk = np.concatenate(parts_walk) if parts_walk else np.empty(0)
     return StationReach(np.r_[0, np.cumsum(counts)], order_node, order_walk)
+
+
+def _within(
+    chunk: NDArray[np.int64],
+    inverse: NDArray[np.int64],
+    dist: NDArray[np.float64],
+    sites: Snapped,
+    network: WalkNetwork,
+    budget_m: float,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Return (site in chunk, node, walk) of every node a chunk's site reaches, by site and node.
+
+    ``dist`` holds the walks from the ends of the sites' edges (rows; ``inverse`` gives the
+    row of each site's source end, then of each one's target end). A site's walk to a node is
+    the shorter of the ways through either end; only the few nodes an end reaches are read,
+    not whole rows of the network.
+    """
+    k = len(chunk)
+    edge = sites.edge[chunk]
+    ahead = sites.snap_m[chunk] + sites.offset_m[chunk]  # to the edge's source
+    behind = sites.snap_m[chunk] + network.length_m[edge] - sites.offset_m[chunk]
+    end_row, end_node = np.nonzero(np.isfinite(dist))  # by row, then node
+    end_walk = dist[end_row, end_node]
+    first = np.searchsorted(end_row, np.arange(len(dist) + 1))  # each row's entries
+    site, node, walk = [], [], []
+    for row, extra in ((inverse[:k], ahead), (inverse[k:], behind)):
+        reached = first[row + 1] - first[row]
+        owner = np.repeat(np.arange(k), reached)
+        within = np.arange(len(owner)) - np.repeat(np.cumsum(reached) - reached, reached)
+        taken = first[row][owner] + within
+        site.append(owner)
+        node.append(end_node[taken])
+        walk.append(end_walk[taken] + extra[owner])
+    site_a, node_a, walk_a = np.concatenate(site), np.concatenate(node), np.concatenate(walk)
+    keep = walk_a <= budget_m
+    site_a, node_a, walk_a = site_a[keep], node_a[keep], walk_a[keep]
+    order = np.lexsort((walk_a, node_a, site_a))  # by site, node, the shorter way first
+    site_a, node_a, walk_a = site_a[order], node_a[order], walk_a[order]
+    first_of_pair = np.r_[True, (site_a[1:] != site_a[:-1]) | (node_a[1:] != node_a[:-1])]
+    return site_a[first_of_pair], node_a[first_of_pair], walk_a[first_of_pair]
