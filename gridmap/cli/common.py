@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
@@ -83,7 +84,11 @@ def _schema_at_head(engine: Engine) -> None:
 
 @contextmanager
 def steps(title: str, total: int) -> Iterator[Callable[[str], None]]:
-    """Show a progress bar over ``total`` named steps; yield the function that starts a step."""
+    """Show a progress bar over ``total`` named steps; yield the function that starts a step.
+
+    Each step's time is printed when it ends (the last one when the block ends, its commit
+    included when the block holds a transaction), then the total: where a long run spends it.
+    """
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -93,14 +98,22 @@ def steps(title: str, total: int) -> Iterator[Callable[[str], None]]:
         transient=False,
     ) as progress:
         task = progress.add_task(title, total=total)
-        started = False
+        begun = time.perf_counter()
+        current: list[tuple[str, float]] = []  # the step under way and when it started
+
+        def finish() -> None:
+            if current:
+                name, started = current.pop()
+                progress.console.print(f"  {name}: {time.perf_counter() - started:.1f} s")
 
         def step(name: str) -> None:
-            nonlocal started
-            if started:
+            if current:
                 progress.advance(task)
-            started = True
+            finish()
+            current.append((name, time.perf_counter()))
             progress.update(task, description=f"{title}: {name}")
 
         yield step
+        finish()
         progress.update(task, completed=total, description=f"{title}: done")
+        progress.console.print(f"  {title}: {time.perf_counter() - begun:.1f} s in all")

@@ -55,7 +55,7 @@ def coverage_command(
 def run_and_print(parameters: CoverageParameters, *, plan_id: int | None = None) -> None:
     """Run coverage in one transaction, with progress, and print what it found."""
     with engine_from_settings() as engine:
-        with steps("Coverage", total=4) as step, engine.begin() as connection:
+        with steps("Coverage", total=5) as step, engine.begin() as connection:
             summary = run_coverage(connection, parameters, plan_id=plan_id, step=step)
         with engine.connect() as connection:
             print_run(connection, summary.run_id, parameters)

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 from sqlalchemy import Connection
 
 from gridmap.coverage import engine
 from gridmap.coverage.circles import euclidean_discs, network_circles
 from gridmap.coverage.engine import CoverageParameters, Reach
-from gridmap.coverage.gaps import gap_areas
+from gridmap.coverage.gaps import Gaps, gap_areas
 from gridmap.coverage.reach import station_reach
 from gridmap.crs import metric_crs_of
 from gridmap.db import coverage as coverage_rows
@@ -37,7 +38,7 @@ class City:
 
     crs: object
     network: WalkNetwork
-    buildings: gpd.GeoDataFrame  # id, unit_id, residents, households; footprints in metres
+    buildings: pd.DataFrame  # id, unit_id, residents, households (no footprints: see gaps)
     points: np.ndarray  # each building's inner point, metres
     stations: gpd.GeoDataFrame  # id, code, name, capacity_residents; points in metres
 
@@ -62,10 +63,14 @@ def load_city(connection: Connection) -> City:
     buildings = coverage_rows.load_buildings(connection)
     if buildings.empty:
         raise InvalidInput("there are no buildings: import some first")
-    buildings_m = buildings.to_crs(crs)
-    points = shapely.point_on_surface(np.asarray(buildings_m.geometry.values, dtype=object))
+    to_metric = pyproj.Transformer.from_crs(4326, crs, always_xy=True)
+    x, y = to_metric.transform(buildings.pop("lon").to_numpy(), buildings.pop("lat").to_numpy())
     return City(
-        crs, network, buildings_m, points, coverage_rows.load_stations(connection).to_crs(crs)
+        crs,
+        network,
+        buildings,
+        shapely.points(x, y),
+        coverage_rows.load_stations(connection).to_crs(crs),
     )
 
 
@@ -112,12 +117,10 @@ def run_coverage(
     buildings = snap(city.network, city.points, max_snap_m=parameters.max_snap_m)
     reach = engine.nearest_stations(city.network, sites, buildings, budget_m=budget)
     disc = engine.euclidean_reach(station_points, city.points, budget_m=budget)
-    say("drawing circles and gaps")
+    say("drawing circles")
     circles = _circles(city, sites, reach, disc, budget)
-    residents = city.buildings["residents"].to_numpy()
-    households = city.buildings["households"].to_numpy()
-    footprints = np.asarray(city.buildings.geometry.values, dtype=object)
-    gaps = gap_areas(footprints, residents, households, reach.covered)
+    say("grouping gaps")
+    gaps = _gaps(connection, city, reach)
     say("saving")
     figures = _figures(city, reach, disc, sites)
     run_id = coverage_rows.insert_run(
@@ -147,6 +150,16 @@ def run_coverage(
         ),
     )
     return CoverageSummary(run_id, figures)
+
+
+def _gaps(connection: Connection, city: City, reach: Reach) -> Gaps:
+    """Group the uncovered buildings with residents, reading the footprints of those alone."""
+    residents = city.buildings["residents"].to_numpy()
+    households = city.buildings["households"].to_numpy()
+    left = np.flatnonzero(~reach.covered & (residents > 0))
+    wgs84 = coverage_rows.load_footprints(connection, city.buildings["id"].to_numpy()[left])
+    footprints = np.asarray(gpd.GeoSeries(wgs84, crs=4326).to_crs(city.crs).values, dtype=object)
+    return gap_areas(footprints, residents[left], households[left], np.zeros(len(left), dtype=bool))
 
 
 def _figures(city: City, reach: Reach, disc: Reach, sites: Snapped) -> dict[str, float]:

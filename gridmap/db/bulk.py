@@ -53,16 +53,41 @@ def copy_rows(
     return len(data)
 
 
+def read_frame(
+    connection: Connection, query: str, dtype: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """Run ``query`` (no parameters) and return its rows, sent by COPY as CSV.
+
+    For many rows of plain columns: PostgreSQL writes them as CSV and pandas' C reader parses
+    them, instead of a Python tuple a row (floats keep every digit: PostgreSQL writes the
+    shortest exact form). ``dtype`` names the types of columns that may hold NULLs.
+    """
+    statement = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)").format(sql.SQL(query))
+    buffer = io.BytesIO()
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        for block in copy:
+            buffer.write(block)
+    buffer.seek(0)
+    return pd.read_csv(buffer, dtype=dtype)
+
+
 def read_geoframe(
     connection: Connection, query: str, params: dict[str, object] | None = None
 ) -> gpd.GeoDataFrame:
     """Run ``query`` and return its rows with the ``geom`` column as geometries (EPSG:4326).
 
-    PostGIS sends geometries as hex EWKB; they are parsed in one vectorised call, which is
-    many times faster than ``geopandas.read_postgis`` on a million rows.
+    The rows come in PostgreSQL's binary format, so PostGIS sends geometries as EWKB bytes
+    (five times faster to parse than the hex text of the text format), parsed in one
+    vectorised call: many times faster than ``geopandas.read_postgis`` on a million rows.
     """
-    result = connection.execute(text(query), params or {})
-    keys, rows = list(result.keys()), result.all()
+    compiled = text(query).compile(dialect=connection.dialect)
+    given = params or {}
+    raw = connection.connection.driver_connection
+    with raw.cursor(binary=True) as cursor:  # type: ignore[union-attr]
+        cursor.execute(str(compiled), {name: given[name] for name in compiled.params})
+        keys = [column.name for column in cursor.description or ()]
+        rows = cursor.fetchall()
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(keys)
     frame = pd.DataFrame(
         {k: np.asarray(c, dtype=object) for k, c in zip(keys, columns, strict=True)}

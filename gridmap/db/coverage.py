@@ -10,10 +10,11 @@ import json
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from gridmap.db.bulk import copy_rows, read_geoframe
+from gridmap.db.bulk import copy_rows, read_frame, read_geoframe
 from gridmap.errors import Conflict
 
 _COVERED_UNIT = "(uc.residents > 0 AND 2 * uc.covered_residents >= uc.residents)"
@@ -39,12 +40,41 @@ def load_network(connection: Connection) -> tuple[gpd.GeoDataFrame, gpd.GeoDataF
     return nodes, edges
 
 
-def load_buildings(connection: Connection) -> gpd.GeoDataFrame:
-    """Return every building's id, unit, residents and households."""
-    return read_geoframe(
+def load_buildings(connection: Connection) -> pd.DataFrame:
+    """Return every building's id, unit, residents, households and inner point (lon, lat).
+
+    Points, not footprints: a coverage run, a what-if and siting walk from a building's inner
+    point (``ST_PointOnSurface``, the point the units and the features place it by); only the
+    gaps need footprints, of the few buildings left uncovered (:func:`load_footprints`).
+    """
+    return read_frame(
         connection,
-        "SELECT id, unit_id, residents, households, geom FROM building ORDER BY id",
+        "SELECT id, unit_id, residents, households, ST_X(p) AS lon, ST_Y(p) AS lat "
+        "FROM (SELECT *, ST_PointOnSurface(geom) AS p FROM building) b ORDER BY id",
+        dtype={"unit_id": "Int64"},
     )
+
+
+def load_footprints(connection: Connection, ids: np.ndarray) -> np.ndarray:
+    """Return the footprints (WGS 84) of the buildings ``ids``, in that order.
+
+    Raises
+    ------
+    Conflict
+        When one of them is no longer there (deleted since it was read).
+    """
+    found = read_geoframe(
+        connection,
+        "SELECT b.geom FROM unnest(CAST(:ids AS integer[])) WITH ORDINALITY AS i (id, n) "
+        "JOIN building b ON b.id = i.id ORDER BY i.n",
+        {"ids": [int(i) for i in ids]},
+    )
+    if len(found) != len(ids):
+        raise Conflict(
+            f"{len(ids) - len(found)} buildings were deleted while this coverage run read "
+            "them: run it again"
+        )
+    return np.asarray(found.geometry.values, dtype=object)
 
 
 def load_stations(connection: Connection) -> gpd.GeoDataFrame:

@@ -63,7 +63,7 @@ def partition(connection: Connection, step: Step, job: JobRow) -> dict[str, Any]
     }
 
 
-COVERAGE_STEPS = 5
+COVERAGE_STEPS = 6
 
 
 def coverage(connection: Connection, step: Step, job: JobRow) -> dict[str, Any]:

@@ -277,6 +277,15 @@ def test_the_demo_command_builds_the_city_once(
             "Busiest stations",
         ):
             assert part in coverage.output
+        timed = re.findall(r"^  ([a-z ,]+): (\d+\.\d) s$", coverage.output, re.MULTILINE)
+        assert [name for name, _ in timed] == [
+            "loading the network, buildings and stations",
+            "snapping and walking",
+            "drawing circles",
+            "grouping gaps",
+            "saving",
+        ]  # each step's time, where a whole-city run spends it (issue 19)
+        assert re.search(r"^  Coverage: \d+\.\d s in all$", coverage.output, re.MULTILINE)
         whatif = runner.invoke(app, ["coverage", "whatif", "--add", "24.944,60.170"])
         assert whatif.exit_code == 0, whatif.output
         assert "What if" in whatif.output and "after" in whatif.output
