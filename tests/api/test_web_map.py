@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import text
 
 from api.main import create_app
@@ -101,15 +102,23 @@ def households(live: Live, plan: int) -> dict[str, int]:
 
 def wait_drawn(page: Page, figures: dict[str, int]) -> None:
     """Wait until every grid the map draws from its tiles has the households ``figures`` say."""
-    page.wait_for_function(
-        """(figures) => {
-        const drawn = gridmap.map.queryRenderedFeatures({layers: ['grids-fill']});
-        return drawn.length > 0
-          && drawn.every(f => figures[f.properties.code] === f.properties.households);
-    }""",
-        arg=figures,
-        timeout=WAIT_MS,
-    )
+    try:
+        page.wait_for_function(
+            """(figures) => {
+            const drawn = gridmap.map.queryRenderedFeatures({layers: ['grids-fill']});
+            return drawn.length > 0
+              && drawn.every(f => figures[f.properties.code] === f.properties.households);
+        }""",
+            arg=figures,
+            timeout=WAIT_MS,
+        )
+    except PlaywrightTimeout:
+        drawn = rendered_grids(page)
+        wrong = {c: (h, figures.get(c)) for c, h in drawn.items() if figures.get(c) != h}
+        tiles = page.evaluate("gridmap.map.getSource('gridmap').tiles")
+        raise AssertionError(
+            f"{len(drawn)} grids drawn; drawn, expected where they differ: {wrong}; tiles {tiles}"
+        ) from None
 
 
 def rendered_grids(page: Page) -> dict[str, int]:
