@@ -83,9 +83,8 @@ def _groups_within(shapes: NDArray[np.object_], join_m: float) -> NDArray[np.int
     near = cKDTree(points).query_pairs(join_m, output_type="ndarray").reshape(-1, 2)
     label = _components(n, near[:, 0], near[:, 1])
     xmin, ymin, xmax, ymax = shapely.bounds(shapes).T
-    left, right = shapely.STRtree(shapely.box(xmin, ymin, xmax, ymax)).query(
-        shapely.box(xmin - join_m, ymin - join_m, xmax + join_m, ymax + join_m)
-    )
+    grown = shapely.box(xmin - join_m, ymin - join_m, xmax + join_m, ymax + join_m)
+    left, right = shapely.STRtree(shapes).query(grown)  # boxes against boxes, nothing exact
     across = (left < right) & (label[left] != label[right])
     left, right = left[across], right[across]
     linked = shapely.dwithin(shapes[left], shapes[right], join_m)
