@@ -148,17 +148,27 @@ def unit_pixel(page: Page, code: str) -> tuple[float, float]:
     """The pixel of a unit's inner point in the draft layers, with the map itself on top there.
 
     A panel over that point (the grid's figures) is closed first, so a click reaches the map.
+    Waits until the map stands still and draws the unit there: a draft's units are drawn a
+    moment after they are loaded, and a click before that finds nothing to pick.
     """
     where = """(code) => {
-        const p = gridmap.map.project(gridmap.draft.points.get(code));
-        const c = gridmap.map.getCanvas().getBoundingClientRect();
+        const map = gridmap.map;
+        const p = map.project(gridmap.draft.points.get(code));
+        const c = map.getCanvas().getBoundingClientRect();
         const x = c.x + p.x, y = c.y + p.y;
-        return [x, y, document.elementFromPoint(x, y) === gridmap.map.getCanvas()]; }"""
-    x, y, on_map = page.evaluate(where, code)
+        const hit = map.queryRenderedFeatures(p, {layers: ['draft-units-fill']})[0];
+        return [x, y, document.elementFromPoint(x, y) === map.getCanvas(),
+                !map.isMoving() && !!hit && hit.properties.code === code]; }"""
+    x, y, on_map, _ = page.evaluate(where, code)
     if not on_map and page.is_visible("#grid-panel"):
         page.click("#grid-panel-close")
-        x, y, on_map = page.evaluate(where, code)
+        x, y, on_map, _ = page.evaluate(where, code)
     assert on_map, f"unit {code} lies under a panel at ({x:.0f}, {y:.0f})"
+    try:
+        page.wait_for_function(f"(code) => ({where})(code)[3]", arg=code, timeout=WAIT_MS)
+    except PlaywrightTimeout:
+        raise AssertionError(f"unit {code} is not drawn at ({x:.0f}, {y:.0f})") from None
+    x, y, _, _ = page.evaluate(where, code)
     return x, y
 
 
