@@ -100,6 +100,27 @@ def test_the_euclidean_disc_covers_what_the_network_does_not() -> None:
     assert euclidean_reach(stations, buildings, budget_m=300).covered[0]
 
 
+def test_the_euclidean_disc_takes_the_nearest_station_up_to_the_budget_itself() -> None:
+    # stations at x = 0 and x = 1,000; buildings at 300 (on the budget), 301 (beyond it),
+    # 690 (310 from the second: beyond), 760 (240 from the second) and 500 (beyond both)
+    stations = points((0, 0), (1000, 0))
+    buildings = points((300, 0), (301, 0), (690, 0), (760, 0), (500, 0))
+    result = euclidean_reach(stations, buildings, budget_m=300)
+    assert result.covered.tolist() == [True, False, False, True, False]
+    assert result.station.tolist() == [0, -1, -1, 1, -1]
+    assert result.walk_m[[0, 3]].tolist() == [300.0, 240.0]
+    assert np.isinf(result.walk_m[[1, 2, 4]]).all()
+    assert result.reachable.all()  # no network to snap to: every building counts
+
+
+def test_the_euclidean_disc_without_stations_or_buildings() -> None:
+    none = euclidean_reach(points(), points((0, 0), (5, 0)), budget_m=300)
+    assert none.covered.tolist() == [False, False] and none.station.tolist() == [-1, -1]
+    assert np.isinf(none.walk_m).all() and none.reachable.all()
+    empty = euclidean_reach(points((0, 0)), points(), budget_m=300)
+    assert len(empty.covered) == len(empty.walk_m) == len(empty.station) == 0
+
+
 def test_station_load_sums_the_residents_each_station_is_nearest_to() -> None:
     result = reach(street(9), points((0, 0), (800, 0)), points((100, 0), (200, 0), (700, 0)))
     residents, households = station_load(result, np.array([10, 20, 30]), np.array([4, 8, 12]), 2)

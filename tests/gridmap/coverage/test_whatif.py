@@ -12,7 +12,7 @@ from gridmap.coverage.engine import nearest_stations
 from gridmap.coverage.whatif import WhatIf
 from gridmap.errors import NotFound
 from gridmap.network import snap
-from tests.gridmap.coverage.networks import lattice
+from tests.gridmap.coverage.networks import lattice, points, street
 
 BUDGET = 300.0
 
@@ -75,6 +75,38 @@ def test_rates_per_group_and_in_total() -> None:
         residents[covered & (groups == g)].sum() for g in range(3)
     ]
     assert rates.rate == pytest.approx(rates.covered_residents / residents.sum())
+
+
+def test_rates_read_off_a_street_by_hand() -> None:
+    # a street from x = 0 to 400; a station at 0; buildings at 100 and 300 (on the budget) are
+    # covered, one at 350 is not, one 500 m off the street is beyond the snap
+    net = street(5)
+    buildings = snap(net, points((100, 0), (300, 0), (350, 0), (100, 500)), max_snap_m=60)
+    residents, households = np.array([10, 20, 30, 40]), np.array([1, 2, 3, 4])
+    live = WhatIf(
+        net,
+        buildings,
+        residents,
+        households,
+        budget_m=BUDGET,
+        max_snap_m=60,
+        groups=np.array([0, 1, 1, 2]),
+    )
+    live.add(shapely.Point(0, 0))
+    rates = live.rates()
+    assert (rates.covered_residents, rates.residents) == (30, 100)
+    assert (rates.covered_households, rates.households) == (3, 10)
+    assert rates.rate == 0.3
+    assert rates.group_covered_residents.tolist() == [10, 20, 0]
+    assert rates.group_residents.tolist() == [10, 50, 40]
+    assert rates.group_covered_households is not None and rates.group_households is not None
+    assert rates.group_covered_households.tolist() == [1, 2, 0]
+    assert rates.group_households.tolist() == [1, 5, 4]
+    one = WhatIf(net, buildings, residents, households, budget_m=BUDGET, max_snap_m=60)
+    one.add(shapely.Point(0, 0))
+    whole = one.rates()  # no groups: one group, the whole city
+    assert whole.group_covered_residents.tolist() == [30]
+    assert whole.group_residents.tolist() == [100]
 
 
 def test_removing_an_unknown_station_is_not_found() -> None:
