@@ -92,7 +92,9 @@ def test_rates_read_off_a_street_by_hand() -> None:
         max_snap_m=60,
         groups=np.array([0, 1, 1, 2]),
     )
-    live.add(shapely.Point(0, 0))
+    key = live.add(shapely.Point(0, 0))
+    assert live.station_key.tolist() == [key, key, -1, -1]  # each building's station, or none
+    assert live.walk_m[:2].tolist() == [100.0, 300.0] and np.isinf(live.walk_m[2:]).all()
     rates = live.rates()
     assert (rates.covered_residents, rates.residents) == (30, 100)
     assert (rates.covered_households, rates.households) == (3, 10)

@@ -7,10 +7,12 @@ counts a community's grids outside the bounds. Expected values are read off the 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy.sparse import csr_matrix
 
+from gridmap.errors import InvalidInput
 from gridmap.partition.adjust import _out_of_bounds
-from gridmap.partition.engine import Bounds, Units, _fits
+from gridmap.partition.engine import Bounds, Units, _fits, _pieces, grid_radius
 
 RULES = Bounds(min_households=300, target_households=400, max_households=500, max_residents=1000)
 
@@ -56,3 +58,98 @@ def test_grids_out_of_bounds_are_counted_per_community() -> None:
     assert _out_of_bounds(units, labels, RULES).tolist() == [1, 2, 0]
     free = Bounds(min_households=300, target_households=400, max_households=500, max_residents=None)
     assert _out_of_bounds(units, labels, free).tolist() == [1, 1, 0]
+
+
+def isolated(households: list[int], links: list[tuple[int, int]]) -> Units:
+    """Units of community 5 linked only as ``links`` say."""
+    n = len(households)
+    pairs = np.array(links, dtype=int).reshape(-1, 2)
+    a, b = pairs[:, 0], pairs[:, 1]
+    return Units(
+        csr_matrix((np.ones(2 * len(links)), (np.r_[a, b], np.r_[b, a])), shape=(n, n)),
+        np.asarray(households, dtype=np.int64),
+        np.asarray(households, dtype=np.int64) * 2,
+        np.c_[np.arange(n) * 100.0, np.zeros(n)],
+        np.full(n, 5, dtype=np.int64),
+    )
+
+
+def pieces_of(units: Units) -> tuple[list[list[int]], list[tuple[str, tuple[int, ...], str]]]:
+    cases: list = []
+    found = _pieces(units, np.arange(len(units)), RULES, 5, cases)
+    return [sorted(p.tolist()) for p in found], [(c.kind, c.units, c.message) for c in cases]
+
+
+def test_a_unit_over_the_maximum_is_set_apart_and_one_at_it_is_not() -> None:
+    # 0 (500, at the maximum) - 1 (501, over it) - 2 - 3: without unit 1, unit 0 is a piece of
+    # its own, but linked (to unit 1): no island
+    pieces, cases = pieces_of(isolated([500, 501, 100, 100], [(0, 1), (1, 2), (2, 3)]))
+    assert pieces == [[1], [0], [2, 3]]
+    assert cases == [
+        (
+            "oversize_unit",
+            (1,),
+            "unit 1 alone holds 501 households, above the maximum 500: it is a grid of its own; "
+            "split the unit to bring it within bounds",
+        )
+    ]
+
+
+def test_a_unit_linked_to_nothing_is_an_island() -> None:
+    pieces, cases = pieces_of(isolated([100, 100, 100, 100], [(0, 1), (1, 2)]))
+    assert pieces == [[0, 1, 2], [3]]
+    assert cases == [
+        (
+            "island",
+            (3,),
+            "unit 3 is linked to no other unit of its community: it is a grid of its own",
+        )
+    ]
+    alone, none = pieces_of(isolated([400], []))  # a community of one unit: no island
+    assert alone == [[0]] and none == []
+
+
+def test_a_community_under_the_minimum_is_one_grid_and_one_at_it_is_cut() -> None:
+    pieces, cases = pieces_of(isolated([150, 149], [(0, 1)]))
+    assert pieces == [[0, 1]]
+    assert cases == [
+        (
+            "undersize_community",
+            (0, 1),
+            "community 5 holds 299 households in all, below the minimum 300: it is one grid; "
+            "merge it with a neighbouring community or lower the minimum",
+        )
+    ]
+    assert pieces_of(isolated([150, 150], [(0, 1)])) == ([[0, 1]], [])
+
+
+@pytest.mark.parametrize(
+    ("low", "target", "high", "radius"),
+    [(1, 1, 1, None), (300, 300, 500, None), (300, 500, 500, None), (300, 400, 500, 0.5)],
+)
+def test_bounds_at_their_limits_are_taken(low: int, target: int, high: int, radius) -> None:
+    Bounds(min_households=low, target_households=target, max_households=high, radius_m=radius)
+
+
+@pytest.mark.parametrize(
+    ("low", "target", "high", "radius", "named"),
+    [
+        (0, 1, 1, None, "0 < min <= target <= max"),
+        (301, 300, 500, None, "0 < min <= target <= max"),
+        (300, 501, 500, None, "0 < min <= target <= max"),
+        (300, 400, 500, 0.0, "radius must be above 0 m"),
+    ],
+)
+def test_bounds_beyond_their_limits_are_refused(
+    low: int, target: int, high: int, radius, named: str
+) -> None:
+    with pytest.raises(InvalidInput, match=named):
+        Bounds(min_households=low, target_households=target, max_households=high, radius_m=radius)
+
+
+def test_a_grid_s_radius_is_its_farthest_unit_from_its_households_centre() -> None:
+    # grid 0: 200 and 200 households 100 m apart: centre midway, 50 m; grid 1: 300 at 200 m and
+    # 100 at 300 m: centre at 225 m, 75 m; grid 2: one unit of no households, 0 m
+    units = row([200, 200, 300, 100, 0], [1] * 5, [0] * 5)
+    radius = grid_radius(units, np.array([0, 0, 1, 1, 2]))
+    assert radius == pytest.approx([50.0, 75.0, 0.0], rel=1e-9, abs=1e-9)

@@ -42,3 +42,31 @@ def test_new_codes_read_west_to_east_then_north_to_south() -> None:
         new, np.full(4, None, dtype=object), np.full(4, 1), np.array([C] * 4, dtype=object), xy, {}
     )
     assert codes.tolist() == [f"{C}004", f"{C}003", f"{C}002", f"{C}001"]
+
+
+def test_units_without_households_weigh_one() -> None:
+    # new grid 0: three units of old 001 without households (weighing 1 each: 3) and one unit
+    # of old 002 with 5: of its 8, 5 are 002's (all of 002): it is 002. Were the empty units to
+    # weigh 2, 001's 6 of 11 would make it 001.
+    old = np.array([f"{C}001"] * 3 + [f"{C}002"], dtype=object)
+    codes = inherit_codes(
+        np.zeros(4, dtype=np.int64),
+        old,
+        np.array([0, 0, 0, 5]),
+        np.array([C], dtype=object),
+        np.array([[0.0, 0.0]]),
+        {C: 2},
+    )
+    assert codes.tolist() == [f"{C}002"]
+
+
+def test_no_units_no_codes() -> None:
+    codes = inherit_codes(
+        np.zeros(0, dtype=np.int64),
+        np.zeros(0, dtype=object),
+        np.zeros(0, dtype=np.int64),
+        np.zeros(0, dtype=object),
+        np.zeros((0, 2)),
+        {},
+    )
+    assert codes.tolist() == []
