@@ -21,5 +21,10 @@ echo "load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 "$(dirname "$PYTHON")/mutmut" run --max-children "$(nproc)" > mutmut.log 2>&1 || true
 "$(dirname "$PYTHON")/mutmut" results --all true > results.txt 2>&1 || "$(dirname "$PYTHON")/mutmut" results > results.txt 2>&1 || true
 "$PYTHON" "$ROOT/bench/mutation/score.py" results.txt | tee "$ROOT/bench/mutation/results.txt"
+# each survivor sorted: harmless by a stated rule, or not judged yet (with its diff)
+PATH="$(dirname "$PYTHON"):$PATH" "$PYTHON" "$ROOT/bench/mutation/sort_survivors.py" \
+  "$ROOT/bench/mutation/results.txt" \
+  > "$ROOT/bench/mutation/survivors.txt"
+head -1 "$ROOT/bench/mutation/survivors.txt"
 echo "took $(( $(date +%s) - start )) s; load after: $(cut -d' ' -f1-3 /proc/loadavg)" \
   | tee -a "$ROOT/bench/mutation/results.txt"

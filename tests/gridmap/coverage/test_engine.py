@@ -125,6 +125,10 @@ def test_station_load_sums_the_residents_each_station_is_nearest_to() -> None:
     result = reach(street(9), points((0, 0), (800, 0)), points((100, 0), (200, 0), (700, 0)))
     residents, households = station_load(result, np.array([10, 20, 30]), np.array([4, 8, 12]), 2)
     assert residents.tolist() == [30, 30] and households.tolist() == [12, 12]
+    # a third station far along the street serves nobody: it still has its (empty) load
+    far = reach(street(9), points((0, 0), (800, 0), (2000, 0)), points((100, 0), (700, 0)))
+    residents, households = station_load(far, np.array([10, 30]), np.array([4, 12]), 3)
+    assert residents.tolist() == [10, 30, 0] and households.tolist() == [4, 12, 0]
 
 
 @settings(max_examples=40, deadline=None)
