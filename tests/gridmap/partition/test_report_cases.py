@@ -6,6 +6,8 @@ comparison is tried on both sides; the expected cases are read off the figures g
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from scipy.sparse import csr_matrix
 
@@ -57,21 +59,9 @@ def test_a_grid_reaching_beyond_the_radius_is_named_with_its_reach() -> None:
     # grid 1: units at 200 and 300 m, households 300 and 100: centre at 225 m, radius 75 m
     units = row([200, 200, 300, 100], [400, 400, 600, 200], [0, 0, 0, 0])
     labels = np.array([0, 0, 1, 1])
-    at = Bounds(
-        min_households=300,
-        target_households=400,
-        max_households=500,
-        max_residents=None,
-        radius_m=75.0,
-    )
+    at = replace(RULES, max_residents=None, radius_m=75.0)
     assert report_cases(units, labels, at) == []  # 75 m is within a 75 m radius
-    under = Bounds(
-        min_households=300,
-        target_households=400,
-        max_households=500,
-        max_residents=None,
-        radius_m=74.0,
-    )
+    under = replace(RULES, max_residents=None, radius_m=74.0)
     cases = report_cases(units, labels, under)
     assert [(c.kind, c.grid, c.units, c.community) for c in cases] == [("radius", 1, (2, 3), 0)]
     assert cases[0].message == (
