@@ -100,5 +100,6 @@ def _within(
     site_a, node_a, walk_a = site_a[keep], node_a[keep], walk_a[keep]
     order = np.lexsort((walk_a, node_a, site_a))  # by site, node, the shorter way first
     site_a, node_a, walk_a = site_a[order], node_a[order], walk_a[order]
-    first_of_pair = np.r_[True, (site_a[1:] != site_a[:-1]) | (node_a[1:] != node_a[:-1])]
+    first_of_pair = np.ones(len(site_a), dtype=bool)  # none at all when no end is in budget
+    first_of_pair[1:] = (site_a[1:] != site_a[:-1]) | (node_a[1:] != node_a[:-1])
     return site_a[first_of_pair], node_a[first_of_pair], walk_a[first_of_pair]

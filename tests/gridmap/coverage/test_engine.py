@@ -160,6 +160,15 @@ def test_a_network_circle_follows_the_streets_and_stops_at_the_budget() -> None:
     assert reached.of(0)[1].tolist() == [210.0, 110.0, 10.0, 110.0, 210.0]
 
 
+def test_a_budget_shorter_than_the_walk_to_either_end_reaches_no_node() -> None:
+    net = street(9)  # nodes every 100 m; the station 50 m from each end of its edge
+    sites = snap(net, points((450, 10)), max_snap_m=200)
+    reached = station_reach(net, sites, budget_m=59.9)  # 10 m snap + 50 m: just out of reach
+    assert reached.of(0)[0].tolist() == []
+    just = station_reach(net, sites, budget_m=60.0)  # exactly at the bound: both ends
+    assert just.of(0)[0].tolist() == [4, 5] and just.of(0)[1].tolist() == [60.0, 60.0]
+
+
 def test_circles_turn_corners_and_cut_partial_edges() -> None:
     net = lattice(5, 5)  # 400 m square, streets every 100 m
     sites = snap(net, points((200, 200)), max_snap_m=200)
