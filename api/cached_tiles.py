@@ -1,7 +1,8 @@
 """A short way for plain tile requests, before routing.
 
-Hits cost no database work at all; misses are built on the event loop (no hop to a worker
-thread and back) without the routing and dependency machinery around them.
+Hits in memory cost no database work at all; misses are looked up in the shared store and,
+if not there, built on the event loop (no hop to a worker thread and back) without the
+routing and dependency machinery around them.
 
 Only a plain tile request takes it (no ``plan`` or ``run``), when its caller is known without a
 query (public reading, or a key looked up lately) and the data revisions are known current
@@ -22,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import expired
 from api.errors import unreachable
-from api.routes.tiles import reply, unchanged
+from api.routes.tiles import reply
 from gridmap.auth.keys import Principal
 from gridmap.db.outage import lost_connection
 from gridmap.errors import GridmapError
@@ -77,22 +78,16 @@ class CachedTiles:
     async def _answer(scope: Scope, plain: _Plain) -> tuple[int, dict[str, str], bytes] | None:
         state = scope["app"].state
         known = plain.known
-        who, version, current = plain.who, plain.version, known.version
-        same = unchanged(
-            known.etag, who=who, version=version, current=current, if_none_match=plain.if_none_match
-        )
-        if same is not None:
-            return 304, same, b""
-        try:  # a hit, or a miss built on the event loop (and cached), without the route
+        try:  # from memory, or from the store or built on the event loop, without the route
             found = await state.tiles.tile_on_loop(state.tile_builder, known)
         except GridmapError:
             return None  # the route reports it, as problem+json
         return reply(
             found,
-            who=who,
-            version=version,
-            current=current,
-            if_none_match=None,
+            who=plain.who,
+            version=plain.version,
+            current=known.version,
+            if_none_match=plain.if_none_match,
             accept_encoding=plain.accept_encoding,
         )
 

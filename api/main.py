@@ -24,6 +24,7 @@ from gridmap.jobs.queue import JobQueue
 from gridmap.jobs.worker import WorkerThread
 from gridmap.tiles.builder import SESSION, TileBuilder
 from gridmap.tiles.cache import TileCache
+from gridmap.tiles.refresher import StaleTiles
 from gridmap.tiles.revisions import Revisions
 from gridmap.tiles.service import TileServer
 
@@ -70,7 +71,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         revisions = Revisions(address.libpq, on_keys=keys.clear, on_connect=outage.up)
         revisions.follow_commits(engine)  # this process's own writes count at once
         keys.hearing = lambda: revisions.listening
-        app.state.tiles = TileServer(TileCache(settings.tile_cache_mb * 2**20), revisions)
+        app.state.tiles = TileServer(
+            TileCache(settings.tile_cache_mb * 2**20), revisions, settings.tile_store_mb * 2**20
+        )
+        stale = StaleTiles(app.state.tile_engine, app.state.tiles)
+        if settings.tile_store_mb:
+            stale.start()
         app.state.job_queue = JobQueue(address.libpq)
         worker = None
         if settings.job_workers:  # plain `gridmap serve` and the demo need no worker of their own
@@ -81,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if worker is not None:
                 worker.stop()
+            stale.stop()
             app.state.job_queue.close()
             revisions.close()
             await app.state.tile_builder.close()

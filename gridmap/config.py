@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     tile_cache_mb: int = Field(
         default=256, ge=0, description="Memory for cached tiles, in MB (0: no cache)."
     )
+    tile_store_mb: int = Field(
+        default=2048,
+        ge=0,
+        description="Room for built tiles in the database, shared by every process and kept "
+        "across restarts, in MB (0: no store).",
+    )
     tile_workers: int = Field(
         default_factory=lambda: 2 * (os.cpu_count() or 1),
         ge=1,

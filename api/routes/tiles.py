@@ -1,6 +1,7 @@
 """Vector tiles, their TileJSON 3.0.0 documents, and the MapLibre styles that draw them.
 
-Tiles are cached by data revision and answered with an ETag (304 on ``If-None-Match``),
+Tiles are cached (in memory by data revision, and in the shared store until a write changes
+them) and answered with an ETag, a digest of their bytes (304 on ``If-None-Match``),
 gzip-compressed when the client accepts it; a tile with nothing in it is a 204. TileJSON
 URLs carry a version token (``v``): a tile asked for with the current token may be kept by
 the browser for a year, since new data means a new token.
@@ -113,30 +114,14 @@ def _tile(request: Request, wanted: TileRequest, who: Principal, v: str | None) 
     if wanted.plan is not None and (who.region_id is not None or who.embed):
         with engine.connect() as connection:
             check_plan_readable(connection, who, wanted.plan)
-    current = server.version(engine, wanted.tileset)
-    asked = request.headers.get("if-none-match")
-    same = asked and unchanged(
-        server.etag(engine, wanted), who=who, version=v, current=current, if_none_match=asked
-    )
-    if same:
-        return Response(status_code=304, headers=same)
     return answer(
         server.tile(engine, wanted),
         who=who,
         version=v,
-        current=current,
-        if_none_match=None,
+        current=server.version(engine, wanted.tileset),
+        if_none_match=request.headers.get("if-none-match"),
         accept_encoding=request.headers.get("accept-encoding", ""),
     )
-
-
-def unchanged(
-    etag: str, *, who: Principal, version: str | None, current: str, if_none_match: str | None
-) -> dict[str, str] | None:
-    """Return a 304's headers when the client holds the tile as it is now (nothing is built)."""
-    if if_none_match is None or not _matches(if_none_match, etag):
-        return None
-    return {**_headers(who, version, current), "ETag": etag}
 
 
 def _matches(asked: str, etag: str) -> bool:

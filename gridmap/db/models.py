@@ -25,7 +25,9 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -566,6 +568,59 @@ class RevisionFlush(Base):
     __tablename__ = "revision_flush"
 
     txid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+class TileStore(Base):
+    """Built tiles shared by every process and kept across restarts (migration 0011).
+
+    Keyed by tileset, z/x/y, plan, run and scope (0: the current plan, the latest run, no
+    scope); a write deletes the stored tiles whose ``tables`` it wrote and whose ``bounds``
+    (the buffered envelope) meet the extent of the rows it changed, in its own transaction.
+    """
+
+    __tablename__ = "tile_store"
+
+    tileset: Mapped[str] = mapped_column(Text, primary_key=True)
+    z: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    x: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    y: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    plan: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    run: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    scope: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    tables: Mapped[list[str]]
+    bounds: Mapped[Any] = mapped_column(
+        Geometry("POLYGON", srid=3857, spatial_index=False), nullable=False
+    )
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    etag: Mapped[str] = mapped_column(Text)
+    bytes: Mapped[int]
+    used_at: Mapped[datetime] = timestamp_now()
+
+    __table_args__ = (Index("ix_tile_store_bounds", "bounds", postgresql_using="gist"),)
+
+
+class TileDirty(Base):
+    """What the open transaction changed, per table (and plan): read and emptied at commit."""
+
+    __tablename__ = "tile_dirty"
+    __table_args__ = (Index("ix_tile_dirty_txid", "txid"), {"prefixes": ["UNLOGGED"]})
+
+    txid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    table_name: Mapped[str] = mapped_column(Text, primary_key=True)
+    plan_id: Mapped[int | None]
+    box: Mapped[Any] = mapped_column(Geometry(srid=-1, spatial_index=False), nullable=True)
+
+
+class TileStale(Base):
+    """Low-zoom tiles of the current plan a commit dropped, to be built again in the background."""
+
+    __tablename__ = "tile_stale"
+
+    tileset: Mapped[str] = mapped_column(Text, primary_key=True)
+    z: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    x: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    y: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    run: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
 
 
 MERCATOR = (

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 import psycopg
 
@@ -41,12 +42,17 @@ class TileBuilder:
         statement = tile_statement(request)
         if statement is None:
             return b""
+        row = await self.fetch(*statement)
+        return bytes(row[0]) if row and row[0] else b""
+
+    async def fetch(self, sql: str, parameters: dict[str, object]) -> tuple[Any, ...] | None:
+        """Run one statement and return its first row (None: no row, or no result at all)."""
         async with self.slots:
             for attempt in (1, 2):
                 connection = self._idle.pop() if self._idle else await self._connect()
                 try:
-                    cursor = await connection.execute(*statement)
-                    row = await cursor.fetchone()
+                    cursor = await connection.execute(sql, parameters)
+                    row = await cursor.fetchone() if cursor.description is not None else None
                 except psycopg.OperationalError:
                     dropped = connection.closed
                     await connection.close()
@@ -57,7 +63,7 @@ class TileBuilder:
                     await connection.close()
                     raise
                 self._idle.append(connection)
-                return bytes(row[0]) if row and row[0] else b""
+                return row
         raise AssertionError("unreachable")
 
     async def _connect(self) -> psycopg.AsyncConnection:

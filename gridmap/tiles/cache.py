@@ -1,4 +1,4 @@
-"""An in-memory cache of tiles, least recently used first out, bounded in bytes."""
+"""An in-memory cache of tiles and their ETags, least recently used first out, bounded in bytes."""
 
 from __future__ import annotations
 
@@ -8,17 +8,17 @@ from threading import Lock
 
 
 class TileCache:
-    """Tiles by key, holding at most ``max_bytes`` of them (0: hold nothing)."""
+    """Tiles (bytes and ETag) by key, holding at most ``max_bytes`` of them (0: hold nothing)."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[bytes, str]] = OrderedDict()
         self._size = 0
         self._lock = Lock()
         self.hits = self.misses = 0
 
-    def get(self, key: Hashable) -> bytes | None:
-        """Return the tile under ``key``, or None."""
+    def get(self, key: Hashable) -> tuple[bytes, str] | None:
+        """Return the tile and its ETag under ``key``, or None."""
         with self._lock:
             data = self._entries.get(key)
             if data is None:
@@ -28,18 +28,18 @@ class TileCache:
             self.hits += 1
             return data
 
-    def put(self, key: Hashable, data: bytes) -> None:
+    def put(self, key: Hashable, data: bytes, etag: str) -> None:
         """Keep ``data`` under ``key``, dropping the least recently used tiles to make room."""
-        if len(data) > self.max_bytes:
+        if not self.max_bytes or len(data) > self.max_bytes:
             return
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
-                self._size -= len(old)
-            self._entries[key] = data
+                self._size -= len(old[0])
+            self._entries[key] = (data, etag)
             self._size += len(data)
             while self._size > self.max_bytes:
-                _, dropped = self._entries.popitem(last=False)
+                _, (dropped, _etag) = self._entries.popitem(last=False)
                 self._size -= len(dropped)
 
     def __len__(self) -> int:

@@ -1,17 +1,21 @@
-"""Serving a tile: from the cache when its data has not changed, else built in PostGIS.
+"""Serving a tile: from memory when its data has not changed, else from the store, else built.
 
-A tile's key holds the tileset, z/x/y, the plan and run asked for, the region scope and the
-revisions of every table the tileset reads; its ETag is a digest of that key, so a client's
-``If-None-Match`` is answered without building or even finding the tile.
+A tile's key in memory holds the tileset, z/x/y, the plan and run asked for (where its zoom
+reads them), the region scope and the revisions of every table the tileset reads; in the
+shared store (:mod:`gridmap.tiles.store`) it is the same without the revisions, since a write
+deletes the stored tiles it changes. Its ETag is a digest of its bytes: the same tile has the
+same ETag in every process, and keeps it through writes elsewhere in the city.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gzip
-import hashlib
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import psycopg
 from sqlalchemy import Connection, Engine
@@ -19,6 +23,16 @@ from sqlalchemy import Connection, Engine
 from gridmap.tiles.cache import TileCache
 from gridmap.tiles.revisions import Revisions
 from gridmap.tiles.statement import TileRequest, tile_statement
+from gridmap.tiles.store import (
+    EVICT,
+    GET,
+    PUT,
+    TOUCH,
+    StoredKey,
+    checked_tables,
+    content_etag,
+    put_parameters,
+)
 from gridmap.tiles.tilesets import Tileset
 
 if TYPE_CHECKING:
@@ -51,10 +65,14 @@ class Tile:
 
 def build_tile(connection: Connection, request: TileRequest) -> bytes:
     """Return the tile's MVT bytes, built in one statement (empty: nothing there)."""
+    return _build_on(_driver(connection), request)
+
+
+def _build_on(driver: psycopg.Connection, request: TileRequest) -> bytes:
     statement = tile_statement(request)
     if statement is None:
         return b""
-    row = _driver(connection).execute(*statement).fetchone()
+    row = driver.execute(*statement).fetchone()
     return bytes(row[0]) if row and row[0] else b""
 
 
@@ -65,17 +83,20 @@ def _driver(connection: Connection) -> psycopg.Connection:
     return driver
 
 
-def _built(engine: Engine, request: TileRequest) -> bytes:
-    """Build a tile on a pooled connection, once more on a fresh one if the first had dropped.
+T = TypeVar("T")
+
+
+def _on_connection(engine: Engine, work: Callable[[psycopg.Connection], T]) -> T:
+    """Do ``work`` on a pooled connection, once more on a fresh one if the first had dropped.
 
     The tile engine does not ping a connection before each tile (a round trip); a connection
     the server closed meanwhile fails its first statement, is dropped from the pool, and the
-    tile is built again.
+    work is done again (it only reads, or stores what it built: doing it twice is harmless).
     """
     for attempt in (1, 2):
         with engine.connect() as connection:
             try:
-                return build_tile(connection, request)
+                return work(_driver(connection))
             except psycopg.OperationalError:
                 if attempt == 2 or not _driver(connection).closed:
                     raise
@@ -85,82 +106,122 @@ def _built(engine: Engine, request: TileRequest) -> bytes:
 
 @dataclass(frozen=True)
 class KnownTile:
-    """A tile whose data revisions are known without a query: its cache key, ETag, version."""
+    """A tile whose data revisions are known without a query: its cache key and data version."""
 
     request: TileRequest
     key: tuple[object, ...]
-    etag: str
     version: str
+    revisions: tuple[int, ...]
 
 
 class TileServer:
-    """Tiles through a cache keyed by data revisions."""
+    """Tiles from a cache in memory keyed by data revisions, then from the shared store.
 
-    def __init__(self, cache: TileCache, revisions: Revisions) -> None:
+    The memory cache answers without any database work while nothing the tile reads has
+    changed; after a write, the shared store (:mod:`gridmap.tiles.store`) still holds every
+    tile the write did not touch, for every process and across restarts. ``store_bytes`` bounds
+    the store (0: none).
+    """
+
+    def __init__(self, cache: TileCache, revisions: Revisions, store_bytes: int = 0) -> None:
         self.cache = cache
         self.revisions = revisions
-
-    def etag(self, engine: Engine, request: TileRequest) -> str:
-        """Return the ETag the tile has now (no tile is built, no query made as a rule)."""
-        return _etag(self._key(engine, request))
+        self.store_bytes = store_bytes
+        self.stored_hits = self.built = 0  # what the memory cache missed: found, or built
+        self._added = 0  # bytes this process stored since it last evicted
+        self._lock = threading.Lock()
 
     def version(self, engine: Engine, tiles: Tileset) -> str:
         """Return the data version of a tileset, as tile URLs carry it."""
         return _version(self.revisions.of(engine, tiles.tables))
 
     def tile(self, engine: Engine, request: TileRequest) -> Tile:
-        """Return the tile, from the cache (no database work) or freshly built.
+        """Return the tile: from memory (no database work), from the store, or freshly built.
 
-        Cached tiles are kept compressed; without a cache a tile is compressed only for a
-        client that asks for it.
+        Cached tiles are kept compressed; without a cache or a store a tile is compressed only
+        for a client that asks for it.
         """
-        key = self._key(engine, request)
-        if not self.cache.max_bytes:
-            return Tile(_built(engine, request), _etag(key), gzipped=False)
-        data = self.cache.get(key)
-        if data is None:
-            raw = _built(engine, request)
-            data = _gzip(raw) if raw else b""
-            self.cache.put(key, data)
-        return Tile(data, _etag(key))
+        revisions = self.revisions.of(engine, checked_tables(request))
+        key = self._key_of(request, revisions)
+        if self.cache.max_bytes and (hit := self.cache.get(key)) is not None:
+            return Tile(*hit)
+        found = _on_connection(
+            engine, lambda driver: self._find_or_build(driver, request, revisions)
+        )
+        if found.gzipped:  # compressed for the cache or the store
+            self.cache.put(key, found.data, found.etag)
+        return found
+
+    def _find_or_build(
+        self, driver: psycopg.Connection, request: TileRequest, revisions: tuple[int, ...]
+    ) -> Tile:
+        stored = StoredKey.of(request).parameters()
+        if self.store_bytes:
+            row = driver.execute(GET, stored).fetchone()
+            if row is not None:
+                if row[2]:
+                    driver.execute(TOUCH, stored)
+                self.stored_hits += 1
+                return Tile(bytes(row[0]), row[1])
+        raw = _build_on(driver, request)
+        self.built += 1
+        if not (self.store_bytes or self.cache.max_bytes):
+            return Tile(raw, content_etag(raw), gzipped=False)
+        tile = Tile(_gzip(raw) if raw else b"", content_etag(raw))
+        if self.store_bytes:
+            driver.execute(PUT, put_parameters(request, revisions, tile.data, tile.etag))
+            if self._evict_due(len(tile.data)):
+                driver.execute(EVICT, {"budget": self.store_bytes})
+        return tile
+
+    def _evict_due(self, added: int) -> bool:
+        """Say whether this process stored enough since it last evicted to do it again."""
+        with self._lock:
+            self._added += added
+            if self._added < max(self.store_bytes // 32, 1):
+                return False
+            self._added = 0
+            return True
 
     def known(self, request: TileRequest) -> KnownTile | None:
-        """Return the tile's key, ETag and data version if known without a query, else None."""
-        revisions = self.revisions.known(request.tileset.tables)
-        if revisions is None:
+        """Return the tile's key and data version if known without a query, else None."""
+        tables = checked_tables(request)
+        revisions = self.revisions.known(tables)
+        version = self.revisions.known(request.tileset.tables)
+        if revisions is None or version is None:
             return None
-        key = self._key_of(request, revisions)
-        return KnownTile(request, key, _etag(key), _version(revisions))
+        return KnownTile(request, self._key_of(request, revisions), _version(version), revisions)
 
     async def tile_on_loop(self, builder: TileBuilder, known: KnownTile) -> Tile:
-        """Return a known tile from the cache, or built on the event loop (and cached)."""
-        if self.cache.max_bytes:
-            data = self.cache.get(known.key)
-            if data is not None:
-                return Tile(data, known.etag)
-        raw = await builder.build(known.request)
-        if not self.cache.max_bytes:
-            return Tile(raw, known.etag, gzipped=False)
+        """Return a known tile from memory, or from the store or built on the event loop."""
+        if self.cache.max_bytes and (hit := self.cache.get(known.key)) is not None:
+            return Tile(*hit)
+        request, stored = known.request, StoredKey.of(known.request).parameters()
+        if self.store_bytes:
+            row = await builder.fetch(GET, stored)
+            if row is not None:
+                if row[2]:
+                    await builder.fetch(TOUCH, stored)
+                self.stored_hits += 1
+                tile = Tile(bytes(row[0]), row[1])
+                self.cache.put(known.key, tile.data, tile.etag)
+                return tile
+        raw = await builder.build(request)
+        self.built += 1
+        if not (self.store_bytes or self.cache.max_bytes):
+            return Tile(raw, content_etag(raw), gzipped=False)
         data = await asyncio.to_thread(_gzip, raw) if raw else b""  # not on the loop
-        self.cache.put(known.key, data)
-        return Tile(data, known.etag)
-
-    def _key(self, engine: Engine, request: TileRequest) -> tuple[object, ...]:
-        return self._key_of(request, self.revisions.of(engine, request.tileset.tables))
+        tile = Tile(data, content_etag(raw))
+        if self.store_bytes:
+            await builder.fetch(PUT, put_parameters(request, known.revisions, data, tile.etag))
+            if self._evict_due(len(data)):
+                await builder.fetch(EVICT, {"budget": self.store_bytes})
+        self.cache.put(known.key, tile.data, tile.etag)
+        return tile
 
     @staticmethod
     def _key_of(request: TileRequest, revisions: tuple[int, ...]) -> tuple[object, ...]:
-        tiles = request.tileset
-        return (
-            tiles.name,
-            request.z,
-            request.x,
-            request.y,
-            request.plan,
-            request.run,
-            request.scope,
-            revisions,
-        )
+        return (*dataclasses.astuple(StoredKey.of(request)), revisions)
 
 
 def _version(revisions: tuple[int, ...]) -> str:
@@ -169,7 +230,3 @@ def _version(revisions: tuple[int, ...]) -> str:
 
 def _gzip(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=5, mtime=0)
-
-
-def _etag(key: tuple[object, ...]) -> str:
-    return '"' + hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest() + '"'

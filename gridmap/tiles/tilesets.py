@@ -55,11 +55,11 @@ class Tileset:
     @cached_property
     def tables(self) -> tuple[str, ...]:
         """Every table a tile of this set reads: what its cache key follows (asked per tile)."""
-        names = {layer.table for layer in self.layers}
-        for layer in self.layers:
-            text = layer.joins + layer.attributes + layer.where
-            names |= {t for t in _JOINED if t in text}
-        return tuple(sorted(names))
+        return _tables_of(self.layers)
+
+    def tables_at(self, z: int) -> tuple[str, ...]:
+        """Every table a tile of this set reads at zoom ``z``, sorted."""
+        return _tables_of(self.layers_at(z))
 
     @property
     def minzoom(self) -> int:
@@ -76,6 +76,14 @@ class Tileset:
         return tuple(layer for layer in self.layers if layer.minzoom <= z <= layer.maxzoom)
 
 
+def _tables_of(layers: tuple[Layer, ...]) -> tuple[str, ...]:
+    names = {layer.table for layer in layers}
+    for layer in layers:
+        text = layer.joins + layer.attributes + layer.where
+        names |= {t for t in _JOINED if t in text}
+    return tuple(sorted(names))
+
+
 _JOINED = (
     "plan",
     "assignment",
@@ -85,6 +93,7 @@ _JOINED = (
     "station_circle",
     "grid",
     "region",
+    "station",
 )
 
 GRID_COVERAGE = f"""

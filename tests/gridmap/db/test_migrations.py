@@ -56,8 +56,8 @@ def test_upgrade_from_empty_then_downgrade_cleanly_then_upgrade_again(
     assert len(_tables(empty_database) - {"spatial_ref_sys", "alembic_version"}) == 16
     migrate.upgrade(empty_database)
     with empty_database.connect() as connection:
-        assert migrate.current_revision(connection) == migrate.head_revision() == "0010"
-    assert len(_tables(empty_database) - {"spatial_ref_sys", "alembic_version"}) == 24
+        assert migrate.current_revision(connection) == migrate.head_revision() == "0011"
+    assert len(_tables(empty_database) - {"spatial_ref_sys", "alembic_version"}) == 27
     assert _queue_tables(empty_database) == {
         "procrastinate_jobs",
         "procrastinate_events",
@@ -81,7 +81,7 @@ def test_upgrade_from_empty_then_downgrade_cleanly_then_upgrade_again(
     assert _queue_tables(empty_database) == set()  # the queue's schema went whole
 
     migrate.upgrade(empty_database)
-    assert len(_tables(empty_database) - {"spatial_ref_sys", "alembic_version"}) == 24
+    assert len(_tables(empty_database) - {"spatial_ref_sys", "alembic_version"}) == 27
 
 
 def test_the_models_and_the_migrations_describe_the_same_schema(engine: Engine) -> None:

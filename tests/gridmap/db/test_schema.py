@@ -43,7 +43,12 @@ ALL_TABLES = GEOMETRY_TABLES | {
     "data_revision",
     "job",
     "revision_flush",
+    "tile_store",
+    "tile_dirty",
+    "tile_stale",
 }
+SERVING_GEOMETRIES = {("tile_store", "bounds", 3857), ("tile_dirty", "box", 0)}
+"""The tile store's envelopes and the extents a transaction changed (no validity check)."""
 POLYGON_TABLES = sorted(
     {"region", "unit", "building", "grid", "station_circle", "overlay", "water", "coverage_gap"}
 )
@@ -86,6 +91,25 @@ def _row(session: Session, table: str, geom: Any) -> Any:
         return models.DataRevision(table_name="somewhere")
     if table == "revision_flush":
         return models.RevisionFlush(txid=1)
+    if table == "tile_store":
+        return models.TileStore(
+            tileset="gridmap",
+            z=1,
+            x=0,
+            y=0,
+            plan=0,
+            run=0,
+            scope=0,
+            tables=["grid"],
+            bounds="SRID=3857;POLYGON((0 0, 1 0, 1 1, 0 1, 0 0))",
+            data=b"tile",
+            etag='"e"',
+            bytes=4,
+        )
+    if table == "tile_dirty":
+        return models.TileDirty(txid=1, table_name="grid")
+    if table == "tile_stale":
+        return models.TileStale(tileset="gridmap", z=1, x=0, y=0, run=0)
     if table == "job":
         return models.Job(
             kind="coverage", owner="planner", total_steps=5, parameters={"minutes": 5}
@@ -242,7 +266,7 @@ def test_every_geometry_column_has_a_gist_index_and_a_validity_check(engine: Any
     )
     assert {(table, column, srid) for table, column, srid in columns} == {
         (table, "geom", models.SRID) for table in GEOMETRY_TABLES
-    } | {(table, column, 3857) for table, column in derived}
+    } | {(table, column, 3857) for table, column in derived} | SERVING_GEOMETRIES
     assert gist == GEOMETRY_TABLES
     assert derived_gist == derived  # each web-mercator copy has its index too
     assert checked == GEOMETRY_TABLES

@@ -1,0 +1,276 @@
+"""The shared tile store: a write drops only the stored tiles it changed, per plan; the store is
+read by every process and kept across restarts; a tile built before a commit never outlives it;
+an accepted plan's low-zoom tiles are built again in the background; the store keeps its budget.
+
+Which tiles an edit must drop is decided here from the geometry (the tile's buffered envelope
+against the grids and units the edit changed), and what a tile must show from the database.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import mapbox_vector_tile
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from api.main import create_app
+from gridmap.db import plans as plan_rows
+from gridmap.tiles.refresher import refresh_stale
+from gridmap.tiles.statement import TileRequest
+from gridmap.tiles.store import EVICT, PUT, put_parameters
+from gridmap.tiles.tilesets import TILESETS
+from tests.api.conftest import Served
+from tests.api.test_plans import draft
+
+MARGIN = 64 / 4096  # a tile's buffer, as a share of its side
+
+
+def rows(served: Served, sql: str, **params: Any) -> list[Any]:
+    with served.engine.connect() as connection:
+        return list(connection.execute(text(sql), params).all())
+
+
+def stored(served: Served, z: int, x: int, y: int, plan: int = 0) -> str | None:
+    """The ETag of a stored gridmap tile, or None when it is not in the store."""
+    found = rows(
+        served,
+        "SELECT etag FROM tile_store WHERE tileset = 'gridmap' AND (z, x, y, plan, run, scope) "
+        "= (:z, :x, :y, :plan, 0, 0)",
+        z=z,
+        x=x,
+        y=y,
+        plan=plan,
+    )
+    return found[0][0] if found else None
+
+
+def tile_at(served: Served, point_sql: str, z: int, **params: Any) -> tuple[int, int, int]:
+    """The tile at zoom ``z`` holding a point given in SQL (EPSG:3857)."""
+    half = 20037508.342789244
+    x, y = rows(
+        served,
+        f"SELECT floor((ST_X(p) + {half}) / (2 * {half}) * 2 ^ :z)::int, "
+        f"floor(({half} - ST_Y(p)) / (2 * {half}) * 2 ^ :z)::int FROM ({point_sql}) q (p)",
+        z=z,
+        **params,
+    )[0]
+    return z, x, y
+
+
+def meets(served: Served, tile: tuple[int, int, int], extent_sql: str, **params: Any) -> bool:
+    """Say whether a tile's buffered envelope meets an extent given in SQL."""
+    z, x, y = tile
+    return bool(
+        rows(
+            served,
+            f"SELECT ST_TileEnvelope(:z, :x, :y, margin => {MARGIN}) && ({extent_sql})",
+            z=z,
+            x=x,
+            y=y,
+            **params,
+        )[0][0]
+    )
+
+
+@pytest.fixture
+def app(served: Served) -> Iterator[TestClient]:
+    with TestClient(create_app(served.settings())) as client:
+        yield client
+
+
+def get(api: TestClient, served: Served, tile: tuple[int, int, int], plan: int | None = None):  # type: ignore[no-untyped-def]
+    z, x, y = tile
+    query = f"?plan={plan}" if plan else ""
+    reply = api.get(f"/tiles/gridmap/{z}/{x}/{y}.mvt{query}", headers=served.headers("viewer"))
+    assert reply.status_code == 200, reply.text
+    return reply
+
+
+def small_move(served: Served, plan: int) -> tuple[str, str, str]:
+    """A unit to move, its grid and another of its community: the two grids the smallest."""
+    return tuple(  # type: ignore[return-value]
+        rows(
+            served,
+            """
+            SELECT u.code, s.code, t.code FROM grid s
+            JOIN grid t ON t.plan_id = s.plan_id AND t.community_id = s.community_id
+                       AND t.id <> s.id AND ST_Touches(t.geom, s.geom)
+            JOIN assignment a ON a.grid_id = s.id JOIN unit u ON u.id = a.unit_id
+            WHERE s.plan_id = :p AND (SELECT count(*) FROM assignment WHERE grid_id = s.id) > 1
+            ORDER BY ST_Area(ST_Envelope(ST_Collect(s.geom_3857, t.geom_3857))), u.code
+            LIMIT 1
+            """,
+            p=plan,
+        )[0]
+    )
+
+
+def unit_grid(reply: Any, unit: str) -> str:
+    units = mapbox_vector_tile.decode(reply.content)["units"]["features"]
+    return next(f["properties"]["grid"] for f in units if f["properties"]["code"] == unit)
+
+
+def test_a_draft_edit_drops_only_its_own_tiles_where_it_changed(
+    api: TestClient, app: TestClient, served: Served
+) -> None:
+    plan, etag = draft(api, served, "瓦片")
+    unit, source, target = small_move(served, plan)
+    changed = (  # both grids' extent in the draft, before and after (the move stays inside it)
+        "SELECT ST_Extent(geom_3857)::geometry FROM grid WHERE plan_id = :p AND code IN (:s, :t)"
+    )
+    extent = rows(served, f"SELECT ST_SetSRID(({changed}), 3857)", p=plan, s=source, t=target)[0][0]
+    near = tile_at(
+        served, "SELECT ST_PointOnSurface(geom_3857) FROM unit WHERE code = :u", 17, u=unit
+    )
+    far = tile_at(
+        served,
+        "SELECT ST_PointOnSurface(g.geom_3857) FROM grid g WHERE g.plan_id = :p "
+        "AND ST_Distance(g.geom_3857, CAST(:e AS geometry)) > 700 ORDER BY g.code LIMIT 1",
+        17,
+        p=plan,
+        e=extent,
+    )
+    assert meets(served, near, "CAST(:e AS geometry)", e=extent)
+    assert not meets(served, far, "CAST(:e AS geometry)", e=extent)
+
+    before = {(t, p): get(app, served, t, p) for t in (near, far) for p in (plan, None)}
+    assert unit_grid(before[near, plan], unit) == source
+    for (tile, p), reply in before.items():
+        assert stored(served, *tile, plan=p or 0) == reply.headers["etag"]
+
+    moved = api.patch(
+        f"/plans/{plan}",
+        json={"moves": [{"unit": unit, "grid": target}]},
+        headers={**served.headers("planner"), "If-Match": etag},
+    )
+    assert moved.status_code == 200, moved.text
+
+    assert stored(served, *near, plan=plan) is None  # the draft's tile where the unit moved
+    assert stored(served, *far, plan=plan) == before[far, plan].headers["etag"]
+    for tile in (near, far):  # the current plan's tiles: not touched by a draft's edit
+        assert stored(served, *tile) == before[tile, None].headers["etag"]
+    server = app.app.state.tiles  # type: ignore[attr-defined]
+    built = server.built
+    after = get(app, served, near, plan)
+    assert unit_grid(after, unit) == target and server.built == built + 1
+    kept = get(app, served, far, plan)
+    assert kept.headers["etag"] == before[far, plan].headers["etag"] and server.built == built + 1
+
+    with TestClient(create_app(served.settings())) as other:  # another process, or a restart
+        again = get(other, served, far)
+        mine = other.app.state.tiles  # type: ignore[attr-defined]
+        assert (mine.stored_hits, mine.built) == (1, 0)
+        assert again.content == before[far, None].content
+        assert again.headers["etag"] == before[far, None].headers["etag"]
+
+
+def test_a_tile_built_before_a_commit_is_not_stored_after_it(served: Served) -> None:
+    request = TileRequest(TILESETS["gridmap"], 15, 0, 0)
+    tables = sorted(set(TILESETS["gridmap"].tables))
+    read = dict(rows(served, "SELECT table_name, revision FROM data_revision"))
+    built_at = tuple(int(read[t]) for t in tables)
+    with served.engine.begin() as connection:  # a write commits between build and store
+        connection.execute(
+            text("UPDATE grid SET name = name WHERE id = (SELECT min(id) FROM grid)")
+        )
+    key = "tileset = 'gridmap' AND z = 15 AND x = 0 AND y = 0"
+    with served.engine.begin() as connection:
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        driver.execute(PUT, put_parameters(request, built_at, b"old", '"old"'))
+    assert rows(served, f"SELECT count(*) FROM tile_store WHERE {key}")[0][0] == 0
+    read = dict(rows(served, "SELECT table_name, revision FROM data_revision"))
+    with served.engine.begin() as connection:
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        now_at = tuple(int(read[t]) for t in tables)
+        driver.execute(PUT, put_parameters(request, now_at, b"new", '"new"'))
+    assert rows(served, f"SELECT data FROM tile_store WHERE {key}")[0][0] == b"new"
+    with served.engine.begin() as connection:
+        connection.execute(text(f"DELETE FROM tile_store WHERE {key}"))
+
+
+def test_an_accepted_plan_drops_the_current_tiles_where_it_differs_and_rebuilds_low_zooms(
+    api: TestClient, app: TestClient, served: Served
+) -> None:
+    plan, etag = draft(api, served, "接受")
+    unit, source, target = small_move(served, plan)
+    moved = api.patch(
+        f"/plans/{plan}",
+        json={"moves": [{"unit": unit, "grid": target}]},
+        headers={**served.headers("planner"), "If-Match": etag},
+    )
+    assert moved.status_code == 200, moved.text
+    # where the two plans differ: the moved unit and both its grids, as they are in either plan
+    differ = (
+        "SELECT ST_SetSRID(ST_Extent(geom_3857)::geometry, 3857) FROM ("
+        "SELECT geom_3857 FROM grid WHERE code IN (:s, :t) "
+        "AND plan_id IN (:p, (SELECT id FROM plan WHERE status = 'current'))) q"
+    )
+    near = tile_at(
+        served, "SELECT ST_PointOnSurface(geom_3857) FROM unit WHERE code = :u", 17, u=unit
+    )
+    low = tile_at(
+        served, "SELECT ST_PointOnSurface(geom_3857) FROM unit WHERE code = :u", 12, u=unit
+    )
+    extent = rows(served, differ, s=source, t=target, p=plan)[0][0]
+    far = tile_at(
+        served,
+        "SELECT ST_PointOnSurface(g.geom_3857) FROM grid g WHERE g.plan_id = :p "
+        "AND ST_Distance(g.geom_3857, CAST(:e AS geometry)) > 700 ORDER BY g.code LIMIT 1",
+        17,
+        p=plan,
+        e=extent,
+    )
+    before = {tile: get(app, served, tile) for tile in (near, low, far)}
+    assert unit_grid(before[near], unit) == source
+    current = rows(served, "SELECT id FROM plan WHERE status = 'current'")[0][0]
+    with served.engine.begin() as connection:
+        plan_rows.make_current(connection, plan)
+    try:
+        assert stored(served, *near) is None
+        assert stored(served, *far) == before[far].headers["etag"]
+        server = app.app.state.tiles  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 10  # built again before anyone asks: here or by a thread
+        while (rebuilt := stored(served, *low)) is None or rebuilt == before[low].headers["etag"]:
+            assert time.monotonic() < deadline, "the low-zoom tile was not built again"
+            refresh_stale(server_engine(app), server)
+            time.sleep(0.05)
+        assert stored(served, *near) is None  # high zooms wait until asked
+        assert unit_grid(get(app, served, near), unit) == target
+    finally:
+        with served.engine.begin() as connection:
+            plan_rows.make_current(connection, current)
+    assert stored(served, *near) is None  # the old plan back: where they differ, dropped again
+    assert unit_grid(get(app, served, near), unit) == source
+
+
+def server_engine(app: TestClient) -> Any:
+    return app.app.state.tile_engine  # type: ignore[attr-defined]
+
+
+def test_the_store_keeps_within_its_budget_least_recently_used_out(served: Served) -> None:
+    with served.engine.begin() as connection:
+        connection.execute(text("DELETE FROM tile_store WHERE tileset = 'test'"))
+        for i in range(10):  # 10 tiles of 1,000 bytes, the latest used, tile 9 last
+            connection.execute(
+                text(
+                    "INSERT INTO tile_store (tileset, z, x, y, plan, run, scope, tables, bounds, "
+                    "data, etag, bytes, used_at) VALUES ('test', 20, :i, 0, 0, 0, 0, '{grid}', "
+                    "ST_TileEnvelope(20, :i, 0), :data, 'e', 1000, "
+                    "now() + :i * interval '1 minute')"
+                ),
+                {"i": i, "data": bytes(1000)},
+            )
+    with served.engine.begin() as connection:
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        driver.execute(EVICT, {"budget": 3500})
+    kept = rows(served, "SELECT tileset, x FROM tile_store ORDER BY x")
+    assert kept == [("test", 7), ("test", 8), ("test", 9)]  # 3 of 1,000 bytes fit in 3,500
+    with served.engine.begin() as connection:
+        connection.execute(text("DELETE FROM tile_store WHERE tileset = 'test'"))
