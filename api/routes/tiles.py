@@ -148,7 +148,11 @@ def reply(
 
     The tile is gzipped when the client accepts gzip.
     """
-    headers = {**_headers(who, version, current), "ETag": found.etag}
+    headers = {
+        **_headers(who, version, current),
+        "ETag": found.etag,
+        "Server-Timing": f'tile;desc="{found.source}"',  # memory, store or built
+    }
     if if_none_match is not None and _matches(if_none_match, found.etag):
         return 304, headers, b""
     if found.empty:

@@ -43,11 +43,15 @@ __all__ = ["KnownTile", "Tile", "TileRequest", "TileServer", "build_tile"]
 
 @dataclass(frozen=True)
 class Tile:
-    """A tile (empty bytes: no feature in it), gzip-compressed or not, and its ETag."""
+    """A tile (empty bytes: no feature in it), gzip-compressed or not, its ETag, and whence.
+
+    ``source`` says where it came from: ``memory``, the shared ``store``, or ``built``.
+    """
 
     data: bytes
     etag: str
     gzipped: bool = True
+    source: str = "built"
 
     @property
     def empty(self) -> bool:
@@ -144,7 +148,7 @@ class TileServer:
         revisions = self.revisions.of(engine, checked_tables(request))
         key = self._key_of(request, revisions)
         if self.cache.max_bytes and (hit := self.cache.get(key)) is not None:
-            return Tile(*hit)
+            return Tile(*hit, source="memory")
         found = _on_connection(
             engine, lambda driver: self._find_or_build(driver, request, revisions)
         )
@@ -162,7 +166,7 @@ class TileServer:
                 if row[2]:
                     driver.execute(TOUCH, stored)
                 self.stored_hits += 1
-                return Tile(bytes(row[0]), row[1])
+                return Tile(bytes(row[0]), row[1], source="store")
         raw = _build_on(driver, request)
         self.built += 1
         if not (self.store_bytes or self.cache.max_bytes):
@@ -195,7 +199,7 @@ class TileServer:
     async def tile_on_loop(self, builder: TileBuilder, known: KnownTile) -> Tile:
         """Return a known tile from memory, or from the store or built on the event loop."""
         if self.cache.max_bytes and (hit := self.cache.get(known.key)) is not None:
-            return Tile(*hit)
+            return Tile(*hit, source="memory")
         request, stored = known.request, StoredKey.of(known.request).parameters()
         if self.store_bytes:
             row = await builder.fetch(GET, stored)
@@ -203,7 +207,7 @@ class TileServer:
                 if row[2]:
                     await builder.fetch(TOUCH, stored)
                 self.stored_hits += 1
-                tile = Tile(bytes(row[0]), row[1])
+                tile = Tile(bytes(row[0]), row[1], source="store")
                 self.cache.put(known.key, tile.data, tile.etag)
                 return tile
         raw = await builder.build(request)

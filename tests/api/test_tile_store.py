@@ -157,6 +157,7 @@ def test_a_draft_edit_drops_only_its_own_tiles_where_it_changed(
     built = server.built
     after = get(app, served, near, plan)
     assert unit_grid(after, unit) == target and server.built == built + 1
+    assert after.headers["server-timing"] == 'tile;desc="built"'
     kept = get(app, served, far, plan)
     assert kept.headers["etag"] == before[far, plan].headers["etag"] and server.built == built + 1
 
@@ -164,6 +165,8 @@ def test_a_draft_edit_drops_only_its_own_tiles_where_it_changed(
         again = get(other, served, far)
         mine = other.app.state.tiles  # type: ignore[attr-defined]
         assert (mine.stored_hits, mine.built) == (1, 0)
+        assert again.headers["server-timing"] == 'tile;desc="store"'
+        assert get(other, served, far).headers["server-timing"] == 'tile;desc="memory"'
         assert again.content == before[far, None].content
         assert again.headers["etag"] == before[far, None].headers["etag"]
 

@@ -1,0 +1,325 @@
+"""Benchmark: a planner's session replayed on a large city, with and without the tile store.
+
+The city (``--buildings``, 1,000,000 by default) is built once with the CLI a user runs, as
+bench/jobs does (``gridmap synth``, a first plan partitioned and accepted), under ``--state``.
+The session works in one street (the one with the most units) and is the same for both
+contenders, which alternate ``--rounds`` times each (the first of the pair alternating too):
+
+- ``store``: two API processes (``gridmap serve``) with the tile store (migration 0011) and
+  their memory caches;
+- ``memory``: the same two processes with the store off (``GRIDMAP_TILE_STORE_MB=0``): each
+  process keeps its own cache, keyed by the revisions of every table a tileset reads, as
+  before the store.
+
+Tile requests alternate between the two processes (a load balancer in front of them), six at
+a time (a browser's connections). The session:
+
+1. *yesterday*: the current plan viewed over the street (the 50 viewports below at zoom 15,
+   the street at zooms 12 and 13): residents and planners looked at it before; not counted;
+2. *open*: a new draft of the current plan, viewed over the same viewports (cold: its tiles
+   are its own), counted apart;
+3. *edit*: 50 edits, each a unit moved to a neighbouring grid of its community (``PATCH``
+   with ``If-Match``), its viewport (5 × 4 tiles at zoom 15) viewed before the edit (a pan)
+   and again after it (the map redraws), every fifth step also zoomed out to 14 and in to 16;
+4. *accept*: the draft accepted (``POST /plans/{id}/accept``); after 2 s (the planner reads
+   the answer), the current plan viewed over every fifth viewport and the street at zooms 12
+   and 13.
+
+Printed per contender and round: the load average, and for each phase the tile requests, the
+share answered without building (from memory or the store: the hit ratio), the tiles built,
+and the p50 and p99 latency seen by the client; the session's hit ratio and p99 are those of
+phases 3 and 4 together.
+
+    python bench/tiles/session.py [--buildings 1000000] [--rounds 2] [--state DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import math
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx2 as httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench" / "tiles"))
+
+from run import free_port, load  # noqa: E402  (bench/tiles/run.py)
+
+
+def _jobs_bench() -> object:
+    """bench/jobs/run.py, whose ``build_city`` builds the city as a user would."""
+    spec = importlib.util.spec_from_file_location("bench_jobs", ROOT / "bench" / "jobs" / "run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+GRIDMAP = str(Path(sys.executable).with_name("gridmap"))
+EDITS = 50
+BROWSER = 6  # connections a browser opens to one host
+VIEW = (5, 4)  # tiles across and down at zoom 15 (a 1280 × 1024 map of 256-pixel tiles)
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """Return the column and row of the tile at zoom ``z`` holding a lon/lat point."""
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def viewport(lon: float, lat: float, z: int) -> list[tuple[int, int, int]]:
+    """Return the tiles a map of :data:`VIEW` tiles centred on a point shows at zoom ``z``."""
+    cx, cy = tile_of(lon, lat, z)
+    w, h = VIEW
+    return [
+        (z, x, y)
+        for x in range(cx - w // 2, cx - w // 2 + w)
+        for y in range(cy - h // 2, cy - h // 2 + h)
+    ]
+
+
+def covering(bbox: tuple[float, float, float, float], z: int) -> list[tuple[int, int, int]]:
+    """Every tile at zoom ``z`` over a lon/lat box."""
+    x0, y1 = tile_of(bbox[0], bbox[1], z)
+    x1, y0 = tile_of(bbox[2], bbox[3], z)
+    return [(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+
+
+@dataclass(frozen=True)
+class Move:
+    """A unit moved from its grid to a neighbouring one, and where it lies."""
+
+    unit: str
+    home: str
+    away: str
+    lon: float
+    lat: float
+
+
+def session_plan(url: str) -> tuple[list[Move], tuple[float, float, float, float]]:
+    """Return 50 moves spread over the street with the most units, and its lon/lat box."""
+    with psycopg.connect(url) as connection:
+        street, bbox = connection.execute("""
+            SELECT s.id, ARRAY[ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)]
+            FROM region s CROSS JOIN LATERAL (SELECT ST_Extent(s.geom) AS e) b
+            WHERE s.level = 'street'
+            ORDER BY (SELECT count(*) FROM unit u JOIN region c ON c.id = u.community_id
+                      WHERE c.parent_id = s.id) DESC, s.code
+            LIMIT 1
+        """).fetchone()
+        rows = connection.execute(
+            """
+            SELECT DISTINCT ON (u.code) u.code, g.code, t.code,
+                   ST_X(ST_PointOnSurface(u.geom)), ST_Y(ST_PointOnSurface(u.geom))
+            FROM grid g JOIN assignment a ON a.grid_id = g.id JOIN unit u ON u.id = a.unit_id
+            JOIN region c ON c.id = g.community_id
+            JOIN grid t ON t.plan_id = g.plan_id AND t.community_id = g.community_id
+                       AND t.id <> g.id AND ST_Touches(t.geom, u.geom)
+            WHERE g.plan_id = (SELECT id FROM plan WHERE status = 'current')
+              AND c.parent_id = %s
+              AND (SELECT count(*) FROM assignment b WHERE b.grid_id = g.id) > 1
+            ORDER BY u.code, t.code
+            """,
+            (street,),
+        ).fetchall()
+    rows = sorted(rows, key=lambda r: (r[3], r[4]))  # west to east: a planner's pan
+    spread = rows[:: max(1, len(rows) // EDITS)][:EDITS]
+    moves, used = [], set()
+    for unit, home, away, lon, lat in spread:  # one move per grid: each edit its own
+        if home in used or away in used:
+            continue
+        used |= {home, away}
+        moves.append(Move(unit, home, away, lon, lat))
+    return moves, tuple(bbox)  # type: ignore[return-value]
+
+
+@dataclass
+class Phase:
+    """A phase of the session: each tile's latency and where it came from."""
+
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    sources: Counter[str] = field(default_factory=Counter)
+
+    def line(self) -> str:
+        """Return the phase's figures on one line."""
+        n = len(self.latencies)
+        hits = self.sources["memory"] + self.sources["store"]
+        p50 = statistics.median(self.latencies) * 1000 if n else 0
+        p99 = sorted(self.latencies)[max(0, math.ceil(0.99 * n) - 1)] * 1000 if n else 0
+        return (
+            f"{self.name:>8}: {n:5d} tiles, hit ratio {hits / n if n else 0:6.1%} "
+            f"(memory {self.sources['memory']}, store {self.sources['store']}, "
+            f"built {self.sources['built']}), p50 {p50:6.1f} ms, p99 {p99:6.1f} ms"
+        )
+
+
+class Processes:
+    """Two API processes on the city, the tile store on or off."""
+
+    def __init__(self, env: dict[str, str], store: bool) -> None:
+        env = {**env, "GRIDMAP_TILE_STORE_MB": "2048" if store else "0"}
+        env.pop("GRIDMAP_TILE_CACHE_MB", None)  # the default memory cache in both
+        self.bases, self.children = [], []
+        for _ in range(2):
+            port = free_port()
+            self.bases.append(f"http://127.0.0.1:{port}")
+            self.children.append(
+                subprocess.Popen(
+                    [GRIDMAP, "serve", "--port", str(port), "--job-workers", "0"],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        for base in self.bases:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(base + "/health", timeout=5).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the API did not start")
+                time.sleep(0.2)
+
+    def __enter__(self) -> Processes:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for child in self.children:
+            child.terminate()
+        for child in self.children:
+            child.wait(timeout=60)
+
+
+class Map:
+    """A browser's map: tiles asked six at a time, alternately of the two processes."""
+
+    def __init__(self, bases: list[str], key: str) -> None:
+        headers = {"Authorization": f"Bearer {key}", "Accept-Encoding": "gzip"}
+        self.clients = [httpx.Client(base_url=b, headers=headers, timeout=120) for b in bases]
+        self.pool = ThreadPoolExecutor(BROWSER)
+        self.turn = 0
+
+    def view(self, tiles: list[tuple[int, int, int]], plan: int | None, phase: Phase) -> None:
+        """Ask for ``tiles`` of ``plan`` (None: the current one), counting them in ``phase``."""
+        query = f"?plan={plan}" if plan else ""
+
+        def one(k: int, tile: tuple[int, int, int]) -> tuple[float, str]:
+            client = self.clients[(self.turn + k) % len(self.clients)]
+            started = time.perf_counter()
+            reply = client.get("/tiles/gridmap/{}/{}/{}.mvt".format(*tile) + query)
+            took = time.perf_counter() - started
+            assert reply.status_code in (200, 204), reply.text
+            timing = reply.headers.get("server-timing", 'tile;desc="?"')
+            return took, timing.split('"')[1]
+
+        for took, source in self.pool.map(lambda a: one(*a), enumerate(tiles)):
+            phase.latencies.append(took)
+            phase.sources[source] += 1
+        self.turn += 1
+
+    def close(self) -> None:
+        """Close the connections."""
+        self.pool.shutdown()
+        for client in self.clients:
+            client.close()
+
+
+def one_session(env: dict[str, str], key: str, url: str, store: bool) -> dict[str, Phase]:
+    """Replay the session on fresh processes, the store on or off; return its phases."""
+    moves, bbox = session_plan(url)
+    phases = {name: Phase(name) for name in ("open", "edit", "accept")}
+    with Processes(env, store) as processes:
+        api = httpx.Client(
+            base_url=processes.bases[0], headers={"Authorization": f"Bearer {key}"}, timeout=600
+        )
+        browser = Map(processes.bases, key)
+        yesterday = Phase("before")
+        low = covering(bbox, 12) + covering(bbox, 13)
+        for move in moves:
+            browser.view(viewport(move.lon, move.lat, 15), None, yesterday)
+        browser.view(low, None, yesterday)
+        made = api.post("/plans", json={"name": "瓦片会话", "source": "current"})
+        assert made.status_code == 201, made.text
+        plan, etag = made.json()["id"], made.headers["etag"]
+        for move in moves:
+            browser.view(viewport(move.lon, move.lat, 15), plan, phases["open"])
+        for k, move in enumerate(moves):
+            here = viewport(move.lon, move.lat, 15)
+            browser.view(here, plan, phases["edit"])
+            if k % 5 == 0:
+                browser.view(viewport(move.lon, move.lat, 14), plan, phases["edit"])
+                browser.view(viewport(move.lon, move.lat, 16), plan, phases["edit"])
+            edited = api.patch(
+                f"/plans/{plan}",
+                headers={"If-Match": etag},
+                json={"moves": [{"unit": move.unit, "grid": move.away}]},
+            )
+            assert edited.status_code == 200, edited.text
+            etag = edited.headers["etag"]
+            browser.view(here, plan, phases["edit"])
+        started = time.perf_counter()
+        accepted = api.post(f"/plans/{plan}/accept", headers={"If-Match": etag})
+        assert accepted.status_code == 200, accepted.text
+        print(f"    accept: {time.perf_counter() - started:.1f} s", flush=True)
+        time.sleep(2)
+        for move in moves[::5]:
+            browser.view(viewport(move.lon, move.lat, 15), None, phases["accept"])
+        browser.view(low, None, phases["accept"])
+        browser.close()
+        api.close()
+    return phases
+
+
+def main() -> None:
+    """Run the contenders in turn and print their figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--buildings", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--state", type=Path, default=Path("/tmp/gridmap-bench-jobs"))
+    args = parser.parse_args()
+    env, key = _jobs_bench().build_city(args.state, args.buildings)  # type: ignore[attr-defined]
+    url = env["DATABASE_URL"].replace("+psycopg", "")
+    totals: dict[str, Phase] = {}
+    order = [
+        store
+        for k in range(args.rounds)
+        for store in ((True, False) if k % 2 == 0 else (False, True))
+    ]
+    for store in order:
+        name = "store" if store else "memory"
+        print(f"{name} (load {load()}):", flush=True)
+        phases = one_session(env, key, url, store)
+        for phase in phases.values():
+            print("  " + phase.line(), flush=True)
+        both = Phase("session")
+        for part in ("edit", "accept"):
+            both.latencies += phases[part].latencies
+            both.sources += phases[part].sources
+        print("  " + both.line(), flush=True)
+        total = totals.setdefault(name, Phase(name))
+        total.latencies += both.latencies
+        total.sources += both.sources
+    print("all rounds, phases 3 and 4:")
+    for total in totals.values():
+        print("  " + total.line())
+
+
+if __name__ == "__main__":
+    main()
