@@ -14,10 +14,11 @@ contenders, which alternate ``--rounds`` times each (the first of the pair alter
 Tile requests alternate between the two processes (a load balancer in front of them), six at
 a time (a browser's connections). The session:
 
-1. *yesterday*: the current plan viewed over the street (the 50 viewports below at zoom 15,
-   the street at zooms 12 and 13): residents and planners looked at it before; not counted;
-2. *open*: a new draft of the current plan, viewed over the same viewports (cold: its tiles
-   are its own), counted apart;
+1. *yesterday*: the current plan viewed over the street (every tile the session asks for
+   below: the viewports at zooms 14–16, the street at 12 and 13): residents and planners looked
+   at it before (a replayed session); not counted;
+2. *open*: a new draft of the current plan, viewed over the zoom-15 viewports (a copied plan
+   starts with its source's stored tiles), counted apart;
 3. *edit*: 50 edits, each a unit moved to a neighbouring grid of its community (``PATCH``
    with ``If-Match``), its viewport (5 × 4 tiles at zoom 15) viewed before the edit (a pan)
    and again after it (the map redraws), every fifth step also zoomed out to 14 and in to 16;
@@ -26,9 +27,11 @@ a time (a browser's connections). The session:
    and 13.
 
 Printed per contender and round: the load average, and for each phase the tile requests, the
-share answered without building (from memory or the store: the hit ratio), the tiles built,
-and the p50 and p99 latency seen by the client; the session's hit ratio and p99 are those of
-phases 3 and 4 together.
+share answered without building (from memory or the store: the hit ratio), the tiles built
+(of which: never asked before in the session; built again with the bytes they had when last
+asked: changed and changed back, as by a move undone, or else dropped needlessly), and the p50
+and p99 latency seen by the client; the session's hit ratio
+and p99 are those of phases 3 and 4 together.
 
     python bench/tiles/session.py [--buildings 1000000] [--rounds 2] [--state DIR]
 """
@@ -113,8 +116,8 @@ def session_plan(url: str) -> tuple[list[Move], tuple[float, float, float, float
     """Return 50 moves spread over the street with the most units, and its lon/lat box."""
     with psycopg.connect(url) as connection:
         street, bbox = connection.execute("""
-            SELECT s.id, ARRAY[ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)]
-            FROM region s CROSS JOIN LATERAL (SELECT ST_Extent(s.geom) AS e) b
+            SELECT s.id, ARRAY[ST_XMin(s.geom), ST_YMin(s.geom), ST_XMax(s.geom), ST_YMax(s.geom)]
+            FROM region s
             WHERE s.level = 'street'
             ORDER BY (SELECT count(*) FROM unit u JOIN region c ON c.id = u.community_id
                       WHERE c.parent_id = s.id) DESC, s.code
@@ -153,6 +156,8 @@ class Phase:
     name: str
     latencies: list[float] = field(default_factory=list)
     sources: Counter[str] = field(default_factory=Counter)
+    cold: int = 0  # built at their first request in the session (no cache could hold them)
+    needless: int = 0  # built again with the bytes they had when last asked
 
     def line(self) -> str:
         """Return the phase's figures on one line."""
@@ -163,7 +168,9 @@ class Phase:
         return (
             f"{self.name:>8}: {n:5d} tiles, hit ratio {hits / n if n else 0:6.1%} "
             f"(memory {self.sources['memory']}, store {self.sources['store']}, "
-            f"built {self.sources['built']}), p50 {p50:6.1f} ms, p99 {p99:6.1f} ms"
+            f"built {self.sources['built']}: {self.cold} never asked before, "
+            f"{self.needless} as when last asked), "
+            f"p50 {p50:6.1f} ms, p99 {p99:6.1f} ms"
         )
 
 
@@ -215,23 +222,30 @@ class Map:
         self.clients = [httpx.Client(base_url=b, headers=headers, timeout=120) for b in bases]
         self.pool = ThreadPoolExecutor(BROWSER)
         self.turn = 0
+        self.seen: dict[tuple[object, ...], str] = {}  # the ETag each tile had last
 
     def view(self, tiles: list[tuple[int, int, int]], plan: int | None, phase: Phase) -> None:
         """Ask for ``tiles`` of ``plan`` (None: the current one), counting them in ``phase``."""
         query = f"?plan={plan}" if plan else ""
 
-        def one(k: int, tile: tuple[int, int, int]) -> tuple[float, str]:
+        def one(k: int, tile: tuple[int, int, int]) -> tuple[float, str, str]:
             client = self.clients[(self.turn + k) % len(self.clients)]
             started = time.perf_counter()
             reply = client.get("/tiles/gridmap/{}/{}/{}.mvt".format(*tile) + query)
             took = time.perf_counter() - started
             assert reply.status_code in (200, 204), reply.text
             timing = reply.headers.get("server-timing", 'tile;desc="?"')
-            return took, timing.split('"')[1]
+            return took, timing.split('"')[1], reply.headers.get("etag", "")
 
-        for took, source in self.pool.map(lambda a: one(*a), enumerate(tiles)):
+        for tile, (took, source, etag) in zip(
+            tiles, self.pool.map(lambda a: one(*a), enumerate(tiles)), strict=True
+        ):
             phase.latencies.append(took)
             phase.sources[source] += 1
+            key = (*tile, plan)
+            phase.cold += source == "built" and key not in self.seen
+            phase.needless += source == "built" and self.seen.get(key) == etag
+            self.seen[key] = etag
         self.turn += 1
 
     def close(self) -> None:
@@ -252,28 +266,44 @@ def one_session(env: dict[str, str], key: str, url: str, store: bool) -> dict[st
         browser = Map(processes.bases, key)
         yesterday = Phase("before")
         low = covering(bbox, 12) + covering(bbox, 13)
-        for move in moves:
+        for k, move in enumerate(moves):  # every tile the session asks for, of the current plan
             browser.view(viewport(move.lon, move.lat, 15), None, yesterday)
+            if k % 5 == 0:
+                browser.view(viewport(move.lon, move.lat, 14), None, yesterday)
+                browser.view(viewport(move.lon, move.lat, 16), None, yesterday)
         browser.view(low, None, yesterday)
         made = api.post("/plans", json={"name": "瓦片会话", "source": "current"})
         assert made.status_code == 201, made.text
         plan, etag = made.json()["id"], made.headers["etag"]
         for move in moves:
             browser.view(viewport(move.lon, move.lat, 15), plan, phases["open"])
-        for k, move in enumerate(moves):
+        edits = 0
+        for k, move in enumerate(moves * 2):
+            if edits >= EDITS:
+                break
             here = viewport(move.lon, move.lat, 15)
             browser.view(here, plan, phases["edit"])
             if k % 5 == 0:
                 browser.view(viewport(move.lon, move.lat, 14), plan, phases["edit"])
                 browser.view(viewport(move.lon, move.lat, 16), plan, phases["edit"])
-            edited = api.patch(
-                f"/plans/{plan}",
-                headers={"If-Match": etag},
-                json={"moves": [{"unit": move.unit, "grid": move.away}]},
-            )
-            assert edited.status_code == 200, edited.text
-            etag = edited.headers["etag"]
-            browser.view(here, plan, phases["edit"])
+            # a move; undone at once when the answer says it cut a grid in pieces (the check
+            # an accept is held to), as a planner would
+            for target in (move.away, move.home):
+                edited = api.patch(
+                    f"/plans/{plan}",
+                    headers={"If-Match": etag},
+                    json={"moves": [{"unit": move.unit, "grid": target}]},
+                )
+                assert edited.status_code == 200, edited.text
+                etag, edits = edited.headers["etag"], edits + 1
+                browser.view(here, plan, phases["edit"])
+                cut = [
+                    g
+                    for g in edited.json()["grids"]
+                    if g.get("pieces", 1) > 1 and (g.get("pieces_before") or 1) <= 1
+                ]
+                if not cut or target == move.home or edits >= EDITS:
+                    break
         started = time.perf_counter()
         accepted = api.post(f"/plans/{plan}/accept", headers={"If-Match": etag})
         assert accepted.status_code == 200, accepted.text
@@ -293,6 +323,7 @@ def main() -> None:
     parser.add_argument("--buildings", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--state", type=Path, default=Path("/tmp/gridmap-bench-jobs"))
+    parser.add_argument("--only", choices=("store", "memory"), help="one contender (a trial)")
     args = parser.parse_args()
     env, key = _jobs_bench().build_city(args.state, args.buildings)  # type: ignore[attr-defined]
     url = env["DATABASE_URL"].replace("+psycopg", "")
@@ -302,9 +333,11 @@ def main() -> None:
         for k in range(args.rounds)
         for store in ((True, False) if k % 2 == 0 else (False, True))
     ]
+    if args.only:
+        order = [args.only == "store"] * args.rounds
     for store in order:
         name = "store" if store else "memory"
-        print(f"{name} (load {load()}):", flush=True)
+        print(f"{name} ({load()}):", flush=True)
         phases = one_session(env, key, url, store)
         for phase in phases.values():
             print("  " + phase.line(), flush=True)
@@ -312,10 +345,14 @@ def main() -> None:
         for part in ("edit", "accept"):
             both.latencies += phases[part].latencies
             both.sources += phases[part].sources
+            both.cold += phases[part].cold
+            both.needless += phases[part].needless
         print("  " + both.line(), flush=True)
         total = totals.setdefault(name, Phase(name))
         total.latencies += both.latencies
         total.sources += both.sources
+        total.cold += both.cold
+        total.needless += both.needless
     print("all rounds, phases 3 and 4:")
     for total in totals.values():
         print("  " + total.line())

@@ -609,6 +609,7 @@ class TileDirty(Base):
     table_name: Mapped[str] = mapped_column(Text, primary_key=True)
     plan_id: Mapped[int | None]
     box: Mapped[Any] = mapped_column(Geometry(srid=-1, spatial_index=False), nullable=True)
+    copy_of: Mapped[int | None]  # 'plan/copy': the plan whose stored tiles ``plan_id`` takes
 
 
 class TileStale(Base):

@@ -222,6 +222,19 @@ def copy_plan(connection: Connection, source_id: int, *, name: str, author: str)
     """),
         {"n": new_id, "s": source_id},
     )
+    # the copy's stored tiles are its source's (taken at commit, migration 0011), not dropped
+    # for the rows just written
+    connection.execute(
+        text("DELETE FROM tile_dirty WHERE txid = txid_current() AND plan_id = :n"),
+        {"n": new_id},
+    )
+    connection.execute(
+        text(
+            "INSERT INTO tile_dirty (txid, table_name, plan_id, copy_of) "
+            "VALUES (txid_current(), 'plan/copy', :n, :s)"
+        ),
+        {"n": new_id, "s": source_id},
+    )
     analyze_plans(connection)
     return new_id
 

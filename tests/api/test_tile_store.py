@@ -20,6 +20,7 @@ from sqlalchemy import text
 from api.main import create_app
 from gridmap.db import plans as plan_rows
 from gridmap.tiles.refresher import refresh_stale
+from gridmap.tiles.service import build_tile
 from gridmap.tiles.statement import TileRequest
 from gridmap.tiles.store import EVICT, PUT, put_parameters
 from gridmap.tiles.tilesets import TILESETS
@@ -277,3 +278,21 @@ def test_the_store_keeps_within_its_budget_least_recently_used_out(served: Serve
     assert kept == [("test", 7), ("test", 8), ("test", 9)]  # 3 of 1,000 bytes fit in 3,500
     with served.engine.begin() as connection:
         connection.execute(text("DELETE FROM tile_store WHERE tileset = 'test'"))
+
+
+def test_a_new_draft_starts_with_the_stored_tiles_of_its_source(
+    api: TestClient, app: TestClient, served: Served
+) -> None:
+    tile = tile_at(
+        served, "SELECT ST_PointOnSurface(geom_3857) FROM unit ORDER BY code LIMIT 1", 16
+    )
+    current = get(app, served, tile)
+    plan, _ = draft(api, served, "副本")
+    assert stored(served, *tile, plan=plan) == current.headers["etag"]
+    server = app.app.state.tiles  # type: ignore[attr-defined]
+    built = server.built
+    copied = get(app, served, tile, plan)
+    assert copied.headers["server-timing"] == 'tile;desc="store"' and server.built == built
+    with served.engine.connect() as connection:  # what the draft's tile is, built afresh
+        fresh = build_tile(connection, TileRequest(TILESETS["gridmap"], *tile, plan=plan))
+    assert copied.content == fresh  # (the client undoes the gzip)

@@ -5,17 +5,23 @@ run and region scope (0: the current plan, the latest run, no scope), each with 
 read and its buffered envelope. A write drops exactly the stored tiles it could change, in its
 own transaction, so every process sees the same store:
 
-- each statement on a table a tile reads notes, in ``tile_dirty``, the extent of the rows it
-  changed (old and new), per plan where rows belong to one (grids, assignments); an assignment
-  notes its unit and both grids (a grid's coverage follows its units), a station its circles;
+- each statement on a table a tile reads notes, in ``tile_dirty``, the geometry of each row it
+  changed, old and new (beyond 1,000 rows, their extent), per plan where rows belong to one
+  (grids, assignments); an assignment notes its unit and both grids (a grid's figures follow its
+  units), a station its circles;
 - a write to a coverage run's rows notes the table alone: tiles reading it drop everywhere;
 - a plan that becomes, or stops being, the current one notes it; at commit the current plan's
   tiles drop where the old and the new current plans differ (grids not the same in both, units
   whose grid code changed, and those units' grids);
 - at commit, after the revisions are bumped (migration 0008: the rows of ``data_revision`` are
-  locked for the commit), the noted tiles are deleted. A tile is stored only if the revisions
-  it was built at are still the current ones, read under a share lock on those rows: a tile
-  built before a commit is either refused or stored before the commit deletes it.
+  locked for the commit), the tiles that read a noted table and whose buffered envelope comes
+  within 3 m of a noted geometry (a simplified one may stray 2.4 m) are deleted. A tile is
+  stored only if the revisions it was built at are still the current ones, read under a share
+  lock on those rows: a tile built before a commit is either refused or stored before the
+  commit deletes it.
+
+A plan copied from another (a new draft) starts with the other's stored tiles, up to 4,096 of
+the most recently used: a planner opening a draft sees it at once.
 
 Low-zoom tiles of the current plan that a commit dropped go to ``tile_stale``, which the
 serving processes rebuild in the background (an accepted plan's overview is ready when asked).
@@ -34,27 +40,32 @@ down_revision = "0010"
 branch_labels = None
 depends_on = None
 
+SIMPLIFIED_SLACK_M = 3
+"""How far a simplified geometry (2.4 m, migration 0005) may stray from the row's own."""
+COPIED_TILES = 4096
+"""At most this many stored tiles (the most recently used) a copied plan starts with."""
 STALE_MAX_ZOOM = 13
 """The highest zoom whose dropped current-plan tiles are rebuilt in the background."""
 
-EXTENT = "ST_SetSRID(ST_Extent({})::geometry, 3857)"
-BY_EXTENT = "SELECT NULL::integer, " + EXTENT.format("geom_3857") + " FROM %1$s HAVING count(*) > 0"
-NOTED = {  # table → a query over its transition rows (%1$s): (plan_id, box) per changed set
-    "region": BY_EXTENT,
-    "unit": BY_EXTENT,
-    "building": BY_EXTENT,
-    "street": BY_EXTENT,
-    "water": BY_EXTENT,
-    "grid": "SELECT plan_id, " + EXTENT.format("geom_3857") + " FROM %1$s GROUP BY plan_id",
+ROWS = 1000
+"""Up to this many rows a statement notes each changed geometry; beyond, their extent per plan."""
+BY_ROW = "SELECT NULL::integer, geom_3857 FROM %1$s"
+NOTED = {  # table → a query over its transition rows (%1$s): (plan_id, geometry) per row
+    "region": BY_ROW,
+    "unit": BY_ROW,
+    "building": BY_ROW,
+    "street": BY_ROW,
+    "water": BY_ROW,
+    "grid": "SELECT plan_id, geom_3857 FROM %1$s",
     "assignment": (
-        "SELECT r.plan_id, " + EXTENT.format("g.geom_3857") + " FROM %1$s r "
+        "SELECT r.plan_id, g.geom_3857 FROM %1$s r "
         "JOIN LATERAL (SELECT geom_3857 FROM unit WHERE id = r.unit_id "
-        "UNION ALL SELECT geom_3857 FROM grid WHERE id = r.grid_id) g ON true GROUP BY r.plan_id"
+        "UNION ALL SELECT geom_3857 FROM grid WHERE id = r.grid_id) g ON true"
     ),
     "station": (
-        "SELECT NULL::integer, " + EXTENT.format("g.geom_3857") + " FROM ("
-        "SELECT geom_3857 FROM %1$s UNION ALL SELECT c.geom_3857 FROM station_circle c "
-        "WHERE c.station_id IN (SELECT id FROM %1$s)) g HAVING count(*) > 0"
+        "SELECT NULL::integer, geom_3857 FROM %1$s UNION ALL "
+        "SELECT NULL::integer, c.geom_3857 FROM station_circle c "
+        "WHERE c.station_id IN (SELECT id FROM %1$s)"
     ),
 }
 WHOLE = ("coverage_run", "station_circle", "coverage_gap", "unit_coverage", "building_coverage")
@@ -97,7 +108,7 @@ PLAN_CHANGES = """
     $$
 """
 
-NOTE = """
+NOTE = f"""
     CREATE FUNCTION gridmap_note_tiles() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE
         relation text;
@@ -107,9 +118,15 @@ NOTE = """
             RETURN NULL;
         END IF;
         FOREACH relation IN ARRAY TG_ARGV[1:] LOOP
-            EXECUTE 'INSERT INTO tile_dirty (txid, table_name, plan_id, box) '
-                    'SELECT txid_current(), $1, d.* FROM (' || format(TG_ARGV[0], relation)
-                    || ') d'
+            EXECUTE 'WITH r (plan_id, g) AS (' || format(TG_ARGV[0], relation) || '), '
+                    'n AS (SELECT count(*) AS n FROM r) '
+                    'INSERT INTO tile_dirty (txid, table_name, plan_id, box) '
+                    'SELECT txid_current(), $1, plan_id, g FROM r, n '
+                    'WHERE n.n <= {ROWS} AND g IS NOT NULL '
+                    'UNION ALL '
+                    'SELECT txid_current(), $1, plan_id, '
+                    '       ST_SetSRID(ST_Extent(g)::geometry, 3857) FROM r, n '
+                    'WHERE n.n > {ROWS} GROUP BY plan_id'
             USING TG_TABLE_NAME;
         END LOOP;
         RETURN NULL;
@@ -143,7 +160,25 @@ DROP_TILES = f"""
         IF NOT EXISTS (SELECT 1 FROM tile_dirty WHERE txid = tx) THEN
             RETURN;
         END IF;
-        IF EXISTS (SELECT 1 FROM tile_dirty WHERE txid = tx AND table_name LIKE 'plan/%') THEN
+        -- a plan copied in this transaction (gridmap.db.plans.copy_plan) starts with its
+        -- source's stored tiles (the most recently used), unless the source changed too
+        INSERT INTO tile_store (tileset, z, x, y, plan, run, scope, tables, bounds, data, etag,
+                                bytes, used_at)
+        SELECT * FROM (
+            SELECT DISTINCT ON (s.tileset, s.z, s.x, s.y, c.plan_id, s.run, s.scope)
+                   s.tileset, s.z, s.x, s.y, c.plan_id, s.run, s.scope, s.tables, s.bounds,
+                   s.data, s.etag, s.bytes, s.used_at
+            FROM tile_dirty c
+            JOIN tile_store s ON s.plan = c.copy_of OR (s.plan = 0 AND c.copy_of = now_current)
+            WHERE c.txid = tx AND c.table_name = 'plan/copy' AND 'plan' = ANY (s.tables)
+              AND NOT EXISTS (SELECT 1 FROM tile_dirty d WHERE d.txid = tx
+                              AND d.plan_id = c.copy_of AND d.table_name NOT LIKE 'plan/%')
+            ORDER BY s.tileset, s.z, s.x, s.y, c.plan_id, s.run, s.scope, s.plan DESC
+        ) copied
+        ORDER BY used_at DESC LIMIT {COPIED_TILES}
+        ON CONFLICT DO NOTHING;
+        IF EXISTS (SELECT 1 FROM tile_dirty
+                   WHERE txid = tx AND table_name IN ('plan/was', 'plan/now')) THEN
             was_current := (SELECT min(plan_id) FROM tile_dirty
                             WHERE txid = tx AND table_name = 'plan/was'
                               AND plan_id IS DISTINCT FROM now_current);
@@ -160,7 +195,7 @@ DROP_TILES = f"""
         ), gone AS (
             DELETE FROM tile_store s USING dirt d
             WHERE d.table_name = ANY (s.tables)
-              AND (d.box IS NULL OR s.bounds && d.box)
+              AND (d.box IS NULL OR ST_DWithin(s.bounds, d.box, {SIMPLIFIED_SLACK_M}))
               AND (d.plan_id IS NULL OR s.plan = d.plan_id
                    OR (s.plan = 0 AND (d.plan_id = now_current OR d.plan_id IN (
                        SELECT plan_id FROM tile_dirty WHERE txid = tx AND table_name = 'plan/was')
@@ -224,7 +259,8 @@ def upgrade() -> None:
             txid bigint NOT NULL,
             table_name text NOT NULL,
             plan_id integer,
-            box geometry
+            box geometry,
+            copy_of integer
         )
     """)
     op.execute("CREATE INDEX ix_tile_dirty_txid ON tile_dirty (txid)")
