@@ -230,13 +230,19 @@ def test_an_accepted_plan_drops_the_current_tiles_where_it_differs_and_rebuilds_
         p=plan,
         e=extent,
     )
-    before = {tile: get(app, served, tile) for tile in (near, low, far)}
+    near16 = tile_at(
+        served, "SELECT ST_PointOnSurface(geom_3857) FROM unit WHERE code = :u", 16, u=unit
+    )
+    before = {tile: get(app, served, tile) for tile in (near, near16, low, far)}
     assert unit_grid(before[near], unit) == source
+    drafted = get(app, served, near, plan)  # the planner looked at the draft there
+    assert unit_grid(drafted, unit) == target
     current = rows(served, "SELECT id FROM plan WHERE status = 'current'")[0][0]
     with served.engine.begin() as connection:
         plan_rows.make_current(connection, plan)
     try:
-        assert stored(served, *near) is None
+        assert stored(served, *near16) is None  # where the plans differ: dropped
+        assert stored(served, *near) == drafted.headers["etag"]  # unless the draft's is stored
         assert stored(served, *far) == before[far].headers["etag"]
         server = app.app.state.tiles  # type: ignore[attr-defined]
         deadline = time.monotonic() + 10  # built again before anyone asks: here or by a thread
@@ -244,13 +250,15 @@ def test_an_accepted_plan_drops_the_current_tiles_where_it_differs_and_rebuilds_
             assert time.monotonic() < deadline, "the low-zoom tile was not built again"
             refresh_stale(server_engine(app), server)
             time.sleep(0.05)
-        assert stored(served, *near) is None  # high zooms wait until asked
-        assert unit_grid(get(app, served, near), unit) == target
+        assert stored(served, *near16) is None  # high zooms wait until asked
+        assert unit_grid(get(app, served, near16), unit) == target
+        shown = get(app, served, near)
+        assert unit_grid(shown, unit) == target and shown.content == drafted.content
     finally:
         with served.engine.begin() as connection:
             plan_rows.make_current(connection, current)
-    assert stored(served, *near) is None  # the old plan back: where they differ, dropped again
-    assert unit_grid(get(app, served, near), unit) == source
+    assert stored(served, *near16) is None  # the old plan back: where they differ, dropped again
+    assert unit_grid(get(app, served, near16), unit) == source
 
 
 def server_engine(app: TestClient) -> Any:

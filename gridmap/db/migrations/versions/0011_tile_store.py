@@ -21,7 +21,9 @@ own transaction, so every process sees the same store:
   commit deletes it.
 
 A plan copied from another (a new draft) starts with the other's stored tiles, up to 4,096 of
-the most recently used: a planner opening a draft sees it at once.
+the most recently used: a planner opening a draft sees it at once; and a plan made current
+lends its own stored tiles to the current plan (the draft's tiles a planner just looked at are
+the accepted plan's).
 
 Low-zoom tiles of the current plan that a commit dropped go to ``tile_stale``, which the
 serving processes rebuild in the background (an accepted plan's overview is ready when asked).
@@ -206,6 +208,16 @@ DROP_TILES = f"""
         SELECT DISTINCT tileset, z, x, y, run FROM gone
         WHERE z <= {STALE_MAX_ZOOM} AND plan = 0 AND scope = 0
         ON CONFLICT DO NOTHING;
+        IF EXISTS (SELECT 1 FROM tile_dirty
+                   WHERE txid = tx AND table_name = 'plan/now' AND plan_id = now_current) THEN
+            -- the new current plan's own stored tiles are the current plan's tiles now
+            INSERT INTO tile_store (tileset, z, x, y, plan, run, scope, tables, bounds, data,
+                                    etag, bytes, used_at)
+            SELECT tileset, z, x, y, 0, run, scope, tables, bounds, data, etag, bytes, used_at
+            FROM tile_store WHERE plan = now_current AND 'plan' = ANY (tables)
+            ORDER BY used_at DESC LIMIT {COPIED_TILES}
+            ON CONFLICT DO NOTHING;
+        END IF;
         DELETE FROM tile_dirty WHERE txid = tx;
     END $$
 """
