@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gzip
+import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
@@ -37,6 +39,8 @@ from gridmap.tiles.tilesets import Tileset
 
 if TYPE_CHECKING:
     from gridmap.tiles.builder import TileBuilder
+
+log = logging.getLogger(__name__)
 
 __all__ = ["KnownTile", "Tile", "TileRequest", "TileServer", "build_tile"]
 
@@ -164,7 +168,8 @@ class TileServer:
             row = driver.execute(GET, stored).fetchone()
             if row is not None:
                 if row[2]:
-                    driver.execute(TOUCH, stored)
+                    with _unstored():
+                        driver.execute(TOUCH, stored)
                 self.stored_hits += 1
                 return Tile(bytes(row[0]), row[1], source="store")
         raw = _build_on(driver, request)
@@ -173,9 +178,10 @@ class TileServer:
             return Tile(raw, content_etag(raw), gzipped=False)
         tile = Tile(_gzip(raw) if raw else b"", content_etag(raw))
         if self.store_bytes:
-            driver.execute(PUT, put_parameters(request, revisions, tile.data, tile.etag))
-            if self._evict_due(len(tile.data)):
-                driver.execute(EVICT, {"budget": self.store_bytes})
+            with _unstored():
+                driver.execute(PUT, put_parameters(request, revisions, tile.data, tile.etag))
+                if self._evict_due(len(tile.data)):
+                    driver.execute(EVICT, {"budget": self.store_bytes})
         return tile
 
     def _evict_due(self, added: int) -> bool:
@@ -205,7 +211,8 @@ class TileServer:
             row = await builder.fetch(GET, stored)
             if row is not None:
                 if row[2]:
-                    await builder.fetch(TOUCH, stored)
+                    with _unstored():
+                        await builder.fetch(TOUCH, stored)
                 self.stored_hits += 1
                 tile = Tile(bytes(row[0]), row[1], source="store")
                 self.cache.put(known.key, tile.data, tile.etag)
@@ -217,15 +224,34 @@ class TileServer:
         data = await asyncio.to_thread(_gzip, raw) if raw else b""  # not on the loop
         tile = Tile(data, content_etag(raw))
         if self.store_bytes:
-            await builder.fetch(PUT, put_parameters(request, known.revisions, data, tile.etag))
-            if self._evict_due(len(data)):
-                await builder.fetch(EVICT, {"budget": self.store_bytes})
+            with _unstored():
+                await builder.fetch(PUT, put_parameters(request, known.revisions, data, tile.etag))
+                if self._evict_due(len(data)):
+                    await builder.fetch(EVICT, {"budget": self.store_bytes})
         self.cache.put(known.key, tile.data, tile.etag)
         return tile
 
     @staticmethod
     def _key_of(request: TileRequest, revisions: tuple[int, ...]) -> tuple[object, ...]:
         return (*dataclasses.astuple(StoredKey.of(request)), revisions)
+
+
+NOT_STORED = (
+    psycopg.errors.ReadOnlySqlTransaction,  # a read-only replica
+    psycopg.errors.DeadlockDetected,
+    psycopg.errors.SerializationFailure,
+    psycopg.errors.LockNotAvailable,
+    psycopg.errors.QueryCanceled,
+)
+"""What keeps a built tile out of the store, while the tile itself is still answered."""
+
+
+@contextmanager
+def _unstored() -> Iterator[None]:
+    try:
+        yield
+    except NOT_STORED as error:
+        log.info("tile not stored: %s", str(error).strip().splitlines()[0])
 
 
 def _version(revisions: tuple[int, ...]) -> str:

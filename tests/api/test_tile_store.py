@@ -19,8 +19,11 @@ from sqlalchemy import text
 
 from api.main import create_app
 from gridmap.db import plans as plan_rows
+from gridmap.db.engine import make_engine
+from gridmap.tiles.cache import TileCache
 from gridmap.tiles.refresher import refresh_stale
-from gridmap.tiles.service import build_tile
+from gridmap.tiles.revisions import Revisions
+from gridmap.tiles.service import TileServer, build_tile
 from gridmap.tiles.statement import TileRequest
 from gridmap.tiles.store import EVICT, PUT, put_parameters
 from gridmap.tiles.tilesets import TILESETS
@@ -304,3 +307,19 @@ def test_a_new_draft_starts_with_the_stored_tiles_of_its_source(
     with served.engine.connect() as connection:  # what the draft's tile is, built afresh
         fresh = build_tile(connection, TileRequest(TILESETS["gridmap"], *tile, plan=plan))
     assert copied.content == fresh  # (the client undoes the gzip)
+
+
+def test_a_tile_that_cannot_be_stored_is_still_answered(served: Served) -> None:
+    engine = make_engine(  # a read-only replica, say
+        served.url,
+        connect_args={"options": "-c default_transaction_read_only=on"},
+        isolation_level="AUTOCOMMIT",
+    )
+    server = TileServer(TileCache(2**20), Revisions(None), store_bytes=2**20)
+    request = TileRequest(TILESETS["gridmap"], 20, 1, 1)  # far from the city: never stored
+    try:
+        tile = server.tile(engine, request)
+    finally:
+        engine.dispose()
+    assert tile.source == "built" and tile.empty
+    assert rows(served, "SELECT count(*) FROM tile_store WHERE z = 20 AND x = 1")[0][0] == 0
