@@ -66,7 +66,12 @@ def build_city(
     from gridmap.auth.keys import create_key
     from gridmap.db.engine import make_engine
 
-    env = {**os.environ, "GRIDMAP_STATE_DIR": str(state), "GRIDMAP_TILE_CACHE_MB": "0"}
+    env = {
+        **os.environ,
+        "GRIDMAP_STATE_DIR": str(state),
+        "GRIDMAP_TILE_CACHE_MB": "0",
+        "GRIDMAP_TILE_STORE_MB": "0",  # tiles built each time, as the figures were measured
+    }
     env.pop("DATABASE_URL", None)
     cli(env, "db", "up")
     cli(env, "db", "migrate")

@@ -190,13 +190,17 @@ class Server:
 
 
 def gridmap_server(url: str, cache_mb: int) -> Server:
-    """Start gridmap on ``url``, readable without a key, with a tile cache of ``cache_mb``."""
+    """Start gridmap on ``url``, readable without a key, with a tile cache of ``cache_mb``.
+
+    With no cache, the shared tile store is off too: every tile is built.
+    """
     return Server(
         ["api.main:create_app", "--factory"],
         {
             "DATABASE_URL": url,
             "GRIDMAP_PUBLIC_READ": "true",
             "GRIDMAP_TILE_CACHE_MB": str(cache_mb),
+            "GRIDMAP_TILE_STORE_MB": "2048" if cache_mb else "0",
         },
     )
 
