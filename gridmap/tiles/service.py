@@ -10,7 +10,6 @@ same ETag in every process, and keeps it through writes elsewhere in the city.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import gzip
 import logging
 import threading
@@ -233,7 +232,8 @@ class TileServer:
 
     @staticmethod
     def _key_of(request: TileRequest, revisions: tuple[int, ...]) -> tuple[object, ...]:
-        return (*dataclasses.astuple(StoredKey.of(request)), revisions)
+        k = StoredKey.of(request)
+        return (k.tileset, k.z, k.x, k.y, k.plan, k.run, k.scope, revisions)
 
 
 NOT_STORED = (

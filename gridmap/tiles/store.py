@@ -17,10 +17,7 @@ import hashlib
 from dataclasses import dataclass
 
 from gridmap.tiles.statement import TileRequest
-from gridmap.tiles.tilesets import BUFFER, EXTENT, uses
-
-STALE_MAX_ZOOM = 13
-"""The highest zoom whose dropped current-plan tiles are built again in the background."""
+from gridmap.tiles.tilesets import BUFFER, EXTENT, Tileset, uses
 
 _KEY = "tileset = %(tileset)s AND z = %(z)s AND x = %(x)s AND y = %(y)s AND plan = %(plan)s "
 _KEY += "AND run = %(run)s AND scope = %(scope)s"
@@ -85,6 +82,17 @@ def checked_tables(request: TileRequest) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
+_USES: dict[tuple[str, int], tuple[str, ...]] = {}
+
+
+def _uses(tiles: Tileset, z: int) -> tuple[str, ...]:
+    """Return :func:`uses`, worked out once per tileset and zoom (asked for every tile)."""
+    key = (tiles.name, z)
+    if key not in _USES:
+        _USES[key] = uses(tiles, z)
+    return _USES[key]
+
+
 @dataclass(frozen=True)
 class StoredKey:
     """Where a tile lies in the store: 0 for the current plan, the latest run, no scope."""
@@ -100,7 +108,7 @@ class StoredKey:
     @classmethod
     def of(cls, request: TileRequest) -> StoredKey:
         """Return the key of ``request`` (a plan or run its zoom does not read is left out)."""
-        used = uses(request.tileset, request.z)
+        used = _uses(request.tileset, request.z)
         return cls(
             request.tileset.name,
             request.z,
