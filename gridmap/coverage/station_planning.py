@@ -1,7 +1,8 @@
 """What-if and siting on the stored city: the services behind ``gridmap coverage whatif|siting``.
 
-Both load the city once (:func:`gridmap.coverage.service.load_city`), take points in WGS 84,
-and answer in residents and rates; neither writes anything.
+Both work on the city this process keeps loaded, snapped and walked (:func:`warm_coverage`,
+loaded again when its data changes), take points in WGS 84, and answer in residents and rates;
+neither writes anything.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pyproj
 import shapely
 from sqlalchemy import Connection
 
-from gridmap.coverage import engine, siting
+from gridmap.coverage import siting
 from gridmap.coverage.engine import CoverageParameters
 from gridmap.coverage.service import City, load_city
 from gridmap.coverage.whatif import Rates, WhatIf
@@ -311,20 +312,14 @@ def suggest_sites(
         raise InvalidInput(f"target rate must be above 0 and at most 1 (got {target_rate})")
     if candidates not in ("amenities", "units"):
         raise InvalidInput("candidates must be 'amenities' or 'units'")
-    city = load_city(connection)
     sites_frame = coverage_rows.load_candidates(connection, source=candidates, within=within)
     if sites_frame.empty:
         hint = ": try candidates 'units' (--candidates units)" if candidates == "amenities" else ""
         raise InvalidInput(f"there are no candidate sites among the {candidates}{hint}")
+    live = warm_coverage(connection, parameters)  # the city loaded, snapped and walked once
+    city, buildings, covered_now = live.city, live.whatif.buildings, live.whatif.covered
     budget = parameters.budget_m
     network = city.network
-    buildings = snap(network, city.points, max_snap_m=parameters.max_snap_m)
-    stations = snap(
-        network,
-        np.asarray(city.stations.geometry.values, dtype=object),
-        max_snap_m=parameters.max_snap_m,
-    )
-    reach = engine.nearest_stations(network, stations, buildings, budget_m=budget)
     residents = city.buildings["residents"].to_numpy()
     if residents_within is not None:  # the region's residents only: buildings of its communities
         prefix = coverage_rows.region_code(connection, residents_within)
@@ -332,7 +327,7 @@ def suggest_sites(
         residents = np.where(
             community.fillna("").astype(str).str.startswith(prefix).to_numpy(), residents, 0
         )
-    total, covered = int(residents.sum()), int(residents[reach.covered].sum())
+    total, covered = int(residents.sum()), int(residents[covered_now].sum())
     metric_sites = sites_frame.to_crs(city.crs)
     candidate_snaps = snap(
         network,
@@ -340,7 +335,7 @@ def suggest_sites(
         max_snap_m=parameters.max_snap_m,
     )
     sets = siting.coverage_sets(
-        network, candidate_snaps, buildings, residents, reach.covered, budget_m=budget
+        network, candidate_snaps, buildings, residents, covered_now, budget_m=budget
     )
     goal = None if target_rate is None else target_rate * total
     found = siting.greedy(
