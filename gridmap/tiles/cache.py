@@ -6,6 +6,9 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from threading import Lock
 
+ENTRY_BYTES = 256
+"""What an entry costs beside its tile's bytes (its key, ETag, and place in the order)."""
+
 
 class TileCache:
     """Tiles (bytes and ETag) by key, holding at most ``max_bytes`` of them (0: hold nothing)."""
@@ -29,23 +32,27 @@ class TileCache:
             return data
 
     def put(self, key: Hashable, data: bytes, etag: str) -> None:
-        """Keep ``data`` under ``key``, dropping the least recently used tiles to make room."""
-        if not self.max_bytes or len(data) > self.max_bytes:
+        """Keep ``data`` under ``key``, dropping the least recently used tiles to make room.
+
+        Each entry counts its bytes and :data:`ENTRY_BYTES` more (its key, ETag and place in
+        the order): a flood of empty tiles fills the cache like any other, and is dropped.
+        """
+        if not self.max_bytes or len(data) + ENTRY_BYTES > self.max_bytes:
             return
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
-                self._size -= len(old[0])
+                self._size -= len(old[0]) + ENTRY_BYTES
             self._entries[key] = (data, etag)
-            self._size += len(data)
+            self._size += len(data) + ENTRY_BYTES
             while self._size > self.max_bytes:
                 _, (dropped, _etag) = self._entries.popitem(last=False)
-                self._size -= len(dropped)
+                self._size -= len(dropped) + ENTRY_BYTES
 
     def __len__(self) -> int:
         return len(self._entries)
 
     @property
     def size(self) -> int:
-        """Bytes held."""
+        """Bytes held, each entry's overhead counted."""
         return self._size

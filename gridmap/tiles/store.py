@@ -19,6 +19,10 @@ from dataclasses import dataclass
 from gridmap.tiles.statement import TileRequest
 from gridmap.tiles.tilesets import BUFFER, EXTENT, Tileset, uses
 
+ROW_BYTES = 200
+"""What a stored tile costs beside its bytes (its key, envelope and tables): counted in its
+``bytes``, so that a flood of empty tiles fills the store like any other and is evicted."""
+
 _KEY = "tileset = %(tileset)s AND z = %(z)s AND x = %(x)s AND y = %(y)s AND plan = %(plan)s "
 _KEY += "AND run = %(run)s AND scope = %(scope)s"
 
@@ -31,7 +35,7 @@ PUT = f"""
     INSERT INTO tile_store (tileset, z, x, y, plan, run, scope, tables, bounds, data, etag, bytes)
     SELECT %(tileset)s, %(z)s, %(x)s, %(y)s, %(plan)s, %(run)s, %(scope)s, %(tables)s,
            ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {BUFFER / EXTENT}),
-           %(data)s, %(etag)s, octet_length(%(data)s)
+           %(data)s, %(etag)s, octet_length(%(data)s) + {ROW_BYTES}
     WHERE (SELECT array_agg(r.revision ORDER BY r.table_name COLLATE "C")
            FROM (SELECT table_name, revision FROM data_revision
                  WHERE table_name = ANY (%(checked)s)

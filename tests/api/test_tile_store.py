@@ -20,12 +20,12 @@ from sqlalchemy import text
 from api.main import create_app
 from gridmap.db import plans as plan_rows
 from gridmap.db.engine import make_engine
-from gridmap.tiles.cache import TileCache
+from gridmap.tiles.cache import ENTRY_BYTES, TileCache
 from gridmap.tiles.refresher import refresh_stale
 from gridmap.tiles.revisions import Revisions
 from gridmap.tiles.service import TileServer, build_tile
 from gridmap.tiles.statement import TileRequest
-from gridmap.tiles.store import EVICT, PUT, put_parameters
+from gridmap.tiles.store import EVICT, PUT, ROW_BYTES, put_parameters
 from gridmap.tiles.tilesets import TILESETS
 from tests.api.conftest import Served
 from tests.api.test_plans import draft
@@ -323,3 +323,22 @@ def test_a_tile_that_cannot_be_stored_is_still_answered(served: Served) -> None:
         engine.dispose()
     assert tile.source == "built" and tile.empty
     assert rows(served, "SELECT count(*) FROM tile_store WHERE z = 20 AND x = 1")[0][0] == 0
+
+
+def test_a_flood_of_empty_tiles_fills_the_caches_like_any_other(served: Served) -> None:
+    cache = TileCache(10 * ENTRY_BYTES)
+    for i in range(100):  # empty tiles, each a key of its own
+        cache.put(("gridmap", 22, i, 0), b"", '"e"')
+    assert len(cache) == 10 and cache.get(("gridmap", 22, 99, 0)) == (b"", '"e"')
+    assert cache.get(("gridmap", 22, 0, 0)) is None  # the least recently used went first
+    request = TileRequest(TILESETS["gridmap"], 22, 7, 7)  # far from the city: empty
+    read = dict(rows(served, "SELECT table_name, revision FROM data_revision"))
+    revisions = tuple(int(read[t]) for t in sorted(TILESETS["gridmap"].tables))
+    with served.engine.begin() as connection:
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        driver.execute(PUT, put_parameters(request, revisions, b"", '"e"'))
+    key = "tileset = 'gridmap' AND z = 22 AND x = 7 AND y = 7"
+    assert rows(served, f"SELECT bytes FROM tile_store WHERE {key}") == [(ROW_BYTES,)]
+    with served.engine.begin() as connection:
+        connection.execute(text(f"DELETE FROM tile_store WHERE {key}"))
