@@ -15,7 +15,7 @@ from gridmap.coverage.engine import (
     nearest_stations,
     station_load,
 )
-from gridmap.coverage.reach import station_reach
+from gridmap.coverage.reach import CHUNK, station_reach
 from gridmap.errors import InvalidInput
 from gridmap.network import snap
 from tests.gridmap.coverage.networks import lattice, network, points, street
@@ -167,6 +167,33 @@ def test_a_budget_shorter_than_the_walk_to_either_end_reaches_no_node() -> None:
     assert reached.of(0)[0].tolist() == []
     just = station_reach(net, sites, budget_m=60.0)  # exactly at the bound: both ends
     assert just.of(0)[0].tolist() == [4, 5] and just.of(0)[1].tolist() == [60.0, 60.0]
+
+
+@pytest.mark.parametrize("first_reaches", [False, True])
+def test_each_station_has_its_own_reach_past_the_first_chunk(first_reaches: bool) -> None:
+    net = street(9)  # nodes every 100 m, x from 0 to 800
+    far = [(400.0, 5000.0)] * CHUNK  # a first chunk of stations beyond the snap distance...
+    if first_reaches:  # ...or all but its first
+        far[0] = (750.0, 10.0)
+    sites = snap(net, points(*far, (150, 10), (450, 10), (650, 10)), max_snap_m=200)
+    reached = station_reach(net, sites, budget_m=160)
+    assert all(reached.of(i)[0].size == 0 for i in range(1 if first_reaches else 0, CHUNK))
+    if first_reaches:  # 10 m snap and 50 m to node 7 or 8; 160 m reaches node 6 too
+        assert reached.of(0)[0].tolist() == [6, 7, 8]
+        assert reached.of(0)[1].tolist() == [160.0, 60.0, 60.0]
+    # by hand: the 10 m snap, 50 m to either end of its edge, then 100 m more: 160 m, the bound
+    for i, nodes in enumerate(([0, 1, 2, 3], [3, 4, 5, 6], [5, 6, 7, 8])):
+        got_nodes, got_walks = reached.of(CHUNK + i)
+        assert got_nodes.tolist() == nodes
+        assert got_walks.tolist() == [160.0, 60.0, 60.0, 160.0]
+
+
+def test_stations_that_reach_nothing_have_empty_reaches() -> None:
+    net = street(3)
+    sites = snap(net, points((100, 5000), (100, 6000)), max_snap_m=200)
+    reached = station_reach(net, sites, budget_m=300)
+    assert reached.indptr.tolist() == [0, 0, 0]
+    assert reached.node.size == 0 and reached.walk_m.size == 0
 
 
 def test_circles_turn_corners_and_cut_partial_edges() -> None:
