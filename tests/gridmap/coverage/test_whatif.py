@@ -114,5 +114,42 @@ def test_rates_read_off_a_street_by_hand() -> None:
 def test_removing_an_unknown_station_is_not_found() -> None:
     net, buildings, residents = _setup()
     live = WhatIf(net, buildings, residents, residents, budget_m=BUDGET, max_snap_m=60)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match="no station 7 in this what-if"):
         live.remove(7)
+
+
+def test_removing_stations_one_by_one_matches_a_full_recomputation() -> None:
+    net, buildings, residents = _setup(3)
+    live = WhatIf(net, buildings, residents, residents // 2, budget_m=BUDGET, max_snap_m=60)
+    rng = np.random.default_rng(7)
+    on_edge_0 = shapely.Point(50.0, 3.0)  # between the first two nodes: the network's edge 0
+    placed = [on_edge_0, *shapely.points(rng.uniform(0, 900, (11, 2)))]
+    keys = live.add_many(np.array(placed, dtype=object))
+    alive = dict(zip(keys, placed, strict=True))
+    for key in [keys[0], *keys[6:], *keys[1:6]]:  # the one on edge 0 first
+        live.remove(key)
+        del alive[key]
+        sites = snap(net, np.array(list(alive.values()), dtype=object), max_snap_m=60)
+        full = nearest_stations(net, sites, buildings, budget_m=BUDGET)
+        assert np.array_equal(live.covered, full.covered)
+        assert np.allclose(live.walk_m[full.covered], full.walk_m[full.covered])
+        nearest = np.array(list(alive), dtype=np.int64)[full.station[full.covered]]
+        assert np.array_equal(live.station_key[full.covered], nearest)
+    assert not live.covered.any() and (live.node_key == -1).all()
+
+
+def test_a_removed_station_that_reached_no_node_uncovers_its_own_edge() -> None:
+    net = street(3, spacing=1000.0)  # edge 0 from x = 0 to 1000, edge 1 from 1000 to 2000
+    homes = points((400, 5), (700, 5), (900, 5), (1400, 5), (1650, 5))
+    buildings = snap(net, homes, max_snap_m=60)
+    residents = np.array([10, 20, 30, 40, 50])
+    live = WhatIf(net, buildings, residents, residents, budget_m=BUDGET, max_snap_m=60)
+    # each 500 m from both ends of its edge: within 300 m of no node, only of its own edge
+    on_edge_0, on_edge_1 = live.add(shapely.Point(500, 0)), live.add(shapely.Point(1500, 0))
+    # by hand: 5 m from the home to the street, then along it: 105, 205, 405, 105, 155 m
+    assert np.allclose(live.walk_m[live.covered], [105, 205, 105, 155])
+    assert live.covered.tolist() == [True, True, False, True, True]
+    live.remove(on_edge_0)
+    assert live.covered.tolist() == [False, False, False, True, True]
+    live.remove(on_edge_1)
+    assert not live.covered.any()
