@@ -196,6 +196,32 @@ def test_stations_that_reach_nothing_have_empty_reaches() -> None:
     assert reached.node.size == 0 and reached.walk_m.size == 0
 
 
+@pytest.mark.parametrize(
+    ("snap_m", "from_x", "to_x"),
+    [(10.0, 210.0, 790.0), (299.5, 499.5, 500.5), (300.0, None, None)],
+)
+def test_a_circle_that_reaches_no_node_runs_along_its_own_edge(
+    snap_m: float, from_x: float | None, to_x: float | None
+) -> None:
+    net = street(3, spacing=1000.0)  # edge 0 from x = 0 to 1000: no node within 300 m
+    sites = snap(net, points((500, snap_m)), max_snap_m=400)
+    reached = station_reach(net, sites, budget_m=300)
+    circle = network_circles(net, sites, reached, budget_m=300, buffer_m=5)[0]
+    if from_x is None:  # the snap takes the whole budget: nothing is left to walk
+        assert circle.is_empty
+        return
+    # by hand: the budget less the snap, either way along the street, buffered by 5 m
+    assert circle.bounds == pytest.approx((from_x - 5, -5, to_x + 5, 5), abs=0.01)
+
+
+def test_a_circle_keeps_the_last_half_metre_past_a_node_either_way() -> None:
+    net = street(9)  # nodes every 100 m, x from 0 to 800
+    sites = snap(net, points((400, 10)), max_snap_m=200)
+    reached = station_reach(net, sites, budget_m=310.5)  # nodes 1 and 7 at 310 m: 0.5 m left
+    circle = network_circles(net, sites, reached, budget_m=310.5, buffer_m=5)[0]
+    assert circle.bounds == pytest.approx((99.5 - 5, -5, 700.5 + 5, 5), abs=0.01)
+
+
 def test_circles_turn_corners_and_cut_partial_edges() -> None:
     net = lattice(5, 5)  # 400 m square, streets every 100 m
     sites = snap(net, points((200, 200)), max_snap_m=200)
