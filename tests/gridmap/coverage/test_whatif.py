@@ -153,3 +153,14 @@ def test_a_removed_station_that_reached_no_node_uncovers_its_own_edge() -> None:
     assert live.covered.tolist() == [False, False, False, True, True]
     live.remove(on_edge_1)
     assert not live.covered.any()
+
+
+def test_a_what_if_over_no_buildings_has_rates_of_nothing() -> None:
+    net = street(3)
+    buildings = snap(net, np.array([], dtype=object), max_snap_m=60)
+    none = np.array([], dtype=np.int64)
+    live = WhatIf(net, buildings, none, none, budget_m=BUDGET, max_snap_m=60)
+    live.add(shapely.Point(100, 0))
+    rates = live.rates()
+    assert (rates.covered_residents, rates.residents) == (0, 0)
+    assert rates.group_residents.tolist() == [0]
