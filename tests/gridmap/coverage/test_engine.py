@@ -92,6 +92,64 @@ def test_bad_parameters_are_refused(field: str, value: float) -> None:
         CoverageParameters(**{field: value})
 
 
+def test_parameters_at_their_upper_bound_are_taken() -> None:
+    at_bounds = CoverageParameters(minutes=60, speed_m_per_min=200, max_snap_m=5000)
+    assert at_bounds.budget_m == 60 * 200
+
+
+def test_a_building_exactly_at_the_budget_is_covered_and_goes_to_the_nearer_end() -> None:
+    net = street(9)  # nodes every 100 m, x from 0 to 800; edge i from node i to node i + 1
+    stations = snap(net, points((0, 0), (800, 0)), max_snap_m=200)
+    homes = snap(net, points((300, 0), (301, 0), (550, 0), (450, 0)), max_snap_m=200)
+    reach = nearest_stations(net, stations, homes, budget_m=300)
+    # by hand: 300 m from the first station (covered, at the bound); 301 m from it and 499 m
+    # from the other (not); 550 is 250 m from the second station, through its edge's target
+    # end; 450 is 350 and 450 m from either: not covered
+    assert reach.covered.tolist() == [True, False, True, False]
+    assert reach.walk_m[0] == pytest.approx(300) and reach.walk_m[2] == pytest.approx(250)
+    assert reach.station.tolist() == [0, -1, 1, -1]
+
+
+def test_an_unreachable_building_on_a_one_edge_network_is_left_out() -> None:
+    net = street(2)  # one edge
+    stations = snap(net, points((50, 0)), max_snap_m=60)
+    homes = snap(net, points((60, 5), (50, 900)), max_snap_m=60)
+    reach = nearest_stations(net, stations, homes, budget_m=300)
+    assert reach.reachable.tolist() == [True, False] and reach.covered.tolist() == [True, False]
+    assert reach.walk_m[0] == pytest.approx(15)  # 5 m to the street, 10 m along it
+
+
+def test_buildings_between_two_stations_on_one_edge_go_to_the_nearer() -> None:
+    net = street(2, spacing=1000.0)  # one edge, 1,000 m long
+    stations = snap(net, points((200, 0), (700, 0)), max_snap_m=60)
+    homes = snap(net, points((100, 0), (400, 0), (500, 0), (900, 0), (960, 0)), max_snap_m=60)
+    reach = nearest_stations(net, stations, homes, budget_m=300)
+    # by hand, straight along the edge to the nearer station: 100, 200, 200, 200, 260 m
+    assert reach.walk_m.tolist() == pytest.approx([100, 200, 200, 200, 260])
+    assert reach.station.tolist() == [0, 0, 1, 1, 1]
+
+
+def test_a_station_on_the_same_edge_loses_to_a_nearer_one_past_the_edge_end() -> None:
+    net = network([(0, 0), (1000, 0), (1100, 0)], [(0, 1), (1, 2)])  # a long edge, a short one
+    stations = snap(net, points((100, 0), (1050, 0)), max_snap_m=60)
+    homes = snap(net, points((950, 0), (150, 0)), max_snap_m=60)
+    reach = nearest_stations(net, stations, homes, budget_m=1000)
+    # by hand: 950 is 850 m along its edge from the first station, 50 + 50 m from the second
+    # through the node at 1000; 150 is 50 m from the first, along the edge
+    assert reach.walk_m.tolist() == pytest.approx([100, 50])
+    assert reach.station.tolist() == [1, 0]
+
+
+def test_a_building_goes_to_the_station_of_its_nearer_edge_end() -> None:
+    net = street(5)  # nodes every 100 m, x from 0 to 400
+    stations = snap(net, points((0, 0), (350, 0)), max_snap_m=60)
+    homes = snap(net, points((120, 5)), max_snap_m=60)  # on the edge from 100 to 200
+    reach = nearest_stations(net, stations, homes, budget_m=1000)
+    # by hand: through 100, the first station at 100 + 20 + 5 m; through 200, the second (150 m
+    # to that node, nearer to it than the first's 200) at 150 + 80 + 5 m
+    assert reach.walk_m[0] == pytest.approx(125) and reach.station[0] == 0
+
+
 def test_the_euclidean_disc_covers_what_the_network_does_not() -> None:
     # across a missing link: 150 m as the crow flies, 750 m on foot round a U
     net = network([(0, 0), (0, 300), (150, 300), (150, 0)], [(0, 1), (1, 2), (2, 3)])
