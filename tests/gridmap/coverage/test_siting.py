@@ -11,7 +11,7 @@ from gridmap.coverage.engine import nearest_stations
 from gridmap.coverage.siting import CoverageSets, coverage_sets, exact, greedy
 from gridmap.errors import InvalidInput
 from gridmap.network import snap
-from tests.gridmap.coverage.networks import lattice
+from tests.gridmap.coverage.networks import lattice, points, street
 
 
 def sets(*rows: set[int], residents: list[int]) -> CoverageSets:
@@ -85,3 +85,17 @@ def test_coverage_sets_match_a_station_placed_at_each_candidate() -> None:
         got, walks = found.walks(j)
         assert sorted(got.tolist()) == expected.tolist()
         assert np.allclose(np.sort(walks), np.sort(reach.walk_m[expected]))
+
+
+def test_a_candidate_brings_a_home_exactly_at_the_budget_and_not_one_past_it() -> None:
+    net = street(9)  # nodes every 100 m, x from 0 to 800
+    candidates = snap(net, points((0, 0), (800, 0), (400, 5000)), max_snap_m=60)  # the last: off
+    homes = snap(net, points((300, 0), (301, 0), (650, 0)), max_snap_m=60)
+    residents = np.array([7, 11, 13])
+    sets = coverage_sets(net, candidates, homes, residents, np.zeros(3, bool), budget_m=300)
+    # by hand: the first candidate walks 300 m to the first home (at the bound) and 301 m to
+    # the second (past it); the second candidate 150 m to the third
+    assert sets.walks(0)[0].tolist() == [0] and sets.walks(0)[1] == pytest.approx([300])
+    assert sets.walks(1)[0].tolist() == [2] and sets.walks(1)[1] == pytest.approx([150])
+    assert sets.walks(2)[0].tolist() == [] and sets.matrix.shape == (3, 3)
+    assert sets.residents.tolist() == [7, 11, 13]
