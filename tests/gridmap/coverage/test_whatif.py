@@ -12,7 +12,7 @@ from gridmap.coverage.engine import nearest_stations
 from gridmap.coverage.whatif import WhatIf
 from gridmap.errors import NotFound
 from gridmap.network import snap
-from tests.gridmap.coverage.networks import lattice, points, street
+from tests.gridmap.coverage.networks import lattice, network, points, street
 
 BUDGET = 300.0
 
@@ -164,3 +164,20 @@ def test_a_what_if_over_no_buildings_has_rates_of_nothing() -> None:
     rates = live.rates()
     assert (rates.covered_residents, rates.residents) == (0, 0)
     assert rates.group_residents.tolist() == [0]
+
+
+def test_stations_on_a_building_s_edge_and_past_its_end_by_hand() -> None:
+    net = network([(0, 0), (1000, 0), (1100, 0)], [(0, 1), (1, 2)])  # a long edge, a short one
+    homes = snap(net, points((950, 0), (150, 0), (300, 0)), max_snap_m=60)
+    residents = np.array([1, 2, 3])
+    live = WhatIf(net, homes, residents, residents, budget_m=1000, max_snap_m=60)
+    keys = [live.add(shapely.Point(x, 0)) for x in (100, 1050, 400)]
+    assert len(set(keys)) == 3 and min(keys) >= 0  # -1 says "no station"
+    # by hand: 950 is 100 m from the station at 1050 through the node at 1000 (850 and 550 m
+    # along its edge from the two on it); 150 is 50 m from the one at 100; 300 is 100 m from
+    # the one at 400 (200 from the one at 100), both on its edge
+    assert live.walk_m.tolist() == pytest.approx([100, 50, 100])
+    assert live.station_key.tolist() == [keys[1], keys[0], keys[2]]
+    unreachable = live.add(shapely.Point(500, 5000))  # beyond the snap distance: nothing
+    live.remove(unreachable)
+    assert live.walk_m.tolist() == pytest.approx([100, 50, 100])
