@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
+import mapbox_vector_tile
 import openpyxl
 import pytest
 from fastapi import FastAPI
@@ -117,8 +118,37 @@ def wait_drawn(page: Page, figures: dict[str, int]) -> None:
         wrong = {c: (h, figures.get(c)) for c, h in drawn.items() if figures.get(c) != h}
         tiles = page.evaluate("gridmap.map.getSource('gridmap').tiles")
         raise AssertionError(
-            f"{len(drawn)} grids drawn; drawn, expected where they differ: {wrong}; tiles {tiles}"
+            f"{len(drawn)} grids drawn; drawn, expected where they differ: {wrong}; tiles {tiles}; "
+            f"the centre tile as the server gives it now: {served_centre_tile(page)}"
         ) from None
+
+
+def served_centre_tile(page: Page) -> dict[str, Any]:
+    """The tile at the map's centre, fetched again past the browser's cache: whence and grids.
+
+    Says whether a stale drawing came from the server or from the browser.
+    """
+    got = page.evaluate("""async () => {
+        const m = gridmap.map, z = Math.floor(m.getZoom()), c = m.getCenter(), n = 2 ** z;
+        const x = Math.floor((c.lng + 180) / 360 * n);
+        const y = Math.floor((1 - Math.asinh(Math.tan(c.lat * Math.PI / 180)) / Math.PI) / 2 * n);
+        const url = m.getSource('gridmap').tiles[0]
+          .replace('{z}', z).replace('{x}', x).replace('{y}', y);
+        const key = localStorage.getItem('gridmap.key');  // the key the page keeps (api.js)
+        const headers = key ? {Authorization: `Bearer ${key}`} : {};
+        const r = await fetch(url, {cache: 'no-store', headers});
+        const bytes = r.status === 200 ? Array.from(new Uint8Array(await r.arrayBuffer())) : [];
+        return {url, status: r.status, source: r.headers.get('server-timing'), bytes};
+    }""")
+    grids = {}
+    if got["bytes"]:
+        layers = mapbox_vector_tile.decode(bytes(got.pop("bytes")))
+        grids = {
+            f["properties"]["code"]: f["properties"]["households"]
+            for f in layers.get("grids", {}).get("features", [])
+        }
+    got.pop("bytes", None)
+    return {**got, "grids": grids}
 
 
 def rendered_grids(page: Page) -> dict[str, int]:
@@ -213,6 +243,9 @@ def test_the_map_loads_and_draws_the_city_from_its_own_tiles(
     current = page.evaluate("gridmap.state.config.current_plan")
     figures = households(live, current)
     assert drawn and all(figures[code] == households for code, households in drawn.items())
+    centre = served_centre_tile(page)  # what a failing wait_drawn reports, checked here
+    assert centre["status"] == 200 and centre["grids"], centre
+    assert all(figures[code] == households for code, households in centre["grids"].items())
     tiles = [url for url in traffic if "/tiles/" in url]
     assert any("/tiles/gridmap/" in t for t in tiles) and any("/tiles/basemap/" in t for t in tiles)
     assert all(url.startswith((live.base, "data:", "blob:")) for url in traffic), traffic
