@@ -106,6 +106,20 @@ def build_city(
     return env, key
 
 
+def wait_healthy(base: str, seconds: float = 60) -> None:
+    """Wait until the API at ``base`` answers ``/health``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(base + "/health", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("the API did not start")
+        time.sleep(0.2)
+
+
 class Processes:
     """One API process and ``workers`` job workers, stopped on exit."""
 
@@ -119,16 +133,7 @@ class Processes:
             subprocess.Popen([GRIDMAP, "worker", "--name", f"bench-{i}"], env=env, **quiet)
             for i in range(workers)
         ]  # type: ignore[call-overload]
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(self.base + "/health", timeout=5).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the API did not start")
-            time.sleep(0.2)
+        wait_healthy(self.base)
 
     def __enter__(self) -> Processes:
         return self

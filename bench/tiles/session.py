@@ -69,6 +69,9 @@ def _jobs_bench() -> object:
     return module
 
 
+JOBS = _jobs_bench()
+
+
 GRIDMAP = str(Path(sys.executable).with_name("gridmap"))
 EDITS = 50
 BROWSER = 6  # connections a browser opens to one host
@@ -193,16 +196,7 @@ class Processes:
                 )
             )
         for base in self.bases:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(base + "/health", timeout=5).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the API did not start")
-                time.sleep(0.2)
+            JOBS.wait_healthy(base)  # type: ignore[attr-defined]
 
     def __enter__(self) -> Processes:
         return self
@@ -325,7 +319,7 @@ def main() -> None:
     parser.add_argument("--state", type=Path, default=Path("/tmp/gridmap-bench-jobs"))
     parser.add_argument("--only", choices=("store", "memory"), help="one contender (a trial)")
     args = parser.parse_args()
-    env, key = _jobs_bench().build_city(args.state, args.buildings)  # type: ignore[attr-defined]
+    env, key = JOBS.build_city(args.state, args.buildings)  # type: ignore[attr-defined]
     url = env["DATABASE_URL"].replace("+psycopg", "")
     totals: dict[str, Phase] = {}
     order = [

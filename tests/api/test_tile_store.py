@@ -65,6 +65,25 @@ def tile_at(served: Served, point_sql: str, z: int, **params: Any) -> tuple[int,
     return z, x, y
 
 
+def unit_tile(served: Served, unit: str, z: int) -> tuple[int, int, int]:
+    """The tile at zoom ``z`` holding a unit's inner point."""
+    return tile_at(
+        served, "SELECT ST_PointOnSurface(geom_3857) FROM unit WHERE code = :u", z, u=unit
+    )
+
+
+def far_tile(served: Served, plan: int, extent: object) -> tuple[int, int, int]:
+    """A zoom-17 tile on a grid of the plan more than 700 m from ``extent``."""
+    return tile_at(
+        served,
+        "SELECT ST_PointOnSurface(g.geom_3857) FROM grid g WHERE g.plan_id = :p "
+        "AND ST_Distance(g.geom_3857, CAST(:e AS geometry)) > 700 ORDER BY g.code LIMIT 1",
+        17,
+        p=plan,
+        e=extent,
+    )
+
+
 def meets(served: Served, tile: tuple[int, int, int], extent_sql: str, **params: Any) -> bool:
     """Say whether a tile's buffered envelope meets an extent given in SQL."""
     z, x, y = tile
@@ -127,17 +146,8 @@ def test_a_draft_edit_drops_only_its_own_tiles_where_it_changed(
         "SELECT ST_Extent(geom_3857)::geometry FROM grid WHERE plan_id = :p AND code IN (:s, :t)"
     )
     extent = rows(served, f"SELECT ST_SetSRID(({changed}), 3857)", p=plan, s=source, t=target)[0][0]
-    near = tile_at(
-        served, "SELECT ST_PointOnSurface(geom_3857) FROM unit WHERE code = :u", 17, u=unit
-    )
-    far = tile_at(
-        served,
-        "SELECT ST_PointOnSurface(g.geom_3857) FROM grid g WHERE g.plan_id = :p "
-        "AND ST_Distance(g.geom_3857, CAST(:e AS geometry)) > 700 ORDER BY g.code LIMIT 1",
-        17,
-        p=plan,
-        e=extent,
-    )
+    near = unit_tile(served, unit, 17)
+    far = far_tile(served, plan, extent)
     assert meets(served, near, "CAST(:e AS geometry)", e=extent)
     assert not meets(served, far, "CAST(:e AS geometry)", e=extent)
 
@@ -218,24 +228,11 @@ def test_an_accepted_plan_drops_the_current_tiles_where_it_differs_and_rebuilds_
         "SELECT geom_3857 FROM grid WHERE code IN (:s, :t) "
         "AND plan_id IN (:p, (SELECT id FROM plan WHERE status = 'current'))) q"
     )
-    near = tile_at(
-        served, "SELECT ST_PointOnSurface(geom_3857) FROM unit WHERE code = :u", 17, u=unit
-    )
-    low = tile_at(
-        served, "SELECT ST_PointOnSurface(geom_3857) FROM unit WHERE code = :u", 12, u=unit
-    )
+    near = unit_tile(served, unit, 17)
+    low = unit_tile(served, unit, 12)
     extent = rows(served, differ, s=source, t=target, p=plan)[0][0]
-    far = tile_at(
-        served,
-        "SELECT ST_PointOnSurface(g.geom_3857) FROM grid g WHERE g.plan_id = :p "
-        "AND ST_Distance(g.geom_3857, CAST(:e AS geometry)) > 700 ORDER BY g.code LIMIT 1",
-        17,
-        p=plan,
-        e=extent,
-    )
-    near16 = tile_at(
-        served, "SELECT ST_PointOnSurface(geom_3857) FROM unit WHERE code = :u", 16, u=unit
-    )
+    far = far_tile(served, plan, extent)
+    near16 = unit_tile(served, unit, 16)
     before = {tile: get(app, served, tile) for tile in (near, near16, low, far)}
     assert unit_grid(before[near], unit) == source
     drafted = get(app, served, near, plan)  # the planner looked at the draft there
