@@ -13,6 +13,7 @@ import { hideGrid, panelHooks, refreshGrid, showGrid } from './panel.js';
 import { repartition, setRepartitioning, setUpRepartition, showPlanPreview } from './repartition.js';
 import { setUpReports } from './reports.js';
 import { setUpSearch } from './search.js';
+import { setTileUrls } from './tilesource.js';
 import { readState, writeState } from './urlstate.js';
 
 const $ = (id) => document.getElementById(id);
@@ -94,11 +95,11 @@ async function showCurrent() {
   const before = state.map.getSource('gridmap').tiles.join();
   for (let attempt = 0; attempt < 6; attempt += 1) { // another process may hear of it a moment late
     const tilejson = await get('/tiles/gridmap.json');
-    state.map.getSource('gridmap').setTiles(tilejson.tiles);
+    setTileUrls(state.map, 'gridmap', tilejson.tiles);
     if (tilejson.tiles.join() !== before) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  state.map.getSource('basemap').setTiles((await get('/tiles/basemap.json')).tiles);
+  setTileUrls(state.map, 'basemap', (await get('/tiles/basemap.json')).tiles);
   await readGrids();
   recolour();
   await refreshGrid();
@@ -263,7 +264,7 @@ async function start() {
     localIdeographFontFamily: '"Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", sans-serif',
   });
   state.map = map;
-  window.gridmap = { map, state, draft, editor, repartition, coverage };
+  window.gridmap = { map, state, draft, editor, repartition, coverage, showCurrent };
   map.addControl(new NavigationControl(), 'top-right');
   map.addControl(new ScaleControl({ unit: 'metric' }), 'bottom-right');
   map.on('load', async () => {

@@ -424,6 +424,64 @@ def test_a_re_partition_previews_and_accepting_changes_the_map(page: Page, live:
     shot(page, "6-plan-accepted")
 
 
+ADD_HOUSEHOLDS = text(
+    "UPDATE grid SET households = households + :n WHERE plan_id = :p AND code = :c"
+)
+
+
+def test_tiles_on_their_way_when_the_data_changes_are_fetched_from_the_new_address(
+    page: Page, live: Live
+) -> None:
+    """A tile still loading when the tile URLs change (a plan accepted) is fetched anew.
+
+    MapLibre 6.17 would parse the old answer again and draw it for good (static/src/tilesource.js);
+    the old answers are held back here, as on a slow network, until the map has the new URLs.
+    """
+    engine = live.served.engine
+    with engine.connect() as connection:
+        plan = connection.execute(text("SELECT id FROM plan WHERE status = 'current'")).scalar()
+        code, lon, lat = connection.execute(
+            text(
+                "SELECT code, ST_X(p), ST_Y(p) FROM (SELECT code, ST_Transform("
+                "ST_PointOnSurface(geom), 4326) AS p FROM grid WHERE plan_id = :p "
+                "ORDER BY households DESC, code LIMIT 1) g"
+            ),
+            {"p": plan},
+        ).one()
+    figures = households(live, plan)
+    held: list[tuple[Any, Any]] = []
+    passing: list[bool] = []
+
+    def hold(route: Any) -> None:  # the old answers are fetched now and given later
+        if passing:
+            route.continue_()
+        else:
+            held.append((route, route.fetch()))
+
+    page.route("**/tiles/gridmap/**", hold)
+    before = page.evaluate("gridmap.map.getSource('gridmap').tiles")
+    page.evaluate("([x, y]) => gridmap.map.jumpTo({center: [x, y], zoom: 16.5})", [lon, lat])
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(25)
+    page.wait_for_timeout(300)  # every tile of the new view asked for
+    assert held and not page.evaluate("gridmap.map.isSourceLoaded('gridmap')")
+    try:
+        with engine.begin() as connection:
+            connection.execute(ADD_HOUSEHOLDS, {"p": plan, "c": code, "n": 1000})
+        passing.append(True)
+        page.evaluate("gridmap.showCurrent()")
+        assert page.evaluate("gridmap.map.getSource('gridmap').tiles") != before
+        for route, answer in held:  # the answers of the data before, arriving late
+            route.fulfill(response=answer)
+        wait_drawn(page, {**figures, code: figures[code] + 1000})
+        assert rendered_grids(page)[code] == figures[code] + 1000
+    finally:
+        with engine.begin() as connection:
+            connection.execute(ADD_HOUSEHOLDS, {"p": plan, "c": code, "n": -1000})
+
+
 def test_a_what_if_move_changes_the_coverage_rate(page: Page, live: Live) -> None:
     page.click("button[data-mode=coverage]")
     page.wait_for_selector("#rate-before b")
