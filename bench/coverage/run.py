@@ -24,6 +24,7 @@ changes on the demo city.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -129,8 +130,6 @@ def run(case: dict, *, with_networkx: bool, with_pandana: bool = True) -> None: 
     sites = snap(net, case["stations"], max_snap_m=MAX_SNAP_M)
     buildings = snap(net, case["points"], max_snap_m=MAX_SNAP_M)
     snap_s = time.perf_counter() - start
-    ours_s, ours = _timed(lambda: nearest_stations(net, sites, buildings, budget_m=BUDGET_M))
-    whole_s = snap_s + ours_s
     graph, placed = station_graph(net, sites)
     n = net.n_nodes
     sources = n + np.arange(len(placed))
@@ -139,7 +138,13 @@ def run(case: dict, *, with_networkx: bool, with_pandana: bool = True) -> None: 
         dist = dijkstra(graph, directed=True, indices=sources, min_only=True, limit=BUDGET_M)
         return _buildings(net, dist[:n], sites, buildings)
 
-    floor_s, floor_reach = _timed(floor)
+    rounds = []  # gridmap and the floor alternated twice, each the best of 30 calls
+    for _ in range(2):
+        ours_s, ours = _timed(lambda: nearest_stations(net, sites, buildings, budget_m=BUDGET_M))
+        floor_s, floor_reach = _timed(floor)
+        rounds.append((ours_s, floor_s))
+    ours_s, floor_s = min(r[0] for r in rounds), min(r[1] for r in rounds)
+    whole_s = snap_s + ours_s
     NODE_TIMES["floor"], _ = _timed(
         lambda: dijkstra(graph, directed=True, indices=sources, min_only=True, limit=BUDGET_M)
     )
@@ -173,6 +178,14 @@ def run(case: dict, *, with_networkx: bool, with_pandana: bool = True) -> None: 
         for who, s in NODE_TIMES.items()
     )
     print(f"  node distances alone (the shared building step left out): {nodes_only}")
+    each = ", ".join(f"{1000 * a:.2f} / {1000 * b:.2f}" for a, b in rounds)
+    print(f"  rounds, gridmap / floor (ms): {each}; load {os.getloadavg()[0]:.2f}")
+    if case["name"] == "demo":
+        met = ours_s < 0.0005 and ours_s <= 2 * floor_s
+        print(
+            f"  fixed cost a call: {1000 * ours_s:.2f} ms, {ours_s / floor_s:.2f}× the floor "
+            f"[target < 0.5 ms and ≤ 2× the floor: {'met' if met else 'MISSED'}]"
+        )
     print(f"  whole city, snapping {len(residents):,} buildings included: {whole_s:.2f} s")
     if case["name"] == "demo":
         _whatif(net, buildings, residents, case["stations"])

@@ -17,7 +17,7 @@ from gridmap.coverage.engine import (
 )
 from gridmap.coverage.reach import CHUNK, station_reach
 from gridmap.errors import InvalidInput
-from gridmap.network import snap
+from gridmap.network import WalkNetwork, snap
 from tests.gridmap.coverage.networks import lattice, network, points, street
 
 
@@ -148,6 +148,24 @@ def test_a_building_goes_to_the_station_of_its_nearer_edge_end() -> None:
     # by hand: through 100, the first station at 100 + 20 + 5 m; through 200, the second (150 m
     # to that node, nearer to it than the first's 200) at 150 + 80 + 5 m
     assert reach.walk_m[0] == pytest.approx(125) and reach.station[0] == 0
+
+
+def test_a_station_on_a_loop_walks_the_shorter_way_round_to_its_one_end() -> None:
+    # A (0, 0) — B (100, 0), and a square loop of 400 m from B back to B; the station stands
+    # 2 m off the loop 30 m along it from B (its other way round is 370 m)
+    ring = shapely.linestrings([(100, 0), (100, 100), (200, 100), (200, 0), (100, 0)])
+    lines = np.array([shapely.linestrings([(0, 0), (100, 0)]), ring], dtype=object)
+    net = WalkNetwork.from_arrays(
+        np.array([10, 11]),
+        np.array([(0.0, 0.0), (100.0, 0.0)]),
+        np.array([10, 11]),
+        np.array([11, 11]),
+        shapely.length(lines),
+        lines,
+    )
+    result = reach(net, points((98, 30)), points((0, 0), (50, 0)), budget=500.0)
+    assert result.walk_m.tolist() == pytest.approx([2 + 30 + 100, 2 + 30 + 50])
+    assert result.station.tolist() == [0, 0]
 
 
 def test_the_euclidean_disc_covers_what_the_network_does_not() -> None:
