@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import shapely
 from psycopg import sql
-from sqlalchemy import Connection, text
+from sqlalchemy import BigInteger, Boolean, Connection, Double, Integer, SmallInteger, text
 
+from gridmap.db.binary_copy import binary_rows
 from gridmap.db.models import SRID, Base
 
 
@@ -51,6 +52,42 @@ def copy_rows(
     with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
         copy.write(buffer.getvalue())
     return len(data)
+
+
+def copy_numbers(connection: Connection, table: str, frame: pd.DataFrame) -> int:
+    """COPY a frame of numbers and booleans into ``table`` in PostgreSQL's binary format.
+
+    Each column is written as its column of the table is typed; NaN and missing values as NULL.
+    Returns the number of rows written.
+
+    Raises
+    ------
+    ValueError
+        When a column of the table is not a number or a boolean, or a value does not fit it.
+    """
+    columns = Base.metadata.tables[_table(table)].c
+    kinds = [_kind_of(columns[name].type, f"{table}.{name}") for name in frame.columns]
+    statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT binary)").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)
+    )
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        copy.write(binary_rows(frame, kinds))
+    return len(frame)
+
+
+def _kind_of(column_type: object, name: str) -> str:
+    """Return the binary COPY kind of a column's SQLAlchemy type."""
+    for types, kind in (
+        (BigInteger, "int8"),
+        (SmallInteger, "int2"),
+        (Integer, "int4"),  # after its two subclasses
+        (Boolean, "bool"),
+        (Double, "float8"),
+    ):
+        if isinstance(column_type, types):
+            return kind
+    raise ValueError(f"{name}: cannot be written as a number ({column_type})")
 
 
 def read_frame(
