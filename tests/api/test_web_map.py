@@ -6,6 +6,7 @@ Each step is saved as a screenshot under ``build/screenshots`` (or ``$GRIDMAP_SC
 from __future__ import annotations
 
 import io
+import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -465,12 +466,16 @@ def test_tiles_on_their_way_when_the_data_changes_are_fetched_from_the_new_addre
     page.route("**/tiles/gridmap/**", hold)
     before = page.evaluate("gridmap.map.getSource('gridmap').tiles")
     page.evaluate("([x, y]) => gridmap.map.jumpTo({center: [x, y], zoom: 16.5})", [lon, lat])
-    for _ in range(200):
-        if held:
+    n = 2**16  # the tile under the grid's inner point, at the zoom drawn
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    centre = f"/tiles/gridmap/16/{x}/{y}.mvt"
+    for _ in range(400):  # until the map has asked for it (and it is held)
+        if any(centre in route.request.url for route, _ in held):
             break
         page.wait_for_timeout(25)
-    page.wait_for_timeout(300)  # every tile of the new view asked for
-    assert held and not page.evaluate("gridmap.map.isSourceLoaded('gridmap')")
+    assert any(centre in route.request.url for route, _ in held), [r.request.url for r, _ in held]
+    assert not page.evaluate("gridmap.map.isSourceLoaded('gridmap')")
     try:
         with engine.begin() as connection:
             connection.execute(ADD_HOUSEHOLDS, {"p": plan, "c": code, "n": 1000})
