@@ -178,7 +178,8 @@ function applyLocally(moves, forward = true) {
   drawTarget();
 }
 
-async function send(moves, history) {
+/** Send `moves`; `history(moves)` records them once saved, and `said` names what was done. */
+async function send(moves, history, said = 'edit.saved') {
   applyLocally(moves);
   try {
     const answer = await request(`/plans/${draft.plan}`, {
@@ -196,7 +197,7 @@ async function send(moves, history) {
       editor.undo = [];
       editor.redo = [];
     }
-    say(t(removed.length ? 'edit.saved_removed' : 'edit.saved', { n: moves.length, codes: removed.join('、') }), 'ok');
+    say(t(removed.length ? 'edit.saved_removed' : said, { n: moves.length, codes: removed.join('、') }), 'ok');
     await reloadGrids(editor.map);
     drawBalance();
     if (editor.target) setTarget(draft.grids.has(editor.target) ? editor.target : null);
@@ -266,13 +267,13 @@ function undo() {
   const last = editor.undo.pop();
   if (!last) return;
   const back = last.map((m) => ({ unit: m.unit, from: m.to, to: m.from }));
-  queue(() => send(back, () => editor.redo.push(last)));
+  queue(() => send(back, () => editor.redo.push(last), 'edit.undone'));
 }
 
 function redo() {
   const next = editor.redo.pop();
   if (!next) return;
-  queue(() => send(next, (done) => editor.undo.push(done)));
+  queue(() => send(next, (done) => editor.undo.push(done), 'edit.redone'));
 }
 
 async function reload() {

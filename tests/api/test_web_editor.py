@@ -252,6 +252,9 @@ def test_a_planner_finishes_a_draft_in_the_browser(
     page.keyboard.press("Control+z")
     wait_revision(page, 5)
     assert units_of(live, plan)[pair] == units[pair]
+    page.wait_for_function(  # it says the move was undone, not that a unit was moved
+        "document.querySelector('#edit-message').textContent === '已撤销：1 个单元移回原网格'"
+    )
     side(page, width, open_=True)
 
     # 5. the checks clear (as the API says), each finding with a zoom-to
