@@ -7,12 +7,14 @@ work is rolled back at the end of the test.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -20,6 +22,12 @@ from gridmap.config import DEFAULT_PG_BINDIR, get_settings
 from gridmap.db import migrate
 from gridmap.db.engine import make_engine
 from gridmap.db.local import LocalCluster
+
+settings.register_profile("fixed", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fixed"))
+"""Property tests draw the same examples on every run (CI included): a failure is never luck.
+``HYPOTHESIS_PROFILE=explore`` draws new ones each run, to look for what the fixed ones miss."""
 
 _ENV_PREFIXES = ("GRIDMAP_",)
 _ENV_NAMES = ("DATABASE_URL",)
