@@ -43,4 +43,13 @@ def test_every_check_finding_and_partition_case_has_chinese_words() -> None:
     assert {"island", "oversize_unit"} <= cases  # the scan finds them
     missing = [f"check.{k}" for k in KINDS if f"'check.{k}'" not in chinese]
     missing += [f"case.{k}" for k in sorted(cases) if f"'case.{k}'" not in chinese]
+    reasons = set(
+        re.findall(r'Reason\(\s*"(\w+)"', (ROOT / "gridmap/partition/reasons.py").read_text())
+    )
+    assert {"unit_too_big", "no_neighbour"} <= reasons  # the scan finds them
+    missing += [
+        f"case.out_of_bounds.{k}"
+        for k in sorted(reasons)
+        if f"'case.out_of_bounds.{k}'" not in chinese
+    ]
     assert not missing, missing

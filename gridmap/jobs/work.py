@@ -53,7 +53,11 @@ def partition(connection: Connection, step: Step, job: JobRow) -> dict[str, Any]
         "grids": summary.grids,
         "in_bounds": summary.in_bounds,
         "units_moved": summary.units_moved,
-        "cases": [{"kind": c.kind, "message": c.message} for c in summary.cases],
+        "cases": [
+            {"kind": c.kind, "message": c.message}
+            | ({"reason": c.reason, "detail": c.detail} if c.reason else {})
+            for c in summary.cases
+        ],
         "check": {
             "ok": summary.check.ok,
             "errors": len(summary.check.errors),

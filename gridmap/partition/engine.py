@@ -120,6 +120,8 @@ class Case:
     message: str
     template: str = ""  # the message with {unit}, {community} and {grid} for codes to fill
     grid: int | None = None
+    reason: str | None = None  # why a grid stays out of bounds (gridmap.partition.reasons)
+    detail: dict[str, int] = field(default_factory=dict)  # the figures the reason gives
 
 
 def _sums(labels: NDArray[np.int64], weights: NDArray[Any], length: int = 0) -> NDArray[np.float64]:

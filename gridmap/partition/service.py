@@ -27,6 +27,7 @@ from gridmap.errors import InvalidInput, PlanChanged, Stale
 from gridmap.partition.adjust import adjust
 from gridmap.partition.codes import inherit_codes
 from gridmap.partition.engine import Bounds, Case, Units, grid_radius, partition
+from gridmap.partition.reasons import explained
 from gridmap.partition.walking import unit_walks
 from gridmap.plans import lifecycle
 from gridmap.plans.check import PlanCheck, check_plan
@@ -319,8 +320,13 @@ def _labels(
             _, local = np.unique(current[members], return_inverse=True)
             locked = pd.Series(kept[members]).groupby(local).any().to_numpy()
             result = adjust(sub, local, bounds[kind], locked=locked, seed=seed)
+            still = set(np.unique(result.labels[kept[members]]).tolist())  # kept as they were
         else:
             result = partition(sub, bounds[kind], seed=seed)
+            still = set()
+        result = replace(
+            result, cases=explained(sub, result.labels, result.cases, bounds[kind], kept=still)
+        )
         offset = labels.max() + 1
         labels[members] = result.labels + offset
         cases += [

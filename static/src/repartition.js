@@ -47,9 +47,12 @@ export function caseText(c) {
     const role = code.length === 16 ? 'unit' : code.length === 15 ? 'grid' : code.length === 12 ? 'community' : null;
     if (role && !(role in codes)) codes[role] = code;
   }
-  const key = `case.${c.kind}`;
-  const word = t(key, codes);
-  return word === key || /\{\w+\}/.test(word) ? c.message : word;
+  for (const key of [c.reason && `case.${c.kind}.${c.reason}`, `case.${c.kind}`]) {
+    if (!key) continue; // with a reason, the words that say why; else the kind's
+    const word = t(key, { ...codes, ...(c.detail || {}) });
+    if (word !== key && !/\{\w+\}/.test(word)) return word;
+  }
+  return c.message;
 }
 
 /** Summary figures of a plan's grids: count, within bounds, s.d. of households, compactness. */

@@ -658,3 +658,21 @@ def test_a_portal_on_another_origin_reads_the_map_with_the_documented_cors_setti
             assert page.evaluate(ask, [gridmap, key]) == [200, 2]
             assert page.evaluate(ask, [closed, key])[0] == "blocked"  # no CORS setting
             page.close()
+
+
+def test_a_case_out_of_bounds_says_why_in_chinese(page: Page) -> None:
+    said = page.evaluate("""async () => {
+        const { caseText } = await import('/map/src/repartition.js');
+        const grid = '990101001001009';
+        const message = `grid ${grid}: 501 households, 600 residents, outside the bounds`;
+        return [
+          caseText({kind: 'out_of_bounds', message, reason: 'unit_too_big',
+                    detail: {largest: 501}}),
+          caseText({kind: 'out_of_bounds', message}),
+          caseText({kind: 'out_of_bounds', message, reason: 'no_such_reason', detail: {}}),
+        ]; }""")
+    assert said == [
+        "网格 990101001001009 户数超出标准：其中一个单元独有 501 户，超过上限，需先拆分该单元",
+        "网格 990101001001009 户数超出标准",
+        "网格 990101001001009 户数超出标准",
+    ]
