@@ -9,8 +9,9 @@ reasons that no re-cut can help, checked in this order:
   accept a dedicated grid);
 - ``kept``: a planner locked it, or it is a dedicated grid, and an adjustment keeps it as it is
   (unlock it, or change it by hand);
-- ``no_neighbour``: under the minimum, and no other grid of its community borders it (nothing to
-  merge it with without breaking contiguity).
+- ``no_neighbour``: under the minimum, and no grid of its community that may change borders it
+  (nothing to merge it with without breaking contiguity; kept grids, and in a whole new plan
+  the locked and dedicated grids left out of it, take no units).
 
 Otherwise no reason is given: the search found no contiguous cut within the bounds.
 Pure: units and labels in, reasons out.
@@ -70,8 +71,9 @@ def out_of_bounds_reason(
     if households < bounds.min_households:
         around = np.unique(units.adjacency[members].indices)
         others = around[(labels[around] != grid) & mine[around]]
+        others = others[~np.isin(labels[others], list(kept))]  # a kept grid takes no units
         if not others.size:
-            return Reason("no_neighbour", "no other grid of its community borders it")
+            return Reason("no_neighbour", "no grid of its community that may change borders it")
     return Reason()
 
 

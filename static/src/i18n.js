@@ -117,7 +117,7 @@ const WORDS = {
     'case.out_of_bounds.unit_too_crowded': '网格 {grid} 人口超出标准：其中一个单元独有 {largest} 人，超过上限，需先拆分该单元',
     'case.out_of_bounds.community_too_small': '网格 {grid} 户数不足下限：所在社区总共只有 {community_households} 户',
     'case.out_of_bounds.kept': '网格 {grid} 户数超出标准：该网格已锁定或为专属网格，调整时保持不变',
-    'case.out_of_bounds.no_neighbour': '网格 {grid} 户数不足下限：社区内没有与它相邻的其他网格可以合并',
+    'case.out_of_bounds.no_neighbour': '网格 {grid} 户数不足下限：社区内没有与它相邻、可以调整的网格可供合并',
     'jobstep.loading units': '读取单元', 'jobstep.measuring walks between units': '测量单元间步行距离',
     'jobstep.partitioning (adjust)': '划分中（最小调整）', 'jobstep.partitioning (full)': '划分中（整体划分）',
     'jobstep.coding and writing grids': '编码并写入网格', 'jobstep.saving': '保存中',

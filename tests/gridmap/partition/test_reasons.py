@@ -56,6 +56,10 @@ def test_a_grid_below_the_minimum_with_no_neighbour_in_its_community_is_named() 
     # A next to B, both of community 0: B's grid borders A's
     beside = why([250, 250, 400], [500, 500, 800], [0, 0, 1], [0, 1, 2], 0)
     assert beside.key is None
+    # ... unless B's grid is kept as it is: it takes no units
+    assert why([250, 250, 400], [500, 500, 800], [0, 0, 1], [0, 1, 2], 0, kept={1}).key == (
+        "no_neighbour"
+    )
 
 
 def test_a_kept_grid_is_named_unless_a_unit_explains_it() -> None:
