@@ -324,3 +324,31 @@ def test_reach_agrees_with_the_one_pass_engine() -> None:
     assert np.allclose(
         np.where(np.isinf(best), -1, best), np.where(np.isinf(one_pass.walk_m), -1, one_pass.walk_m)
     )
+
+
+def test_a_circle_on_a_path_longer_to_walk_than_drawn_is_cut_in_walking_metres() -> None:
+    # four nodes 100 m apart on the map, each edge 200 m to walk (a steep path): a station on
+    # edge 1 at x = 150, on the path, with 150 m to walk: 100 m to either end of its edge,
+    # then 50 m more, which is 25 m on the map: x from 75 to 225, buffered by 5 m
+    xy = np.array([(0.0, 0.0), (100.0, 0.0), (200.0, 0.0), (300.0, 0.0)])
+    lines = shapely.linestrings(
+        np.stack([xy[:-1], xy[1:]], axis=1).reshape(-1, 2), indices=np.repeat(np.arange(3), 2)
+    )
+    ids = np.array([10, 11, 12, 13])
+    net = WalkNetwork.from_arrays(ids, xy, ids[:-1], ids[1:], np.full(3, 200.0), lines)
+    sites = snap(net, points((150, 0)), max_snap_m=10)
+    assert sites.offset_m.tolist() == [100.0]  # walking metres along the edge
+    reached = station_reach(net, sites, budget_m=150)
+    circle = network_circles(net, sites, reached, budget_m=150, buffer_m=5)[0]
+    assert circle.bounds == pytest.approx((75 - 5, -5, 225 + 5, 5), abs=0.01)
+
+
+def test_a_circle_s_ends_are_sixteen_sided() -> None:
+    # 300 m either way along a straight street from a station on it: a 600 m stretch, buffered
+    # by 25 m with a quarter circle in 4 segments: a 600 × 50 m rectangle and two halves of a
+    # regular 16-gon of radius 25 m
+    net = street(3, spacing=1000.0)
+    sites = snap(net, points((500, 0)), max_snap_m=10)
+    circle = network_circles(net, sites, station_reach(net, sites, budget_m=300), budget_m=300)
+    sixteen_gon = 16 / 2 * 25**2 * np.sin(2 * np.pi / 16)
+    assert circle[0].area == pytest.approx(600 * 50 + sixteen_gon, abs=0.01)
