@@ -406,8 +406,8 @@ export function setUpEditor(map, config) {
     accepted: async (plan) => {
       await fillPlans();
       await open(editor.plans.length ? editor.plans[0].id : null);
+      if (editor.onAccepted) await editor.onAccepted(plan); // the map shows it first
       say(t('repartition.accepted', { plan }), 'ok');
-      if (editor.onAccepted) await editor.onAccepted(plan);
     },
     stale: staleReload,
   });

@@ -223,10 +223,10 @@ async function accept() {
     preview.hidden = true;
     showOldLines(false);
     clearPlan(repartition.map);
-    say(t('repartition.accepted', { plan }), 'ok');
     if (repartition.onState) repartition.onState(null);
     await fillPlans();
-    if (repartition.onAccepted) await repartition.onAccepted(plan);
+    if (repartition.onAccepted) await repartition.onAccepted(plan); // the map shows it first
+    say(t('repartition.accepted', { plan }), 'ok');
   } catch (error) {
     fail(error);
   }
