@@ -6,7 +6,6 @@ Each step is saved as a screenshot under ``build/screenshots`` (or ``$GRIDMAP_SC
 from __future__ import annotations
 
 import io
-import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +24,7 @@ from sqlalchemy import text
 
 from api.main import create_app
 from tests.api.conftest import Live, serving
+from tests.api.test_tiles import tile_of
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(os.environ.get("GRIDMAP_SCREENSHOTS", "build/screenshots"))
@@ -466,10 +466,7 @@ def test_tiles_on_their_way_when_the_data_changes_are_fetched_from_the_new_addre
     page.route("**/tiles/gridmap/**", hold)
     before = page.evaluate("gridmap.map.getSource('gridmap').tiles")
     page.evaluate("([x, y]) => gridmap.map.jumpTo({center: [x, y], zoom: 16.5})", [lon, lat])
-    n = 2**16  # the tile under the grid's inner point, at the zoom drawn
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    centre = f"/tiles/gridmap/16/{x}/{y}.mvt"
+    centre = "/tiles/gridmap/{}/{}/{}.mvt".format(*tile_of(lon, lat, 16))  # at the zoom drawn
     for _ in range(400):  # until the map has asked for it (and it is held)
         if any(centre in route.request.url for route, _ in held):
             break
