@@ -124,8 +124,33 @@ def wait_drawn(page: Page, figures: dict[str, int], among: str | None = None) ->
         tiles = page.evaluate("gridmap.map.getSource('gridmap').tiles")
         raise AssertionError(
             f"{len(drawn)} grids drawn; drawn, expected where they differ: {wrong}; tiles {tiles}; "
-            f"the centre tile as the server gives it now: {served_centre_tile(page)}"
+            f"the centre tile as the server gives it now: {served_centre_tile(page)}; "
+            f"the tiles drawn, against the server's now: {drawn_tiles(page)}"
         ) from None
+
+
+def drawn_tiles(page: Page) -> list[dict[str, Any]]:
+    """Each tile of the gridmap source in view: its state and ETag, and the server's ETag now.
+
+    Read from MapLibre's internals (a diagnostic only): a tile whose ETag is not the server's
+    was never fetched again at the current address.
+    """
+    return page.evaluate("""async () => {
+        const m = gridmap.map, manager = m.style.tileManagers?.gridmap;
+        if (!manager || !manager._inViewTiles) return [];
+        const key = localStorage.getItem('gridmap.key');
+        const headers = key ? {Authorization: `Bearer ${key}`} : {};
+        const out = [];
+        for (const id of manager._inViewTiles.getAllIds()) {
+            const tile = manager._inViewTiles.getTileById(id), c = tile.tileID.canonical;
+            const url = m.getSource('gridmap').tiles[0]
+              .replace('{z}', c.z).replace('{x}', c.x).replace('{y}', c.y);
+            const r = await fetch(url, {cache: 'no-store', headers});
+            out.push({tile: `${c.z}/${c.x}/${c.y}`, state: tile.state, etag: tile.etag,
+                      server: r.headers.get('etag'), source: r.headers.get('server-timing')});
+        }
+        return out;
+    }""")
 
 
 def served_centre_tile(page: Page) -> dict[str, Any]:
