@@ -81,3 +81,10 @@ def community_kind(code: str) -> str:
     """
     serial = int(code[6:9]) if len(code) >= 9 and code[6:9].isdigit() else 1
     return "urban" if serial < 100 else "suburban" if serial < 200 else "rural"
+
+
+CITY_TIME_ZONE = "Asia/Shanghai"
+"""Beijing time, the one time zone of China's hotlines: a ticket's month is its month here."""
+HOTSPOT_PERCENTILE = 90.0
+"""A grid or unit stands out when its tickets per 1,000 households lie above this percentile of
+the city's (the areas with households), over the same months and kinds."""

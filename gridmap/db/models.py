@@ -423,7 +423,8 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(64))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(32), server_default="open")
-    geom: Mapped[Any] = geometry_column("POINT")
+    address: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[Any] = geometry_column("POINT", nullable=True)  # none: kept, not on the map
 
 
 class Audit(Base):

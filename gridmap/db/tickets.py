@@ -1,0 +1,147 @@
+"""Reading tickets (the ``event`` table) by area and month: the queries behind gridmap.tickets.
+
+A ticket belongs to the unit its point lies in (the lowest code where it touches two) and to
+that unit's grid in a plan; a ticket outside every unit, or without coordinates, belongs to no
+area but still counts in its city's (or region's) monthly totals. Months are Beijing time.
+Areas and tickets can be held to a code prefix (a region: its grids' and units' codes begin
+with their community's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from gridmap.standards import CITY_TIME_ZONE
+
+LEVELS = ("grid", "unit")
+_LOCAL_DAY = "(CAST(:{} AS date)::timestamp AT TIME ZONE :tz)"  # a day's start in Beijing time
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    """Which tickets count: kinds (None: all) and local dates from ``since`` to before ``until``."""
+
+    kinds: tuple[str, ...] | None = None
+    since: date | None = None
+    until: date | None = None
+
+    def where(self, alias: str = "e") -> str:
+        """Return the SQL condition on ``alias`` (parameters from :meth:`parameters`)."""
+        parts = ["true"]
+        if self.kinds is not None:
+            parts.append(f"{alias}.kind = ANY (:kinds)")
+        if self.since is not None:
+            parts.append(f"{alias}.occurred_at >= {_LOCAL_DAY.format('since')}")
+        if self.until is not None:
+            parts.append(f"{alias}.occurred_at < {_LOCAL_DAY.format('until')}")
+        return " AND ".join(parts)
+
+    def parameters(self) -> dict[str, object]:
+        """Return the statement parameters of :meth:`where`."""
+        return {
+            "kinds": list(self.kinds or ()),
+            "since": self.since,
+            "until": self.until,
+            "tz": CITY_TIME_ZONE,
+        }
+
+
+_MONTH = "to_char(e.occurred_at AT TIME ZONE :tz, 'YYYY-MM')"
+_PLACED = f"""
+    SELECT e.kind, {_MONTH} AS month, u.id AS unit_id, u.code AS unit_code
+    FROM event e
+    CROSS JOIN LATERAL (
+        SELECT id, code FROM unit WHERE ST_Intersects(unit.geom, e.geom) ORDER BY code LIMIT 1
+    ) u
+    WHERE e.geom IS NOT NULL AND {{where}}
+"""
+
+
+def ticket_counts(
+    connection: Connection,
+    plan_id: int,
+    level: str,
+    tickets: TicketFilter,
+    *,
+    prefix: str = "",
+) -> pd.DataFrame:
+    """Return ``code, month, kind, tickets`` of the ``level`` areas whose codes have ``prefix``."""
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
+    placed = _PLACED.format(where=tickets.where())
+    if level == "unit":
+        sql = f"""
+            SELECT p.unit_code AS code, p.month, p.kind, count(*)::int AS tickets
+            FROM ({placed}) p WHERE p.unit_code LIKE :prefix || '%'
+            GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        """
+    else:
+        sql = f"""
+            SELECT g.code, p.month, p.kind, count(*)::int AS tickets
+            FROM ({placed}) p
+            JOIN assignment a ON a.unit_id = p.unit_id AND a.plan_id = :plan
+            JOIN grid g ON g.id = a.grid_id
+            WHERE g.code LIKE :prefix || '%'
+            GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        """
+    return pd.read_sql(
+        text(sql), connection, params={**tickets.parameters(), "plan": plan_id, "prefix": prefix}
+    )
+
+
+def area_households(
+    connection: Connection, plan_id: int, level: str, *, prefix: str = ""
+) -> pd.DataFrame:
+    """Return ``code, name, households`` of every area of ``level`` whose code has ``prefix``."""
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
+    if level == "unit":
+        sql = (
+            "SELECT code, NULL::text AS name, households FROM unit "
+            "WHERE code LIKE :prefix || '%' ORDER BY code"
+        )
+    else:
+        sql = (
+            "SELECT code, name, households FROM grid "
+            "WHERE plan_id = :plan AND code LIKE :prefix || '%' ORDER BY code"
+        )
+    return pd.read_sql(text(sql), connection, params={"plan": plan_id, "prefix": prefix})
+
+
+def monthly_totals(connection: Connection, tickets: TicketFilter, *, prefix: str = "") -> pd.Series:
+    """Return the tickets per month (``YYYY-MM``) of the city, or of the units under ``prefix``.
+
+    The city's count every ticket, those without a place included; a region's, the tickets
+    in its units.
+    """
+    if prefix:
+        placed = _PLACED.format(where=tickets.where())
+        sql = f"""
+            SELECT p.month, count(*)::int AS tickets FROM ({placed}) p
+            WHERE p.unit_code LIKE :prefix || '%' GROUP BY 1 ORDER BY 1
+        """
+    else:
+        sql = f"""
+            SELECT {_MONTH} AS month, count(*)::int AS tickets FROM event e
+            WHERE {tickets.where()} GROUP BY 1 ORDER BY 1
+        """
+    rows = connection.execute(text(sql), {**tickets.parameters(), "prefix": prefix}).all()
+    return pd.Series({m: int(n) for m, n in rows}, dtype="int64")
+
+
+def unplaced(connection: Connection, tickets: TicketFilter) -> dict[str, int]:
+    """Return how many tickets have no coordinates, and how many lie outside every unit."""
+    row = connection.execute(
+        text(f"""
+            SELECT count(*) FILTER (WHERE e.geom IS NULL),
+                   count(*) FILTER (WHERE e.geom IS NOT NULL AND NOT EXISTS (
+                       SELECT 1 FROM unit u WHERE ST_Intersects(u.geom, e.geom)))
+            FROM event e WHERE {tickets.where()}
+        """),
+        tickets.parameters(),
+    ).one()
+    return {"without_coordinates": int(row[0]), "outside_units": int(row[1])}
