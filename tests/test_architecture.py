@@ -21,7 +21,7 @@ FLOORS: tuple[frozenset[str], ...] = tuple(
         "__init__ errors config parallel",  # the ground: errors, settings, threads
         "standards crs geometry network alignment",  # pure: numbers and shapes
         "db",  # the database layer: SQL, models, migrations, the embedded cluster
-        "auth units features tiles plans coverage",  # one question each, over the db layer
+        "auth units features tiles plans coverage tickets",  # one question each, over the db
         "io synth partition",  # imports, the synthetic city, re-partitioning
         "stations jobs reports",  # what combines them
         "demo",  # the demo city: the whole recipe

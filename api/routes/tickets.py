@@ -27,6 +27,7 @@ Kinds = Annotated[
     list[str] | None,
     Query(max_length=50, description="Ticket kinds (诉求类型) to count; repeat it (default all)"),
 ]
+MAX_KIND = 64  # event.kind's length
 Since = Annotated[date | None, Query(description="The first day counted (Beijing time)")]
 Until = Annotated[date | None, Query(description="The day after the last one counted")]
 
@@ -100,6 +101,11 @@ class BeforeAfter(BaseModel):
 
 
 def _filter(kind: list[str] | None, since: date | None, until: date | None) -> TicketFilter:
+    for k in kind or ():
+        if not 0 < len(k) <= MAX_KIND or not k.isprintable():
+            raise InvalidInput(
+                f"kind: {k[:MAX_KIND]!r} is not a ticket kind (1–64 printable characters)"
+            )
     if since is not None and until is not None and until <= since:
         raise InvalidInput(f"until: {until} is not after since ({since})")
     return TicketFilter(tuple(kind) if kind else None, since, until)
