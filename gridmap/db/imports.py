@@ -212,15 +212,19 @@ def upsert_stations(connection: Connection, rows: pd.DataFrame) -> int:
 
 
 def upsert_events(connection: Connection, rows: pd.DataFrame) -> int:
-    """Insert events (updating those with a known external id); recount each unit's load."""
+    """Insert events (updating those with a known external id); recount each unit's load.
+
+    An event without a place (``geometry`` None) is kept with its address: it counts in its
+    month's totals, and in no unit's load.
+    """
     _stage(connection, "event", rows)
     connection.execute(
         text("""
-        INSERT INTO event (external_id, kind, occurred_at, status, geom)
-        SELECT external_id, kind, occurred_at, status, geom FROM incoming_event
+        INSERT INTO event (external_id, kind, occurred_at, status, address, geom)
+        SELECT external_id, kind, occurred_at, status, address, geom FROM incoming_event
         ON CONFLICT (external_id) DO UPDATE SET
             kind = excluded.kind, occurred_at = excluded.occurred_at,
-            status = excluded.status, geom = excluded.geom
+            status = excluded.status, address = excluded.address, geom = excluded.geom
     """)
     )
     recount_governance_load(connection)

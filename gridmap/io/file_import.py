@@ -17,6 +17,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from sqlalchemy import Connection
 
 from gridmap.crs import metric_crs_of
@@ -174,10 +175,22 @@ def _events(
             "kind": column(frame, "kind"),
             "occurred_at": column(frame, "occurred_at"),
             "status": column(frame, "status").fillna("open"),
+            "address": column(frame, "address"),
             "geometry": frame.geometry.values,
         }
     )
-    return lambda c: import_rows.upsert_events(c, rows), ["each unit's governance load recounted"]
+    notes = ["each unit's governance load recounted"]
+    placeless = shapely.is_missing(np.asarray(frame.geometry.values, dtype=object))
+    if placeless.any():
+        listed = frame["label"].to_numpy()[placeless]
+        shown = ", ".join(listed[:PLACELESS_LISTED]) + (
+            ", …" if len(listed) > PLACELESS_LISTED else ""
+        )
+        notes.append(
+            f"{len(listed)} without coordinates, kept with their address and counted in their "
+            f"months, not on the map: {shown}"
+        )
+    return lambda c: import_rows.upsert_events(c, rows), notes
 
 
 def _overlays(
@@ -267,6 +280,8 @@ def _buildings(
 
 
 STATION_CONTACTS = ("address", "opening_hours", "phone")
+PLACELESS_LISTED = 20
+"""How many tickets without coordinates an import names (it counts them all)."""
 """A station's free-text contacts, as its notice board writes them."""
 
 

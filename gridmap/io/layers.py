@@ -20,6 +20,7 @@ import shapely
 from gridmap.db.models import GRID_KINDS, REGION_LEVELS
 from gridmap.geometry import polygonal_parts
 from gridmap.io.problems import Problems
+from gridmap.standards import CITY_TIME_ZONE
 
 POLYGON, POINT = "polygon", "point"
 _TYPE_IDS = {POLYGON: (3, 6), POINT: (0,)}
@@ -52,6 +53,7 @@ class LayerSpec:
     counts: tuple[str, ...] = ()
     times: tuple[str, ...] = ()
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    placeless: bool = False  # a feature without coordinates is kept (and listed), not refused
 
 
 LAYERS = {
@@ -96,6 +98,7 @@ LAYERS = {
         required=("kind", "occurred_at"),
         unique=("external_id",),
         times=("occurred_at",),
+        placeless=True,
     ),
     "overlays": LayerSpec("overlays", POLYGON, required=("net", "code"), unique=("net", "code")),
 }
@@ -236,8 +239,23 @@ def _as_count(series: pd.Series, name: str, labels: np.ndarray, problems: Proble
     return values
 
 
+_ZONED = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+"""A time of day with its offset from UTC at the end (``10:30+08:00``, ``10:30:00Z``)."""
+
+
 def _as_time(series: pd.Series, name: str, labels: np.ndarray, problems: Problems) -> pd.Series:
-    values = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
+    """Return the times in UTC: those without an offset are Beijing time, as hotlines write."""
+    text = series.astype("string").str.strip()
+    zoned = text.str.contains(_ZONED, regex=True).fillna(False).to_numpy(dtype=bool)
+    values = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns, UTC]")
+    if zoned.any():
+        values[zoned] = pd.to_datetime(text[zoned], errors="coerce", utc=True, format="mixed")
+    local = ~zoned & series.notna().to_numpy(dtype=bool)
+    if local.any():
+        naive = pd.to_datetime(text[local], errors="coerce", format="mixed")
+        values[local] = naive.dt.tz_localize(
+            CITY_TIME_ZONE, ambiguous="NaT", nonexistent="NaT"
+        ).dt.tz_convert("UTC")
     bad = series.notna() & values.isna()
     problems.add_where(
         labels, bad.to_numpy(), [f"{name} {v!r} is not a date and time" for v in series[bad]]
@@ -268,7 +286,8 @@ def _check_geometry(
     missing = shapely.is_missing(geoms) | empty
     unreported = ~problems.reported(labels)
     problems.add_where(labels, empty & unreported, "has an empty geometry (no coordinates)")
-    problems.add_where(labels, missing & ~empty & unreported, "has no geometry")
+    placeless = missing & ~empty & unreported if spec.placeless else np.zeros(len(geoms), bool)
+    problems.add_where(labels, missing & ~empty & unreported & ~placeless, "has no geometry")
     type_ids = shapely.get_type_id(geoms)
     wrong = ~missing & ~np.isin(type_ids, _TYPE_IDS[spec.geometry])
     problems.add_where(

@@ -70,6 +70,18 @@ HEADER_ALIASES = {
     "联系电话": "phone",
     "职责": "duties",
     "地址": "address",
+    "诉求地址": "address",
+    "事发地址": "address",
+    "工单编号": "external_id",
+    "工单号": "external_id",
+    "诉求类型": "kind",
+    "诉求分类": "kind",
+    "事件类型": "kind",
+    "受理时间": "occurred_at",
+    "来电时间": "occurred_at",
+    "登记时间": "occurred_at",
+    "工单状态": "status",
+    "办理状态": "status",
     "开放时间": "opening_hours",
     "服务时间": "opening_hours",
     "办公时间": "opening_hours",
@@ -365,8 +377,9 @@ def _table_geometry(frame: pd.DataFrame, labels: np.ndarray, problems: Problems)
     elif lon is not None and lat is not None:
         x = pd.to_numeric(frame[lon], errors="coerce").to_numpy(dtype=float)
         y = pd.to_numeric(frame[lat], errors="coerce").to_numpy(dtype=float)
+        blank = _blank(frame[lon]) & _blank(frame[lat])  # no place given: the layer decides
         bad = np.isnan(x) | np.isnan(y)
-        problems.add_where(labels, bad, f"{lon}/{lat} are not numbers")
+        problems.add_where(labels, bad & ~blank, f"{lon}/{lat} are not numbers")
         geoms = shapely.points(np.where(bad, 0.0, x), np.where(bad, 0.0, y))
         geoms[bad] = None
         rest = frame.drop(columns=[lon, lat])
@@ -376,6 +389,12 @@ def _table_geometry(frame: pd.DataFrame, labels: np.ndarray, problems: Problems)
             "column, or name yours with --map lon=X --map lat=Y"
         )
     return gpd.GeoDataFrame(rest, geometry=geoms, crs=None)
+
+
+def _blank(cells: pd.Series) -> np.ndarray:
+    """Say which cells are empty (nothing, or only spaces)."""
+    text = cells.astype("string").str.strip()
+    return (text.isna() | (text == "")).to_numpy(dtype=bool)
 
 
 def _to_wgs84(
