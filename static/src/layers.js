@@ -6,6 +6,7 @@ export const COLOURS = {
   under: '#9ecae1', within: '#74c476', over: '#fb6a4a', none: '#d9d9d9',
   covered: '#3182bd', uncovered: '#de2d26', circle: '#6baed6', gap: '#de2d26',
   station: '#d7301f', moved: '#ff7f00', target: '#e31a1c', loadLow: '#fff5eb', loadHigh: '#a63603',
+  hot: '#c2410c', cold: '#fde8d7',
 };
 const COVERAGE_STOPS = [[0.5, '#d7191c'], [0.8, '#fdae61'], [0.9, '#ffffbf'], [1, '#1a9641']];
 const RAMP = ['#d7191c', '#fdae61', '#ffffbf', '#a6d96a', '#1a9641'];
@@ -46,7 +47,10 @@ export const GROUPS = [
 const HIDDEN_AT_START = new Set(['buildings', 'circles', 'gaps']);
 
 /** The grid colour expression for `mode`: households against each kind's bounds, coverage, load. */
-export function gridColour(mode, config, maxLoad = 1, stops = null) {
+export function gridColour(mode, config, maxLoad = 1, stops = null, hot = []) {
+  if (mode === 'tickets') { // the grids whose ticket rate stands out (GET /tickets/hotspots)
+    return hot.length ? ['match', ['get', 'code'], hot, COLOURS.hot, COLOURS.cold] : COLOURS.cold;
+  }
   if (mode === 'coverage') {
     return ['case', ['==', ['typeof', ['get', 'coverage']], 'number'],
       ['interpolate', ['linear'], ['get', 'coverage'], ...(stops || COVERAGE_STOPS).flat()], COLOURS.none];
@@ -143,10 +147,14 @@ function swatch(colour, word, shape = 'box') {
 }
 
 /** The legend for the grid colour mode and what else is shown. */
-export function drawLegend(element, mode, config, stops = null, extras = []) {
+export function drawLegend(element, mode, config, stops = null, extras = [], hotspots = null) {
   const rows = [];
   const b = config.bounds.urban;
-  if (mode === 'coverage') {
+  if (mode === 'tickets') {
+    const rate = hotspots && hotspots.threshold !== null ? hotspots.threshold : null;
+    rows.push(swatch(COLOURS.hot, t('legend.hot', { rate: rate === null ? '—' : rate.toFixed(1) })),
+      swatch(COLOURS.cold, t('legend.cold')));
+  } else if (mode === 'coverage') {
     const shown = stops || COVERAGE_STOPS;
     rows.push(...shown.map(([value, colour], i) => swatch(colour,
       `${i === 0 ? '≤ ' : i === shown.length - 1 ? '≥ ' : ''}${(value * 100).toFixed(1)}%`)),

@@ -7,13 +7,14 @@ import { addDraftLayers, draft } from './draft.js';
 import { editor, setEditing, setUpEditor, showDraft } from './editor.js';
 import { bbox } from './geo.js';
 import { gridTable, selectRow, showGrids } from './gridtable.js';
-import { language, onLanguage, setLanguage, t, translatePage } from './i18n.js';
+import { language, number, onLanguage, setLanguage, t, translatePage } from './i18n.js';
 import { COLOURS, addLabels, coverageStops, drawLegend, gridColour, layerSwitcher } from './layers.js';
 import { hideGrid, panelHooks, refreshGrid, showGrid } from './panel.js';
 import { repartition, setRepartitioning, setUpRepartition, showPlanPreview } from './repartition.js';
 import { setUpReports } from './reports.js';
 import { setUpSearch } from './search.js';
 import { setTileUrls } from './tilesource.js';
+import { TICKET_MONTHS, lastMonths } from './tickets.js';
 import { readState, writeState } from './urlstate.js';
 
 const $ = (id) => document.getElementById(id);
@@ -46,12 +47,45 @@ function drawWho() {
 
 function recolour() {
   const { map, config } = state;
-  map.setPaintProperty('grids-fill', 'fill-color', gridColour(state.colour, config, state.maxLoad, state.stops));
+  const hot = state.hotspots ? state.hotspots.hotspots.map((h) => h.code) : [];
+  map.setPaintProperty('grids-fill', 'fill-color', gridColour(state.colour, config, state.maxLoad, state.stops, hot));
   drawLegend($('legend-items'), state.colour, config, state.stops, [
     ...(state.mode === 'coverage' ? ['coverage'] : []),
     ...(state.mode === 'repartition' ? ['moved'] : []),
     ...(state.mode === 'edit' ? ['edit'] : []),
-  ]);
+  ], state.hotspots);
+}
+
+/** The grids whose tickets stand out over the last months, when the map is coloured by them. */
+async function readHotspots() {
+  if (state.colour !== 'tickets' || !state.config.current_plan) {
+    $('hotspots').hidden = true;
+    return;
+  }
+  const found = await get(`/tickets/hotspots?since=${lastMonths()[0]}-01`);
+  state.hotspots = found;
+  const names = new Map(state.grids.map((f) => [f.properties.code, f.properties.name]));
+  $('hotspot-caption').textContent = t('hotspots.caption', {
+    months: TICKET_MONTHS, percentile: found.percentile, n: number(found.hotspots.length),
+    reference: t(found.reference === 'city' ? 'hotspots.city' : 'hotspots.region'),
+    threshold: found.threshold === null ? '—' : number(found.threshold, 1),
+  });
+  const list = $('hotspot-list');
+  list.replaceChildren(...found.hotspots.map((h) => {
+    const li = document.createElement('li');
+    li.dataset.grid = h.code;
+    li.dataset.tickets = String(h.tickets);
+    li.textContent = t('hotspots.item', {
+      name: names.get(h.code) || h.code, n: number(h.tickets), rate: number(h.per_1000_households, 1),
+    });
+    li.addEventListener('click', () => {
+      zoomToGrid(h.code);
+      showGrid(h.code).catch((error) => toast(error.detail || String(error)));
+    });
+    return li;
+  }));
+  if (!found.hotspots.length) list.replaceChildren(Object.assign(document.createElement('li'), { textContent: t('hotspots.none') }));
+  $('hotspots').hidden = false;
 }
 
 /** The current plan's grids: the load scale, the coverage ramp, the table in browse mode. */
@@ -101,6 +135,7 @@ async function showCurrent() {
   }
   setTileUrls(state.map, 'basemap', (await get('/tiles/basemap.json')).tiles);
   await readGrids();
+  await readHotspots().catch(() => {});
   recolour();
   await refreshGrid();
 }
@@ -179,8 +214,9 @@ function wrapTablePick() {
 function wire(map) {
   state.switcher = layerSwitcher(map, $('layer-list'));
   for (const radio of document.querySelectorAll('#colour-by input')) {
-    radio.addEventListener('change', () => {
+    radio.addEventListener('change', async () => {
       state.colour = radio.value;
+      await readHotspots().catch((error) => toast(t('error.generic', { detail: error.detail || String(error) })));
       recolour();
     });
   }
@@ -223,6 +259,7 @@ function wire(map) {
   setUpReports(state.config).catch((error) => toast(error.detail || String(error)));
   onLanguage(() => {
     drawWho();
+    readHotspots().catch(() => {});
     recolour();
     state.switcher.redraw();
     refreshGrid();

@@ -2,10 +2,12 @@
 
 import { get } from './api.js';
 import { number, percent, t } from './i18n.js';
+import { drawTickets } from './tickets.js';
 
 const panel = document.getElementById('grid-panel');
 const title = document.getElementById('grid-title');
 const figures = document.getElementById('grid-figures');
+const tickets = document.getElementById('grid-tickets');
 let shown = null; // {code, plan}
 export const panelHooks = { onChange: null }; // (code or null) → void: the grid shown changed
 
@@ -58,7 +60,10 @@ export async function showGrid(code, plan = null) {
   if (panelHooks.onChange) panelHooks.onChange(code);
   const query = plan ? `?plan=${plan}` : '';
   const feature = await get(`/collections/grids/items/${encodeURIComponent(code)}${query}`);
-  if (shown && shown.code === code && shown.plan === plan) draw(feature, plan === null);
+  const isShown = () => shown && shown.code === code && shown.plan === plan;
+  if (isShown()) draw(feature, plan === null);
+  tickets.hidden = true; // the current plan's grids only: a draft's grid has no months yet
+  if (isShown() && plan === null) drawTickets(tickets, code, isShown).catch(() => { tickets.hidden = true; });
   return feature;
 }
 

@@ -459,6 +459,111 @@ ADD_HOUSEHOLDS = text(
 )
 
 
+TICKETS_BY_MONTH = text("""
+    SELECT to_char(e.occurred_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM') AS month, count(*)
+    FROM event e JOIN grid g ON ST_Intersects(g.geom, e.geom)
+    JOIN plan p ON p.id = g.plan_id AND p.status = 'current'
+    WHERE g.code = :c GROUP BY 1
+""")
+
+
+def test_the_grid_panel_shows_the_grids_tickets_of_the_last_twelve_months(
+    page: Page, live: Live
+) -> None:
+    engine = live.served.engine
+    with engine.begin() as connection:  # three tickets in a unit of the first grid
+        code, unit = connection.execute(
+            text(
+                "SELECT g.code, min(a.unit_id) FROM grid g JOIN plan p ON p.id = g.plan_id "
+                "AND p.status = 'current' JOIN assignment a ON a.grid_id = g.id "
+                "GROUP BY g.code ORDER BY g.code LIMIT 1"
+            )
+        ).one()
+        for kind, ago in (("噪音扰民", "2 days"), ("噪音扰民", "3 days"), ("占道经营", "62 days")):
+            connection.execute(
+                text(
+                    "INSERT INTO event (external_id, kind, occurred_at, geom) SELECT "
+                    "'panel-' || gen_random_uuid(), :k, now() - CAST(:ago AS interval), "
+                    "ST_PointOnSurface(geom) FROM unit WHERE id = :u"
+                ),
+                {"k": kind, "ago": ago, "u": unit},
+            )
+        by_month = dict(connection.execute(TICKETS_BY_MONTH, {"c": code}).all())
+    try:
+        page.fill("#search-input", code)
+        page.wait_for_selector(f"#search-results li[data-collection=grids][data-id='{code}']")
+        page.click(f"#search-results li[data-collection=grids][data-id='{code}']")
+        page.wait_for_selector("#grid-tickets:not([hidden]) .ticket-bars span")
+        bars = page.locator("#grid-tickets .ticket-bars span").evaluate_all(
+            "els => els.map(e => [e.dataset.month, Number(e.dataset.tickets)])"
+        )
+        assert len(bars) == 12 and bars == sorted(bars)  # a year, oldest first
+        assert bars == [[m, int(by_month.get(m, 0))] for m, _ in bars]  # counted by SQL here
+        shown = sum(n for _, n in bars)
+        assert shown >= 3
+        summary = page.locator("#grid-tickets .ticket-summary")
+        assert summary.get_attribute("data-tickets") == str(shown)
+        kinds = dict(
+            page.locator("#grid-tickets .ticket-kinds li").evaluate_all(
+                "els => els.map(e => [e.dataset.kind, Number(e.dataset.tickets)])"
+            )
+        )
+        assert kinds["噪音扰民"] >= 2 and kinds["占道经营"] >= 1
+        assert page.inner_text("#grid-tickets h3") == "12345 工单（近12个月）"
+        shot(page, "2b-grid-tickets")
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM event WHERE external_id LIKE 'panel-%'"))
+
+
+def test_colouring_by_tickets_shows_the_grids_that_stand_out(page: Page, live: Live) -> None:
+    engine = live.served.engine
+    with engine.begin() as connection:  # tickets in one grid only: it alone stands out
+        code, unit, households = connection.execute(
+            text(
+                "SELECT g.code, min(a.unit_id), g.households FROM grid g JOIN plan p "
+                "ON p.id = g.plan_id AND p.status = 'current' JOIN assignment a "
+                "ON a.grid_id = g.id WHERE g.households > 0 "
+                "GROUP BY g.code, g.households ORDER BY g.code DESC LIMIT 1"
+            )
+        ).one()
+        connection.execute(
+            text(
+                "INSERT INTO event (external_id, kind, occurred_at, geom) SELECT "
+                "'hot-' || k, '噪音扰民', now() - interval '5 days', ST_PointOnSurface(geom) "
+                "FROM unit, generate_series(1, 4) k WHERE id = :u"
+            ),
+            {"u": unit},
+        )
+    try:
+        page.click("#colour-by input[value=tickets]")
+        page.wait_for_selector("#hotspot-list li[data-grid]")
+        listed = page.locator("#hotspot-list li").evaluate_all(
+            "els => els.map(e => [e.dataset.grid, Number(e.dataset.tickets)])"
+        )
+        assert listed == [[code, 4]]
+        rate = f"{4000 / households:.1f}"
+        assert f"每千户 {rate} 件" in page.inner_text("#hotspot-list li")
+        assert "全市第90百分位" in page.inner_text("#hotspot-caption")
+        colours = page.evaluate("""() => Object.fromEntries(gridmap.map.queryRenderedFeatures(
+            {layers: ['grids-fill']}).map(f => [f.properties.code,
+              gridmap.map.getPaintProperty('grids-fill', 'fill-color')]))""")
+        assert colours, "grids drawn"
+        paint = next(iter(colours.values()))
+        assert paint[:3] == ["match", ["get", "code"], [code]]  # the hot grid, and only it
+        assert "工单热点" in page.inner_text("#legend-items")
+        page.click(f"#hotspot-list li[data-grid='{code}']")  # to the grid and its panel
+        page.wait_for_function(
+            "code => document.querySelector('#grid-figures dd[data-field=code]')"
+            "?.textContent === code",
+            arg=code,
+        )
+        shot(page, "2c-ticket-hotspots")
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM event WHERE external_id LIKE 'hot-%'"))
+
+
 def test_tiles_on_their_way_when_the_data_changes_are_fetched_from_the_new_address(
     page: Page, live: Live
 ) -> None:

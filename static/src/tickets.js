@@ -1,0 +1,72 @@
+// A grid's hotline (12345) tickets in the grid panel: the last 12 months as bars, the kinds,
+// and the rate per 1,000 households (GET /tickets/grids/{code}).
+
+import { get } from './api.js';
+import { number, t } from './i18n.js';
+
+export const TICKET_MONTHS = 12;
+const KINDS_SHOWN = 5;
+
+/** The first day of the month `back` months before this one, and that month's label. */
+function monthStart(today, back) {
+  const d = new Date(Date.UTC(today.getFullYear(), today.getMonth() - back, 1));
+  return { day: d.toISOString().slice(0, 10), month: d.toISOString().slice(0, 7) };
+}
+
+/** The last TICKET_MONTHS months (this one included), oldest first. */
+export function lastMonths(today = new Date()) {
+  const months = [];
+  for (let back = TICKET_MONTHS - 1; back >= 0; back -= 1) months.push(monthStart(today, back).month);
+  return months;
+}
+
+function bars(months, counts) {
+  const top = Math.max(1, ...months.map((m) => counts.get(m) || 0));
+  const box = document.createElement('div');
+  box.className = 'ticket-bars';
+  for (const month of months) {
+    const n = counts.get(month) || 0;
+    const bar = document.createElement('span');
+    bar.dataset.month = month;
+    bar.dataset.tickets = String(n);
+    bar.style.height = `${Math.round((100 * n) / top)}%`;
+    bar.title = t('tickets.month', { month, n: number(n) });
+    box.append(bar);
+  }
+  return box;
+}
+
+/** Fill `box` with grid `code`'s tickets of the last 12 months (the current plan's grid). */
+export async function drawTickets(box, code, isShown) {
+  const months = lastMonths();
+  const since = `${months[0]}-01`;
+  const found = await get(`/tickets/grids/${encodeURIComponent(code)}?since=${since}`);
+  if (!isShown()) return;
+  const counts = new Map(found.months.map((m) => [m.month, m.tickets]));
+  const head = document.createElement('h3');
+  head.textContent = t('tickets.heading', { months: TICKET_MONTHS });
+  const summary = document.createElement('p');
+  summary.className = 'ticket-summary';
+  summary.dataset.tickets = String(found.tickets);
+  summary.textContent = found.per_1000_households === null
+    ? t('tickets.summary_no_households', { n: number(found.tickets) })
+    : t('tickets.summary', { n: number(found.tickets), rate: number(found.per_1000_households, 1) });
+  const kinds = document.createElement('ul');
+  kinds.className = 'ticket-kinds';
+  for (const [kind, n] of Object.entries(found.by_kind).slice(0, KINDS_SHOWN)) {
+    const li = document.createElement('li');
+    li.dataset.kind = kind;
+    li.dataset.tickets = String(n);
+    li.textContent = `${kind} ${number(n)}`;
+    kinds.append(li);
+  }
+  const axis = document.createElement('div');
+  axis.className = 'ticket-axis';
+  axis.append(...[months[0], months[months.length - 1]].map((m) => {
+    const span = document.createElement('span');
+    span.textContent = m;
+    return span;
+  }));
+  box.replaceChildren(head, summary, bars(months, counts), axis, kinds);
+  box.hidden = false;
+}
