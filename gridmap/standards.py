@@ -88,3 +88,17 @@ CITY_TIME_ZONE = "Asia/Shanghai"
 HOTSPOT_PERCENTILE = 90.0
 """A grid or unit stands out when its tickets per 1,000 households lie above this percentile of
 the city's (the areas with households), over the same months and kinds."""
+
+
+def code_prefix(code: str) -> str:
+    """Return what the codes of everything inside region ``code`` begin with.
+
+    A 6-digit code ending in 00 is a city's (0000 a province's): the districts under it share
+    only its first 4 (2) digits. A county's, a street's and a community's codes are their own.
+
+    >>> [code_prefix(c) for c in ("990100", "990000", "990101", "990101001", "990101001001")]
+    ['9901', '99', '990101', '990101001', '990101001001']
+    """
+    if len(code) == 6:
+        return code[:2] if code.endswith("0000") else code[:4] if code.endswith("00") else code
+    return code

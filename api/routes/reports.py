@@ -6,6 +6,7 @@ and printing with Chromium take a while and must not hold the event loop.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -15,11 +16,13 @@ from sqlalchemy import Connection
 from api.auth import Viewer
 from api.deps import MAX_ID, ConnectionDep
 from gridmap.db.reports import region_by_code, region_code
+from gridmap.db.tickets import TicketFilter
 from gridmap.errors import Forbidden, InvalidInput
-from gridmap.reports import alignment_report
+from gridmap.reports import alignment_report, ranking_render
 from gridmap.reports import plan as plan_report
 from gridmap.reports.coverage_render import FORMATS, MEDIA_TYPES, render
 from gridmap.reports.coverage_report import load_coverage_report
+from gridmap.reports.ranking import load_ranking
 
 router = APIRouter(prefix="/reports", tags=["Reports"])
 Lang = Annotated[
@@ -99,6 +102,38 @@ def alignment_report_route(
         nets, format, chromium=request.app.state.settings.chromium, lang=lang
     )
     return _answer(body, format, "alignment")
+
+
+@router.get(
+    "/ranking",
+    name="ranking_report",
+    response_class=Response,
+    responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}},
+)
+def ranking_report_route(
+    request: Request,
+    connection: ConnectionDep,
+    who: Viewer,
+    region: Annotated[str, Query(pattern="^[0-9]{6,12}$", description="A region's code")],
+    level: Annotated[
+        str, Query(pattern="^(community|grid)$", description="Rank its communities or grids")
+    ] = "community",
+    since: Annotated[date | None, Query(description="Tickets from this day (Beijing time)")] = None,
+    until: Annotated[date | None, Query(description="Tickets before this day")] = None,
+    format: Annotated[str, Query(description="html, pdf, xlsx or csv")] = "html",
+    lang: Lang = "zh",
+) -> Response:
+    """Return the ranking of a region's communities or grids: coverage, tickets, staff, size."""
+    _check(format)
+    if since is not None and until is not None and until <= since:
+        raise InvalidInput(f"until: {until} is not after since ({since})")
+    if who.region_id is not None and not _inside(connection, region, who.region_id):
+        raise Forbidden(f"region: this key is held to another region than {region}")
+    ranked = load_ranking(connection, region, level, TicketFilter(None, since, until))
+    body = ranking_render.render(
+        ranked, format, chromium=request.app.state.settings.chromium, lang=lang
+    )
+    return _answer(body, format, f"ranking-{region}-{level}")
 
 
 def _check(format: str) -> None:

@@ -18,7 +18,7 @@ from api.deps import ConnectionDep
 from gridmap.db.coverage import region_code
 from gridmap.db.tickets import TicketFilter
 from gridmap.errors import Forbidden, InvalidInput
-from gridmap.standards import HOTSPOT_PERCENTILE
+from gridmap.standards import HOTSPOT_PERCENTILE, code_prefix
 from gridmap.tickets.service import MAX_MONTHS, compare_before_after, grid_months, hotspot_list
 
 router = APIRouter(prefix="/tickets", tags=["Tickets"])
@@ -112,7 +112,7 @@ def _filter(kind: list[str] | None, since: date | None, until: date | None) -> T
 
 
 def _prefix(connection: Any, who: Any) -> str:
-    return "" if who.region_id is None else region_code(connection, who.region_id)
+    return "" if who.region_id is None else code_prefix(region_code(connection, who.region_id))
 
 
 def _held(codes: list[str], prefix: str) -> None:

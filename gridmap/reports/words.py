@@ -171,6 +171,34 @@ ENGLISH = {
     "涉及网格": "grids touched",
     "切割面积（平方米）": "area cut (m²)",
     "建议对齐网格": "aligned to grids",
+    # the ranking report
+    "{region} 网格治理综合排名": "{region}: grid governance ranking",
+    "按{level}排名": "{level}s ranked",
+    "权重：{weights}。各项得分 0–100：覆盖率 × 100；每千户工单与每名网格员服务人口在参与排名者中最少者 100 分、最多者 0 分，按比例计分（有居民而无网格员者 0 分）；户数在标准内的网格占比 × 100。无法计算的项记 0 分。": "Weights: {weights}. Each score runs from 0 to 100: the coverage rate × 100; tickets "
+    "per 1,000 households and residents per grid worker score 100 for the fewest among those "
+    "ranked and 0 for the most, in proportion between (residents with no grid worker score "
+    "0); the share of grids whose households lie within the bounds × 100. A figure that "
+    "cannot be had scores 0.",
+    "后五名：{names}": "Bottom five: {names}",
+    "参与排名者不足六个，不标后五名。": "Fewer than six ranked: no bottom five.",
+    "综合得分": "score",
+    "覆盖率（%）": "coverage (%)",
+    "工单数": "tickets",
+    "每千户工单": "tickets per 1,000 households",
+    "每名网格员服务人口": "residents per grid worker",
+    "户数达标网格占比（%）": "grids within bounds (%)",
+    "覆盖得分": "coverage score",
+    "工单得分": "tickets score",
+    "人员得分": "staffing score",
+    "规模得分": "bounds score",
+    "5分钟覆盖率": "5-minute coverage",
+    "户数达标": "households within bounds",
+    "最早": "the first",
+    "至今": "now",
+    "全部类型": "all kinds",
+    "工单：{since} 至 {until}（不含当日），{kinds}": "tickets: {since} to {until} (not included), {kinds}",
+    "权重": "weights",
+    "工单": "tickets",
 }
 """Every phrase a report prints, in English."""
 

@@ -3,6 +3,7 @@
 
 import { allFeatures, apiKey } from './api.js';
 import { t } from './i18n.js';
+import { lastMonths } from './tickets.js';
 
 const $ = (id) => document.getElementById(id);
 const LEVELS = ['city', 'district', 'street', 'community'];
@@ -16,6 +17,11 @@ function say(text, kind = 'info') {
 
 function address(kind, format, config) {
   if (kind === 'coverage') return `/reports/coverage?region=${$('report-region').value}&format=${format}`;
+  if (kind === 'ranking') { // a community's grids, or a larger region's communities
+    const region = $('report-region').value;
+    const level = region.length === 12 ? 'grid' : 'community';
+    return `/reports/ranking?region=${region}&level=${level}&since=${lastMonths()[0]}-01&format=${format}`;
+  }
   if (kind === 'plan') return `/reports/plan?plan=${config.current_plan}&format=${format}`;
   return `/reports/alignment?format=${format}`;
 }

@@ -472,7 +472,7 @@ def foreign_words(page: str, names: set[str]) -> list[str]:
 
 
 def test_every_phrase_a_report_prints_has_its_english() -> None:
-    from gridmap.reports import alignment_report, coverage_render, plan, words
+    from gridmap.reports import alignment_report, coverage_render, plan, ranking_render, words
     from gridmap.reports.coverage_report import LEVEL_NAMES
 
     folder = Path(words.__file__).parent
@@ -492,6 +492,8 @@ def test_every_phrase_a_report_prints_has_its_english() -> None:
         *plan.CHECK_WORDS.values(),
         *plan.DIFF_LABELS.values(),
         *alignment_report.HEADERS.values(),
+        *ranking_render.COLUMNS.values(),
+        *ranking_render.WEIGHT_NAMES.values(),
     }
     assert len(phrases) > 120
     missing = sorted(p for p in phrases if CJK.search(p) and p not in words.ENGLISH)

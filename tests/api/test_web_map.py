@@ -745,6 +745,11 @@ def test_reports_are_fetched_from_the_map_with_the_key(page: Page, live: Live) -
     current = page.evaluate("gridmap.state.config.current_plan")
     assert f"网格方案 {current}" in report.inner_text("h1")
     assert page.is_visible("#report-message.ok")
+    with page.expect_download() as ranked:  # a community's grids, ranked; the bottom five
+        page.click("#reports [data-report=ranking] button[data-format=csv]")
+    assert ranked.value.suggested_filename == f"ranking-{community}-grid.csv"
+    table = Path(ranked.value.path()).read_text(encoding="utf-8-sig")
+    assert table.startswith("排名,编码,名称,综合得分") and community in table
     shot(page, "11-reports")
 
 
