@@ -15,12 +15,17 @@ from functools import cache, cached_property
 from gridmap.db.coverage import RUN_OR_LATEST
 from gridmap.db.plans import PLAN_OR_CURRENT
 from gridmap.errors import InvalidInput, NotFound
+from gridmap.standards import CITY_TIME_ZONE
 
 EXTENT = 4096
 BUFFER = 64
 FULL_DETAIL_ZOOM = 14
 """From this zoom on, layers read the full geometry; below it, the simplified one."""
 MAX_ZOOM = 22
+EVENTS_MINZOOM = 15
+"""From this zoom on, hotline tickets are points (kind, status, Beijing day as YYYYMMDD; no
+address or number); below it a grid's tickets are its figures (GET /tickets/...)."""
+EVENT_DAY = f"to_char(t.occurred_at AT TIME ZONE '{CITY_TIME_ZONE}', 'YYYYMMDD')::int"
 
 PLAN = PLAN_OR_CURRENT
 RUN = RUN_OR_LATEST
@@ -108,7 +113,7 @@ TILESETS: dict[str, Tileset] = {
     for ts in (
         Tileset(
             "gridmap",
-            "Regions, grids, units, buildings, stations, circles and gaps",
+            "Regions, grids, units, buildings, stations, circles, gaps and hotline tickets",
             (
                 Layer(
                     "regions",
@@ -224,6 +229,14 @@ TILESETS: dict[str, Tileset] = {
                     where=f"t.run_id = {RUN}",
                     parameters=("run",),
                     key="t.rank",
+                ),
+                Layer(
+                    "events",
+                    "event",
+                    f"t.kind, t.status, {EVENT_DAY} AS day",
+                    {"kind": "String", "status": "String", "day": "Number"},
+                    EVENTS_MINZOOM,
+                    simplified=False,
                 ),
                 Layer(
                     "stations",

@@ -29,6 +29,7 @@ from gridmap.tiles.store import EVICT, PUT, ROW_BYTES, put_parameters
 from gridmap.tiles.tilesets import TILESETS
 from tests.api.conftest import Served
 from tests.api.test_plans import draft
+from tests.api.test_tiles import decode
 
 MARGIN = 64 / 4096  # a tile's buffer, as a share of its side
 
@@ -343,3 +344,46 @@ def test_a_flood_of_empty_tiles_fills_the_caches_like_any_other(served: Served) 
     assert rows(served, f"SELECT bytes FROM tile_store WHERE {key}") == [(ROW_BYTES,)]
     with served.engine.begin() as connection:
         connection.execute(text(f"DELETE FROM tile_store WHERE {key}"))
+
+
+def test_tickets_are_points_in_the_tiles_and_a_new_one_drops_its_stored_tile(
+    api: TestClient, served: Served
+) -> None:
+    """Tickets from zoom 15: kind, status and Beijing day; a write drops the tiles it touches."""
+    unit = rows(served, "SELECT code FROM unit ORDER BY code LIMIT 1")[0][0]
+    z, x, y = unit_tile(served, unit, 15)
+    insert = (
+        "INSERT INTO event (external_id, kind, occurred_at, status, geom) SELECT :id, :kind, "
+        "CAST(:at AS timestamptz), 'open', ST_PointOnSurface(geom) FROM unit WHERE code = :u"
+    )
+    h = served.headers("viewer")
+    try:
+        with served.engine.begin() as connection:
+            connection.execute(
+                text(insert),
+                {"id": "tile-1", "kind": "噪音扰民", "at": "2031-02-01T01:00+08", "u": unit},
+            )
+        first = api.get(f"/tiles/gridmap/{z}/{x}/{y}.mvt", headers=h)
+        events = decode(first)["events"]["features"]
+        assert [(f["properties"]["kind"], f["properties"]["day"]) for f in events] == [
+            ("噪音扰民", 20310201)  # 1 a.m. in Beijing: 1 February, though 31 January in UTC
+        ]
+        assert stored(served, z, x, y) == first.headers["etag"]
+        assert not decode(api.get(f"/tiles/gridmap/{z - 1}/{x // 2}/{y // 2}.mvt", headers=h)).get(
+            "events"
+        )  # below zoom 15: no points
+        with served.engine.begin() as connection:
+            connection.execute(
+                text(insert),
+                {"id": "tile-2", "kind": "占道经营", "at": "2031-03-01T10:00+08", "u": unit},
+            )
+        assert stored(served, z, x, y) is None  # the new ticket dropped its tile
+        again = decode(api.get(f"/tiles/gridmap/{z}/{x}/{y}.mvt", headers=h))["events"]
+        assert sorted(f["properties"]["kind"] for f in again["features"]) == [
+            "占道经营",
+            "噪音扰民",
+        ]
+    finally:
+        with served.engine.begin() as connection:
+            connection.execute(text("DELETE FROM event WHERE external_id LIKE 'tile-%'"))
+    assert stored(served, z, x, y) is None  # and so did their removal

@@ -153,6 +153,7 @@ def test_tiles_are_gzipped_when_asked_and_versioned_urls_are_immutable(
         "circles",
         "gaps",
         "stations",
+        "events",
     }
     west, south, east, north = document["bounds"]
     assert 24.9 < west < east < 25.0 and 60.1 < south < north < 60.2
