@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from api.auth import Viewer
 from api.deps import ConnectionDep
 from gridmap.db.coverage import region_code
-from gridmap.db.tickets import TicketFilter
+from gridmap.db.tickets import TicketFilter, kind_counts
 from gridmap.errors import Forbidden, InvalidInput
 from gridmap.standards import HOTSPOT_PERCENTILE, code_prefix
 from gridmap.tickets.service import MAX_MONTHS, compare_before_after, grid_months, hotspot_list
@@ -152,6 +152,25 @@ def ticket_hotspots(
     return hotspot_list(
         connection, level, _filter(kind, since, until), prefix=prefix, percentile=percentile
     )
+
+
+class Kind(BaseModel):
+    """A ticket kind and how many tickets it has."""
+
+    kind: str
+    tickets: int
+
+
+@router.get("/kinds", name="ticket_kinds", response_model=list[Kind])
+def ticket_kinds(
+    connection: ConnectionDep,
+    who: Viewer,
+    since: Since = None,
+    until: Until = None,
+) -> list[dict[str, Any]]:
+    """Return the ticket kinds with their counts, most first (the key's region's, if held)."""
+    counts = kind_counts(connection, _filter(None, since, until), prefix=_prefix(connection, who))
+    return [{"kind": str(k), "tickets": int(n)} for k, n in counts.items()]
 
 
 @router.get("/before-after", name="tickets_before_after", response_model=BeforeAfter)

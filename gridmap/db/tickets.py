@@ -145,3 +145,20 @@ def unplaced(connection: Connection, tickets: TicketFilter) -> dict[str, int]:
         tickets.parameters(),
     ).one()
     return {"without_coordinates": int(row[0]), "outside_units": int(row[1])}
+
+
+def kind_counts(connection: Connection, tickets: TicketFilter, *, prefix: str = "") -> pd.Series:
+    """Return tickets per kind, most first: the city's, or those in units under ``prefix``."""
+    if prefix:
+        placed = _PLACED.format(where=tickets.where())
+        sql = f"""
+            SELECT p.kind, count(*)::int FROM ({placed}) p
+            WHERE p.unit_code LIKE :prefix || '%' GROUP BY 1 ORDER BY 2 DESC, 1
+        """
+    else:
+        sql = (
+            f"SELECT e.kind, count(*)::int FROM event e WHERE {tickets.where()} "
+            "GROUP BY 1 ORDER BY 2 DESC, 1"
+        )
+    rows = connection.execute(text(sql), {**tickets.parameters(), "prefix": prefix}).all()
+    return pd.Series({k: int(n) for k, n in rows}, dtype="int64")

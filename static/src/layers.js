@@ -42,9 +42,10 @@ export const GROUPS = [
   ['circles', ['circles-fill', 'circles-line']],
   ['gaps', ['gaps-fill']],
   ['stations', ['stations']],
+  ['events', ['events']],
   ['labels', ['grid-labels', 'region-labels', 'draft-grid-labels', 'station-labels']],
 ];
-const HIDDEN_AT_START = new Set(['buildings', 'circles', 'gaps']);
+const HIDDEN_AT_START = new Set(['buildings', 'circles', 'gaps', 'events']);
 
 /** The grid colour expression for `mode`: households against each kind's bounds, coverage, load. */
 export function gridColour(mode, config, maxLoad = 1, stops = null, hot = []) {
@@ -91,6 +92,26 @@ export function addLabels(map) {
     },
     paint: { 'text-color': '#67000d', 'text-halo-color': '#ffffff', 'text-halo-width': 1.5 },
   });
+}
+
+/** Add the hotline tickets, points from zoom 15 (the tiles' events layer), hidden at first. */
+export function addTicketLayer(map) {
+  map.addLayer({
+    id: 'events', type: 'circle', source: 'gridmap', 'source-layer': 'events', minzoom: 15,
+    layout: { visibility: 'none' },
+    paint: {
+      'circle-radius': 4, 'circle-color': COLOURS.hot, 'circle-opacity': 0.8,
+      'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1,
+    },
+  }, 'stations');
+}
+
+/** The filter of the tickets layer: from day `since` (YYYY-MM-DD or null), of `kind` ('' all). */
+export function ticketFilter(since, kind) {
+  const parts = ['all'];
+  if (since) parts.push(['>=', ['get', 'day'], Number(since.replaceAll('-', ''))]);
+  if (kind) parts.push(['==', ['get', 'kind'], kind]);
+  return parts.length > 1 ? parts : null;
 }
 
 /** Show or hide a group of layers. */

@@ -8,13 +8,15 @@ import { editor, setEditing, setUpEditor, showDraft } from './editor.js';
 import { bbox } from './geo.js';
 import { gridTable, selectRow, showGrids } from './gridtable.js';
 import { language, number, onLanguage, setLanguage, t, translatePage } from './i18n.js';
-import { COLOURS, addLabels, coverageStops, drawLegend, gridColour, layerSwitcher } from './layers.js';
+import {
+  COLOURS, addLabels, addTicketLayer, coverageStops, drawLegend, gridColour, layerSwitcher, ticketFilter,
+} from './layers.js';
 import { hideGrid, panelHooks, refreshGrid, showGrid } from './panel.js';
 import { repartition, setRepartitioning, setUpRepartition, showPlanPreview } from './repartition.js';
 import { setUpReports } from './reports.js';
 import { setUpSearch } from './search.js';
 import { setTileUrls } from './tilesource.js';
-import { TICKET_MONTHS, lastMonths } from './tickets.js';
+import { windowStart } from './tickets.js';
 import { readState, writeState } from './urlstate.js';
 
 const $ = (id) => document.getElementById(id);
@@ -29,6 +31,8 @@ const state = {
   mode: 'browse', colour: 'households', maxLoad: 1, stops: null, config: null, map: null, switcher: null,
   grids: [], // the current plan's grid features
   restoring: false, // applying an address: no new history steps
+  ticketMonths: 12, // the tickets drawn and measured: the last months (0: all), of one kind ('': all)
+  ticketKind: '',
 };
 
 function toast(text) {
@@ -56,17 +60,43 @@ function recolour() {
   ], state.hotspots);
 }
 
+/** The query of the tickets chosen in the browse panel: their window, and their kind. */
+function ticketQuery(withKind) {
+  const since = windowStart(state.ticketMonths);
+  const kind = withKind && state.ticketKind ? `&kind=${encodeURIComponent(state.ticketKind)}` : '';
+  return `${since ? `since=${since}` : ''}${kind}`;
+}
+
+/** The kinds of tickets in the window, for the kind list (keeping the one chosen). */
+async function readTicketKinds() {
+  const kinds = await get(`/tickets/kinds?${ticketQuery(false)}`);
+  const select = $('ticket-kind');
+  const all = select.options[0];
+  select.replaceChildren(all, ...kinds.map((k) => Object.assign(document.createElement('option'), {
+    value: k.kind, textContent: `${k.kind}（${number(k.tickets)}）`,
+  })));
+  if (!kinds.some((k) => k.kind === state.ticketKind)) state.ticketKind = '';
+  select.value = state.ticketKind;
+}
+
+/** Apply the chosen window and kind to the tickets layer and the hotspots. */
+async function applyTicketFilter() {
+  state.map.setFilter('events', ticketFilter(windowStart(state.ticketMonths), state.ticketKind));
+  await readHotspots();
+  recolour();
+}
+
 /** The grids whose tickets stand out over the last months, when the map is coloured by them. */
 async function readHotspots() {
   if (state.colour !== 'tickets' || !state.config.current_plan) {
     $('hotspots').hidden = true;
     return;
   }
-  const found = await get(`/tickets/hotspots?since=${lastMonths()[0]}-01`);
+  const found = await get(`/tickets/hotspots?${ticketQuery(true)}`);
   state.hotspots = found;
   const names = new Map(state.grids.map((f) => [f.properties.code, f.properties.name]));
   $('hotspot-caption').textContent = t('hotspots.caption', {
-    months: TICKET_MONTHS, percentile: found.percentile, n: number(found.hotspots.length),
+    window: t(`tickets.months_${state.ticketMonths || 'all'}`), percentile: found.percentile, n: number(found.hotspots.length),
     reference: t(found.reference === 'city' ? 'hotspots.city' : 'hotspots.region'),
     threshold: found.threshold === null ? '—' : number(found.threshold, 1),
   });
@@ -220,6 +250,15 @@ function wire(map) {
       recolour();
     });
   }
+  $('ticket-months').addEventListener('change', async () => {
+    state.ticketMonths = Number($('ticket-months').value);
+    await readTicketKinds().catch(() => {});
+    await applyTicketFilter().catch((e) => toast(t('error.generic', { detail: e.detail || String(e) })));
+  });
+  $('ticket-kind').addEventListener('change', () => {
+    state.ticketKind = $('ticket-kind').value;
+    applyTicketFilter().catch((e) => toast(t('error.generic', { detail: e.detail || String(e) })));
+  });
   for (const tab of document.querySelectorAll('#modes button')) {
     tab.addEventListener('click', () => setMode(tab.dataset.mode).catch((e) => toast(t('error.generic', { detail: e.detail || String(e) }))));
   }
@@ -307,9 +346,11 @@ async function start() {
   map.on('load', async () => {
     addDraftLayers(map);
     addLabels(map);
+    addTicketLayer(map);
     wire(map);
     await readGrids();
     recolour();
+    readTicketKinds().then(() => applyTicketFilter()).catch(() => {});
     await restore();
     window.gridmap.ready = true;
   });

@@ -13,6 +13,13 @@ function monthStart(today, back) {
   return { day: d.toISOString().slice(0, 10), month: d.toISOString().slice(0, 7) };
 }
 
+/** The first day (YYYY-MM-DD) of the last `months` months up to today; null: all time. */
+export function windowStart(months, today = new Date()) {
+  if (!(months > 0)) return null;
+  const d = new Date(Date.UTC(today.getFullYear(), today.getMonth() - months, today.getDate()));
+  return d.toISOString().slice(0, 10);
+}
+
 /** The last TICKET_MONTHS months (this one included), oldest first. */
 export function lastMonths(today = new Date()) {
   const months = [];

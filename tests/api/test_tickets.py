@@ -267,3 +267,17 @@ def test_bad_requests_are_refused_naming_the_field(
     )
     assert got.status_code == status, got.text
     assert words in got.text
+
+
+def test_the_kinds_of_the_city_and_of_a_region(
+    api: TestClient, served: Served, placed: Placed
+) -> None:
+    city = api.get("/tickets/kinds", params=WINDOW, headers=served.headers("viewer")).json()
+    # the city: 3 + 3 + the one without a place of the first kind, 1 of the other
+    assert city == [{"kind": KIND, "tickets": 7}, {"kind": OTHER_KIND, "tickets": 1}]
+    region = api.get("/tickets/kinds", params=WINDOW, headers=served.headers("embed")).json()
+    assert region == [{"kind": KIND, "tickets": 3}, {"kind": OTHER_KIND, "tickets": 1}]
+    april = api.get(
+        "/tickets/kinds", params={"since": "2031-04-01"}, headers=served.headers("viewer")
+    ).json()
+    assert april == [{"kind": KIND, "tickets": 2}, {"kind": OTHER_KIND, "tickets": 1}]

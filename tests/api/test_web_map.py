@@ -564,6 +564,55 @@ def test_colouring_by_tickets_shows_the_grids_that_stand_out(page: Page, live: L
             connection.execute(text("DELETE FROM event WHERE external_id LIKE 'hot-%'"))
 
 
+def test_tickets_on_the_map_filtered_by_window_and_kind(page: Page, live: Live) -> None:
+    engine = live.served.engine
+    with engine.begin() as connection:  # two recent tickets of one kind, an older one of another
+        unit, lon, lat = connection.execute(
+            text(
+                "SELECT id, ST_X(p), ST_Y(p) FROM (SELECT id, ST_Transform(ST_PointOnSurface("
+                "geom), 4326) AS p FROM unit ORDER BY households DESC, code LIMIT 1) u"
+            )
+        ).one()
+        for k, (kind, ago) in enumerate(
+            (("噪音扰民", "5 days"), ("噪音扰民", "6 days"), ("占道经营", "200 days"))
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO event (external_id, kind, occurred_at, geom) SELECT :id, :k, "
+                    "now() - CAST(:ago AS interval), ST_PointOnSurface(geom) FROM unit "
+                    "WHERE id = :u"
+                ),
+                {"id": f"map-{k}", "k": kind, "ago": ago, "u": unit},
+            )
+    drawn = """() => gridmap.map.queryRenderedFeatures({layers: ['events']})
+        .map(f => f.properties.kind).sort().join(',')"""
+    try:
+        page.click("#colour-by input[value=households]")  # any change reads the kinds again
+        page.select_option("#ticket-months", "3")
+        page.select_option("#ticket-months", "12")
+        page.wait_for_function(
+            "document.querySelectorAll('#ticket-kind option').length === 3", timeout=WAIT_MS
+        )
+        options = page.locator("#ticket-kind option").all_inner_texts()
+        assert options == ["全部类型", "噪音扰民（2）", "占道经营（1）"]
+        page.check("#layer-list input[data-group=events]")
+        page.evaluate("([x, y]) => gridmap.map.jumpTo({center: [x, y], zoom: 16})", [lon, lat])
+        page.wait_for_function(f"({drawn})() === '占道经营,噪音扰民,噪音扰民'", timeout=WAIT_MS)
+        page.select_option("#ticket-months", "1")  # the last month: the older one goes
+        page.wait_for_function(f"({drawn})() === '噪音扰民,噪音扰民'", timeout=WAIT_MS)
+        assert page.inner_text("#ticket-kind").count("占道经营") == 0  # none of it this month
+        page.select_option("#ticket-months", "12")
+        page.wait_for_function(
+            "document.querySelectorAll('#ticket-kind option').length === 3", timeout=WAIT_MS
+        )
+        page.select_option("#ticket-kind", "占道经营")
+        page.wait_for_function(f"({drawn})() === '占道经营'", timeout=WAIT_MS)
+        shot(page, "2d-tickets-on-the-map")
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM event WHERE external_id LIKE 'map-%'"))
+
+
 def test_tiles_on_their_way_when_the_data_changes_are_fetched_from_the_new_address(
     page: Page, live: Live
 ) -> None:
