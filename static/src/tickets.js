@@ -74,6 +74,43 @@ export async function drawTickets(box, code, isShown) {
     span.textContent = m;
     return span;
   }));
-  box.replaceChildren(head, summary, bars(months, counts), axis, kinds);
+  box.replaceChildren(head, summary, bars(months, counts), axis, kinds, compareForm(code));
   box.hidden = false;
+}
+
+function signed(change) {
+  return change === null ? '—' : `${change > 0 ? '+' : ''}${number(change * 100, 0)}%`;
+}
+
+/** A date and a number of months: the grid's tickets before and after, beside the city's. */
+function compareForm(code) {
+  const form = document.createElement('form');
+  form.className = 'ticket-compare';
+  const day = Object.assign(document.createElement('input'), { type: 'date', required: true, name: 'date' });
+  day.setAttribute('aria-label', t('compare.date'));
+  const months = document.createElement('select');
+  months.name = 'months';
+  for (const n of [3, 6, 12]) months.append(Object.assign(document.createElement('option'), { value: n, textContent: t('compare.months', { n }) }));
+  months.value = '6';
+  const go = Object.assign(document.createElement('button'), { type: 'submit', textContent: t('compare.go') });
+  const out = Object.assign(document.createElement('p'), { className: 'ticket-compare-result' });
+  const label = Object.assign(document.createElement('span'), { textContent: t('compare.label') });
+  form.append(label, day, months, go, out);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      const found = await get(`/tickets/before-after?grid=${encodeURIComponent(code)}&date=${day.value}&months=${months.value}`);
+      out.dataset.before = String(found.before.tickets);
+      out.dataset.after = String(found.after.tickets);
+      out.textContent = t('compare.result', {
+        n: months.value, before: number(found.before.tickets), after: number(found.after.tickets),
+        change: signed(found.change), trend: signed(found.reference_change),
+        reference: t(found.reference === 'city' ? 'hotspots.city' : 'hotspots.region'),
+        against: signed(found.against_reference),
+      });
+    } catch (error) {
+      out.textContent = t('error.generic', { detail: error.detail || String(error) });
+    }
+  });
+  return form;
 }

@@ -5,6 +5,7 @@ Each step is saved as a screenshot under ``build/screenshots`` (or ``$GRIDMAP_SC
 
 from __future__ import annotations
 
+import datetime
 import io
 import os
 from collections.abc import Iterator
@@ -510,6 +511,23 @@ def test_the_grid_panel_shows_the_grids_tickets_of_the_last_twelve_months(
         )
         assert kinds["噪音扰民"] >= 2 and kinds["占道经营"] >= 1
         assert page.inner_text("#grid-tickets h3") == "12345 工单（近12个月）"
+        # before and after a change two months ago: the 3 whole months on either side
+        today = datetime.date.today()
+        centre = (today.year * 12 + today.month - 1) - 2
+        day = datetime.date(centre // 12, centre % 12 + 1, 1)
+        months = [f"{(centre + k) // 12}-{(centre + k) % 12 + 1:02d}" for k in range(-3, 4)]
+        page.fill(".ticket-compare input[name=date]", day.isoformat())
+        page.select_option(".ticket-compare select[name=months]", "3")
+        page.click(".ticket-compare button")
+        page.wait_for_selector(".ticket-compare-result[data-before]")
+        result = page.locator(".ticket-compare-result")
+        before = sum(int(by_month.get(m, 0)) for m in months[:3])
+        after = sum(int(by_month.get(m, 0)) for m in months[4:])
+        assert (result.get_attribute("data-before"), result.get_attribute("data-after")) == (
+            str(before),
+            str(after),
+        )
+        assert result.inner_text().startswith(f"前3个月 {before} 件 → 后3个月 {after} 件")
         shot(page, "2b-grid-tickets")
     finally:
         with engine.begin() as connection:
