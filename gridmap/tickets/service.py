@@ -44,7 +44,7 @@ def grid_months(connection: Connection, code: str, tickets: TicketFilter) -> dic
     if area.empty:
         raise NotFound(f"grid {code}: no such grid in the current plan")
     households = int(area["households"].iloc[0])
-    counts = ticket_rows.ticket_counts(connection, plan, "grid", tickets, prefix=code)
+    counts = ticket_rows.ticket_counts(connection, plan, "grid", tickets, prefix=code, grids=[code])
     counts = counts.loc[counts["code"] == code]
     months = counts.pivot_table(
         index="month", columns="kind", values="tickets", aggfunc="sum", fill_value=0
@@ -138,7 +138,7 @@ def compare_before_after(
     before, _, after = months_around(day, months)
     first, last = pd.Period(before[0], freq="M"), pd.Period(after[-1], freq="M")
     window = TicketFilter(kinds, first.start_time.date(), (last + 1).start_time.date())
-    counts = ticket_rows.ticket_counts(connection, plan, "grid", window, prefix=prefix)
+    counts = ticket_rows.ticket_counts(connection, plan, "grid", window, prefix=prefix, grids=codes)
     chosen = counts.loc[counts["code"].isin(codes)].groupby("month")["tickets"].sum()
     reference = ticket_rows.monthly_totals(connection, window, prefix=prefix)
     found = before_after(chosen, reference, day, months)
