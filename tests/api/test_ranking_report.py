@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from gridmap.standards import GRID_BOUNDS
 from tests.api.conftest import Served
+from tests.api.test_tickets import add_ticket, grid_with_households
 
 
 def city(served: Served) -> str:
@@ -38,22 +39,9 @@ def grids(api: TestClient, served: Served) -> dict[str, dict]:
 def ticketed(served: Served) -> Iterator[tuple[str, int]]:
     """Three tickets of 2031 in one grid (removed afterwards): its code and households."""
     with served.engine.begin() as connection:
-        code, unit, households = connection.execute(
-            text(
-                "SELECT g.code, min(a.unit_id), g.households FROM grid g JOIN plan p "
-                "ON p.id = g.plan_id AND p.status = 'current' JOIN assignment a "
-                "ON a.grid_id = g.id WHERE g.households > 0 "
-                "GROUP BY g.code, g.households ORDER BY g.code LIMIT 1"
-            )
-        ).one()
-        connection.execute(
-            text(
-                "INSERT INTO event (external_id, kind, occurred_at, geom) SELECT 'rank-' || k, "
-                "'噪音扰民', '2031-05-01T10:00+08', ST_PointOnSurface(geom) "
-                "FROM unit, generate_series(1, 3) k WHERE id = :u"
-            ),
-            {"u": unit},
-        )
+        code, households, unit = grid_with_households(connection)
+        for k in range(3):
+            add_ticket(connection, unit, "噪音扰民", "2031-05-01T10:00+08", f"rank-{k}")
     try:
         yield code, households
     finally:

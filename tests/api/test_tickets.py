@@ -6,8 +6,10 @@ database, worked out in the test (not from gridmap.tickets).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -28,37 +30,47 @@ class Placed:
     region_grids: dict[str, int]  # every grid of the community: households
 
 
-def _grid_unit(connection, community: str, rank: int) -> tuple[str, int, int]:  # type: ignore[no-untyped-def]
-    return tuple(
-        connection.execute(
-            text("""
-            SELECT g.code, g.households, min(a.unit_id) FROM grid g
-            JOIN plan p ON p.id = g.plan_id AND p.status = 'current'
-            JOIN assignment a ON a.grid_id = g.id
-            WHERE g.code LIKE :c || '%' AND g.households > 0
-            GROUP BY g.code, g.households ORDER BY g.code OFFSET :r LIMIT 1
-            """),
-            {"c": community, "r": rank},
-        ).one()
+def grid_with_households(  # type: ignore[no-untyped-def]
+    connection, prefix: str = "", rank: int = 0, *, last: bool = False
+) -> tuple[str, int, int]:
+    """A grid of the current plan with households, the ``rank``-th by code (from the end with
+    ``last``): its code, households and one of its units."""
+    order = "DESC" if last else "ASC"
+    row = connection.execute(
+        text(f"""
+        SELECT g.code, g.households, min(a.unit_id) FROM grid g
+        JOIN plan p ON p.id = g.plan_id AND p.status = 'current'
+        JOIN assignment a ON a.grid_id = g.id
+        WHERE g.code LIKE :c || '%' AND g.households > 0
+        GROUP BY g.code, g.households ORDER BY g.code {order} OFFSET :r LIMIT 1
+        """),
+        {"c": prefix, "r": rank},
+    ).one()
+    return str(row[0]), int(row[1]), int(row[2])
+
+
+def add_ticket(  # type: ignore[no-untyped-def]
+    connection, unit_id: int, kind: str, at: str | datetime, external_id: str
+) -> None:
+    """A ticket at a unit's inner point (``at``: a time, or text PostgreSQL reads as one)."""
+    connection.execute(
+        text(
+            "INSERT INTO event (external_id, kind, occurred_at, geom) SELECT :id, :k, "
+            "CAST(:t AS timestamptz), ST_PointOnSurface(geom) FROM unit WHERE id = :u"
+        ),
+        {"id": external_id, "k": kind, "t": at, "u": unit_id},
     )
 
 
 def _add(connection, unit_id: int, kind: str, at: str) -> None:  # type: ignore[no-untyped-def]
-    connection.execute(
-        text(
-            "INSERT INTO event (external_id, kind, occurred_at, geom) SELECT 'test-' || "
-            "gen_random_uuid(), :k, CAST(:t AS timestamptz), ST_PointOnSurface(geom) "
-            "FROM unit WHERE id = :u"
-        ),
-        {"k": kind, "t": at, "u": unit_id},
-    )
+    add_ticket(connection, unit_id, kind, at, f"test-{uuid.uuid4()}")
 
 
 @pytest.fixture(scope="module")
 def placed(served: Served) -> Iterator[Placed]:
     with served.engine.begin() as connection:
-        mine, households, unit = _grid_unit(connection, served.community, 0)
-        quiet = _grid_unit(connection, served.community, 1)[0]
+        mine, households, unit = grid_with_households(connection, served.community, 0)
+        quiet = grid_with_households(connection, served.community, 1)[0]
         other = connection.execute(
             text(
                 "SELECT code FROM region WHERE level = 'community' AND code <> :c "
@@ -66,7 +78,7 @@ def placed(served: Served) -> Iterator[Placed]:
             ),
             {"c": served.community},
         ).scalar_one()
-        elsewhere, _, far_unit = _grid_unit(connection, other, 0)
+        elsewhere, _, far_unit = grid_with_households(connection, other, 0)
         for at in ("2031-01-05T10:00+08", "2031-01-20T10:00+08", "2031-02-01T01:00+08"):
             _add(connection, unit, KIND, at)
         _add(connection, unit, OTHER_KIND, "2031-04-10T10:00+08")

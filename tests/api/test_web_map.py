@@ -25,6 +25,7 @@ from sqlalchemy import text
 
 from api.main import create_app
 from tests.api.conftest import Live, serving
+from tests.api.test_tickets import add_ticket, grid_with_households
 from tests.api.test_tiles import tile_of
 
 CHROMIUM = "/usr/bin/chromium"
@@ -460,6 +461,11 @@ ADD_HOUSEHOLDS = text(
 )
 
 
+def days_ago(days: int) -> datetime.datetime:
+    """The time ``days`` days before now."""
+    return datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=days)
+
+
 TICKETS_BY_MONTH = text("""
     SELECT to_char(e.occurred_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM') AS month, count(*)
     FROM event e JOIN grid g ON ST_Intersects(g.geom, e.geom)
@@ -473,22 +479,9 @@ def test_the_grid_panel_shows_the_grids_tickets_of_the_last_twelve_months(
 ) -> None:
     engine = live.served.engine
     with engine.begin() as connection:  # three tickets in a unit of the first grid
-        code, unit = connection.execute(
-            text(
-                "SELECT g.code, min(a.unit_id) FROM grid g JOIN plan p ON p.id = g.plan_id "
-                "AND p.status = 'current' JOIN assignment a ON a.grid_id = g.id "
-                "GROUP BY g.code ORDER BY g.code LIMIT 1"
-            )
-        ).one()
-        for kind, ago in (("噪音扰民", "2 days"), ("噪音扰民", "3 days"), ("占道经营", "62 days")):
-            connection.execute(
-                text(
-                    "INSERT INTO event (external_id, kind, occurred_at, geom) SELECT "
-                    "'panel-' || gen_random_uuid(), :k, now() - CAST(:ago AS interval), "
-                    "ST_PointOnSurface(geom) FROM unit WHERE id = :u"
-                ),
-                {"k": kind, "ago": ago, "u": unit},
-            )
+        code, _, unit = grid_with_households(connection)
+        for k, (kind, days) in enumerate((("噪音扰民", 2), ("噪音扰民", 3), ("占道经营", 62))):
+            add_ticket(connection, unit, kind, days_ago(days), f"panel-{k}")
         by_month = dict(connection.execute(TICKETS_BY_MONTH, {"c": code}).all())
     try:
         page.fill("#search-input", code)
@@ -537,22 +530,9 @@ def test_the_grid_panel_shows_the_grids_tickets_of_the_last_twelve_months(
 def test_colouring_by_tickets_shows_the_grids_that_stand_out(page: Page, live: Live) -> None:
     engine = live.served.engine
     with engine.begin() as connection:  # tickets in one grid only: it alone stands out
-        code, unit, households = connection.execute(
-            text(
-                "SELECT g.code, min(a.unit_id), g.households FROM grid g JOIN plan p "
-                "ON p.id = g.plan_id AND p.status = 'current' JOIN assignment a "
-                "ON a.grid_id = g.id WHERE g.households > 0 "
-                "GROUP BY g.code, g.households ORDER BY g.code DESC LIMIT 1"
-            )
-        ).one()
-        connection.execute(
-            text(
-                "INSERT INTO event (external_id, kind, occurred_at, geom) SELECT "
-                "'hot-' || k, '噪音扰民', now() - interval '5 days', ST_PointOnSurface(geom) "
-                "FROM unit, generate_series(1, 4) k WHERE id = :u"
-            ),
-            {"u": unit},
-        )
+        code, households, unit = grid_with_households(connection, last=True)
+        for k in range(4):
+            add_ticket(connection, unit, "噪音扰民", days_ago(5), f"hot-{k}")
     try:
         page.click("#colour-by input[value=tickets]")
         page.wait_for_selector("#hotspot-list li[data-grid]")
@@ -591,17 +571,8 @@ def test_tickets_on_the_map_filtered_by_window_and_kind(page: Page, live: Live) 
                 "geom), 4326) AS p FROM unit ORDER BY households DESC, code LIMIT 1) u"
             )
         ).one()
-        for k, (kind, ago) in enumerate(
-            (("噪音扰民", "5 days"), ("噪音扰民", "6 days"), ("占道经营", "200 days"))
-        ):
-            connection.execute(
-                text(
-                    "INSERT INTO event (external_id, kind, occurred_at, geom) SELECT :id, :k, "
-                    "now() - CAST(:ago AS interval), ST_PointOnSurface(geom) FROM unit "
-                    "WHERE id = :u"
-                ),
-                {"id": f"map-{k}", "k": kind, "ago": ago, "u": unit},
-            )
+        for k, (kind, days) in enumerate((("噪音扰民", 5), ("噪音扰民", 6), ("占道经营", 200))):
+            add_ticket(connection, unit, kind, days_ago(days), f"map-{k}")
     drawn = """() => gridmap.map.queryRenderedFeatures({layers: ['events']})
         .map(f => f.properties.kind).sort().join(',')"""
     try:
