@@ -265,7 +265,7 @@ def _serialise(collection: Collection, rows: Sequence[Any], crs: str) -> list[st
             '{"type":"Feature","id":'
             + json.dumps(row.id)
             + ',"geometry":'
-            + shape
+            + (shape or "null")  # a ticket without coordinates: kept, placed nowhere
             + ',"properties":'
             + json.dumps(properties, ensure_ascii=False)
             + "}"

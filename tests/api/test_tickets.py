@@ -293,3 +293,15 @@ def test_the_kinds_of_the_city_and_of_a_region(
         "/tickets/kinds", params={"since": "2031-04-01"}, headers=served.headers("viewer")
     ).json()
     assert april == [{"kind": KIND, "tickets": 2}, {"kind": OTHER_KIND, "tickets": 1}]
+
+
+@pytest.mark.parametrize("crs", [None, "gcj02"])
+def test_a_ticket_without_a_place_is_a_feature_without_geometry(
+    api: TestClient, served: Served, placed: Placed, crs: str | None
+) -> None:
+    params = {"limit": 1000, **({"crs": crs} if crs else {})}
+    got = api.get("/collections/events/items", params=params, headers=served.headers("viewer"))
+    assert got.status_code == 200, got.text
+    features = {f["properties"]["external_id"]: f for f in got.json()["features"]}
+    assert features["test-nowhere"]["geometry"] is None
+    assert sum(f["geometry"] is not None for f in features.values()) >= 7
