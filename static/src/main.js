@@ -69,7 +69,9 @@ function ticketQuery(withKind) {
 
 /** The kinds of tickets in the window, for the kind list (keeping the one chosen). */
 async function readTicketKinds() {
+  const asked = ++readTicketKinds.latest; // a window chosen again meanwhile: its answer wins
   const kinds = await get(`/tickets/kinds?${ticketQuery(false)}`);
+  if (asked !== readTicketKinds.latest) return;
   const select = $('ticket-kind');
   const all = select.options[0];
   select.replaceChildren(all, ...kinds.map((k) => Object.assign(document.createElement('option'), {
@@ -80,6 +82,8 @@ async function readTicketKinds() {
 }
 
 /** Apply the chosen window and kind to the tickets layer and the hotspots. */
+readTicketKinds.latest = 0;
+
 async function applyTicketFilter() {
   state.map.setFilter('events', ticketFilter(windowStart(state.ticketMonths), state.ticketKind));
   await readHotspots();
@@ -92,7 +96,9 @@ async function readHotspots() {
     $('hotspots').hidden = true;
     return;
   }
+  const asked = ++readHotspots.latest;
   const found = await get(`/tickets/hotspots?${ticketQuery(true)}`);
+  if (asked !== readHotspots.latest) return; // a later choice's answer is on its way
   state.hotspots = found;
   const names = new Map(state.grids.map((f) => [f.properties.code, f.properties.name]));
   $('hotspot-caption').textContent = t('hotspots.caption', {
@@ -117,6 +123,7 @@ async function readHotspots() {
   if (!found.hotspots.length) list.replaceChildren(Object.assign(document.createElement('li'), { textContent: t('hotspots.none') }));
   $('hotspots').hidden = false;
 }
+readHotspots.latest = 0;
 
 /** The current plan's grids: the load scale, the coverage ramp, the table in browse mode. */
 async function readGrids() {
