@@ -96,10 +96,13 @@ function compareForm(code) {
   const out = Object.assign(document.createElement('p'), { className: 'ticket-compare-result' });
   const label = Object.assign(document.createElement('span'), { textContent: t('compare.label') });
   form.append(label, day, months, go, out);
+  let latest = 0; // a second comparison asked meanwhile: its answer wins
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
+    const asked = ++latest;
     try {
       const found = await get(`/tickets/before-after?grid=${encodeURIComponent(code)}&date=${day.value}&months=${months.value}`);
+      if (asked !== latest) return;
       out.dataset.before = String(found.before.tickets);
       out.dataset.after = String(found.after.tickets);
       out.textContent = t('compare.result', {
@@ -109,7 +112,7 @@ function compareForm(code) {
         against: signed(found.against_reference),
       });
     } catch (error) {
-      out.textContent = t('error.generic', { detail: error.detail || String(error) });
+      if (asked === latest) out.textContent = t('error.generic', { detail: error.detail || String(error) });
     }
   });
   return form;
