@@ -387,3 +387,31 @@ def test_tickets_are_points_in_the_tiles_and_a_new_one_drops_its_stored_tile(
         with served.engine.begin() as connection:
             connection.execute(text("DELETE FROM event WHERE external_id LIKE 'tile-%'"))
     assert stored(served, z, x, y) is None  # and so did their removal
+
+
+def test_every_table_a_tileset_reads_drops_its_stored_tiles_when_written(served: Served) -> None:
+    """Each table a tile reads has triggers noting its writes (migrations 0011, 0014): on
+    insert, update, delete and truncate; a table added to a tileset without them would leave
+    stored tiles stale."""
+    read = {table for tiles in TILESETS.values() for table in tiles.tables}
+    found = rows(
+        served,
+        "SELECT c.relname, array_agg(DISTINCT e.event ORDER BY e.event) FROM pg_trigger t "
+        "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid "
+        "CROSS JOIN LATERAL (VALUES (1, 'insert'), (2, 'delete'), (3, 'update'), "
+        "(4, 'truncate')) e (bit, event) "
+        "WHERE p.proname IN ('gridmap_note_tiles', 'gridmap_note_plans') "
+        "AND t.tgtype & (CASE e.bit WHEN 1 THEN 4 WHEN 2 THEN 8 WHEN 3 THEN 16 ELSE 32 END) > 0 "
+        "GROUP BY c.relname",
+    )
+    noted = {table: set(events) for table, events in found}
+    plan_events = {"update", "delete"}  # a plan is noted when it becomes or stops being current
+    missing = {
+        table: sorted(
+            ({"insert", "update", "delete", "truncate"} if table != "plan" else plan_events)
+            - noted.get(table, set())
+        )
+        for table in read
+    }
+    assert {t: m for t, m in missing.items() if m} == {}
+    assert "event" in read  # the tickets layer reads it
