@@ -81,9 +81,9 @@ async function readTicketKinds() {
   select.value = state.ticketKind;
 }
 
-/** Apply the chosen window and kind to the tickets layer and the hotspots. */
 readTicketKinds.latest = 0;
 
+/** Apply the chosen window and kind to the tickets layer and the hotspots. */
 async function applyTicketFilter() {
   state.map.setFilter('events', ticketFilter(windowStart(state.ticketMonths), state.ticketKind));
   await readHotspots();
@@ -93,12 +93,13 @@ async function applyTicketFilter() {
 /** The grids whose tickets stand out over the last months, when the map is coloured by them. */
 async function readHotspots() {
   if (state.colour !== 'tickets' || !state.config.current_plan) {
+    readHotspots.latest += 1; // an answer still on its way is not shown
     $('hotspots').hidden = true;
     return;
   }
   const asked = ++readHotspots.latest;
   const found = await get(`/tickets/hotspots?${ticketQuery(true)}`);
-  if (asked !== readHotspots.latest) return; // a later choice's answer is on its way
+  if (asked !== readHotspots.latest || state.colour !== 'tickets') return; // chosen again since
   state.hotspots = found;
   const names = new Map(state.grids.map((f) => [f.properties.code, f.properties.name]));
   $('hotspot-caption').textContent = t('hotspots.caption', {
