@@ -576,13 +576,13 @@ def test_tickets_on_the_map_filtered_by_window_and_kind(page: Page, live: Live) 
     drawn = """() => gridmap.map.queryRenderedFeatures({layers: ['events']})
         .map(f => f.properties.kind).sort().join(',')"""
     try:
-        held: list[tuple[Any, Any]] = []
+        held: list[Any] = []
 
-        def hold_first(route: Any) -> None:  # the first window's kinds answer last
+        def hold_first(route: Any) -> None:  # the first window's kinds are asked for last
             if held:
                 route.continue_()
             else:
-                held.append((route, route.fetch()))
+                held.append(route)  # marked at once: a second request may come meanwhile
 
         page.route("**/tickets/kinds?*", hold_first)
         page.select_option("#ticket-months", "3")  # the kinds are read again for each window:
@@ -590,8 +590,8 @@ def test_tickets_on_the_map_filtered_by_window_and_kind(page: Page, live: Live) 
         page.wait_for_function(
             "document.querySelectorAll('#ticket-kind option').length === 3", timeout=WAIT_MS
         )
-        for route, answer in held:
-            route.fulfill(response=answer)
+        with page.expect_response("**/tickets/kinds?*"):
+            held[0].continue_()  # the first window's answer comes now, after the second's
         page.unroute("**/tickets/kinds?*")
         page.wait_for_timeout(300)  # the late answer, ignored: nothing happens to await
         options = page.locator("#ticket-kind option").all_inner_texts()
