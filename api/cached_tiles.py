@@ -104,7 +104,7 @@ class CachedTiles:
         who = self._principal(state, headers, query)
         if who is None or expired(who):
             return None  # the route answers 401
-        tiles = narrowed(tiles, who.layers)
+        tiles = narrowed(tiles, who.layers, embed=who.embed)
         if tiles is None:
             return None  # the route answers 403
         try:

@@ -26,6 +26,7 @@ from gridmap.features.query import (
     feature,
     features,
 )
+from gridmap.tiles.tilesets import PRIVATE_LAYERS
 
 router = APIRouter(tags=["OGC API - Features"])
 
@@ -91,6 +92,10 @@ def _readable(collection_id: str, who: Principal) -> Collection:
     c = collection(collection_id)
     if not who.allows(c.id):
         raise Forbidden(f"this token reads only {', '.join(who.layers or ())}, not {collection_id}")
+    if who.embed and c.id in PRIVATE_LAYERS:
+        raise Forbidden(
+            f"an embed does not read {collection_id}: hotline tickets are the city's own"
+        )
     return c
 
 
@@ -141,7 +146,9 @@ def collections(request: Request, connection: ConnectionDep, who: Viewer) -> dic
             }
         ],
         "collections": [
-            _description(request, c, None) for c in COLLECTIONS.values() if who.allows(c.id)
+            _description(request, c, None)
+            for c in COLLECTIONS.values()
+            if who.allows(c.id) and not (who.embed and c.id in PRIVATE_LAYERS)
         ],
     }
 

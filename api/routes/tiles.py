@@ -57,7 +57,7 @@ def _request(
 
 def _readable(tiles: Tileset, who: Principal) -> Tileset:
     """Return the part of ``tiles`` that ``who`` may read (a token may be held to layers)."""
-    mine = narrowed(tiles, who.layers)
+    mine = narrowed(tiles, who.layers, embed=who.embed)
     if mine is None:
         raise Forbidden(
             f"this token reads only {', '.join(who.layers or ())}: none of them is "

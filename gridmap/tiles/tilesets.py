@@ -417,17 +417,45 @@ TOKEN_LAYERS = {"grids": ("grids", "grid_labels"), "regions": ("regions", "regio
 """The tile layers a token's layer opens, where they are more than the layer of that name."""
 NARROWED = ("gridmap", "buildings")
 """The tilesets a token's layers narrow; the basemap (water, streets, footprints) is for all."""
+PRIVATE_LAYERS = ("events",)
+"""Layers an embed never reads: where residents' hotline tickets come from is for the city's
+own keys; a portal gets the figures (GET /tickets/...), not the points."""
 
 
-def narrowed(tiles: Tileset, layers: tuple[str, ...] | None) -> Tileset | None:
-    """Return ``tiles`` with only the layers a token held to ``layers`` may read.
+def narrowed(
+    tiles: Tileset, layers: tuple[str, ...] | None, *, embed: bool = False
+) -> Tileset | None:
+    """Return ``tiles`` with only the layers a token held to ``layers`` (or an embed) may read.
 
     None when it may read none of them; ``tiles`` itself when it may read them all. The
     narrowed set has a name of its own, so that its SQL and its cached tiles are its own.
     """
-    if layers is None or tiles.name not in NARROWED:
+    if tiles.name not in NARROWED:
         return tiles
-    return _narrowed(tiles.name, layers)
+    if embed:
+        tiles = _public(tiles.name)
+    if layers is None:
+        return tiles
+    kept = _narrowed(tiles.name.split("~")[0], layers)
+    if kept is None or not embed:
+        return kept
+    public = tuple(layer for layer in kept.layers if layer.name not in PRIVATE_LAYERS)
+    if not public:
+        return None
+    if len(public) == len(kept.layers):
+        return kept
+    return Tileset(f"{kept.name}~public", kept.description, public)
+
+
+@cache
+def _public(name: str) -> Tileset:
+    tiles = TILESETS[name]
+    kept = tuple(layer for layer in tiles.layers if layer.name not in PRIVATE_LAYERS)
+    return (
+        tiles
+        if len(kept) == len(tiles.layers)
+        else Tileset(f"{name}~public", tiles.description, kept)
+    )
 
 
 @cache

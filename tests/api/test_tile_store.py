@@ -415,3 +415,34 @@ def test_every_table_a_tileset_reads_drops_its_stored_tiles_when_written(served:
     }
     assert {t: m for t, m in missing.items() if m} == {}
     assert "event" in read  # the tickets layer reads it
+
+
+def test_an_embed_reads_no_ticket_points(api: TestClient, served: Served) -> None:
+    """A portal's key gets the grids and the figures, not where residents' tickets come from."""
+    unit = rows(
+        served,
+        "SELECT u.code FROM unit u JOIN region c ON c.id = u.community_id "
+        "WHERE c.code = :c ORDER BY u.code LIMIT 1",
+        c=served.community,
+    )[0][0]
+    z, x, y = unit_tile(served, unit, 15)
+    try:
+        with served.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO event (external_id, kind, occurred_at, geom) SELECT 'embed-1', "
+                    "'噪音扰民', now(), ST_PointOnSurface(geom) FROM unit WHERE code = :u"
+                ),
+                {"u": unit},
+            )
+        path = f"/tiles/gridmap/{z}/{x}/{y}.mvt"
+        assert decode(api.get(path, headers=served.headers("viewer")))["events"]["features"]
+        portal = decode(api.get(path, headers=served.headers("embed")))
+        assert "events" not in portal and portal["grids"]["features"]
+        document = api.get("/tiles/gridmap.json", headers=served.headers("embed")).json()
+        assert "events" not in {layer["id"] for layer in document["vector_layers"]}
+        refused = api.get("/collections/events/items", headers=served.headers("embed"))
+        assert refused.status_code == 403 and "hotline tickets" in refused.text
+    finally:
+        with served.engine.begin() as connection:
+            connection.execute(text("DELETE FROM event WHERE external_id = 'embed-1'"))
