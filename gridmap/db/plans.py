@@ -18,6 +18,11 @@ from gridmap.errors import NotFound
 
 PLAN_OR_CURRENT = "coalesce(CAST(:plan AS integer), (SELECT id FROM plan WHERE status = 'current'))"
 """SQL for the plan ``:plan`` asks for, or the current one when it is NULL."""
+GRID_WORKERS = (
+    "CASE jsonb_typeof(g.staff -> 'workers') "
+    "WHEN 'array' THEN jsonb_array_length(g.staff -> 'workers') ELSE 0 END"
+)
+"""How many grid workers grid ``g`` has (its staff roster's ``workers``; none when not a list)."""
 
 
 def insert_plan(
@@ -162,6 +167,20 @@ def list_plans(connection: Connection) -> pd.DataFrame:
 def current_plan_id(connection: Connection) -> int | None:
     """Return the current plan's id, if any."""
     return connection.execute(text("SELECT id FROM plan WHERE status = 'current'")).scalar()
+
+
+def the_current_plan(connection: Connection) -> int:
+    """Return the current plan's id.
+
+    Raises
+    ------
+    NotFound
+        When no plan is current.
+    """
+    plan = current_plan_id(connection)
+    if plan is None:
+        raise NotFound("there is no current plan: accept one first")
+    return plan
 
 
 def plan_content(connection: Connection, plan_id: int) -> pd.DataFrame:

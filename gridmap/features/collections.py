@@ -16,7 +16,7 @@ from sqlalchemy import Boolean, DateTime, Double, Integer, Text
 from sqlalchemy.types import TypeEngine
 
 from gridmap.db.coverage import RUN_OR_LATEST
-from gridmap.db.plans import PLAN_OR_CURRENT
+from gridmap.db.plans import GRID_WORKERS, PLAN_OR_CURRENT
 from gridmap.errors import NotFound
 
 PLAN = PLAN_OR_CURRENT
@@ -94,9 +94,7 @@ COLLECTIONS: dict[str, Collection] = dict(
         LEFT JOIN cover ON cover.grid_id = g.id
         LEFT JOIN served ON served.grid_id = g.id
         CROSS JOIN LATERAL (
-            SELECT CASE jsonb_typeof(g.staff -> 'workers')
-                   WHEN 'array' THEN jsonb_array_length(g.staff -> 'workers') ELSE 0 END
-                   AS workers
+            SELECT {GRID_WORKERS} AS workers
         ) staff
         """,
             {

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, text
 from gridmap.db import coverage as coverage_db
 from gridmap.db import reports as report_rows
 from gridmap.db import tickets as ticket_rows
-from gridmap.db.plans import current_plan_id
+from gridmap.db.plans import GRID_WORKERS, the_current_plan
 from gridmap.db.tickets import TicketFilter
 from gridmap.errors import NotFound
 from gridmap.reports.coverage_report import BOTTOM
@@ -92,11 +92,9 @@ class Ranking:
         return [str(n or c) for n, c in zip(rows["name"], rows["code"], strict=True)]
 
 
-_GRIDS = text("""
+_GRIDS = text(f"""
     SELECT g.code, g.name, g.kind, g.households, g.residents, c.code AS community,
-           c.name AS community_name,
-           CASE jsonb_typeof(g.staff -> 'workers')
-                WHEN 'array' THEN jsonb_array_length(g.staff -> 'workers') ELSE 0 END AS workers
+           c.name AS community_name, {GRID_WORKERS} AS workers
     FROM grid g JOIN region c ON c.id = g.community_id
     WHERE g.plan_id = :plan AND g.code LIKE :prefix || '%'
     ORDER BY g.code
@@ -124,9 +122,7 @@ def load_ranking(connection: Connection, code: str, level: str, tickets: TicketF
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
     region = report_rows.region_by_code(connection, code).iloc[0]
-    plan = current_plan_id(connection)
-    if plan is None:
-        raise NotFound("there is no current plan: accept one first")
+    plan = the_current_plan(connection)
     prefix = code_prefix(code)
     grids = pd.read_sql(_GRIDS, connection, params={"plan": plan, "prefix": prefix})
     try:

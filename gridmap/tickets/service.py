@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from gridmap.db import tickets as ticket_rows
-from gridmap.db.plans import current_plan_id
+from gridmap.db.plans import the_current_plan
 from gridmap.db.tickets import TicketFilter
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.standards import HOTSPOT_PERCENTILE
@@ -25,20 +25,13 @@ MAX_MONTHS = 36
 """The most months on either side of a change that before-and-after compares."""
 
 
-def _plan(connection: Connection) -> int:
-    plan = current_plan_id(connection)
-    if plan is None:
-        raise NotFound("there is no current plan: accept one first")
-    return plan
-
-
 def _rounded(value: float | None, digits: int = 2) -> float | None:
     return None if value is None or pd.isna(value) else round(float(value), digits)
 
 
 def grid_months(connection: Connection, code: str, tickets: TicketFilter) -> dict[str, Any]:
     """Return grid ``code``'s tickets (current plan) by month and by kind, per 1,000 households."""
-    plan = _plan(connection)
+    plan = the_current_plan(connection)
     area = ticket_rows.area_households(connection, plan, "grid", prefix=code)
     area = area.loc[area["code"] == code]
     if area.empty:
@@ -82,7 +75,7 @@ def hotspot_list(
     percentile: float = HOTSPOT_PERCENTILE,
 ) -> dict[str, Any]:
     """Return the grids (current plan) or units whose ticket rate stands out, highest first."""
-    plan = _plan(connection)
+    plan = the_current_plan(connection)
     areas = ticket_rows.area_households(connection, plan, level, prefix=prefix)
     counts = ticket_rows.ticket_counts(connection, plan, level, tickets, prefix=prefix)
     totals = counts.groupby("code")["tickets"].sum()
@@ -130,7 +123,7 @@ def compare_before_after(
         raise InvalidInput(f"months: give 1 to {MAX_MONTHS}, not {months}")
     if not codes or len(set(codes)) != len(codes):
         raise InvalidInput("grids: give one or more grid codes, each once")
-    plan = _plan(connection)
+    plan = the_current_plan(connection)
     known = set(ticket_rows.area_households(connection, plan, "grid", prefix=prefix)["code"])
     missing = [c for c in codes if c not in known]
     if missing:
