@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from gridmap.standards import GRID_BOUNDS
 from tests.api.conftest import Served
-from tests.api.test_tickets import add_ticket, grid_with_households
+from tests.api.test_tickets import add_ticket, grid_with_households, tickets_removed
 
 
 def city(served: Served) -> str:
@@ -42,11 +42,8 @@ def ticketed(served: Served) -> Iterator[tuple[str, int]]:
         code, households, unit = grid_with_households(connection)
         for k in range(3):
             add_ticket(connection, unit, "噪音扰民", "2031-05-01T10:00+08", f"rank-{k}")
-    try:
+    with tickets_removed(served.engine, "rank-"):
         yield code, households
-    finally:
-        with served.engine.begin() as connection:
-            connection.execute(text("DELETE FROM event WHERE external_id LIKE 'rank-%'"))
 
 
 def test_the_grids_ranked_alike_in_csv_xlsx_and_html(

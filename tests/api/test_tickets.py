@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from tests.api.conftest import Served
 
@@ -60,6 +61,18 @@ def add_ticket(  # type: ignore[no-untyped-def]
         ),
         {"id": external_id, "k": kind, "t": at, "u": unit_id},
     )
+
+
+@contextmanager
+def tickets_removed(engine: Engine, prefix: str) -> Iterator[None]:
+    """Remove the tickets whose external id begins with ``prefix`` when the block ends."""
+    try:
+        yield
+    finally:
+        with engine.begin() as connection:
+            connection.execute(
+                text("DELETE FROM event WHERE external_id LIKE :p || '%'"), {"p": prefix}
+            )
 
 
 def _add(connection, unit_id: int, kind: str, at: str) -> None:  # type: ignore[no-untyped-def]

@@ -25,7 +25,7 @@ from sqlalchemy import text
 
 from api.main import create_app
 from tests.api.conftest import Live, serving
-from tests.api.test_tickets import add_ticket, grid_with_households
+from tests.api.test_tickets import add_ticket, grid_with_households, tickets_removed
 from tests.api.test_tiles import tile_of
 
 CHROMIUM = "/usr/bin/chromium"
@@ -483,7 +483,7 @@ def test_the_grid_panel_shows_the_grids_tickets_of_the_last_twelve_months(
         for k, (kind, days) in enumerate((("噪音扰民", 2), ("噪音扰民", 3), ("占道经营", 62))):
             add_ticket(connection, unit, kind, days_ago(days), f"panel-{k}")
         by_month = dict(connection.execute(TICKETS_BY_MONTH, {"c": code}).all())
-    try:
+    with tickets_removed(engine, "panel-"):
         page.fill("#search-input", code)
         page.wait_for_selector(f"#search-results li[data-collection=grids][data-id='{code}']")
         page.click(f"#search-results li[data-collection=grids][data-id='{code}']")
@@ -522,9 +522,6 @@ def test_the_grid_panel_shows_the_grids_tickets_of_the_last_twelve_months(
         )
         assert result.inner_text().startswith(f"前3个月 {before} 件 → 后3个月 {after} 件")
         shot(page, "2b-grid-tickets")
-    finally:
-        with engine.begin() as connection:
-            connection.execute(text("DELETE FROM event WHERE external_id LIKE 'panel-%'"))
 
 
 def test_colouring_by_tickets_shows_the_grids_that_stand_out(page: Page, live: Live) -> None:
@@ -533,7 +530,7 @@ def test_colouring_by_tickets_shows_the_grids_that_stand_out(page: Page, live: L
         code, households, unit = grid_with_households(connection, last=True)
         for k in range(4):
             add_ticket(connection, unit, "噪音扰民", days_ago(5), f"hot-{k}")
-    try:
+    with tickets_removed(engine, "hot-"):
         page.click("#colour-by input[value=tickets]")
         page.wait_for_selector("#hotspot-list li[data-grid]")
         listed = page.locator("#hotspot-list li").evaluate_all(
@@ -557,9 +554,6 @@ def test_colouring_by_tickets_shows_the_grids_that_stand_out(page: Page, live: L
             arg=code,
         )
         shot(page, "2c-ticket-hotspots")
-    finally:
-        with engine.begin() as connection:
-            connection.execute(text("DELETE FROM event WHERE external_id LIKE 'hot-%'"))
 
 
 def test_tickets_on_the_map_filtered_by_window_and_kind(page: Page, live: Live) -> None:
@@ -575,7 +569,7 @@ def test_tickets_on_the_map_filtered_by_window_and_kind(page: Page, live: Live) 
             add_ticket(connection, unit, kind, days_ago(days), f"map-{k}")
     drawn = """() => gridmap.map.queryRenderedFeatures({layers: ['events']})
         .map(f => f.properties.kind).sort().join(',')"""
-    try:
+    with tickets_removed(engine, "map-"):
         held: list[Any] = []
 
         def hold_first(route: Any) -> None:  # the first window's kinds are asked for last
@@ -609,9 +603,6 @@ def test_tickets_on_the_map_filtered_by_window_and_kind(page: Page, live: Live) 
         page.select_option("#ticket-kind", "占道经营")
         page.wait_for_function(f"({drawn})() === '占道经营'", timeout=WAIT_MS)
         shot(page, "2d-tickets-on-the-map")
-    finally:
-        with engine.begin() as connection:
-            connection.execute(text("DELETE FROM event WHERE external_id LIKE 'map-%'"))
 
 
 def test_tiles_on_their_way_when_the_data_changes_are_fetched_from_the_new_address(
