@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -288,6 +289,8 @@ def demo(
         with engine_from_settings() as engine, engine.connect() as connection:
             sample_net(connection).to_file(net, driver="GeoJSON")
         cli_city.import_layer_file("overlays", net, ImportOptions())
+    if not state.tickets:
+        _demo_tickets(settings.state_dir / "demo-tickets.csv")
     with engine_from_settings() as engine, engine.begin() as connection:
         key = demo_key(connection, settings.state_dir / "demo-key")
     base = f"http://{settings.host}:{settings.port}"
@@ -299,6 +302,29 @@ def demo(
     )
     if serve_after:
         serve(host=None, port=None)
+
+
+def _demo_tickets(path: Path) -> None:
+    """Import the demo's year of example hotline tickets and say where to look."""
+    from datetime import date
+
+    from gridmap.cli import city as cli_city
+    from gridmap.demo import grid_of_unit, sample_tickets
+    from gridmap.io.options import ImportOptions
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with engine_from_settings() as engine, engine.connect() as connection:
+        tickets = sample_tickets(connection, date.today())
+    tickets.frame.to_csv(path, index=False)
+    cli_city.import_layer_file("events", path, ImportOptions())
+    with engine_from_settings() as engine, engine.connect() as connection:
+        grid = grid_of_unit(connection, tickets.branch_unit)
+    console.print(
+        f"Example tickets: units {', '.join(tickets.hot_units)} stand out all year; the "
+        f"compound of unit {tickets.branch_unit} (grid {grid}) got a new grid party branch on "
+        f"{tickets.branch_day}: compare its grid before and after that day in the grid panel.",
+        highlight=False,
+    )
 
 
 def _register_groups() -> None:
