@@ -19,7 +19,14 @@ from gridmap.db.coverage import region_code
 from gridmap.db.tickets import TicketFilter, kind_counts
 from gridmap.errors import Forbidden, InvalidInput
 from gridmap.standards import HOTSPOT_PERCENTILE, code_prefix
-from gridmap.tickets.service import MAX_MONTHS, compare_before_after, grid_months, hotspot_list
+from gridmap.tickets.bins import BINS_MAXZOOM
+from gridmap.tickets.service import (
+    MAX_MONTHS,
+    compare_before_after,
+    grid_months,
+    hotspot_list,
+    ticket_hexagons,
+)
 
 router = APIRouter(prefix="/tickets", tags=["Tickets"])
 GridCode = Annotated[str, PathParam(pattern="^[0-9]{15}$", description="A grid's 15-digit code")]
@@ -192,4 +199,53 @@ def tickets_before_after(
     _held(grid, prefix)
     return compare_before_after(
         connection, grid, date_, months, tuple(kind) if kind else None, prefix=prefix
+    )
+
+
+class Hexagons(BaseModel):
+    """Hexagons with their tickets (a GeoJSON FeatureCollection), their zoom and size."""
+
+    type: str
+    zoom: int
+    size_m: float
+    tickets: int
+    features: list[dict[str, Any]]
+
+
+def _bbox(bbox: str) -> tuple[float, float, float, float]:
+    parts = bbox.split(",")
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        raise InvalidInput(f"bbox: {bbox[:80]!r} is not four numbers") from None
+    if len(numbers) != 4:
+        raise InvalidInput(f"bbox: expected 4 numbers (west,south,east,north), got {len(numbers)}")
+    return numbers[0], numbers[1], numbers[2], numbers[3]
+
+
+@router.get("/hexagons", name="ticket_hexagons", response_model=Hexagons)
+def hexagons(
+    connection: ConnectionDep,
+    who: Viewer,
+    bbox: Annotated[str, Query(max_length=200, description="west,south,east,north in degrees")],
+    zoom: Annotated[
+        int, Query(ge=0, le=BINS_MAXZOOM, description="The map's zoom: the hexagons' size")
+    ],
+    kind: Kinds = None,
+    since: Since = None,
+    until: Until = None,
+) -> dict[str, Any]:
+    """Return the tickets counted in hexagons over ``bbox`` (the map below zoom 15).
+
+    The hexagons are 18 screen pixels from centre to corner at ``zoom``; a key held to a
+    region counts its region's tickets only. An embed reads no ticket places, these neither.
+    """
+    if who.embed:
+        raise Forbidden("an embed does not read ticket places: hotline tickets are the city's own")
+    return ticket_hexagons(
+        connection,
+        _bbox(bbox),
+        zoom,
+        _filter(kind, since, until),
+        prefix=_prefix(connection, who),
     )

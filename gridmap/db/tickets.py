@@ -175,3 +175,53 @@ def kind_counts(connection: Connection, tickets: TicketFilter, *, prefix: str = 
         )
     rows = connection.execute(text(sql), {**tickets.parameters(), "prefix": prefix}).all()
     return pd.Series({k: int(n) for k, n in rows}, dtype="int64")
+
+
+def hexagon_counts(
+    connection: Connection,
+    bbox: tuple[float, ...],
+    size: float,
+    tickets: TicketFilter,
+    *,
+    prefix: str = "",
+) -> list[tuple[str, int]]:
+    """Return ``(GeoJSON geometry, tickets)`` of the hexagons over ``bbox`` that hold tickets.
+
+    Hexagons of edge ``size`` (Web Mercator metres, ``ST_HexagonGrid``'s), with all their
+    tickets, those beyond the box too, each in one hexagon (the lowest ``i, j`` where it lies
+    on an edge); with ``prefix``, tickets in units under it only.
+    """
+    region = (
+        " AND EXISTS (SELECT 1 FROM unit u WHERE u.code LIKE :prefix || '%' "
+        "AND ST_Intersects(u.geom, e.geom))"
+        if prefix
+        else ""
+    )
+    rows = connection.execute(
+        text(f"""
+            WITH hexagon AS (
+                SELECT h.i, h.j, h.geom, ST_Transform(h.geom, 4326) AS wgs84
+                FROM ST_HexagonGrid(:size, ST_Transform(
+                    ST_MakeEnvelope(:west, :south, :east, :north, 4326), 3857)) h
+            ), placed AS (
+                SELECT DISTINCT ON (e.id) h.i, h.j
+                FROM hexagon h JOIN event e ON e.geom && h.wgs84
+                    AND ST_Intersects(h.geom, ST_Transform(e.geom, 3857))
+                WHERE {tickets.where()}{region}
+                ORDER BY e.id, h.i, h.j
+            )
+            SELECT ST_AsGeoJSON(h.wgs84, 6), p.tickets
+            FROM (SELECT i, j, count(*)::int AS tickets FROM placed GROUP BY i, j) p
+            JOIN hexagon h USING (i, j) ORDER BY h.i, h.j
+        """),
+        {
+            **tickets.parameters(),
+            "size": size,
+            "west": bbox[0],
+            "south": bbox[1],
+            "east": bbox[2],
+            "north": bbox[3],
+            "prefix": prefix,
+        },
+    ).all()
+    return [(str(g), int(n)) for g, n in rows]

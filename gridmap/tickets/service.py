@@ -8,6 +8,7 @@ one, so that no figure of the rest of the city leaves).
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -19,6 +20,7 @@ from gridmap.db.plans import the_current_plan
 from gridmap.db.tickets import TicketFilter
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.standards import HOTSPOT_PERCENTILE
+from gridmap.tickets.bins import bin_size, checked_bbox
 from gridmap.tickets.stats import Side, before_after, hotspots, months_around, per_thousand
 
 MAX_MONTHS = 36
@@ -150,4 +152,33 @@ def compare_before_after(
         "reference_after": {"months": found.city_after.months, "tickets": found.city_after.total},
         "reference_change": _rounded(found.city_change, 4),
         "against_reference": _rounded(found.against_city, 4),
+    }
+
+
+def ticket_hexagons(
+    connection: Connection,
+    bbox: tuple[float, float, float, float],
+    zoom: int,
+    tickets: TicketFilter,
+    *,
+    prefix: str = "",
+) -> dict[str, Any]:
+    """Return a GeoJSON FeatureCollection of the hexagons over ``bbox`` that hold tickets.
+
+    The hexagons' size follows ``zoom`` (:func:`gridmap.tickets.bins.bin_size`); each feature
+    has its ``tickets``; the collection its ``zoom``, hexagon ``size_m`` and ``tickets`` in all.
+    """
+    box = checked_bbox(bbox, zoom)
+    size = bin_size(zoom)
+    rows = ticket_rows.hexagon_counts(connection, box, size, tickets, prefix=prefix)
+    features = [
+        {"type": "Feature", "geometry": json.loads(geometry), "properties": {"tickets": n}}
+        for geometry, n in rows
+    ]
+    return {
+        "type": "FeatureCollection",
+        "zoom": zoom,
+        "size_m": round(size, 3),
+        "tickets": sum(n for _, n in rows),
+        "features": features,
     }

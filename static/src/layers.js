@@ -42,7 +42,7 @@ export const GROUPS = [
   ['circles', ['circles-fill', 'circles-line']],
   ['gaps', ['gaps-fill']],
   ['stations', ['stations']],
-  ['events', ['events']],
+  ['events', ['events-hexagons', 'events']],
   ['labels', ['grid-labels', 'region-labels', 'draft-grid-labels', 'station-labels']],
 ];
 const HIDDEN_AT_START = new Set(['buildings', 'circles', 'gaps', 'events']);
@@ -94,8 +94,18 @@ export function addLabels(map) {
   });
 }
 
-/** Add the hotline tickets, points from zoom 15 (the tiles' events layer), hidden at first. */
+/** The zoom from which tickets are points; below it they are counted in hexagons. */
+export const TICKET_POINTS_MINZOOM = 15;
+
+/** Add the hotline tickets, hidden at first: points from zoom 15 (the tiles' events layer),
+ * hexagons with their counts below (GET /tickets/hexagons, read as the map moves). */
 export function addTicketLayer(map) {
+  map.addSource('ticket-hexagons', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+  map.addLayer({
+    id: 'events-hexagons', type: 'fill', source: 'ticket-hexagons', maxzoom: TICKET_POINTS_MINZOOM,
+    layout: { visibility: 'none' },
+    paint: { 'fill-color': hexagonColour(1), 'fill-opacity': 0.75, 'fill-outline-color': '#ffffff' },
+  }, 'stations');
   map.addLayer({
     id: 'events', type: 'circle', source: 'gridmap', 'source-layer': 'events', minzoom: 15,
     layout: { visibility: 'none' },
@@ -104,6 +114,11 @@ export function addTicketLayer(map) {
       'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1,
     },
   }, 'stations');
+}
+
+/** The hexagons' fill: light for one ticket, dark for the most in view (`most`). */
+export function hexagonColour(most) {
+  return ['interpolate', ['linear'], ['get', 'tickets'], 1, '#fee0d2', Math.max(2, most), '#a50f15'];
 }
 
 /** The filter of the tickets layer: from day `since` (YYYY-MM-DD or null), of `kind` ('' all). */
@@ -122,8 +137,8 @@ export function showGroup(map, group, visible) {
   }
 }
 
-/** The layer switcher: one checkbox per group. */
-export function layerSwitcher(map, element) {
+/** The layer switcher: one checkbox per group; `onToggle(group, visible)` hears each change. */
+export function layerSwitcher(map, element, onToggle = () => {}) {
   const shown = new Map(GROUPS.map(([name]) => [name, !HIDDEN_AT_START.has(name)]));
   const draw = () => {
     element.replaceChildren(...GROUPS.map(([name]) => {
@@ -135,6 +150,7 @@ export function layerSwitcher(map, element) {
       box.addEventListener('change', () => {
         shown.set(name, box.checked);
         showGroup(map, name, box.checked);
+        onToggle(name, box.checked);
       });
       label.append(box, ` ${t(`layer.${name}`)}`);
       return label;
@@ -148,6 +164,10 @@ export function layerSwitcher(map, element) {
       shown.set(name, visible);
       showGroup(map, name, visible);
       draw();
+      onToggle(name, visible);
+    },
+    isShown(name) {
+      return shown.get(name);
     },
     /** Re-apply the switcher to layers added since. */
     apply() {
@@ -196,6 +216,10 @@ export function drawLegend(element, mode, config, stops = null, extras = [], hot
         swatch(COLOURS.covered, t('legend.gained'), 'dot'), swatch(COLOURS.uncovered, t('legend.lost'), 'dot'));
     }
     if (extra === 'moved') rows.push(swatch(COLOURS.moved, t('legend.moved')));
+    if (extra === 'tickets') {
+      rows.push(swatch('linear-gradient(90deg, #fee0d2, #a50f15)', t('legend.ticket_hexagons')),
+        swatch(COLOURS.hot, t('legend.ticket_points'), 'dot'));
+    }
     if (extra === 'edit') {
       rows.push(swatch(COLOURS.target, t('legend.target'), 'outline'),
         swatch('linear-gradient(90deg, #8dd3c7, #fb8072, #80b1d3)', t('legend.by_grid')));

@@ -16,7 +16,7 @@ import { repartition, setRepartitioning, setUpRepartition, showPlanPreview } fro
 import { setUpReports } from './reports.js';
 import { setUpSearch } from './search.js';
 import { setTileUrls } from './tilesource.js';
-import { windowStart } from './tickets.js';
+import { readHexagons, windowStart } from './tickets.js';
 import { readState, writeState } from './urlstate.js';
 
 const $ = (id) => document.getElementById(id);
@@ -57,6 +57,7 @@ function recolour() {
     ...(state.mode === 'coverage' ? ['coverage'] : []),
     ...(state.mode === 'repartition' ? ['moved'] : []),
     ...(state.mode === 'edit' ? ['edit'] : []),
+    ...(state.switcher && state.switcher.isShown('events') ? ['tickets'] : []),
   ], state.hotspots);
 }
 
@@ -83,9 +84,16 @@ async function readTicketKinds() {
 
 readTicketKinds.latest = 0;
 
-/** Apply the chosen window and kind to the tickets layer and the hotspots. */
+/** The tickets counted in hexagons in view, when the tickets layer is shown (below zoom 15). */
+async function refreshHexagons() {
+  if (!state.switcher || !state.switcher.isShown('events')) return;
+  await readHexagons(state.map, ticketQuery(true));
+}
+
+/** Apply the chosen window and kind to the tickets layer, its hexagons and the hotspots. */
 async function applyTicketFilter() {
   state.map.setFilter('events', ticketFilter(windowStart(state.ticketMonths), state.ticketKind));
+  refreshHexagons().catch((e) => toast(t('error.generic', { detail: e.detail || String(e) })));
   await readHotspots();
   recolour();
 }
@@ -250,7 +258,12 @@ function wrapTablePick() {
 }
 
 function wire(map) {
-  state.switcher = layerSwitcher(map, $('layer-list'));
+  state.switcher = layerSwitcher(map, $('layer-list'), (group, visible) => {
+    if (group !== 'events') return;
+    recolour(); // the legend says what the tickets layer draws
+    if (visible) refreshHexagons().catch((e) => toast(t('error.generic', { detail: e.detail || String(e) })));
+  });
+  map.on('moveend', () => refreshHexagons().catch((e) => toast(t('error.generic', { detail: e.detail || String(e) }))));
   for (const radio of document.querySelectorAll('#colour-by input')) {
     radio.addEventListener('change', async () => {
       state.colour = radio.value;

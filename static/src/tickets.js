@@ -3,6 +3,7 @@
 
 import { get } from './api.js';
 import { number, t } from './i18n.js';
+import { TICKET_POINTS_MINZOOM, hexagonColour } from './layers.js';
 
 export const TICKET_MONTHS = 12;
 const KINDS_SHOWN = 5;
@@ -117,3 +118,31 @@ function compareForm(code) {
   });
   return form;
 }
+
+const MERCATOR_EDGE = 85.05;
+
+/** The map's view as `west,south,east,north` within Web Mercator's world, or null when empty. */
+function viewBox(map) {
+  const b = map.getBounds();
+  const clamp = (value, limit) => Math.max(-limit, Math.min(limit, value));
+  const [west, east] = [clamp(b.getWest(), 180), clamp(b.getEast(), 180)];
+  const [south, north] = [clamp(b.getSouth(), MERCATOR_EDGE), clamp(b.getNorth(), MERCATOR_EDGE)];
+  if (!(west < east && south < north)) return null;
+  return [west, south, east, north].map((v) => v.toFixed(6)).join(',');
+}
+
+/** Count the tickets in view in hexagons (below zoom 15), of the window and kind in `query`.
+ * The answer to the latest call wins: a map moved again meanwhile does not show an older one. */
+export async function readHexagons(map, query) {
+  const asked = ++readHexagons.latest;
+  const zoom = Math.floor(map.getZoom());
+  const bbox = viewBox(map);
+  if (zoom >= TICKET_POINTS_MINZOOM || !bbox) return;
+  const found = await get(`/tickets/hexagons?bbox=${bbox}&zoom=${zoom}${query ? `&${query}` : ''}`);
+  if (asked !== readHexagons.latest) return;
+  map.getSource('ticket-hexagons').setData(found);
+  const most = Math.max(0, ...found.features.map((f) => f.properties.tickets));
+  map.setPaintProperty('events-hexagons', 'fill-color', hexagonColour(most));
+  map.getContainer().dataset.ticketHexagons = `${zoom}:${found.tickets}`; // what is drawn, for tests
+}
+readHexagons.latest = 0;

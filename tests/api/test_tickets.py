@@ -6,6 +6,7 @@ database, worked out in the test (not from gridmap.tickets).
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,9 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
+import shapely
+import shapely.geometry
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from gridmap.auth.keys import create_key
 from tests.api.conftest import Served
 
 KIND, OTHER_KIND = "噪音扰民", "占道经营"
@@ -318,3 +322,93 @@ def test_a_ticket_without_a_place_is_a_feature_without_geometry(
     features = {f["properties"]["external_id"]: f for f in got.json()["features"]}
     assert features["test-nowhere"]["geometry"] is None
     assert sum(f["geometry"] is not None for f in features.values()) >= 7
+
+
+def _hexagon_query(served: Served) -> dict[str, object]:
+    with served.engine.connect() as connection:
+        west, south, east, north = connection.execute(
+            text(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                "(SELECT ST_Extent(geom) AS e FROM unit) x"
+            )
+        ).one()
+    return {"bbox": f"{west},{south},{east},{north}", "zoom": 14, **WINDOW}
+
+
+def _test_points(served: Served, kind: str | None = None) -> list[tuple[float, float]]:
+    with served.engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT ST_X(geom), ST_Y(geom) FROM event WHERE external_id LIKE 'test-%' "
+                "AND geom IS NOT NULL AND (CAST(:k AS text) IS NULL OR kind = :k)"
+            ),
+            {"k": kind},
+        ).all()
+    return [(float(x), float(y)) for x, y in rows]
+
+
+def _counted(body: dict[str, object], points: list[tuple[float, float]]) -> list[int]:
+    """How many of ``points`` each returned hexagon holds, by shapely (not by PostGIS)."""
+    hexagons = [shapely.geometry.shape(f["geometry"]) for f in body["features"]]  # type: ignore[index, union-attr]
+    return [sum(h.covers(shapely.Point(p)) for p in points) for h in hexagons]
+
+
+def test_hexagons_count_the_tickets_where_the_map_is_too_far_out_for_points(
+    api: TestClient, served: Served, placed: Placed
+) -> None:
+    query = _hexagon_query(served)
+    got = api.get("/tickets/hexagons", params=query, headers=served.headers("viewer"))
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert body["type"] == "FeatureCollection" and body["tickets"] == 7  # not the placeless one
+    assert body["size_m"] == pytest.approx(2 * math.pi * 6378137 / (512 * 2**14) * 18, abs=1e-3)
+    counts = [f["properties"]["tickets"] for f in body["features"]]
+    assert counts == _counted(body, _test_points(served)) and 0 not in counts
+    assert sorted(counts) == [3, 4]  # a unit's inner point holds each unit's tickets
+    # each filter varied: the kind, the days, a key held to one community
+    other = api.get(
+        "/tickets/hexagons", params={**query, "kind": OTHER_KIND}, headers=served.headers("viewer")
+    ).json()
+    assert other["tickets"] == 1
+    assert [f["properties"]["tickets"] for f in other["features"]] == _counted(
+        other, _test_points(served, OTHER_KIND)
+    )
+    january = {**query, "since": "2031-01-01", "until": "2031-02-01"}
+    assert (
+        api.get("/tickets/hexagons", params=january, headers=served.headers("viewer")).json()[
+            "tickets"
+        ]
+        == 3
+    )
+    with served.engine.begin() as connection:
+        held = create_key(
+            connection, name="held", role="viewer", region_code=served.community
+        ).secret
+    region = api.get("/tickets/hexagons", params=query, headers={"Authorization": f"Bearer {held}"})
+    assert region.status_code == 200 and region.json()["tickets"] == 4  # its community's only
+    # zoom 3: one hexagon spans the city
+    wide = api.get(
+        "/tickets/hexagons", params={**query, "zoom": 3}, headers=served.headers("viewer")
+    ).json()
+    assert [f["properties"]["tickets"] for f in wide["features"]] == [7]
+
+
+def test_hexagons_refuse_an_embed_and_a_box_they_cannot_span(
+    api: TestClient, served: Served
+) -> None:
+    query = _hexagon_query(served)
+    embed = api.get("/tickets/hexagons", params=query, headers=served.headers("embed"))
+    assert embed.status_code == 403 and "embed" in embed.json()["detail"]
+    viewer = served.headers("viewer")
+    for bad, named in (
+        ({"bbox": "1,2,3"}, "bbox"),
+        ({"bbox": "a,b,c,d"}, "bbox"),
+        ({"bbox": "25,60.2,24.9,60.1"}, "bbox"),  # west after east
+        ({"bbox": "0,-89,1,89"}, "bbox"),  # beyond Web Mercator
+        ({"bbox": "24,59,26,61"}, "hexagons"),  # too many at zoom 14
+        ({"zoom": 15}, "zoom"),  # points from zoom 15
+        ({"zoom": -1}, "zoom"),
+    ):
+        got = api.get("/tickets/hexagons", params={**query, **bad}, headers=viewer)
+        assert got.status_code == 400, (bad, got.text)
+        assert named in got.json()["detail"], (bad, got.text)

@@ -603,6 +603,27 @@ def test_tickets_on_the_map_filtered_by_window_and_kind(page: Page, live: Live) 
         page.select_option("#ticket-kind", "占道经营")
         page.wait_for_function(f"({drawn})() === '占道经营'", timeout=WAIT_MS)
         shot(page, "2d-tickets-on-the-map")
+        # farther out, the tickets are counted in hexagons, of the same kind and window
+        hexagons = "() => document.getElementById('map').dataset.ticketHexagons"
+        page.evaluate("([x, y]) => gridmap.map.jumpTo({center: [x, y], zoom: 13.5})", [lon, lat])
+        page.wait_for_function(f"({hexagons})() === '13:1'", timeout=WAIT_MS)
+        page.select_option("#ticket-kind", "")
+        page.wait_for_function(f"({hexagons})() === '13:3'", timeout=WAIT_MS)
+        page.select_option("#ticket-months", "1")
+        page.wait_for_function(f"({hexagons})() === '13:2'", timeout=WAIT_MS)
+        counted = """() => gridmap.map.queryRenderedFeatures({layers: ['events-hexagons']})
+            .map(f => f.properties.tickets)"""
+        page.wait_for_function(f"({counted})().includes(2)", timeout=WAIT_MS)
+        assert page.evaluate(f"({drawn})()") == ""  # no points at this zoom
+        page.uncheck("#layer-list input[data-group=events]")
+        page.wait_for_function(f"({counted})().length === 0", timeout=WAIT_MS)
+        assert "六边形内工单数" not in page.inner_text("#legend-items")
+        page.evaluate("gridmap.map.jumpTo({zoom: 12.5})")  # moved while hidden: read when shown
+        page.check("#layer-list input[data-group=events]")
+        page.wait_for_function(f"({hexagons})() === '12:2'", timeout=WAIT_MS)
+        assert "六边形内工单数" in page.inner_text("#legend-items")  # the legend says what it is
+        page.wait_for_function(f"({counted})().includes(2)", timeout=WAIT_MS)
+        shot(page, "2e-ticket-hexagons")
 
 
 def test_tiles_on_their_way_when_the_data_changes_are_fetched_from_the_new_address(
