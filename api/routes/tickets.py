@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi import Path as PathParam
 from pydantic import BaseModel
 
@@ -223,7 +223,12 @@ def _bbox(bbox: str) -> tuple[float, float, float, float]:
     return numbers[0], numbers[1], numbers[2], numbers[3]
 
 
-@router.get("/hexagons", name="ticket_hexagons", response_model=Hexagons)
+@router.get(
+    "/hexagons",
+    name="ticket_hexagons",
+    response_model=Hexagons,
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
 def hexagons(
     connection: ConnectionDep,
     who: Viewer,
@@ -234,7 +239,7 @@ def hexagons(
     kind: Kinds = None,
     since: Since = None,
     until: Until = None,
-) -> dict[str, Any]:
+) -> Response:
     """Return the tickets counted in hexagons over ``bbox`` (the map below zoom 15).
 
     The hexagons are 18 screen pixels from centre to corner at ``zoom``; a key held to a
@@ -242,10 +247,11 @@ def hexagons(
     """
     if who.embed:
         raise Forbidden("an embed does not read ticket places: hotline tickets are the city's own")
-    return ticket_hexagons(
+    body = ticket_hexagons(
         connection,
         _bbox(bbox),
         zoom,
         _filter(kind, since, until),
         prefix=_prefix(connection, who),
     )
+    return Response(body, media_type="application/geo+json")

@@ -3,7 +3,11 @@
 Each question (a grid's months, hotspots of grids and of units, before and after a change,
 the ranking of the city's communities) is timed against the floor every one of them needs:
 the plain join of every ticket to the unit it lies in (``count(*)`` of ``event JOIN unit ON
-ST_Intersects``). Contenders alternate, best of 3, twice; the load is printed.
+ST_Intersects``). The hexagons of the map below zoom 15 (the whole city in view, at zooms 12
+and 14) are timed against their own floor: the plain count of tickets per ``ST_HexagonGrid``
+hexagon over the same box (no filter, no single hexagon per ticket, no GeoJSON), and against
+reading every ticket in the box as points (what drawing them without hexagons would fetch).
+Contenders alternate, best of 3, twice; the load is printed.
 
     GRIDMAP_STATE_DIR=/work/state100k gridmap synth --buildings 100000 --seed 1
     gridmap plan new --name t && gridmap partition --plan 1 && gridmap plan accept 1
@@ -12,6 +16,7 @@ ST_Intersects``). Contenders alternate, best of 3, twice; the load is printed.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -22,7 +27,13 @@ from sqlalchemy import Connection, text
 from gridmap.cli.common import engine_from_settings
 from gridmap.db.tickets import TicketFilter
 from gridmap.reports.ranking import load_ranking
-from gridmap.tickets.service import compare_before_after, grid_months, hotspot_list
+from gridmap.tickets.bins import bin_size
+from gridmap.tickets.service import (
+    compare_before_after,
+    grid_months,
+    hotspot_list,
+    ticket_hexagons,
+)
 
 FLOOR = "SELECT count(*) FROM event e JOIN unit u ON ST_Intersects(u.geom, e.geom)"
 
@@ -56,6 +67,49 @@ def questions(c: Connection) -> dict[str, Callable[[], object]]:
     }
 
 
+HEXAGON_FLOOR = """
+    SELECT h.i, h.j, count(*) FROM ST_HexagonGrid(:size, ST_Transform(
+        ST_MakeEnvelope(:w, :s, :e, :n, 4326), 3857)) h
+    JOIN event e ON e.geom && ST_Transform(h.geom, 4326)
+        AND ST_Intersects(h.geom, ST_Transform(e.geom, 3857))
+    GROUP BY 1, 2
+"""
+POINTS = (
+    "SELECT ST_AsGeoJSON(geom, 6) FROM event WHERE geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326)"
+)
+
+
+def hexagon_rounds(c: Connection) -> None:
+    """Time the hexagons of the whole city in view against the plain count and the points."""
+    box = tuple(
+        c.execute(
+            text(
+                "SELECT ST_XMin(x), ST_YMin(x), ST_XMax(x), ST_YMax(x) "
+                "FROM (SELECT ST_Extent(geom) AS x FROM unit) b"
+            )
+        ).one()
+    )
+    bound = dict(zip("wsen", box, strict=True))
+    points = best(lambda: c.execute(text(POINTS), bound).all())
+    for zoom in (12, 14):
+        hexagons_at(c, box, bound, zoom, points)
+
+
+def hexagons_at(
+    c: Connection, box: tuple[float, ...], bound: dict[str, float], zoom: int, points: float
+) -> None:
+    """Time the hexagons at ``zoom`` against the plain count, and print both with the points."""
+    plain = {**bound, "size": bin_size(zoom)}
+    floor = best(lambda: c.execute(text(HEXAGON_FLOOR), plain).all())
+    found: list[str] = []
+    ms = best(lambda: found.append(ticket_hexagons(c, box, zoom, TicketFilter())))  # type: ignore[arg-type]
+    print(
+        f"  hexagons z{zoom} ({len(json.loads(found[0])['features']):,}): {ms:5.0f} ms, "
+        f"{ms / floor:4.2f}× the plain count ({floor:.0f} ms), "
+        f"{ms / points:4.2f}× reading the points ({points:.0f} ms)"
+    )
+
+
 def main() -> None:
     """Time every question against the floor, twice, with the load."""
     with engine_from_settings() as engine, engine.connect() as c:
@@ -71,6 +125,7 @@ def main() -> None:
             for name, work in asked.items():
                 ms = best(work)
                 print(f"  {name:<22} {ms:6.0f} ms  {ms / floor:5.2f}× the floor")
+            hexagon_rounds(c)
         print(f"load {os.getloadavg()[:3]}")
 
 

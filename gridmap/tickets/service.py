@@ -162,23 +162,16 @@ def ticket_hexagons(
     tickets: TicketFilter,
     *,
     prefix: str = "",
-) -> dict[str, Any]:
-    """Return a GeoJSON FeatureCollection of the hexagons over ``bbox`` that hold tickets.
+) -> str:
+    """Return the GeoJSON FeatureCollection (text) of the hexagons over ``bbox`` with tickets.
 
     The hexagons' size follows ``zoom`` (:func:`gridmap.tickets.bins.bin_size`); each feature
     has its ``tickets``; the collection its ``zoom``, hexagon ``size_m`` and ``tickets`` in all.
     """
     box = checked_bbox(bbox, zoom)
     size = bin_size(zoom)
-    rows = ticket_rows.hexagon_counts(connection, box, size, tickets, prefix=prefix)
-    features = [
-        {"type": "Feature", "geometry": json.loads(geometry), "properties": {"tickets": n}}
-        for geometry, n in rows
-    ]
-    return {
-        "type": "FeatureCollection",
-        "zoom": zoom,
-        "size_m": round(size, 3),
-        "tickets": sum(n for _, n in rows),
-        "features": features,
-    }
+    features, total = ticket_rows.hexagon_counts(connection, box, size, tickets, prefix=prefix)
+    head = json.dumps(
+        {"type": "FeatureCollection", "zoom": zoom, "size_m": round(size, 3), "tickets": total}
+    )
+    return f'{head[:-1]}, "features": {features}}}'

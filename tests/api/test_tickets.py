@@ -360,6 +360,7 @@ def test_hexagons_count_the_tickets_where_the_map_is_too_far_out_for_points(
     got = api.get("/tickets/hexagons", params=query, headers=served.headers("viewer"))
     assert got.status_code == 200, got.text
     body = got.json()
+    assert got.headers["content-type"] == "application/geo+json"
     assert body["type"] == "FeatureCollection" and body["tickets"] == 7  # not the placeless one
     assert body["size_m"] == pytest.approx(2 * math.pi * 6378137 / (512 * 2**14) * 18, abs=1e-3)
     counts = [f["properties"]["tickets"] for f in body["features"]]
