@@ -15,7 +15,8 @@ from sqlalchemy import Connection
 
 from api.auth import Viewer
 from api.deps import MAX_ID, ConnectionDep
-from gridmap.db.reports import region_by_code, region_code
+from gridmap.db.coverage import region_prefix
+from gridmap.db.reports import region_by_code
 from gridmap.db.tickets import TicketFilter
 from gridmap.errors import Forbidden, InvalidInput
 from gridmap.reports import alignment_report, ranking_render
@@ -154,5 +155,4 @@ def _answer(body: bytes, format: str, name: str) -> Response:
 def _inside(connection: Connection, code: str, region_id: int) -> bool:
     """Say whether region ``code`` lies within region ``region_id`` (codes nest by prefix)."""
     region_by_code(connection, code)  # 404 when there is none
-    held = region_code(connection, region_id)
-    return held is not None and code.startswith(held)
+    return code.startswith(region_prefix(connection, region_id))

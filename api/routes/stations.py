@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import Admin, Planner
 from api.deps import ConnectionDep, EngineDep
 from api.schemas import Removed, Station, StationsReplaced
-from gridmap.db.coverage import region_code
+from gridmap.db.coverage import region_prefix
 from gridmap.errors import Forbidden, NotFound
 from gridmap.stations import (
     MAX_TEXT,
@@ -46,7 +46,7 @@ def stations(connection: ConnectionDep, who: Planner) -> list[dict[str, Any]]:
     """List every station with its community (a key held to a region: the region's)."""
     found = _plain(list_stations(connection))
     if who.region_id is not None:
-        prefix = region_code(connection, who.region_id)
+        prefix = region_prefix(connection, who.region_id)
         found = [s for s in found if str(s["community"] or "").startswith(prefix)]
     return found
 
@@ -74,7 +74,7 @@ def edit(code: StationCode, body: StationEdit, engine: EngineDep, who: Admin) ->
     """
     with engine.begin() as connection:
         if who.region_id is not None:
-            prefix = region_code(connection, who.region_id)
+            prefix = region_prefix(connection, who.region_id)
             mine = {
                 s["code"]
                 for s in list_stations(connection)

@@ -15,10 +15,10 @@ from pydantic import BaseModel
 
 from api.auth import Viewer
 from api.deps import ConnectionDep
-from gridmap.db.coverage import region_code
+from gridmap.db.coverage import region_prefix
 from gridmap.db.tickets import TicketFilter, kind_counts
 from gridmap.errors import Forbidden, InvalidInput
-from gridmap.standards import HOTSPOT_PERCENTILE, code_prefix
+from gridmap.standards import HOTSPOT_PERCENTILE
 from gridmap.tickets.bins import BINS_MAXZOOM
 from gridmap.tickets.service import (
     MAX_MONTHS,
@@ -119,7 +119,7 @@ def _filter(kind: list[str] | None, since: date | None, until: date | None) -> T
 
 
 def _prefix(connection: Any, who: Any) -> str:
-    return "" if who.region_id is None else code_prefix(region_code(connection, who.region_id))
+    return "" if who.region_id is None else region_prefix(connection, who.region_id)
 
 
 def _held(codes: list[str], prefix: str) -> None:

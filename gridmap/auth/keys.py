@@ -16,6 +16,7 @@ from sqlalchemy import Connection, text
 from gridmap.auth.tokens import TokenClaims, check_layers, read_claims, sign, verify
 from gridmap.db.models import ROLES
 from gridmap.errors import Forbidden, InvalidInput, NotFound
+from gridmap.standards import code_prefix
 
 PREFIX = "gm_"
 
@@ -188,7 +189,7 @@ def issue_token(
             held = connection.execute(
                 text("SELECT code FROM region WHERE id = :id"), {"id": who.region_id}
             ).scalar_one()
-            if not row.code.startswith(held):
+            if not row.code.startswith(code_prefix(held)):
                 raise Forbidden(f"region: {region_code} is not inside this key's region {held}")
         region_id = row.id
     if who.expires is not None:

@@ -112,9 +112,10 @@ def whatif_answer(
     NotFound
         When a station to move or remove does not exist.
     """
-    prefix = None
+    prefix = region = None
     if within is not None:
-        prefix = coverage_rows.region_code(connection, within)
+        region = coverage_rows.region_code(connection, within)
+        prefix = coverage_rows.region_prefix(connection, within)
         places = [(f"add[{i}]", lon, lat) for i, (lon, lat) in enumerate(changes.add)]
         places += [(f"move[{i}]", lon, lat) for i, (_, lon, lat) in enumerate(changes.move)]
         outside = coverage_rows.points_outside(
@@ -123,7 +124,7 @@ def whatif_answer(
         if outside:
             where, lon, lat = places[outside[0]]
             raise Forbidden(
-                f"{where}: ({lon}, {lat}) lies outside region {prefix}, the only "
+                f"{where}: ({lon}, {lat}) lies outside region {region}, the only "
                 "one this key may change"
             )
         named = [(f"move[{i}].code", c) for i, (c, _, _) in enumerate(changes.move)]
@@ -132,7 +133,7 @@ def whatif_answer(
         if away:
             where, code = named[away[0]]
             raise Forbidden(
-                f"{where}: station {code} lies outside region {prefix}, the only "
+                f"{where}: station {code} lies outside region {region}, the only "
                 "one this key may change"
             )
     live = warm_coverage(connection, parameters)
@@ -169,7 +170,7 @@ def whatif_answer(
         "before": _totals(before, whole_before if city else None),
         "after": _totals(after, whole_after if city else None),
         "communities": communities,
-        "region": prefix,
+        "region": region,
         **changes_on_map(
             live.city,
             live.whatif,
@@ -322,7 +323,7 @@ def suggest_sites(
     network = city.network
     residents = city.buildings["residents"].to_numpy()
     if residents_within is not None:  # the region's residents only: buildings of its communities
-        prefix = coverage_rows.region_code(connection, residents_within)
+        prefix = coverage_rows.region_prefix(connection, residents_within)
         community = coverage_rows.building_communities(connection).reindex(city.buildings["id"])
         residents = np.where(
             community.fillna("").astype(str).str.startswith(prefix).to_numpy(), residents, 0

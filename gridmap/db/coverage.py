@@ -16,6 +16,7 @@ from sqlalchemy import Connection, text
 
 from gridmap.db.bulk import copy_numbers, copy_rows, read_frame, read_geoframe
 from gridmap.errors import Conflict
+from gridmap.standards import code_prefix
 
 _COVERED_UNIT = "(uc.residents > 0 AND 2 * uc.covered_residents >= uc.residents)"
 _SUMS = f"""
@@ -287,6 +288,15 @@ def region_code(connection: Connection, region_id: int) -> str:
             text("SELECT code FROM region WHERE id = :r"), {"r": region_id}
         ).scalar_one()
     )
+
+
+def region_prefix(connection: Connection, region_id: int) -> str:
+    """Return what the codes of everything inside region ``region_id`` begin with.
+
+    A city's code is not a prefix of its districts' (990100, 990101): see
+    :func:`gridmap.standards.code_prefix`.
+    """
+    return code_prefix(region_code(connection, region_id))
 
 
 def region_shape(connection: Connection, region_id: int) -> Any:

@@ -32,13 +32,6 @@ def region_by_code(connection: Connection, code: str) -> gpd.GeoDataFrame:
     return found
 
 
-def region_code(connection: Connection, region_id: int) -> str | None:
-    """Return the code of region ``region_id`` (None when there is none)."""
-    return connection.execute(
-        text("SELECT code FROM region WHERE id = :id"), {"id": region_id}
-    ).scalar()
-
-
 def children(connection: Connection, region_id: int) -> gpd.GeoDataFrame:
     """Return the regions one level under ``region_id``, with their geometry."""
     return read_geoframe(

@@ -124,3 +124,42 @@ def test_no_draft_for_a_key_held_to_a_region(api: TestClient, served: Served) ->
             f["properties"]["code"].startswith(served.community)
             for f in decoded.get("grids", {"features": []})["features"]
         )
+
+
+def test_a_key_held_to_the_city_reads_and_changes_the_whole_city(
+    api: TestClient, served: Served
+) -> None:
+    """The city's code (990100) is not a prefix of its districts' (990101…): a key held to it
+    still holds everything below it (gridmap.standards.code_prefix)."""
+    with served.engine.begin() as connection:
+        city = connection.execute(
+            text("SELECT code FROM region WHERE parent_id IS NULL")
+        ).scalar_one()
+        assert city.endswith("00") and not served.community.startswith(city)
+        held = {
+            "Authorization": "Bearer "
+            + create_key(connection, name="全市管理员", role="admin", region_code=city).secret
+        }
+    everyone = api.get("/stations", headers=served.headers("admin")).json()
+    assert everyone and api.get("/stations", headers=held).json() == everyone
+    same = {"name": everyone[0]["name"]}  # an edit that changes nothing, allowed to the city
+    edited = api.patch(f"/stations/{everyone[0]['code']}", headers=held, json=same)
+    assert edited.status_code == 200, edited.text
+    report = api.get(
+        "/reports/coverage", params={"region": served.community, "format": "csv"}, headers=held
+    )
+    assert report.status_code == 200, report.text
+    token = api.post("/tokens", headers=held, json={"region": served.community})
+    assert token.status_code in (200, 201), token.text
+    point = shapely.point_on_surface(community(served).geometry.iloc[0])
+    added = {"add": [{"lon": point.x, "lat": point.y}]}
+    mine = api.post("/coverage/whatif", headers=held, json=added)
+    assert mine.status_code == 200, mine.text
+    whole = api.post("/coverage/whatif", headers=served.headers("planner"), json=added).json()
+    assert mine.json()["communities"] == whole["communities"] and whole["communities"]
+    sites = api.post("/coverage/siting", headers=held, json={"k": 1, "candidates": "units"})
+    assert sites.status_code == 200, sites.text
+    unheld = api.post(
+        "/coverage/siting", headers=served.headers("planner"), json={"k": 1, "candidates": "units"}
+    ).json()
+    assert sites.json()["before_rate"] == unheld["before_rate"]
