@@ -1,0 +1,217 @@
+"""Each check of an imported layer on hand-made rows, at its bounds, message by message.
+
+No file and no database: :func:`gridmap.io.layers.validate_layer` takes the frame a reader
+makes (a ``label`` per feature) and gathers every problem; the expected messages and values are
+written out here by hand.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from gridmap.io.layers import LAYERS, LayerSpec, validate_layer
+from gridmap.io.problems import Problems
+
+SQUARE = shapely.box(0, 0, 1, 1)
+BOWTIE = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])  # two triangles of area 0.25 each
+
+
+def rows(columns: dict[str, list[Any]], geometry: list[Any] | None = None) -> gpd.GeoDataFrame:
+    n = len(next(iter(columns.values())))
+    frame = gpd.GeoDataFrame(
+        {**columns, "label": [f"feature {i + 1}" for i in range(n)]},
+        geometry=geometry if geometry is not None else [SQUARE] * n,
+        crs=4326,
+    )
+    return frame
+
+
+def check(
+    frame: gpd.GeoDataFrame, layer: str | LayerSpec, *, fix: bool = False
+) -> tuple[gpd.GeoDataFrame, list[str], list[str]]:
+    problems = Problems("test")
+    spec = LAYERS[layer] if isinstance(layer, str) else layer
+    validated = validate_layer(frame, spec, problems=problems, fix=fix)
+    return validated.frame, problems.items, validated.repairs
+
+
+def test_a_required_column_missing_is_named_with_the_columns_there_are() -> None:
+    _, found, _ = check(rows({"name": ["a"], "level": ["community"]}), "regions")
+    assert found == ["file: no 'code' column (it has: name, level); use --map code=..."]
+
+
+def test_a_required_value_missing_or_blank_is_named_by_row() -> None:
+    frame = rows({"code": ["990101", None, "  "], "name": ["a", "b", "c"]})
+    out, found, _ = check(frame, "regions")
+    assert found == ["feature 2: code is missing", "feature 3: code is missing"]
+    assert out["code"].tolist() == ["990101", None, None]
+
+
+def test_codes_stored_as_numbers_stay_text_and_lose_a_whole_numbers_point() -> None:
+    frame = rows({"code": [990101.0, 990102.0], "name": [" 甲 ", "乙"]})
+    out, found, _ = check(frame, "regions")
+    assert found == [] and out["code"].tolist() == ["990101", "990102"]
+    assert out["name"].tolist() == ["甲", "乙"]  # stripped
+    halves = rows({"code": [1.5, 2.0], "name": ["a", "b"]})
+    out, _, _ = check(halves, LayerSpec("things", "polygon"))
+    assert out["code"].tolist() == ["1.5", "2.0"]  # not whole: kept as written
+
+
+@pytest.mark.parametrize(
+    ("code", "good"),
+    [
+        ("990101", True),  # 6 digits: a county
+        ("990101001", True),  # 9: a street
+        ("990101001001", True),  # 12: a community
+        ("99010", False),
+        ("9901010", False),
+        ("9901010010010", False),
+        ("99010a", False),
+        ("990101 001", False),
+    ],
+)
+def test_a_code_has_one_of_the_layers_lengths_and_only_digits(code: str, good: bool) -> None:
+    _, found, _ = check(rows({"code": [code], "name": ["a"]}), "regions")
+    expected = [] if good else [f"feature 1: code {code!r} is not a 6 or 9 or 12-digit region code"]
+    assert found == expected
+
+
+def test_a_repeated_key_names_where_it_was_first_and_blank_keys_are_not_repeats() -> None:
+    frame = rows(
+        {
+            "external_id": ["A", "B", "A", None, None, "A"],
+            "kind": ["噪音"] * 6,
+            "occurred_at": ["2026-03-01 08:30"] * 6,
+        },
+        geometry=[shapely.Point(0, 0)] * 6,
+    )
+    _, found, _ = check(frame, "events")
+    assert found == [
+        "feature 3: duplicate external_id 'A' (first at feature 1)",
+        "feature 6: duplicate external_id 'A' (first at feature 1)",
+    ]
+
+
+def test_counts_are_numbers_not_below_zero() -> None:
+    frame = rows(
+        {
+            "code": [f"990101001001000{i}" for i in range(5)],
+            "households": ["12", "0", "-1", "many", ""],
+        }
+    )
+    out, found, _ = check(frame, "units")
+    assert found == [
+        "feature 4: households 'many' is not a number",
+        "feature 3: households is negative (-1)",
+    ]
+    assert out["households"].tolist()[:3] == [12, 0, -1]
+    assert out["households"].isna().tolist() == [False, False, False, True, True]
+
+
+def test_times_without_an_offset_are_beijing_time_and_with_one_as_given() -> None:
+    given = [
+        "2026-03-01 08:30",
+        "2026-03-01T08:30:00+08:00",
+        "2026-03-01 08:30Z",
+        "2026-03-01 08:30:15-0500",
+        "not a time",
+        None,
+    ]
+    frame = rows({"kind": ["噪音"] * 6, "occurred_at": given}, geometry=[shapely.Point(0, 0)] * 6)
+    out, found, _ = check(frame, "events")
+    assert found == [
+        "feature 6: occurred_at is missing",  # required: blank is no time
+        "feature 5: occurred_at 'not a time' is not a date and time",
+    ]
+    times = out["occurred_at"].tolist()
+    assert times[:4] == [
+        datetime(2026, 3, 1, 0, 30, tzinfo=UTC),  # 08:30 in Beijing
+        datetime(2026, 3, 1, 0, 30, tzinfo=UTC),
+        datetime(2026, 3, 1, 8, 30, tzinfo=UTC),
+        datetime(2026, 3, 1, 13, 30, 15, tzinfo=UTC),
+    ]
+    assert pd.isna(times[4]) and pd.isna(times[5])
+
+
+def test_choices_take_chinese_words_and_any_case() -> None:
+    frame = rows(
+        {
+            "code": ["990101", "990101001", "990101001001", "990102"],
+            "name": ["a", "b", "c", "d"],
+            "level": ["县", "Street", "村", "planet"],
+        }
+    )
+    out, found, _ = check(frame, "regions")
+    assert out["level"].tolist()[:3] == ["district", "street", "community"]
+    assert found == ["feature 4: level 'planet' is not one of city, district, street, community"]
+
+
+def test_a_geometry_of_the_wrong_type_empty_or_missing_is_named() -> None:
+    frame = rows(
+        {"code": ["990101", "990102", "990103", "990104"], "name": ["a", "b", "c", "d"]},
+        geometry=[shapely.Point(0, 0), shapely.Polygon(), None, SQUARE],
+    )
+    out, found, _ = check(frame, "regions")
+    assert found == [
+        "feature 2: has an empty geometry (no coordinates)",
+        "feature 3: has no geometry",
+        "feature 1: is a Point; regions must be polygons",
+    ]
+    assert out.geometry.iloc[3].geom_type == "MultiPolygon"  # polygons become MultiPolygons
+
+
+def test_a_row_reported_already_is_not_reported_again_for_its_missing_geometry() -> None:
+    frame = rows({"code": [None], "name": ["a"]}, geometry=[None])
+    _, found, _ = check(frame, "regions")
+    assert found == ["feature 1: code is missing"]
+
+
+def test_a_ticket_without_coordinates_is_kept_a_station_without_is_not() -> None:
+    ticket = rows({"kind": ["噪音"], "occurred_at": ["2026-03-01 08:30"]}, geometry=[None])
+    out, found, _ = check(ticket, "events")
+    assert found == [] and out.geometry.iloc[0] is None
+    station = rows({"code": ["S1"], "name": ["a"]}, geometry=[None])
+    assert check(station, "stations")[1] == ["feature 1: has no geometry"]
+
+
+def test_an_invalid_polygon_is_refused_or_repaired_and_the_repair_reported() -> None:
+    frame = rows({"code": ["990101", "990102"], "name": ["a", "b"]}, geometry=[BOWTIE, SQUARE])
+    out, found, repairs = check(frame, "regions")
+    assert found == [
+        "feature 1: invalid geometry: Self-intersection[0.5 0.5] (use --fix to repair)"
+    ]
+    assert out.geometry.iloc[0] is None
+    out, found, repairs = check(frame, "regions", fix=True)
+    assert found == []
+    # the bowtie's signed area is 0; its two triangles make 0.5
+    assert repairs == [
+        "feature 1: repaired Self-intersection[0.5 0.5] → 2 polygon(s), area restored"
+    ]
+    assert out.geometry.iloc[0].area == pytest.approx(0.5)
+    assert out.geometry.iloc[1].equals(shapely.MultiPolygon([SQUARE]))
+
+
+def test_a_repair_that_leaves_no_polygon_is_refused() -> None:
+    line_like = shapely.Polygon([(0, 0), (1, 1), (2, 2), (0, 0)])  # no area at all
+    frame = rows({"code": ["990101"], "name": ["a"]}, geometry=[line_like])
+    out, found, repairs = check(frame, "regions", fix=True)
+    assert repairs == [] and out.geometry.iloc[0] is None
+    assert len(found) == 1 and found[0].startswith("feature 1: invalid geometry (")
+    assert found[0].endswith("); make_valid leaves no polygon")
+
+
+def test_a_repair_that_changes_the_area_says_by_how_much() -> None:
+    # a square with a spike back along its edge: valid parts keep the square's area
+    spiked = shapely.Polygon([(0, 0), (2, 0), (2, 2), (0, 2), (0, 1), (-1, 1), (0, 1), (0, 0)])
+    frame = rows({"code": ["990101"], "name": ["a"]}, geometry=[spiked])
+    _, found, repairs = check(frame, "regions", fix=True)
+    assert found == []
+    assert len(repairs) == 1 and repairs[0].endswith("→ 1 polygon(s), area +0.0%")
+    assert np.isclose(4.0, check(frame, "regions", fix=True)[0].geometry.iloc[0].area)
