@@ -60,3 +60,35 @@ def test_a_grid_exactly_at_a_bound_is_within() -> None:
         }
     )
     assert within_bounds(grids).tolist() == [0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0]
+
+
+def test_lower_is_better_measures_from_the_least_not_from_zero() -> None:
+    assert lower_is_better(pd.Series([10.0, 20.0, 30.0])).tolist() == [100.0, 50.0, 0.0]
+
+
+def test_one_worker_is_a_worker_and_an_unknown_share_within_scores_nothing() -> None:
+    frame = parts(3)
+    frame["workers"] = [1, 2, 4]  # 2,000, 1,000 and 500 residents per worker
+    frame["within"] = [1.0, math.nan, 0.5]
+    out = scored(frame).set_index("code")
+    assert out["per_worker"].tolist() == [2000.0, 1000.0, 500.0]
+    # 2,000 the most, 500 the least: 1,000 scores 100 × (2,000 − 1,000) / 1,500
+    assert out["score_staffing"].tolist() == [0.0, pytest.approx(200 / 3), 100.0]
+    assert out["score_bounds"].tolist() == [100.0, 0.0, 50.0]
+
+
+def test_equal_scores_rank_by_code_and_the_rows_are_numbered_afresh() -> None:
+    frame = parts(3)
+    frame["code"] = ["z", "m", "a"]
+    frame["coverage"] = [0.5, 0.5, 0.5]
+    frame["tickets"] = [10, 10, 10]
+    frame["workers"] = [4, 4, 4]
+    frame["within"] = [1.0, 1.0, 1.0]
+    out = scored(frame)
+    assert out["code"].tolist() == ["a", "m", "z"] and out["rank"].tolist() == [1, 2, 3]
+    assert out.index.tolist() == [0, 1, 2] and "index" not in out.columns
+
+
+def test_a_grid_of_a_kind_without_bounds_is_within_them_even_empty() -> None:
+    grids = pd.DataFrame({"kind": ["special", "special"], "households": [0, 5000]})
+    assert within_bounds(grids).tolist() == [1.0, 1.0]

@@ -9,7 +9,14 @@ import json
 
 import pytest
 
-from gridmap.auth.tokens import TokenClaims, check_layers, read_claims, sign, verify
+from gridmap.auth.tokens import (
+    TokenClaims,
+    check_layers,
+    read_claims,
+    sign,
+    tile_token_expiry,
+    verify,
+)
 from gridmap.errors import InvalidInput
 
 HASH = hashlib.sha256(b"gm_example").hexdigest()
@@ -57,3 +64,27 @@ def test_layers_are_checked_and_kept_in_one_order() -> None:
         check_layers(["grids", "roads"])
     with pytest.raises(InvalidInput, match="name at least one layer"):
         check_layers([])
+
+
+def test_the_payload_is_compact_json_with_sorted_keys_and_no_padding() -> None:
+    """One set of claims makes one token (tile URLs of an hour are the same, so cached)."""
+    token = sign(CLAIMS, HASH)
+    payload = token.removeprefix("gmt_").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    assert raw == b'{"e":1000000,"k":7,"l":["grids","stations"],"r":42}'
+    assert "=" not in token
+
+
+@pytest.mark.parametrize("key_id", range(1, 13))
+def test_tokens_of_every_length_read_back(key_id: int) -> None:
+    # key ids and expiries of growing length make payloads of every length modulo 4 and 5
+    claims = TokenClaims(10**key_id, None, None, 10 ** (key_id % 5) + 1_000_000)
+    assert verify(sign(claims, HASH), HASH, claims.expires - 10) == claims
+    assert read_claims(sign(claims, HASH)) == claims
+
+
+def test_tile_tokens_expire_on_the_hour_eleven_to_twelve_hours_ahead() -> None:
+    hour = 3600
+    assert tile_token_expiry(2 * hour) == 13 * hour  # on the hour: 11 hours ahead
+    assert tile_token_expiry(2 * hour + 1) == 14 * hour  # a second after: the next hour's
+    assert tile_token_expiry(3 * hour - 1) == 14 * hour  # the same URL all that hour

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import shapely.affinity
 
 from gridmap.io.layers import LAYERS, LayerSpec, validate_layer
 from gridmap.io.problems import Problems
@@ -215,3 +216,57 @@ def test_a_repair_that_changes_the_area_says_by_how_much() -> None:
     assert found == []
     assert len(repairs) == 1 and repairs[0].endswith("→ 1 polygon(s), area +0.0%")
     assert np.isclose(4.0, check(frame, "regions", fix=True)[0].geometry.iloc[0].area)
+
+
+def test_without_fix_an_invalid_polygon_is_refused_and_the_crs_kept() -> None:
+    frame = rows({"code": ["990101", "990102"], "name": ["a", "b"]}, geometry=[BOWTIE, SQUARE])
+    problems = Problems("test")
+    out = validate_layer(frame, LAYERS["regions"], problems=problems).frame
+    assert len(problems) == 1 and out.geometry.iloc[0] is None
+    assert out.crs == frame.crs
+
+
+def test_each_polygon_becomes_its_own_multipolygon() -> None:
+    other = shapely.box(5, 5, 6, 7)
+    frame = rows({"code": ["990101", "990102"], "name": ["a", "b"]}, geometry=[SQUARE, other])
+    out, found, _ = check(frame, "regions")
+    assert found == []
+    assert out.geometry.iloc[0].equals(shapely.MultiPolygon([SQUARE]))
+    assert out.geometry.iloc[1].equals(shapely.MultiPolygon([other]))
+
+
+def test_a_small_repair_in_degrees_still_says_its_area_change() -> None:
+    # the spiked square of 0.001° (an area of 4e-6 square degrees, as real blocks have)
+    spiked = shapely.affinity.scale(
+        shapely.Polygon([(0, 0), (2, 0), (2, 2), (0, 2), (0, 1), (-1, 1), (0, 1), (0, 0)]),
+        0.001,
+        0.001,
+        origin=(0, 0),
+    )
+    frame = rows({"code": ["990101"], "name": ["a"]}, geometry=[spiked])
+    repairs = check(frame, "regions", fix=True)[2]
+    assert len(repairs) == 1 and repairs[0].endswith("area +0.0%")
+
+
+def test_times_in_several_formats_in_one_column_are_read() -> None:
+    given = ["2026-03-01 08:30", "2026/03/02 09:15", "2026-03-03T10:00", "2026-13-45 10:30+08:00"]
+    frame = rows({"kind": ["噪音"] * 4, "occurred_at": given}, geometry=[shapely.Point(0, 0)] * 4)
+    out, found, _ = check(frame, "events")
+    assert found == ["feature 4: occurred_at '2026-13-45 10:30+08:00' is not a date and time"]
+    assert out["occurred_at"].tolist()[:3] == [
+        datetime(2026, 3, 1, 0, 30, tzinfo=UTC),
+        datetime(2026, 3, 2, 1, 15, tzinfo=UTC),
+        datetime(2026, 3, 3, 2, 0, tzinfo=UTC),
+    ]
+
+
+def test_a_local_time_that_beijing_skipped_or_saw_twice_is_named() -> None:
+    # China kept summer time until 1991: 14 April 02:00 became 03:00, 15 September 02:00 01:00
+    given = ["1991-04-14 02:30", "1991-09-15 01:30", "1991-07-01 12:00"]
+    frame = rows({"kind": ["噪音"] * 3, "occurred_at": given}, geometry=[shapely.Point(0, 0)] * 3)
+    out, found, _ = check(frame, "events")
+    assert found == [
+        "feature 1: occurred_at '1991-04-14 02:30' is not a date and time",
+        "feature 2: occurred_at '1991-09-15 01:30' is not a date and time",
+    ]
+    assert out["occurred_at"].iloc[2] == datetime(1991, 7, 1, 3, 0, tzinfo=UTC)  # UTC+9 then

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from gridmap.errors import Conflict
 from gridmap.partition.service import partition_plan
-from gridmap.plans.check import check_plan, count_pieces, find_problems
+from gridmap.plans.check import check_plan, count_pieces, find_problems, plan_bounds
 from gridmap.plans.lifecycle import accept_plan, new_plan
 from gridmap.reports.plan import load_plan_report, render, summary, to_html
 from tests.gridmap.conftest import City
@@ -177,3 +177,134 @@ def test_the_plan_report_shows_the_check_in_every_format(city: City) -> None:
     assert rows[0] == ("类别", "级别", "网格", "单元", "说明")
     assert rows[1][:2] == ("单元未划入网格", "错误")
     assert summary(report)["check_errors"] == 1
+
+
+def test_every_fault_at_once_in_full_errors_first_then_by_kind_and_code() -> None:
+    """Each finding whole (kind, severity, message, grid or unit, figures), in the order a
+    planner reads them, and the counts; the expected JSON written out by hand."""
+    c = COMMUNITY
+    plan_units = units(("u2", 0), ("u1", 0), ("u3", 3), ("u4", 1))
+    plan_grids = grids(
+        grid(c + "009", 0),  # no households (a warning), listed before later grids' findings
+        grid(c + "001", 450, kind="special"),  # a kind without bounds: never out of bounds
+        grid(c + "002", 400),  # within bounds
+        grid(c + "003", 501, largest_unit=500),  # over, though no unit alone is
+        grid(c + "004", 299, community_households=299, communities=2),
+        grid(c + "005", 0, units=0),  # empty
+        grid("99010100100200", 400, community="990101001002"),  # 14 digits
+        grid(c + "006", 600, largest_unit=501),
+        grid(c + "006", 280, community_households=300),  # a duplicate, under the minimum
+    )
+    drawn = parts(
+        (c + "002", box(0, 0, 100, 100)),
+        (c + "002", box(200, 0, 300, 100)),
+        (c + "002", box(400, 0, 500, 100)),
+    )
+    found = find_problems(7, plan_units, plan_grids, drawn).as_dict()
+    findings = [
+        (f["kind"], f["severity"], f["message"], f["grid"], f["unit"], f["detail"])
+        for f in found.pop("findings")
+    ]
+    e, w = "error", "warning"
+    assert findings == [
+        ("unit without grid", e, "unit u1 is in no grid", None, "u1", {}),
+        ("unit without grid", e, "unit u2 is in no grid", None, "u2", {}),
+        ("unit in two grids", e, "unit u3 is in 3 grids", None, "u3", {"grids": 3}),
+        (
+            "grid across communities",
+            e,
+            f"grid {c}004 holds units of 2 communities; a grid lies in one",
+            c + "004",
+            None,
+            {"communities": 2},
+        ),
+        ("empty grid", e, f"grid {c}005 holds no unit", c + "005", None, {}),
+        (
+            "invalid code",
+            e,
+            "grid code '99010100100200' is not its community's code 990101001002 and a 3-digit "
+            "serial",
+            "99010100100200",
+            None,
+            {"community": "990101001002"},
+        ),
+        ("duplicate code", e, f"grid code {c}006 is used twice", c + "006", None, {}),
+        (
+            "grid in pieces",
+            e,
+            f"grid {c}002 is drawn as 3 separate pieces (no street-wide contact between them; a "
+            "corner does not join)",
+            c + "002",
+            None,
+            {"pieces": 3},
+        ),
+        (
+            "out of bounds",
+            w,
+            f"grid {c}003 holds 501 households, outside 300–500",
+            c + "003",
+            None,
+            {"households": 501, "low": 300, "high": 500},
+        ),
+        (
+            "out of bounds",
+            w,
+            f"grid {c}004 holds 299 households, outside 300–500: its whole community holds 299",
+            c + "004",
+            None,
+            {"households": 299, "low": 300, "high": 500, "community_households": 299},
+        ),
+        (
+            "out of bounds",
+            w,
+            f"grid {c}006 holds 600 households, outside 300–500: one of its units alone holds 501",
+            c + "006",
+            None,
+            {"households": 600, "low": 300, "high": 500, "largest_unit": 501},
+        ),
+        (
+            "out of bounds",
+            w,
+            f"grid {c}006 holds 280 households, outside 300–500",
+            c + "006",
+            None,
+            {"households": 280, "low": 300, "high": 500},
+        ),
+        ("no households", w, f"grid {c}009 has no households", c + "009", None, {}),
+    ]
+    assert found == {
+        "plan": 7,
+        "ok": False,
+        "grids": 9,
+        "units": 4,
+        "errors": 8,
+        "warnings": 5,
+        "counts": {
+            "unit without grid": 2,
+            "unit in two grids": 1,
+            "grid across communities": 1,
+            "empty grid": 1,
+            "invalid code": 1,
+            "duplicate code": 1,
+            "grid in pieces": 1,
+            "out of bounds": 4,
+            "no households": 1,
+        },
+    }
+
+
+def test_only_warnings_leave_a_plan_ok() -> None:
+    check = find_problems(1, units(("u1", 1)), grids(grid(COMMUNITY + "001", 0)), NO_PARTS)
+    assert check.ok and check.errors == [] and [f.kind for f in check.warnings] == ["no households"]
+
+
+def test_a_plans_own_bounds_override_the_defaults_kind_by_kind() -> None:
+    own = plan_bounds({"bounds": {"urban": {"min_households": 250, "max_households": 450}}})
+    assert own["urban"] == {"min_households": 250, "max_households": 450}
+    assert own["rural"] == plan_bounds({})["rural"]  # a kind not given keeps its defaults
+    half = plan_bounds({"bounds": {"urban": {"max_households": 450}}})
+    assert half["urban"] == {"min_households": 300, "max_households": 450}
+    check = find_problems(
+        1, units(("u1", 1)), grids(grid(COMMUNITY + "001", 460, largest_unit=300)), NO_PARTS, own
+    )
+    assert [f.detail for f in check.findings] == [{"households": 460, "low": 250, "high": 450}]

@@ -57,3 +57,25 @@ def test_a_box_is_refused_just_above_the_most_hexagons_not_at_it() -> None:
 def test_a_box_out_of_range_is_named(bbox: tuple[float, float, float, float]) -> None:
     with pytest.raises(InvalidInput, match=r"^bbox: "):
         checked_bbox(bbox, 10)
+
+
+def test_the_edges_of_web_mercator_are_inside() -> None:
+    from gridmap.tickets.bins import MAX_LATITUDE
+
+    assert checked_bbox((-180.0, -MAX_LATITUDE, -179.9, -MAX_LATITUDE + 0.1), 0)
+    assert checked_bbox((179.9, MAX_LATITUDE - 0.1, 180.0, MAX_LATITUDE), 0)
+    for flat in ((10, 5, 11, 5), (10, 5, 10, 6)):  # no height, no width
+        with pytest.raises(InvalidInput, match="bbox: "):
+            checked_bbox(flat, 10)
+
+
+def test_a_box_far_from_greenwich_spans_its_own_width() -> None:
+    box = _box_spanning(MAX_BINS * (1 - 1e-6), 14)
+    shifted = (box[0] + 100, box[1], box[2] + 100, box[3])  # the same width, 100° east
+    assert checked_bbox(shifted, 14)
+
+
+def test_the_bound_is_exact_to_a_billionth() -> None:
+    assert checked_bbox(_box_spanning(MAX_BINS * (1 - 1e-9), 14), 14)
+    with pytest.raises(InvalidInput, match="bbox: spans about"):
+        checked_bbox(_box_spanning(MAX_BINS * (1 + 1e-9), 14), 14)

@@ -80,3 +80,37 @@ def test_before_and_after_without_tickets_before_has_no_change() -> None:
     found = before_after(pd.Series({"2026-04": 2}), pd.Series(dtype="int64"), date(2026, 3, 1), 1)
     assert found.before.total == 0 and found.after.total == 2
     assert found.change is None and found.city_change is None and found.against_city is None
+
+
+def test_one_household_is_enough_for_a_rate() -> None:
+    assert per_thousand([2], [1]).tolist() == [2000.0]
+
+
+def test_the_percentile_may_be_0_or_100_not_beyond() -> None:
+    areas = pd.DataFrame({"code": ["a", "b"], "tickets": [1, 3], "households": [1000, 1000]})
+    assert hotspots(areas, 0).threshold == 1.0 and hotspots(areas, 100).threshold == 3.0
+    assert hotspots(areas, 100).percentile == 100
+    for wrong in (-0.01, 100.01):
+        with pytest.raises(ValueError, match="percentile must lie within 0–100"):
+            hotspots(areas, wrong)
+
+
+def test_areas_of_one_rate_are_ranked_by_tickets_then_code() -> None:
+    areas = pd.DataFrame(
+        {
+            "code": ["b", "a", "c", "d"],
+            "tickets": [2, 2, 4, 0],
+            "households": [1000, 1000, 2000, 1000],  # b, a and c: 2 per 1,000
+        }
+    )
+    found = hotspots(areas, 50).areas
+    assert found["code"].tolist() == ["c", "a", "b", "d"]
+    assert found.index.tolist() == [0, 1, 2, 3]
+    assert list(found.columns) == ["code", "tickets", "households", "rate", "hot"]
+
+
+def test_no_tickets_before_means_no_change_even_when_the_city_moved() -> None:
+    city = pd.Series({"2026-02": 10, "2026-04": 20})
+    found = before_after(pd.Series({"2026-04": 2}), city, date(2026, 3, 1), 1)
+    assert found.city_change == pytest.approx(1.0)
+    assert found.change is None and found.against_city is None
