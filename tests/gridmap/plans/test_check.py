@@ -294,8 +294,11 @@ def test_every_fault_at_once_in_full_errors_first_then_by_kind_and_code() -> Non
 
 
 def test_only_warnings_leave_a_plan_ok() -> None:
-    check = find_problems(1, units(("u1", 1)), grids(grid(COMMUNITY + "001", 0)), NO_PARTS)
+    whole = parts((COMMUNITY + "001", box(0, 0, 100, 100)))  # one piece: no finding
+    check = find_problems(1, units(("u1", 1)), grids(grid(COMMUNITY + "001", 0)), whole)
     assert check.ok and check.errors == [] and [f.kind for f in check.warnings] == ["no households"]
+    assert check.counts() == {kind: int(kind == "no households") for kind in check.counts()}
+    assert len(check.counts()) == 9  # every kind, zeros included
 
 
 def test_a_plans_own_bounds_override_the_defaults_kind_by_kind() -> None:

@@ -48,15 +48,20 @@ def test_a_box_is_refused_just_above_the_most_hexagons_not_at_it() -> None:
         (10, 0, 10, 1),  # empty
         (11, 0, 10, 1),  # west after east
         (0, 1, 1, 0),  # south after north
-        (-181, 0, 1, 1),
+        (-180.001, 0, -180, 1),  # just beyond the world, west and east
+        (180, 0, 180.001, 1),
         (0, -86, 1, 1),  # beyond Web Mercator
-        (0, 0, math.nan, 1),
-        (0, 0, math.inf, 1),
     ],
 )
 def test_a_box_out_of_range_is_named(bbox: tuple[float, float, float, float]) -> None:
-    with pytest.raises(InvalidInput, match=r"^bbox: "):
-        checked_bbox(bbox, 10)
+    with pytest.raises(InvalidInput, match=r"^bbox: west,south,east,north in degrees"):
+        checked_bbox(bbox, 0)
+
+
+@pytest.mark.parametrize("bbox", [(0, 0, math.nan, 1), (0, 0, math.inf, 1)])
+def test_a_box_of_no_numbers_is_named(bbox: tuple[float, float, float, float]) -> None:
+    with pytest.raises(InvalidInput, match=r"^bbox: give four finite numbers"):
+        checked_bbox(bbox, 0)
 
 
 def test_the_edges_of_web_mercator_are_inside() -> None:
