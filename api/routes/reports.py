@@ -17,13 +17,13 @@ from api.auth import Viewer
 from api.deps import MAX_ID, ConnectionDep
 from gridmap.db.coverage import region_prefix
 from gridmap.db.reports import region_by_code
-from gridmap.db.tickets import TicketFilter
 from gridmap.errors import Forbidden, InvalidInput
 from gridmap.reports import alignment_report, ranking_render
 from gridmap.reports import plan as plan_report
 from gridmap.reports.coverage_render import FORMATS, MEDIA_TYPES, render
 from gridmap.reports.coverage_report import load_coverage_report
 from gridmap.reports.ranking import load_ranking
+from gridmap.tickets.service import ticket_filter
 
 router = APIRouter(prefix="/reports", tags=["Reports"])
 Lang = Annotated[
@@ -121,16 +121,21 @@ def ranking_report_route(
     ] = "community",
     since: Annotated[date | None, Query(description="Tickets from this day (Beijing time)")] = None,
     until: Annotated[date | None, Query(description="Tickets before this day")] = None,
+    kind: Annotated[
+        list[str] | None,
+        Query(
+            max_length=50, description="Ticket kinds (诉求类型) to count; repeat it (default all)"
+        ),
+    ] = None,
     format: Annotated[str, Query(description="html, pdf, xlsx or csv")] = "html",
     lang: Lang = "zh",
 ) -> Response:
     """Return the ranking of a region's communities or grids: coverage, tickets, staff, size."""
     _check(format)
-    if since is not None and until is not None and until <= since:
-        raise InvalidInput(f"until: {until} is not after since ({since})")
+    tickets = ticket_filter(kind, since, until)
     if who.region_id is not None and not _inside(connection, region, who.region_id):
         raise Forbidden(f"region: this key is held to another region than {region}")
-    ranked = load_ranking(connection, region, level, TicketFilter(None, since, until))
+    ranked = load_ranking(connection, region, level, tickets)
     body = ranking_render.render(
         ranked, format, chromium=request.app.state.settings.chromium, lang=lang
     )

@@ -25,6 +25,7 @@ from gridmap.tickets.service import (
     compare_before_after,
     grid_months,
     hotspot_list,
+    ticket_filter,
     ticket_hexagons,
 )
 
@@ -34,7 +35,6 @@ Kinds = Annotated[
     list[str] | None,
     Query(max_length=50, description="Ticket kinds (诉求类型) to count; repeat it (default all)"),
 ]
-MAX_KIND = 64  # event.kind's length
 Since = Annotated[date | None, Query(description="The first day counted (Beijing time)")]
 Until = Annotated[date | None, Query(description="The day after the last one counted")]
 
@@ -108,14 +108,7 @@ class BeforeAfter(BaseModel):
 
 
 def _filter(kind: list[str] | None, since: date | None, until: date | None) -> TicketFilter:
-    for k in kind or ():
-        if not 0 < len(k) <= MAX_KIND or not k.isprintable():
-            raise InvalidInput(
-                f"kind: {k[:MAX_KIND]!r} is not a ticket kind (1–64 printable characters)"
-            )
-    if since is not None and until is not None and until <= since:
-        raise InvalidInput(f"until: {until} is not after since ({since})")
-    return TicketFilter(tuple(kind) if kind else None, since, until)
+    return ticket_filter(kind, since, until)
 
 
 def _prefix(connection: Any, who: Any) -> str:

@@ -25,6 +25,28 @@ from gridmap.tickets.stats import Side, before_after, hotspots, months_around, p
 
 MAX_MONTHS = 36
 """The most months on either side of a change that before-and-after compares."""
+MAX_KIND = 64
+"""The longest ticket kind (``event.kind``'s length)."""
+
+
+def ticket_filter(
+    kinds: list[str] | tuple[str, ...] | None, since: date | None, until: date | None
+) -> TicketFilter:
+    """Return the filter of the tickets asked for, each part checked.
+
+    Raises
+    ------
+    InvalidInput
+        Naming ``kind`` (not 1–64 printable characters) or ``until`` (not after ``since``).
+    """
+    for k in kinds or ():
+        if not 0 < len(k) <= MAX_KIND or not k.isprintable():
+            raise InvalidInput(
+                f"kind: {k[:MAX_KIND]!r} is not a ticket kind (1–64 printable characters)"
+            )
+    if since is not None and until is not None and until <= since:
+        raise InvalidInput(f"until: {until} is not after since ({since})")
+    return TicketFilter(tuple(kinds) if kinds else None, since, until)
 
 
 def _rounded(value: float | None, digits: int = 2) -> float | None:

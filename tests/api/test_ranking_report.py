@@ -93,6 +93,32 @@ def test_the_grids_ranked_alike_in_csv_xlsx_and_html(
     assert re.findall(r'<tr class="bottom" data-code="(\d+)"', html) == bottom
 
 
+def test_the_ranking_counts_the_kinds_asked_for(
+    api: TestClient, served: Served, ticketed: tuple[str, int]
+) -> None:
+    region, viewer = city(served), served.headers("viewer")
+    with served.engine.begin() as connection:  # one more, of another kind, in the same grid
+        unit = grid_with_households(connection)[2]
+        add_ticket(connection, unit, "占道经营", "2031-05-02T10:00+08", "rank-other")
+
+    def counted(query: str) -> int:
+        got = api.get(
+            f"/reports/ranking?region={region}&level=grid&format=csv{query}", headers=viewer
+        )
+        assert got.status_code == 200, got.text
+        table = pd.read_csv(io.BytesIO(got.content), dtype={"编码": str}).set_index("编码")
+        return int(table.loc[ticketed[0], "工单数"])
+
+    assert counted("&since=2031-01-01") == 4
+    assert counted("&since=2031-01-01&kind=噪音扰民") == 3
+    assert counted("&since=2031-01-01&kind=占道经营") == 1
+    assert counted("&since=2031-01-01&kind=噪音扰民&kind=占道经营") == 4
+    html = api.get(
+        f"/reports/ranking?region={region}&since=2031-01-01&kind=占道经营", headers=viewer
+    ).text
+    assert "占道经营" in html  # the report says which kinds it counts
+
+
 def test_communities_ranked_and_the_report_in_english(api: TestClient, served: Served) -> None:
     region = city(served)
     got = api.get(
@@ -112,6 +138,7 @@ def test_communities_ranked_and_the_report_in_english(api: TestClient, served: S
         ("viewer", "region={city}&level=street", 400, "level"),
         ("viewer", "region={city}&format=docx", 400, "format"),
         ("viewer", "region={city}&since=2026-05-01&until=2026-04-01", 400, "until"),
+        ("viewer", "region={city}&kind=", 400, "kind"),
         ("viewer", "region=999999", 404, "999999"),
     ],
 )
