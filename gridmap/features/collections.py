@@ -271,9 +271,16 @@ COLLECTIONS: dict[str, Collection] = dict(
             "Governance events (12345 hot-line cases and the like) where they happened.",
             "Point",
             """
-        SELECT e.id, e.external_id, e.kind, e.occurred_at, e.status, e.geom FROM event e
+        SELECT e.id, e.external_id, e.kind, e.occurred_at, e.status, e.address, e.geom
+        FROM event e
         """,
-            {"external_id": Text, "kind": Text, "occurred_at": DateTime, "status": Text},
+            {
+                "external_id": Text,
+                "kind": Text,
+                "occurred_at": DateTime,
+                "status": Text,
+                "address": Text,
+            },
             id_type=Integer,
         ),
     ]

@@ -321,6 +321,7 @@ def test_a_ticket_without_a_place_is_a_feature_without_geometry(
     assert got.status_code == 200, got.text
     features = {f["properties"]["external_id"]: f for f in got.json()["features"]}
     assert features["test-nowhere"]["geometry"] is None
+    assert features["test-nowhere"]["properties"]["address"] == "建设路12号"  # where it was said
     assert sum(f["geometry"] is not None for f in features.values()) >= 7
 
 
