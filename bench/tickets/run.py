@@ -3,8 +3,8 @@
 Each question (a grid's months, hotspots of grids and of units, before and after a change,
 the ranking of the city's communities) is timed against the floor every one of them needs:
 the plain join of every ticket to the unit it lies in (``count(*)`` of ``event JOIN unit ON
-ST_Intersects``). The hexagons of the map below zoom 15 (the whole city in view, at zooms 12
-and 14) are timed against their own floor: the plain count of tickets per ``ST_HexagonGrid``
+ST_Intersects``). The hexagons of the map below zoom 15 (the whole city in view, at the zooms
+that hold it, and a 1920 × 1080 screen at zoom 14) are timed against their own floor: the plain count of tickets per ``ST_HexagonGrid``
 hexagon over the same box (no filter, no single hexagon per ticket, no GeoJSON), and against
 reading every ticket in the box as points (what drawing them without hexagons would fetch).
 Contenders alternate, best of 3, twice; the load is printed.
@@ -17,6 +17,7 @@ Contenders alternate, best of 3, twice; the load is printed.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Callable
@@ -26,8 +27,9 @@ from sqlalchemy import Connection, text
 
 from gridmap.cli.common import engine_from_settings
 from gridmap.db.tickets import TicketFilter
+from gridmap.errors import InvalidInput
 from gridmap.reports.ranking import load_ranking
-from gridmap.tickets.bins import bin_size
+from gridmap.tickets.bins import TILE_PX, bin_size, checked_bbox
 from gridmap.tickets.service import (
     compare_before_after,
     grid_months,
@@ -79,9 +81,23 @@ POINTS = (
 )
 
 
+SCREEN_PX = (1920, 1080)
+"""A planner's screen: the view the hexagons of zoom 14 are timed over."""
+
+
+def screen_box(x: float, y: float, zoom: int) -> tuple[float, ...]:
+    """Return the box a screen of :data:`SCREEN_PX` shows at ``zoom``, centred on ``x, y``."""
+    degrees = 360 / (TILE_PX * 2**zoom)  # per pixel, east to west
+    half_w, half_h = (
+        SCREEN_PX[0] / 2 * degrees,
+        SCREEN_PX[1] / 2 * degrees * math.cos(math.radians(y)),
+    )
+    return (x - half_w, y - half_h, x + half_w, y + half_h)
+
+
 def hexagon_rounds(c: Connection) -> None:
-    """Time the hexagons of the whole city in view against the plain count and the points."""
-    box = tuple(
+    """Time the hexagons of the whole city (zooms that hold it) and of a screen at zoom 14."""
+    city = tuple(
         c.execute(
             text(
                 "SELECT ST_XMin(x), ST_YMin(x), ST_XMax(x), ST_YMax(x) "
@@ -89,14 +105,31 @@ def hexagon_rounds(c: Connection) -> None:
             )
         ).one()
     )
-    bound = dict(zip("wsen", box, strict=True))
-    points = best(lambda: c.execute(text(POINTS), bound).all())
-    for zoom in (12, 14):
-        hexagons_at(c, box, bound, zoom, points)
+    views = [(f"city z{z}", city, z) for z in (11, 12, 14) if within_bins(city, z)]
+    centre = ((city[0] + city[2]) / 2, (city[1] + city[3]) / 2)
+    views.append(("screen z14", screen_box(*centre, 14), 14))
+    for name, box, zoom in views:
+        bound = dict(zip("wsen", box, strict=True))
+        points = best(lambda: c.execute(text(POINTS), bound).all())  # noqa: B023
+        hexagons_at(c, name, box, bound, zoom, points)
+
+
+def within_bins(box: tuple[float, ...], zoom: int) -> bool:
+    """Say whether the hexagons of ``zoom`` may span ``box``."""
+    try:
+        checked_bbox(box, zoom)  # type: ignore[arg-type]
+    except InvalidInput:
+        return False
+    return True
 
 
 def hexagons_at(
-    c: Connection, box: tuple[float, ...], bound: dict[str, float], zoom: int, points: float
+    c: Connection,
+    name: str,
+    box: tuple[float, ...],
+    bound: dict[str, float],
+    zoom: int,
+    points: float,
 ) -> None:
     """Time the hexagons at ``zoom`` against the plain count, and print both with the points."""
     plain = {**bound, "size": bin_size(zoom)}
@@ -104,7 +137,7 @@ def hexagons_at(
     found: list[str] = []
     ms = best(lambda: found.append(ticket_hexagons(c, box, zoom, TicketFilter())))  # type: ignore[arg-type]
     print(
-        f"  hexagons z{zoom} ({len(json.loads(found[0])['features']):,}): {ms:5.0f} ms, "
+        f"  hexagons, {name} ({len(json.loads(found[0])['features']):,}): {ms:5.0f} ms, "
         f"{ms / floor:4.2f}× the plain count ({floor:.0f} ms), "
         f"{ms / points:4.2f}× reading the points ({points:.0f} ms)"
     )

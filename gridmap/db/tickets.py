@@ -106,6 +106,65 @@ def ticket_counts(
     )
 
 
+@dataclass(frozen=True)
+class AreaTotals:
+    """Tickets per area, and (city-wide) those without coordinates or outside every unit."""
+
+    tickets: pd.Series  # area code → tickets
+    without_coordinates: int
+    outside_units: int
+
+
+def area_totals(
+    connection: Connection,
+    plan_id: int,
+    level: str,
+    tickets: TicketFilter,
+    *,
+    prefix: str = "",
+) -> AreaTotals:
+    """Return the tickets of each ``level`` area whose code has ``prefix``, in one spatial pass.
+
+    The tickets outside every unit are those with coordinates less those placed in a unit, from
+    the same pass (a second, anti-joined pass took 1.1 s of a 1.9 s hotspot answer on the
+    1,000,000-building city).
+    """
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
+    where = tickets.where()
+    area = (
+        "SELECT p.unit_code AS code FROM placed p"
+        if level == "unit"
+        else "SELECT g.code FROM placed p JOIN assignment a ON a.unit_id = p.unit_id "
+        "AND a.plan_id = :plan JOIN grid g ON g.id = a.grid_id"
+    )
+    rows = connection.execute(
+        text(f"""
+            WITH placed AS MATERIALIZED (
+                SELECT DISTINCT ON (e.id) u.id AS unit_id, u.code AS unit_code
+                FROM event e JOIN unit u ON ST_Intersects(u.geom, e.geom)
+                WHERE {where}
+                ORDER BY e.id, u.code
+            )
+            SELECT a.code, count(*)::int FROM ({area}) a
+            WHERE a.code LIKE :prefix || '%' GROUP BY 1
+            UNION ALL
+            SELECT NULL, (SELECT count(*) FROM placed)::int
+        """),
+        {**tickets.parameters(), "plan": plan_id, "prefix": prefix},
+    ).all()
+    placed = next(int(n) for code, n in rows if code is None)
+    nowhere, with_place = connection.execute(
+        text(
+            "SELECT count(*) FILTER (WHERE e.geom IS NULL), count(*) FILTER (WHERE e.geom IS NOT "
+            f"NULL) FROM event e WHERE {where}"
+        ),
+        tickets.parameters(),
+    ).one()
+    counts = pd.Series({str(c): int(n) for c, n in rows if c is not None}, dtype="int64")
+    return AreaTotals(counts, int(nowhere), int(with_place) - placed)
+
+
 def area_households(
     connection: Connection, plan_id: int, level: str, *, prefix: str = ""
 ) -> pd.DataFrame:
@@ -144,20 +203,6 @@ def monthly_totals(connection: Connection, tickets: TicketFilter, *, prefix: str
         """
     rows = connection.execute(text(sql), {**tickets.parameters(), "prefix": prefix}).all()
     return pd.Series({m: int(n) for m, n in rows}, dtype="int64")
-
-
-def unplaced(connection: Connection, tickets: TicketFilter) -> dict[str, int]:
-    """Return how many tickets have no coordinates, and how many lie outside every unit."""
-    row = connection.execute(
-        text(f"""
-            SELECT count(*) FILTER (WHERE e.geom IS NULL),
-                   count(*) FILTER (WHERE e.geom IS NOT NULL AND NOT EXISTS (
-                       SELECT 1 FROM unit u WHERE ST_Intersects(u.geom, e.geom)))
-            FROM event e WHERE {tickets.where()}
-        """),
-        tickets.parameters(),
-    ).one()
-    return {"without_coordinates": int(row[0]), "outside_units": int(row[1])}
 
 
 def kind_counts(connection: Connection, tickets: TicketFilter, *, prefix: str = "") -> pd.Series:

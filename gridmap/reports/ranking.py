@@ -135,8 +135,8 @@ def load_ranking(connection: Connection, code: str, level: str, tickets: TicketF
         else pd.DataFrame({"code": [], "residents": [], "covered_residents": []})
     ).rename(columns={"residents": "run_residents"})
     grids = grids.merge(covered, on="code", how="left")
-    counts = ticket_rows.ticket_counts(connection, plan, "grid", tickets, prefix=prefix)
-    grids["tickets"] = grids["code"].map(counts.groupby("code")["tickets"].sum()).fillna(0)
+    counts = ticket_rows.area_totals(connection, plan, "grid", tickets, prefix=prefix).tickets
+    grids["tickets"] = grids["code"].map(counts).fillna(0)
     grids["within"] = within_bounds(grids)
     if level == "grid":
         parts = grids.assign(

@@ -101,9 +101,8 @@ def hotspot_list(
     """Return the grids (current plan) or units whose ticket rate stands out, highest first."""
     plan = the_current_plan(connection)
     areas = ticket_rows.area_households(connection, plan, level, prefix=prefix)
-    counts = ticket_rows.ticket_counts(connection, plan, level, tickets, prefix=prefix)
-    totals = counts.groupby("code")["tickets"].sum()
-    areas["tickets"] = areas["code"].map(totals).fillna(0).astype(int)
+    totals = ticket_rows.area_totals(connection, plan, level, tickets, prefix=prefix)
+    areas["tickets"] = areas["code"].map(totals.tickets).fillna(0).astype(int)
     found = hotspots(areas, percentile)
     hot = found.areas.loc[found.areas["hot"]].merge(areas[["code", "name"]], on="code")
     return {
@@ -125,7 +124,12 @@ def hotspot_list(
             }
             for r in hot.itertuples()
         ],
-        "unplaced": ticket_rows.unplaced(connection, tickets) if not prefix else None,
+        "unplaced": None
+        if prefix
+        else {
+            "without_coordinates": totals.without_coordinates,
+            "outside_units": totals.outside_units,
+        },
     }
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gridmap.db import models
-from gridmap.db.tickets import TicketFilter, monthly_totals, ticket_counts, unplaced
+from gridmap.db.tickets import TicketFilter, area_totals, monthly_totals, ticket_counts
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.tickets.service import compare_before_after, grid_months, hotspot_list
 from tests import factories as f
@@ -124,7 +124,14 @@ def test_the_city_counts_every_ticket_and_a_region_its_units(db: Session, town: 
     assert city.to_dict() == {"2031-01": 1, "2031-02": 5, "2031-03": 1, "2031-04": 1}
     region = monthly_totals(db.connection(), YEAR, prefix=town.community)
     assert region.to_dict() == {"2031-01": 1, "2031-02": 3, "2031-04": 1}
-    assert unplaced(db.connection(), YEAR) == {"without_coordinates": 1, "outside_units": 1}
+    totals = area_totals(db.connection(), town.plan, "grid", YEAR, prefix=town.community)
+    g1, g2 = town.grids
+    assert totals.tickets.to_dict() == {g1: 3, g2: 2}  # the edge ticket once, in g1
+    # of 8 tickets: 1 without coordinates; of the 7 with, 6 in a unit (one in another
+    # community's), 1 outside every unit
+    assert (totals.without_coordinates, totals.outside_units) == (1, 1)
+    units = area_totals(db.connection(), town.plan, "unit", YEAR)
+    assert units.tickets.sum() == 6 and len(units.tickets) == 3
 
 
 def test_a_grids_months_and_kinds_per_thousand_households(db: Session, town: Town) -> None:
