@@ -4,9 +4,10 @@ Each question (a grid's months, hotspots of grids and of units, before and after
 the ranking of the city's communities) is timed against the floor every one of them needs:
 the plain join of every ticket to the unit it lies in (``count(*)`` of ``event JOIN unit ON
 ST_Intersects``). The hexagons of the map below zoom 15 (the whole city in view, at the zooms
-that hold it, and a 1920 × 1080 screen at zoom 14) are timed against their own floor: the plain count of tickets per ``ST_HexagonGrid``
-hexagon over the same box (no filter, no single hexagon per ticket, no GeoJSON), and against
-reading every ticket in the box as points (what drawing them without hexagons would fetch).
+that hold it, and a 1920 × 1080 screen at zoom 14) are timed against their own floor: the
+plain count of tickets per ``ST_HexagonGrid`` hexagon over the same box (no filter, no single
+hexagon per ticket, no GeoJSON), and against reading every ticket in the box as points (what
+drawing them without hexagons would fetch).
 Contenders alternate, best of 3, twice; the load is printed.
 
     GRIDMAP_STATE_DIR=/work/state100k gridmap synth --buildings 100000 --seed 1

@@ -50,8 +50,8 @@ def load_buildings(connection: Connection) -> pd.DataFrame:
     """
     return read_frame(
         connection,
-        "SELECT id, unit_id, residents, households, ST_X(p) AS lon, ST_Y(p) AS lat "
-        "FROM (SELECT *, ST_PointOnSurface(geom) AS p FROM building) b ORDER BY id",
+        "SELECT id, unit_id, residents, households, ST_X(inner_point) AS lon, "
+        "ST_Y(inner_point) AS lat FROM building ORDER BY id",
         dtype={"unit_id": "Int64"},
     )
 

@@ -161,6 +161,11 @@ class Building(Base):
     households: Mapped[int] = mapped_column(Integer, server_default="0")
     source: Mapped[str] = mapped_column(String(16), server_default="estimated")
     geom: Mapped[Any] = geometry_column("MULTIPOLYGON")
+    inner_point: Mapped[Any] = mapped_column(
+        Geometry("POINT", srid=SRID, spatial_index=False),
+        Computed("ST_PointOnSurface(geom)", persisted=True),
+    )
+    """The point a coverage run walks from (migration 0015): kept, not computed for every run."""
 
 
 # -- plans, assignments, grids ------------------------------------------------------------

@@ -49,6 +49,8 @@ ALL_TABLES = GEOMETRY_TABLES | {
 }
 SERVING_GEOMETRIES = {("tile_store", "bounds", 3857), ("tile_dirty", "box", 0)}
 """The tile store's envelopes and the extents a transaction changed (no validity check)."""
+KEPT_POINTS = {("building", "inner_point", 4326)}
+"""Points derived from a valid footprint and read whole by a coverage run (no index, no check)."""
 POLYGON_TABLES = sorted(
     {"region", "unit", "building", "grid", "station_circle", "overlay", "water", "coverage_gap"}
 )
@@ -266,7 +268,7 @@ def test_every_geometry_column_has_a_gist_index_and_a_validity_check(engine: Any
     )
     assert {(table, column, srid) for table, column, srid in columns} == {
         (table, "geom", models.SRID) for table in GEOMETRY_TABLES
-    } | {(table, column, 3857) for table, column in derived} | SERVING_GEOMETRIES
+    } | {(table, column, 3857) for table, column in derived} | SERVING_GEOMETRIES | KEPT_POINTS
     assert gist == GEOMETRY_TABLES
     assert derived_gist == derived  # each web-mercator copy has its index too
     assert checked == GEOMETRY_TABLES
@@ -461,3 +463,26 @@ def test_writers_in_opposite_orders_never_deadlock_and_bump_once_at_commit(engin
     assert not errors, errors
     after = revisions()
     assert after == {t: before[t] + 2 for t in before}  # one bump per transaction and table
+
+
+def test_a_building_keeps_the_inner_point_of_its_footprint_as_it_changes(db: Session) -> None:
+    """The point a coverage run walks from: inside the footprint, PostGIS's own, kept current."""
+    ell = "SRID=4326;MULTIPOLYGON(((0 0,3 0,3 1,1 1,1 3,0 3,0 0)))"  # its centroid lies outside
+    building = f.add(db, models.Building(geom=ell))
+    db.flush()
+
+    def kept() -> tuple[bool, bool]:
+        return db.execute(
+            text(
+                "SELECT ST_Equals(inner_point, ST_PointOnSurface(geom)), "
+                "ST_Within(inner_point, geom) FROM building WHERE id = :id"
+            ),
+            {"id": building.id},
+        ).one()
+
+    assert kept() == (True, True)
+    db.execute(
+        text("UPDATE building SET geom = ST_Translate(geom, 5, 5) WHERE id = :id"),
+        {"id": building.id},
+    )
+    assert kept() == (True, True)
