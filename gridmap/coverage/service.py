@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -157,8 +158,9 @@ def _gaps(connection: Connection, city: City, reach: Reach) -> Gaps:
     residents = city.buildings["residents"].to_numpy()
     households = city.buildings["households"].to_numpy()
     left = np.flatnonzero(~reach.covered & (residents > 0))
-    wgs84 = coverage_rows.load_footprints(connection, city.buildings["id"].to_numpy()[left])
-    footprints = np.asarray(gpd.GeoSeries(wgs84, crs=4326).to_crs(city.crs).values, dtype=object)
+    footprints = coverage_rows.load_footprints(
+        connection, city.buildings["id"].to_numpy()[left], srid=_epsg(city.crs)
+    )
     return gap_areas(footprints, residents[left], households[left], np.zeros(len(left), dtype=bool))
 
 
@@ -275,3 +277,11 @@ def _unit_rows(city: City, reach: Reach) -> pd.DataFrame:
 
 def _to_wgs84(geoms: np.ndarray, crs: object) -> np.ndarray:
     return np.asarray(gpd.GeoSeries(geoms, crs=crs).to_crs(4326).values, dtype=object)
+
+
+def _epsg(crs: Any) -> int:
+    """Return the EPSG code of the city's metric CRS (a UTM zone: PostGIS knows them all)."""
+    code = pyproj.CRS(crs).to_epsg()
+    if code is None:  # pragma: no cover - local_metric_crs always gives a UTM zone
+        raise ValueError(f"the city's CRS has no EPSG code: {crs}")
+    return int(code)
