@@ -9,6 +9,7 @@ caller's transaction.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,9 +120,12 @@ def run_coverage(
     reach = engine.nearest_stations(city.network, sites, buildings, budget_m=budget)
     disc = engine.euclidean_reach(station_points, city.points, budget_m=budget)
     say("drawing circles")
-    circles = _circles(city, sites, reach, disc, budget)
-    say("grouping gaps")
-    gaps = _gaps(connection, city, reach)
+    with ThreadPoolExecutor(1) as reader:  # the gaps' footprints are read as circles are drawn:
+        uncovered = reader.submit(_uncovered_footprints, connection, city, reach)
+        circles = _circles(city, sites, reach, disc, budget)  # (no database work here, so the
+        say("grouping gaps")  # reader has the connection to itself until it is done)
+        left, footprints = uncovered.result()
+    gaps = _gaps(city, left, footprints)
     say("saving")
     figures = _figures(city, reach, disc, sites)
     run_id = coverage_rows.insert_run(
@@ -153,15 +157,22 @@ def run_coverage(
     return CoverageSummary(run_id, figures)
 
 
-def _gaps(connection: Connection, city: City, reach: Reach) -> Gaps:
-    """Group the uncovered buildings with residents, reading the footprints of those alone."""
-    residents = city.buildings["residents"].to_numpy()
-    households = city.buildings["households"].to_numpy()
-    left = np.flatnonzero(~reach.covered & (residents > 0))
+def _uncovered_footprints(
+    connection: Connection, city: City, reach: Reach
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the uncovered buildings with residents (positions) and their metric footprints."""
+    left = np.flatnonzero(~reach.covered & (city.buildings["residents"].to_numpy() > 0))
     footprints = coverage_rows.load_footprints(
         connection, city.buildings["id"].to_numpy()[left], srid=_epsg(city.crs)
     )
-    return gap_areas(footprints, residents[left], households[left], np.zeros(len(left), dtype=bool))
+    return left, footprints
+
+
+def _gaps(city: City, left: np.ndarray, footprints: np.ndarray) -> Gaps:
+    """Group the uncovered buildings with residents (``left``) by their footprints."""
+    residents = city.buildings["residents"].to_numpy()[left]
+    households = city.buildings["households"].to_numpy()[left]
+    return gap_areas(footprints, residents, households, np.zeros(len(left), dtype=bool))
 
 
 def _figures(city: City, reach: Reach, disc: Reach, sites: Snapped) -> dict[str, float]:
