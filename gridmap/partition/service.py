@@ -165,19 +165,36 @@ def across_barriers(
 
     Pairs linked across a narrow gap (no shared boundary) are across a barrier when the
     shortest line between them meets one.
+
+    Each shared boundary is cut by the buffers of the barriers near it (an R-tree), and the
+    pieces of one boundary are merged before they are measured, so two barriers running side
+    by side count once: the same length as within the union of every buffer, without that
+    union (one polygon with the whole city's barriers, which GEOS took a minute to intersect
+    with the 153,898 boundaries of the 1,000,000-building city; 1.7 s this way, the same pairs).
     """
     if not len(barriers) or not len(left):
         return np.zeros(len(left), dtype=bool)
     shared = shapely.intersection(
         shapely.boundary(polygons[left]), shapely.boundary(polygons[right])
     )
-    zone = shapely.union_all(shapely.buffer(barriers, width_m, quad_segs=2))
-    along = shapely.length(shapely.intersection(shared, zone))
+    buffers = shapely.buffer(barriers, width_m, quad_segs=2)
+    tree = shapely.STRtree(buffers)
+    line, near = tree.query(shared, predicate="intersects")
+    order = np.lexsort((near, line))
+    line, near = line[order], near[order]
+    pieces = shapely.intersection(shared[line], buffers[near])
+    rows, row_of = np.unique(line, return_inverse=True)
+    rank = np.arange(len(line)) - np.searchsorted(line, line)  # each piece's place in its row
+    merged = np.full((len(rows), int(rank.max(initial=0)) + 1), None, dtype=object)
+    merged[row_of, rank] = pieces
+    along = np.zeros(len(shared))
+    along[rows] = shapely.length(shapely.union_all(merged, axis=1))
     crossing = along > BARRIER_SHARE * np.maximum(shapely.length(shared), 1e-9)
     facing = shapely.length(shared) == 0  # linked across a narrow gap: does a barrier run in it?
     if facing.any():
         between = shapely.shortest_line(polygons[left[facing]], polygons[right[facing]])
-        crossing[facing] = shapely.intersects(between, zone)
+        meets = tree.query(between, predicate="intersects")[0]
+        crossing[np.flatnonzero(facing)] = np.isin(np.arange(len(between)), meets)
     return crossing
 
 

@@ -172,6 +172,27 @@ def test_no_grid_reaches_across_a_trunk_road_or_water() -> None:
     ).any()
 
 
+def test_two_barriers_side_by_side_count_once_along_a_boundary() -> None:
+    """A 100 m boundary with two roads 2 m apart along its first 40 m: 40 m of it lies along a
+    barrier (not 80 m), under half: the pair stays linked. A third road along the next 20 m
+    makes 60 m, over half: across. Worked out by hand from the lines."""
+    from shapely import LineString, box
+
+    from gridmap.partition.service import across_barriers
+
+    polygons = np.array([box(0, 0, 100, 100), box(100, 0, 200, 100)], dtype=object)
+    pair = (np.array([0]), np.array([1]))
+    side_by_side = np.array(
+        [LineString([(101, 0), (101, 40)]), LineString([(99, 0), (99, 40)])], dtype=object
+    )
+    assert not across_barriers(polygons, *pair, side_by_side).any()
+    third = np.array([*side_by_side, LineString([(100, 40), (100, 60)])], dtype=object)
+    assert across_barriers(polygons, *pair, third).all()
+    # far from the boundary: no part of it lies along a barrier
+    far = np.array([LineString([(50, 0), (50, 100)])], dtype=object)
+    assert not across_barriers(polygons, *pair, far).any()
+
+
 def test_rural_communities_keep_their_own_bounds() -> None:
     from gridmap.partition.service import community_kind, kind_bounds
 
