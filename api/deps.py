@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine
 
 from gridmap.config import Settings
 from gridmap.coverage.engine import LIMITS, CoverageParameters
+from gridmap.errors import InvalidInput
 
 
 async def get_app_settings(request: Request) -> Settings:
@@ -47,6 +48,25 @@ _WALK_HELP = {
     "speed_m_per_min": "Walking speed, metres a minute",
     "max_snap_m": "Buildings farther than this from every walkway are unreachable, metres",
 }
+
+
+def parse_bbox(text: str) -> tuple[float, float, float, float]:
+    """Return ``west,south,east,north`` read from a ``bbox`` parameter (heights, if 6, dropped).
+
+    Raises
+    ------
+    InvalidInput
+        Naming ``bbox``, when it is not four (or six) numbers.
+    """
+    try:
+        numbers = [float(p) for p in text.split(",")]
+    except ValueError:
+        raise InvalidInput(f"bbox: {text[:80]!r} is not four numbers") from None
+    if len(numbers) == 6:  # with heights: drop them
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    if len(numbers) != 4:
+        raise InvalidInput(f"bbox: expected 4 numbers (west,south,east,north), got {len(numbers)}")
+    return numbers[0], numbers[1], numbers[2], numbers[3]
 
 
 def walk_field(name: str) -> Any:

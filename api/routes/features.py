@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.auth import Viewer
-from api.deps import MAX_ID, ConnectionDep
+from api.deps import MAX_ID, ConnectionDep, parse_bbox
 from gridmap.auth.keys import Principal
 from gridmap.auth.scope import check_plan_readable
 from gridmap.errors import Forbidden, InvalidInput
@@ -207,18 +207,7 @@ def feature_query(
     """Build the query from the request: every parameter checked, the scope applied."""
     if filter_lang not in (None, "cql2-text"):
         raise InvalidInput(f"filter-lang: only cql2-text is supported (got {filter_lang!r})")
-    box = None
-    if bbox:
-        parts = bbox.split(",")
-        try:
-            numbers = [float(p) for p in parts]
-        except ValueError:
-            raise InvalidInput(f"bbox: {bbox!r} is not four numbers") from None
-        if len(numbers) == 6:  # with heights: drop them
-            numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
-        if len(numbers) != 4:
-            raise InvalidInput(f"bbox: expected 4 numbers, got {len(numbers)}")
-        box = (numbers[0], numbers[1], numbers[2], numbers[3])
+    box = parse_bbox(bbox) if bbox else None
     if crs is not None and crs not in CRS_NAMES:
         raise InvalidInput(f"crs: {crs!r} is not offered; use {CRS84} or gcj02")
     properties = {k: v for k, v in request.query_params.items() if k not in RESERVED}

@@ -14,7 +14,7 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel
 
 from api.auth import Viewer
-from api.deps import ConnectionDep
+from api.deps import ConnectionDep, parse_bbox
 from gridmap.db.coverage import region_prefix
 from gridmap.db.tickets import TicketFilter, kind_counts
 from gridmap.errors import Forbidden, InvalidInput
@@ -205,17 +205,6 @@ class Hexagons(BaseModel):
     features: list[dict[str, Any]]
 
 
-def _bbox(bbox: str) -> tuple[float, float, float, float]:
-    parts = bbox.split(",")
-    try:
-        numbers = [float(p) for p in parts]
-    except ValueError:
-        raise InvalidInput(f"bbox: {bbox[:80]!r} is not four numbers") from None
-    if len(numbers) != 4:
-        raise InvalidInput(f"bbox: expected 4 numbers (west,south,east,north), got {len(numbers)}")
-    return numbers[0], numbers[1], numbers[2], numbers[3]
-
-
 @router.get(
     "/hexagons",
     name="ticket_hexagons",
@@ -242,7 +231,7 @@ def hexagons(
         raise Forbidden("an embed does not read ticket places: hotline tickets are the city's own")
     body = ticket_hexagons(
         connection,
-        _bbox(bbox),
+        parse_bbox(bbox),
         zoom,
         _filter(kind, since, until),
         prefix=_prefix(connection, who),
