@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from hypothesis import settings
+from psycopg import sql
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -96,9 +98,85 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_settings.cache_clear()
 
 
+ATTACH_VARIABLE = "GRIDMAP_TEST_ATTACH"
+"""A running cluster's folder: test sessions share it, each in databases of its own, copied
+from templates the first session builds (bench/mutation runs hundreds of short sessions)."""
+ATTACH_DIR = os.environ.get(ATTACH_VARIABLE)
+
+
+class AttachedCluster(LocalCluster):
+    """A running cluster shared by several test sessions; this session's database by default.
+
+    Tests that stop or restart the cluster cannot run on it.
+    """
+
+    def __init__(self, cluster_dir: Path, own: str) -> None:
+        super().__init__(cluster_dir, bindir=DEFAULT_PG_BINDIR)
+        self.own = own
+
+    def url(self, *, driver: str | None = "psycopg", database: str | None = None) -> str:
+        return super().url(driver=driver, database=database or self.own)
+
+    def copy(self, name: str, template: str, build: Callable[[str], None]) -> None:
+        """Make database ``name`` a copy of ``template``, built by ``build(url)`` if missing.
+
+        One session builds a template while the others wait on an advisory lock; a template
+        must have no connection open while it is copied, so ``build`` closes its own.
+        """
+        admin = self.url(driver=None, database="postgres")
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (template,))
+            try:
+                found = conn.execute(
+                    "SELECT 1 FROM pg_database WHERE datname = %s", (template,)
+                ).fetchone()
+                if not found:
+                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(template)))
+                    try:
+                        build(self.url(database=template))
+                    except BaseException:
+                        conn.execute(
+                            sql.SQL("DROP DATABASE {} WITH (FORCE)").format(
+                                sql.Identifier(template)
+                            )
+                        )
+                        raise
+                self.drop(name)
+                conn.execute(
+                    sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                        sql.Identifier(name), sql.Identifier(template)
+                    )
+                )
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (template,))
+
+    def drop(self, name: str) -> None:
+        """Drop database ``name`` if it exists, closing its connections."""
+        with psycopg.connect(self.url(driver=None, database="postgres"), autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def _migrate(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[LocalCluster]:
-    """The session's PostGIS cluster."""
+    """The session's PostGIS cluster (or, under ``GRIDMAP_TEST_ATTACH``, a shared one)."""
+    if ATTACH_DIR:
+        attached = AttachedCluster(Path(ATTACH_DIR), f"gridmap_test_{os.getpid()}")
+        attached.copy(attached.own, "gridmap_test_template", _migrate)
+        try:
+            yield attached
+        finally:
+            attached.drop(attached.own)
+        return
     root = make_temp_root("gridmap-test-")
     cluster = start_cluster(root)
     try:

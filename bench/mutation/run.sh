@@ -4,6 +4,7 @@
 # that reach it; the score is the share of mutants the tests kill. Run from the repository root:
 #   bash bench/mutation/run.sh                   the engines (about 30 minutes on 2 cores)
 #   bash bench/mutation/run.sh validators        the checks (imports, tokens, plans, tickets)
+#   bash bench/mutation/run.sh lifecycle         the plan lifecycle and region scopes (database)
 # It works in a copy under $TMPDIR, so the checkout is never touched. The modules and the tests
 # are listed in bench/mutation/mutmut.toml (validators.toml); the result is printed and written
 # to bench/mutation/results.txt (results-validators.txt), the survivors sorted beside it.
@@ -24,6 +25,19 @@ trap '[ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 git -C "$ROOT" ls-files -z | (cd "$ROOT" && xargs -0 cp --parents -t "$WORK")
 cat "$CONFIG" >> "$WORK/pyproject.toml"
 cd "$WORK"
+if grep -q "needs: database" "$CONFIG"; then
+  # one throw-away cluster for every test session of the run, each in databases of its own
+  PGROOT="$(mktemp -d "${TMPDIR:-/tmp}/gridmap-mutation-pg.XXXXXX")"
+  chmod 755 "$PGROOT"
+  stop_cluster() {
+    "$PYTHON" -c 'import sys; from pathlib import Path; from gridmap.config import DEFAULT_PG_BINDIR; from gridmap.db.local import LocalCluster; LocalCluster(Path(sys.argv[1]), bindir=DEFAULT_PG_BINDIR).down()' "$PGROOT/pg" || true
+    rm -rf "$PGROOT"
+    [ -n "${KEEP:-}" ] || rm -rf "$WORK"
+  }
+  trap stop_cluster EXIT
+  "$PYTHON" -c 'import sys; from pathlib import Path; from gridmap.config import DEFAULT_PG_BINDIR; from gridmap.db.local import LocalCluster; LocalCluster(Path(sys.argv[1]), bindir=DEFAULT_PG_BINDIR, fast=True).up()' "$PGROOT/pg"
+  export GRIDMAP_TEST_ATTACH="$PGROOT/pg"
+fi
 start=$(date +%s)
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 "$(dirname "$PYTHON")/mutmut" run --max-children "$(nproc)" > mutmut.log 2>&1 || tail -20 mutmut.log

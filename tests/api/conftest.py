@@ -25,6 +25,7 @@ from gridmap.db import migrate
 from gridmap.db.engine import make_engine
 from gridmap.db.local import LocalCluster
 from gridmap.demo import build_demo_city
+from tests.conftest import AttachedCluster
 
 SERVED = "gridmap_served"
 
@@ -45,6 +46,7 @@ class Served:
     engine: Engine
     keys: dict[str, str]  # viewer, planner, admin, embed (a community), other_embed
     community: str  # the code the embed key is held to
+    database: str  # its name in the cluster
 
     def settings(self, **overrides: object) -> Settings:
         """The app's settings: no job worker unless asked (``job_workers=1``)."""
@@ -67,18 +69,33 @@ class Served:
         return {"Authorization": f"Bearer {self.keys[role]}"}
 
 
+def build_served_city(url: str) -> None:
+    """Migrate the database at ``url`` and commit the demo city to it (no keys)."""
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine)
+        with engine.begin() as connection:
+            build_demo_city(connection, author="test")
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def served(cluster: LocalCluster) -> Iterator[Served]:
     """Helsinki imported, with units, stations, a current plan and a coverage run."""
-    admin = cluster.url(driver=None, database="postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(SERVED)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(SERVED)))
-    url = cluster.url(database=SERVED)
+    if isinstance(cluster, AttachedCluster):  # a copy of the city the first session built
+        database = f"{cluster.own}_served"
+        cluster.copy(database, "gridmap_served_template", build_served_city)
+    else:
+        database = SERVED
+        admin = cluster.url(driver=None, database="postgres")
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(database)))
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+        build_served_city(cluster.url(database=database))
+    url = cluster.url(database=database)
     engine = make_engine(url)
-    migrate.upgrade(engine)
     with engine.begin() as connection:
-        build_demo_city(connection, author="test")
         communities = (
             connection.exec_driver_sql(
                 "SELECT code FROM region WHERE level = 'community' ORDER BY code"
@@ -94,9 +111,11 @@ def served(cluster: LocalCluster) -> Iterator[Served]:
             connection, name="portal", role="viewer", region_code=communities[0], embed=True
         ).secret
     try:
-        yield Served(url, engine, keys, communities[0])
+        yield Served(url, engine, keys, communities[0], database)
     finally:
         engine.dispose()
+        if isinstance(cluster, AttachedCluster):
+            cluster.drop(database)
 
 
 @pytest.fixture(scope="module")

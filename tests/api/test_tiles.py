@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from api.main import create_app
 from gridmap.db.local import LocalCluster
-from tests.api.conftest import SERVED, Live, Served, serving
+from tests.api.conftest import Live, Served, serving
 
 CENTRE = (24.944, 60.170)  # central Helsinki, inside the demo city
 
@@ -355,7 +355,7 @@ def test_a_tile_is_built_again_when_its_pooled_connection_was_dropped(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                 "WHERE datname = %s AND backend_type = 'client backend' "
                 "AND query NOT LIKE 'LISTEN%%'",
-                (SERVED,),
+                (served.database,),
             ).fetchone()[0]
         # no ping before a tile: each way's first try fails, the next holds
         again = [api.get(path, headers=h) for path in (url, url + "?route=1")]
@@ -387,7 +387,7 @@ def test_no_more_tiles_are_built_at_once_than_the_tile_workers(
 
     def watch() -> None:  # how many tile statements the database runs at once
         with psycopg.connect(
-            cluster.url(driver=None, database=SERVED), autocommit=True
+            cluster.url(driver=None, database=served.database), autocommit=True
         ) as connection:
             while not watching.is_set():
                 row = connection.execute(
