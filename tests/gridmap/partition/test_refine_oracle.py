@@ -15,7 +15,7 @@ import pytest
 import shapely
 from scipy.sparse import csr_matrix
 
-from gridmap.partition.engine import Bounds, Units, _compactness_gain, refine
+from gridmap.partition.engine import Bounds, Units, _compactness_gain, refine, repair
 
 
 def rectangles(seed: int, cols: int = 7, rows: int = 5) -> tuple[Units, list[shapely.Polygon]]:
@@ -209,3 +209,80 @@ def test_a_move_to_exactly_a_bound_is_made_and_one_beyond_is_not(seed: int) -> N
     residents = int(units.residents[labels == h].sum() + units.residents[unit])
     capped = [Bounds(1, 10**6, 1, max_residents=cap) for cap in (residents, residents - 1)]
     assert [refine(units, labels, b, rounds=1)[unit] == h for b in capped] == [True, False]
+
+
+def reference_repair_round(
+    units: Units, labels: np.ndarray, bounds: Bounds, frozen: set[int]
+) -> np.ndarray:
+    """One round of the repair as its docstring states it, plainly: each faulty grid not locked,
+    in order, moves the heaviest unit it can (lowest unit first among equals) across its boundary:
+    a grid above the maximum gives one to a neighbour with room, one below the minimum takes one
+    from a neighbour with households to spare; the giving grid stays connected."""
+    graph = graph_of(units)
+    labels = labels.copy()
+    w = units.households
+    households = {int(x): int(w[labels == x].sum()) for x in np.unique(labels)}
+    faulty = [
+        x
+        for x, total in sorted(households.items())
+        if (total > bounds.max_households or total < bounds.min_households) and x not in frozen
+    ]
+    for g in faulty:
+        heavy = households[g] > bounds.max_households
+        options = []
+        for u in np.flatnonzero(labels == g):
+            for v in sorted(graph[u]):
+                h = int(labels[v])
+                if h == g or h in frozen:
+                    continue
+                if heavy and households[h] + w[u] <= bounds.max_households:
+                    options.append((int(u), h))
+                if (
+                    not heavy
+                    and households[h] - w[v] >= bounds.min_households
+                    and households[g] + w[v] <= bounds.max_households
+                ):
+                    options.append((int(v), g))
+        for unit, target in sorted(options, key=lambda o: -w[o[0]]):
+            source = int(labels[unit])
+            rest = [x for x in np.flatnonzero(labels == source) if x != unit]
+            if rest and not nx.is_connected(graph.subgraph(rest)):
+                continue
+            labels[unit] = target
+            households[source] -= int(w[unit])
+            households[target] += int(w[unit])
+            break
+    return labels
+
+
+REPAIR_BOUNDS = [
+    Bounds(250, 350, 300, max_residents=None),
+    Bounds(200, 400, 300, max_residents=None),
+    Bounds(280, 330, 300, max_residents=None),
+]
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("bounds", REPAIR_BOUNDS, ids=["mid", "wide", "tight"])
+@pytest.mark.parametrize("locked", [None, 0, 2])
+def test_each_repair_round_makes_the_moves_the_rules_make(
+    seed: int, bounds: Bounds, locked: int | None
+) -> None:
+    units, _ = rectangles(seed)
+    labels = start_labels(seed)
+    frozen_grids = set() if locked is None else {locked}
+    frozen = np.isin(np.arange(labels.max() + 1), list(frozen_grids))
+    moves = 0
+    for _ in range(60):
+        expected = reference_repair_round(units, labels, bounds, frozen_grids)
+        repaired = repair(units, labels, bounds, frozen=frozen, rounds=1)
+        assert np.array_equal(repaired, expected), np.flatnonzero(repaired != expected)
+        if np.array_equal(repaired, labels):
+            break
+        moves += int((repaired != labels).sum())
+        labels = repaired
+    else:
+        pytest.fail("the repair kept moving units for 60 rounds")
+    if locked is not None:
+        assert np.array_equal(labels == locked, start_labels(seed) == locked)
+    assert np.array_equal(repair(units, start_labels(seed), bounds, frozen=frozen), labels)
