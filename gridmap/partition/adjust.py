@@ -38,7 +38,7 @@ def adjust(
     ``locked`` holds, per current grid label, whether a planner locked it.
     """
     rng = np.random.default_rng(seed)
-    labels = _relabel(np.asarray(current, dtype=np.int64))[0]
+    labels = _relabel(np.asarray(current, dtype=np.int64))
     locked_grids = set() if locked is None else set(np.flatnonzero(locked).tolist())
     _, first = np.unique(current, return_index=True)
     locked_now = {int(labels[first[g]]) for g in locked_grids if g < len(first)}
@@ -50,8 +50,8 @@ def adjust(
             break
     frozen = np.zeros(int(labels.max()) + 1, dtype=bool)
     frozen[list(locked_now)] = True
-    labels, _ = _relabel(repair(units, labels, bounds, frozen=frozen))
-    labels = _no_worse(units, _relabel(np.asarray(current, dtype=np.int64))[0], labels, bounds)
+    labels = _relabel(repair(units, labels, bounds, frozen=frozen))
+    labels = _no_worse(units, _relabel(np.asarray(current, dtype=np.int64)), labels, bounds)
     return Partition(labels, report_cases(units, labels, bounds))
 
 
@@ -67,7 +67,7 @@ def _no_worse(
     back = np.isin(units.community, worse)
     merged = after.copy()
     merged[back] = before[back] + int(after.max()) + 1
-    return _relabel(merged)[0]
+    return _relabel(merged)
 
 
 def _out_of_bounds(units: Units, labels: NDArray[np.int64], bounds: Bounds) -> NDArray[np.int64]:
@@ -84,12 +84,11 @@ def _out_of_bounds(units: Units, labels: NDArray[np.int64], bounds: Bounds) -> N
     )
 
 
-def _relabel(labels: NDArray[np.int64]) -> tuple[NDArray[np.int64], dict[int, int]]:
-    """Renumber grids 0.. by first appearance; return the labels and the old → new map."""
+def _relabel(labels: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Renumber grids 0.. by first appearance."""
     _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
     order = np.argsort(np.argsort(first))
-    mapping = {int(old): int(order[i]) for i, old in enumerate(np.unique(labels))}
-    return order[inverse].astype(np.int64), mapping
+    return order[inverse.ravel()].astype(np.int64)
 
 
 def _members(labels: NDArray[np.int64], g: int) -> NDArray[np.int64]:

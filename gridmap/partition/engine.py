@@ -322,7 +322,7 @@ def split_piece(
         return [piece]
     k_low = k // 2
     side = _bisect(units, piece, k_low, k - k_low, bounds, rng)
-    if side is None:  # no cut at all (a piece without inner links): it stays whole
+    if side is None:  # no cut at all (a piece of units without links): it stays whole
         return [piece]
     return split_piece(units, piece[side], k_low, bounds, rng) + split_piece(
         units, piece[~side], k - k_low, bounds, rng
@@ -372,7 +372,7 @@ def _bisect(
         comfortable = _fits(below, total, k_one, k_two, bounds, COMFORT)
         balance = np.minimum(np.abs(below - goal), np.abs(total - below - goal)) / max(total, 1.0)
         score = np.select([comfortable, valid], [spread, 1.0 + spread], 3.0 + balance)
-        score[root] = np.inf
+        score[parent < 0] = np.inf  # no cut above the root, nor above a node out of its reach
         v = int(np.argmin(score))
         if score[v] < best_score:
             best_score = score[v]
