@@ -35,6 +35,20 @@ def test_the_same_grid_needs_more_than_half_of_both() -> None:
     assert codes.tolist() == [f"{C}003", f"{C}004"]
 
 
+def test_the_same_grid_needs_more_than_half_of_the_new_grid_too() -> None:
+    old = np.array([f"{C}001"] * 2 + [None] * 2 + [f"{C}002"] * 3, dtype=object)
+    new = np.array([0, 0, 0, 0, 1, 1, 1])  # grid 0: all of 001, but 001 is half of grid 0
+    codes = inherit_codes(
+        new,
+        old,
+        np.full(7, 10),
+        np.array([C, C], dtype=object),
+        np.array([[0.0, 0.0], [5.0, 0.0]]),
+        {C: 2},
+    )
+    assert codes.tolist() == [f"{C}003", f"{C}002"]  # grid 1 is 002 (all of it, all of 002)
+
+
 def test_new_codes_read_west_to_east_then_north_to_south() -> None:
     new = np.array([0, 1, 2, 3])
     xy = np.array([[100.0, 0.0], [0.0, 0.0], [100.0, 100.0], [0.0, 100.0]])
