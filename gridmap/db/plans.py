@@ -338,9 +338,12 @@ def set_staff(connection: Connection, plan_id: int, staff: dict[str, dict[str, A
 
 
 def set_locked(connection: Connection, plan_id: int, codes: list[str], locked: bool) -> int:
-    """Lock or unlock grids of a plan by code; return how many changed."""
+    """Lock or unlock grids of a plan by code; return how many changed (not those already so)."""
     return connection.execute(
-        text("UPDATE grid SET locked = :l WHERE plan_id = :p AND code = ANY(:codes)"),
+        text(
+            "UPDATE grid SET locked = :l "
+            "WHERE plan_id = :p AND code = ANY(:codes) AND locked IS DISTINCT FROM :l"
+        ),
         {"l": locked, "p": plan_id, "codes": codes},
     ).rowcount
 

@@ -383,3 +383,56 @@ def test_an_edit_counts_pieces_as_the_check_does(api: TestClient, served: Served
         if broke:
             break
     assert broke  # the count was seen above one, not only at one
+
+
+def test_grids_are_locked_and_unlocked_by_code_each_step_recorded(
+    api: TestClient, served: Served
+) -> None:
+    plan, etag = draft(api, served, "锁定")
+    planner = {**served.headers("planner")}
+    codes = [
+        r[0]
+        for r in query(
+            served, "SELECT code FROM grid WHERE plan_id = :p ORDER BY code LIMIT 3", p=plan
+        )
+    ]
+
+    def locks(body: dict[str, Any], tag: str | None) -> Any:
+        headers = planner if tag is None else {**planner, "If-Match": tag}
+        return api.post(f"/plans/{plan}/locks", json=body, headers=headers)
+
+    def locked() -> set[str]:
+        rows = query(served, "SELECT code FROM grid WHERE plan_id = :p AND locked", p=plan)
+        return {r[0] for r in rows}
+
+    def audit() -> list[tuple[str, dict[str, Any]]]:
+        rows = query(
+            served,
+            "SELECT action, payload FROM audit WHERE target_table = 'plan' AND target_id = :p "
+            "AND action IN ('lock', 'unlock') ORDER BY id",
+            p=plan,
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    first = locks({"grids": codes[:2]}, etag)  # locked by default
+    assert first.status_code == 200, first.text
+    assert first.json() == {"changed": 2, "revision": 2} and first.headers["etag"] == '"2"'
+    assert locked() == set(codes[:2])
+    again = locks({"grids": [codes[1], codes[2], codes[1]], "locked": True}, '"2"')
+    assert again.json() == {"changed": 1, "revision": 3}  # codes[1] was locked already
+    stale = locks({"grids": [codes[0]], "locked": False}, '"2"')
+    assert stale.status_code == 412 and locked() == set(codes)
+    unlocked = locks({"grids": [codes[0]], "locked": False}, '"3"')
+    assert unlocked.json() == {"changed": 1, "revision": 4} and locked() == set(codes[1:])
+    assert audit() == [
+        ("lock", {"revision": 2, "grids": codes[:2], "changed": 2}),
+        ("lock", {"revision": 3, "grids": [codes[1], codes[2]], "changed": 1}),
+        ("unlock", {"revision": 4, "grids": [codes[0]], "changed": 1}),
+    ]
+    one = locks({"grids": [codes[0], "NOPE1"]}, '"4"')
+    assert one.status_code == 400
+    assert one.json()["detail"] == f"grids: plan {plan} has no grid 'NOPE1'"
+    three = locks({"grids": ["NOPE2", codes[0], "NOPE3", "NOPE4"]}, None)
+    assert three.status_code == 400
+    assert three.json()["detail"] == f"grids: plan {plan} has no grid 'NOPE2' (and 2 more)"
+    assert revision(api, served, plan) == 4 and locked() == set(codes[1:])  # nothing written
