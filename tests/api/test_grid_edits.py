@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from gridmap.standards import community_kind
 from tests.api.conftest import Served
 from tests.api.test_plans import assignment, draft
 
@@ -436,3 +437,109 @@ def test_grids_are_locked_and_unlocked_by_code_each_step_recorded(
     assert three.status_code == 400
     assert three.json()["detail"] == f"grids: plan {plan} has no grid 'NOPE2' (and 2 more)"
     assert revision(api, served, plan) == 4 and locked() == set(codes[1:])  # nothing written
+
+
+def test_carving_takes_each_part_in_order_with_its_kind_and_refuses_at_the_limits(
+    served: Served,
+) -> None:
+    """The library call behind new grids and splits, in a transaction rolled back."""
+    from gridmap.db.plans import current_plan_id
+    from gridmap.errors import InvalidInput
+    from gridmap.plans.grid_edits import MAX_NEW_GRIDS, carve_grids
+    from gridmap.plans.lifecycle import MAX_MOVES, new_plan
+
+    with served.engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            plan = new_plan(
+                connection, name="切分", source=current_plan_id(connection), author="test"
+            )
+
+            def run(sql: str, **params: Any) -> list[Any]:
+                return list(connection.execute(text(sql), params).all())
+
+            # three grids of one community (the second with four units or more): kinds set by hand
+            grids = run(
+                """
+                SELECT g.id, g.code, array_agg(u.code ORDER BY u.code), r.code
+                FROM grid g JOIN assignment a ON a.grid_id = g.id JOIN unit u ON u.id = a.unit_id
+                JOIN region r ON r.id = g.community_id WHERE g.plan_id = :p
+                GROUP BY g.id, g.code, r.code HAVING count(*) >= 2
+                ORDER BY count(*) DESC, g.code
+                """,
+                p=plan,
+            )
+            b = next(g for g in grids if len(g[2]) >= 4 and sum(h[3] == g[3] for h in grids) >= 3)
+            community = b[3]
+            a, c = [g for g in grids if g[3] == community and g[0] != b[0]][:2]
+            for grid, kind in ((a, "dedicated"), (b, "suburban"), (c, "rural")):
+                connection.execute(
+                    text("UPDATE grid SET kind = :k WHERE id = :g"), {"k": kind, "g": grid[0]}
+                )
+            serial = largest_serial(served, community)  # over every plan, retired codes too
+            parts = [
+                [a[2][0]],  # a dedicated grid's unit only: the community's kind
+                [b[2][0], c[2][0], c[2][1]],  # one unit of a suburban grid, two of a rural one
+                [b[2][1], b[2][2]],
+            ]
+
+            codes, result = carve_grids(connection, plan, parts, expected_revision=1, author="test")
+
+            assert codes == [f"{community}{serial + i:03d}" for i in (1, 2, 3)]
+            made = run(
+                """
+                SELECT g.code, g.kind, array_agg(u.code ORDER BY u.code) FROM grid g
+                JOIN assignment a ON a.grid_id = g.id JOIN unit u ON u.id = a.unit_id
+                WHERE g.plan_id = :p AND g.code = ANY(:c) GROUP BY g.code, g.kind ORDER BY g.code
+                """,
+                p=plan,
+                c=codes,
+            )
+            kinds = [community_kind(community), "rural", "suburban"]
+            assert [(m[0], m[1], sorted(m[2])) for m in made] == [
+                (code, kind, sorted(part))
+                for code, kind, part in zip(codes, kinds, parts, strict=True)
+            ]
+            assert result.revision == 2
+            audit = run(
+                "SELECT action, payload FROM audit WHERE target_table = 'plan' AND target_id = :p "
+                "ORDER BY id DESC LIMIT 1",
+                p=plan,
+            )[0]
+            assert audit[0] == "new grid"
+            assert audit[1]["grids"] == codes and audit[1]["units"] == parts
+
+            def refused(parts: list[list[str]]) -> str:
+                savepoint = connection.begin_nested()
+                try:
+                    carve_grids(connection, plan, parts, expected_revision=2, author="test")
+                except InvalidInput as error:
+                    return str(error)
+                finally:
+                    savepoint.rollback()
+                return ""
+
+            assert (
+                refused([])
+                == refused([[b[2][3]], []])
+                == ("units: give at least one unit for each new grid")
+            )
+            fake = [[f"X{i}"] for i in range(MAX_NEW_GRIDS + 1)]
+            assert refused(fake) == f"at most {MAX_NEW_GRIDS} new grids in one edit (got 21)"
+            assert refused(fake[:MAX_NEW_GRIDS]) == "units: no unit 'X0'"  # 20 parts: counted in
+            many = [f"Y{i}" for i in range(MAX_MOVES)]
+            assert refused([many]) == "units: no unit 'Y0'"  # exactly the most units: counted in
+            assert (
+                refused([[*many, "Y-last"]]) == f"units: at most {MAX_MOVES} in one edit (got 5001)"
+            )
+            other = run(
+                "SELECT u.code FROM unit u JOIN region r ON r.id = u.community_id "
+                "WHERE r.code <> :c ORDER BY u.code LIMIT 1",
+                c=community,
+            )[0][0]
+            assert refused([[b[2][3], other]]) == (
+                f"units: unit {other} lies in another community than unit {b[2][3]}; "
+                "a grid stays inside its community"
+            )
+        finally:
+            transaction.rollback()
