@@ -389,3 +389,68 @@ def test_an_embed_key_receives_no_vertex_beyond_its_region(api: TestClient, serv
             assert (f["properties"][figure] is None) == beyond, (name, f["id"])
     parents = api.get("/collections/regions/items", headers=embed).json()["features"]
     assert {f["properties"]["level"] for f in parents} >= {"community"}
+
+
+def test_typed_property_filters_read_booleans_numbers_and_times(
+    api: TestClient, served: Served
+) -> None:
+    with served.engine.connect() as connection:
+        covered, total = connection.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE bc.covered), count(*) FROM building_coverage bc "
+                "WHERE bc.run_id = (SELECT max(id) FROM coverage_run)"
+            )
+        ).one()
+    assert 0 < covered < total
+    assert everything(api, served, "buildings", covered="true")["numberMatched"] == covered
+    assert everything(api, served, "buildings", covered="FALSE")["numberMatched"] == total - covered
+    grids = len(_grids(served))
+    assert everything(api, served, "grids", locked="false")["numberMatched"] == grids
+    assert everything(api, served, "grids", locked="True")["numberMatched"] == 0
+    one = everything(api, served, "gaps", limit="1")["features"][0]["properties"]
+    same = everything(api, served, "gaps", area_m2=repr(one["area_m2"]), rank=str(one["rank"]))
+    assert [f["properties"]["rank"] for f in same["features"]] == [one["rank"]]
+    when = everything(api, served, "events", occurred_at="2026-01-01T00:00:00")
+    assert when["numberMatched"] == 0  # a time is read as a time (no ticket at that instant)
+    viewer = served.headers("viewer")
+    for collection, name, value, kind in (
+        ("grids", "locked", "yes", "boolean"),
+        ("buildings", "walk_m", "far", "double"),
+        ("buildings", "levels", "2.5", "integer"),
+        ("events", "occurred_at", "someday", "datetime"),
+    ):
+        bad = api.get(f"/collections/{collection}/items", params={name: value}, headers=viewer)
+        assert bad.status_code == 400
+        assert bad.json()["detail"] == f"{name}: {value!r} is not a {kind}"
+
+
+def test_an_embed_key_is_told_the_extent_of_its_region_only(
+    api: TestClient, served: Served
+) -> None:
+    embed = {"Authorization": f"Bearer {served.keys['embed']}"}
+    with served.engine.connect() as connection:
+        wkb = connection.execute(
+            text("SELECT ST_AsBinary(geom) FROM region WHERE code = :c"), {"c": served.community}
+        ).scalar_one()
+    r_west, r_south, r_east, r_north = shapely.from_wkb(bytes(wkb)).bounds
+    told = 0
+    for c in api.get("/collections", headers=embed).json()["collections"]:
+        name = c["id"]
+        mine = api.get(f"/collections/{name}", headers=embed).json().get("extent")
+        items = api.get(f"/collections/{name}/items?limit=10000", headers=embed).json()
+        shapes = [shapely.geometry.shape(f["geometry"]) for f in items["features"] if f["geometry"]]
+        if mine is None:
+            assert not shapes, name  # no extent only where there is nothing to see
+            continue
+        west, south, east, north = mine["spatial"]["bbox"][0]
+        assert (
+            west >= r_west - 1e-6
+            and south >= r_south - 1e-6
+            and east <= r_east + 1e-6
+            and north <= r_north + 1e-6
+        ), name
+        # the extent is that of the features the key reads (to the GeoJSON's rounding)
+        expected = shapely.GeometryCollection(shapes).bounds
+        assert [west, south, east, north] == pytest.approx(expected, abs=1e-6), name
+        told += 1
+    assert told >= 5
