@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gridmap.tiles.tilesets import TILESETS, vector_layers
+from gridmap.tiles.tilesets import TILESETS, Layer, Tileset, vector_layers
 
 
 @pytest.mark.parametrize("name", sorted(TILESETS))
@@ -32,3 +32,12 @@ def test_the_buildings_layer_spans_its_blocks_and_footprints() -> None:
         max(p.maxzoom for p in parts),
     )
     assert (entry["minzoom"], entry["maxzoom"]) != (parts[0].minzoom, parts[0].maxzoom)
+
+
+def test_parts_in_any_order_give_the_widest_zooms() -> None:
+    deep = Layer("roads", "street", "", {"name": "String"}, minzoom=10, maxzoom=16)
+    wide = Layer("roads", "street", "", {"class": "String"}, minzoom=4, maxzoom=9)
+    for parts in ((deep, wide), (wide, deep)):
+        (entry,) = vector_layers(Tileset("t", "", parts))
+        assert (entry["minzoom"], entry["maxzoom"]) == (4, 16)
+        assert entry["fields"] == {"name": "String", "class": "String"}
