@@ -6,6 +6,7 @@ import random
 import threading
 import time
 from collections import defaultdict
+from typing import Any
 
 import httpx2 as httpx
 import mapbox_vector_tile
@@ -329,3 +330,55 @@ def test_a_plans_check_is_served_to_whoever_may_read_plans(api: TestClient, serv
     assert api.get(f"/plans/{current}/check", headers=embed).status_code == 403
     missing = api.get("/plans/999999/check", headers=served.headers("viewer"))
     assert missing.status_code == 404 and "no plan 999999" in missing.json()["detail"]
+
+
+def _audit(served: Served, plan: int, action: str) -> list[dict[str, Any]]:
+    with served.engine.connect() as connection:
+        return list(
+            connection.execute(
+                text(
+                    "SELECT payload FROM audit WHERE target_table = 'plan' AND target_id = :p "
+                    "AND action = :a ORDER BY id"
+                ),
+                {"p": plan, "a": action},
+            ).scalars()
+        )
+
+
+def test_a_draft_is_renamed_at_its_revision_and_discarded_at_its_revision(
+    api: TestClient, served: Served
+) -> None:
+    plan, etag = draft(api, served, "旧名")
+    planner = served.headers("planner")
+
+    def patch(body: dict[str, Any], tag: str) -> Any:
+        return api.patch(f"/plans/{plan}", json=body, headers={**planner, "If-Match": tag})
+
+    renamed = patch({"name": "  新名  "}, etag)
+    assert renamed.status_code == 200 and renamed.headers["etag"] == '"2"'
+    assert api.get(f"/plans/{plan}", headers=planner).json()["name"] == "新名"
+    assert _audit(served, plan, "rename") == [{"from": "旧名", "to": "新名", "revision": 2}]
+    assert patch({"name": "x"}, '"1"').status_code == 412  # stale: nothing written
+    blank = patch({"name": "   "}, '"2"')
+    assert blank.status_code == 400 and "name: give a plan name of 1 to 200" in blank.text
+    longest = patch({"name": "名" * 200}, '"2"')
+    assert longest.status_code == 200 and longest.headers["etag"] == '"3"'
+    assert patch({"name": "名" * 201}, '"3"').status_code == 400
+    unit, grid = sorted(assignment(served, plan).items())[0]
+    other = next(g for g in sorted(set(assignment(served, plan).values())) if g != grid)
+    both = patch({"name": "新名", "moves": [{"unit": unit, "grid": other}]}, '"3"')
+    assert both.status_code == 200 and both.headers["etag"] == '"5"'  # a rename, then a move
+    assert assignment(served, plan)[unit] == other
+    assert api.get(f"/plans/{plan}", headers=planner).json()["name"] == "新名"
+    assert len(_audit(served, plan, "rename")) == 3
+
+    stale = api.delete(f"/plans/{plan}", headers={**planner, "If-Match": '"4"'})
+    assert (
+        stale.status_code == 412 and api.get(f"/plans/{plan}", headers=planner).status_code == 200
+    )
+    gone = api.delete(f"/plans/{plan}", headers={**planner, "If-Match": '"5"'})
+    assert gone.status_code == 204
+    assert api.get(f"/plans/{plan}", headers=planner).status_code == 404
+    assert _audit(served, plan, "discard") == [{"name": "新名", "revision": 5}]
+    assert assignment(served, plan) == {}
+    assert api.delete(f"/plans/{plan}", headers=planner).status_code == 404
