@@ -382,3 +382,27 @@ def test_a_draft_is_renamed_at_its_revision_and_discarded_at_its_revision(
     assert _audit(served, plan, "discard") == [{"name": "新名", "revision": 5}]
     assert assignment(served, plan) == {}
     assert api.delete(f"/plans/{plan}", headers=planner).status_code == 404
+
+
+def test_plans_are_listed_newest_first_with_their_grids_and_units(
+    api: TestClient, served: Served
+) -> None:
+    plan, _ = draft(api, served, "列表")
+    viewer = served.headers("viewer")
+    listed = api.get("/plans", headers=viewer).json()
+    with served.engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT p.id, p.name, p.status, p.revision, "
+                "(SELECT count(*) FROM grid g WHERE g.plan_id = p.id) FROM plan p"
+            )
+        ).all()
+    expected = sorted(rows, key=lambda r: -r[0])
+    assert [(p["id"], p["name"], p["status"], p["revision"], p["grids"]) for p in listed] == [
+        tuple(r) for r in expected
+    ]
+    assert listed[0]["id"] == plan and listed[0]["grids"] > 0
+    units = api.get(f"/plans/{plan}/units", headers=viewer)
+    assert units.status_code == 200 and units.json() == assignment(served, plan)
+    assert api.get("/plans/999999/units", headers=viewer).status_code == 404
+    api.delete(f"/plans/{plan}", headers=served.headers("planner"))
