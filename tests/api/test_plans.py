@@ -387,8 +387,14 @@ def test_a_draft_is_renamed_at_its_revision_and_discarded_at_its_revision(
 def test_plans_are_listed_newest_first_with_their_grids_and_units(
     api: TestClient, served: Served
 ) -> None:
-    plan, _ = draft(api, served, "列表")
-    viewer = served.headers("viewer")
+    plan, etag = draft(api, served, "列表")
+    planner, viewer = served.headers("planner"), served.headers("viewer")
+    empty = api.post("/plans", json={"name": "空白", "source": None}, headers=planner)
+    assert empty.status_code == 201, empty.text
+    unit, grid = sorted(assignment(served, plan).items())[0]
+    other = next(g for g in sorted(set(assignment(served, plan).values())) if g != grid)
+    move = {"moves": [{"unit": unit, "grid": other}]}  # the draft now differs from its source
+    assert api.patch(f"/plans/{plan}", json=move, headers={**planner, "If-Match": etag}).is_success
     listed = api.get("/plans", headers=viewer).json()
     with served.engine.connect() as connection:
         rows = connection.execute(
@@ -401,8 +407,14 @@ def test_plans_are_listed_newest_first_with_their_grids_and_units(
     assert [(p["id"], p["name"], p["status"], p["revision"], p["grids"]) for p in listed] == [
         tuple(r) for r in expected
     ]
-    assert listed[0]["id"] == plan and listed[0]["grids"] > 0
+    assert listed[0]["id"] == empty.json()["id"] and listed[0]["grids"] == 0
+    assert listed[1]["id"] == plan and listed[1]["grids"] > 0
     units = api.get(f"/plans/{plan}/units", headers=viewer)
     assert units.status_code == 200 and units.json() == assignment(served, plan)
+    assert units.json()[unit] == other
+    current = next(p["id"] for p in listed if p["status"] == "current")  # the draft's source
+    source = api.get(f"/plans/{current}/units", headers=viewer).json()
+    assert source == assignment(served, current) and source[unit] == grid  # not moved there
     assert api.get("/plans/999999/units", headers=viewer).status_code == 404
-    api.delete(f"/plans/{plan}", headers=served.headers("planner"))
+    for made in (plan, empty.json()["id"]):
+        api.delete(f"/plans/{made}", headers=planner)
