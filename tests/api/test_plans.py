@@ -418,3 +418,63 @@ def test_plans_are_listed_newest_first_with_their_grids_and_units(
     assert api.get("/plans/999999/units", headers=viewer).status_code == 404
     for made in (plan, empty.json()["id"]):
         api.delete(f"/plans/{made}", headers=planner)
+
+
+def test_moves_are_refused_at_their_limit_and_at_a_locked_grid_on_either_side(
+    served: Served,
+) -> None:
+    """The library call behind PATCH, in a transaction rolled back."""
+    from gridmap.db.plans import current_plan_id
+    from gridmap.errors import Conflict, InvalidInput
+    from gridmap.plans.lifecycle import MAX_MOVES, Move, move_units, new_plan
+
+    with served.engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            plan = new_plan(connection, name="锁", source=current_plan_id(connection), author="t")
+
+            def refused(moves: list[Move]) -> str:
+                savepoint = connection.begin_nested()
+                try:
+                    move_units(connection, plan, moves, expected_revision=1, author="t")
+                except (InvalidInput, Conflict) as error:
+                    return f"{type(error).__name__}: {error}"
+                finally:
+                    savepoint.rollback()
+                return ""
+
+            most = [Move(f"U{i}", "G") for i in range(MAX_MOVES)]
+            assert refused(most) == "InvalidInput: moves[0].unit: no unit 'U0'"  # counted in
+            assert refused([*most, Move("U-last", "G")]) == (
+                f"InvalidInput: moves: at most {MAX_MOVES} in one edit (got 5001)"
+            )
+            rows = connection.execute(
+                text(
+                    "SELECT u.code, g.code, g.community_id FROM assignment a "
+                    "JOIN unit u ON u.id = a.unit_id JOIN grid g ON g.id = a.grid_id "
+                    "WHERE a.plan_id = :p ORDER BY g.community_id, g.code, u.code"
+                ),
+                {"p": plan},
+            ).all()
+            unit, source, community = rows[0]
+            target = next(r[1] for r in rows if r[2] == community and r[1] != source)
+
+            def lock(code: str, locked: bool) -> None:
+                connection.execute(
+                    text("UPDATE grid SET locked = :l WHERE plan_id = :p AND code = :c"),
+                    {"l": locked, "p": plan, "c": code},
+                )
+
+            lock(target, True)
+            assert refused([Move(unit, target)]) == (
+                f"Conflict: moves[0]: grid {target} is locked; unlock it first"
+            )
+            lock(target, False)
+            lock(source, True)
+            assert refused([Move(unit, target)]) == (
+                "Conflict: moves[0]: grid of the unit is locked; unlock it first"
+            )
+            lock(source, False)
+            assert refused([Move(unit, target)]) == ""  # both free: the move is made
+        finally:
+            transaction.rollback()
