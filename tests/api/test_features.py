@@ -454,3 +454,17 @@ def test_an_embed_key_is_told_the_extent_of_its_region_only(
         assert [west, south, east, north] == pytest.approx(expected, abs=1e-6), name
         told += 1
     assert told >= 5
+
+
+def test_a_feature_with_a_number_for_id_is_read_by_that_number(
+    api: TestClient, served: Served
+) -> None:
+    viewer = served.headers("viewer")
+    first = everything(api, served, "buildings", limit="3")["features"][2]
+    one = api.get(f"/collections/buildings/items/{first['id']}", headers=viewer)
+    assert one.status_code == 200 and one.json()["id"] == first["id"]
+    assert one.json()["properties"] == first["properties"]
+    for missing in ("2147483647", "2147483648", "99999999999999999999", "-1", "1.5"):
+        answer = api.get(f"/collections/buildings/items/{missing}", headers=viewer)
+        assert answer.status_code == 404, missing
+        assert answer.json()["detail"] == f"no feature {missing!r} in buildings"
