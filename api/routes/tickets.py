@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from api.auth import Viewer
 from api.deps import ConnectionDep, parse_bbox
 from gridmap.db.coverage import region_prefix
-from gridmap.db.tickets import TicketFilter, kind_counts
+from gridmap.db.tickets import kind_counts
 from gridmap.errors import Forbidden, InvalidInput
 from gridmap.standards import HOTSPOT_PERCENTILE
 from gridmap.tickets.bins import BINS_MAXZOOM
@@ -107,10 +107,6 @@ class BeforeAfter(BaseModel):
     against_reference: float | None
 
 
-def _filter(kind: list[str] | None, since: date | None, until: date | None) -> TicketFilter:
-    return ticket_filter(kind, since, until)
-
-
 def _prefix(connection: Any, who: Any) -> str:
     return "" if who.region_id is None else region_prefix(connection, who.region_id)
 
@@ -132,7 +128,7 @@ def grid_tickets(
 ) -> dict[str, Any]:
     """Return a grid's tickets (current plan) by month and by kind, per 1,000 households."""
     _held([code], _prefix(connection, who))
-    return grid_months(connection, code, _filter(kind, since, until))
+    return grid_months(connection, code, ticket_filter(kind, since, until))
 
 
 @router.get("/hotspots", name="ticket_hotspots", response_model=Hotspots)
@@ -150,7 +146,7 @@ def ticket_hotspots(
     """Return the grids or units whose tickets per 1,000 households stand out."""
     prefix = _prefix(connection, who)
     return hotspot_list(
-        connection, level, _filter(kind, since, until), prefix=prefix, percentile=percentile
+        connection, level, ticket_filter(kind, since, until), prefix=prefix, percentile=percentile
     )
 
 
@@ -169,7 +165,9 @@ def ticket_kinds(
     until: Until = None,
 ) -> list[dict[str, Any]]:
     """Return the ticket kinds with their counts, most first (the key's region's, if held)."""
-    counts = kind_counts(connection, _filter(None, since, until), prefix=_prefix(connection, who))
+    counts = kind_counts(
+        connection, ticket_filter(None, since, until), prefix=_prefix(connection, who)
+    )
     return [{"kind": str(k), "tickets": int(n)} for k, n in counts.items()]
 
 
@@ -233,7 +231,7 @@ def hexagons(
         connection,
         parse_bbox(bbox),
         zoom,
-        _filter(kind, since, until),
+        ticket_filter(kind, since, until),
         prefix=_prefix(connection, who),
     )
     return Response(body, media_type="application/geo+json")
