@@ -111,6 +111,22 @@ def within_bounds(grids: pd.DataFrame) -> np.ndarray:
     return ((h >= low) & (h <= high)).to_numpy(dtype=float)
 
 
+def covered_share(parts: pd.DataFrame) -> pd.Series:
+    """Return each part's share of its residents within a walk of a station.
+
+    ``covered_residents / run_residents`` (both of the coverage run), missing where the run
+    counted no resident.
+
+    >>> covered_share(pd.DataFrame({"covered_residents": [0, 1, 3], "run_residents": [0, 1, 4]}))
+    0     NaN
+    1    1.00
+    2    0.75
+    dtype: float64
+    """
+    residents = parts["run_residents"]
+    return parts["covered_residents"] / residents.where(residents > 0)
+
+
 def load_ranking(connection: Connection, code: str, level: str, tickets: TicketFilter) -> Ranking:
     """Read and score the communities or grids of region ``code`` (the current plan's grids).
 
@@ -139,10 +155,7 @@ def load_ranking(connection: Connection, code: str, level: str, tickets: TicketF
     grids["tickets"] = grids["code"].map(counts).fillna(0)
     grids["within"] = within_bounds(grids)
     if level == "grid":
-        parts = grids.assign(
-            coverage=grids["covered_residents"]
-            / grids["run_residents"].where(grids["run_residents"] > 0)
-        )
+        parts = grids.assign(coverage=covered_share(grids))
     else:
         parts = grids.groupby(["community", "community_name"], as_index=False).agg(
             households=("households", "sum"),
@@ -154,9 +167,7 @@ def load_ranking(connection: Connection, code: str, level: str, tickets: TicketF
             covered_residents=("covered_residents", "sum"),
         )
         parts = parts.rename(columns={"community": "code", "community_name": "name"})
-        parts["coverage"] = parts["covered_residents"] / parts["run_residents"].where(
-            parts["run_residents"] > 0
-        )
+        parts["coverage"] = covered_share(parts)
     columns = ["code", "name", "households", "residents", "workers", "coverage", "tickets"]
     return Ranking(
         region={k: region[k] for k in ("code", "name", "level")},

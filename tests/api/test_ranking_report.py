@@ -16,7 +16,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from gridmap.reports.ranking import load_ranking
 from gridmap.standards import GRID_BOUNDS
+from gridmap.tickets.service import ticket_filter
 from tests.api.conftest import Served
 from tests.api.test_tickets import add_ticket, grid_with_households, tickets_removed
 
@@ -129,6 +131,62 @@ def test_communities_ranked_and_the_report_in_english(api: TestClient, served: S
     by_community = households.groupby(households.index.str[:12]).sum()
     assert sorted(table["code"]) == sorted(by_community.index)
     assert "score" in table.columns and "bottom five" in table.columns
+    # each community's rate from its units' rows of the latest run, summed here in SQL
+    with served.engine.connect() as connection:
+        expected = pd.read_sql(
+            text("""
+            SELECT c.code, 100 * sum(uc.covered_residents)::float8 / sum(uc.residents) AS rate
+            FROM unit_coverage uc JOIN unit u ON u.id = uc.unit_id
+            JOIN region c ON c.id = u.community_id
+            JOIN assignment a ON a.unit_id = u.id
+            JOIN plan p ON p.id = a.plan_id AND p.status = 'current'
+            WHERE uc.run_id = (SELECT max(id) FROM coverage_run)
+            GROUP BY c.code
+            """),
+            connection,
+        ).set_index("code")["rate"]
+    rates = table.set_index("code").filter(like="coverage").iloc[:, 0]
+    assert expected.between(1, 99).any()  # rates that a product or a 0/1 would change
+    pd.testing.assert_series_equal(
+        rates.sort_index(), expected.round(1).sort_index(), check_names=False, check_dtype=False
+    )
+
+
+def test_the_report_names_the_run_and_the_level_it_ranks(api: TestClient, served: Served) -> None:
+    region, viewer = city(served), served.headers("viewer")
+    with served.engine.connect() as connection:
+        latest = connection.execute(text("SELECT max(id) FROM coverage_run")).scalar_one()
+    ask = f"/reports/ranking?region={region}"
+    book = openpyxl.load_workbook(
+        io.BytesIO(api.get(f"{ask}&level=grid&format=xlsx", headers=viewer).content)
+    )
+    notes = {r[0]: r[1] for r in book["说明"].iter_rows(values_only=True)}
+    assert notes["覆盖测算"] == latest
+    assert "按网格排名" in api.get(f"{ask}&level=grid", headers=viewer).text
+    assert "按社区排名" in api.get(f"{ask}&level=community", headers=viewer).text
+
+
+def test_without_a_coverage_run_every_grid_is_ranked_its_coverage_unknown(
+    served: Served,
+) -> None:
+    region = city(served)
+    with served.engine.connect() as connection, connection.begin() as change:
+        grid_count = connection.execute(
+            text(
+                "SELECT count(*) FROM grid g JOIN plan p ON p.id = g.plan_id "
+                "WHERE p.status = 'current'"
+            )
+        ).scalar_one()
+        connection.execute(text("DELETE FROM coverage_run"))
+        ranked = load_ranking(connection, region, "grid", ticket_filter(None, None, None))
+        change.rollback()
+    assert ranked.run is None and len(ranked.parts) == grid_count
+    assert ranked.parts["coverage"].isna().all()
+
+
+def test_a_level_not_ranked_is_named_in_the_refusal() -> None:
+    with pytest.raises(ValueError, match=r"level must be one of .*'street'"):
+        load_ranking(None, "1", "street", ticket_filter(None, None, None))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gridmap.reports.ranking import lower_is_better, scored, within_bounds
+from gridmap.reports.ranking import covered_share, lower_is_better, scored, within_bounds
 
 
 def parts(n: int = 7) -> pd.DataFrame:
@@ -92,3 +92,11 @@ def test_equal_scores_rank_by_code_and_the_rows_are_numbered_afresh() -> None:
 def test_a_grid_of_a_kind_without_bounds_is_within_them_even_empty() -> None:
     grids = pd.DataFrame({"kind": ["special", "special"], "households": [0, 5000]})
     assert within_bounds(grids).tolist() == [1.0, 1.0]
+
+
+def test_the_covered_share_of_one_resident_is_known_and_of_none_unknown() -> None:
+    share = covered_share(
+        pd.DataFrame({"covered_residents": [0, 0, 1, 2, 0], "run_residents": [0, 1, 1, 3, None]})
+    )
+    assert share.tolist()[1:4] == [0.0, 1.0, 2 / 3]
+    assert math.isnan(share[0]) and math.isnan(share[4])

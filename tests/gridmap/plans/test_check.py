@@ -311,3 +311,30 @@ def test_a_plans_own_bounds_override_the_defaults_kind_by_kind() -> None:
         1, units(("u1", 1)), grids(grid(COMMUNITY + "001", 460, largest_unit=300)), NO_PARTS, own
     )
     assert [f.detail for f in check.findings] == [{"households": 460, "low": 250, "high": 450}]
+
+
+def test_a_plan_is_checked_against_its_own_bounds_not_the_defaults(city: City) -> None:
+    """A draft whose parameters narrow the urban bounds below its largest grid: the check names
+    exactly the grids outside the plan's own bounds (read here with SQL), under the plan's id."""
+    connection = city.connection
+    plan = new_plan(connection, name="p", source=None, author="t")
+    partition_plan(connection, plan, seed=1)
+    assert check_plan(connection, plan).ok  # within the defaults
+    urban = pd.read_sql(
+        text(f"SELECT code, households FROM grid WHERE plan_id = {plan} AND kind = 'urban'"),
+        connection,
+    )
+    high = int(urban["households"].median())
+    low = int(urban["households"].min())
+    connection.execute(
+        text("UPDATE plan SET parameters = CAST(:p AS jsonb) WHERE id = :id").bindparams(
+            p=f'{{"bounds": {{"urban": {{"min_households": {low}, "max_households": {high}}}}}}}',
+            id=plan,
+        )
+    )
+    check = check_plan(connection, plan)
+    outside = sorted(urban.loc[urban["households"] > high, "code"])
+    assert outside and check.plan_id == plan and check.as_dict()["plan"] == plan
+    found = [f for f in check.findings if f.kind == "out of bounds"]
+    assert sorted(f.grid for f in found) == outside
+    assert {(f.detail["low"], f.detail["high"]) for f in found} == {(low, high)}
