@@ -270,3 +270,29 @@ def test_a_local_time_that_beijing_skipped_or_saw_twice_is_named() -> None:
         "feature 2: occurred_at '1991-09-15 01:30' is not a date and time",
     ]
     assert out["occurred_at"].iloc[2] == datetime(1991, 7, 1, 3, 0, tzinfo=UTC)  # UTC+9 then
+
+
+def test_a_repair_that_adds_area_says_how_much_from_the_triangles_areas() -> None:
+    # a bowtie of unequal triangles crossing at (4/3, 4/3): 4/3 and 16/3 by hand; the invalid
+    # ring's signed (shoelace) area is their difference, 4, its repair their sum, 20/3
+    bowtie = shapely.Polygon([(0, 0), (4, 4), (4, 0), (0, 2)])
+    frame = rows({"code": ["990101"], "name": ["a"]}, geometry=[bowtie])
+    out, found, repairs = check(frame, "regions", fix=True)
+    assert found == [] and out.geometry.iloc[0].area == pytest.approx(20 / 3)
+    assert repairs == [
+        "feature 1: repaired Self-intersection[1.33333333333333 1.33333333333333] "
+        "→ 2 polygon(s), area +66.7%"
+    ]
+
+
+def test_a_repeated_pair_of_keys_is_named_with_both_parts() -> None:
+    frame = rows({"net": ["police", "police", "police"], "code": ["7", "8", "7"]})
+    _, found, _ = check(frame, "overlays")
+    assert found == ["feature 3: duplicate net/code 'police/7' (first at feature 1)"]
+
+
+def test_whole_number_codes_with_a_blank_among_them_stay_text() -> None:
+    frame = rows({"code": [990101.0, None, 990103.0], "name": ["a", "b", "c"]})
+    out, found, _ = check(frame, "regions")
+    assert out["code"].tolist() == ["990101", None, "990103"]
+    assert found == ["feature 2: code is missing"]

@@ -18,7 +18,9 @@ def test_a_hexagon_is_18_pixels_from_centre_to_corner_at_every_zoom() -> None:
     assert bin_size(14) == pytest.approx(bin_size(0) / 2**14)
     assert bin_size(14) == pytest.approx(85.992, abs=1e-3)  # 4.777 m a pixel × 18
     for zoom in (-1, 15):
-        with pytest.raises(InvalidInput, match="zoom: give 0 to 14"):
+        with pytest.raises(
+            InvalidInput, match=r"zoom: give 0 to 14 \(from 15 tickets are points\)"
+        ):
             bin_size(zoom)
 
 
