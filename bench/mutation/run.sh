@@ -5,6 +5,8 @@
 #   bash bench/mutation/run.sh                   the engines (about 30 minutes on 2 cores)
 #   bash bench/mutation/run.sh validators        the checks (imports, tokens, plans, tickets)
 #   bash bench/mutation/run.sh lifecycle         the plan lifecycle and region scopes (database)
+#   bash bench/mutation/run.sh SET NAME...       only the mutants named (globs: 'gridmap.x.x_f*'),
+#                                                e.g. the survivors of the last run after new tests
 # It works in a copy under $TMPDIR, so the checkout is never touched. The modules and the tests
 # are listed in bench/mutation/mutmut.toml (validators.toml); the result is printed and written
 # to bench/mutation/results.txt (results-validators.txt), the survivors sorted beside it.
@@ -12,10 +14,14 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
 SET="${1:-mutmut}"
+shift || true
 case "$SET" in
   mutmut) RESULTS=results.txt SURVIVORS=survivors.txt ;;
   *) RESULTS="results-$SET.txt" SURVIVORS="survivors-$SET.txt" ;;
 esac
+if [ $# -gt 0 ]; then  # a partial run does not overwrite the full run's files
+  RESULTS="${RESULTS%.txt}-again.txt" SURVIVORS="${SURVIVORS%.txt}-again.txt"
+fi
 CONFIG="$ROOT/bench/mutation/$SET.toml"
 [ -f "$CONFIG" ] || { echo "no $CONFIG" >&2; exit 2; }
 "$PYTHON" -m pip install -q "mutmut>=3.8,<4"
@@ -40,7 +46,7 @@ if grep -q "needs: database" "$CONFIG"; then
 fi
 start=$(date +%s)
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-"$(dirname "$PYTHON")/mutmut" run --max-children "$(nproc)" > mutmut.log 2>&1 || tail -20 mutmut.log
+"$(dirname "$PYTHON")/mutmut" run --max-children "$(nproc)" "$@" > mutmut.log 2>&1 || tail -20 mutmut.log
 "$(dirname "$PYTHON")/mutmut" results --all true > results.txt 2>&1 || "$(dirname "$PYTHON")/mutmut" results > results.txt 2>&1 || true
 "$PYTHON" "$ROOT/bench/mutation/score.py" results.txt | tee "$ROOT/bench/mutation/$RESULTS"
 # each survivor sorted: harmless by a stated rule, or not judged yet (with its diff)

@@ -19,7 +19,7 @@ for line in lines:
     module = name.rsplit(".x_", 1)[0] if ".x_" in name else name.rsplit(".", 1)[0]
     status[state] += 1
     by_module.setdefault(module, Counter())[state] += 1
-    if state == "survived":
+    if state in ("survived", "no tests"):  # both are bugs the tests let through
         survivors.append(line.strip().split(":")[0])
 counted = sum(n for s, n in status.items() if s not in ("skipped", "not checked"))
 killed = status["killed"] + status["timeout"]
@@ -30,6 +30,6 @@ for module, counts in sorted(by_module.items()):
     share = dead / total if total else 0
     print(f"  {module:40s} {dead:4d} / {total:4d} killed ({share:.0%})")
 print(f"score: {killed} of {counted} mutants killed ({killed / counted if counted else 0:.1%})")
-print(f"survivors ({len(survivors)}):")
+print(f"survivors and mutants without a test ({len(survivors)}):")
 for name in survivors:
     print(f"  {name}")

@@ -189,7 +189,7 @@ def _as_text(series: pd.Series) -> pd.Series:
         if (whole == np.round(whole)).all():
             series = series.astype("Int64")
     text = series.astype("string").str.strip()
-    return text.mask(text == "").astype(object).where(text.notna() & (text != ""), None)
+    return text.astype(object).where(text.notna() & (text != ""), None)
 
 
 def _check_code(codes: pd.Series, labels: np.ndarray, spec: LayerSpec, problems: Problems) -> None:
