@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from gridmap.errors import Conflict
 from gridmap.partition.service import partition_plan
-from gridmap.plans.check import check_plan, count_pieces, find_problems, plan_bounds
+from gridmap.plans.check import check_plan, count_pieces, find_problems, grid_pieces, plan_bounds
 from gridmap.plans.lifecycle import accept_plan, new_plan
 from gridmap.reports.plan import load_plan_report, render, summary, to_html
 from tests.gridmap.conftest import City
@@ -338,3 +338,26 @@ def test_a_plan_is_checked_against_its_own_bounds_not_the_defaults(city: City) -
     found = [f for f in check.findings if f.kind == "out of bounds"]
     assert sorted(f.grid for f in found) == outside
     assert {(f.detail["low"], f.detail["high"]) for f in found} == {(low, high)}
+
+
+def test_an_edit_counts_the_pieces_of_the_grids_it_names_in_metres(city: City) -> None:
+    """A grid given a copy of itself 0.05° away (about 3 km at Helsinki, but 0.05 in degrees: one
+    piece unless measured in metres) is in two pieces; another grid named is in one; a grid
+    not named, or of another plan, is not counted."""
+    connection = city.connection
+    plan = new_plan(connection, name="p", source=None, author="t")
+    partition_plan(connection, plan, seed=1)
+    first, second, third = connection.execute(
+        text(f"SELECT id, code FROM grid WHERE plan_id = {plan} ORDER BY code LIMIT 3")
+    ).all()
+    connection.execute(
+        text(
+            "UPDATE grid SET geom = ST_Multi(ST_CollectionExtract(ST_Collect(geom, "
+            "ST_Translate(geom, 0.05, 0)), 3)) WHERE id = :id"
+        ),
+        {"id": first.id},
+    )
+    assert grid_pieces(connection, plan, [first.id, second.id]) == {first.code: 2, second.code: 1}
+    assert grid_pieces(connection, plan, [third.id]) == {third.code: 1}
+    other = new_plan(connection, name="q", source=None, author="t")
+    assert grid_pieces(connection, other, [first.id]) == {}
