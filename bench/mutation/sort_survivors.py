@@ -22,6 +22,7 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from functools import cache
 from pathlib import Path
 
 STRING = re.compile(r"\"[^\"]*\"|'[^']*'")
@@ -60,6 +61,13 @@ def _function(name: str) -> tuple[Path, list[str]] | None:
     return path, [part for part in function[1:].lstrip("_").split("ǁ") if part]
 
 
+@cache
+def _parsed(path: Path) -> tuple[str, ast.Module]:
+    """Return a module's source and its syntax tree, read once for all its survivors."""
+    source = path.read_text()
+    return source, ast.parse(source)
+
+
 def _in_message(name: str, before: str, after: str) -> bool:
     """Whether every string the mutant changes on ``before`` is a message for a person.
 
@@ -72,8 +80,7 @@ def _in_message(name: str, before: str, after: str) -> bool:
     if found is None or not changed:
         return False
     path, parts = found
-    source = path.read_text()
-    tree = ast.parse(source)
+    source, tree = _parsed(path)
     node: ast.AST = tree
     for part in parts:
         node = next(
