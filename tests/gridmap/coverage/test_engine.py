@@ -8,7 +8,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridmap.coverage.circles import network_circles
+from gridmap.coverage.circles import euclidean_discs, network_circles
 from gridmap.coverage.engine import (
     CoverageParameters,
     euclidean_reach,
@@ -352,3 +352,14 @@ def test_a_circle_s_ends_are_sixteen_sided() -> None:
     circle = network_circles(net, sites, station_reach(net, sites, budget_m=300), budget_m=300)
     sixteen_gon = 16 / 2 * 25**2 * np.sin(2 * np.pi / 16)
     assert circle[0].area == pytest.approx(600 * 50 + sixteen_gon, abs=0.01)
+
+
+def test_a_euclidean_disc_is_a_sixty_four_gon_of_the_budget_around_each_point() -> None:
+    discs = euclidean_discs([shapely.Point(0, 0), shapely.Point(1000, 500)], budget_m=300)
+    assert len(discs) == 2
+    # a regular polygon of n corners on a circle of radius r: n r² sin(2π / n) / 2
+    area = 64 * 300**2 * np.sin(2 * np.pi / 64) / 2
+    assert shapely.area(discs) == pytest.approx([area, area], rel=1e-9)
+    assert shapely.get_num_coordinates(discs).tolist() == [65, 65]  # 64 corners, closed
+    assert np.allclose(shapely.bounds(discs), [[-300, -300, 300, 300], [700, 200, 1300, 800]])
+    assert euclidean_discs([], budget_m=300).tolist() == []

@@ -163,7 +163,11 @@ def test_a_what_if_over_no_buildings_has_rates_of_nothing() -> None:
     live.add(shapely.Point(100, 0))
     rates = live.rates()
     assert (rates.covered_residents, rates.residents) == (0, 0)
-    assert rates.group_residents.tolist() == [0]
+    assert rates.group_residents.tolist() == [0]  # one group, the whole city, of nobody
+    assert rates.group_covered_residents.tolist() == [0]
+    assert rates.group_covered_households is not None and rates.group_households is not None
+    assert rates.group_covered_households.tolist() == [0]
+    assert rates.group_households.tolist() == [0]
 
 
 def test_stations_on_a_building_s_edge_and_past_its_end_by_hand() -> None:
@@ -181,3 +185,24 @@ def test_stations_on_a_building_s_edge_and_past_its_end_by_hand() -> None:
     unreachable = live.add(shapely.Point(500, 5000))  # beyond the snap distance: nothing
     live.remove(unreachable)
     assert live.walk_m.tolist() == pytest.approx([100, 50, 100])
+
+
+def test_a_fork_changes_its_own_stations_and_walks_only() -> None:
+    # a street from x = 0 to 400, buildings at 100 and 300; a station at 0 in the original
+    net = street(5)
+    buildings = snap(net, points((100, 0), (300, 0)), max_snap_m=60)
+    residents = np.array([10, 20])
+    live = WhatIf(net, buildings, residents, residents, budget_m=BUDGET, max_snap_m=60)
+    first = live.add(shapely.Point(0, 0))
+    fork = live.fork()
+    moved = fork.move(first, shapely.Point(400, 0))  # in the fork only
+    extra = fork.add(shapely.Point(200, 0))
+    assert live.keys == [first] and sorted(fork.keys) == sorted([moved, extra])
+    assert live.walk_m.tolist() == [100.0, 300.0]  # the original as it was
+    assert live.station_key.tolist() == [first, first]
+    assert fork.walk_m.tolist() == [100.0, 100.0]  # from the station at 200, both ways
+    assert fork.station_key.tolist() == [extra, extra]
+    assert live.node_m[:2].tolist() == [0.0, 100.0]  # nodes at 0 and 100 from the station at 0
+    live.remove(first)  # and the original's changes stay out of the fork
+    assert fork.walk_m.tolist() == [100.0, 100.0] and sorted(fork.keys) == sorted([moved, extra])
+    assert np.isinf(live.walk_m).all()

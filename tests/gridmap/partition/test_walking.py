@@ -94,3 +94,37 @@ def test_an_unknown_radius_measure_is_refused() -> None:
 
     with pytest.raises(InvalidInput, match="radius_by"):
         Bounds(radius_m=600, radius_by="crow")
+
+
+def test_a_subset_of_units_keeps_each_field_of_the_units_it_picks_in_their_order() -> None:
+    row, walks = units_on_foot(4000)
+    n = len(row)
+    units = replace(
+        row,
+        households=np.arange(n, dtype=np.int64) + 10,
+        residents=np.arange(n, dtype=np.int64) * 3,
+        community=np.arange(n, dtype=np.int64) % 2,
+        load=np.arange(n) + 0.5,
+        area=np.arange(n) * 100.0 + 1,
+        perimeter=np.arange(n) * 4.0 + 2,
+        walks=walks,
+    )
+    members = np.array([7, 2, 3])  # out of order: the subset is numbered in this order
+    sub = units.subset(members)
+    dense = units.adjacency.toarray()
+    assert (sub.adjacency.toarray() == dense[np.ix_(members, members)]).all()
+    assert sub.adjacency[1, 2] == 1 and sub.adjacency[0, 1] == 0  # units 2 and 3 are neighbours
+    assert sub.households.tolist() == [17, 12, 13]
+    assert sub.residents.tolist() == [21, 6, 9]
+    assert sub.xy.tolist() == [[700.0, 0.0], [200.0, 0.0], [300.0, 0.0]]
+    assert sub.community.tolist() == [1, 0, 1]
+    assert sub.load.tolist() == [7.5, 2.5, 3.5]  # type: ignore[union-attr]
+    assert sub.area.tolist() == [701.0, 201.0, 301.0]  # type: ignore[union-attr]
+    assert sub.perimeter.tolist() == [30.0, 10.0, 14.0]  # type: ignore[union-attr]
+    assert sub.walks is not None and sub.walks.cutoff_m == 4000
+    metres = walks.metres.toarray()[np.ix_(members, members)]
+    assert (sub.walks.metres.toarray() == metres).all()
+    assert metres[1, 2] == pytest.approx(20 + 100 + 20)  # units 2 and 3: down, along, up
+    plain = row.subset(members)  # without the optional fields they stay absent
+    assert plain.load is None and plain.area is None and plain.perimeter is None
+    assert plain.walks is None
