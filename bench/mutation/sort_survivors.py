@@ -4,7 +4,9 @@ Usage (in mutmut's working copy, after `mutmut run`):
     python sort_survivors.py bench/mutation/results.txt [diffs.txt] > survivors.txt
 
 Each survivor's diff comes from `mutmut show` (about a second each), or from ``diffs.txt``:
-blocks of `== name` followed by the lines `mutmut show` printed. A rule names what a mutant
+blocks of `== name` followed by the lines `mutmut show` printed, or a survivors file this script
+printed before (so new judgements sort a run again without its copy:
+``python sort_survivors.py results.txt survivors.txt > new.txt``). A rule names what a mutant
 changes and why no caller can tell: only then is the survivor counted as harmless. Everything
 else is printed with its diff under "not judged": a test is missing, or a person has to show it
 harmless.
@@ -160,6 +162,27 @@ def judgements(path: Path = JUDGED) -> dict[tuple[str, str, str], str]:
     return found
 
 
+def saved_diffs(text: str) -> dict[str, str]:
+    """Return each mutant's diff from ``== name`` blocks or from a survivors file printed here.
+
+    A survivors file gives each mutant's lines joined by `` / ``; they are kept joined, as the
+    judgements read them. An empty side is no line at all.
+    """
+    if text.startswith("== ") or "\n== " in text:
+        blocks = re.split(r"^== ", text, flags=re.M)[1:]
+        return {b.partition("\n")[0].strip(): b.partition("\n")[2] for b in blocks}
+    saved: dict[str, str] = {}
+    name = ""
+    for line in text.splitlines():
+        if re.fullmatch(r"[\w.ǁ]+__mutmut_\d+", line):
+            name, saved[line] = line, ""
+        elif name and line.startswith(("  - ", "  + ")) and line[4:].strip():
+            saved[name] += line[2:] + "\n"
+        elif not line.startswith("  "):
+            name = ""
+    return saved
+
+
 def diff(name: str, saved: dict[str, str]) -> tuple[list[str], list[str]]:
     """Return the lines a mutant takes out and puts in."""
     if name in saved:
@@ -176,11 +199,7 @@ def diff(name: str, saved: dict[str, str]) -> tuple[list[str], list[str]]:
 def main() -> None:
     """Print the survivors of ``results.txt`` sorted by rule, each with its diff."""
     names = re.findall(r"^\s+([\w.ǁ]+__mutmut_\d+)$", Path(sys.argv[1]).read_text(), re.M)
-    saved: dict[str, str] = {}
-    if len(sys.argv) > 2:
-        for block in re.split(r"^== ", Path(sys.argv[2]).read_text(), flags=re.M)[1:]:
-            name, _, shown = block.partition("\n")
-            saved[name.strip()] = shown
+    saved = saved_diffs(Path(sys.argv[2]).read_text()) if len(sys.argv) > 2 else {}
     judged = judgements()
     sorted_by: dict[str, list[tuple[str, list[str], list[str]]]] = {}
     reasons: dict[str, str] = {}

@@ -110,6 +110,19 @@ def test_a_building_exactly_at_the_budget_is_covered_and_goes_to_the_nearer_end(
     assert reach.station.tolist() == [0, -1, 1, -1]
 
 
+def test_a_node_within_a_micrometre_under_the_budget_still_leads_on() -> None:
+    # a corner half a micrometre short of 300 m from the station; a home 0.4 µm up the next
+    # street: 299.9999999 m, inside the budget, reached only through that corner
+    x = 300 - 5e-7
+    net = network([(0, 0), (x, 0), (x, 300)], [(0, 1), (1, 2)])
+    stations = snap(net, points((0, 0)), max_snap_m=60)
+    homes = snap(net, points((x, 4e-7)), max_snap_m=60)
+    assert homes.edge.tolist() == [1]  # on the second street, not at the first one's end
+    reach = nearest_stations(net, stations, homes, budget_m=300)
+    assert reach.covered.tolist() == [True]
+    assert reach.walk_m[0] == pytest.approx(300 - 1e-7, abs=1e-9)
+
+
 def test_an_unreachable_building_on_a_one_edge_network_is_left_out() -> None:
     net = street(2)  # one edge
     stations = snap(net, points((50, 0)), max_snap_m=60)

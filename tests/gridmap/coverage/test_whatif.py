@@ -206,3 +206,17 @@ def test_a_fork_changes_its_own_stations_and_walks_only() -> None:
     live.remove(first)  # and the original's changes stay out of the fork
     assert fork.walk_m.tolist() == [100.0, 100.0] and sorted(fork.keys) == sorted([moved, extra])
     assert np.isinf(live.walk_m).all()
+
+
+def test_a_station_just_beyond_the_snap_covers_no_one_on_any_edge() -> None:
+    # a street from x = 0 to 400 (edges 0 … 3 of 100 m); a station 100 m off edge 1 is beyond
+    # the 60 m snap although its snap and a walk along the edge would be within the budget
+    net = street(5)
+    buildings = snap(net, points((50, 0), (150, 0), (250, 0)), max_snap_m=60)
+    live = WhatIf(net, buildings, np.ones(3), np.ones(3), budget_m=BUDGET, max_snap_m=60)
+    live.add(shapely.Point(150, 100))
+    assert np.isinf(live.walk_m).all() and live.station_key.tolist() == [-1, -1, -1]
+    assert not live.covered.any()
+    real = live.add(shapely.Point(350, 0))  # on edge 3: recounts the buildings up to x = 50
+    assert live.walk_m.tolist() == pytest.approx([300, 200, 100])  # all from x = 350
+    assert live.station_key.tolist() == [real, real, real]
