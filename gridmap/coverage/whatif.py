@@ -178,8 +178,7 @@ class WhatIf:
         offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
         edges = np.unique(np.r_[inc.edge[starts + offsets], list(own_edges)].astype(np.int64))
         spans = [self._by_edge[self._edge_start[e] : self._edge_start[e + 1]] for e in edges]
-        members = np.concatenate(spans) if spans else np.empty(0, np.int64)
-        self._recount(members)
+        self._recount(np.concatenate([np.empty(0, np.int64), *spans]))
 
     def _recount(self, b: NDArray[np.int64]) -> None:
         net, snapped = self.network, self.buildings

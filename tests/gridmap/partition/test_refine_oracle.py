@@ -286,3 +286,32 @@ def test_each_repair_round_makes_the_moves_the_rules_make(
     if locked is not None:
         assert np.array_equal(labels == locked, start_labels(seed) == locked)
     assert np.array_equal(repair(units, start_labels(seed), bounds, frozen=frozen), labels)
+
+
+def test_a_unit_that_holds_its_grid_together_never_moves_however_much_it_gains() -> None:
+    # grid 0 is two columns of three joined by one unit (6), drawn far up beside grid 1's only
+    # unit (7): moving it to grid 1 gains most but would cut grid 0 in two; the next best
+    # move, the corner unit 0 to grid 2 (unit 8, below it), keeps grid 0 whole
+    pairs = [(0, 1), (1, 2), (3, 4), (4, 5), (1, 6), (4, 6), (6, 7), (0, 8), (3, 8)]
+    n = 9
+    rows, cols = np.array(pairs).T
+    adjacency = csr_matrix((np.ones(2 * len(pairs)), (np.r_[rows, cols], np.r_[cols, rows])))
+    xy = np.array(
+        [[0, 0], [0, 100], [0, 200], [200, 0], [200, 100], [200, 200], [100, 900], [100, 1000]]
+        + [[100, -100]],
+        dtype=float,
+    )
+    tens = np.full(n, 10, dtype=np.int64)
+    units = Units(adjacency, tens, tens, xy, np.zeros(n, dtype=np.int64))
+    labels = np.array([0, 0, 0, 0, 0, 0, 0, 1, 2])
+    moves = candidates(units, labels)
+    u, g, h = (np.array(column) for column in zip(*moves, strict=True))
+    gains = _compactness_gain(units, labels, 3, u, g, h)
+    assert moves[int(np.argmax(gains))] == (6, 0, 1)  # the joining unit gains most
+
+    moved = refine(units, labels, Bounds(1, 10**6, 1, max_residents=None))
+
+    assert moved[6] == 0 and moved[0] == 2
+    graph = graph_of(units)
+    for grid in np.unique(moved):
+        assert nx.is_connected(graph.subgraph(np.flatnonzero(moved == grid).tolist())), grid
