@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -248,11 +250,14 @@ def test_a_count_that_leaves_no_room_is_passed_over_for_one_that_does() -> None:
     check_valid(units, result.labels)
 
 
-def test_six_chunky_units_get_six_grids_when_five_would_leave_one_out_of_bounds() -> None:
+@pytest.mark.parametrize("radius_m", [None, 10_000.0])  # a radius that binds no grid
+def test_six_chunky_units_get_six_grids_when_five_would_leave_one_out_of_bounds(
+    radius_m: float | None,
+) -> None:
     households = [304, 330, 360, 380, 400, 416]  # 2,190 in all: 5 grids by the target
     units = lattice(6, 1, households)
 
-    result = partition(units, BOUNDS, seed=1)
+    result = partition(units, replace(BOUNDS, radius_m=radius_m), seed=1)
 
     grid_households = np.bincount(result.labels, weights=units.households)
     assert sorted(grid_households.tolist()) == sorted(households)  # one unit a grid
@@ -268,3 +273,23 @@ def test_adjusting_never_leaves_more_grids_out_of_bounds_than_before() -> None:
     # splitting it would give 536 and 68, both out of bounds: the grid is kept as it was
     assert result.labels.tolist() == [0, 0]
     assert [c.kind for c in result.cases] == ["out_of_bounds"]
+
+
+def test_a_grid_of_exactly_the_maximum_is_kept_whole() -> None:
+    units = lattice(2, 1, [250, 250])  # 500 households: the maximum itself
+
+    result = partition(units, Bounds(100, 500, 500, max_residents=None), seed=1)
+
+    assert result.labels.tolist() == [0, 0] and result.cases == []
+
+
+def test_a_grid_reaching_exactly_the_service_radius_is_not_cut_finer() -> None:
+    units = lattice(2, 1, [200, 200], size=200.0)  # centres 200 m apart: 100 m from the middle
+    bounds = Bounds(100, 500, 400, max_residents=None, radius_m=100.0)
+
+    result = partition(units, bounds, seed=1)
+
+    assert result.labels.tolist() == [0, 0] and result.cases == []
+    assert grid_radius(units, result.labels).tolist() == [100.0]
+    finer = partition(units, replace(bounds, radius_m=99.0), seed=1)  # a metre less: two grids
+    assert sorted(finer.labels.tolist()) == [0, 1] and finer.cases == []
