@@ -284,12 +284,12 @@ def test_a_grid_of_exactly_the_maximum_is_kept_whole() -> None:
 
 
 def test_a_grid_reaching_exactly_the_service_radius_is_not_cut_finer() -> None:
-    units = lattice(2, 1, [200, 200], size=200.0)  # centres 200 m apart: 100 m from the middle
-    bounds = Bounds(100, 500, 400, max_residents=None, radius_m=100.0)
+    units = lattice(2, 1, [200, 200], size=256.0)  # centres 256 m apart: 128 m from the middle
+    bounds = Bounds(100, 500, 400, max_residents=None, radius_m=128.0)
 
     result = partition(units, bounds, seed=1)
 
     assert result.labels.tolist() == [0, 0] and result.cases == []
-    assert grid_radius(units, result.labels).tolist() == [100.0]
-    finer = partition(units, replace(bounds, radius_m=99.0), seed=1)  # a metre less: two grids
+    assert grid_radius(units, result.labels).tolist() == [128.0]  # exactly, in floating point
+    finer = partition(units, replace(bounds, radius_m=127.0), seed=1)  # a metre less: two grids
     assert sorted(finer.labels.tolist()) == [0, 1] and finer.cases == []

@@ -297,8 +297,17 @@ def test_a_unit_that_holds_its_grid_together_never_moves_however_much_it_gains()
     rows, cols = np.array(pairs).T
     adjacency = csr_matrix((np.ones(2 * len(pairs)), (np.r_[rows, cols], np.r_[cols, rows])))
     xy = np.array(
-        [[0, 0], [0, 100], [0, 200], [200, 0], [200, 100], [200, 200], [100, 900], [100, 1000]]
-        + [[100, -100]],
+        [
+            [0, 0],
+            [0, 100],
+            [0, 200],
+            [200, 0],
+            [200, 100],
+            [200, 200],
+            [100, 900],
+            [100, 1000],
+            [100, -100],
+        ],
         dtype=float,
     )
     tens = np.full(n, 10, dtype=np.int64)
