@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from scipy.sparse import csr_matrix
 
+from gridmap.partition import engine
 from gridmap.partition.engine import COMFORT, LOAD_WEIGHT, Bounds, Units, _bisect, _fits
 
 
@@ -37,6 +38,7 @@ def chain(seed: int, n: int, *, with_load: str | None) -> Units:
 LOADS = {
     "even": lambda rng, n: rng.uniform(0, 10, n),
     "one-heavy": lambda rng, n: np.where(np.arange(n) == rng.integers(n), 50.0, 0.5),
+    "small": lambda rng, n: rng.uniform(0, 0.15, n),  # under 1 in all: still shared evenly
 }
 
 
@@ -164,3 +166,27 @@ def test_which_cuts_fit_is_said_for_every_total_up_to_the_bounds_exactly(
         below = np.arange(0.0, total + 1, 5.0)  # every cut, bounds and spares included
         expected = [fits(b, total - b, k_one, k_two, bounds, comfort) for b in below]
         assert _fits(below, total, k_one, k_two, bounds, comfort).tolist() == expected
+
+
+@pytest.mark.parametrize("seed", range(10))
+@pytest.mark.parametrize(
+    "case", CASES, ids=["halves", "one-two", "two-three", "wide", "none", "none-1-2"]
+)
+@pytest.mark.parametrize("with_load", [None, "one-heavy", "small"])
+def test_with_one_attempt_each_cut_is_scored_from_the_side_the_root_leaves(
+    seed: int, case: tuple[int, int, Bounds], with_load: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one tree, one root: a cut is seen from one side only, so its score must read both sides
+    # (eight attempts from random roots see most cuts from either side and hide a one-sided rule)
+    monkeypatch.setattr(engine, "ATTEMPTS", 1)
+    k_one, k_two, bounds = case
+    units = chain(seed, 10, with_load=with_load)
+    piece = np.random.default_rng(seed + 50).permutation(10)
+
+    side = _bisect(units, piece, k_one, k_two, bounds, np.random.default_rng(seed))
+
+    assert side is not None
+    expected = best_cuts(units, np.arange(10), k_one, k_two, bounds)
+    if k_one == k_two:
+        expected += [set(range(10)) - e for e in expected]
+    assert {int(u) for u in piece[side]} in expected
