@@ -13,7 +13,7 @@ from scipy.sparse.csgraph import connected_components
 
 from gridmap.errors import InvalidInput
 from gridmap.partition.adjust import adjust
-from gridmap.partition.engine import Bounds, Units, grid_radius, partition, refine
+from gridmap.partition.engine import Bounds, Units, _radius, grid_radius, partition, refine
 
 BOUNDS = Bounds(min_households=300, max_households=500, target_households=400, max_residents=None)
 
@@ -293,3 +293,50 @@ def test_a_grid_reaching_exactly_the_service_radius_is_not_cut_finer() -> None:
     assert grid_radius(units, result.labels).tolist() == [128.0]  # exactly, in floating point
     finer = partition(units, replace(bounds, radius_m=127.0), seed=1)  # a metre less: two grids
     assert sorted(finer.labels.tolist()) == [0, 1] and finer.cases == []
+
+
+def test_cases_name_the_community_they_arise_in() -> None:
+    # two communities side by side: the first holds 200 households in all, the second a unit
+    # above the maximum and one of 150 left under the minimum
+    units = lattice(4, 1, [100, 100, 620, 150], bands=2)
+    assert units.community.tolist() == [0, 0, 1, 1]
+
+    result = partition(units, BOUNDS, seed=1)
+
+    assert sorted((c.kind, c.community, c.units) for c in result.cases) == [
+        ("out_of_bounds", 0, (0, 1)),
+        ("out_of_bounds", 1, (2,)),
+        ("out_of_bounds", 1, (3,)),
+        ("oversize_unit", 1, (2,)),
+        ("undersize_community", 0, (0, 1)),
+    ]
+
+
+def test_when_no_grid_count_fits_the_first_of_equally_bad_counts_is_kept() -> None:
+    # 600 households in three units of 200, bounds 300-500: two grids (200 and 400) leave one
+    # grid out, and so does one grid (600); the count by the target, two, is kept
+    units = lattice(3, 1, [200, 200, 200])
+
+    result = partition(units, BOUNDS, seed=1)
+
+    assert sorted(np.bincount(result.labels, weights=units.households).tolist()) == [200, 400]
+    assert [c.kind for c in result.cases] == ["out_of_bounds"]
+
+
+def test_when_one_grid_leaves_fewest_out_of_bounds_the_piece_stays_whole() -> None:
+    # 700 households: one grid is out (over 500), while two or three leave two grids out
+    units = lattice(3, 1, [100, 500, 100])
+
+    result = partition(units, BOUNDS, seed=1)
+
+    assert result.labels.tolist() == [0, 0, 0]
+    assert [c.kind for c in result.cases] == ["out_of_bounds"]
+
+
+def test_a_grid_s_radius_is_from_its_households_centre() -> None:
+    # 100 households at x = 0 and 300 at x = 400: the centre is at x = 300, 300 m from the first
+    units = lattice(2, 1, [100, 300], size=400.0)
+    assert _radius(units, np.array([0, 1])) == pytest.approx(300, abs=1e-6)
+    assert grid_radius(units, np.array([0, 0])).tolist() == pytest.approx([300], abs=1e-6)
+    empty = lattice(2, 1, [0, 0], size=400.0)  # no households: the plain middle
+    assert _radius(empty, np.array([0, 1])) == pytest.approx(200)
