@@ -68,7 +68,7 @@ def start_labels(seed: int, cols: int = 7, rows: int = 5) -> np.ndarray:
 
 def polsby_popper(boxes: list[shapely.Polygon], labels: np.ndarray, grid: int) -> float:
     shape = shapely.union_all([boxes[i] for i in np.flatnonzero(labels == grid)])
-    return 4 * np.pi * shape.area / shape.length**2
+    return 0.0 if shape.is_empty else 4 * np.pi * shape.area / shape.length**2  # none: nothing
 
 
 def graph_of(units: Units) -> nx.Graph:
@@ -324,3 +324,17 @@ def test_a_unit_that_holds_its_grid_together_never_moves_however_much_it_gains()
     graph = graph_of(units)
     for grid in np.unique(moved):
         assert nx.is_connected(graph.subgraph(np.flatnonzero(moved == grid).tolist())), grid
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_gain_with_a_grid_of_one_unit_numbered_last(seed: int) -> None:
+    # a grid of one unit has no inner boundary: its perimeter is its unit's, all of it
+    units, boxes = rectangles(seed)
+    labels = start_labels(seed)
+    labels[0] = labels.max() + 1
+    moves = candidates(units, labels)
+    u, g, h = (np.array(column) for column in zip(*moves, strict=True))
+
+    gains = _compactness_gain(units, labels, int(labels.max()) + 1, u, g, h)
+
+    assert gains == pytest.approx([shape_gain(boxes, labels, m) for m in moves], abs=1e-12)
