@@ -340,3 +340,43 @@ def test_a_grid_s_radius_is_from_its_households_centre() -> None:
     assert grid_radius(units, np.array([0, 0])).tolist() == pytest.approx([300], abs=1e-6)
     empty = lattice(2, 1, [0, 0], size=400.0)  # no households: the plain middle
     assert _radius(empty, np.array([0, 1])) == pytest.approx(200)
+
+
+@pytest.mark.parametrize(
+    ("cols", "rows", "households", "current"),
+    [
+        (4, 2, [133, 56, 193, 60, 191, 141, 107, 177], [3, 3, 2, 0, 0, 3, 1, 3]),
+        (
+            4,
+            3,
+            [30, 107, 224, 162, 31, 114, 144, 169, 236, 177, 162, 23],
+            [1, 3, 1, 3, 0, 2, 0, 0, 1, 3, 0, 2],
+        ),
+    ],
+    ids=["splits-then-merges", "merges-alone"],
+)
+def test_adjusting_goes_on_for_another_round_while_the_last_changed_something(
+    cols: int, rows: int, households: list[int], current: list[int]
+) -> None:
+    # one round of splits and merges leaves grids out of bounds, the next brings every grid
+    # within them (cases found by a search over random lattices)
+    units = lattice(cols, rows, households)
+
+    result = adjust(units, np.array(current), BOUNDS, seed=0)
+
+    sums = np.bincount(result.labels, weights=units.households)
+    assert ((sums >= 300) & (sums <= 500)).all() and result.cases == []
+    check_valid(units, result.labels)
+    assert np.array_equal(adjust(units, np.array(current), BOUNDS, seed=0).labels, result.labels)
+
+
+def test_a_locked_grid_other_than_the_first_is_kept_as_it_is() -> None:
+    units = lattice(4, 1, [150, 150, 400, 400])  # grid 1 holds 800: over the maximum
+    current = np.array([0, 0, 1, 1])
+
+    kept = adjust(units, current, BOUNDS, locked=np.array([False, True]), seed=0)
+    free = adjust(units, current, BOUNDS, seed=0)
+
+    assert kept.labels[2] == kept.labels[3] != kept.labels[0]
+    assert [(c.kind, c.units) for c in kept.cases] == [("out_of_bounds", (2, 3))]
+    assert free.labels[2] != free.labels[3] and free.cases == []  # unlocked, it is split
