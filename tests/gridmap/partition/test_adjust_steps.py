@@ -305,3 +305,62 @@ def test_the_result_does_not_depend_on_how_the_grids_are_numbered(seed: int) -> 
     a = adjust(units, labels, BOUNDS, seed=seed).labels
     b = adjust(units, renumbered, BOUNDS, seed=seed).labels
     assert groups(a) == groups(b)
+
+
+def test_a_light_grid_with_no_neighbour_to_join_does_not_stop_the_others() -> None:
+    # unit 0 is a community of its own: its grid (40 households, the lightest) has no neighbour
+    # to join; the next light grid, 1 (40), still joins its lightest neighbour, 2 (80)
+    units = with_communities(lattice(4, 2, np.full(8, 40)), np.array([0, 1, 1, 1, 1, 1, 1, 1]))
+    labels = drawn("""
+        0233
+        1233
+    """)
+
+    assert _merge_light(units, labels, BOUNDS, set(), np.random.default_rng(0)) is True
+
+    assert labels.tolist().count(labels[0]) == 1  # grid 0 as it was
+    assert labels[4] == labels[1] == labels[5]  # 1 joined 2
+
+
+def test_a_grid_emptied_in_an_earlier_round_does_not_stop_the_merges() -> None:
+    units = lattice(4, 1, np.full(4, 60))
+    labels = np.array([0, 0, 2, 3])  # grid 1 holds no unit (its units left in a round before)
+
+    assert _merge_light(units, labels, BOUNDS, set(), np.random.default_rng(0)) is True
+
+    assert labels[2] == labels[3] or labels[1] == labels[2]  # the light grids 2 and 3 joined
+
+
+def test_a_locked_heavy_grid_does_not_stop_the_next_heavy_one_being_cut() -> None:
+    units = lattice(6, 2, np.full(12, 40))
+    labels = drawn("""
+        000111
+        000111
+    """)  # 240 each: heavy under a maximum of 200
+    low = Bounds(100, 200, 150, max_residents=None)
+
+    assert _split_heavy(units, labels, low, {0}, np.random.default_rng(0)) is True
+
+    assert (labels[[0, 1, 2, 6, 7, 8]] == 0).all()  # the locked grid whole
+    assert len(set(labels[[3, 4, 5, 9, 10, 11]].tolist())) == 2  # the other cut in two
+
+
+def test_a_grid_heavy_in_households_is_cut_under_a_residents_cap_it_keeps() -> None:
+    units = lattice(6, 2, np.full(12, 40))  # 480 households, 12 × 105 = 1,260 residents
+    capped = Bounds(200, 400, 300, max_residents=5000)
+    labels = np.zeros(12, dtype=np.int64)
+
+    assert _split_heavy(units, labels, capped, set(), np.random.default_rng(0)) is True
+
+    assert labels.max() == 1
+
+
+def test_light_grids_at_exactly_the_maximum_together_stay_one_even_below_a_low_target() -> None:
+    units = lattice(5, 2, np.full(10, 40))
+    labels = drawn("""
+        01111
+        01111
+    """)  # 80 + 320 = 400, the maximum; a target of 220 would make two grids of 400
+    low_target = Bounds(200, 400, 220, max_residents=None)
+    assert _merge_light(units, labels, low_target, set(), np.random.default_rng(0)) is True
+    assert groups(labels) == {frozenset(range(10))}
