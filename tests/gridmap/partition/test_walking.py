@@ -85,8 +85,17 @@ def test_a_grid_beyond_the_radius_on_foot_is_reported_as_such() -> None:
 
     assert result.n_grids == 1  # 456 households: no second grid fits the minimum
     (case,) = result.cases
-    assert case.kind == "radius" and "on foot" in case.message and "500 m" in case.message
+    assert case.kind == "radius" and case.message == (
+        "grid 0 has no unit from which every other is within the 500 m service radius on foot; "
+        "more, smaller grids (a lower maximum) or a new path would bring it in"
+    )
     assert grid_radius(walking, result.labels)[0] == np.inf
+    straight = partition(row, replace(tight, radius_by="straight"), seed=1)
+    (case,) = straight.cases  # units 100 m apart from x = 0 to 1,100: 550 m from the middle
+    assert case.message == (
+        "grid 0 reaches 550 m in a straight line from its centre, beyond the 500 m service "
+        "radius; more, smaller grids (a lower maximum) or a new path would bring it in"
+    )
 
 
 def test_an_unknown_radius_measure_is_refused() -> None:
