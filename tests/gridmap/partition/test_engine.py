@@ -380,3 +380,13 @@ def test_a_locked_grid_other_than_the_first_is_kept_as_it_is() -> None:
     assert kept.labels[2] == kept.labels[3] != kept.labels[0]
     assert [(c.kind, c.units) for c in kept.cases] == [("out_of_bounds", (2, 3))]
     assert free.labels[2] != free.labels[3] and free.cases == []  # unlocked, it is split
+
+
+def test_a_piece_of_exactly_the_small_size_still_tries_every_grid_count() -> None:
+    # twelve chunky units (SMALL_PIECE_UNITS): 11 grids by the target would put two units of
+    # 300 or more in one grid; twelve grids, one unit each, are all within bounds
+    units = lattice(12, 1, [304, 330, 360, 380, 400, 416] * 2)
+
+    result = partition(units, BOUNDS, seed=1)
+
+    assert result.n_grids == 12 and result.cases == []
