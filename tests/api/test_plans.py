@@ -478,3 +478,86 @@ def test_moves_are_refused_at_their_limit_and_at_a_locked_grid_on_either_side(
             assert refused([Move(unit, target)]) == ""  # both free: the move is made
         finally:
             transaction.rollback()
+
+
+def test_a_move_is_audited_and_its_warnings_tell_new_pieces_from_old(served: Served) -> None:
+    """The library call behind PATCH, in a transaction rolled back: two far units moved into
+    a grid one edit at a time; the first cuts it in two pieces, the second finds it so."""
+    from gridmap.db.plans import current_plan_id
+    from gridmap.errors import InvalidInput
+    from gridmap.plans.lifecycle import Move, move_units, new_plan
+
+    with served.engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            plan = new_plan(connection, name="远", source=current_plan_id(connection), author="t")
+            target, community = connection.execute(
+                text(
+                    "SELECT g.code, g.community_id FROM grid g JOIN assignment a "
+                    "ON a.grid_id = g.id WHERE g.plan_id = :p GROUP BY g.id "
+                    "HAVING count(*) >= 3 ORDER BY g.code LIMIT 1"
+                ),
+                {"p": plan},
+            ).one()
+            far = connection.execute(  # the units of the community farthest from the grid
+                text(
+                    "SELECT u.code, s.code FROM unit u JOIN assignment a ON a.unit_id = u.id "
+                    "AND a.plan_id = :p JOIN grid s ON s.id = a.grid_id, grid t "
+                    "WHERE t.plan_id = :p AND t.code = :t AND s.code <> :t "
+                    "AND u.community_id = :c ORDER BY ST_Distance(u.geom, t.geom) DESC, u.code"
+                ),
+                {"p": plan, "t": target, "c": community},
+            ).all()
+            (first, first_source), (second, second_source) = far[0], far[1]
+            assert first_source != target and second_source != target
+
+            one = move_units(
+                connection, plan, [Move(first, target)], expected_revision=1, author="t"
+            )
+
+            assert one.revision == 2
+            assert f"grid {target} is now in 2 pieces" in one.warnings
+            emptied = [w for w in one.warnings if "has no unit left" in w]
+            assert emptied in ([], [f"grid {first_source} has no unit left and was removed"])
+            audit = connection.execute(
+                text(
+                    "SELECT action, payload FROM audit WHERE target_table = 'plan' "
+                    "AND target_id = :p ORDER BY id DESC LIMIT 1"
+                ),
+                {"p": plan},
+            ).one()
+            assert tuple(audit) == (
+                "move units",
+                {"moves": [{"unit": first, "grid": target}], "revision": 2},
+            )
+
+            two = move_units(
+                connection, plan, [Move(second, target)], expected_revision=2, author="t"
+            )
+
+            said = [w for w in two.warnings if w.startswith(f"grid {target} ")]
+            assert said and "pieces (it was in 2 already)" in said[0], two.warnings
+            other = connection.execute(  # a grid of another community
+                text("SELECT code FROM grid WHERE plan_id = :p AND community_id <> :c LIMIT 1"),
+                {"p": plan, "c": community},
+            ).scalar_one()
+            with pytest.raises(InvalidInput) as refused:
+                move_units(connection, plan, [Move(first, other)], expected_revision=3, author="t")
+            assert str(refused.value) == (
+                f"moves[0]: unit {first} lies in another community than grid {other}; "
+                "a grid stays inside its community"
+            )
+            with pytest.raises(InvalidInput) as twice:
+                move_units(
+                    connection,
+                    plan,
+                    [Move(first, target), Move(second, target), Move(first, other)],
+                    expected_revision=3,
+                    author="t",
+                )
+            assert str(twice.value) == (
+                f"moves[2].unit: unit {first!r} is moved twice in one edit (also moves[0]); "
+                "name each unit once"
+            )
+        finally:
+            transaction.rollback()
