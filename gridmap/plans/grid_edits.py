@@ -80,7 +80,7 @@ def carve_grids(
         community_id = int(rows[0]["unit_community"])
         community = plan_grids.community_code(connection, community_id)
         code = plan_grids.next_grid_codes(connection, community, 1)[0]
-        kind = _kind_left(connection, plan_id, [r["source"] for r in rows], community)
+        kind = _kind_left(connection, [r["source"] for r in rows], community)
         (grid_id,) = plan_grids.insert_new_grids(connection, plan_id, [code], kind, community_id)
         codes.append(code)
         targets += [grid_id] * len(part)
@@ -97,7 +97,7 @@ def carve_grids(
     return codes, result
 
 
-def _kind_left(connection: Connection, plan_id: int, source_ids: list[Any], community: str) -> str:
+def _kind_left(connection: Connection, source_ids: list[Any], community: str) -> str:
     """Return the kind of the grid most units leave, unless dedicated (then the community's)."""
     kinds = plan_grids.grid_kinds(connection, [int(s) for s in source_ids if s is not None])
     comprehensive = [k for k in kinds if k != "dedicated"]

@@ -436,6 +436,8 @@ def test_grids_are_locked_and_unlocked_by_code_each_step_recorded(
     three = locks({"grids": ["NOPE2", codes[0], "NOPE3", "NOPE4"]}, None)
     assert three.status_code == 400
     assert three.json()["detail"] == f"grids: plan {plan} has no grid 'NOPE2' (and 2 more)"
+    two = locks({"grids": ["NOPE5", "NOPE6"]}, None)  # the first of two named, one more
+    assert two.json()["detail"] == f"grids: plan {plan} has no grid 'NOPE5' (and 1 more)"
     assert revision(api, served, plan) == 4 and locked() == set(codes[1:])  # nothing written
 
 
