@@ -427,7 +427,9 @@ def test_an_embed_key_is_told_the_extent_of_its_region_only(
     told = 0
     for c in api.get("/collections", headers=embed).json()["collections"]:
         name = c["id"]
-        mine = api.get(f"/collections/{name}", headers=embed).json().get("extent")
+        described = api.get(f"/collections/{name}", headers=embed)
+        assert described.status_code == 200, (name, described.text)
+        mine = described.json().get("extent")
         items = api.get(f"/collections/{name}/items?limit=10000", headers=embed).json()
         shapes = [shapely.geometry.shape(f["geometry"]) for f in items["features"] if f["geometry"]]
         if mine is None:
@@ -445,6 +447,18 @@ def test_an_embed_key_is_told_the_extent_of_its_region_only(
         assert [west, south, east, north] == pytest.approx(expected, abs=1e-6), name
         told += 1
     assert told >= 5
+
+
+def test_a_collection_with_nothing_in_the_region_has_no_extent(served: Served) -> None:
+    """A region with no feature of any collection (an id no region has): no extent, no error."""
+    from gridmap.features.collections import COLLECTIONS
+    from gridmap.features.query import FeatureQuery, bbox_of
+
+    nowhere = FeatureQuery(scope_region=-1)
+    with served.engine.connect() as connection:
+        for collection in COLLECTIONS.values():
+            assert bbox_of(connection, collection, nowhere) == [], collection
+        assert len(bbox_of(connection, COLLECTIONS["grids"], FeatureQuery())) == 4
 
 
 def test_a_feature_with_a_number_for_id_is_read_by_that_number(
