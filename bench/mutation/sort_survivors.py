@@ -189,10 +189,11 @@ def diff(name: str, saved: dict[str, str]) -> tuple[list[str], list[str]]:
         shown = saved[name]
     else:
         shown = subprocess.run(["mutmut", "show", name], capture_output=True, text=True).stdout
-    lines = shown.splitlines()
+    # a unified diff's lines: "-" or "+" and the line itself (a top-level def has no indent)
+    lines = [line for line in shown.splitlines() if not line.startswith(("---", "+++"))]
     return (
-        [line[2:].strip() for line in lines if line.startswith("- ")],
-        [line[2:].strip() for line in lines if line.startswith("+ ")],
+        [line[1:].strip() for line in lines if line.startswith("-")],
+        [line[1:].strip() for line in lines if line.startswith("+")],
     )
 
 

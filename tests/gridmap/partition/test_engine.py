@@ -297,13 +297,19 @@ def test_a_grid_reaching_exactly_the_service_radius_is_not_cut_finer() -> None:
 
 def test_cases_name_the_community_they_arise_in() -> None:
     # two communities side by side: the first holds 200 households in all, the second a unit
-    # above the maximum and one of 150 left under the minimum
-    units = lattice(4, 1, [100, 100, 620, 150], bands=2)
-    assert units.community.tolist() == [0, 0, 1, 1]
+    # above the maximum, one of 150 left under the minimum and, cut off from the rest, an island
+    units = lattice(5, 1, [100, 100, 620, 150, 400], bands=2)
+    units = replace(units, community=np.array([0, 0, 1, 1, 1]))
+    units = replace(units, adjacency=units.adjacency.tolil())
+    units.adjacency[2, 3] = units.adjacency[3, 2] = 1  # the bands split 2 and 3: join them
+    units.adjacency[3, 4] = units.adjacency[4, 3] = 0  # unit 4 shares no boundary with unit 3
+    units = replace(units, adjacency=units.adjacency.tocsr())
+    units.adjacency.eliminate_zeros()
 
     result = partition(units, BOUNDS, seed=1)
 
     assert sorted((c.kind, c.community, c.units) for c in result.cases) == [
+        ("island", 1, (4,)),
         ("out_of_bounds", 0, (0, 1)),
         ("out_of_bounds", 1, (2,)),
         ("out_of_bounds", 1, (3,)),
@@ -390,3 +396,14 @@ def test_a_piece_of_exactly_the_small_size_still_tries_every_grid_count() -> Non
     result = partition(units, BOUNDS, seed=1)
 
     assert result.n_grids == 12 and result.cases == []
+
+
+def test_a_small_piece_whose_every_count_leaves_a_grid_out_keeps_its_first_under_a_radius() -> None:
+    # 510 households: one grid is over the maximum, two are both under the minimum; with a
+    # service radius that binds nothing the piece stays one grid, reported
+    units = lattice(2, 1, [250, 260])
+
+    result = partition(units, replace(BOUNDS, radius_m=10_000.0), seed=1)
+
+    assert result.labels.tolist() == [0, 0]
+    assert [c.kind for c in result.cases] == ["out_of_bounds"]
