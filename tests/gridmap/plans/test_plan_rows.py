@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
+from gridmap.db.plan_grids import SERIAL_DIGITS, next_grid_codes
 from gridmap.db.plans import the_current_plan, units_without_grid
 from gridmap.errors import NotFound
 from gridmap.partition.service import partition_plan
@@ -51,3 +52,28 @@ def test_units_in_no_grid_are_counted_outside_the_region_named(city: City) -> No
     assert units_without_grid(connection, plan, outside=first[:-3]) == 0  # the street: both
     other = connection.execute(text("SELECT max(id) + 1 FROM plan")).scalar_one()
     assert units_without_grid(connection, other, outside=first) == (units["code"] != first).sum()
+
+
+def test_new_grid_codes_follow_the_largest_serial_of_any_plan(city: City) -> None:
+    connection = city.connection
+    accepted(city)
+    codes = pd.read_sql(
+        text(
+            "SELECT g.code, r.code AS community FROM grid g JOIN region r ON r.id = g.community_id"
+        ),
+        connection,
+    )
+    community = sorted(codes["community"].unique())[0]
+    mine = codes.loc[codes["community"] == community, "code"].tolist()
+    serials = [int(c[len(community) :]) for c in mine]
+    after = max(serials)
+    assert next_grid_codes(connection, community, 3) == [
+        f"{community}{after + i:0{SERIAL_DIGITS}d}" for i in (1, 2, 3)
+    ]
+    connection.execute(  # a grid given a larger serial (as a retired one may hold) counts
+        text("UPDATE grid SET code = :c WHERE code = :old"),
+        {"c": f"{community}{after + 10:0{SERIAL_DIGITS}d}", "old": mine[0]},
+    )
+    assert next_grid_codes(connection, community, 1) == [
+        f"{community}{after + 11:0{SERIAL_DIGITS}d}"
+    ]
