@@ -407,3 +407,13 @@ def test_a_small_piece_whose_every_count_leaves_a_grid_out_keeps_its_first_under
 
     assert result.labels.tolist() == [0, 0]
     assert [c.kind for c in result.cases] == ["out_of_bounds"]
+
+
+def test_a_heavy_grid_cut_into_a_part_still_heavy_is_cut_again_next_round() -> None:
+    # 900 households in three units of 300: two grids by the target, and the only cuts leave
+    # 300 and 600; the next round cuts the 600 again: three grids of 300
+    units = lattice(3, 1, [300, 300, 300])
+
+    result = adjust(units, np.zeros(3, dtype=np.int64), BOUNDS, seed=0)
+
+    assert sorted(result.labels.tolist()) == [0, 1, 2] and result.cases == []
