@@ -11,6 +11,7 @@ lines = Path(sys.argv[1]).read_text().splitlines()
 status: Counter[str] = Counter()
 by_module: dict[str, Counter[str]] = {}
 survivors = []
+checked: list[tuple[str, str]] = []  # a partial run's mutants, each with its status
 for line in lines:
     found = re.match(r"\s*([\w.]+)__mutmut_\d+: (\w[\w ]*)", line)
     if not found:
@@ -21,6 +22,8 @@ for line in lines:
     by_module.setdefault(module, Counter())[state] += 1
     if state in ("survived", "no tests"):  # both are bugs the tests let through
         survivors.append(line.strip().split(":")[0])
+    if state != "not checked":
+        checked.append((line.strip().split(":")[0], state))
 counted = sum(n for s, n in status.items() if s not in ("skipped", "not checked"))
 killed = status["killed"] + status["timeout"]
 print("mutants by status:", dict(status))
@@ -33,3 +36,7 @@ print(f"score: {killed} of {counted} mutants killed ({killed / counted if counte
 print(f"survivors and mutants without a test ({len(survivors)}):")
 for name in survivors:
     print(f"  {name}")
+if status["not checked"]:  # a partial run (named mutants): say what became of each
+    print(f"checked ({len(checked)}):")
+    for name, state in checked:
+        print(f"  {name}: {state}")

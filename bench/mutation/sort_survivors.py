@@ -162,6 +162,19 @@ def judgements(path: Path = JUDGED) -> dict[tuple[str, str, str], str]:
     return found
 
 
+def killed_again(results: Path) -> set[str]:
+    """Return the mutants a later run of the survivors killed.
+
+    That run's ``results-again.txt`` lies beside ``results.txt``; a partial run lists each
+    mutant it checked with its status.
+    """
+    again = results.with_name(results.stem + "-again.txt")
+    if not again.exists():
+        return set()
+    found = re.findall(r"^\s+([\w.ǁ]+__mutmut_\d+): (\w+)$", again.read_text(), re.M)
+    return {name for name, state in found if state in ("killed", "timeout")}
+
+
 def saved_diffs(text: str) -> dict[str, str]:
     """Return each mutant's diff from ``== name`` blocks or from a survivors file printed here.
 
@@ -201,6 +214,7 @@ def main() -> None:
     """Print the survivors of ``results.txt`` sorted by rule, each with its diff."""
     names = re.findall(r"^\s+([\w.ǁ]+__mutmut_\d+)$", Path(sys.argv[1]).read_text(), re.M)
     saved = saved_diffs(Path(sys.argv[2]).read_text()) if len(sys.argv) > 2 else {}
+    again = killed_again(Path(sys.argv[1]))
     judged = judgements()
     sorted_by: dict[str, list[tuple[str, list[str], list[str]]]] = {}
     reasons: dict[str, str] = {}
@@ -210,12 +224,15 @@ def main() -> None:
         why = judged.get((name.split("__mutmut_")[0], " / ".join(before), " / ".join(after)))
         if rule is None and why is not None:
             rule, reasons[name] = "judged", why
+        if rule is None and name in again:
+            rule = "killed again"
         sorted_by.setdefault(rule or "not judged", []).append((name, before, after))
     counts = Counter({rule: len(found) for rule, found in sorted_by.items()})
     print(f"survivors: {len(names)}; " + ", ".join(f"{r}: {n}" for r, n in counts.most_common()))
     for rule, reason in [
         *RULES,
         ("judged", "shown harmless by a person, each with its reason (judged.txt)"),
+        ("killed again", "killed when the survivors were run again after new tests (*-again.txt)"),
         ("not judged", "a test is missing, or it is yet to be shown"),
     ]:
         found = sorted_by.get(rule, [])
