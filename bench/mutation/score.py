@@ -20,10 +20,11 @@ for line in lines:
     module = name.rsplit(".x_", 1)[0] if ".x_" in name else name.rsplit(".", 1)[0]
     status[state] += 1
     by_module.setdefault(module, Counter())[state] += 1
+    mutant = line.strip().split(":")[0]
     if state in ("survived", "no tests"):  # both are bugs the tests let through
-        survivors.append(line.strip().split(":")[0])
+        survivors.append(mutant)
     if state != "not checked":
-        checked.append((line.strip().split(":")[0], state))
+        checked.append((mutant, state))
 counted = sum(n for s, n in status.items() if s not in ("skipped", "not checked"))
 killed = status["killed"] + status["timeout"]
 print("mutants by status:", dict(status))

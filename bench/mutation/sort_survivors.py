@@ -182,8 +182,8 @@ def saved_diffs(text: str) -> dict[str, str]:
     judgements read them. An empty side is no line at all.
     """
     if text.startswith("== ") or "\n== " in text:
-        blocks = re.split(r"^== ", text, flags=re.M)[1:]
-        return {b.partition("\n")[0].strip(): b.partition("\n")[2] for b in blocks}
+        blocks = [b.partition("\n") for b in re.split(r"^== ", text, flags=re.M)[1:]]
+        return {name.strip(): shown for name, _, shown in blocks}
     saved: dict[str, str] = {}
     name = ""
     for line in text.splitlines():
