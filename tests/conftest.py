@@ -61,17 +61,22 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: needs a database, a browser or a server")
 
 
-def _source(function: object) -> str:
+def _makes_slow_calls(function: object, known: dict[object, bool]) -> bool:
+    """Whether ``function``'s source makes one of :data:`SLOW_CALLS` (read once per function)."""
     import inspect
 
-    try:
-        return inspect.getsource(function)  # type: ignore[arg-type]
-    except (OSError, TypeError):
-        return ""
+    if function not in known:
+        try:
+            source = inspect.getsource(function)  # type: ignore[arg-type]
+        except (OSError, TypeError):
+            source = ""
+        known[function] = any(call in source for call in SLOW_CALLS)
+    return known[function]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each test ``fast`` or ``slow``, so that ``-m fast`` runs the quick ones alone."""
+    known: dict[object, bool] = {}
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         info = getattr(item, "_fixtureinfo", None)
@@ -80,8 +85,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             for definitions in (info.name2fixturedefs.values() if info else ())
             for definition in definitions
         ]
-        sources = " ".join(_source(f) for f in functions if f is not None)
-        slow = bool(names & SLOW_FIXTURES) or any(call in sources for call in SLOW_CALLS)
+        slow = bool(names & SLOW_FIXTURES) or any(
+            _makes_slow_calls(f, known) for f in functions if f is not None
+        )
         item.add_marker(pytest.mark.slow if slow else pytest.mark.fast)
 
 

@@ -9,6 +9,7 @@ inside a function), so a new edge fails here before it is run.
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -42,9 +43,11 @@ def modules(top: str) -> dict[str, Path]:
     return found
 
 
-def imports_of(path: Path, name: str) -> set[str]:
-    """The modules ``path`` (module ``name``) imports, absolute and relative alike."""
-    found = set()
+@cache
+def imports_of(path: Path, name: str) -> frozenset[str]:
+    """The modules ``path`` (module ``name``) imports, absolute and relative alike (each file
+    read once per session; every test builds its own graph from them)."""
+    found: set[str] = set()
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
@@ -56,7 +59,7 @@ def imports_of(path: Path, name: str) -> set[str]:
                 base = ".".join([*anchor, base] if base else anchor)
             found.add(base)
             found |= {f"{base}.{alias.name}" for alias in node.names}  # a module imported by name
-    return found
+    return frozenset(found)
 
 
 def graph(top: str) -> dict[str, set[str]]:

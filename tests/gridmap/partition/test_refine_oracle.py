@@ -9,6 +9,8 @@ once, a move only within the bounds, without a more uneven load, leaving the don
 
 from __future__ import annotations
 
+from functools import cache
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -18,23 +20,33 @@ from scipy.sparse import csr_matrix
 from gridmap.partition.engine import Bounds, Units, _compactness_gain, refine, repair
 
 
+@cache
+def _boxes_and_shared_edges(
+    xs: tuple[float, ...], ys: tuple[float, ...]
+) -> tuple[tuple[shapely.Polygon, ...], np.ndarray]:
+    """The lattice's rectangles, row by row, and the length of boundary each pair shares, as
+    shapely measures it (measured once per lattice: the tests ask for the same few many times)."""
+    boxes = tuple(
+        shapely.box(xs[c], ys[r], xs[c + 1], ys[r + 1])
+        for r in range(len(ys) - 1)
+        for c in range(len(xs) - 1)
+    )
+    edges = shapely.boundary(np.array(boxes))
+    shared = shapely.length(shapely.intersection(edges[:, None], edges[None, :]))
+    np.fill_diagonal(shared, 0.0)
+    shared.flags.writeable = False
+    return boxes, shared
+
+
 def rectangles(seed: int, cols: int = 7, rows: int = 5) -> tuple[Units, list[shapely.Polygon]]:
     """Units on a lattice of rectangles of random sizes, measured by shapely."""
     rng = np.random.default_rng(seed)
     xs = np.r_[0, np.cumsum(rng.uniform(60, 140, cols))]
     ys = np.r_[0, np.cumsum(rng.uniform(60, 140, rows))]
-    boxes = [
-        shapely.box(xs[c], ys[r], xs[c + 1], ys[r + 1]) for r in range(rows) for c in range(cols)
-    ]
+    boxes, shared = _boxes_and_shared_edges(tuple(xs), tuple(ys))
     n = len(boxes)
-    rows_, cols_, lengths = [], [], []
-    for i in range(n):
-        for j in range(n):
-            shared = boxes[i].boundary.intersection(boxes[j].boundary).length
-            if i != j and shared > 0:
-                rows_.append(i)
-                cols_.append(j)
-                lengths.append(shared)
+    rows_, cols_ = np.nonzero(shared > 0)
+    lengths = shared[rows_, cols_]
     households = rng.choice([20, 30, 40, 50], n).astype(np.int64)
     units = Units(
         csr_matrix((lengths, (rows_, cols_)), shape=(n, n)),
@@ -46,7 +58,7 @@ def rectangles(seed: int, cols: int = 7, rows: int = 5) -> tuple[Units, list[sha
         np.array([b.area for b in boxes]),
         np.array([b.length for b in boxes]),
     )
-    return units, boxes
+    return units, list(boxes)
 
 
 def start_labels(seed: int, cols: int = 7, rows: int = 5) -> np.ndarray:
