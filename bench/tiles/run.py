@@ -22,6 +22,7 @@ against its own SQL alone and against the floor, interleaved tile by tile.
 Both cities have units (blocks), which the ``buildings`` tileset draws below zoom 14.
 
     python bench/tiles/run.py --cases demo 1m --seconds 20 [--per-zoom 80] [--rounds 2]
+    python bench/tiles/run.py --cases 1m --served-only   # only the one-tile-at-a-time measure
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 import psycopg
@@ -205,6 +207,13 @@ def gridmap_server(url: str, cache_mb: int) -> Server:
     )
 
 
+def bare_server(url: str) -> Server:
+    """Start the service floor (:mod:`bare_service`) on ``url``."""
+    return Server(
+        ["bare_service:app", "--app-dir", str(Path(__file__).parent)], {"DATABASE_URL": url}
+    )
+
+
 def tipg_server(url: str) -> Server:
     """Start tipg on ``url``, serving the building table alone, uncapped, buffer 64."""
     return Server(
@@ -338,7 +347,7 @@ class Http:
 
 
 def served_against_sql(
-    url: str, base: str, tiles: list[tuple[int, int, int]], reps: int = 5
+    url: str, base: str, tiles: list[tuple[int, int, int]], reps: int = 5, bare: str | None = None
 ) -> dict[str, float]:
     """Time each tile served over HTTP against its SQL alone, interleaved, one at a time.
 
@@ -350,15 +359,24 @@ def served_against_sql(
     machine's speed falls on both. Each tile's time is its median over the passes. Returns the
     served-to-SQL ratio over the whole list (total time, the throughput reading), per zoom, and
     the median and 90th percentile of the per-tile ratios.
+
+    With ``bare`` (the base URL of :mod:`bare_service`), the same tiles served by the bare
+    service are timed in the same turns: the service floor, what HTTP and the event loop cost
+    any Python service, against which gridmap's own additions are read.
     """
     from urllib.parse import urlsplit
 
     from gridmap.tiles.statement import driver_sql
     from gridmap.tiles.tilesets import TILESETS
 
-    where = urlsplit(base)
-    http = Http(where.hostname or "127.0.0.1", where.port or 80)
+    def client(of: str) -> Http:
+        where = urlsplit(of)
+        return Http(where.hostname or "127.0.0.1", where.port or 80)
+
+    http = client(base)
+    bare_http = client(bare) if bare else None
     served: dict[tuple[int, int, int], list[float]] = {t: [] for t in tiles}
+    least: dict[tuple[int, int, int], list[float]] = {t: [] for t in tiles}
     alone: dict[tuple[int, int, int], list[float]] = {t: [] for t in tiles}
     plain: dict[tuple[int, int, int], list[float]] = {t: [] for t in tiles}
     with psycopg.connect(
@@ -372,19 +390,27 @@ def served_against_sql(
         def run_floor(tile: tuple[int, int, int]) -> None:
             conn.execute(floor_sql(tile[0]), dict(zip("zxy", tile, strict=True))).fetchone()  # type: ignore[arg-type]
 
-        def fetch(tile: tuple[int, int, int]) -> None:
-            status = http.get("/tiles/buildings/{}/{}/{}.mvt".format(*tile))
+        def fetch(tile: tuple[int, int, int], by: Http = http) -> None:
+            status = by.get("/tiles/buildings/{}/{}/{}.mvt".format(*tile))
             assert status in (200, 204), status
 
-        for n in range(reps + 1):  # the first pass warms both
+        turns: list[tuple[dict[tuple[int, int, int], list[float]], Any]] = [
+            (alone, run_sql),
+            (plain, run_floor),
+            (served, fetch),
+        ]
+        if bare_http is not None:
+            turns.append((least, lambda tile: fetch(tile, bare_http)))
+        for n in range(reps + 1):  # the first pass warms them all
             for tile in tiles:
-                trio = ((alone, run_sql), (plain, run_floor), (served, fetch))
-                for times, work in trio if (n + tile[1]) % 2 else trio[::-1]:
+                for times, work in turns if (n + tile[1]) % 2 else turns[::-1]:
                     started = time.perf_counter()
                     work(tile)
                     if n:
                         times[tile].append((time.perf_counter() - started) * 1000)
     http.close()
+    if bare_http is not None:
+        bare_http.close()
     ours = {t: statistics.median(v) for t, v in served.items()}
     own = {t: statistics.median(v) for t, v in alone.items()}
     floor = {t: statistics.median(v) for t, v in plain.items()}
@@ -401,6 +427,18 @@ def served_against_sql(
         figures[f"z{z}"] = sum(ours[t] for t in at) / sum(own[t] for t in at)
         figures[f"z{z} SQL ms"] = statistics.median(own[t] for t in at)
         figures[f"z{z} beyond ms"] = statistics.median(ours[t] - own[t] for t in at)
+        figures[f"z{z} against the floor"] = sum(ours[t] for t in at) / sum(floor[t] for t in at)
+        if bare_http is not None:
+            bare_ms = {t: statistics.median(least[t]) for t in at}
+            figures[f"z{z} service floor against the floor"] = sum(bare_ms.values()) / sum(
+                floor[t] for t in at
+            )
+            figures[f"z{z} against the service floor"] = sum(ours[t] for t in at) / sum(
+                bare_ms.values()
+            )
+            figures[f"z{z} service floor beyond ms"] = statistics.median(
+                bare_ms[t] - own[t] for t in at
+            )
     return figures
 
 
@@ -409,14 +447,18 @@ def _p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
 
 
-def run_case(cluster_url: str, case: str, seconds: int, per_zoom: int, rounds: int) -> None:
+def run_case(
+    cluster_url: str, case: str, seconds: int, per_zoom: int, rounds: int, served_only: bool
+) -> None:
     """Build one city, load both servers with its tiles band by band, print the tables."""
     url = build_city(cluster_url, case)
     every = tiles_over(url, per_zoom)
     print(f"{case}: {len(every)} tiles at z12–16", flush=True)
     for band, zooms in BANDS.items():
         tiles = [t for t in every if t[0] in zooms]
-        if tiles:
+        if tiles and served_only:
+            run_served(url, f"{case}, {band}", tiles, rounds)
+        elif tiles:
             run_band(url, f"{case}, {band}", tiles, seconds, rounds)
 
 
@@ -440,7 +482,8 @@ def run_band(
         ours_bytes = len(httpx.get(ours.base + ours_urls[len(tiles) // 2], timeout=60).content)
         label = f"gridmap, cache off, 1 connection ({load()})"
         rows[label] = wrk([ours.base + p for p in ours_urls], seconds, connections=1)
-        against = served_against_sql(url, ours.base, tiles)
+        with bare_server(url) as bare:
+            against = served_against_sql(url, ours.base, tiles, bare=bare.base)
     with gridmap_server(url, 1024) as warm:
         for path in ours_urls:  # warm
             httpx.get(warm.base + path, timeout=60)
@@ -470,11 +513,46 @@ def run_band(
             f"tile SQL alone, {name:8} p50 {t['p50']:7.1f} ms  p99 {t['p99']:7.1f} ms  "
             f"mean {t['mean']:7.1f} ms  ({t['mean'] / alone['floor']['mean']:.2f}× the floor)"
         )
+    print_served(against)
+
+
+def print_served(against: dict[str, float]) -> None:
+    """Print what :func:`served_against_sql` measured, a row a zoom."""
     print(
-        "gridmap served, one tile at a time, against its own SQL and the floor (interleaved): "
-        + ", ".join(f"{k} {v:.2f}" + ("" if "ms" in k else "×") for k, v in against.items()),
-        flush=True,
+        "one tile at a time, interleaved; ratios of total time: gridmap served against its own "
+        f"SQL {against['total']:.2f}×, against the floor {against['total against the floor']:.2f}×"
+        f" (its SQL {against['own SQL against the floor']:.2f}× the floor)"
     )
+    zooms = sorted({k.split()[0] for k in against if k.startswith("z")})
+    bare = f"{zooms[0]} against the service floor" in against if zooms else False
+    print(
+        f"{'zoom':>4} {'SQL ms':>7} {'served/SQL':>10} {'served/floor':>12} {'beyond ms':>9}"
+        + (
+            f" {'service floor/floor':>19} {'its beyond ms':>13} {'served/service floor':>20}"
+            if bare
+            else ""
+        )
+    )
+    for z in zooms:
+        row = (
+            f"{z:>4} {against[z + ' SQL ms']:7.2f} {against[z]:9.2f}× "
+            f"{against[z + ' against the floor']:11.2f}× {against[z + ' beyond ms']:9.2f}"
+        )
+        if bare:
+            row += (
+                f" {against[z + ' service floor against the floor']:18.2f}× "
+                f"{against[z + ' service floor beyond ms']:13.2f} "
+                f"{against[z + ' against the service floor']:19.2f}×"
+            )
+        print(row, flush=True)
+
+
+def run_served(url: str, title: str, tiles: list[tuple[int, int, int]], rounds: int) -> None:
+    """Only the one-tile-at-a-time measure, ``rounds`` times, each server started afresh."""
+    for n in range(rounds):
+        with gridmap_server(url, 0) as ours, bare_server(url) as bare:
+            print(f"\n{title}: {len(tiles)} tiles, round {n + 1} ({load()})")
+            print_served(served_against_sql(url, ours.base, tiles, bare=bare.base))
 
 
 def main() -> None:
@@ -488,15 +566,22 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--per-zoom", type=int, default=80)
     parser.add_argument("--rounds", type=int, default=2, help="Alternations of the contenders.")
+    parser.add_argument(
+        "--served-only",
+        action="store_true",
+        help="Only time tiles served one at a time against the SQL and the service floor.",
+    )
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
+    if not args.served_only and shutil.which("wrk") is None:
         sys.exit("bench/tiles needs wrk: apt-get install wrk")
     root = make_temp_root("gridmap-bench-tiles-")
     cluster = LocalCluster(root / "pg", bindir=DEFAULT_PG_BINDIR, fast=True)
     cluster.up()
     try:
         for case in args.cases:
-            run_case(cluster.url(), case, args.seconds, args.per_zoom, args.rounds)
+            run_case(
+                cluster.url(), case, args.seconds, args.per_zoom, args.rounds, args.served_only
+            )
     finally:
         cluster.down()
         shutil.rmtree(root, ignore_errors=True)
