@@ -88,11 +88,36 @@ export function drawGrids(map) {
   map.getSource('draft-grids').setData(draft.gridFeatures);
 }
 
-/** Read grid outlines and figures of the plan again (after the server recomputed them). */
-export async function reloadGrids(map) {
-  const grids = await allFeatures('grids', { plan: draft.plan });
-  draft.gridFeatures = grids;
-  draft.grids = new Map(grids.features.map((f) => [f.properties.code, { ...f.properties }]));
+/** A CQL2 text filter for grids whose code is one of `codes`. */
+export function codesFilter(codes) {
+  return `code IN (${codes.map((c) => `'${String(c).replaceAll("'", "''")}'`).join(', ')})`;
+}
+
+/**
+ * Read grid outlines and figures of the plan again (after the server recomputed them): all of
+ * them, or only the grids `codes` (those an edit touched; one of them gone is dropped), so
+ * that an edit on a plan of thousands of grids reads two, not the whole plan.
+ */
+export async function reloadGrids(map, codes = null) {
+  if (codes === null) {
+    const grids = await allFeatures('grids', { plan: draft.plan });
+    draft.gridFeatures = grids;
+    draft.grids = new Map(grids.features.map((f) => [f.properties.code, { ...f.properties }]));
+  } else if (codes.length) {
+    const fresh = await allFeatures('grids', {
+      plan: draft.plan, filter: codesFilter(codes), 'filter-lang': 'cql2-text',
+    });
+    const asked = new Set(codes);
+    const found = new Map(fresh.features.map((f) => [f.properties.code, f]));
+    const kept = draft.gridFeatures.features
+      .filter((f) => !asked.has(f.properties.code) || found.has(f.properties.code))
+      .map((f) => found.get(f.properties.code) || f);
+    const known = new Set(kept.map((f) => f.properties.code));
+    kept.push(...fresh.features.filter((f) => !known.has(f.properties.code)));
+    draft.gridFeatures = { type: 'FeatureCollection', features: kept };
+    for (const code of asked) if (!found.has(code)) draft.grids.delete(code);
+    for (const f of fresh.features) draft.grids.set(f.properties.code, { ...f.properties }); // in place
+  }
   drawGrids(map);
   drawUnits(map);
 }

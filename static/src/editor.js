@@ -198,7 +198,7 @@ async function send(moves, history, said = 'edit.saved') {
       editor.redo = [];
     }
     say(t(removed.length ? 'edit.saved_removed' : said, { n: moves.length, codes: removed.join('、') }), 'ok');
-    await reloadGrids(editor.map);
+    await reloadGrids(editor.map, editor.touched);
     drawBalance();
     if (editor.target) setTarget(draft.grids.has(editor.target) ? editor.target : null);
     await afterChange();
@@ -521,7 +521,7 @@ async function lock(code, locked) {
       method: 'POST', ifMatch: draft.revision, json: { grids: [code], locked },
     });
     draft.revision = answer.body.revision;
-    await reloadGrids(editor.map);
+    await reloadGrids(editor.map, [code]);
     say(t(locked ? 'table.locked_done' : 'table.unlocked_done', { code }), 'ok');
     await afterChange();
   } catch (error) {

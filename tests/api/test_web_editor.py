@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
@@ -425,6 +426,8 @@ def test_the_block_brush_moves_a_unit_and_the_units_that_share_its_boundary(
     page.evaluate(f"gridmap.map.jumpTo({{center: gridmap.draft.points.get('{unit}'), zoom: 17}})")
     page.wait_for_function("gridmap.map.loaded()")
     x, y = unit_pixel(page, unit)
+    grids_read: list[str] = []
+    page.on("request", lambda r: grids_read.append(r.url) if "/grids/items?" in r.url else 0)
     page.mouse.move(x, y)
     page.mouse.down()
     page.mouse.up()
@@ -433,6 +436,20 @@ def test_the_block_brush_moves_a_unit_and_the_units_that_share_its_boundary(
     moved = {u for u in after if after[u] != units[u]}
     assert moved == ({unit, *neighbours} - {u for u in units if units[u] == target})
     assert all(after[u] == target for u in moved)
+    # the map read again only the grids the move touched, and draws every grid as the server has it
+    touched = sorted({target} | {units[u] for u in moved})
+    filters = [parse_qs(urlsplit(u).query).get("filter") for u in grids_read]
+    assert filters == [["code IN (" + ", ".join(f"'{c}'" for c in touched) + ")"]], grids_read
+    served = api(live, "GET", f"/collections/grids/items?plan={plan}&limit=10000").json()
+    drawn = page.evaluate(
+        """Object.fromEntries(gridmap.draft.gridFeatures.features.map(
+            (f) => [f.properties.code, [f.properties.households, f.geometry,
+                                        gridmap.draft.grids.get(f.properties.code).households]]))"""
+    )
+    assert drawn == {
+        (p := f["properties"])["code"]: [p["households"], f["geometry"], p["households"]]
+        for f in served["features"]
+    }
 
 
 def test_a_new_grid_starts_from_the_unit_clicked_with_the_next_code(
