@@ -10,7 +10,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from gridmap.db.bulk import copy_rows, read_geoframe
+from gridmap.db.bulk import copy_rows, read_geoframe, rows_frame
 from gridmap.db.models import Base
 
 
@@ -290,7 +290,7 @@ def overlaps_with_stored(
     """
     found = connection.execute(text(sql), {"wkb": geoms_wkb, "keys": keys, "tolerance": tolerance})
     columns = ["position", "stored", "stored_id", "overlap_m2", "share"]
-    return pd.DataFrame(found.all(), columns=columns)
+    return rows_frame(found, columns)
 
 
 def replace_units(connection: Connection, replaced: list[int]) -> list[int]:

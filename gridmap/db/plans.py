@@ -12,7 +12,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from gridmap.db.bulk import copy_rows, read_geoframe
+from gridmap.db.bulk import copy_rows, read_geoframe, rows_frame
 from gridmap.db.city import next_ids
 from gridmap.errors import NotFound
 
@@ -563,7 +563,10 @@ def touched_figures(connection: Connection, plan_id: int, ids: list[int]) -> lis
 def check_inputs(
     connection: Connection, plan_id: int
 ) -> tuple[pd.DataFrame, pd.DataFrame, gpd.GeoDataFrame]:
-    """Return what a plan's integrity check reads: units, grids, and each grid's polygons.
+    """Return what a plan's integrity check reads: units, grids, and grids drawn in pieces.
+
+    The polygons are those of each grid drawn as more than one: a grid of one polygon is one
+    piece (on a city's plan, almost every grid), and its outline need not be read.
 
     Raises
     ------
@@ -571,7 +574,7 @@ def check_inputs(
         When there is no such plan.
     """
     plan_row(connection, plan_id)
-    units = pd.DataFrame(
+    units = rows_frame(
         connection.execute(
             text("""
         SELECT u.code, r.code AS community, count(a.grid_id) AS grids
@@ -580,8 +583,8 @@ def check_inputs(
         GROUP BY u.code, r.code ORDER BY u.code
     """),
             {"plan": plan_id},
-        ).all(),
-        columns=["code", "community", "grids"],
+        ),
+        ["code", "community", "grids"],
     )
     grid_columns = [
         "code",
@@ -593,7 +596,7 @@ def check_inputs(
         "largest_unit",
         "community_households",
     ]
-    grids = pd.DataFrame(
+    grids = rows_frame(
         connection.execute(
             text("""
         WITH community AS (
@@ -611,14 +614,14 @@ def check_inputs(
         GROUP BY g.id, r.code ORDER BY g.code
     """),
             {"plan": plan_id},
-        ).all(),
-        columns=grid_columns,
+        ),
+        grid_columns,
     )
     parts = read_geoframe(
         connection,
         """
         SELECT g.code AS grid, (ST_Dump(g.geom)).geom AS geom
-        FROM grid g WHERE g.plan_id = :plan AND g.geom IS NOT NULL ORDER BY g.code
+        FROM grid g WHERE g.plan_id = :plan AND ST_NumGeometries(g.geom) > 1 ORDER BY g.code
     """,
         {"plan": plan_id},
     )

@@ -135,7 +135,8 @@ def find_problems(
     ``grids``: ``code``, ``kind``, ``community``, ``households``, ``units`` (how many),
     ``communities`` (how many communities its units lie in), ``largest_unit`` (households of
     its largest unit), ``community_households``; ``parts``: ``grid`` (code) and ``geometry``,
-    one row per polygon of each grid, in metres.
+    one row per polygon of each grid, in metres (a grid drawn as one polygon may be left out:
+    it is one piece).
     """
     found: list[Finding] = []
     for code in units.loc[units["grids"] == 0, "code"]:
