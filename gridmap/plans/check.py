@@ -146,7 +146,8 @@ def find_problems(
             _finding("unit in two grids", f"unit {code} is in {n} grids", unit=code, grids=int(n))
         )
     found += _code_findings(grids)
-    for g in grids.itertuples(index=False):
+    odd = grids.loc[(grids["units"] == 0) | (grids["communities"] > 1)]  # few: loop over those
+    for g in odd.itertuples(index=False):
         if g.units == 0:
             found.append(_finding("empty grid", f"grid {g.code} holds no unit", grid=g.code))
         elif g.communities > 1:
@@ -194,7 +195,10 @@ def _code_findings(grids: pd.DataFrame) -> list[Finding]:
 
 def _bounds_findings(grids: pd.DataFrame, bounds: dict[str, dict[str, int]]) -> list[Finding]:
     found = []
-    for g in grids.loc[grids["units"] > 0].itertuples(index=False):
+    low_of = grids["kind"].map({k: b["min_households"] for k, b in bounds.items()}).astype(float)
+    high_of = grids["kind"].map({k: b["max_households"] for k, b in bounds.items()}).astype(float)
+    within = grids["households"].between(low_of, high_of) & (grids["households"] > 0)  # NaN: no
+    for g in grids.loc[(grids["units"] > 0) & ~within].itertuples(index=False):  # few
         if g.households == 0:
             found.append(_finding("no households", f"grid {g.code} has no households", grid=g.code))
             continue
