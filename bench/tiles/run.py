@@ -17,7 +17,8 @@ and times the tile SQL alone, one tile after another: gridmap's (stored web-merc
 the plain floor (the simplest query with the same answer: one ``ST_AsMVT`` over the stored
 column, no order, no join) and the generic query a server like tipg runs (transform per row).
 Each server runs one uvicorn worker. Last, each tile served by gridmap (cache off) is timed
-against its own SQL alone and against the floor, interleaved tile by tile.
+against its own SQL alone, against the floor, and against the service floor (``bare_service.py``:
+the same statement answered by a bare ASGI app under the same uvicorn), interleaved tile by tile.
 
 Both cities have units (blocks), which the ``buildings`` tileset draws below zoom 14.
 
