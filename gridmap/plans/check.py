@@ -150,7 +150,7 @@ def find_problems(
     for g in odd.itertuples(index=False):
         if g.units == 0:
             found.append(_finding("empty grid", f"grid {g.code} holds no unit", grid=g.code))
-        elif g.communities > 1:
+        else:
             found.append(
                 _finding(
                     "grid across communities",
@@ -195,18 +195,16 @@ def _code_findings(grids: pd.DataFrame) -> list[Finding]:
 
 def _bounds_findings(grids: pd.DataFrame, bounds: dict[str, dict[str, int]]) -> list[Finding]:
     found = []
-    low_of = grids["kind"].map({k: b["min_households"] for k, b in bounds.items()}).astype(float)
-    high_of = grids["kind"].map({k: b["max_households"] for k, b in bounds.items()}).astype(float)
-    within = grids["households"].between(low_of, high_of) & (grids["households"] > 0)  # NaN: no
-    for g in grids.loc[(grids["units"] > 0) & ~within].itertuples(index=False):  # few
+    households = grids["households"]
+    lows = grids["kind"].map({k: b["min_households"] for k, b in bounds.items()}).astype(float)
+    highs = grids["kind"].map({k: b["max_households"] for k, b in bounds.items()}).astype(float)
+    # a kind without bounds (NaN) is never outside them; no households is said whatever the kind
+    outside = (households == 0) | (households < lows) | (households > highs)
+    for g in grids.loc[(grids["units"] > 0) & outside].itertuples(index=False):  # few
         if g.households == 0:
             found.append(_finding("no households", f"grid {g.code} has no households", grid=g.code))
             continue
-        if g.kind not in bounds:
-            continue
         low, high = bounds[g.kind]["min_households"], bounds[g.kind]["max_households"]
-        if low <= g.households <= high:
-            continue
         why, because = "", dict[str, Any]()
         if g.households > high and g.largest_unit > high:
             why, because = (

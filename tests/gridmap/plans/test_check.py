@@ -95,7 +95,8 @@ def test_no_households_is_said_even_where_the_bounds_start_at_zero() -> None:
     bounds = {"urban": {"min_households": 0, "max_households": 500}}
     empty = grid(COMMUNITY + "001", 0, largest_unit=0)
     held = grid(COMMUNITY + "002", 0, largest_unit=0, units=0)  # no unit: "empty grid" alone
-    check = find_problems(1, units(("u1", 1)), grids(empty, held), NO_PARTS, bounds)
+    one = grid(COMMUNITY + "003", 1)  # within 0–500: nothing to say
+    check = find_problems(1, units(("u1", 1)), grids(empty, held, one), NO_PARTS, bounds)
     assert [(f.kind, f.grid) for f in check.findings] == [
         ("empty grid", COMMUNITY + "002"),
         ("no households", COMMUNITY + "001"),
@@ -104,8 +105,9 @@ def test_no_households_is_said_even_where_the_bounds_start_at_zero() -> None:
 
 def test_a_kind_without_bounds_is_never_out_of_them() -> None:
     odd = grid(COMMUNITY + "001", 9_999, kind="special")
-    check = find_problems(1, units(("u1", 1)), grids(odd), NO_PARTS)
-    assert check.findings == []
+    over = grid(COMMUNITY + "002", 501)  # after it, an urban grid over its maximum
+    check = find_problems(1, units(("u1", 1)), grids(odd, over), NO_PARTS)
+    assert [(f.kind, f.grid) for f in check.findings] == [("out of bounds", COMMUNITY + "002")]
 
 
 def test_out_of_bounds_says_why_when_it_cannot_be_helped() -> None:
