@@ -55,6 +55,63 @@ SLOW_CALLS = ("start_cluster(", "LocalCluster(", "subprocess.", "create_app(")
 """A test, or a fixture it uses, that starts a cluster, a process or the app is slow too."""
 
 
+SLOW_ONLY_MODULES = frozenset(
+    {
+        "tests/api/test_exports.py",
+        "tests/api/test_features.py",
+        "tests/api/test_grid_edits.py",
+        "tests/api/test_health.py",
+        "tests/api/test_jobs.py",
+        "tests/api/test_landing.py",
+        "tests/api/test_outage.py",
+        "tests/api/test_plans.py",
+        "tests/api/test_processes.py",
+        "tests/api/test_schemathesis.py",
+        "tests/api/test_scope.py",
+        "tests/api/test_stations.py",
+        "tests/api/test_tickets.py",
+        "tests/api/test_tile_store.py",
+        "tests/api/test_tiles.py",
+        "tests/api/test_tokens.py",
+        "tests/api/test_warm_whatif.py",
+        "tests/api/test_web_editor.py",
+        "tests/api/test_web_map.py",
+        "tests/api/test_whatif_map.py",
+        "tests/gridmap/coverage/test_service.py",
+        "tests/gridmap/coverage/test_station_planning.py",
+        "tests/gridmap/db/test_local.py",
+        "tests/gridmap/db/test_migrations.py",
+        "tests/gridmap/db/test_schema.py",
+        "tests/gridmap/io/test_file_import.py",
+        "tests/gridmap/io/test_import_overlaps.py",
+        "tests/gridmap/io/test_import_validation.py",
+        "tests/gridmap/io/test_staff_import.py",
+        "tests/gridmap/io/test_ticket_import.py",
+        "tests/gridmap/plans/test_lineage.py",
+        "tests/gridmap/plans/test_plan_rows.py",
+        "tests/gridmap/test_layers.py",
+        "tests/gridmap/test_revisions.py",
+        "tests/gridmap/tickets/test_service.py",
+    }
+)
+"""Test modules without a fast test: a ``-m fast`` run does not even import them (each would
+cost its imports and the rewriting of its asserts). A run that collects one of them fails if it
+holds a fast test (then take it off this list); a module left off the list only costs time."""
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Leave out :data:`SLOW_ONLY_MODULES` when only the fast tests are asked for."""
+    if config.getoption("markexpr", "") != "fast":
+        return None
+    return True if _in_repository(collection_path, config) in SLOW_ONLY_MODULES else None
+
+
+def _in_repository(path: Path, config: pytest.Config) -> str:
+    """``path`` relative to the repository, as the list writes it ("" outside it)."""
+    root = config.rootpath
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else ""
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Declare the markers every test gets: ``fast`` (no database, no browser) or ``slow``."""
     config.addinivalue_line("markers", "fast: needs no database, browser or server (seconds)")
@@ -89,6 +146,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             _makes_slow_calls(f, known) for f in functions if f is not None
         )
         item.add_marker(pytest.mark.slow if slow else pytest.mark.fast)
+        module = _in_repository(item.path, item.config)
+        if not slow and module in SLOW_ONLY_MODULES:
+            raise pytest.UsageError(
+                f"{item.nodeid} is a fast test: take {module} off SLOW_ONLY_MODULES in "
+                "tests/conftest.py, or -m fast will never run it"
+            )
 
 
 @pytest.fixture(autouse=True)

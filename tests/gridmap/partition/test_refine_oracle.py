@@ -102,13 +102,22 @@ def candidates(units: Units, labels: np.ndarray) -> list[tuple[int, int, int]]:
 
 
 def shape_gain(
-    boxes: list[shapely.Polygon], labels: np.ndarray, move: tuple[int, int, int]
+    boxes: list[shapely.Polygon],
+    labels: np.ndarray,
+    move: tuple[int, int, int],
+    before: dict[int, float] | None = None,
 ) -> float:
+    """The change in the two grids' Polsby-Popper when the unit moves; ``before`` keeps each
+    grid's score under ``labels`` (the same for every move of a round: measured once)."""
     unit, g, h = move
     after = labels.copy()
     after[unit] = h
+    scores = {} if before is None else before
+    for grid in (g, h):
+        if grid not in scores:
+            scores[grid] = polsby_popper(boxes, labels, grid)
     return (polsby_popper(boxes, after, g) + polsby_popper(boxes, after, h)) - (
-        polsby_popper(boxes, labels, g) + polsby_popper(boxes, labels, h)
+        scores[g] + scores[h]
     )
 
 
@@ -116,7 +125,8 @@ def reference_round(
     units: Units, boxes: list[shapely.Polygon], labels: np.ndarray, bounds: Bounds
 ) -> np.ndarray:
     moves = candidates(units, labels)
-    gains = [shape_gain(boxes, labels, m) for m in moves]
+    before: dict[int, float] = {}
+    gains = [shape_gain(boxes, labels, m, before) for m in moves]
     graph = graph_of(units)
     load = units.load if units.load is not None else np.zeros(len(units))
     new, touched = labels.copy(), set()
