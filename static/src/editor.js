@@ -369,9 +369,15 @@ function lassoUp() {
   moveIntoTarget(inside);
 }
 
+/**
+ * The unit under a click, as the open draft holds it. The drawing says only which unit is there:
+ * it lags the data a moment after a plan is opened (the draw runs in a worker), and the grid a
+ * stale drawing names may belong to the plan shown before.
+ */
 function unitAt(e) {
   const hit = editor.map.queryRenderedFeatures(e.point, { layers: ['draft-units-fill'] })[0];
-  return hit ? hit.properties : null;
+  const unit = hit && draft.units.get(hit.properties.code);
+  return unit ? unit.properties : null;
 }
 
 function click(e) {
