@@ -28,6 +28,7 @@ from tests.api.test_web_map import (  # noqa: F401  (browser and restored are fi
     shot,
     unit_pixel,
     wait_drawn,
+    watch,
 )
 
 WIDTHS = {"wide": {"width": 1400, "height": 860}, "phone": {"width": 390, "height": 844}}
@@ -43,15 +44,13 @@ def planner_page(browser: Browser, live: Live, restored: None, width: str) -> It
     """The web map at ``width`` with the admin key; no script error may happen on it."""
     context = browser.new_context(viewport=WIDTHS[width], locale="zh-CN")
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    errors, failed = watch(page)
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto(f"{live.base}/map/#key={live.served.keys['admin']}")
     ready(page)
     yield page
     context.close()
-    assert not errors, errors
+    assert not errors, (errors, failed)
 
 
 def ready(page: Page) -> None:
@@ -330,18 +329,12 @@ def wide_page(browser: Browser, live: Live, restored: None) -> Iterator[Page]:  
     """The web map at 1400 px with the admin key (a 409 is expected: a locked grid's unit)."""
     context = browser.new_context(viewport=WIDTHS["wide"], locale="zh-CN")
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    expected = "status of 409"
-    page.on(
-        "console",
-        lambda m: errors.append(m.text) if m.type == "error" and expected not in m.text else None,
-    )
+    errors, failed = watch(page, allowed="status of 409")
     page.goto(f"{live.base}/map/#key={live.served.keys['admin']}")
     ready(page)
     yield page
     context.close()
-    assert not errors, errors
+    assert not errors, (errors, failed)
 
 
 def test_search_ignores_case_and_names_streets_as_streets(wide_page: Page, live: Live) -> None:

@@ -65,26 +65,36 @@ def traffic() -> list[str]:
     return []
 
 
+def watch(page: Page, allowed: str | None = None) -> tuple[list[str], list[str]]:
+    """The page's script errors and console errors (but those saying ``allowed``), and the
+    responses that failed: the console names no address, so a failure is told with them."""
+    errors: list[str] = []
+    failed: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and (allowed is None or allowed not in m.text)
+            else None
+        ),
+    )
+    page.context.on(  # the context's: the map's workers fetch its tiles
+        "response",
+        lambda r: (
+            failed.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None
+        ),
+    )
+    return errors, failed
+
+
 @pytest.fixture
 def page(browser: Browser, live: Live, restored: None, traffic: list[str]) -> Iterator[Page]:
     """The web map opened with the admin key, ready; no script error may happen on it."""
     context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
     page = context.new_page()
     context.on("request", lambda request: traffic.append(request.url))
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    expected = "the server responded with a status of 412"  # the stale edit's answer
-    page.on(
-        "console",
-        lambda m: errors.append(m.text) if m.type == "error" and expected not in m.text else None,
-    )
-    failed: list[str] = []  # the console names no address: the responses do
-    context.on(
-        "response",
-        lambda r: (
-            failed.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None
-        ),
-    )
+    errors, failed = watch(page, allowed="the server responded with a status of 412")
     page.goto(f"{live.base}/map/#key={live.served.keys['admin']}")
     page.wait_for_function(
         "window.gridmap && window.gridmap.ready && gridmap.map.loaded()", timeout=WAIT_MS
