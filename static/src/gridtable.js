@@ -1,6 +1,8 @@
 // The table of all grids of the plan shown, as redistricting tools have: colour, code, households,
 // residents, difference from target, within bounds, pieces, compactness, lock, leader. Sortable,
-// problems first; a summary line; a row click targets the grid and zooms to it.
+// problems first; a summary line; a row click targets the grid and zooms to it. Only the first
+// `limit` rows of the order are drawn (and the grid selected, wherever it falls): drawing and
+// laying out every row took seconds after each edit on a city of 26,000 grids.
 
 import { number, onLanguage, t } from './i18n.js';
 
@@ -21,6 +23,7 @@ export const gridTable = {
   onPick: null, // (code) → void
   onLock: null, // (code, locked) → Promise
   colours: new Map(),
+  limit: 500, // rows drawn at most; the summary says when there are more
 };
 
 /** The bounds of a grid's kind (urban ones for a dedicated grid), from the map's config. */
@@ -93,7 +96,11 @@ function draw() {
     }
     head.append(th);
   }
-  const body = sorted(gridTable.rows).map((g) => {
+  const order = sorted(gridTable.rows);
+  const shown = order.slice(0, gridTable.limit);
+  const selected = order.find((g) => g.code === gridTable.selected);
+  if (selected && !shown.includes(selected)) shown.push(selected);
+  const body = shown.map((g) => {
     const tr = document.createElement('tr');
     tr.dataset.grid = g.code;
     tr.dataset.state = g.state;
@@ -133,7 +140,9 @@ function draw() {
     return tr;
   });
   table.replaceChildren(head, ...body);
-  summaryLine.textContent = gridTable.rows.length ? summarise(gridTable.rows) : '';
+  table.dataset.rows = String(order.length);
+  const more = order.length > shown.length ? t('table.first', { shown: shown.length }) : '';
+  summaryLine.textContent = gridTable.rows.length ? `${summarise(gridTable.rows)}${more}` : '';
 }
 
 /** Show `grids` (the grid features' properties of one plan) in the table. */
@@ -146,7 +155,12 @@ export function showGrids(grids, config, { editable = false, colours = new Map()
 
 /** Mark grid `code` as the one selected (its row highlighted and scrolled into view). */
 export function selectRow(code) {
+  const before = gridTable.selected;
   gridTable.selected = code;
+  if (code && code !== before && !table.querySelector(`tr[data-grid="${CSS.escape(code)}"]`)
+      && gridTable.rows.some((g) => g.code === code)) {
+    draw(); // a grid beyond the rows drawn: drawn with them
+  }
   for (const tr of table.querySelectorAll('tr[data-grid]')) {
     const on = tr.dataset.grid === code;
     tr.classList.toggle('selected', on);

@@ -111,6 +111,7 @@ const WORDS = {
     'table.lock': '锁定：自动调整不改变此网格', 'table.unlock': '解锁', 'table.locked_done': '网格 {code} 已锁定',
     'table.unlocked_done': '网格 {code} 已解锁',
     'table.summary': '{n} 个网格中 {out} 个超出标准，{pieces} 个分成多块，{locked} 个锁定',
+    'table.first': '；按当前排序列出前 {shown} 个',
     'side.toggle': '面板', 'repartition.on': '作用于', 'repartition.new_copy': '新草案（复制现行方案）',
     'repartition.old_lines': '显示现行方案边界（虚线）', 'repartition.cases': '未能满足的情况（{n}）',
     'repartition.nothing_moved': '没有单元被调整：{why}', 'repartition.why_locked': '{locked} 个网格已锁定，',
@@ -263,6 +264,7 @@ const WORDS = {
     'table.lock': 'Lock: a re-partition keeps this grid', 'table.unlock': 'Unlock', 'table.locked_done': 'Grid {code} locked',
     'table.unlocked_done': 'Grid {code} unlocked',
     'table.summary': '{out} of {n} out of bounds, {pieces} in pieces, {locked} locked',
+    'table.first': '; the first {shown} in this order listed',
     'side.toggle': 'Panel', 'repartition.on': 'Run on', 'repartition.new_copy': 'a new draft (copy of the current plan)',
     'repartition.old_lines': 'Show the current plan\'s boundaries (dashed)', 'repartition.cases': 'What could not be met ({n})',
     'repartition.nothing_moved': 'No unit moved: {why}', 'repartition.why_locked': '{locked} grids are locked; ',
@@ -319,12 +321,19 @@ export function t(key, values = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in values ? String(values[name]) : `{${name}}`));
 }
 
+const formats = new Map(); // "language digits" → Intl.NumberFormat (made once: a table of 26k
+// grids writes 150k numbers, and toLocaleString with options builds a formatter for each)
+
 /** A number in the current language's way of writing it. */
 export function number(value, digits = 0) {
   if (value === null || value === undefined || Number.isNaN(value)) return '—';
-  return Number(value).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en', {
-    maximumFractionDigits: digits, minimumFractionDigits: digits,
-  });
+  const key = `${lang} ${digits}`;
+  if (!formats.has(key)) {
+    formats.set(key, new Intl.NumberFormat(lang === 'zh' ? 'zh-CN' : 'en', {
+      maximumFractionDigits: digits, minimumFractionDigits: digits,
+    }));
+  }
+  return formats.get(key).format(Number(value));
 }
 
 /** A share (0–1) as a percentage. */

@@ -361,7 +361,7 @@ async function start() {
     localIdeographFontFamily: '"Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", sans-serif',
   });
   state.map = map;
-  window.gridmap = { map, state, draft, editor, repartition, coverage, showCurrent };
+  window.gridmap = { map, state, draft, editor, repartition, coverage, showCurrent, gridTable };
   map.addControl(new NavigationControl(), 'top-right');
   map.addControl(new ScaleControl({ unit: 'metric' }), 'bottom-right');
   map.on('load', async () => {

@@ -445,6 +445,34 @@ def test_the_block_brush_moves_a_unit_and_the_units_that_share_its_boundary(
     }
 
 
+def test_a_long_table_lists_the_first_rows_of_its_order_and_the_grid_picked(
+    wide_page: Page, live: Live
+) -> None:
+    """A city of many grids lists the first ``limit`` rows of the table's order, says so, and
+    lists the grid picked on the map even when it falls beyond them."""
+    page = wide_page
+    plan = open_by_address(page, live, "长表")
+    codes = sorted(plan_grids(live, plan))
+    assert len(codes) > 4
+    page.evaluate("gridmap.gridTable.limit = 3")
+    page.click("#grid-table th[data-key=code]")  # by code, ascending: drawn again
+    listed = lambda: [r["grid"] for r in table_rows(page)]  # noqa: E731
+    assert listed() == codes[:3]
+    assert page.inner_text("#grid-table-summary").endswith("按当前排序列出前 3 个")
+    last = codes[-1]
+    units = units_of(live, plan)
+    unit = next(u for u, g in sorted(units.items()) if g == last)
+    page.evaluate(f"gridmap.map.jumpTo({{center: gridmap.draft.points.get('{unit}'), zoom: 16}})")
+    page.wait_for_function("gridmap.map.loaded()")
+    page.mouse.click(*unit_pixel(page, unit))  # the pick tool: the unit's grid is the target
+    page.wait_for_function(f"gridmap.editor.target === '{last}'")
+    assert listed() == [*codes[:3], last]
+    selected = page.locator("#grid-table tr.selected").evaluate_all(
+        "rs => rs.map(r => r.dataset.grid)"
+    )
+    assert selected == [last]
+
+
 def test_a_new_grid_starts_from_the_unit_clicked_with_the_next_code(
     wide_page: Page, live: Live
 ) -> None:
