@@ -2,6 +2,7 @@
 
 import { Map as MapLibre, NavigationControl, ScaleControl } from 'maplibre-gl';
 import { ApiError, allFeatures, apiKey, get, setApiKey, transformRequest } from './api.js';
+import { checks } from './checks.js';
 import { coverage, setCoverage, setUpCoverage } from './coverage.js';
 import { addDraftLayers, draft } from './draft.js';
 import { editor, setEditing, setUpEditor, showDraft } from './editor.js';
@@ -361,7 +362,7 @@ async function start() {
     localIdeographFontFamily: '"Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", sans-serif',
   });
   state.map = map;
-  window.gridmap = { map, state, draft, editor, repartition, coverage, showCurrent, gridTable };
+  window.gridmap = { map, state, draft, editor, repartition, coverage, showCurrent, gridTable, checks };
   map.addControl(new NavigationControl(), 'top-right');
   map.addControl(new ScaleControl({ unit: 'metric' }), 'bottom-right');
   map.on('load', async () => {

@@ -471,6 +471,15 @@ def test_a_long_table_lists_the_first_rows_of_its_order_and_the_grid_picked(
         "rs => rs.map(r => r.dataset.grid)"
     )
     assert selected == [last]
+    # the checks likewise: the first findings (errors first), all counted in the summary
+    check = api(live, "GET", f"/plans/{plan}/check").json()
+    assert len(check["findings"]) > 1
+    page.evaluate("gridmap.checks.limit = 1")
+    page.click("#lang")  # drawn again, in English
+    assert page.locator("#checks-list li").count() == 1
+    summary = page.inner_text("#checks-summary")
+    assert summary.endswith("; the first 1 listed") and f"{check['warnings']} warnings" in summary
+    page.click("#lang")
 
 
 def test_a_new_grid_starts_from_the_unit_clicked_with_the_next_code(
