@@ -311,9 +311,13 @@ def one_session(env: dict[str, str], key: str, url: str, store: bool) -> dict[st
     return phases
 
 
-def main() -> None:
-    """Run the contenders in turn and print their figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def city_and_contenders(description: str) -> tuple[dict[str, str], str, str, list[bool]]:
+    """Read the arguments and build (or reuse) the city.
+
+    Return the city's environment, an admin key, its libpq URL and the contenders' order
+    (True: the store), the pair alternated round by round.
+    """
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--buildings", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--state", type=Path, default=Path("/tmp/gridmap-bench-jobs"))
@@ -321,7 +325,6 @@ def main() -> None:
     args = parser.parse_args()
     env, key = JOBS.build_city(args.state, args.buildings)  # type: ignore[attr-defined]
     url = env["DATABASE_URL"].replace("+psycopg", "")
-    totals: dict[str, Phase] = {}
     order = [
         store
         for k in range(args.rounds)
@@ -329,6 +332,13 @@ def main() -> None:
     ]
     if args.only:
         order = [args.only == "store"] * args.rounds
+    return env, key, url, order
+
+
+def main() -> None:
+    """Run the contenders in turn and print their figures."""
+    env, key, url, order = city_and_contenders(__doc__.splitlines()[0])
+    totals: dict[str, Phase] = {}
     for store in order:
         name = "store" if store else "memory"
         print(f"{name} ({load()}):", flush=True)

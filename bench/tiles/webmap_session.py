@@ -9,8 +9,8 @@ labels) as the planner pans. This benchmark drives that page in Debian's chromiu
 as the browser tests do) through the same session as ``session.py``, on the same city (built
 by bench/jobs' ``build_city``) and the same 50 moves in the street with the most units:
 
-1. *before* (not counted): the current plan viewed over every viewport of the session, at the
-   zooms the session uses (a replayed session: the tiles were asked before);
+1. *before* (not counted): the current plan viewed along the camera's path of the edits (the
+   same viewports at the same zooms, in browse mode: a replayed session, its tiles asked before);
 2. *open*: edit mode, a new draft of the current plan made and opened through the form;
 3. *edit*: for each move, a pan to the unit (zoom 15, every fifth step out to 14 and in to
    16, then back), the neighbouring grid picked (the pick tool, a click on its unit nearest
@@ -34,7 +34,6 @@ grids read again, the checks and the table redrawn), each pan (to the map idle),
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import re
@@ -54,12 +53,23 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from run import free_port, load  # noqa: E402  (bench/tiles/run.py)
-from session import EDITS, JOBS, Move, session_plan  # noqa: E402
+from session import EDITS, JOBS, Move, city_and_contenders, session_plan  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 VIEWPORT = {"width": 1400, "height": 860}
 TILE = re.compile(r"/tiles/[^/]+/\d+/\d+/\d+")  # a tile's address (not a TileJSON)
 WAIT_MS = 600_000  # the whole city's draft is read in one go
+
+
+def views(step: int) -> tuple[int, ...]:
+    """Return the zooms the planner views a move's unit at, step ``step`` of the session.
+
+    Zoom 15, and every fifth step out to 14, in to 16 and back to 15 (as session.py). The
+    *before* pass and the *edit* pass both follow it over the same ``moves * 2``, so the
+    replay asks for the tiles the session will ask for (the second pass over the moves zooms
+    at other moves than the first when their number is not a multiple of five).
+    """
+    return (15, 14, 16, 15) if step % 5 == 0 else (15,)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -295,11 +305,9 @@ def one_session(env: dict[str, str], key: str, url: str, store: bool) -> dict[st
         )
         planner = Planner(page, server)
         before = phases["before"]
-        for k, move in enumerate(moves):
-            planner.go(move.lon, move.lat, 15, before)
-            if k % 5 == 0:
-                planner.go(move.lon, move.lat, 14, before)
-                planner.go(move.lon, move.lat, 16, before)
+        for k, move in enumerate(moves * 2):  # the camera's path of the edits, as it will be
+            for zoom in views(k):
+                planner.go(move.lon, move.lat, zoom, before)
         for zoom in (12, 13):
             planner.go(*centre, zoom, before)
         planner.go(first.lon, first.lat, 15, before)
@@ -327,11 +335,8 @@ def one_session(env: dict[str, str], key: str, url: str, store: bool) -> dict[st
         for k, move in enumerate(moves * 2):
             if edits >= EDITS:
                 break
-            planner.go(move.lon, move.lat, 15, edit)
-            if k % 5 == 0:
-                planner.go(move.lon, move.lat, 14, edit)
-                planner.go(move.lon, move.lat, 16, edit)
-                planner.go(move.lon, move.lat, 15, edit)
+            for zoom in views(k):
+                planner.go(move.lon, move.lat, zoom, edit)
             edits += planner.edit(move, edit)
             print(f"    edits: {edits}", end="\r", flush=True)
         planner.settle(edit)
@@ -359,21 +364,7 @@ def one_session(env: dict[str, str], key: str, url: str, store: bool) -> dict[st
 
 def main() -> None:
     """Run the contenders in turn and print their figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--buildings", type=int, default=1_000_000)
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--state", type=Path, default=Path("/tmp/gridmap-bench-jobs"))
-    parser.add_argument("--only", choices=("store", "memory"), help="one contender (a trial)")
-    args = parser.parse_args()
-    env, key = JOBS.build_city(args.state, args.buildings)  # type: ignore[attr-defined]
-    url = env["DATABASE_URL"].replace("+psycopg", "")
-    order = [
-        store
-        for k in range(args.rounds)
-        for store in ((True, False) if k % 2 == 0 else (False, True))
-    ]
-    if args.only:
-        order = [args.only == "store"] * args.rounds
+    env, key, url, order = city_and_contenders(__doc__.splitlines()[0])
     totals: dict[str, Phase] = {}
     for store in order:
         name = "store" if store else "memory"
