@@ -260,7 +260,9 @@ def one_session(env: dict[str, str], key: str, url: str, store: bool) -> dict[st
         browser = Map(processes.bases, key)
         yesterday = Phase("before")
         low = covering(bbox, 12) + covering(bbox, 13)
-        for k, move in enumerate(moves):  # every tile the session asks for, of the current plan
+        # every tile the session asks for, of the current plan: the edits' camera path (they go
+        # over the moves twice, and every fifth step falls on other moves the second time)
+        for k, move in enumerate(moves * 2):
             browser.view(viewport(move.lon, move.lat, 15), None, yesterday)
             if k % 5 == 0:
                 browser.view(viewport(move.lon, move.lat, 14), None, yesterday)
