@@ -7,7 +7,7 @@ it draws the draft it edits from GeoJSON (the units once when the draft opens, t
 edit touched after each edit) and keeps asking for the current plan's tiles (buildings, stations,
 labels) as the planner pans. This benchmark drives that page in Debian's chromium (Playwright,
 as the browser tests do) through the same session as ``session.py``, on the same city (built
-by bench/jobs' ``build_city``) and the same 50 moves in the street with the most units:
+by bench/jobs' ``build_city``) and the same moves in the street with the most units:
 
 1. *before* (not counted): the current plan viewed along the camera's path of the edits (the
    same viewports at the same zooms, in browse mode: a replayed session, its tiles asked before);
