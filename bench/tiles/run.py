@@ -389,7 +389,7 @@ def served_against_sql(
             conn.execute(statement, dict(zip("zxy", tile, strict=True))).fetchone()  # type: ignore[arg-type]
 
         def run_floor(tile: tuple[int, int, int]) -> None:
-            conn.execute(floor_sql(tile[0]), dict(zip("zxy", tile, strict=True))).fetchone()  # type: ignore[arg-type]
+            conn.execute(floor_sql(tile[0]), dict(zip("zxy", tile, strict=True))).fetchone()
 
         def fetch(tile: tuple[int, int, int], by: Http = http) -> None:
             status = by.get("/tiles/buildings/{}/{}/{}.mvt".format(*tile))
@@ -498,14 +498,14 @@ def run_band(
         f"{'p99 vs tipg':>11} {'errors':>6} {'timeouts':>8}"
     )
     tipg_rows = [r for name, r in rows.items() if name.startswith("tipg")]
-    base = {
+    tipg_mean = {
         "rps": statistics.fmean(r["rps"] for r in tipg_rows),
         "p99": statistics.fmean(r["p99"] for r in tipg_rows),
     }
     for name, r in rows.items():
         print(
-            f"{name:44} {r['rps']:9.1f} {r['rps'] / base['rps']:7.2f}× {r['p50']:8.1f} "
-            f"{r['p99']:8.1f} {r['p99'] / base['p99']:10.2f}× {r['errors']:6d} "
+            f"{name:44} {r['rps']:9.1f} {r['rps'] / tipg_mean['rps']:7.2f}× {r['p50']:8.1f} "
+            f"{r['p99']:8.1f} {r['p99'] / tipg_mean['p99']:10.2f}× {r['errors']:6d} "
             f"{r['timeouts']:8d}"
         )
     print("(vs tipg: against the mean of tipg's rounds)")
