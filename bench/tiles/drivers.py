@@ -18,7 +18,6 @@ without it the 1M city is built on a private cluster first (about 200 s).
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import statistics
 import sys
@@ -37,12 +36,13 @@ Tile = tuple[int, int, int]
 
 def dollar_sql(z: int) -> str:
     """Return gridmap's tile statement at ``z`` in asyncpg's placeholders ($1 z, $2 x, $3 y)."""
+    from gridmap.tiles.statement import PARAMETER
     from gridmap.tiles.tilesets import TILESETS, tile_sql
 
     sql = tile_sql(TILESETS["buildings"], z, scoped=False)
     assert sql is not None
-    order = {"z": 1, "x": 2, "y": 3}
-    return re.sub(r"(?<!:):(z|x|y)\b", lambda m: f"${order[m.group(1)]}::int", sql)
+    order = {"z": 1, "x": 2, "y": 3}  # the unscoped buildings tiles take no other parameter
+    return PARAMETER.sub(lambda m: f"${order[m.group(1)]}::int", sql)
 
 
 async def time_drivers(url: str, z: int, tiles: list[Tile], passes: int) -> None:
