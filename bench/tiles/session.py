@@ -33,7 +33,13 @@ asked: changed and changed back, as by a move undone, or else dropped needlessly
 and p99 latency seen by the client; the session's hit ratio
 and p99 are those of phases 3 and 4 together.
 
+The client draws the plans from the ``gridmap`` tileset (the grids' figures in the tiles), or
+with ``--tilesets plan`` from the ``plan`` tileset (grids by shape and code: the figures from
+the API, the whole draft's when it opens, the two grids' in each edit's answer); given both,
+each is a contender of its own, their order reversed every other round.
+
     python bench/tiles/session.py [--buildings 1000000] [--rounds 2] [--state DIR]
+        [--only store|memory] [--tilesets gridmap,plan]
 """
 
 from __future__ import annotations
@@ -118,7 +124,7 @@ class Move:
 def session_plan(url: str) -> tuple[list[Move], tuple[float, float, float, float]]:
     """Return 50 moves spread over the street with the most units, and its lon/lat box."""
     with psycopg.connect(url) as connection:
-        street, bbox = connection.execute("""
+        found = connection.execute("""
             SELECT s.id, ARRAY[ST_XMin(s.geom), ST_YMin(s.geom), ST_XMax(s.geom), ST_YMax(s.geom)]
             FROM region s
             WHERE s.level = 'street'
@@ -126,6 +132,8 @@ def session_plan(url: str) -> tuple[list[Move], tuple[float, float, float, float
                       WHERE c.parent_id = s.id) DESC, s.code
             LIMIT 1
         """).fetchone()
+        assert found is not None, "the city has no street"
+        street, bbox = found
         rows = connection.execute(
             """
             SELECT DISTINCT ON (u.code) u.code, g.code, t.code,
@@ -149,7 +157,7 @@ def session_plan(url: str) -> tuple[list[Move], tuple[float, float, float, float
             continue
         used |= {home, away}
         moves.append(Move(unit, home, away, lon, lat))
-    return moves, tuple(bbox)  # type: ignore[return-value]
+    return moves, tuple(bbox)
 
 
 @dataclass
@@ -211,8 +219,9 @@ class Processes:
 class Map:
     """A browser's map: tiles asked six at a time, alternately of the two processes."""
 
-    def __init__(self, bases: list[str], key: str) -> None:
+    def __init__(self, bases: list[str], key: str, tileset: str = "gridmap") -> None:
         headers = {"Authorization": f"Bearer {key}", "Accept-Encoding": "gzip"}
+        self.tileset = tileset
         self.clients = [httpx.Client(base_url=b, headers=headers, timeout=120) for b in bases]
         self.pool = ThreadPoolExecutor(BROWSER)
         self.turn = 0
@@ -221,11 +230,12 @@ class Map:
     def view(self, tiles: list[tuple[int, int, int]], plan: int | None, phase: Phase) -> None:
         """Ask for ``tiles`` of ``plan`` (None: the current one), counting them in ``phase``."""
         query = f"?plan={plan}" if plan else ""
+        tileset = self.tileset
 
         def one(k: int, tile: tuple[int, int, int]) -> tuple[float, str, str]:
             client = self.clients[(self.turn + k) % len(self.clients)]
             started = time.perf_counter()
-            reply = client.get("/tiles/gridmap/{}/{}/{}.mvt".format(*tile) + query)
+            reply = client.get(f"/tiles/{tileset}/" + "{}/{}/{}.mvt".format(*tile) + query)
             took = time.perf_counter() - started
             assert reply.status_code in (200, 204), reply.text
             timing = reply.headers.get("server-timing", 'tile;desc="?"')
@@ -249,15 +259,22 @@ class Map:
             client.close()
 
 
-def one_session(env: dict[str, str], key: str, url: str, store: bool) -> dict[str, Phase]:
-    """Replay the session on fresh processes, the store on or off; return its phases."""
+def one_session(
+    env: dict[str, str], key: str, url: str, store: bool, tileset: str = "gridmap"
+) -> dict[str, Phase]:
+    """Replay the session on fresh processes, the store on or off; return its phases.
+
+    With the ``plan`` tileset, the client draws grids by shape from the tiles and takes their
+    figures from the API: the whole plan's when the draft opens (``GET /plans/{id}/grids``,
+    timed in the phase ``figures``), the two grids' from each edit's answer.
+    """
     moves, bbox = session_plan(url)
     phases = {name: Phase(name) for name in ("open", "edit", "accept")}
     with Processes(env, store) as processes:
         api = httpx.Client(
             base_url=processes.bases[0], headers={"Authorization": f"Bearer {key}"}, timeout=600
         )
-        browser = Map(processes.bases, key)
+        browser = Map(processes.bases, key, tileset)
         yesterday = Phase("before")
         low = covering(bbox, 12) + covering(bbox, 13)
         # every tile the session asks for, of the current plan: the edits' camera path (they go
@@ -271,6 +288,13 @@ def one_session(env: dict[str, str], key: str, url: str, store: bool) -> dict[st
         made = api.post("/plans", json={"name": "瓦片会话", "source": "current"})
         assert made.status_code == 201, made.text
         plan, etag = made.json()["id"], made.headers["etag"]
+        if tileset == "plan":  # the figures the tiles leave out, for the whole draft
+            phases["figures"] = Phase("figures")
+            started = time.perf_counter()
+            figures = api.get(f"/plans/{plan}/grids")
+            assert figures.status_code == 200, figures.text
+            phases["figures"].latencies.append(time.perf_counter() - started)
+            phases["figures"].sources[f"{len(figures.content) / 1e6:.1f} MB"] += 1
         for move in moves:
             browser.view(viewport(move.lon, move.lat, 15), plan, phases["open"])
         edits = 0
@@ -313,17 +337,26 @@ def one_session(env: dict[str, str], key: str, url: str, store: bool) -> dict[st
     return phases
 
 
-def city_and_contenders(description: str) -> tuple[dict[str, str], str, str, list[bool]]:
+def city_and_contenders(
+    description: str,
+) -> tuple[dict[str, str], str, str, list[bool], argparse.Namespace]:
     """Read the arguments and build (or reuse) the city.
 
-    Return the city's environment, an admin key, its libpq URL and the contenders' order
-    (True: the store), the pair alternated round by round.
+    Return the city's environment, an admin key, its libpq URL, the contenders' order
+    (True: the store), the pair alternated round by round, and the arguments.
     """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--buildings", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--state", type=Path, default=Path("/tmp/gridmap-bench-jobs"))
     parser.add_argument("--only", choices=("store", "memory"), help="one contender (a trial)")
+    parser.add_argument(
+        "--tilesets",
+        default="gridmap",
+        help="the tilesets the client draws the plans from, comma-separated, each a contender "
+        "with the store and without (gridmap: the figures in the tiles; plan: shapes and "
+        "codes, the figures from the API)",
+    )
     args = parser.parse_args()
     env, key = JOBS.build_city(args.state, args.buildings)  # type: ignore[attr-defined]
     url = env["DATABASE_URL"].replace("+psycopg", "")
@@ -334,34 +367,53 @@ def city_and_contenders(description: str) -> tuple[dict[str, str], str, str, lis
     ]
     if args.only:
         order = [args.only == "store"] * args.rounds
-    return env, key, url, order
+    return env, key, url, order, args
 
 
 def main() -> None:
     """Run the contenders in turn and print their figures."""
-    env, key, url, order = city_and_contenders(__doc__.splitlines()[0])
+    env, key, url, order, args = city_and_contenders(__doc__.splitlines()[0])
+    tilesets = args.tilesets.split(",")
     totals: dict[str, Phase] = {}
-    for store in order:
-        name = "store" if store else "memory"
-        print(f"{name} ({load()}):", flush=True)
-        phases = one_session(env, key, url, store)
-        for phase in phases.values():
-            print("  " + phase.line(), flush=True)
-        both = Phase("session")
-        for part in ("edit", "accept"):
-            both.latencies += phases[part].latencies
-            both.sources += phases[part].sources
-            both.cold += phases[part].cold
-            both.needless += phases[part].needless
-        print("  " + both.line(), flush=True)
-        total = totals.setdefault(name, Phase(name))
-        total.latencies += both.latencies
-        total.sources += both.sources
-        total.cold += both.cold
-        total.needless += both.needless
+    for k, store in enumerate(order):
+        for tileset in tilesets if k % 2 == 0 else tilesets[::-1]:
+            run_one(env, key, url, store, tileset, totals)
     print("all rounds, phases 3 and 4:")
     for total in totals.values():
         print("  " + total.line())
+
+
+def run_one(
+    env: dict[str, str],
+    key: str,
+    url: str,
+    store: bool,
+    tileset: str,
+    totals: dict[str, Phase],
+) -> None:
+    """Replay one session and print its phases; add phases 3 and 4 to ``totals``."""
+    name = ("store" if store else "memory") + ("" if tileset == "gridmap" else f", {tileset}")
+    print(f"{name} ({load()}):", flush=True)
+    phases = one_session(env, key, url, store, tileset)
+    figures = phases.pop("figures", None)
+    if figures is not None:
+        (size,) = figures.sources
+        took = figures.latencies[0] * 1000
+        print(f"   figures: GET /plans/{{id}}/grids, {size}, {took:.0f} ms", flush=True)
+    for phase in phases.values():
+        print("  " + phase.line(), flush=True)
+    both = Phase("session")
+    for part in ("edit", "accept"):
+        both.latencies += phases[part].latencies
+        both.sources += phases[part].sources
+        both.cold += phases[part].cold
+        both.needless += phases[part].needless
+    print("  " + both.line(), flush=True)
+    total = totals.setdefault(name, Phase(name))
+    total.latencies += both.latencies
+    total.sources += both.sources
+    total.cold += both.cold
+    total.needless += both.needless
 
 
 if __name__ == "__main__":

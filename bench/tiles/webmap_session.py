@@ -364,7 +364,7 @@ def one_session(env: dict[str, str], key: str, url: str, store: bool) -> dict[st
 
 def main() -> None:
     """Run the contenders in turn and print their figures."""
-    env, key, url, order = city_and_contenders(__doc__.splitlines()[0])
+    env, key, url, order, _ = city_and_contenders(__doc__.splitlines()[0])
     totals: dict[str, Phase] = {}
     for store in order:
         name = "store" if store else "memory"

@@ -71,8 +71,12 @@ TAKE_STALE = """
 
 
 def tables_read(request: TileRequest) -> tuple[str, ...]:
-    """Return every table a tile reads, sorted: its layers' at its zoom, the region if scoped."""
-    names = set(request.tileset.tables_at(request.z))
+    """Return the changes a stored tile is dropped for, sorted.
+
+    The tables its layers read at its zoom (or what stands for them, e.g. ``grid/shape``),
+    and the region if scoped.
+    """
+    names = set(request.tileset.follows_at(request.z))
     if request.scope is not None:
         names.add("region")
     return tuple(sorted(names))

@@ -47,6 +47,12 @@ class Layer:
     parameters: tuple[str, ...] = ()
     column: str | None = None  # a stored geometry drawn at every zoom (label_3857)
     key: str = "t.id"  # what orders the features: the same tile, the same bytes
+    shape_only: bool = False
+    """The layer draws its grid rows by shape and identity (code, name, kind, locked) alone,
+    none of the figures an edit changes: where it reads the full geometry, a grid's change
+    redraws it only where the shape changed (:data:`GRID_SHAPE`)."""
+    depends: tuple[str, ...] = ()
+    """Changes the layer follows beyond its tables' rows (:data:`GRID_UNITS`)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,24 @@ class Tileset:
         """Every table a tile of this set reads at zoom ``z``, sorted."""
         return _tables_of(self.layers_at(z))
 
+    def follows_at(self, z: int) -> tuple[str, ...]:
+        """Every change a tile of this set at zoom ``z`` must be dropped for, sorted.
+
+        The tables it reads, less ``grid`` when each layer reading grids draws them by their
+        full shape alone (:data:`GRID_SHAPE` instead), and the layers' further dependencies.
+        """
+        layers = self.layers_at(z)
+        names = set(_tables_of(layers))
+        for layer in layers:
+            names |= set(layer.depends)
+        reading = [layer for layer in layers if "grid" in _tables_of((layer,))]
+        if reading and all(
+            layer.shape_only and not (layer.table == "grid" and _simplified(layer, z))
+            for layer in reading
+        ):
+            names = (names - {"grid"}) | {GRID_SHAPE}
+        return tuple(sorted(names))
+
     @property
     def minzoom(self) -> int:
         """The lowest zoom any layer shows at."""
@@ -79,6 +103,11 @@ class Tileset:
     def layers_at(self, z: int) -> tuple[Layer, ...]:
         """Return the layers shown at zoom ``z``."""
         return tuple(layer for layer in self.layers if layer.minzoom <= z <= layer.maxzoom)
+
+
+def _simplified(layer: Layer, z: int) -> bool:
+    """Say whether ``layer`` draws the simplified geometry at zoom ``z``."""
+    return layer.column is None and layer.simplified and z < FULL_DETAIL_ZOOM
 
 
 def _tables_of(layers: tuple[Layer, ...]) -> tuple[str, ...]:
@@ -101,12 +130,44 @@ _JOINED = (
     "station",
 )
 
+GRID_SHAPE = "grid/shape"
+"""A change noted where a grid's shape or identity changed (migration 0016): its symmetric
+difference, its label points; its whole shape when its code, name, kind or lock changed. A
+simplified shape (below zoom 14) follows the whole row: simplifying a ring anew may move it
+anywhere."""
+GRID_UNITS = "assignment/grid"
+"""A change noted over both grids of each assignment written (migration 0016): what a layer
+summing a grid's units (its coverage) follows. ``assignment`` itself notes the unit alone."""
+
 GRID_COVERAGE = f"""
     LEFT JOIN LATERAL (
         SELECT sum(uc.covered_residents)::float8 / nullif(sum(uc.residents), 0) AS coverage
         FROM assignment a JOIN unit_coverage uc ON uc.unit_id = a.unit_id AND uc.run_id = {RUN}
         WHERE a.grid_id = t.id
     ) c ON true"""
+
+UNITS = Layer(
+    "units",
+    "unit",
+    "t.code, t.kind, t.households, t.residents, g.code AS grid, "
+    "uc.covered_residents::float8 / nullif(uc.residents, 0) AS coverage",
+    {
+        "code": "String",
+        "kind": "String",
+        "households": "Number",
+        "residents": "Number",
+        "grid": "String",
+        "coverage": "Number",
+    },
+    13,
+    joins=f"""
+  LEFT JOIN assignment a ON a.unit_id = t.id AND a.plan_id = {PLAN}
+  LEFT JOIN grid g ON g.id = a.grid_id
+  LEFT JOIN unit_coverage uc ON uc.unit_id = t.id AND uc.run_id = {RUN}""",
+    parameters=("plan", "run"),
+    shape_only=True,  # of its grid, the code alone
+)
+"""A plan's units with their grid's code: what a move changes is the unit's own tile."""
 
 TILESETS: dict[str, Tileset] = {
     ts.name: ts
@@ -142,6 +203,7 @@ TILESETS: dict[str, Tileset] = {
                     joins=GRID_COVERAGE,
                     where=f"t.plan_id = {PLAN}",
                     parameters=("plan", "run"),
+                    depends=(GRID_UNITS,),
                 ),
                 Layer(
                     "grid_labels",
@@ -161,26 +223,7 @@ TILESETS: dict[str, Tileset] = {
                     11,
                     column="label_3857",
                 ),
-                Layer(
-                    "units",
-                    "unit",
-                    "t.code, t.kind, t.households, t.residents, g.code AS grid, "
-                    "uc.covered_residents::float8 / nullif(uc.residents, 0) AS coverage",
-                    {
-                        "code": "String",
-                        "kind": "String",
-                        "households": "Number",
-                        "residents": "Number",
-                        "grid": "String",
-                        "coverage": "Number",
-                    },
-                    13,
-                    joins=f"""
-                  LEFT JOIN assignment a ON a.unit_id = t.id AND a.plan_id = {PLAN}
-                  LEFT JOIN grid g ON g.id = a.grid_id
-                  LEFT JOIN unit_coverage uc ON uc.unit_id = t.id AND uc.run_id = {RUN}""",
-                    parameters=("plan", "run"),
-                ),
+                UNITS,
                 Layer(
                     "buildings",
                     "building",
@@ -309,6 +352,37 @@ TILESETS: dict[str, Tileset] = {
                 ),
             ),
         ),
+        Tileset(
+            "plan",
+            "A plan's grids, their labels and its units, drawn by shape and code without the "
+            "figures an edit changes (households, residents, load, compactness, coverage: "
+            "GET /plans/{id}/grids, joined by code, e.g. as feature state): a move rebuilds "
+            "only the tiles where its unit lies",
+            (
+                Layer(
+                    "grids",
+                    "grid",
+                    "t.code, t.name, t.kind, t.locked",
+                    {"code": "String", "name": "String", "kind": "String", "locked": "Boolean"},
+                    11,
+                    where=f"t.plan_id = {PLAN}",
+                    parameters=("plan",),
+                    shape_only=True,
+                ),
+                Layer(
+                    "grid_labels",
+                    "grid",
+                    "t.code, t.name",
+                    {"code": "String", "name": "String"},
+                    13,
+                    where=f"t.plan_id = {PLAN}",
+                    parameters=("plan",),
+                    column="label_3857",
+                    shape_only=True,
+                ),
+                UNITS,
+            ),
+        ),
     )
 }
 
@@ -415,7 +489,7 @@ def uses(tiles: Tileset, z: int) -> tuple[str, ...]:
 
 TOKEN_LAYERS = {"grids": ("grids", "grid_labels"), "regions": ("regions", "region_labels")}
 """The tile layers a token's layer opens, where they are more than the layer of that name."""
-NARROWED = ("gridmap", "buildings")
+NARROWED = ("gridmap", "buildings", "plan")
 """The tilesets a token's layers narrow; the basemap (water, streets, footprints) is for all."""
 PRIVATE_LAYERS = ("events",)
 """Layers an embed never reads: where residents' hotline tickets come from is for the city's

@@ -8,12 +8,15 @@ against the grids and units the edit changed), and what a tile must show from th
 
 from __future__ import annotations
 
+import gzip
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import mapbox_vector_tile
 import pytest
+import shapely
+import shapely.geometry
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -26,7 +29,7 @@ from gridmap.tiles.revisions import Revisions
 from gridmap.tiles.service import TileServer, build_tile
 from gridmap.tiles.statement import TileRequest
 from gridmap.tiles.store import EVICT, PUT, ROW_BYTES, put_parameters
-from gridmap.tiles.tilesets import TILESETS
+from gridmap.tiles.tilesets import MAX_ZOOM, TILESETS
 from tests.api.conftest import Served
 from tests.api.test_plans import draft
 from tests.api.test_tiles import decode
@@ -392,19 +395,28 @@ def test_tickets_are_points_in_the_tiles_and_a_new_one_drops_its_stored_tile(
 
 
 def test_every_table_a_tileset_reads_drops_its_stored_tiles_when_written(served: Served) -> None:
-    """Each table a tile reads has triggers noting its writes (migrations 0011, 0014): on
+    """Each change a stored tile follows (the tables it reads, or what stands for them: a
+    grid's shape, a grid's units) has triggers noting it (migrations 0011, 0014, 0016): on
     insert, update, delete and truncate; a table added to a tileset without them would leave
     stored tiles stale."""
-    read = {table for tiles in TILESETS.values() for table in tiles.tables}
+    read = {
+        name
+        for tiles in TILESETS.values()
+        for z in range(MAX_ZOOM + 1)
+        for name in tiles.follows_at(z)
+    }
     found = rows(
         served,
-        "SELECT c.relname, array_agg(DISTINCT e.event ORDER BY e.event) FROM pg_trigger t "
+        "SELECT CASE p.proname WHEN 'gridmap_note_tiles_as' THEN convert_from(substring("
+        "t.tgargs FROM 1 FOR position('\\x00'::bytea IN t.tgargs) - 1), 'UTF8') "
+        "ELSE c.relname::text END, array_agg(DISTINCT e.event ORDER BY e.event) "
+        "FROM pg_trigger t "
         "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid "
         "CROSS JOIN LATERAL (VALUES (1, 'insert'), (2, 'delete'), (3, 'update'), "
         "(4, 'truncate')) e (bit, event) "
-        "WHERE p.proname IN ('gridmap_note_tiles', 'gridmap_note_plans') "
+        "WHERE p.proname IN ('gridmap_note_tiles', 'gridmap_note_plans', 'gridmap_note_tiles_as') "
         "AND t.tgtype & (CASE e.bit WHEN 1 THEN 4 WHEN 2 THEN 8 WHEN 3 THEN 16 ELSE 32 END) > 0 "
-        "GROUP BY c.relname",
+        "GROUP BY 1",
     )
     noted = {table: set(events) for table, events in found}
     plan_events = {"update", "delete"}  # a plan is noted when it becomes or stops being current
@@ -416,6 +428,7 @@ def test_every_table_a_tileset_reads_drops_its_stored_tiles_when_written(served:
         for table in read
     }
     assert {t: m for t, m in missing.items() if m} == {}
+    assert {"grid/shape", "assignment/grid"} <= read  # the plan tileset, the grids' coverage
     assert "event" in read  # the tickets layer reads it
 
 
@@ -448,3 +461,234 @@ def test_an_embed_reads_no_ticket_points(api: TestClient, served: Served) -> Non
     finally:
         with served.engine.begin() as connection:
             connection.execute(text("DELETE FROM event WHERE external_id = 'embed-1'"))
+
+
+def lies_on(served: Served, tile: tuple[int, int, int], shape_sql: str, **params: Any) -> bool:
+    """Say whether a tile's buffered envelope meets a shape given in SQL (not its box)."""
+    z, x, y = tile
+    return bool(
+        rows(
+            served,
+            f"SELECT ST_Intersects(ST_TileEnvelope(:z, :x, :y, margin => {MARGIN}), ({shape_sql}))",
+            z=z,
+            x=x,
+            y=y,
+            **params,
+        )[0][0]
+    )
+
+
+def plan_tiles(
+    app: TestClient, served: Served, z: int, extent: object, plan: int
+) -> dict[tuple[int, int, int], Any]:
+    """Every ``plan`` tile at zoom ``z`` over an extent (EPSG:3857), asked of the server."""
+    half = 20037508.342789244
+    (x0, x1, y0, y1) = rows(
+        served,
+        f"SELECT floor((ST_XMin(e) + {half}) / (2 * {half}) * 2 ^ :z)::int, "
+        f"floor((ST_XMax(e) + {half}) / (2 * {half}) * 2 ^ :z)::int, "
+        f"floor(({half} - ST_YMax(e)) / (2 * {half}) * 2 ^ :z)::int, "
+        f"floor(({half} - ST_YMin(e)) / (2 * {half}) * 2 ^ :z)::int "
+        "FROM (SELECT CAST(:e AS geometry) AS e) q",
+        z=z,
+        e=extent,
+    )[0]
+    replies = {}
+    for x in range(x0, x1 + 1):
+        for y in range(y0, y1 + 1):
+            reply = app.get(
+                f"/tiles/plan/{z}/{x}/{y}.mvt?plan={plan}", headers=served.headers("viewer")
+            )
+            assert reply.status_code == 200, reply.text
+            replies[z, x, y] = reply
+    return replies
+
+
+def stored_plan_tile(served: Served, tile: tuple[int, int, int], plan: int) -> bytes | None:
+    found = rows(
+        served,
+        "SELECT data FROM tile_store WHERE tileset = 'plan' AND (z, x, y, plan, run, scope) "
+        "= (:z, :x, :y, :p, 0, 0)",
+        z=tile[0],
+        x=tile[1],
+        y=tile[2],
+        p=plan,
+    )
+    return bytes(found[0][0]) if found else None
+
+
+def drawn(raw: bytes) -> dict[tuple[str, str], Any]:
+    """What a tile draws: each layer's features by code, their shapes and attributes."""
+    layers = mapbox_vector_tile.decode(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
+    return {
+        (name, feature["properties"]["code"]): (
+            shapely.normalize(shapely.geometry.shape(feature["geometry"])),
+            feature["properties"],
+        )
+        for name, layer in layers.items()
+        for feature in layer["features"]
+    }
+
+
+def same_drawing(a: bytes, b: bytes) -> bool:
+    one, two = drawn(a), drawn(b)
+    return one.keys() == two.keys() and all(
+        one[k][1] == two[k][1] and one[k][0].equals(two[k][0]) for k in one
+    )
+
+
+def test_a_move_drops_the_plan_tiles_only_where_its_unit_lies_and_every_kept_one_is_true(
+    api: TestClient, app: TestClient, served: Served
+) -> None:
+    """The plan tileset draws grids by shape and code (migration 0016): a move changes them
+    only where its unit lies. Every tile over the two grids is asked for, the unit moved, and
+    each tile the store keeps is compared with one built afresh: none may draw the old plan."""
+    plan, etag = draft(api, served, "形状")
+    unit, source, target = small_move(served, plan)
+    both = "SELECT geom_3857 FROM grid WHERE plan_id = :p AND code IN (:s, :t)"
+    extent = rows(
+        served,
+        f"SELECT ST_SetSRID(ST_Extent(geom_3857), 3857) FROM ({both}) q",
+        p=plan,
+        s=source,
+        t=target,
+    )[0][0]
+    z = 18
+    before = plan_tiles(app, served, z, extent, plan)
+    on_grids = {
+        tile
+        for tile in before
+        if lies_on(
+            served,
+            tile,
+            f"(SELECT ST_Collect(geom_3857) FROM ({both}) q)",
+            p=plan,
+            s=source,
+            t=target,
+        )
+    }
+    assert all(stored_plan_tile(served, tile, plan) is not None for tile in before)
+    for tile in on_grids:
+        get(app, served, tile, plan)  # the gridmap tileset's too: it carries the figures
+    assert all(stored(served, *tile, plan=plan) is not None for tile in on_grids)
+
+    moved = api.patch(
+        f"/plans/{plan}",
+        json={"moves": [{"unit": unit, "grid": target}]},
+        headers={**served.headers("planner"), "If-Match": etag},
+    )
+    assert moved.status_code == 200, moved.text
+
+    on_unit = {
+        tile
+        for tile in before
+        if lies_on(served, tile, "(SELECT geom_3857 FROM unit WHERE code = :u)", u=unit)
+    }
+    kept = {tile for tile in before if stored_plan_tile(served, tile, plan) is not None}
+    assert on_unit and not on_unit & kept  # where the unit lies: dropped
+    assert on_grids & kept  # elsewhere on the two grids: kept, though their figures changed
+    assert all(stored(served, *tile, plan=plan) is None for tile in on_grids)  # gridmap: gone
+    changed = 0
+    with served.engine.connect() as connection:
+        for tile in kept:  # what the store still holds is what a build now draws
+            fresh = build_tile(connection, TileRequest(TILESETS["plan"], *tile, plan=plan))
+            held = stored_plan_tile(served, tile, plan)
+            assert held is not None and same_drawing(held, fresh), tile
+        for tile in on_unit:
+            fresh = build_tile(connection, TileRequest(TILESETS["plan"], *tile, plan=plan))
+            changed += not same_drawing(before[tile].content, fresh)
+    assert changed  # the tiles dropped did change
+    after = drawn(get_plan(app, served, unit_tile(served, unit, z), plan))
+    assert after["units", unit][1]["grid"] == target
+
+
+def get_plan(app: TestClient, served: Served, tile: tuple[int, int, int], plan: int) -> bytes:
+    reply = app.get(
+        "/tiles/plan/{}/{}/{}.mvt".format(*tile) + f"?plan={plan}", headers=served.headers("viewer")
+    )
+    assert reply.status_code == 200, reply.text
+    return reply.content
+
+
+def test_a_lock_redraws_the_whole_grid_in_plan_tiles_and_staff_none(
+    api: TestClient, app: TestClient, served: Served
+) -> None:
+    """A grid's lock is drawn on its whole shape: every plan tile over it is dropped; its
+    staff is drawn nowhere in plan tiles: none is (the gridmap tileset's, with figures,
+    drop for both)."""
+    plan, etag = draft(api, served, "锁定")
+    code, extent = rows(
+        served,
+        "SELECT code, geom_3857 FROM grid WHERE plan_id = :p ORDER BY ST_Area(geom_3857) DESC "
+        "LIMIT 1",
+        p=plan,
+    )[0]
+    z = 17
+    tiles = set(plan_tiles(app, served, z, extent, plan))
+    over = {t for t in tiles if lies_on(served, t, "CAST(:e AS geometry)", e=extent)}
+    assert len(over) > 1
+    with served.engine.begin() as connection:
+        plan_rows.set_staff(connection, plan, {code: {"leader": "王"}})
+    assert all(stored_plan_tile(served, t, plan) is not None for t in over)
+    locked = api.post(
+        f"/plans/{plan}/locks",
+        json={"grids": [code], "locked": True},
+        headers={**served.headers("planner"), "If-Match": etag},
+    )
+    assert locked.status_code == 200, locked.text
+    assert all(stored_plan_tile(served, t, plan) is None for t in over)
+    redrawn = drawn(get_plan(app, served, next(iter(over)), plan))
+    assert redrawn["grids", code][1]["locked"] is True
+
+
+def kept_tiles_draw_as_built(
+    served: Served, tiles: set[tuple[int, int, int]], plan: int
+) -> set[tuple[int, int, int]]:
+    """Return which of ``tiles`` the store holds, each checked against a build now."""
+    kept = set()
+    with served.engine.connect() as connection:
+        for tile in tiles:
+            held = stored_plan_tile(served, tile, plan)
+            if held is not None:
+                fresh = build_tile(connection, TileRequest(TILESETS["plan"], *tile, plan=plan))
+                assert same_drawing(held, fresh), f"tile {tile} kept, but it drew the old plan"
+                kept.add(tile)
+    return kept
+
+
+def test_a_grid_reshaped_or_a_unit_reassigned_alone_drops_plan_tiles_where_it_changed(
+    api: TestClient, app: TestClient, served: Served
+) -> None:
+    """Each of the two notes on its own (migration 0016): a grid's shape changed without its
+    assignments (its symmetric difference), and an assignment changed without its grids (the
+    unit, whose grid code the units layer draws)."""
+    plan, _ = draft(api, served, "各自")
+    unit, source, target = small_move(served, plan)
+    both = "SELECT geom_3857 FROM grid WHERE plan_id = :p AND code IN (:s, :t)"
+    extent = rows(
+        served,
+        f"SELECT ST_SetSRID(ST_Extent(geom_3857), 3857) FROM ({both}) q",
+        p=plan,
+        s=source,
+        t=target,
+    )[0][0]
+    on_unit_sql = "(SELECT geom_3857 FROM unit WHERE code = :u)"
+    for statement in (
+        "UPDATE grid SET geom = ST_Multi(ST_CollectionExtract(ST_Difference(geom, "
+        "(SELECT geom FROM unit WHERE code = :u)), 3)) WHERE plan_id = :p AND code = :s",
+        "UPDATE assignment SET grid_id = (SELECT id FROM grid WHERE plan_id = :p AND code = :t) "
+        "WHERE plan_id = :p AND unit_id = (SELECT id FROM unit WHERE code = :u)",
+    ):
+        tiles = set(plan_tiles(app, served, 18, extent, plan))
+        on_unit = {t for t in tiles if lies_on(served, t, on_unit_sql, u=unit)}
+        assert on_unit and all(stored_plan_tile(served, t, plan) is not None for t in tiles)
+        with served.engine.begin() as connection:
+            assert (
+                connection.execute(
+                    text(statement), {"p": plan, "s": source, "t": target, "u": unit}
+                ).rowcount
+                == 1
+            )
+        kept = kept_tiles_draw_as_built(served, tiles, plan)
+        assert not on_unit & kept, statement
+        assert len(kept) > len(tiles) // 2, statement  # the rest of the two grids: kept

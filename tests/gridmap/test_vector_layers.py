@@ -41,3 +41,17 @@ def test_parts_in_any_order_give_the_widest_zooms() -> None:
         (entry,) = vector_layers(Tileset("t", "", parts))
         assert (entry["minzoom"], entry["maxzoom"]) == (4, 16)
         assert entry["fields"] == {"name": "String", "class": "String"}
+
+
+def test_what_a_stored_tile_follows_is_what_it_draws() -> None:
+    """A tile that draws grids' figures follows each grid's whole row and its units; one that
+    draws grids by their full shape alone follows where the shape changed; a simplified shape
+    (below zoom 14) follows the whole row again (migration 0016)."""
+    figures, shapes = TILESETS["gridmap"], TILESETS["plan"]
+    assert {"grid", "assignment", "assignment/grid"} <= set(figures.follows_at(15))
+    assert "grid/shape" not in figures.follows_at(15)
+    assert {"grid/shape", "assignment"} <= set(shapes.follows_at(15))
+    assert not {"grid", "assignment/grid"} & set(shapes.follows_at(15))
+    assert "grid" in shapes.follows_at(13) and "grid/shape" not in shapes.follows_at(13)
+    assert set(shapes.follows_at(13)) >= {"unit", "assignment"}  # the units from zoom 13
+    assert figures.follows_at(8) == ("region",)

@@ -57,7 +57,7 @@ def test_upgrade_from_empty_then_downgrade_cleanly_then_upgrade_again(
     assert len(_tables(empty_database) - {"spatial_ref_sys", "alembic_version"}) == 16
     migrate.upgrade(empty_database)
     with empty_database.connect() as connection:
-        assert migrate.current_revision(connection) == migrate.head_revision() == "0015"
+        assert migrate.current_revision(connection) == migrate.head_revision() == "0016"
     assert len(_tables(empty_database) - {"spatial_ref_sys", "alembic_version"}) == 27
     assert _queue_tables(empty_database) == {
         "procrastinate_jobs",
