@@ -29,7 +29,9 @@ a time (a browser's connections). The session:
 Printed per contender and round: the load average, and for each phase the tile requests, the
 share answered without building (from memory or the store: the hit ratio), the tiles built
 (of which: never asked before in the session; built again with the bytes they had when last
-asked: changed and changed back, as by a move undone, or else dropped needlessly), and the p50
+asked: changed and changed back, as by a move undone, or else dropped needlessly; within 3 m
+of a unit moved since the tile was last asked: what any client drawing the plan's units or grid
+lines from tiles must build again, the floor of the misses), and the p50
 and p99 latency seen by the client; the session's hit ratio
 and p99 are those of phases 3 and 4 together.
 
@@ -169,6 +171,9 @@ class Phase:
     sources: Counter[str] = field(default_factory=Counter)
     cold: int = 0  # built at their first request in the session (no cache could hold them)
     needless: int = 0  # built again with the bytes they had when last asked
+    forced: int = 0  # built where a unit moved since the tile was last asked (any client must)
+    rebuilt: list[tuple[tuple[int, int, int], frozenset[str]]] = field(default_factory=list)
+    """Each tile built again: its z/x/y and the units moved since it was last asked."""
 
     def line(self) -> str:
         """Return the phase's figures on one line."""
@@ -180,7 +185,7 @@ class Phase:
             f"{self.name:>8}: {n:5d} tiles, hit ratio {hits / n if n else 0:6.1%} "
             f"(memory {self.sources['memory']}, store {self.sources['store']}, "
             f"built {self.sources['built']}: {self.cold} never asked before, "
-            f"{self.needless} as when last asked), "
+            f"{self.needless} as when last asked, {self.forced} on a unit moved since), "
             f"p50 {p50:6.1f} ms, p99 {p99:6.1f} ms"
         )
 
@@ -226,6 +231,8 @@ class Map:
         self.pool = ThreadPoolExecutor(BROWSER)
         self.turn = 0
         self.seen: dict[tuple[object, ...], str] = {}  # the ETag each tile had last
+        self.moved: list[str] = []  # the units moved so far, in order
+        self.asked_at: dict[tuple[object, ...], int] = {}  # len(moved) at a tile's last ask
 
     def view(self, tiles: list[tuple[int, int, int]], plan: int | None, phase: Phase) -> None:
         """Ask for ``tiles`` of ``plan`` (None: the current one), counting them in ``phase``."""
@@ -249,7 +256,11 @@ class Map:
             key = (*tile, plan)
             phase.cold += source == "built" and key not in self.seen
             phase.needless += source == "built" and self.seen.get(key) == etag
+            if source == "built" and key in self.asked_at:
+                since = frozenset(self.moved[self.asked_at[key] :])
+                phase.rebuilt.append((tile, since))
             self.seen[key] = etag
+            self.asked_at[key] = len(self.moved)
         self.turn += 1
 
     def close(self) -> None:
@@ -316,6 +327,7 @@ def one_session(
                 )
                 assert edited.status_code == 200, edited.text
                 etag, edits = edited.headers["etag"], edits + 1
+                browser.moved.append(move.unit)
                 browser.view(here, plan, phases["edit"])
                 cut = [
                     g
@@ -334,7 +346,30 @@ def one_session(
         browser.view(low, None, phases["accept"])
         browser.close()
         api.close()
+    for phase in phases.values():
+        phase.forced = on_moved_units(url, phase.rebuilt)
     return phases
+
+
+def on_moved_units(url: str, rebuilt: list[tuple[tuple[int, int, int], frozenset[str]]]) -> int:
+    """Count the tiles built again within 3 m of a unit moved since they were last asked.
+
+    Those any client drawing a plan's units or grid lines from tiles must build again: the
+    unit's grid, or a grid's outline, changed there (3 m: the store's own reach, migration
+    0011, for a simplified shape's stray).
+    """
+    with psycopg.connect(url) as connection:
+        return sum(
+            bool(
+                units
+                and connection.execute(
+                    "SELECT bool_or(ST_DWithin(ST_TileEnvelope(%s, %s, %s, margin => %s), "
+                    "u.geom_3857, 3)) FROM unit u WHERE u.code = ANY(%s)",
+                    (*tile, 64 / 4096, list(units)),
+                ).fetchone()[0]  # type: ignore[index]
+            )
+            for tile, units in rebuilt
+        )
 
 
 def city_and_contenders(
@@ -408,12 +443,14 @@ def run_one(
         both.sources += phases[part].sources
         both.cold += phases[part].cold
         both.needless += phases[part].needless
+        both.forced += phases[part].forced
     print("  " + both.line(), flush=True)
     total = totals.setdefault(name, Phase(name))
     total.latencies += both.latencies
     total.sources += both.sources
     total.cold += both.cold
     total.needless += both.needless
+    total.forced += both.forced
 
 
 if __name__ == "__main__":
