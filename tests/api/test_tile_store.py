@@ -407,14 +407,16 @@ def test_every_table_a_tileset_reads_drops_its_stored_tiles_when_written(served:
     }
     found = rows(
         served,
-        "SELECT CASE p.proname WHEN 'gridmap_note_tiles_as' THEN convert_from(substring("
+        "SELECT CASE p.proname WHEN 'gridmap_note_grid_shapes' THEN 'grid/shape' "
+        "WHEN 'gridmap_note_tiles_as' THEN convert_from(substring("
         "t.tgargs FROM 1 FOR position('\\x00'::bytea IN t.tgargs) - 1), 'UTF8') "
         "ELSE c.relname::text END, array_agg(DISTINCT e.event ORDER BY e.event) "
         "FROM pg_trigger t "
         "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid "
         "CROSS JOIN LATERAL (VALUES (1, 'insert'), (2, 'delete'), (3, 'update'), "
         "(4, 'truncate')) e (bit, event) "
-        "WHERE p.proname IN ('gridmap_note_tiles', 'gridmap_note_plans', 'gridmap_note_tiles_as') "
+        "WHERE p.proname IN ('gridmap_note_tiles', 'gridmap_note_plans', 'gridmap_note_tiles_as', "
+        "'gridmap_note_grid_shapes') "
         "AND t.tgtype & (CASE e.bit WHEN 1 THEN 4 WHEN 2 THEN 8 WHEN 3 THEN 16 ELSE 32 END) > 0 "
         "GROUP BY 1",
     )
