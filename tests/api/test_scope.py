@@ -15,6 +15,7 @@ from gridmap.auth.keys import create_key
 from gridmap.db.bulk import read_geoframe
 from tests.api.conftest import Served
 from tests.api.test_tiles import tile_of
+from tests.api.test_tokens import bearer, token_for
 
 
 @pytest.fixture(scope="module")
@@ -163,3 +164,57 @@ def test_a_key_held_to_the_city_reads_and_changes_the_whole_city(
         "/coverage/siting", headers=served.headers("planner"), json={"k": 1, "candidates": "units"}
     ).json()
     assert sites.json()["before_rate"] == unheld["before_rate"]
+
+
+def test_the_plan_tileset_keeps_a_key_in_its_region_and_out_of_drafts(
+    api: TestClient, served: Served
+) -> None:
+    """The plan tileset (grids by shape and code) is held as the gridmap tileset is: no draft
+    for a key held to a region, only its region's grids and units of the current plan, and a
+    token narrowed to layers gets those of them it may read, or 403."""
+    made = api.post(
+        "/plans",
+        json={"name": "形状不外传", "source": "current"},
+        headers=served.headers("planner"),
+    )
+    plan = made.json()["id"]
+    embed = {"Authorization": f"Bearer {served.keys['embed']}"}
+    whole = community(served).geometry.iloc[0]
+    point = shapely.point_on_surface(whole)
+    z, x, y = tile_of(point.x, point.y, 14)
+    drafted = api.get(f"/tiles/plan/{z}/{x}/{y}.mvt?plan={plan}", headers=embed)
+    assert drafted.status_code == 403 and "draft" in drafted.json()["detail"]
+    mine = api.get(f"/tiles/plan/{z}/{x}/{y}.mvt", headers=embed)
+    everyone = api.get(f"/tiles/plan/{z}/{x}/{y}.mvt", headers=served.headers("viewer"))
+    assert mine.status_code == everyone.status_code == 200, mine.text
+    held_codes = {
+        name: {f["properties"]["code"] for f in layer["features"]}
+        for name, layer in mapbox_vector_tile.decode(mine.content).items()
+    }
+    all_codes = {
+        name: {f["properties"]["code"] for f in layer["features"]}
+        for name, layer in mapbox_vector_tile.decode(everyone.content).items()
+    }
+    assert held_codes["grids"] and all(c.startswith(served.community) for c in held_codes["grids"])
+    with served.engine.connect() as connection:  # units: those whose inner point is inside
+        inside = set(
+            connection.execute(
+                text(
+                    "SELECT u.code FROM unit u JOIN region r ON r.code = :c "
+                    "WHERE ST_Intersects(r.geom, ST_PointOnSurface(u.geom))"
+                ),
+                {"c": served.community},
+            ).scalars()
+        )
+    assert held_codes["units"] and held_codes["units"] <= inside
+    assert all_codes["units"] - inside  # the tile itself reaches beyond the region
+    assert not {"households", "residents"} & set(
+        mapbox_vector_tile.decode(everyone.content)["grids"]["features"][0]["properties"]
+    )
+    stations_only = token_for(api, served, {"layers": ["stations"], "minutes": 5})["token"]
+    refused = api.get(f"/tiles/plan/{z}/{x}/{y}.mvt", headers=bearer(stations_only))
+    assert refused.status_code == 403, refused.text
+    grids_only = token_for(api, served, {"layers": ["grids"], "minutes": 5})["token"]
+    narrowed = api.get(f"/tiles/plan/{z}/{x}/{y}.mvt", headers=bearer(grids_only))
+    assert narrowed.status_code == 200, narrowed.text
+    assert set(mapbox_vector_tile.decode(narrowed.content)) <= {"grids", "grid_labels"}
