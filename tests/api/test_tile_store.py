@@ -675,11 +675,23 @@ def test_a_grid_reshaped_or_a_unit_reassigned_alone_drops_plan_tiles_where_it_ch
         t=target,
     )[0][0]
     on_unit_sql = "(SELECT geom_3857 FROM unit WHERE code = :u)"
+    with served.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO grid (plan_id, code, name, kind, community_id, locked, staff) "
+                "SELECT plan_id, left(code, 12) || '999', name, kind, community_id, false, '{}' "
+                "FROM grid WHERE plan_id = :p AND code = :s"
+            ),
+            {"p": plan, "s": source},
+        )
     for statement in (
         "UPDATE grid SET geom = ST_Multi(ST_CollectionExtract(ST_Difference(geom, "
         "(SELECT geom FROM unit WHERE code = :u)), 3)) WHERE plan_id = :p AND code = :s",
         "UPDATE assignment SET grid_id = (SELECT id FROM grid WHERE plan_id = :p AND code = :t) "
         "WHERE plan_id = :p AND unit_id = (SELECT id FROM unit WHERE code = :u)",
+        # a grid with no shape yet given one (its old shape NULL: no difference to take)
+        "UPDATE grid SET geom = (SELECT ST_Multi(geom) FROM unit WHERE code = :u) "
+        "WHERE plan_id = :p AND code = left(:s, 12) || '999'",
     ):
         tiles = set(plan_tiles(app, served, 18, extent, plan))
         on_unit = {t for t in tiles if lies_on(served, t, on_unit_sql, u=unit)}

@@ -75,6 +75,9 @@ CHANGED_SHAPE = """
     CREATE FUNCTION gridmap_changed_shape(old geometry, new geometry) RETURNS geometry
     LANGUAGE plpgsql IMMUTABLE AS $$
     BEGIN
+        IF old IS NULL OR new IS NULL THEN  -- a grid's first units, or its last gone: all of it
+            RETURN ST_Collect(old, new);
+        END IF;
         RETURN ST_SymDifference(old, new);
     EXCEPTION WHEN OTHERS THEN  -- a shape GEOS cannot overlay: both, whole
         RETURN ST_Collect(old, new);
