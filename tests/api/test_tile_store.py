@@ -88,19 +88,22 @@ def far_tile(served: Served, plan: int, extent: object) -> tuple[int, int, int]:
     )
 
 
-def meets(served: Served, tile: tuple[int, int, int], extent_sql: str, **params: Any) -> bool:
-    """Say whether a tile's buffered envelope meets an extent given in SQL."""
+def meets(
+    served: Served,
+    tile: tuple[int, int, int],
+    extent_sql: str,
+    *,
+    shape: bool = False,
+    **params: Any,
+) -> bool:
+    """Say whether a tile's buffered envelope meets an extent given in SQL (its box), or with
+    ``shape`` the shape itself."""
     z, x, y = tile
-    return bool(
-        rows(
-            served,
-            f"SELECT ST_TileEnvelope(:z, :x, :y, margin => {MARGIN}) && ({extent_sql})",
-            z=z,
-            x=x,
-            y=y,
-            **params,
-        )[0][0]
+    envelope = f"ST_TileEnvelope(:z, :x, :y, margin => {MARGIN})"
+    test = (
+        f"ST_Intersects({envelope}, ({extent_sql}))" if shape else f"{envelope} && ({extent_sql})"
     )
+    return bool(rows(served, f"SELECT {test}", z=z, x=x, y=y, **params)[0][0])
 
 
 @pytest.fixture
@@ -467,17 +470,7 @@ def test_an_embed_reads_no_ticket_points(api: TestClient, served: Served) -> Non
 
 def lies_on(served: Served, tile: tuple[int, int, int], shape_sql: str, **params: Any) -> bool:
     """Say whether a tile's buffered envelope meets a shape given in SQL (not its box)."""
-    z, x, y = tile
-    return bool(
-        rows(
-            served,
-            f"SELECT ST_Intersects(ST_TileEnvelope(:z, :x, :y, margin => {MARGIN}), ({shape_sql}))",
-            z=z,
-            x=x,
-            y=y,
-            **params,
-        )[0][0]
-    )
+    return meets(served, tile, shape_sql, shape=True, **params)
 
 
 def plan_tiles(
