@@ -677,25 +677,30 @@ def test_a_grid_reshaped_or_a_unit_reassigned_alone_drops_plan_tiles_where_it_ch
             ),
             {"p": plan, "s": source},
         )
-    for statement in (
-        "UPDATE grid SET geom = ST_Multi(ST_CollectionExtract(ST_Difference(geom, "
-        "(SELECT geom FROM unit WHERE code = :u)), 3)) WHERE plan_id = :p AND code = :s",
-        "UPDATE assignment SET grid_id = (SELECT id FROM grid WHERE plan_id = :p AND code = :t) "
-        "WHERE plan_id = :p AND unit_id = (SELECT id FROM unit WHERE code = :u)",
-        # a grid with no shape yet given one (its old shape NULL: no difference to take)
-        "UPDATE grid SET geom = (SELECT ST_Multi(geom) FROM unit WHERE code = :u) "
-        "WHERE plan_id = :p AND code = left(:s, 12) || '999'",
-    ):
-        tiles = set(plan_tiles(app, served, 18, extent, plan))
-        on_unit = {t for t in tiles if lies_on(served, t, on_unit_sql, u=unit)}
-        assert on_unit and all(stored_plan_tile(served, t, plan) is not None for t in tiles)
+    try:
+        for statement in (
+            "UPDATE grid SET geom = ST_Multi(ST_CollectionExtract(ST_Difference(geom, "
+            "(SELECT geom FROM unit WHERE code = :u)), 3)) WHERE plan_id = :p AND code = :s",
+            "UPDATE assignment SET grid_id = "
+            "(SELECT id FROM grid WHERE plan_id = :p AND code = :t) "
+            "WHERE plan_id = :p AND unit_id = (SELECT id FROM unit WHERE code = :u)",
+            # a grid with no shape yet given one (its old shape NULL: no difference to take)
+            "UPDATE grid SET geom = (SELECT ST_Multi(geom) FROM unit WHERE code = :u) "
+            "WHERE plan_id = :p AND code = left(:s, 12) || '999'",
+        ):
+            tiles = set(plan_tiles(app, served, 18, extent, plan))
+            on_unit = {t for t in tiles if lies_on(served, t, on_unit_sql, u=unit)}
+            assert on_unit and all(stored_plan_tile(served, t, plan) is not None for t in tiles)
+            with served.engine.begin() as connection:
+                assert (
+                    connection.execute(
+                        text(statement), {"p": plan, "s": source, "t": target, "u": unit}
+                    ).rowcount
+                    == 1
+                )
+            kept = kept_tiles_draw_as_built(served, tiles, plan)
+            assert not on_unit & kept, statement
+            assert len(kept) > len(tiles) // 2, statement  # the rest of the two grids: kept
+    finally:  # the draft's shapes and codes no longer agree with its units: gone
         with served.engine.begin() as connection:
-            assert (
-                connection.execute(
-                    text(statement), {"p": plan, "s": source, "t": target, "u": unit}
-                ).rowcount
-                == 1
-            )
-        kept = kept_tiles_draw_as_built(served, tiles, plan)
-        assert not on_unit & kept, statement
-        assert len(kept) > len(tiles) // 2, statement  # the rest of the two grids: kept
+            plan_rows.delete_plan(connection, plan)
