@@ -14,6 +14,7 @@ that commit deletes it, never kept after.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from gridmap.tiles.statement import TileRequest
@@ -76,7 +77,7 @@ def tables_read(request: TileRequest) -> tuple[str, ...]:
     The tables its layers read at its zoom (or what stands for them, e.g. ``grid/shape``),
     and the region if scoped.
     """
-    names = set(request.tileset.follows_at(request.z))
+    names = set(_per_zoom(Tileset.follows_at, request.tileset, request.z))
     if request.scope is not None:
         names.add("region")
     return tuple(sorted(names))
@@ -90,15 +91,20 @@ def checked_tables(request: TileRequest) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-_USES: dict[tuple[str, int], tuple[str, ...]] = {}
+_PER_ZOOM: dict[tuple[str, str, int], tuple[str, ...]] = {}
 
 
-def _uses(tiles: Tileset, z: int) -> tuple[str, ...]:
-    """Return :func:`uses`, worked out once per tileset and zoom (asked for every tile)."""
-    key = (tiles.name, z)
-    if key not in _USES:
-        _USES[key] = uses(tiles, z)
-    return _USES[key]
+def _per_zoom(
+    work: Callable[[Tileset, int], tuple[str, ...]], tiles: Tileset, z: int
+) -> tuple[str, ...]:
+    """Return ``work(tiles, z)``, worked out once per tileset and zoom.
+
+    ``work`` is :func:`uses` or :meth:`Tileset.follows_at`: asked for every tile.
+    """
+    key = (work.__name__, tiles.name, z)
+    if key not in _PER_ZOOM:
+        _PER_ZOOM[key] = work(tiles, z)
+    return _PER_ZOOM[key]
 
 
 @dataclass(frozen=True)
@@ -116,7 +122,7 @@ class StoredKey:
     @classmethod
     def of(cls, request: TileRequest) -> StoredKey:
         """Return the key of ``request`` (a plan or run its zoom does not read is left out)."""
-        used = _uses(request.tileset, request.z)
+        used = _per_zoom(uses, request.tileset, request.z)
         return cls(
             request.tileset.name,
             request.z,

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from gridmap.auth.keys import create_key
 from gridmap.db.bulk import read_geoframe
 from tests.api.conftest import Served
+from tests.api.test_plans import draft
 from tests.api.test_tiles import tile_of
 from tests.api.test_tokens import bearer, token_for
 
@@ -172,12 +173,7 @@ def test_the_plan_tileset_keeps_a_key_in_its_region_and_out_of_drafts(
     """The plan tileset (grids by shape and code) is held as the gridmap tileset is: no draft
     for a key held to a region, only its region's grids and units of the current plan, and a
     token narrowed to layers gets those of them it may read, or 403."""
-    made = api.post(
-        "/plans",
-        json={"name": "形状不外传", "source": "current"},
-        headers=served.headers("planner"),
-    )
-    plan = made.json()["id"]
+    plan, _ = draft(api, served, "形状不外传")
     embed = {"Authorization": f"Bearer {served.keys['embed']}"}
     whole = community(served).geometry.iloc[0]
     point = shapely.point_on_surface(whole)

@@ -473,6 +473,10 @@ def lies_on(served: Served, tile: tuple[int, int, int], shape_sql: str, **params
     return meets(served, tile, shape_sql, shape=True, **params)
 
 
+BOTH_GRIDS = "SELECT geom_3857 FROM grid WHERE plan_id = :p AND code IN (:s, :t)"
+"""The shapes of a move's two grids (``:s``, ``:t``) in a plan (``:p``)."""
+
+
 def plan_tiles(
     app: TestClient, served: Served, z: int, extent: object, plan: int
 ) -> dict[tuple[int, int, int], Any]:
@@ -491,11 +495,7 @@ def plan_tiles(
     replies = {}
     for x in range(x0, x1 + 1):
         for y in range(y0, y1 + 1):
-            reply = app.get(
-                f"/tiles/plan/{z}/{x}/{y}.mvt?plan={plan}", headers=served.headers("viewer")
-            )
-            assert reply.status_code == 200, reply.text
-            replies[z, x, y] = reply
+            replies[z, x, y] = get_plan(app, served, (z, x, y), plan)
     return replies
 
 
@@ -540,10 +540,9 @@ def test_a_move_drops_the_plan_tiles_only_where_its_unit_lies_and_every_kept_one
     each tile the store keeps is compared with one built afresh: none may draw the old plan."""
     plan, etag = draft(api, served, "形状")
     unit, source, target = small_move(served, plan)
-    both = "SELECT geom_3857 FROM grid WHERE plan_id = :p AND code IN (:s, :t)"
     extent = rows(
         served,
-        f"SELECT ST_SetSRID(ST_Extent(geom_3857), 3857) FROM ({both}) q",
+        f"SELECT ST_SetSRID(ST_Extent(geom_3857), 3857) FROM ({BOTH_GRIDS}) q",
         p=plan,
         s=source,
         t=target,
@@ -556,7 +555,7 @@ def test_a_move_drops_the_plan_tiles_only_where_its_unit_lies_and_every_kept_one
         if lies_on(
             served,
             tile,
-            f"(SELECT ST_Collect(geom_3857) FROM ({both}) q)",
+            f"(SELECT ST_Collect(geom_3857) FROM ({BOTH_GRIDS}) q)",
             p=plan,
             s=source,
             t=target,
@@ -579,30 +578,27 @@ def test_a_move_drops_the_plan_tiles_only_where_its_unit_lies_and_every_kept_one
         for tile in before
         if lies_on(served, tile, "(SELECT geom_3857 FROM unit WHERE code = :u)", u=unit)
     }
-    kept = {tile for tile in before if stored_plan_tile(served, tile, plan) is not None}
+    kept = kept_tiles_draw_as_built(served, set(before), plan)  # each checked against a build
     assert on_unit and not on_unit & kept  # where the unit lies: dropped
     assert on_grids & kept  # elsewhere on the two grids: kept, though their figures changed
     assert all(stored(served, *tile, plan=plan) is None for tile in on_grids)  # gridmap: gone
     changed = 0
     with served.engine.connect() as connection:
-        for tile in kept:  # what the store still holds is what a build now draws
-            fresh = build_tile(connection, TileRequest(TILESETS["plan"], *tile, plan=plan))
-            held = stored_plan_tile(served, tile, plan)
-            assert held is not None and same_drawing(held, fresh), tile
         for tile in on_unit:
             fresh = build_tile(connection, TileRequest(TILESETS["plan"], *tile, plan=plan))
             changed += not same_drawing(before[tile].content, fresh)
     assert changed  # the tiles dropped did change
-    after = drawn(get_plan(app, served, unit_tile(served, unit, z), plan))
+    after = drawn(get_plan(app, served, unit_tile(served, unit, z), plan).content)
     assert after["units", unit][1]["grid"] == target
 
 
-def get_plan(app: TestClient, served: Served, tile: tuple[int, int, int], plan: int) -> bytes:
+def get_plan(app: TestClient, served: Served, tile: tuple[int, int, int], plan: int) -> Any:
+    """A plan tile of ``plan``, asked of the server."""
     reply = app.get(
         "/tiles/plan/{}/{}/{}.mvt".format(*tile) + f"?plan={plan}", headers=served.headers("viewer")
     )
     assert reply.status_code == 200, reply.text
-    return reply.content
+    return reply
 
 
 def test_a_lock_redraws_the_whole_grid_in_plan_tiles_and_staff_none(
@@ -632,7 +628,7 @@ def test_a_lock_redraws_the_whole_grid_in_plan_tiles_and_staff_none(
     )
     assert locked.status_code == 200, locked.text
     assert all(stored_plan_tile(served, t, plan) is None for t in over)
-    redrawn = drawn(get_plan(app, served, next(iter(over)), plan))
+    redrawn = drawn(get_plan(app, served, next(iter(over)), plan).content)
     assert redrawn["grids", code][1]["locked"] is True
 
 
@@ -659,10 +655,9 @@ def test_a_grid_reshaped_or_a_unit_reassigned_alone_drops_plan_tiles_where_it_ch
     unit, whose grid code the units layer draws)."""
     plan, _ = draft(api, served, "各自")
     unit, source, target = small_move(served, plan)
-    both = "SELECT geom_3857 FROM grid WHERE plan_id = :p AND code IN (:s, :t)"
     extent = rows(
         served,
-        f"SELECT ST_SetSRID(ST_Extent(geom_3857), 3857) FROM ({both}) q",
+        f"SELECT ST_SetSRID(ST_Extent(geom_3857), 3857) FROM ({BOTH_GRIDS}) q",
         p=plan,
         s=source,
         t=target,
